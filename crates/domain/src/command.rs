@@ -1,0 +1,442 @@
+//! Commands: what a user asks the desk to record. Decided against the state into events.
+//!
+//! Commands that create something carry the new object's id, so that a retried command names
+//! the same object and a fixture line is reproducible. Times are ISO 8601 with an offset and are
+//! stored in UTC; plain dates are `yyyy-mm-dd`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use ulid::Ulid;
+
+use crate::event::{ItemScore, LanguagePair, ServiceDescription, SupervisionAction};
+use crate::ids::*;
+use crate::personal::{PersonalData, PersonalFields, PersonalNote};
+use crate::vocab::*;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterPerson {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub birth_year: i32,
+    pub sex: Sex,
+    pub citizenships: Vec<String>,
+    pub country_of_birth: String,
+    #[serde(default)]
+    pub arrival_year: Option<i32>,
+    pub permit_type: PermitType,
+    #[serde(default)]
+    pub permit_expires_on: Option<NaiveDate>,
+    pub languages: Vec<String>,
+    pub household_size: u8,
+    #[serde(default)]
+    pub minor: bool,
+    #[serde(default)]
+    pub unaccompanied_minor: bool,
+    pub personal: PersonalData,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GiveConsent {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub scopes: Vec<ConsentScope>,
+    #[serde(default)]
+    pub shared_with: Vec<String>,
+    pub given_by: ConsentGiver,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawConsent {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub scopes: Vec<ConsentScope>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssessVulnerability {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(default)]
+    pub categories: Vec<VulnerabilityCategory>,
+    #[serde(default)]
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordIntake {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub channel: IntakeChannel,
+    #[serde(default)]
+    pub referred_by: Option<ServiceId>,
+    pub needs: Vec<NeedArea>,
+    #[serde(default)]
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenCase {
+    pub case_id: CaseId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub case_worker: String,
+    #[serde(default)]
+    pub vulnerabilities: Vec<VulnerabilityCategory>,
+    #[serde(default)]
+    pub partner_services: Vec<ServiceId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgreeCarePlan {
+    pub case_id: CaseId,
+    pub occurred_at: DateTime<Utc>,
+    pub needs: Vec<NeedArea>,
+    #[serde(default)]
+    pub goals: Vec<PersonalNote>,
+    #[serde(default)]
+    pub partner_services: Vec<ServiceId>,
+    pub review_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloseCase {
+    pub case_id: CaseId,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: ClosureReason,
+    pub outcome: CaseOutcome,
+    #[serde(default)]
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReopenCase {
+    pub case_id: CaseId,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(default)]
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordIntervention {
+    pub intervention_id: InterventionId,
+    pub person_id: PersonId,
+    #[serde(default)]
+    pub case_id: Option<CaseId>,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub activity: Activity,
+    pub mode: InterventionMode,
+    pub duration_minutes: u32,
+    pub staff: Vec<String>,
+    pub language: String,
+    #[serde(default)]
+    pub need: Option<NeedArea>,
+    #[serde(default)]
+    pub service_id: Option<ServiceId>,
+    #[serde(default)]
+    pub legal_topic: Option<LegalTopic>,
+    #[serde(default)]
+    pub parental_kind: Option<ParentalSupportKind>,
+    pub outcome: InterventionOutcome,
+    #[serde(default)]
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueReferral {
+    pub referral_id: ReferralId,
+    pub person_id: PersonId,
+    #[serde(default)]
+    pub case_id: Option<CaseId>,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub service_id: ServiceId,
+    pub reason: NeedArea,
+    pub urgency: Urgency,
+    #[serde(default)]
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordReferralOutcome {
+    pub referral_id: ReferralId,
+    pub occurred_at: DateTime<Utc>,
+    pub outcome: ReferralOutcome,
+    #[serde(default)]
+    pub appointment_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestMediation {
+    pub mediation_id: MediationId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub mode: MediationMode,
+    #[serde(default)]
+    pub requesting_service: Option<ServiceId>,
+    #[serde(default)]
+    pub person_id: Option<PersonId>,
+    #[serde(default)]
+    pub case_id: Option<CaseId>,
+    pub language: String,
+    #[serde(default)]
+    pub slot_start: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub slot_end: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordMediationSession {
+    pub mediation_id: MediationId,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub mediator: String,
+    pub languages: LanguagePair,
+    pub parties: Vec<PartyRole>,
+    pub kind: MediationKind,
+    pub outcome: SessionOutcome,
+    #[serde(default)]
+    pub follow_up_needed: bool,
+    #[serde(default)]
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelMediation {
+    pub mediation_id: MediationId,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: CancellationReason,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordGroupActivity {
+    pub activity_id: GroupActivityId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub kind: GroupActivityKind,
+    pub title: String,
+    pub duration_minutes: u32,
+    pub attendees_third_country: u32,
+    #[serde(default)]
+    pub attendees_other: u32,
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub associations: Vec<String>,
+    pub facilitators: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DistributeInformationMaterial {
+    pub distribution_id: DistributionId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub item: String,
+    pub language: String,
+    pub quantity: u32,
+    pub channel: DistributionChannel,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordSurveyResponse {
+    pub survey_id: SurveyId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(default)]
+    pub person_id: Option<PersonId>,
+    pub scores: Vec<ItemScore>,
+    pub helpful_for_integration: bool,
+    #[serde(default)]
+    pub comment: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteLogbookEntry {
+    pub site_id: SiteId,
+    pub date: NaiveDate,
+    pub occurred_at: DateTime<Utc>,
+    pub mediator: String,
+    pub slot: RotationSlot,
+    pub contacts: u32,
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub observations: Option<PersonalNote>,
+    #[serde(default)]
+    pub incidents: Option<PersonalNote>,
+    #[serde(default)]
+    pub emerging_needs: Vec<NeedArea>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordSupervisionMeeting {
+    pub meeting_id: MeetingId,
+    pub occurred_at: DateTime<Utc>,
+    pub duration_minutes: u32,
+    pub supervisor: String,
+    pub attendees: Vec<String>,
+    pub site_ids: Vec<SiteId>,
+    #[serde(default)]
+    pub themes: Vec<String>,
+    #[serde(default)]
+    pub cases_discussed: Vec<CaseId>,
+    #[serde(default)]
+    pub decisions: Vec<PersonalNote>,
+    #[serde(default)]
+    pub actions: Vec<SupervisionAction>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MapService {
+    pub service_id: ServiceId,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub description: ServiceDescription,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateService {
+    pub service_id: ServiceId,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub description: ServiceDescription,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetireService {
+    pub service_id: ServiceId,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CorrectEvent {
+    /// The id of the event to correct.
+    pub corrects: Ulid,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub personal_fields: PersonalFields,
+    pub reason: String,
+}
+
+macro_rules! commands {
+    ($($variant:ident),* $(,)?) => {
+        /// Everything a user can ask the desk to record.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "command")]
+        pub enum Command {
+            $($variant($variant),)*
+        }
+
+        $(impl From<$variant> for Command {
+            fn from(c: $variant) -> Self {
+                Command::$variant(c)
+            }
+        })*
+
+        /// Every command name.
+        pub const COMMAND_NAMES: &[&str] = &[$(stringify!($variant)),*];
+
+        impl Command {
+            /// The command's name: `"RecordIntake"`.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Command::$variant(_) => stringify!($variant),)*
+                }
+            }
+        }
+    };
+}
+
+commands!(
+    RegisterPerson,
+    GiveConsent,
+    WithdrawConsent,
+    AssessVulnerability,
+    RecordIntake,
+    OpenCase,
+    AgreeCarePlan,
+    CloseCase,
+    ReopenCase,
+    RecordIntervention,
+    IssueReferral,
+    RecordReferralOutcome,
+    RequestMediation,
+    RecordMediationSession,
+    CancelMediation,
+    RecordGroupActivity,
+    DistributeInformationMaterial,
+    RecordSurveyResponse,
+    WriteLogbookEntry,
+    RecordSupervisionMeeting,
+    MapService,
+    UpdateService,
+    RetireService,
+    CorrectEvent,
+);
+
+impl Command {
+    /// When the fact it records happened (a mediation session: when it ended).
+    pub fn occurred_at(&self) -> DateTime<Utc> {
+        match self {
+            Command::RegisterPerson(c) => c.occurred_at,
+            Command::GiveConsent(c) => c.occurred_at,
+            Command::WithdrawConsent(c) => c.occurred_at,
+            Command::AssessVulnerability(c) => c.occurred_at,
+            Command::RecordIntake(c) => c.occurred_at,
+            Command::OpenCase(c) => c.occurred_at,
+            Command::AgreeCarePlan(c) => c.occurred_at,
+            Command::CloseCase(c) => c.occurred_at,
+            Command::ReopenCase(c) => c.occurred_at,
+            Command::RecordIntervention(c) => c.occurred_at,
+            Command::IssueReferral(c) => c.occurred_at,
+            Command::RecordReferralOutcome(c) => c.occurred_at,
+            Command::RequestMediation(c) => c.occurred_at,
+            Command::RecordMediationSession(c) => c.ended_at,
+            Command::CancelMediation(c) => c.occurred_at,
+            Command::RecordGroupActivity(c) => c.occurred_at,
+            Command::DistributeInformationMaterial(c) => c.occurred_at,
+            Command::RecordSurveyResponse(c) => c.occurred_at,
+            Command::WriteLogbookEntry(c) => c.occurred_at,
+            Command::RecordSupervisionMeeting(c) => c.occurred_at,
+            Command::MapService(c) => c.occurred_at,
+            Command::UpdateService(c) => c.occurred_at,
+            Command::RetireService(c) => c.occurred_at,
+            Command::CorrectEvent(c) => c.occurred_at,
+        }
+    }
+}

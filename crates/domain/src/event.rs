@@ -1,0 +1,664 @@
+//! Events: past-tense facts, each with a schema version.
+//!
+//! The payload written to the journal is the event's fields as JSON, without a tag; the journal
+//! keeps the type name and the schema version beside it. [`Event::from_payload`] reads every
+//! version ever written and upcasts old ones to the current shape.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use ulid::Ulid;
+
+use crate::ids::*;
+use crate::personal::{PersonalData, PersonalFields, PersonalNote};
+use crate::vocab::*;
+
+/// A person was registered at a desk.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonRegistered {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub birth_year: i32,
+    pub sex: Sex,
+    /// ISO 3166-1 alpha-2 codes.
+    pub citizenships: Vec<String>,
+    pub country_of_birth: String,
+    pub arrival_year: Option<i32>,
+    pub permit_type: PermitType,
+    pub permit_expires_on: Option<NaiveDate>,
+    /// ISO 639 codes, the first being the one the person prefers.
+    pub languages: Vec<String>,
+    pub household_size: u8,
+    pub minor: bool,
+    pub unaccompanied_minor: bool,
+    pub personal: PersonalData,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentGiven {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub scopes: Vec<ConsentScope>,
+    /// Bodies named in a sharing consent ("ASL Roma 1", "CPIA 3").
+    pub shared_with: Vec<String>,
+    pub given_by: ConsentGiver,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentWithdrawn {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub scopes: Vec<ConsentScope>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VulnerabilityAssessed {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    /// Empty when the assessment found none.
+    pub categories: Vec<VulnerabilityCategory>,
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntakeRecorded {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub channel: IntakeChannel,
+    pub referred_by: Option<ServiceId>,
+    pub needs: Vec<NeedArea>,
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseOpened {
+    pub case_id: CaseId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    /// The operator who holds the case.
+    pub case_worker: String,
+    pub vulnerabilities: Vec<VulnerabilityCategory>,
+    pub partner_services: Vec<ServiceId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CarePlanAgreed {
+    pub case_id: CaseId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub needs: Vec<NeedArea>,
+    pub goals: Vec<PersonalNote>,
+    pub partner_services: Vec<ServiceId>,
+    pub review_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseClosed {
+    pub case_id: CaseId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: ClosureReason,
+    pub outcome: CaseOutcome,
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseReopened {
+    pub case_id: CaseId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InterventionDelivered {
+    pub intervention_id: InterventionId,
+    pub person_id: PersonId,
+    pub case_id: Option<CaseId>,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub activity: Activity,
+    pub mode: InterventionMode,
+    pub duration_minutes: u32,
+    /// Operators who delivered it.
+    pub staff: Vec<String>,
+    /// ISO 639 code of the language used.
+    pub language: String,
+    pub need: Option<NeedArea>,
+    /// The service the person was oriented to, or the partner service of integrated support.
+    pub service_id: Option<ServiceId>,
+    pub legal_topic: Option<LegalTopic>,
+    pub parental_kind: Option<ParentalSupportKind>,
+    pub outcome: InterventionOutcome,
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferralIssued {
+    pub referral_id: ReferralId,
+    pub person_id: PersonId,
+    pub case_id: Option<CaseId>,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub service_id: ServiceId,
+    pub reason: NeedArea,
+    pub urgency: Urgency,
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferralOutcomeRecorded {
+    pub referral_id: ReferralId,
+    pub person_id: PersonId,
+    pub service_id: ServiceId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub outcome: ReferralOutcome,
+    pub appointment_on: Option<NaiveDate>,
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediationRequested {
+    pub mediation_id: MediationId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub mode: MediationMode,
+    /// The service that asked for a mediator; none when the desk itself asked.
+    pub requesting_service: Option<ServiceId>,
+    pub person_id: Option<PersonId>,
+    pub case_id: Option<CaseId>,
+    /// ISO 639 code of the language needed.
+    pub language: String,
+    pub slot_start: Option<DateTime<Utc>>,
+    pub slot_end: Option<DateTime<Utc>>,
+}
+
+/// The two languages a mediator bridged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LanguagePair {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediationSessionHeld {
+    pub mediation_id: MediationId,
+    pub site_id: SiteId,
+    pub person_id: Option<PersonId>,
+    pub case_id: Option<CaseId>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub mediator: String,
+    pub languages: LanguagePair,
+    pub parties: Vec<PartyRole>,
+    pub kind: MediationKind,
+    pub outcome: SessionOutcome,
+    pub follow_up_needed: bool,
+    pub note: Option<PersonalNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediationCancelled {
+    pub mediation_id: MediationId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: CancellationReason,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupActivityHeld {
+    pub activity_id: GroupActivityId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub kind: GroupActivityKind,
+    pub title: String,
+    pub duration_minutes: u32,
+    pub attendees_third_country: u32,
+    pub attendees_other: u32,
+    pub languages: Vec<String>,
+    /// Associations and local groups involved.
+    pub associations: Vec<String>,
+    pub facilitators: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InformationMaterialDistributed {
+    pub distribution_id: DistributionId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub item: String,
+    pub language: String,
+    pub quantity: u32,
+    pub channel: DistributionChannel,
+}
+
+/// One item of a satisfaction survey, scored 1 (poor) to 5 (excellent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemScore {
+    pub item: SurveyItem,
+    pub score: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SatisfactionSurveyCompleted {
+    pub survey_id: SurveyId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    /// None for an anonymous survey.
+    pub person_id: Option<PersonId>,
+    pub scores: Vec<ItemScore>,
+    pub helpful_for_integration: bool,
+    pub comment: Option<PersonalNote>,
+}
+
+/// Logbook entry (*diario di bordo*), current version 2.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogbookEntryWritten {
+    pub site_id: SiteId,
+    /// The opening day the entry is about.
+    pub date: NaiveDate,
+    /// When it was written.
+    pub occurred_at: DateTime<Utc>,
+    pub mediator: String,
+    pub slot: RotationSlot,
+    /// People met that day.
+    pub contacts: u32,
+    /// ISO 639 codes of the languages used that day (v1 had a single `language`).
+    pub languages: Vec<String>,
+    pub observations: Option<PersonalNote>,
+    pub incidents: Option<PersonalNote>,
+    pub emerging_needs: Vec<NeedArea>,
+}
+
+/// Logbook entry as written by schema version 1: one language only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogbookEntryWrittenV1 {
+    pub site_id: SiteId,
+    pub date: NaiveDate,
+    pub occurred_at: DateTime<Utc>,
+    pub mediator: String,
+    pub slot: RotationSlot,
+    pub contacts: u32,
+    pub language: String,
+    pub observations: Option<PersonalNote>,
+    pub incidents: Option<PersonalNote>,
+    pub emerging_needs: Vec<NeedArea>,
+}
+
+impl From<LogbookEntryWrittenV1> for LogbookEntryWritten {
+    fn from(v1: LogbookEntryWrittenV1) -> Self {
+        LogbookEntryWritten {
+            site_id: v1.site_id,
+            date: v1.date,
+            occurred_at: v1.occurred_at,
+            mediator: v1.mediator,
+            slot: v1.slot,
+            contacts: v1.contacts,
+            languages: vec![v1.language],
+            observations: v1.observations,
+            incidents: v1.incidents,
+            emerging_needs: v1.emerging_needs,
+        }
+    }
+}
+
+/// An action decided in supervision, with who owns it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SupervisionAction {
+    pub description: PersonalNote,
+    pub owner: String,
+    pub due_on: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SupervisionMeetingHeld {
+    pub meeting_id: MeetingId,
+    pub occurred_at: DateTime<Utc>,
+    pub duration_minutes: u32,
+    pub supervisor: String,
+    pub attendees: Vec<String>,
+    pub site_ids: Vec<SiteId>,
+    pub themes: Vec<String>,
+    pub cases_discussed: Vec<CaseId>,
+    pub decisions: Vec<PersonalNote>,
+    pub actions: Vec<SupervisionAction>,
+}
+
+/// Capacity of a service to face the Ukrainian crisis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UkraineCapacity {
+    pub reception_places: u32,
+    pub health: bool,
+    pub school_access: bool,
+}
+
+/// What the directory says about a territorial service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceDescription {
+    pub name: String,
+    pub kind: ServiceKind,
+    pub address: String,
+    pub opening_hours: String,
+    pub languages: Vec<String>,
+    pub access_rules: String,
+    pub ukraine_capacity: Option<UkraineCapacity>,
+    pub verified_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceMapped {
+    pub service_id: ServiceId,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub description: ServiceDescription,
+}
+
+/// The directory entry was verified again; carries the whole new description.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceUpdated {
+    pub service_id: ServiceId,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub description: ServiceDescription,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceRetired {
+    pub service_id: ServiceId,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// A correction of an earlier event: the corrected fields with their right values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventCorrected {
+    /// The id of the event corrected.
+    pub corrects: Ulid,
+    pub corrected_event_type: String,
+    pub site_id: Option<SiteId>,
+    pub person_id: Option<PersonId>,
+    pub case_id: Option<CaseId>,
+    pub occurred_at: DateTime<Utc>,
+    /// Statistics fields, by their JSON name, with the right value.
+    pub fields: BTreeMap<String, serde_json::Value>,
+    /// Personal fields, by their JSON name, with the right value.
+    pub personal_fields: PersonalFields,
+    pub reason: String,
+}
+
+/// Why a payload could not be read. The caller holds the position: corruption is reported with it.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The journal holds a type this build does not know: a newer writer, or a corrupt record.
+    #[error("unknown event type {0:?}")]
+    UnknownType(String),
+    /// The version is newer than this build reads, or was never written: upgrade the reader.
+    #[error("event type {event_type} has no schema version {version}")]
+    UnknownVersion { event_type: String, version: u16 },
+    /// The bytes are not the JSON of that type and version: a corrupt or mislabelled record.
+    #[error("payload of {event_type} v{version} is invalid: {source}")]
+    Invalid {
+        event_type: String,
+        version: u16,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+macro_rules! events {
+    ($($variant:ident = $version:literal),* $(,)?) => {
+        /// Every fact the desk records.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Event {
+            $($variant($variant),)*
+        }
+
+        $(impl From<$variant> for Event {
+            fn from(e: $variant) -> Self {
+                Event::$variant(e)
+            }
+        })*
+
+        /// Every event type with its current schema version.
+        pub const EVENT_TYPES: &[(&str, u16)] = &[$((stringify!($variant), $version)),*];
+
+        impl Event {
+            /// The type name written to the journal: `"IntakeRecorded"`.
+            pub fn event_type(&self) -> &'static str {
+                match self {
+                    $(Event::$variant(_) => stringify!($variant),)*
+                }
+            }
+
+            /// The schema version this build writes.
+            pub fn schema_version(&self) -> u16 {
+                match self {
+                    $(Event::$variant(_) => $version,)*
+                }
+            }
+
+            /// The fields as JSON, without a tag.
+            pub fn to_payload(&self) -> Vec<u8> {
+                let bytes = match self {
+                    $(Event::$variant(e) => serde_json::to_vec(e),)*
+                };
+                bytes.expect("events serialize: all map keys are strings")
+            }
+
+            /// Reads a payload of any schema version ever written, upcasting old ones.
+            pub fn from_payload(
+                event_type: &str,
+                schema_version: u16,
+                payload: &[u8],
+            ) -> Result<Event, DecodeError> {
+                let invalid = |source| DecodeError::Invalid {
+                    event_type: event_type.to_string(),
+                    version: schema_version,
+                    source,
+                };
+                if let Some(event) = upcast(event_type, schema_version, payload).transpose() {
+                    return event.map_err(invalid);
+                }
+                match event_type {
+                    $(stringify!($variant) => {
+                        if schema_version != $version {
+                            return Err(DecodeError::UnknownVersion {
+                                event_type: event_type.to_string(),
+                                version: schema_version,
+                            });
+                        }
+                        serde_json::from_slice::<$variant>(payload).map(Event::$variant).map_err(invalid)
+                    })*
+                    other => Err(DecodeError::UnknownType(other.to_string())),
+                }
+            }
+        }
+    };
+}
+
+events!(
+    PersonRegistered = 1,
+    ConsentGiven = 1,
+    ConsentWithdrawn = 1,
+    VulnerabilityAssessed = 1,
+    IntakeRecorded = 1,
+    CaseOpened = 1,
+    CarePlanAgreed = 1,
+    CaseClosed = 1,
+    CaseReopened = 1,
+    InterventionDelivered = 1,
+    ReferralIssued = 1,
+    ReferralOutcomeRecorded = 1,
+    MediationRequested = 1,
+    MediationSessionHeld = 1,
+    MediationCancelled = 1,
+    GroupActivityHeld = 1,
+    InformationMaterialDistributed = 1,
+    SatisfactionSurveyCompleted = 1,
+    LogbookEntryWritten = 2,
+    SupervisionMeetingHeld = 1,
+    ServiceMapped = 1,
+    ServiceUpdated = 1,
+    ServiceRetired = 1,
+    EventCorrected = 1,
+);
+
+/// Old schema versions still read: `(event type, version)`.
+pub const OLD_EVENT_VERSIONS: &[(&str, u16)] = &[("LogbookEntryWritten", 1)];
+
+/// Reads an old schema version into the current shape; `Ok(None)` when not an old version.
+fn upcast(
+    event_type: &str,
+    version: u16,
+    payload: &[u8],
+) -> Result<Option<Event>, serde_json::Error> {
+    match (event_type, version) {
+        ("LogbookEntryWritten", 1) => {
+            let v1: LogbookEntryWrittenV1 = serde_json::from_slice(payload)?;
+            Ok(Some(Event::LogbookEntryWritten(v1.into())))
+        }
+        _ => Ok(None),
+    }
+}
+
+impl Event {
+    /// When the fact happened (for a mediation session, when it started).
+    pub fn occurred_at(&self) -> DateTime<Utc> {
+        match self {
+            Event::PersonRegistered(e) => e.occurred_at,
+            Event::ConsentGiven(e) => e.occurred_at,
+            Event::ConsentWithdrawn(e) => e.occurred_at,
+            Event::VulnerabilityAssessed(e) => e.occurred_at,
+            Event::IntakeRecorded(e) => e.occurred_at,
+            Event::CaseOpened(e) => e.occurred_at,
+            Event::CarePlanAgreed(e) => e.occurred_at,
+            Event::CaseClosed(e) => e.occurred_at,
+            Event::CaseReopened(e) => e.occurred_at,
+            Event::InterventionDelivered(e) => e.occurred_at,
+            Event::ReferralIssued(e) => e.occurred_at,
+            Event::ReferralOutcomeRecorded(e) => e.occurred_at,
+            Event::MediationRequested(e) => e.occurred_at,
+            Event::MediationSessionHeld(e) => e.started_at,
+            Event::MediationCancelled(e) => e.occurred_at,
+            Event::GroupActivityHeld(e) => e.occurred_at,
+            Event::InformationMaterialDistributed(e) => e.occurred_at,
+            Event::SatisfactionSurveyCompleted(e) => e.occurred_at,
+            Event::LogbookEntryWritten(e) => e.occurred_at,
+            Event::SupervisionMeetingHeld(e) => e.occurred_at,
+            Event::ServiceMapped(e) => e.occurred_at,
+            Event::ServiceUpdated(e) => e.occurred_at,
+            Event::ServiceRetired(e) => e.occurred_at,
+            Event::EventCorrected(e) => e.occurred_at,
+        }
+    }
+
+    /// The site the fact concerns; none for directory events and supervision (see `site_ids`).
+    pub fn site_id(&self) -> Option<&SiteId> {
+        match self {
+            Event::PersonRegistered(e) => Some(&e.site_id),
+            Event::ConsentGiven(e) => Some(&e.site_id),
+            Event::ConsentWithdrawn(e) => Some(&e.site_id),
+            Event::VulnerabilityAssessed(e) => Some(&e.site_id),
+            Event::IntakeRecorded(e) => Some(&e.site_id),
+            Event::CaseOpened(e) => Some(&e.site_id),
+            Event::CarePlanAgreed(e) => Some(&e.site_id),
+            Event::CaseClosed(e) => Some(&e.site_id),
+            Event::CaseReopened(e) => Some(&e.site_id),
+            Event::InterventionDelivered(e) => Some(&e.site_id),
+            Event::ReferralIssued(e) => Some(&e.site_id),
+            Event::ReferralOutcomeRecorded(e) => Some(&e.site_id),
+            Event::MediationRequested(e) => Some(&e.site_id),
+            Event::MediationSessionHeld(e) => Some(&e.site_id),
+            Event::MediationCancelled(e) => Some(&e.site_id),
+            Event::GroupActivityHeld(e) => Some(&e.site_id),
+            Event::InformationMaterialDistributed(e) => Some(&e.site_id),
+            Event::SatisfactionSurveyCompleted(e) => Some(&e.site_id),
+            Event::LogbookEntryWritten(e) => Some(&e.site_id),
+            Event::EventCorrected(e) => e.site_id.as_ref(),
+            Event::SupervisionMeetingHeld(_)
+            | Event::ServiceMapped(_)
+            | Event::ServiceUpdated(_)
+            | Event::ServiceRetired(_) => None,
+        }
+    }
+
+    /// The person the fact concerns, if any.
+    pub fn person_id(&self) -> Option<PersonId> {
+        match self {
+            Event::PersonRegistered(e) => Some(e.person_id),
+            Event::ConsentGiven(e) => Some(e.person_id),
+            Event::ConsentWithdrawn(e) => Some(e.person_id),
+            Event::VulnerabilityAssessed(e) => Some(e.person_id),
+            Event::IntakeRecorded(e) => Some(e.person_id),
+            Event::CaseOpened(e) => Some(e.person_id),
+            Event::CarePlanAgreed(e) => Some(e.person_id),
+            Event::CaseClosed(e) => Some(e.person_id),
+            Event::CaseReopened(e) => Some(e.person_id),
+            Event::InterventionDelivered(e) => Some(e.person_id),
+            Event::ReferralIssued(e) => Some(e.person_id),
+            Event::ReferralOutcomeRecorded(e) => Some(e.person_id),
+            Event::MediationRequested(e) => e.person_id,
+            Event::MediationSessionHeld(e) => e.person_id,
+            Event::SatisfactionSurveyCompleted(e) => e.person_id,
+            Event::EventCorrected(e) => e.person_id,
+            _ => None,
+        }
+    }
+
+    /// The case the fact concerns, if any.
+    pub fn case_id(&self) -> Option<CaseId> {
+        match self {
+            Event::CaseOpened(e) => Some(e.case_id),
+            Event::CarePlanAgreed(e) => Some(e.case_id),
+            Event::CaseClosed(e) => Some(e.case_id),
+            Event::CaseReopened(e) => Some(e.case_id),
+            Event::InterventionDelivered(e) => e.case_id,
+            Event::ReferralIssued(e) => e.case_id,
+            Event::MediationRequested(e) => e.case_id,
+            Event::MediationSessionHeld(e) => e.case_id,
+            Event::EventCorrected(e) => e.case_id,
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The IMPACT desk's domain: events, commands, decisions and validation.
+//!
+//! No IO, no async: the clock comes in as [`Context::now`], ids come in with the commands, and
+//! the caller assigns event ids and talks to the journal. See `docs/DOMAIN-MODEL.md`.
+
+pub mod command;
+pub mod event;
+pub mod generator;
+pub mod ids;
+pub mod import;
+pub mod personal;
+pub mod rejection;
+pub mod state;
+pub mod vocab;
+
+pub use command::*;
+pub use event::*;
+pub use ids::*;
+pub use import::ImportLine;
+pub use personal::*;
+pub use rejection::{Rejection, RejectionKind};
+pub use state::{Context, Decision, DeskState, EventMeta, Expected};
+pub use vocab::*;

@@ -1,0 +1,329 @@
+//! The desk's words: closed lists that statistics count by.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! words {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The value as written in JSON.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+words!(
+    /// Who is acting: every command comes from an actor with one role.
+    Role {
+        /// Records intakes, interventions, referrals, sessions and, in rotation, the logbook.
+        Mediator = "mediator",
+        /// Looks at everything; records supervision meetings.
+        Supervisor = "supervisor",
+        /// Replays history to assess the service; records nothing.
+        Evaluator = "evaluator",
+        /// Manages sites, accounts and the service directory.
+        Admin = "admin",
+    }
+);
+
+/// Who recorded a fact.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Actor {
+    pub id: String,
+    pub role: Role,
+}
+
+impl Actor {
+    pub fn new(id: impl Into<String>, role: Role) -> Self {
+        Actor {
+            id: id.into(),
+            role,
+        }
+    }
+}
+
+words!(Sex {
+    Female = "female",
+    Male = "male",
+    Other = "other",
+    Undisclosed = "undisclosed",
+});
+
+words!(
+    /// Residence permit (*permesso di soggiorno*) held.
+    PermitType {
+        Work = "work",
+        Family = "family",
+        Study = "study",
+        InternationalProtection = "international_protection",
+        SpecialProtection = "special_protection",
+        /// *Protezione temporanea*, the Ukrainian-crisis permit.
+        TemporaryProtection = "temporary_protection",
+        LongTermEu = "long_term_eu",
+        RenewalPending = "renewal_pending",
+        None = "none",
+    }
+);
+
+words!(
+    /// Vulnerable categories of D.Lgs. 142/2015 art. 17.
+    VulnerabilityCategory {
+        Minor = "minor",
+        UnaccompaniedMinor = "unaccompanied_minor",
+        Disability = "disability",
+        Elderly = "elderly",
+        Pregnancy = "pregnancy",
+        SingleParentWithMinors = "single_parent_with_minors",
+        TraffickingVictim = "trafficking_victim",
+        SeriousOrMentalIllness = "serious_or_mental_illness",
+        TortureOrViolenceSurvivor = "torture_or_violence_survivor",
+        FemaleGenitalMutilation = "female_genital_mutilation",
+    }
+);
+
+words!(
+    /// What a consent covers.
+    ConsentScope {
+        /// Processing needed to serve the person at the desk.
+        Service = "service",
+        /// Sharing with the named bodies (referrals).
+        Sharing = "sharing",
+        /// Being contacted for a satisfaction survey.
+        SurveyContact = "survey_contact",
+        /// Being counted, pseudonymised, in the commissioner's reports.
+        Reporting = "reporting",
+    }
+);
+
+words!(
+    /// Who gave a consent.
+    ConsentGiver {
+        /// The person, being of age.
+        Person = "person",
+        /// A parent or guardian (required for a minor).
+        Guardian = "guardian",
+    }
+);
+
+words!(IntakeChannel {
+    WalkIn = "walk_in",
+    Phone = "phone",
+    ReferredByService = "referred_by_service",
+});
+
+words!(
+    /// Areas of need; also the reason of a referral.
+    NeedArea {
+        Documents = "documents",
+        Health = "health",
+        Education = "education",
+        Language = "language",
+        Work = "work",
+        Housing = "housing",
+        Legal = "legal",
+        Family = "family",
+        Income = "income",
+        Registry = "registry",
+        Other = "other",
+    }
+);
+
+words!(
+    /// Individual activities of the desk (the numbers are those of the service page).
+    Activity {
+        /// 1. Orientation and accompaniment to territorial services.
+        OrientationAccompaniment = "orientation_accompaniment",
+        /// 2. Support to services in integrated case-taking (*presa in carico integrata*).
+        IntegratedCaseSupport = "integrated_case_support",
+        /// 3. Parental-responsibility support.
+        ParentalSupport = "parental_support",
+        /// 6. Legal advice.
+        LegalAdvice = "legal_advice",
+    }
+);
+
+words!(ParentalSupportKind {
+    SocioEducational = "socio_educational",
+    PsychoEducationalCounselling = "psycho_educational_counselling",
+});
+
+words!(LegalTopic {
+    Permit = "permit",
+    Citizenship = "citizenship",
+    Work = "work",
+    Family = "family",
+    Housing = "housing",
+    Asylum = "asylum",
+    Other = "other",
+});
+
+words!(InterventionMode {
+    InPerson = "in_person",
+    Phone = "phone",
+    Video = "video",
+    /// Going with the person to the service.
+    Accompaniment = "accompaniment",
+});
+
+words!(InterventionOutcome {
+    Resolved = "resolved",
+    InProgress = "in_progress",
+    Referred = "referred",
+    NotResolved = "not_resolved",
+});
+
+words!(Urgency {
+    Routine = "routine",
+    Priority = "priority",
+    Urgent = "urgent",
+});
+
+words!(
+    /// Outcome (*esito*) of a referral.
+    ReferralOutcome {
+        Accepted = "accepted",
+        AppointmentSet = "appointment_set",
+        ServiceReceived = "service_received",
+        Refused = "refused",
+        NoShow = "no_show",
+        LostContact = "lost_contact",
+    }
+);
+
+impl ReferralOutcome {
+    /// After a final outcome, a referral takes no further outcome.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            ReferralOutcome::ServiceReceived
+                | ReferralOutcome::Refused
+                | ReferralOutcome::LostContact
+        )
+    }
+}
+
+words!(
+    /// *Mediazione su chiamata* or *programmata*.
+    MediationMode {
+        OnCall = "on_call",
+        Scheduled = "scheduled",
+    }
+);
+
+words!(MediationKind {
+    Linguistic = "linguistic",
+    Intercultural = "intercultural",
+    Social = "social",
+    Conflict = "conflict",
+});
+
+words!(PartyRole {
+    Beneficiary = "beneficiary",
+    FamilyMember = "family_member",
+    ServiceOperator = "service_operator",
+    HealthWorker = "health_worker",
+    Teacher = "teacher",
+    SocialWorker = "social_worker",
+    Other = "other",
+});
+
+words!(SessionOutcome {
+    Completed = "completed",
+    PartiallyCompleted = "partially_completed",
+    NotCompleted = "not_completed",
+});
+
+words!(CancellationReason {
+    RequesterCancelled = "requester_cancelled",
+    PersonAbsent = "person_absent",
+    NoMediatorAvailable = "no_mediator_available",
+    Other = "other",
+});
+
+words!(GroupActivityKind {
+    /// 5. Mutual aid, good neighbourhood, intercultural exchange.
+    Proximity = "proximity",
+    /// 3. Parental group.
+    ParentalGroup = "parental_group",
+    /// 7. Activation of citizens and local communities.
+    CommunityActivation = "community_activation",
+    InformationSession = "information_session",
+});
+
+words!(DistributionChannel {
+    Desk = "desk",
+    Outreach = "outreach",
+    PartnerService = "partner_service",
+    Online = "online",
+    GroupActivity = "group_activity",
+});
+
+words!(
+    /// Kind of a territorial service.
+    ServiceKind {
+        Health = "health",
+        Education = "education",
+        Social = "social",
+        Work = "work",
+        Legal = "legal",
+        Housing = "housing",
+        Reception = "reception",
+        /// Registry office, police immigration office and other public offices.
+        Administrative = "administrative",
+    }
+);
+
+words!(ClosureReason {
+    GoalsAchieved = "goals_achieved",
+    TransferredToService = "transferred_to_service",
+    MovedAway = "moved_away",
+    LostContact = "lost_contact",
+    PersonRequest = "person_request",
+    Other = "other",
+});
+
+words!(CaseOutcome {
+    Positive = "positive",
+    Partial = "partial",
+    Negative = "negative",
+});
+
+words!(SurveyItem {
+    Welcome = "welcome",
+    Clarity = "clarity",
+    Usefulness = "usefulness",
+    WaitingTime = "waiting_time",
+    Language = "language",
+    Overall = "overall",
+});
+
+words!(
+    /// Part of the opening day a logbook entry covers.
+    RotationSlot {
+        Morning = "morning",
+        Afternoon = "afternoon",
+        FullDay = "full_day",
+    }
+);
+
+/// `true` for an ISO 639 code: 2 or 3 lowercase ASCII letters (`ar`, `uk`, `ti`, `ckb`).
+pub fn is_language_code(code: &str) -> bool {
+    (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+/// `true` for an ISO 3166-1 alpha-2 code: 2 uppercase ASCII letters (`UA`, `BD`).
+pub fn is_country_code(code: &str) -> bool {
+    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+}

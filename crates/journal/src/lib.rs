@@ -1,0 +1,35 @@
+//! The IMPACT journal: an append-only, hash-chained, durable event store on sled.
+//!
+//! It knows no domain: it stores an envelope (id, position, stream, version, type, schema version,
+//! times, actor) and payload bytes, chains every record to the one before it with blake3, and
+//! acknowledges an append only when the record is on disk.
+//!
+//! Key types: [`Journal`] (open, append, read, subscribe, verify), [`NewEvent`] and
+//! [`RecordedEvent`], [`ExpectedVersion`], [`Appended`] / [`Rejected`] (outcomes, values),
+//! [`JournalError`] (failures).
+//!
+//! Invariants:
+//! - nothing outside this crate touches sled;
+//! - positions are gap-free from 1 and every record's `prev_hash` is the hash of the one before;
+//! - readers see only acknowledged (flushed and fsynced) records;
+//! - an append of several events is all visible or none is, across crashes too.
+
+mod error;
+mod record;
+mod store;
+mod subscribe;
+mod verify;
+
+pub use error::{JournalError, Problem};
+pub use record::{
+    chain_hash, decode_record, Actor, ChainHash, DecodeError, NewEvent, Position, RecordedEvent,
+    Timestamp, FORMAT_V1, GENESIS_SEED, MAX_EVENTS_PER_APPEND, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES,
+};
+pub use store::{
+    Appended, Clock, Conflict, ExpectedVersion, Head, IdReused, Journal, Options, Rejected,
+};
+pub use subscribe::Subscription;
+pub use verify::{VerifyProgress, VerifyReport};
+
+/// The result of an append: the outer `Result` is failure, the inner one the outcome.
+pub type AppendResult = Result<Result<Appended, Rejected>, JournalError>;

@@ -1,0 +1,1084 @@
+//! Opening, appending (with group commit) and reading.
+//!
+//! Layout in sled (see `docs/adr/0002-storage-layout.md`):
+//! - tree `events`: key = position (u64 big-endian), value = the stored record (body ‖ hash).
+//!   One plain insert per event; this is the only write an event costs.
+//! - tree `meta`: `format` = [1]; `head` = position (u64 BE) ‖ hash, written once per group
+//!   commit, so that a removed tail is noticed.
+//!
+//! The stream index (stream → positions) and the id index (event id → position) live in memory
+//! and are rebuilt by the scan that opening does anyway to check the chain's links.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+use parking_lot::{Mutex, RwLock};
+use serde::Serialize;
+use tokio::sync::{oneshot, watch};
+use ulid::Ulid;
+
+use crate::error::{JournalError, Problem};
+use crate::record::{
+    chain_hash, decode, encode_body, BodyFields, ChainHash, NewEvent, Position, RecordedEvent,
+    Timestamp, MAX_EVENTS_PER_APPEND, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES,
+};
+use crate::subscribe::Subscription;
+use crate::AppendResult;
+
+const EVENTS_TREE: &str = "events";
+const META_TREE: &str = "meta";
+const META_FORMAT: &[u8] = b"format";
+const META_HEAD: &[u8] = b"head";
+
+/// A source of time for `recorded_at`; tests inject a fixed or stepping clock.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// How to open a journal.
+#[derive(Clone)]
+pub struct Options {
+    /// sled's page cache, in bytes. sled's own default (1 GiB) is far more than a small server
+    /// wants; 64 MiB keeps a million-event journal well under 256 MiB of memory.
+    pub cache_capacity_bytes: u64,
+    /// Most events written in one group commit (one flush and fsync).
+    pub max_batch_events: usize,
+    /// How many records at the tail have their hash recomputed when the journal opens.
+    pub tail_check_events: u64,
+    /// The clock that stamps `recorded_at`.
+    pub clock: Clock,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            cache_capacity_bytes: 64 * 1024 * 1024,
+            max_batch_events: 4096,
+            tail_check_events: 1024,
+            clock: Arc::new(Timestamp::now),
+        }
+    }
+}
+
+/// What the writer expects of the stream before the append.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ExpectedVersion {
+    /// No check.
+    Any,
+    /// The stream has no event yet.
+    NoStream,
+    /// The stream's last event has exactly this version (0 means no event yet).
+    Exactly(u64),
+}
+
+/// The last acknowledged position and its hash: the digest an auditor writes down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Head {
+    pub position: Position,
+    pub hash: ChainHash,
+}
+
+impl Head {
+    fn empty() -> Head {
+        Head {
+            position: Position::ZERO,
+            hash: ChainHash::genesis(),
+        }
+    }
+}
+
+/// A successful append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// The recorded events, in order.
+    pub events: Vec<RecordedEvent>,
+    /// True when every event id was already recorded with the same content: nothing was
+    /// written and `events` are the original records.
+    pub already_recorded: bool,
+}
+
+impl Appended {
+    pub fn first_position(&self) -> Position {
+        self.events.first().map(|e| e.position).unwrap_or_default()
+    }
+
+    pub fn last_position(&self) -> Position {
+        self.events.last().map(|e| e.position).unwrap_or_default()
+    }
+}
+
+/// The stream was not at the expected version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    pub stream: String,
+    pub expected: ExpectedVersion,
+    /// The stream's actual version (0: no event yet).
+    pub actual: u64,
+}
+
+/// An event id was already recorded with other content (or some ids of an append were recorded
+/// and others not).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IdReused {
+    pub id: Ulid,
+    pub position: Position,
+}
+
+/// An append that was refused, as a value the caller must look at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Rejected {
+    Conflict(Conflict),
+    IdReused(IdReused),
+}
+
+/// The in-memory indexes and the acknowledged head.
+pub(crate) struct Index {
+    pub head: Head,
+    pub last_recorded_at: Timestamp,
+    /// Positions of each stream's events; version N is at `positions[N - 1]`.
+    pub streams: HashMap<Box<str>, Vec<u64>>,
+    pub ids: HashMap<u128, u64>,
+}
+
+impl Shared {
+    pub(crate) fn head(&self) -> Head {
+        self.index.read().head
+    }
+
+    pub(crate) fn read_forward(
+        &self,
+        from: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, JournalError> {
+        let head = self.head().position;
+        let from = from.max(Position(1));
+        if from > head || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for item in self.events.range(from.key()..=head.key()) {
+            let (key, value) = item?;
+            out.push(decode_checked(&key, &value)?);
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Index {
+    fn stream_version(&self, stream: &str) -> u64 {
+        self.streams
+            .get(stream)
+            .map(|p| u64::try_from(p.len()).unwrap_or(u64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+pub(crate) struct Shared {
+    pub dir: PathBuf,
+    pub db: sled::Db,
+    pub events: sled::Tree,
+    pub meta: sled::Tree,
+    pub index: RwLock<Index>,
+    /// Follows the acknowledged head. The writer thread owns the sender, so receivers learn when
+    /// it stops.
+    pub head_rx: watch::Receiver<Head>,
+    failed: Mutex<Option<String>>,
+    failed_flag: AtomicBool,
+}
+
+struct Request {
+    stream: String,
+    expected: ExpectedVersion,
+    events: Vec<NewEvent>,
+    reply: oneshot::Sender<AppendResult>,
+}
+
+struct Writer {
+    tx: Mutex<Option<mpsc::Sender<Request>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.tx.lock().take();
+        if let Some(thread) = self.thread.lock().take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A handle on an open journal. Cheap to clone; the journal closes when the last handle drops,
+/// after every queued append has been written and acknowledged.
+#[derive(Clone)]
+pub struct Journal {
+    pub(crate) shared: Arc<Shared>,
+    writer: Arc<Writer>,
+}
+
+impl Journal {
+    /// Opens (creating if needed) the journal in `dir`, checks it and rebuilds its indexes.
+    ///
+    /// Checks: the format; every record decodes and sits at its own position; positions are
+    /// gap-free; every `prev_hash` links to the record before; stream versions are gap-free; ids
+    /// are unique; the last `tail_check_events` hashes recompute; the recorded head is present.
+    /// An append that a crash left half-written (never acknowledged) is removed.
+    pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Journal, JournalError> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| JournalError::io("create", &dir, e))?;
+        let db = sled::Config::new()
+            .path(&dir)
+            .cache_capacity(options.cache_capacity_bytes)
+            .mode(sled::Mode::HighThroughput)
+            .open()?;
+        let events = db.open_tree(EVENTS_TREE)?;
+        let meta = db.open_tree(META_TREE)?;
+        match meta.get(META_FORMAT)? {
+            Some(format) if format.as_ref() == [crate::record::FORMAT_V1] => {}
+            Some(format) => {
+                return Err(JournalError::UnsupportedFormat(
+                    format.first().copied().unwrap_or(0),
+                ))
+            }
+            None => {
+                meta.insert(META_FORMAT, &[crate::record::FORMAT_V1][..])?;
+            }
+        }
+        let syncer = Syncer::new(&dir)?;
+        let index = build_index(&events, &meta, &options)?;
+        // Whatever open wrote (format, tail repair) is made durable before anything is served.
+        db.flush()?;
+        syncer.sync_all()?;
+        sync_dir(&dir)?;
+        tracing::info!(
+            head = index.head.position.0,
+            streams = index.streams.len(),
+            "journal opened"
+        );
+        let (head_tx, head_rx) = watch::channel(index.head);
+        let shared = Arc::new(Shared {
+            dir,
+            db,
+            events,
+            meta,
+            index: RwLock::new(index),
+            head_rx,
+            failed: Mutex::new(None),
+            failed_flag: AtomicBool::new(false),
+        });
+        let (tx, rx) = mpsc::channel();
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("journal-writer".into())
+            .spawn(move || writer_loop(thread_shared, rx, head_tx, syncer, options))
+            .map_err(|e| JournalError::io("start the writer thread for", "journal", e))?;
+        Ok(Journal {
+            shared,
+            writer: Arc::new(Writer {
+                tx: Mutex::new(Some(tx)),
+                thread: Mutex::new(Some(thread)),
+            }),
+        })
+    }
+
+    /// The directory the journal lives in.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// Appends `events` to `stream`, all or none, if the stream is at `expected`. Returns once the
+    /// events are on disk. Concurrent appends share one flush (group commit).
+    pub async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> AppendResult {
+        let rx = self.submit(stream, expected, events)?;
+        rx.await.map_err(|_| JournalError::Closed)?
+    }
+
+    /// [`Journal::append`] for callers outside an async runtime. Must not be called from within
+    /// a tokio runtime thread.
+    pub fn append_blocking(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> AppendResult {
+        let rx = self.submit(stream, expected, events)?;
+        rx.blocking_recv().map_err(|_| JournalError::Closed)?
+    }
+
+    fn submit(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<oneshot::Receiver<AppendResult>, JournalError> {
+        validate_append(stream, &events)?;
+        if let Some(reason) = self.failure() {
+            return Err(JournalError::Failed(reason));
+        }
+        let (reply, rx) = oneshot::channel();
+        let request = Request {
+            stream: stream.to_owned(),
+            expected,
+            events,
+            reply,
+        };
+        let guard = self.writer.tx.lock();
+        let tx = guard.as_ref().ok_or(JournalError::Closed)?;
+        tx.send(request).map_err(|_| JournalError::Closed)?;
+        Ok(rx)
+    }
+
+    fn failure(&self) -> Option<String> {
+        if self.shared.failed_flag.load(Ordering::Acquire) {
+            self.shared.failed.lock().clone()
+        } else {
+            None
+        }
+    }
+
+    /// The last acknowledged position and its hash.
+    pub fn head(&self) -> Head {
+        self.shared.index.read().head
+    }
+
+    /// The version of a stream (0 when it has no event).
+    pub fn stream_version(&self, stream: &str) -> u64 {
+        self.shared.index.read().stream_version(stream)
+    }
+
+    /// Number of streams.
+    pub fn stream_count(&self) -> usize {
+        self.shared.index.read().streams.len()
+    }
+
+    /// The event at `position`, if acknowledged.
+    pub fn get(&self, position: Position) -> Result<Option<RecordedEvent>, JournalError> {
+        if position == Position::ZERO || position > self.head().position {
+            return Ok(None);
+        }
+        self.read_at(position).map(Some)
+    }
+
+    /// The event with this id, if acknowledged.
+    pub fn get_by_id(&self, id: Ulid) -> Result<Option<RecordedEvent>, JournalError> {
+        let position = self.shared.index.read().ids.get(&id.0).copied();
+        match position {
+            Some(p) => self.read_at(Position(p)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The position of the event with this id, if acknowledged.
+    pub fn position_of(&self, id: Ulid) -> Option<Position> {
+        self.shared
+            .index
+            .read()
+            .ids
+            .get(&id.0)
+            .copied()
+            .map(Position)
+    }
+
+    pub(crate) fn read_at(&self, position: Position) -> Result<RecordedEvent, JournalError> {
+        read_record(&self.shared.events, position)
+    }
+
+    /// Up to `limit` events from `from` (inclusive) forward.
+    pub fn read_forward(
+        &self,
+        from: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, JournalError> {
+        self.shared.read_forward(from, limit)
+    }
+
+    /// An iterator over every acknowledged event from `from` up to the head as it is now.
+    pub fn iter_forward(
+        &self,
+        from: Position,
+    ) -> impl Iterator<Item = Result<RecordedEvent, JournalError>> + '_ {
+        let head = self.head().position;
+        let from = from.max(Position(1));
+        let range = if from > head {
+            self.shared
+                .events
+                .range(Position(1).key()..Position(1).key())
+        } else {
+            self.shared.events.range(from.key()..=head.key())
+        };
+        range.map(|item| {
+            let (key, value) = item?;
+            decode_checked(&key, &value)
+        })
+    }
+
+    /// Up to `limit` events from `from` (inclusive) backward; `None` starts at the head.
+    pub fn read_backward(
+        &self,
+        from: Option<Position>,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, JournalError> {
+        let head = self.head().position;
+        let from = from.unwrap_or(head).min(head);
+        if from == Position::ZERO || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for item in self
+            .shared
+            .events
+            .range(Position(1).key()..=from.key())
+            .rev()
+        {
+            let (key, value) = item?;
+            out.push(decode_checked(&key, &value)?);
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The events of `stream` with versions in `from..=to` (1-based; `to` None = to the end).
+    pub fn read_stream(
+        &self,
+        stream: &str,
+        from_version: u64,
+        to_version: Option<u64>,
+    ) -> Result<Vec<RecordedEvent>, JournalError> {
+        let positions: Vec<u64> = {
+            let index = self.shared.index.read();
+            let Some(all) = index.streams.get(stream) else {
+                return Ok(Vec::new());
+            };
+            let len = u64::try_from(all.len()).unwrap_or(u64::MAX);
+            let from = from_version.max(1);
+            let to = to_version.unwrap_or(len).min(len);
+            if from > to {
+                return Ok(Vec::new());
+            }
+            let start = usize::try_from(from - 1).unwrap_or(usize::MAX);
+            let end = usize::try_from(to).unwrap_or(usize::MAX);
+            all[start..end].to_vec()
+        };
+        positions
+            .into_iter()
+            .map(|p| self.read_at(Position(p)))
+            .collect()
+    }
+
+    /// A subscription that delivers every event from `from` (inclusive), then follows live
+    /// appends, with no gap and no duplicate.
+    /// The subscription does not keep the journal open: once every `Journal` handle has
+    /// dropped it delivers what was acknowledged and then ends.
+    pub fn subscribe(&self, from: Position) -> Subscription {
+        Subscription::new(Arc::clone(&self.shared), from)
+    }
+
+    /// Flushes and waits for the writer to finish every queued append. Other clones of this
+    /// handle keep the journal open; it closes when the last one drops.
+    pub fn close(self) {
+        drop(self)
+    }
+
+    /// Bytes the sled directory takes on disk.
+    pub fn size_on_disk(&self) -> Result<u64, JournalError> {
+        Ok(self.shared.db.size_on_disk()?)
+    }
+}
+
+fn validate_append(stream: &str, events: &[NewEvent]) -> Result<(), JournalError> {
+    let bad = |reason: String| Err(JournalError::InvalidAppend(reason));
+    if stream.is_empty() || stream.len() > MAX_NAME_BYTES {
+        return bad(format!(
+            "stream id must be 1 to {MAX_NAME_BYTES} bytes, got {}",
+            stream.len()
+        ));
+    }
+    if events.is_empty() {
+        return bad("an append needs at least one event".into());
+    }
+    if events.len() > MAX_EVENTS_PER_APPEND {
+        return bad(format!(
+            "an append holds at most {MAX_EVENTS_PER_APPEND} events, got {}",
+            events.len()
+        ));
+    }
+    for (i, event) in events.iter().enumerate() {
+        for (what, text) in [
+            ("event type", &event.event_type),
+            ("actor id", &event.actor.id),
+            ("actor role", &event.actor.role),
+        ] {
+            if text.is_empty() || text.len() > MAX_NAME_BYTES {
+                return bad(format!(
+                    "event {i}: {what} must be 1 to {MAX_NAME_BYTES} bytes, got {}",
+                    text.len()
+                ));
+            }
+        }
+        if event.payload.len() > MAX_PAYLOAD_BYTES {
+            return bad(format!(
+                "event {i}: payload is {} bytes, the limit is {MAX_PAYLOAD_BYTES}",
+                event.payload.len()
+            ));
+        }
+        if events[..i].iter().any(|e| e.id == event.id) {
+            return bad(format!(
+                "event {i}: id {} appears twice in the append",
+                event.id
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn read_record(events: &sled::Tree, position: Position) -> Result<RecordedEvent, JournalError> {
+    match events.get(position.key())? {
+        Some(value) => decode_checked(&position.key(), &value),
+        None => Err(JournalError::Corrupt {
+            position,
+            problem: Problem::MissingPosition,
+        }),
+    }
+}
+
+fn decode_checked(key: &[u8], value: &[u8]) -> Result<RecordedEvent, JournalError> {
+    let position = key_position(key)?;
+    let view = decode(value).map_err(|e| JournalError::Corrupt {
+        position,
+        problem: e.into(),
+    })?;
+    if view.position != position {
+        return Err(JournalError::Corrupt {
+            position,
+            problem: Problem::Misplaced {
+                found: view.position.0,
+            },
+        });
+    }
+    Ok(view.to_owned())
+}
+
+pub(crate) fn key_position(key: &[u8]) -> Result<Position, JournalError> {
+    let bytes: [u8; 8] = key.try_into().map_err(|_| JournalError::Corrupt {
+        position: Position::ZERO,
+        problem: Problem::Undecodable {
+            reason: format!("key of {} bytes in the events tree", key.len()),
+        },
+    })?;
+    Ok(Position(u64::from_be_bytes(bytes)))
+}
+
+pub(crate) fn read_head_mark(meta: &sled::Tree) -> Result<Option<Head>, JournalError> {
+    let Some(bytes) = meta.get(META_HEAD)? else {
+        return Ok(None);
+    };
+    let corrupt = || JournalError::Corrupt {
+        position: Position::ZERO,
+        problem: Problem::Undecodable {
+            reason: "the recorded head is not 40 bytes".into(),
+        },
+    };
+    if bytes.len() != 40 {
+        return Err(corrupt());
+    }
+    let mut position = [0u8; 8];
+    position.copy_from_slice(&bytes[..8]);
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(&bytes[8..]);
+    Ok(Some(Head {
+        position: Position(u64::from_be_bytes(position)),
+        hash: ChainHash(hash),
+    }))
+}
+
+fn head_mark_bytes(head: &Head) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    out[..8].copy_from_slice(&head.position.0.to_be_bytes());
+    out[8..].copy_from_slice(&head.hash.0);
+    out
+}
+
+/// Scans the events tree: checks structure and links, repairs a half-written tail append, and
+/// builds the in-memory indexes.
+fn build_index(
+    events: &sled::Tree,
+    meta: &sled::Tree,
+    options: &Options,
+) -> Result<Index, JournalError> {
+    let mut index = Index {
+        head: Head::empty(),
+        last_recorded_at: Timestamp(i64::MIN),
+        streams: HashMap::new(),
+        ids: HashMap::new(),
+    };
+    // The start position and length of the last append seen, to find a torn tail.
+    let mut last_append: Option<(u64, u16, u16)> = None;
+    for item in events.iter() {
+        let (key, value) = item?;
+        let position = key_position(&key)?;
+        let corrupt = |problem| JournalError::Corrupt { position, problem };
+        let expected = index.head.position.next();
+        if position != expected {
+            return Err(JournalError::Corrupt {
+                position: expected,
+                problem: Problem::MissingPosition,
+            });
+        }
+        let view = decode(&value).map_err(|e| corrupt(e.into()))?;
+        if view.position != position {
+            return Err(corrupt(Problem::Misplaced {
+                found: view.position.0,
+            }));
+        }
+        if view.prev_hash != index.head.hash {
+            return Err(corrupt(Problem::BrokenLink {
+                expected: index.head.hash,
+                found: view.prev_hash,
+            }));
+        }
+        if view.recorded_at < index.last_recorded_at {
+            return Err(corrupt(Problem::TimeBackwards));
+        }
+        let positions = index.streams.entry(view.stream.into()).or_default();
+        let stream_expected = u64::try_from(positions.len()).unwrap_or(u64::MAX) + 1;
+        if view.version != stream_expected {
+            return Err(corrupt(Problem::StreamVersion {
+                stream: view.stream.to_owned(),
+                expected: stream_expected,
+                found: view.version,
+            }));
+        }
+        positions.push(position.0);
+        if let Some(first) = index.ids.insert(view.id.0, position.0) {
+            return Err(corrupt(Problem::DuplicateId {
+                id: view.id.to_string(),
+                first,
+            }));
+        }
+        last_append = Some((
+            position.0 - u64::from(view.append_index),
+            view.append_index,
+            view.append_len,
+        ));
+        index.head = Head {
+            position,
+            hash: view.hash,
+        };
+        index.last_recorded_at = view.recorded_at;
+    }
+
+    let mark = read_head_mark(meta)?;
+    if let Some((start, append_index, append_len)) = last_append {
+        if append_index + 1 < append_len {
+            // The last append is incomplete: a crash cut it. It was never acknowledged (an
+            // acknowledgement follows the flush of the whole append), so it is removed.
+            if let Some(mark) = mark {
+                if mark.position.0 >= start {
+                    return Err(JournalError::Corrupt {
+                        position: Position(start),
+                        problem: Problem::IncompleteAppend { len: append_len },
+                    });
+                }
+            }
+            tracing::warn!(
+                first = start,
+                last = index.head.position.0,
+                "removing an append that a crash left half-written; it was never acknowledged"
+            );
+            index = drop_tail(events, meta, options, start)?;
+            return Ok(index);
+        }
+    }
+    if let Some(mark) = mark {
+        if mark.position > index.head.position {
+            return Err(JournalError::Corrupt {
+                position: index.head.position.next(),
+                problem: Problem::MissingPosition,
+            });
+        }
+        let at_mark = read_record(events, mark.position)?;
+        if at_mark.hash != mark.hash {
+            return Err(JournalError::Corrupt {
+                position: mark.position,
+                problem: Problem::HashMismatch {
+                    stored: mark.hash,
+                    computed: at_mark.hash,
+                },
+            });
+        }
+    }
+    check_tail_hashes(events, &index, options.tail_check_events)?;
+    Ok(index)
+}
+
+/// Removes records from `start` on and rebuilds the index from what is left.
+fn drop_tail(
+    events: &sled::Tree,
+    meta: &sled::Tree,
+    options: &Options,
+    start: u64,
+) -> Result<Index, JournalError> {
+    let keys: Vec<sled::IVec> = events
+        .range(Position(start).key()..)
+        .keys()
+        .collect::<Result<_, _>>()?;
+    for key in keys {
+        events.remove(key)?;
+    }
+    build_index(events, meta, options)
+}
+
+fn check_tail_hashes(events: &sled::Tree, index: &Index, count: u64) -> Result<(), JournalError> {
+    let last = index.head.position.0;
+    if last == 0 || count == 0 {
+        return Ok(());
+    }
+    let first = last.saturating_sub(count - 1).max(1);
+    for item in events.range(Position(first).key()..=Position(last).key()) {
+        let (key, value) = item?;
+        let position = key_position(&key)?;
+        let view = decode(&value).map_err(|e| JournalError::Corrupt {
+            position,
+            problem: e.into(),
+        })?;
+        let computed = view.recompute_hash();
+        if computed != view.hash {
+            return Err(JournalError::Corrupt {
+                position,
+                problem: Problem::HashMismatch {
+                    stored: view.hash,
+                    computed,
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Makes sled's files durable: sled 0.34's flush ends with `sync_file_range`, which neither
+/// flushes the disk's cache nor the file's metadata, so after each flush we `fdatasync` the log
+/// file ourselves (docs/adr/0001-durability.md).
+pub(crate) struct Syncer {
+    dir: PathBuf,
+    log: File,
+}
+
+impl Syncer {
+    fn new(dir: &Path) -> Result<Syncer, JournalError> {
+        let path = dir.join("db");
+        let log = File::open(&path).map_err(|e| JournalError::io("open", &path, e))?;
+        Ok(Syncer {
+            dir: dir.to_path_buf(),
+            log,
+        })
+    }
+
+    fn sync_log(&self) -> Result<(), JournalError> {
+        self.log
+            .sync_data()
+            .map_err(|e| JournalError::io("fsync", self.dir.join("db"), e))
+    }
+
+    /// Everything sled may have written: the log, the config, any blob files and the directories.
+    fn sync_all(&self) -> Result<(), JournalError> {
+        self.sync_log()?;
+        for name in ["conf"] {
+            let path = self.dir.join(name);
+            if let Ok(file) = File::open(&path) {
+                file.sync_all()
+                    .map_err(|e| JournalError::io("fsync", &path, e))?;
+            }
+        }
+        let blobs = self.dir.join("blobs");
+        if let Ok(entries) = std::fs::read_dir(&blobs) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let file = File::open(&path).map_err(|e| JournalError::io("open", &path, e))?;
+                file.sync_all()
+                    .map_err(|e| JournalError::io("fsync", &path, e))?;
+            }
+            sync_dir(&blobs)?;
+        }
+        Ok(())
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), JournalError> {
+    let handle = File::open(dir).map_err(|e| JournalError::io("open", dir, e))?;
+    handle
+        .sync_all()
+        .map_err(|e| JournalError::io("fsync", dir, e))
+}
+
+/// Where an id was seen while deciding a batch: already acknowledged, or earlier in this batch.
+enum Seen<'a> {
+    Stored(u64),
+    Pending(&'a RecordedEvent),
+}
+
+fn writer_loop(
+    shared: Arc<Shared>,
+    rx: mpsc::Receiver<Request>,
+    head_tx: watch::Sender<Head>,
+    syncer: Syncer,
+    options: Options,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut count = first.events.len();
+        let mut batch = vec![first];
+        while count < options.max_batch_events {
+            match rx.try_recv() {
+                Ok(request) => {
+                    count += request.events.len();
+                    batch.push(request);
+                }
+                Err(_) => break,
+            }
+        }
+        write_batch(&shared, &head_tx, &syncer, &options, batch);
+    }
+    tracing::debug!("journal writer stopped");
+}
+
+fn write_batch(
+    shared: &Shared,
+    head_tx: &watch::Sender<Head>,
+    syncer: &Syncer,
+    options: &Options,
+    batch: Vec<Request>,
+) {
+    if shared.failed_flag.load(Ordering::Acquire) {
+        let reason = shared.failed.lock().clone().unwrap_or_default();
+        for request in batch {
+            let _ = request
+                .reply
+                .send(Err(JournalError::Failed(reason.clone())));
+        }
+        return;
+    }
+    // Only this thread changes the index, so what it reads now stays true until it publishes.
+    let (mut head, last_recorded_at) = {
+        let index = shared.index.read();
+        (index.head, index.last_recorded_at)
+    };
+    let recorded_at = (options.clock)().max(last_recorded_at);
+    let mut pending_versions: HashMap<String, u64> = HashMap::new();
+    let mut pending_ids: HashMap<u128, (usize, usize)> = HashMap::new();
+    let mut written: Vec<Vec<RecordedEvent>> = Vec::with_capacity(batch.len());
+    let mut outcomes: Vec<Option<Result<Appended, Rejected>>> = Vec::with_capacity(batch.len());
+    let mut io_error: Option<JournalError> = None;
+
+    for (request_no, request) in batch.iter().enumerate() {
+        written.push(Vec::new());
+        if io_error.is_some() {
+            outcomes.push(None);
+            continue;
+        }
+        // Idempotency by event id.
+        let seen: Vec<Option<Seen<'_>>> = {
+            let index = shared.index.read();
+            request
+                .events
+                .iter()
+                .map(|e| {
+                    if let Some(&(r, i)) = pending_ids.get(&e.id.0) {
+                        Some(Seen::Pending(&written[r][i]))
+                    } else {
+                        index.ids.get(&e.id.0).map(|&p| Seen::Stored(p))
+                    }
+                })
+                .collect()
+        };
+        if seen.iter().any(Option::is_some) {
+            outcomes.push(Some(match resolve_repeat(shared, request, seen) {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    io_error = Some(e);
+                    outcomes.pop();
+                    outcomes.push(None);
+                    continue;
+                }
+            }));
+            continue;
+        }
+        // Optimistic concurrency.
+        let actual = match pending_versions.get(&request.stream) {
+            Some(&v) => v,
+            None => shared.index.read().stream_version(&request.stream),
+        };
+        let ok = match request.expected {
+            ExpectedVersion::Any => true,
+            ExpectedVersion::NoStream => actual == 0,
+            ExpectedVersion::Exactly(n) => actual == n,
+        };
+        if !ok {
+            outcomes.push(Some(Err(Rejected::Conflict(Conflict {
+                stream: request.stream.clone(),
+                expected: request.expected,
+                actual,
+            }))));
+            continue;
+        }
+        // Encode, hash, insert.
+        let append_len = u16::try_from(request.events.len()).unwrap_or(u16::MAX);
+        let mut recorded = Vec::with_capacity(request.events.len());
+        for (i, event) in request.events.iter().enumerate() {
+            let position = head.position.next();
+            let version = actual + u64::try_from(i).unwrap_or(u64::MAX) + 1;
+            let append_index = u16::try_from(i).unwrap_or(u16::MAX);
+            let body = encode_body(&BodyFields {
+                position,
+                id: event.id,
+                version,
+                occurred_at: event.occurred_at,
+                recorded_at,
+                schema_version: event.schema_version,
+                append_index,
+                append_len,
+                stream: &request.stream,
+                event_type: &event.event_type,
+                actor_id: &event.actor.id,
+                actor_role: &event.actor.role,
+                payload: &event.payload,
+                prev_hash: &head.hash,
+            });
+            let hash = chain_hash(&head.hash, &body);
+            let mut value = body;
+            value.extend_from_slice(&hash.0);
+            if let Err(e) = shared.events.insert(position.key(), value) {
+                io_error = Some(e.into());
+                break;
+            }
+            recorded.push(RecordedEvent {
+                id: event.id,
+                position,
+                stream: request.stream.clone(),
+                version,
+                event_type: event.event_type.clone(),
+                schema_version: event.schema_version,
+                occurred_at: event.occurred_at,
+                recorded_at,
+                actor: event.actor.clone(),
+                payload: event.payload.clone(),
+                append_index,
+                append_len,
+                prev_hash: head.hash,
+                hash,
+            });
+            head = Head { position, hash };
+        }
+        if io_error.is_some() {
+            outcomes.push(None);
+            continue;
+        }
+        for (i, event) in recorded.iter().enumerate() {
+            pending_ids.insert(event.id.0, (request_no, i));
+        }
+        pending_versions.insert(request.stream.clone(), actual + u64::from(append_len));
+        outcomes.push(Some(Ok(Appended {
+            events: recorded.clone(),
+            already_recorded: false,
+        })));
+        written[request_no] = recorded;
+    }
+
+    let wrote_any = written.iter().any(|w| !w.is_empty());
+    if io_error.is_none() && wrote_any {
+        let durable = shared
+            .meta
+            .insert(META_HEAD, &head_mark_bytes(&head)[..])
+            .map_err(JournalError::from)
+            .and_then(|_| shared.db.flush().map_err(JournalError::from))
+            .and_then(|_| syncer.sync_log());
+        if let Err(e) = durable {
+            io_error = Some(e);
+        }
+    }
+    if let Some(error) = io_error {
+        let reason = error.to_string();
+        tracing::error!(%reason, "journal write failed; no further appends are accepted");
+        *shared.failed.lock() = Some(reason.clone());
+        shared.failed_flag.store(true, Ordering::Release);
+        for request in batch {
+            let _ = request
+                .reply
+                .send(Err(JournalError::Failed(reason.clone())));
+        }
+        return;
+    }
+
+    if wrote_any {
+        let mut index = shared.index.write();
+        for recorded in &written {
+            for event in recorded {
+                index
+                    .streams
+                    .entry(event.stream.as_str().into())
+                    .or_default()
+                    .push(event.position.0);
+                index.ids.insert(event.id.0, event.position.0);
+            }
+        }
+        index.head = head;
+        index.last_recorded_at = recorded_at;
+        drop(index);
+        head_tx.send_replace(head);
+    }
+    for (request, outcome) in batch.into_iter().zip(outcomes) {
+        let reply = outcome.map(Ok).unwrap_or(Err(JournalError::Closed));
+        let _ = request.reply.send(reply);
+    }
+}
+
+/// An append whose ids were (some or all) seen before: the same content gives the original
+/// records back, anything else is `IdReused`.
+fn resolve_repeat(
+    shared: &Shared,
+    request: &Request,
+    seen: Vec<Option<Seen<'_>>>,
+) -> Result<Result<Appended, Rejected>, JournalError> {
+    let mut originals = Vec::with_capacity(seen.len());
+    for (event, seen) in request.events.iter().zip(seen) {
+        let original = match seen {
+            None => {
+                // Some ids are new and some not: not a retry of one append.
+                let other = request
+                    .events
+                    .iter()
+                    .find(|e| shared.index.read().ids.contains_key(&e.id.0));
+                let (id, position) = match other {
+                    Some(e) => (e.id, shared.index.read().ids.get(&e.id.0).copied()),
+                    None => (event.id, None),
+                };
+                return Ok(Err(Rejected::IdReused(IdReused {
+                    id,
+                    position: Position(position.unwrap_or(0)),
+                })));
+            }
+            Some(Seen::Stored(position)) => read_record(&shared.events, Position(position))?,
+            Some(Seen::Pending(recorded)) => recorded.clone(),
+        };
+        if !original.same_content(&request.stream, event) {
+            return Ok(Err(Rejected::IdReused(IdReused {
+                id: event.id,
+                position: original.position,
+            })));
+        }
+        originals.push(original);
+    }
+    Ok(Ok(Appended {
+        events: originals,
+        already_recorded: true,
+    }))
+}

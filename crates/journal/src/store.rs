@@ -793,12 +793,10 @@ impl Syncer {
     /// Everything sled may have written: the log, the config, any blob files and the directories.
     fn sync_all(&self) -> Result<(), JournalError> {
         self.sync_log()?;
-        for name in ["conf"] {
-            let path = self.dir.join(name);
-            if let Ok(file) = File::open(&path) {
-                file.sync_all()
-                    .map_err(|e| JournalError::io("fsync", &path, e))?;
-            }
+        let conf = self.dir.join("conf");
+        if let Ok(file) = File::open(&conf) {
+            file.sync_all()
+                .map_err(|e| JournalError::io("fsync", &conf, e))?;
         }
         let blobs = self.dir.join("blobs");
         if let Ok(entries) = std::fs::read_dir(&blobs) {

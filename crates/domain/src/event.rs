@@ -662,3 +662,39 @@ impl Event {
         }
     }
 }
+
+impl Event {
+    /// The stream this event belongs in, when the event alone tells it: every type but
+    /// `EventCorrected`, which goes to the stream of the event it corrects.
+    pub fn stream(&self) -> Option<StreamId> {
+        Some(match self {
+            Event::PersonRegistered(e) => StreamId::person(e.person_id),
+            Event::ConsentGiven(e) => StreamId::person(e.person_id),
+            Event::ConsentWithdrawn(e) => StreamId::person(e.person_id),
+            Event::VulnerabilityAssessed(e) => StreamId::person(e.person_id),
+            Event::IntakeRecorded(e) => StreamId::person(e.person_id),
+            Event::CaseOpened(e) => StreamId::case(e.case_id),
+            Event::CarePlanAgreed(e) => StreamId::case(e.case_id),
+            Event::CaseClosed(e) => StreamId::case(e.case_id),
+            Event::CaseReopened(e) => StreamId::case(e.case_id),
+            Event::InterventionDelivered(e) => match e.case_id {
+                Some(case_id) => StreamId::case(case_id),
+                None => StreamId::person(e.person_id),
+            },
+            Event::ReferralIssued(e) => StreamId::referral(e.referral_id),
+            Event::ReferralOutcomeRecorded(e) => StreamId::referral(e.referral_id),
+            Event::MediationRequested(e) => StreamId::mediation(e.mediation_id),
+            Event::MediationSessionHeld(e) => StreamId::mediation(e.mediation_id),
+            Event::MediationCancelled(e) => StreamId::mediation(e.mediation_id),
+            Event::GroupActivityHeld(e) => StreamId::group_activity(e.activity_id),
+            Event::InformationMaterialDistributed(e) => StreamId::distribution(e.distribution_id),
+            Event::SatisfactionSurveyCompleted(e) => StreamId::survey(e.survey_id),
+            Event::LogbookEntryWritten(e) => StreamId::logbook(&e.site_id, e.date),
+            Event::SupervisionMeetingHeld(e) => StreamId::supervision(e.meeting_id),
+            Event::ServiceMapped(e) => StreamId::service(e.service_id),
+            Event::ServiceUpdated(e) => StreamId::service(e.service_id),
+            Event::ServiceRetired(e) => StreamId::service(e.service_id),
+            Event::EventCorrected(_) => return None,
+        })
+    }
+}

@@ -1,0 +1,177 @@
+//! Golden samples: a stored payload of every event type and schema version still decodes.
+//!
+//! `UPDATE_SAMPLES=1 cargo test -p domain --test samples` rewrites the current-version samples;
+//! old-version samples are never rewritten: they are what old journals hold.
+
+mod support;
+
+use std::path::PathBuf;
+
+use domain::*;
+use support::*;
+
+fn samples_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/samples")
+}
+
+/// One event of every type, at its current version.
+fn current_samples() -> Vec<Event> {
+    let mut events = everything();
+    let correction = given(everything())
+        .when(CorrectEvent {
+            corrects: event_id(4),
+            occurred_at: t("2024-05-16T11:55:00Z"),
+            fields: [("needs".to_string(), serde_json::json!(["health", "work"]))].into(),
+            personal_fields: PersonalFields(
+                [(
+                    "note".to_string(),
+                    serde_json::json!("chiede del corso di italiano"),
+                )]
+                .into(),
+            ),
+            reason: "bisogno lavoro dimenticato all'accoglienza".into(),
+        })
+        .then_accepted();
+    events.extend(correction.events);
+    let mut seen = std::collections::BTreeSet::new();
+    events.retain(|e| seen.insert(e.event_type()));
+    events
+}
+
+#[test]
+fn every_event_type_has_a_current_sample() {
+    let samples = current_samples();
+    let types: Vec<_> = samples.iter().map(|e| e.event_type()).collect();
+    for (event_type, _) in EVENT_TYPES {
+        assert!(
+            types.contains(event_type),
+            "no sample built for {event_type}"
+        );
+    }
+}
+
+#[test]
+fn current_samples_decode() {
+    let update = std::env::var_os("UPDATE_SAMPLES").is_some_and(|v| v == "1");
+    for event in current_samples() {
+        let path = samples_dir().join(format!(
+            "{}.v{}.json",
+            event.event_type(),
+            event.schema_version()
+        ));
+        if update {
+            let value: serde_json::Value = serde_json::from_slice(&event.to_payload()).unwrap();
+            std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap() + "\n").unwrap();
+        }
+        let stored = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; rerun with UPDATE_SAMPLES=1", path.display()));
+        let decoded = Event::from_payload(event.event_type(), event.schema_version(), &stored)
+            .unwrap_or_else(|e| panic!("{} no longer decodes: {e}", path.display()));
+        assert_eq!(
+            decoded,
+            event,
+            "{} is out of date; rerun with UPDATE_SAMPLES=1",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn old_samples_decode_and_upcast() {
+    for (event_type, version) in OLD_EVENT_VERSIONS {
+        let path = samples_dir().join(format!("{event_type}.v{version}.json"));
+        let stored = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let event = Event::from_payload(event_type, *version, &stored)
+            .unwrap_or_else(|e| panic!("{} no longer decodes: {e}", path.display()));
+        assert_eq!(event.event_type(), *event_type);
+        assert!(
+            event.schema_version() > *version,
+            "an old version is read into a newer one"
+        );
+    }
+}
+
+#[test]
+fn logbook_v1_single_language_becomes_a_list() {
+    let stored = std::fs::read(samples_dir().join("LogbookEntryWritten.v1.json")).unwrap();
+    let Event::LogbookEntryWritten(e) =
+        Event::from_payload("LogbookEntryWritten", 1, &stored).unwrap()
+    else {
+        panic!("wrong type");
+    };
+    assert_eq!(e.languages, vec!["ar".to_string()]);
+    assert_eq!(e.date, d("2023-11-07"));
+    // A v1 payload is not a valid v2 payload: the version number matters.
+    assert!(Event::from_payload("LogbookEntryWritten", 2, &stored).is_err());
+}
+
+#[test]
+fn every_stored_sample_is_a_known_type_and_version() {
+    let mut count = 0;
+    for entry in std::fs::read_dir(samples_dir()).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let (event_type, rest) = name.split_once(".v").expect("<EventType>.v<N>.json");
+        let version: u16 = rest.strip_suffix(".json").unwrap().parse().unwrap();
+        let known = EVENT_TYPES.contains(&(event_type, version))
+            || OLD_EVENT_VERSIONS.contains(&(event_type, version));
+        assert!(known, "{name} is neither a current nor an old version");
+        count += 1;
+    }
+    assert_eq!(count, EVENT_TYPES.len() + OLD_EVENT_VERSIONS.len());
+}
+
+#[test]
+fn unknown_type_and_version_are_errors_not_panics() {
+    assert!(matches!(
+        Event::from_payload("CaseExploded", 1, b"{}"),
+        Err(DecodeError::UnknownType(_))
+    ));
+    assert!(matches!(
+        Event::from_payload("CaseClosed", 9, b"{}"),
+        Err(DecodeError::UnknownVersion { version: 9, .. })
+    ));
+    assert!(matches!(
+        Event::from_payload("CaseClosed", 1, b"{\"caseId\":"),
+        Err(DecodeError::Invalid { .. })
+    ));
+}
+
+#[test]
+fn payload_round_trips_and_has_no_tag() {
+    for event in current_samples() {
+        let payload = event.to_payload();
+        let value: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        assert!(value.get("type").is_none() && value.get("command").is_none());
+        assert_eq!(
+            Event::from_payload(event.event_type(), event.schema_version(), &payload).unwrap(),
+            event
+        );
+    }
+}
+
+#[test]
+fn debug_output_never_holds_personal_data() {
+    for event in current_samples() {
+        let debug = format!("{event:?}");
+        for secret in [
+            CANARY,
+            "+39 333",
+            "1991-03-14",
+            "due figli",
+            "Olena",
+            "iscrizione al SSN",
+            "raccordo",
+            "mattinata intensa",
+            "corso di italiano",
+        ] {
+            assert!(
+                !debug.contains(secret),
+                "{} Debug shows {secret:?}: {debug}",
+                event.event_type()
+            );
+        }
+    }
+    let cmd: Command = register().into();
+    assert!(!format!("{cmd:?}").contains(CANARY));
+    assert!(format!("{cmd:?}").contains("[redacted]"));
+}

@@ -472,7 +472,7 @@ pub fn group_activity() -> RecordGroupActivity {
     RecordGroupActivity {
         activity_id: group(),
         site_id: site(),
-        occurred_at: t("2024-05-16T15:00:00Z"),
+        occurred_at: t("2024-05-16T10:00:00Z"),
         kind: GroupActivityKind::InformationSession,
         title: "Il permesso di soggiorno: rinnovo e conversione".into(),
         duration_minutes: 90,

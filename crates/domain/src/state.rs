@@ -504,7 +504,7 @@ impl DeskState {
             c.birth_year
         );
         ensure!(
-            !(!c.minor && age_this_year < 17),
+            c.minor || age_this_year >= 17,
             "minor",
             K::Mismatch,
             "someone born in {} is a minor",

@@ -22,7 +22,13 @@ fn generated_lines_pass_every_rule() {
     let mut sim = Sim::default();
     let mut last = None;
     let mut count = 0;
-    for line in Generator::new(7, config(n)) {
+    let big = GeneratorConfig {
+        days: 365 * 40,
+        sites: 5,
+        new_persons_per_opening: 6,
+        ..config(n)
+    };
+    for line in Generator::new(7, big) {
         let at = line.command.occurred_at();
         assert!(
             last.is_none_or(|l| l <= at),

@@ -1,0 +1,60 @@
+//! Helpers shared by the journal's integration tests: events, a settable clock, env knobs.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use journal::{Actor, NewEvent, Options, Timestamp};
+use ulid::Ulid;
+
+/// An event whose content is a function of `id` and `variant`: the same pair is the same fact,
+/// another variant is other content under the same id.
+pub fn event(id: u128, variant: u8) -> NewEvent {
+    NewEvent {
+        id: Ulid(id),
+        event_type: if variant == 0 { "Noted" } else { "NoteAmended" }.into(),
+        schema_version: 1,
+        occurred_at: Timestamp(1_700_000_000_000_000 + i64::from(variant)),
+        actor: Actor {
+            id: "m.rossi".into(),
+            role: "mediator".into(),
+        },
+        payload: format!(r#"{{"id":{id},"variant":{variant}}}"#).into_bytes(),
+    }
+}
+
+/// A clock the test sets by hand; every group commit reads it once.
+#[derive(Clone)]
+pub struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    pub fn new(micros: i64) -> TestClock {
+        TestClock(Arc::new(AtomicI64::new(micros)))
+    }
+
+    pub fn set(&self, micros: i64) {
+        self.0.store(micros, Ordering::SeqCst);
+    }
+
+    /// Options with this clock and a small cache, for fast opens.
+    pub fn options(&self) -> Options {
+        let now = Arc::clone(&self.0);
+        Options {
+            cache_capacity_bytes: 8 * 1024 * 1024,
+            clock: Arc::new(move || Timestamp(now.load(Ordering::SeqCst))),
+            ..Options::default()
+        }
+    }
+}
+
+/// A number from the environment (for slow-suite knobs), or `default`.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} must be a number, got {text:?}")),
+        Err(_) => default,
+    }
+}

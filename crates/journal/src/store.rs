@@ -249,7 +249,7 @@ impl Journal {
             }
         }
         let syncer = Syncer::new(&dir)?;
-        let index = build_index(&events, &meta, &options)?;
+        let index = build_index(&events, &meta, &options).map_err(|e| first_damage(&events, e))?;
         // Whatever open wrote (format, tail repair) is made durable before anything is served.
         db.flush()?;
         syncer.sync_all()?;
@@ -720,6 +720,33 @@ fn build_index(
     }
     check_tail_hashes(events, &index, options.tail_check_events)?;
     Ok(index)
+}
+
+/// The scan at open checks links but recomputes only the tail's hashes, so damage to one record
+/// can first show at a later one (a changed stored hash breaks the next link, a changed
+/// `recorded_at` makes the next record go back in time). On that error path only, name the first
+/// record before the reported position whose hash does not recompute, as `verify` would.
+fn first_damage(events: &sled::Tree, error: JournalError) -> JournalError {
+    let JournalError::Corrupt { position, .. } = &error else {
+        return error;
+    };
+    for item in events.range(..position.key()) {
+        let Ok((key, value)) = item else { break };
+        let (Ok(at), Ok(view)) = (key_position(&key), decode(&value)) else {
+            break;
+        };
+        let computed = view.recompute_hash();
+        if computed != view.hash {
+            return JournalError::Corrupt {
+                position: at,
+                problem: Problem::HashMismatch {
+                    stored: view.hash,
+                    computed,
+                },
+            };
+        }
+    }
+    error
 }
 
 /// Removes records from `start` on and rebuilds the index from what is left.

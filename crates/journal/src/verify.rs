@@ -137,7 +137,12 @@ fn verify_trees(
         let before = Position(from.0 - 1);
         match events.get(before.key())? {
             None => {
-                report.problem = Some((before, Problem::MissingPosition));
+                // Past the end (nothing stored there, nothing recorded there) is nothing to check.
+                let past_end = recorded_head.is_none_or(|mark| mark.position < before)
+                    && events.range(before.key()..).next().is_none();
+                if !past_end {
+                    report.problem = Some((before, Problem::MissingPosition));
+                }
                 return Ok(report);
             }
             Some(value) => match decode(&value) {
@@ -196,6 +201,20 @@ fn verify_trees(
                             },
                         ));
                         return Ok(report);
+                    }
+                    // Records may follow the recorded head (a crash before the head was
+                    // written), but the record at the head must be the one committed.
+                    if let Some(mark) = recorded_head.filter(|m| m.position == position) {
+                        if mark.hash != hash {
+                            report.problem = Some((
+                                position,
+                                Problem::HashMismatch {
+                                    stored: mark.hash,
+                                    computed: hash,
+                                },
+                            ));
+                            return Ok(report);
+                        }
                     }
                     prev = hash;
                     report.checked += 1;

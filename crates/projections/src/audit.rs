@@ -1,0 +1,307 @@
+//! The audit index: who recorded what, when, in which order, for every event.
+
+use chrono::{DateTime, Utc};
+use domain::{CaseId, PersonId, SiteId};
+use journal::{Position, Timestamp};
+
+use crate::model::{Ix, ReadModels, NO_IX};
+use crate::sym::Sym;
+
+/// One event in the index: 48 bytes, so 1,000,000 events take about 46 MiB (plus the distinct
+/// stream names, interned once).
+#[derive(Clone, Copy)]
+pub(crate) struct AuditRow {
+    pub stream: Sym,
+    pub event_type: Sym,
+    pub actor: Sym,
+    pub role: Sym,
+    pub site: Sym,
+    pub person: Ix,
+    pub case: Ix,
+    pub occurred_us: i64,
+    pub recorded_us: i64,
+}
+
+/// Rows by position: `rows[i]` is the event at position `first + i`.
+#[derive(Clone, Default)]
+pub(crate) struct AuditIndex {
+    pub first: u64,
+    pub rows: Vec<AuditRow>,
+}
+
+impl AuditIndex {
+    pub(crate) fn push(&mut self, position: Position, row: AuditRow, gap: AuditRow) {
+        if self.rows.is_empty() {
+            self.first = position.get();
+        } else {
+            // Positions are gap-free; should a caller skip some, the skipped ones are kept as
+            // rows of type "(missing)" so that indices stay positions.
+            while self.first + (self.rows.len() as u64) < position.get() {
+                self.rows.push(gap);
+            }
+        }
+        self.rows.push(row);
+    }
+
+    fn position_of(&self, i: usize) -> Position {
+        Position(self.first + i as u64)
+    }
+}
+
+/// A time range; both ends optional, `from` included, `to` excluded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl TimeRange {
+    fn bounds(&self) -> (i64, i64) {
+        (
+            self.from.map_or(i64::MIN, |t| Timestamp::from(t).micros()),
+            self.to.map_or(i64::MAX, |t| Timestamp::from(t).micros()),
+        )
+    }
+}
+
+/// Positions, both ends optional and included.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PositionRange {
+    pub from: Option<Position>,
+    pub to: Option<Position>,
+}
+
+/// Which events to list; every field set must match (empty `event_types`: any type).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub stream: Option<String>,
+    pub event_types: Vec<String>,
+    /// Actor id.
+    pub actor: Option<String>,
+    /// Actor role as recorded (`"mediator"`, ...).
+    pub role: Option<String>,
+    pub site: Option<SiteId>,
+    pub person: Option<PersonId>,
+    pub case: Option<CaseId>,
+    pub occurred: TimeRange,
+    pub recorded: TimeRange,
+    pub positions: PositionRange,
+}
+
+/// A Relay connection request: cursors are positions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Only items after this position.
+    pub after: Option<Position>,
+    /// Only items before this position.
+    pub before: Option<Position>,
+    /// The first `n` of what remains.
+    pub first: Option<usize>,
+    /// The last `n` of what remains (after `first`, as Relay says).
+    pub last: Option<usize>,
+    /// Count every item matching the filter (ignores the cursors; costs a full scan).
+    pub with_total: bool,
+}
+
+/// One page of a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Some matching item comes after the last one returned (whatever `before` said).
+    pub has_next_page: bool,
+    /// Some matching item comes before the first one returned (whatever `after` said).
+    pub has_previous_page: bool,
+    pub total: Option<usize>,
+}
+
+/// What the index knows of one event; the API reads the event itself from the journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub position: Position,
+    pub stream: String,
+    pub event_type: String,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub site: Option<SiteId>,
+    pub person: Option<PersonId>,
+    pub case: Option<CaseId>,
+    pub occurred_at: Timestamp,
+    pub recorded_at: Timestamp,
+}
+
+/// A filter with its strings resolved to symbols; `None` when it can match nothing.
+struct Resolved {
+    stream: Option<Sym>,
+    event_types: Vec<Sym>,
+    actor: Option<Sym>,
+    role: Option<Sym>,
+    site: Option<Sym>,
+    person: Option<Ix>,
+    case: Option<Ix>,
+    occurred: (i64, i64),
+    recorded: (i64, i64),
+}
+
+impl Resolved {
+    fn matches(&self, r: &AuditRow) -> bool {
+        self.stream.is_none_or(|s| s == r.stream)
+            && (self.event_types.is_empty() || self.event_types.contains(&r.event_type))
+            && self.actor.is_none_or(|s| s == r.actor)
+            && self.role.is_none_or(|s| s == r.role)
+            && self.site.is_none_or(|s| s == r.site)
+            && self.person.is_none_or(|p| p == r.person)
+            && self.case.is_none_or(|c| c == r.case)
+            && (self.occurred.0..self.occurred.1).contains(&r.occurred_us)
+            && (self.recorded.0..self.recorded.1).contains(&r.recorded_us)
+    }
+}
+
+impl ReadModels {
+    fn resolve(&self, f: &AuditFilter) -> Option<Resolved> {
+        let sym = |s: &Option<String>| -> Option<Option<Sym>> {
+            match s {
+                None => Some(None),
+                Some(s) => self.syms.get(s).map(Some),
+            }
+        };
+        let event_types = if f.event_types.is_empty() {
+            Vec::new()
+        } else {
+            let known: Vec<Sym> = f
+                .event_types
+                .iter()
+                .filter_map(|t| self.syms.get(t))
+                .collect();
+            if known.is_empty() {
+                return None;
+            }
+            known
+        };
+        Some(Resolved {
+            stream: sym(&f.stream)?,
+            event_types,
+            actor: sym(&f.actor)?,
+            role: sym(&f.role)?,
+            site: match &f.site {
+                None => None,
+                Some(s) => Some(self.syms.get(s.as_str())?),
+            },
+            person: match &f.person {
+                None => None,
+                Some(p) => Some(self.person_keys.get(p)?),
+            },
+            case: match &f.case {
+                None => None,
+                Some(c) => Some(self.case_keys.get(c)?),
+            },
+            occurred: f.occurred.bounds(),
+            recorded: f.recorded.bounds(),
+        })
+    }
+
+    /// Index range `lo..hi` of rows whose positions are within `range`, `after` and `before`.
+    fn window(
+        &self,
+        range: PositionRange,
+        after: Option<Position>,
+        before: Option<Position>,
+    ) -> (usize, usize) {
+        let first = self.audit.first;
+        let len = self.audit.rows.len();
+        let ix = |p: u64| -> usize {
+            usize::try_from(p.saturating_sub(first))
+                .unwrap_or(usize::MAX)
+                .min(len)
+        };
+        let mut lo = 0usize;
+        let mut hi = len;
+        if let Some(p) = range.from {
+            lo = lo.max(ix(p.get()));
+        }
+        if let Some(p) = range.to {
+            hi = hi.min(ix(p.get().saturating_add(1)));
+        }
+        if let Some(p) = after {
+            lo = lo.max(ix(p.get().saturating_add(1)));
+        }
+        if let Some(p) = before {
+            hi = hi.min(ix(p.get()));
+        }
+        (lo, hi.max(lo))
+    }
+
+    /// Positions of the events matching `filter`, one Relay page of them, oldest first.
+    pub fn audit_positions(&self, filter: &AuditFilter, page: &PageRequest) -> Page<Position> {
+        let empty = Page {
+            items: Vec::new(),
+            has_next_page: false,
+            has_previous_page: false,
+            total: page.with_total.then_some(0),
+        };
+        if self.audit.rows.is_empty() {
+            return empty;
+        }
+        let Some(r) = self.resolve(filter) else {
+            return empty;
+        };
+        let rows = &self.audit.rows;
+        let (all_lo, all_hi) = self.window(filter.positions, None, None);
+        let (lo, hi) = self.window(filter.positions, page.after, page.before);
+        let matching = |i: &usize| r.matches(&rows[*i]);
+        let mut items: Vec<usize> = match (page.first, page.last) {
+            (Some(n), _) => (lo..hi).filter(matching).take(n).collect(),
+            (None, Some(n)) => {
+                let mut v: Vec<usize> = (lo..hi).rev().filter(matching).take(n).collect();
+                v.reverse();
+                v
+            }
+            (None, None) => (lo..hi).filter(matching).collect(),
+        };
+        if let (Some(_), Some(n)) = (page.first, page.last) {
+            let skip = items.len().saturating_sub(n);
+            items.drain(..skip);
+        }
+        let (start, end) = match (items.first(), items.last()) {
+            (Some(a), Some(b)) => (*a, *b + 1),
+            _ => (lo, lo),
+        };
+        let has_previous_page = (all_lo..start.max(all_lo)).rev().any(|i| matching(&i));
+        let has_next_page = (end.min(all_hi).max(all_lo)..all_hi).any(|i| matching(&i));
+        let total = page
+            .with_total
+            .then(|| (all_lo..all_hi).filter(matching).count());
+        Page {
+            items: items
+                .into_iter()
+                .map(|i| self.audit.position_of(i))
+                .collect(),
+            has_next_page,
+            has_previous_page,
+            total,
+        }
+    }
+
+    /// What the index holds about the event at `position`.
+    pub fn audit_entry(&self, position: Position) -> Option<AuditEntry> {
+        let i = usize::try_from(position.get().checked_sub(self.audit.first)?).ok()?;
+        let r = self.audit.rows.get(i)?;
+        let opt = |s: Sym| (s != Sym::NONE).then(|| self.syms.name(s).to_string());
+        Some(AuditEntry {
+            position,
+            stream: self.syms.name(r.stream).to_string(),
+            event_type: self.syms.name(r.event_type).to_string(),
+            actor_id: self.syms.name(r.actor).to_string(),
+            actor_role: self.syms.name(r.role).to_string(),
+            site: opt(r.site).map(SiteId::new),
+            person: (r.person != NO_IX).then(|| self.person_keys.key(r.person)),
+            case: (r.case != NO_IX).then(|| self.case_keys.key(r.case)),
+            occurred_at: Timestamp(r.occurred_us),
+            recorded_at: Timestamp(r.recorded_us),
+        })
+    }
+
+    /// How many events the index holds.
+    pub fn audit_len(&self) -> usize {
+        self.audit.rows.len()
+    }
+}

@@ -1,0 +1,42 @@
+//! Read models of the IMPACT case journal, folded from its events.
+//!
+//! Derived only: [`ReadModels`] is built by folding the journal's events in position order and can
+//! be thrown away and rebuilt at any time. It never writes to the journal and does no IO.
+//!
+//! As-of queries: a fresh `ReadModels` folded over positions `1..=P` answers exactly as the live
+//! one did at `P`. A correction ([`domain::EventCorrected`]) changes the rows of the event it names
+//! from its own position on; models folded only up to an earlier position never see it. The audit
+//! index keeps both the original and the correction.
+//!
+//! Key types: [`ReadModels`] (fold and query), the filters ([`AuditFilter`], [`CaseFilter`],
+//! [`ReferralFilter`], [`MediationFilter`], [`LogbookFilter`], [`ServiceFilter`], [`PersonFilter`]),
+//! [`Period`] and [`Month`], [`SiteSchedule`], [`Page`], and [`MonitoringReport`].
+
+mod apply;
+mod audit;
+mod correct;
+mod model;
+mod monitoring;
+mod period;
+mod query;
+mod sym;
+
+pub use audit::{AuditEntry, AuditFilter, Page, PageRequest, PositionRange, TimeRange};
+pub use model::ReadModels;
+pub use monitoring::*;
+pub use period::{Month, Period, SiteSchedule};
+pub use query::*;
+
+/// What a query can reject. Folding never fails: what cannot be read is counted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProjectionError {
+    /// The text is not a month written `yyyy-mm`: ask the user again.
+    #[error("{0:?} is not a month written yyyy-mm")]
+    InvalidMonth(String),
+    /// The period ends before it starts: swap the ends or ask the user again.
+    #[error("the period ends ({to}) before it starts ({from})")]
+    InvertedPeriod {
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    },
+}

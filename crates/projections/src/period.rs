@@ -1,0 +1,183 @@
+//! Periods, months and the sites' opening days.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use domain::SiteId;
+
+use crate::ProjectionError;
+
+/// A range of whole days, both ends included. Days are UTC days: an event is in the period when
+/// the UTC date of its time is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    /// Fails when `to` is before `from`.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Period, ProjectionError> {
+        if to < from {
+            return Err(ProjectionError::InvertedPeriod { from, to });
+        }
+        Ok(Period { from, to })
+    }
+
+    /// The whole of a calendar month.
+    pub fn month(month: Month) -> Period {
+        Period {
+            from: month.first_day(),
+            to: month.last_day(),
+        }
+    }
+
+    /// Parses `"2024-05"` into the whole month.
+    pub fn parse_month(text: &str) -> Result<Period, ProjectionError> {
+        Ok(Period::month(text.parse()?))
+    }
+
+    pub fn contains_date(&self, date: NaiveDate) -> bool {
+        self.from <= date && date <= self.to
+    }
+
+    pub fn contains(&self, at: DateTime<Utc>) -> bool {
+        self.contains_date(at.date_naive())
+    }
+
+    /// Every day of the period, in order.
+    pub fn days(&self) -> impl Iterator<Item = NaiveDate> {
+        let to = self.to;
+        self.from.iter_days().take_while(move |d| *d <= to)
+    }
+
+    /// Every calendar month the period touches, in order.
+    pub fn months(&self) -> Vec<Month> {
+        let mut months = Vec::new();
+        let mut m = Month::of(self.from);
+        let last = Month::of(self.to);
+        while m <= last {
+            months.push(m);
+            m = m.next();
+        }
+        months
+    }
+
+    /// The first instant after the period.
+    pub(crate) fn end_exclusive(&self) -> DateTime<Utc> {
+        self.to
+            .succ_opt()
+            .unwrap_or(self.to)
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc()
+    }
+}
+
+/// A calendar month, written `2024-05`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    pub year: i32,
+    /// 1 to 12.
+    pub month: u32,
+}
+
+impl Month {
+    pub fn of(date: NaiveDate) -> Month {
+        Month {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("a month has a first day")
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        self.next()
+            .first_day()
+            .pred_opt()
+            .expect("a month has a last day")
+    }
+
+    pub fn next(self) -> Month {
+        if self.month == 12 {
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl std::str::FromStr for Month {
+    type Err = ProjectionError;
+
+    fn from_str(text: &str) -> Result<Month, ProjectionError> {
+        let bad = || ProjectionError::InvalidMonth(text.to_string());
+        let (y, m) = text.split_once('-').ok_or_else(bad)?;
+        if y.len() != 4 || m.len() != 2 {
+            return Err(bad());
+        }
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let month: u32 = m.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) || NaiveDate::from_ymd_opt(year, month, 1).is_none() {
+            return Err(bad());
+        }
+        Ok(Month { year, month })
+    }
+}
+
+/// The weekdays each site is open. The domain does not model sites yet, so the schedule is
+/// configuration; the default is the one the service page gives: `montelucci-4` (via Montelucci
+/// 4) opens on Tuesday and Thursday.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteSchedule {
+    pub opening_days: BTreeMap<SiteId, Vec<Weekday>>,
+}
+
+impl Default for SiteSchedule {
+    fn default() -> Self {
+        SiteSchedule::empty().with_site(SiteId::new("montelucci-4"), &[Weekday::Tue, Weekday::Thu])
+    }
+}
+
+impl SiteSchedule {
+    /// No site known.
+    pub fn empty() -> Self {
+        SiteSchedule {
+            opening_days: BTreeMap::new(),
+        }
+    }
+
+    /// Sets a site's opening weekdays, replacing any it had.
+    pub fn with_site(mut self, site: SiteId, days: &[Weekday]) -> Self {
+        self.opening_days.insert(site, days.to_vec());
+        self
+    }
+
+    /// `true` when the site is open on that date; `false` for a site not in the schedule.
+    pub fn is_open(&self, site: &SiteId, date: NaiveDate) -> bool {
+        self.opening_days
+            .get(site)
+            .is_some_and(|days| days.contains(&date.weekday()))
+    }
+
+    /// The site's opening days within the period.
+    pub fn opening_days_in(&self, site: &SiteId, period: &Period) -> Vec<NaiveDate> {
+        period.days().filter(|d| self.is_open(site, *d)).collect()
+    }
+}

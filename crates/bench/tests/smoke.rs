@@ -1,0 +1,54 @@
+//! The benchmark runs end to end on a small journal and prints one parseable JSON object per
+//! scenario with a positive rate.
+
+use std::process::Command;
+
+#[test]
+fn every_scenario_prints_a_json_line_with_a_positive_rate() {
+    let scratch = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(["journal", "--events", "2000", "--payload-bytes", "64"])
+        .arg("--dir")
+        .arg(scratch.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "bench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let scenarios: Vec<&str> = lines
+        .iter()
+        .map(|l| l["scenario"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        scenarios,
+        [
+            "baseline",
+            "baseline_3_inserts",
+            "bulk_append",
+            "open",
+            "verify",
+            "iter_forward",
+            "durable_append_1",
+            "durable_append_16",
+            "durable_append_64",
+        ]
+    );
+    for line in &lines {
+        assert!(line["events_per_s"].as_f64().unwrap() > 0.0, "{line}");
+        assert!(line["ratio"].as_f64().unwrap() > 0.0, "{line}");
+    }
+    let open = &lines[3];
+    assert!(open["peak_memory_mib"].as_f64().unwrap() > 0.0, "{open}");
+    assert!(
+        open["disk_bytes_per_event"].as_f64().unwrap() > 0.0,
+        "{open}"
+    );
+    assert!(lines[8]["p99_us"].as_u64().unwrap() >= lines[8]["p50_us"].as_u64().unwrap());
+}

@@ -466,13 +466,11 @@ impl ReadModels {
             minutes += mins;
             let req = self.mediations[s.mediation as usize].as_ref();
             let language = req.map_or(s.from, |r| r.language);
-            for acc in [by_language
+            let acc = by_language
                 .entry(self.syms.name(language).to_string())
-                .or_default()]
-            {
-                acc.sessions += 1;
-                acc.minutes += mins;
-            }
+                .or_default();
+            acc.sessions += 1;
+            acc.minutes += mins;
             if let Some(r) = req {
                 let acc = by_mode.entry(r.mode).or_default();
                 acc.sessions += 1;

@@ -45,7 +45,7 @@ fn crash_child_writer() {
         return;
     };
     let round: u128 = std::env::var(CHILD_ROUND).unwrap().parse().unwrap();
-    let journal = Journal::open(&dir, Options::default()).unwrap();
+    let journal = open_when_unlocked(Path::new(&dir));
     let threads: Vec<_> = (0..WRITER_THREADS)
         .map(|thread| {
             let journal = journal.clone();
@@ -83,6 +83,23 @@ fn crash_child_writer() {
         .collect();
     for thread in threads {
         thread.join().unwrap();
+    }
+}
+
+/// Opens the journal, waiting while another process still holds sled's directory lock:
+/// `Journal::close` returns before sled's background threads have let go of the directory, so
+/// the parent's last handle (or its look with sled) may hold the lock for a moment.
+fn open_when_unlocked(dir: &Path) -> Journal {
+    let mut tries = 0;
+    loop {
+        match Journal::open(dir, Options::default()) {
+            Ok(journal) => return journal,
+            Err(e) if tries < 200 && e.to_string().contains("could not acquire lock") => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("opening {}: {e}", dir.display()),
+        }
     }
 }
 

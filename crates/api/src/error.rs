@@ -1,0 +1,83 @@
+//! The one place where failures and refusals become GraphQL errors with `extensions.code`.
+//!
+//! Codes: `BAD_INPUT` (the request or a field is wrong: fix it), `REJECTED` (the desk's rules
+//! refused the command; `extensions.field` and `extensions.reason` say which and why),
+//! `CONFLICT` (the stream moved on: reload and retry), `NOT_FOUND`, `UNAUTHENTICATED`,
+//! `FORBIDDEN`, `INTERNAL` (details are logged, never sent).
+
+use async_graphql::{Error, ErrorExtensions};
+use desk::{DeskError, Refused};
+
+pub const BAD_INPUT: &str = "BAD_INPUT";
+pub const REJECTED: &str = "REJECTED";
+pub const CONFLICT: &str = "CONFLICT";
+pub const NOT_FOUND: &str = "NOT_FOUND";
+pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+pub const FORBIDDEN: &str = "FORBIDDEN";
+pub const INTERNAL: &str = "INTERNAL";
+
+pub fn coded(code: &'static str, message: impl Into<String>) -> Error {
+    Error::new(message.into()).extend_with(|_, e| e.set("code", code))
+}
+
+pub fn bad_input(message: impl Into<String>) -> Error {
+    coded(BAD_INPUT, message)
+}
+
+pub fn not_found(what: impl std::fmt::Display) -> Error {
+    coded(NOT_FOUND, format!("{what} does not exist"))
+}
+
+/// A failure: logged with its detail, answered with a generic message.
+pub fn internal(error: impl std::fmt::Display) -> Error {
+    tracing::error!(%error, "request failed");
+    coded(
+        INTERNAL,
+        "internal error; the event was logged for the operators",
+    )
+}
+
+pub fn from_desk(error: DeskError) -> Error {
+    internal(error)
+}
+
+pub fn from_journal(error: journal::JournalError) -> Error {
+    internal(error)
+}
+
+pub fn from_refused(refused: &Refused) -> Error {
+    let message = desk::describe_refusal(refused);
+    match refused {
+        Refused::Rejected(rejection) => {
+            let field = rejection.field.clone();
+            let reason = serde_json::to_value(rejection.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let code = match rejection.kind {
+                domain::RejectionKind::NotFound => NOT_FOUND,
+                domain::RejectionKind::NotPermitted => FORBIDDEN,
+                _ => REJECTED,
+            };
+            Error::new(rejection.message.clone()).extend_with(move |_, e| {
+                e.set("code", code);
+                e.set("field", field.clone());
+                e.set("reason", reason.clone());
+            })
+        }
+        Refused::Conflict {
+            stream,
+            expected,
+            actual,
+        } => {
+            let (stream, expected, actual) = (stream.clone(), *expected, *actual);
+            Error::new(message).extend_with(move |_, e| {
+                e.set("code", CONFLICT);
+                e.set("stream", stream.clone());
+                e.set("expectedVersion", expected);
+                e.set("actualVersion", actual);
+            })
+        }
+        Refused::IdReused { .. } => coded(CONFLICT, message),
+    }
+}

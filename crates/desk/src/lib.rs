@@ -1,0 +1,457 @@
+//! The desk: where a command becomes recorded events.
+//!
+//! command → [`domain::DeskState::decide`] → [`journal::Journal::append`] → the projector folds
+//! the journal's subscription into the write model and the read models → the command returns once
+//! they have seen its events (read-your-writes).
+//!
+//! Key types: [`Desk`] (open, execute, import, read), [`Recorded`], [`Refused`], [`DeskError`].
+//!
+//! Invariants: the write model and the read models are only ever changed by the projector, in
+//! journal order, from acknowledged events; nothing here edits or deletes a recorded event.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::{Actor, Command, Context, DeskState, Event, EventMeta, Expected, Rejection, StreamId};
+use journal::{ExpectedVersion, Journal, NewEvent, Position, RecordedEvent, Timestamp};
+use parking_lot::RwLock;
+use projections::ReadModels;
+use serde::Serialize;
+use tokio::sync::watch;
+use ulid::Ulid;
+
+pub use journal;
+
+/// How many times a command is decided again after a concurrent append to its stream.
+const CONFLICT_RETRIES: usize = 5;
+
+/// A source of "now" for decisions; tests inject a fixed one.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// How to open a desk.
+#[derive(Clone)]
+pub struct DeskOptions {
+    pub journal: journal::Options,
+    pub clock: Clock,
+}
+
+impl Default for DeskOptions {
+    fn default() -> Self {
+        DeskOptions {
+            journal: journal::Options::default(),
+            clock: Arc::new(Utc::now),
+        }
+    }
+}
+
+/// Failures: the command may or may not have been recorded only for `Journal` errors that
+/// happened during the append (retry with the same event id to find out).
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// The journal failed (IO, corruption, closed). Stop and check the data directory.
+    #[error(transparent)]
+    Journal(#[from] journal::JournalError),
+    /// An event in the journal cannot be read by this build. Upgrade, or verify the journal.
+    #[error("event at position {position} cannot be read: {source}")]
+    Undecodable {
+        position: Position,
+        #[source]
+        source: domain::DecodeError,
+    },
+    /// The projector stopped (the journal closed or failed).
+    #[error("the read models stopped following the journal")]
+    ProjectorStopped,
+}
+
+/// A command that was not recorded, as a value the caller shows to a person.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Refused {
+    /// The domain refused it: which field and why.
+    Rejected(Rejection),
+    /// The stream moved on since the version the caller expected.
+    Conflict {
+        stream: String,
+        expected: u64,
+        actual: u64,
+    },
+    /// The event id was already used for another fact.
+    IdReused { id: Ulid, position: Position },
+}
+
+/// A command that was recorded (or had been, for a retry with the same event id).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recorded {
+    pub events: Vec<RecordedEvent>,
+    pub already_recorded: bool,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub lines: usize,
+    pub recorded: usize,
+    pub already_recorded: usize,
+}
+
+/// Why an import stopped: the line (1-based) and the reason. Lines before it stay imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("line {line}: {reason}")]
+    Line {
+        line: usize,
+        reason: String,
+        report: ImportReport,
+    },
+    #[error("cannot read the import file: {0}")]
+    Read(#[from] std::io::Error),
+    #[error(transparent)]
+    Desk(#[from] DeskError),
+}
+
+struct Models {
+    desk: DeskState,
+    read: ReadModels,
+    position: Position,
+}
+
+/// The desk: a journal, the write model decisions are made against, and the read models.
+#[derive(Clone)]
+pub struct Desk {
+    journal: Journal,
+    models: Arc<RwLock<Models>>,
+    applied: watch::Receiver<Position>,
+    clock: Clock,
+}
+
+impl Desk {
+    /// Opens the journal in `dir`, replays it into the models, and starts the projector that
+    /// follows new events. Must be called inside a tokio runtime.
+    pub fn open(dir: impl AsRef<Path>, options: DeskOptions) -> Result<Desk, DeskError> {
+        let journal = Journal::open(dir, options.journal)?;
+        Desk::with_journal(journal, options.clock)
+    }
+
+    /// Starts a desk on an open journal.
+    pub fn with_journal(journal: Journal, clock: Clock) -> Result<Desk, DeskError> {
+        let mut models = Models {
+            desk: DeskState::new(),
+            read: ReadModels::default(),
+            position: Position::ZERO,
+        };
+        for record in journal.iter_forward(Position(1)) {
+            apply(&mut models, &record?)?;
+        }
+        tracing::info!(position = models.position.0, "read models replayed");
+        let (applied_tx, applied) = watch::channel(models.position);
+        let start = models.position.next();
+        let models = Arc::new(RwLock::new(models));
+        let mut subscription = journal.subscribe(start);
+        let projector_models = Arc::clone(&models);
+        tokio::spawn(async move {
+            while let Some(next) = subscription.next().await {
+                let record = match next {
+                    Ok(record) => record,
+                    Err(error) => {
+                        tracing::error!(%error, "projector cannot read the journal; stopping");
+                        return;
+                    }
+                };
+                // Fold what is already there under one lock, then announce the position.
+                let mut batch = vec![record];
+                while batch.len() < 1024 {
+                    match subscription.try_next() {
+                        Some(Ok(record)) => batch.push(record),
+                        Some(Err(error)) => {
+                            tracing::error!(%error, "projector cannot read the journal; stopping");
+                            return;
+                        }
+                        None => break,
+                    }
+                }
+                let position = {
+                    let mut models = projector_models.write();
+                    for record in &batch {
+                        if let Err(error) = apply(&mut models, record) {
+                            tracing::error!(%error, "projector cannot decode an event; stopping");
+                            return;
+                        }
+                    }
+                    models.position
+                };
+                applied_tx.send_replace(position);
+            }
+        });
+        Ok(Desk {
+            journal,
+            models,
+            applied,
+            clock,
+        })
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// The position the read models have folded up to.
+    pub fn applied_position(&self) -> Position {
+        *self.applied.borrow()
+    }
+
+    /// Reads the read models.
+    pub fn read<R>(&self, f: impl FnOnce(&ReadModels) -> R) -> R {
+        f(&self.models.read().read)
+    }
+
+    /// Reads the write model.
+    pub fn read_state<R>(&self, f: impl FnOnce(&DeskState) -> R) -> R {
+        f(&self.models.read().desk)
+    }
+
+    /// Waits until the read models have folded `position`.
+    pub async fn wait_for(&self, position: Position) -> Result<(), DeskError> {
+        let mut applied = self.applied.clone();
+        applied
+            .wait_for(|p| *p >= position)
+            .await
+            .map(|_| ())
+            .map_err(|_| DeskError::ProjectorStopped)
+    }
+
+    /// Decides `command` for `actor` and records its events. `event_id` names the (first) event
+    /// and makes a retry safe; `expected` is the stream version the caller saw, where a race
+    /// matters (otherwise the version the decision was made against is used, and a concurrent
+    /// change to the stream makes the command be decided again).
+    pub async fn execute(
+        &self,
+        actor: &Actor,
+        command: &Command,
+        event_id: Option<Ulid>,
+        expected: Option<u64>,
+    ) -> Result<Result<Recorded, Refused>, DeskError> {
+        let event_id = event_id.unwrap_or_else(Ulid::new);
+        if let Some(original) = self.journal.get_by_id(event_id)? {
+            return self.repeat(actor, command, original).await;
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let context = Context {
+                now: (self.clock)(),
+                actor: actor.clone(),
+            };
+            let decision = {
+                let models = self.models.read();
+                models.desk.decide(command, &context)
+            };
+            let decision = match decision {
+                Ok(decision) => decision,
+                Err(rejection) => return Ok(Err(Refused::Rejected(rejection))),
+            };
+            let decided_version = match decision.expected {
+                Expected::NoStream => 0,
+                Expected::Exactly(n) => n,
+            };
+            if let Some(expected) = expected {
+                if expected != decided_version {
+                    return Ok(Err(Refused::Conflict {
+                        stream: decision.stream.as_str().to_owned(),
+                        expected,
+                        actual: decided_version,
+                    }));
+                }
+            }
+            let events = to_new_events(actor, event_id, &decision.events);
+            let outcome = self
+                .journal
+                .append(
+                    decision.stream.as_str(),
+                    ExpectedVersion::Exactly(decided_version),
+                    events,
+                )
+                .await?;
+            match outcome {
+                Ok(appended) => {
+                    self.wait_for(appended.last_position()).await?;
+                    return Ok(Ok(Recorded {
+                        events: appended.events,
+                        already_recorded: appended.already_recorded,
+                    }));
+                }
+                Err(journal::Rejected::IdReused(reused)) => {
+                    return Ok(Err(Refused::IdReused {
+                        id: reused.id,
+                        position: reused.position,
+                    }))
+                }
+                Err(journal::Rejected::Conflict(conflict)) => {
+                    // Another command changed the stream after our decision. Let the models catch
+                    // up with the journal and decide again, unless the caller pinned a version.
+                    if expected.is_some() || attempt > CONFLICT_RETRIES {
+                        return Ok(Err(Refused::Conflict {
+                            stream: conflict.stream,
+                            expected: decided_version,
+                            actual: conflict.actual,
+                        }));
+                    }
+                    let head = self.journal.head().position;
+                    tokio::time::timeout(Duration::from_secs(5), self.wait_for(head))
+                        .await
+                        .map_err(|_| DeskError::ProjectorStopped)??;
+                }
+            }
+        }
+    }
+
+    /// A command whose event id is already recorded: a retry of the same command gets the
+    /// original events back; anything else is `IdReused`.
+    async fn repeat(
+        &self,
+        actor: &Actor,
+        command: &Command,
+        original: RecordedEvent,
+    ) -> Result<Result<Recorded, Refused>, DeskError> {
+        let same = original.actor.id == actor.id
+            && original.actor.role == actor.role.as_str()
+            && original.occurred_at == Timestamp::from(command_time(command));
+        if !same {
+            return Ok(Err(Refused::IdReused {
+                id: original.id,
+                position: original.position,
+            }));
+        }
+        let first = original.position.0 - u64::from(original.append_index);
+        let count = usize::from(original.append_len);
+        let events = self.journal.read_forward(Position(first), count)?;
+        self.wait_for(original.position).await?;
+        Ok(Ok(Recorded {
+            events,
+            already_recorded: true,
+        }))
+    }
+
+    /// Imports commands, one JSON [`domain::ImportLine`] a line, through the same rules as the
+    /// API. Stops at the first bad line, naming it; lines before it stay recorded, and importing
+    /// the mended file again records nothing twice (event ids make it idempotent).
+    pub async fn import(&self, reader: impl BufRead) -> Result<ImportReport, ImportError> {
+        let mut report = ImportReport::default();
+        for (index, line) in reader.lines().enumerate() {
+            let number = index + 1;
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let stop = |reason: String, report: &ImportReport| ImportError::Line {
+                line: number,
+                reason,
+                report: report.clone(),
+            };
+            let parsed: domain::ImportLine = serde_json::from_str(&line)
+                .map_err(|e| stop(format!("not a command: {e}"), &report))?;
+            report.lines += 1;
+            match self
+                .execute(&parsed.actor, &parsed.command, Some(parsed.event_id), None)
+                .await?
+            {
+                Ok(recorded) if recorded.already_recorded => report.already_recorded += 1,
+                Ok(_) => report.recorded += 1,
+                Err(refused) => {
+                    report.lines -= 1;
+                    return Err(stop(describe_refusal(&refused), &report));
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// A refusal in words a person can act on.
+pub fn describe_refusal(refused: &Refused) -> String {
+    match refused {
+        Refused::Rejected(r) => format!("{} ({}): {}", r.field, kind_name(r), r.message),
+        Refused::Conflict {
+            stream,
+            expected,
+            actual,
+        } => format!(
+            "{stream} changed meanwhile: expected version {expected}, it is at {actual}; reload and try again"
+        ),
+        Refused::IdReused { id, position } => format!(
+            "event id {id} was already used for another fact (position {position}); use a new id"
+        ),
+    }
+}
+
+fn kind_name(rejection: &Rejection) -> String {
+    serde_json::to_value(rejection.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn command_time(command: &Command) -> DateTime<Utc> {
+    command.occurred_at()
+}
+
+/// Event ids: the first event takes `first`, the next ones count up from it.
+fn to_new_events(actor: &Actor, first: Ulid, events: &[Event]) -> Vec<NewEvent> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, event)| NewEvent {
+            id: Ulid(first.0.wrapping_add(u128::try_from(i).unwrap_or(0))),
+            event_type: event.event_type().to_owned(),
+            schema_version: event.schema_version(),
+            occurred_at: Timestamp::from(event.occurred_at()),
+            actor: journal::Actor {
+                id: actor.id.clone(),
+                role: actor.role.as_str().to_owned(),
+            },
+            payload: event.to_payload(),
+        })
+        .collect()
+}
+
+/// Decodes a recorded event into the domain's terms.
+pub fn decode(record: &RecordedEvent) -> Result<Event, DeskError> {
+    Event::from_payload(&record.event_type, record.schema_version, &record.payload).map_err(
+        |source| DeskError::Undecodable {
+            position: record.position,
+            source,
+        },
+    )
+}
+
+/// The domain's view of a recorded event's envelope.
+pub fn meta(record: &RecordedEvent) -> EventMeta {
+    EventMeta {
+        id: record.id,
+        stream: StreamId::new(record.stream.clone()),
+        version: record.version,
+        position: record.position.0,
+        recorded_at: record.recorded_at.to_datetime().unwrap_or_default(),
+        actor: Actor::new(
+            record.actor.id.clone(),
+            domain::Role::ALL
+                .iter()
+                .copied()
+                .find(|r| r.as_str() == record.actor.role)
+                .unwrap_or(domain::Role::Mediator),
+        ),
+    }
+}
+
+fn apply(models: &mut Models, record: &RecordedEvent) -> Result<(), DeskError> {
+    if record.position <= models.position {
+        return Ok(());
+    }
+    let event = decode(record)?;
+    models.desk.apply(&meta(record), &event);
+    models.read.apply(record, &event);
+    models.position = record.position;
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! `impact`: the IMPACT case journal's server and tools. A thin binary: parse, run, exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
+
+fn main() -> ExitCode {
+    cli::run(cli::Args::parse())
+}

@@ -1,6 +1,7 @@
 //! Walking the chain: every record decodes, sits at its own position, links to the one before
 //! and hashes to its stored hash; nothing is missing up to the recorded head.
 
+use std::ops::Bound;
 use std::path::Path;
 
 use serde::Serialize;
@@ -9,8 +10,10 @@ use crate::error::{JournalError, Problem};
 use crate::record::{decode, ChainHash, Position};
 use crate::store::{key_position, read_head_mark, Head, Journal};
 
-/// Records hashed per chunk; each chunk is split between two threads.
-const CHUNK: usize = 8192;
+/// Positions in one piece of the range; two threads each read and hash a piece at a time.
+const PIECE: u64 = 4096;
+/// Most records read at a time from the open-ended range that follows the pieces.
+const OPEN_PIECE: u64 = 4 * PIECE;
 
 /// Where a long verification has got to.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -43,7 +46,7 @@ impl VerifyReport {
 
 impl Journal {
     /// Verifies positions `from..=to` (defaults: the whole chain). The record before `from` is
-    /// trusted for its hash. Progress is reported every chunk.
+    /// trusted for its hash. Progress is reported every two pieces (8192 records).
     pub fn verify(
         &self,
         from: Option<u64>,
@@ -156,72 +159,119 @@ fn verify_trees(
     };
     let mut expected = from;
     let end = to.map(Position);
-    let mut range = match end {
-        Some(end) if end < from => {
-            return Ok(report);
-        }
-        Some(end) => events.range(from.key()..=end.key()),
-        None => events.range(from.key()..),
+    if matches!(end, Some(end) if end < from) {
+        return Ok(report);
+    }
+    let upper: Bound<Vec<u8>> = match end {
+        Some(end) => Bound::Included(end.key().to_vec()),
+        None => Bound::Unbounded,
     };
-    let mut chunk: Vec<(sled::IVec, sled::IVec)> = Vec::with_capacity(CHUNK);
-    loop {
-        chunk.clear();
-        for item in range.by_ref() {
-            chunk.push(item?);
-            if chunk.len() == CHUNK {
-                break;
+    // Where to stop cutting fixed pieces: the last stored position (or `to`, if earlier). Past it
+    // (or after any surprise) the rest is read as one open-ended range, a bounded run at a time.
+    let stored_last = events
+        .last()?
+        .and_then(|(key, _)| key_position(&key).ok())
+        .unwrap_or(Position::ZERO);
+    let mut split_until = end.map_or(stored_last, |end| end.min(stored_last));
+    let mut lower: Bound<Vec<u8>> = Bound::Included(from.key().to_vec());
+    let mut first = from;
+    let mut finished = false;
+    while !finished {
+        // Up to two pieces that partition the key range in order; each thread reads and checks one.
+        let mut pieces: Vec<Piece> = Vec::with_capacity(2);
+        while pieces.len() < 2 && !finished {
+            if first.0.saturating_add(PIECE) <= split_until.0 {
+                let next = Position(first.0 + PIECE);
+                pieces.push(Piece {
+                    lower: lower.clone(),
+                    upper: Bound::Excluded(next.key().to_vec()),
+                    first,
+                    limit: None,
+                });
+                lower = Bound::Included(next.key().to_vec());
+                first = next;
+            } else {
+                pieces.push(Piece {
+                    lower: lower.clone(),
+                    upper: upper.clone(),
+                    first,
+                    limit: Some(OPEN_PIECE),
+                });
+                finished = true;
             }
         }
-        if chunk.is_empty() {
-            break;
-        }
-        let results = check_chunk(&chunk);
-        for result in results {
-            match result {
-                Err(problem) => {
-                    // A key that is out of order means an earlier position is missing.
-                    if problem.0 > expected {
-                        report.problem = Some((expected, Problem::MissingPosition));
-                    } else {
-                        report.problem = Some(problem);
-                    }
-                    return Ok(report);
-                }
-                Ok((position, prev_hash, hash)) => {
-                    if position != expected {
-                        report.problem = Some((expected, Problem::MissingPosition));
+        let mut outcomes = match pieces.as_slice() {
+            [one] => vec![check_piece(events, one)?],
+            [left, right] => std::thread::scope(|scope| {
+                let other = scope.spawn(|| check_piece(events, right));
+                let mine = check_piece(events, left);
+                // check_piece does not panic; should the thread die anyway, check its piece here.
+                let theirs = other.join().unwrap_or_else(|_| check_piece(events, right));
+                Ok::<_, JournalError>(vec![mine?, theirs?])
+            })?,
+            _ => Vec::new(),
+        };
+        for (piece, outcome) in pieces.iter().zip(&mut outcomes) {
+            for result in outcome.checked.drain(..) {
+                match result {
+                    Err(problem) => {
+                        // A key that is out of order means an earlier position is missing.
+                        if problem.0 > expected {
+                            report.problem = Some((expected, Problem::MissingPosition));
+                        } else {
+                            report.problem = Some(problem);
+                        }
                         return Ok(report);
                     }
-                    if prev_hash != prev {
-                        report.problem = Some((
-                            position,
-                            Problem::BrokenLink {
-                                expected: prev,
-                                found: prev_hash,
-                            },
-                        ));
-                        return Ok(report);
-                    }
-                    // Records may follow the recorded head (a crash before the head was
-                    // written), but the record at the head must be the one committed.
-                    if let Some(mark) = recorded_head.filter(|m| m.position == position) {
-                        if mark.hash != hash {
+                    Ok((position, prev_hash, hash)) => {
+                        if position != expected {
+                            report.problem = Some((expected, Problem::MissingPosition));
+                            return Ok(report);
+                        }
+                        if prev_hash != prev {
                             report.problem = Some((
                                 position,
-                                Problem::HashMismatch {
-                                    stored: mark.hash,
-                                    computed: hash,
+                                Problem::BrokenLink {
+                                    expected: prev,
+                                    found: prev_hash,
                                 },
                             ));
                             return Ok(report);
                         }
+                        // Records may follow the recorded head (a crash before the head was
+                        // written), but the record at the head must be the one committed.
+                        if let Some(mark) = recorded_head.filter(|m| m.position == position) {
+                            if mark.hash != hash {
+                                report.problem = Some((
+                                    position,
+                                    Problem::HashMismatch {
+                                        stored: mark.hash,
+                                        computed: hash,
+                                    },
+                                ));
+                                return Ok(report);
+                            }
+                        }
+                        prev = hash;
+                        report.checked += 1;
+                        report.last_good = position;
+                        report.head = Some(Head { position, hash });
+                        expected = position.next();
                     }
-                    prev = hash;
-                    report.checked += 1;
-                    report.last_good = position;
-                    report.head = Some(Head { position, hash });
-                    expected = position.next();
                 }
+            }
+            if piece.limit.is_some() {
+                if let Some(last_key) = outcome.last_key.take() {
+                    // The open-ended piece stopped at its limit: go on after the last key read.
+                    finished = false;
+                    split_until = Position::ZERO;
+                    lower = Bound::Excluded(last_key);
+                    first = expected;
+                }
+            } else if outcome.read < PIECE {
+                // A fixed piece came up short, so positions are missing: the open-ended read
+                // from here finds where the chain goes on (or ends) without cutting through a gap.
+                split_until = Position::ZERO;
             }
         }
         progress(VerifyProgress {
@@ -252,25 +302,49 @@ fn verify_trees(
     Ok(report)
 }
 
-/// Checks each record of the chunk on its own, on two threads.
-fn check_chunk(chunk: &[(sled::IVec, sled::IVec)]) -> Vec<Checked> {
-    if chunk.len() < 256 {
-        return chunk.iter().map(|(k, v)| check_one(k, v)).collect();
-    }
-    let (left, right) = chunk.split_at(chunk.len() / 2);
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| {
-            right
-                .iter()
-                .map(|(k, v)| check_one(k, v))
-                .collect::<Vec<_>>()
-        });
-        let mut out: Vec<Checked> = left.iter().map(|(k, v)| check_one(k, v)).collect();
-        match other.join() {
-            Ok(rest) => out.extend(rest),
-            // check_one does not panic; should the thread die anyway, check its half here.
-            Err(_) => out.extend(right.iter().map(|(k, v)| check_one(k, v))),
+/// A contiguous part of the key range, read and checked by one thread.
+struct Piece {
+    lower: Bound<Vec<u8>>,
+    upper: Bound<Vec<u8>>,
+    /// The position the first record should have.
+    first: Position,
+    /// Most records to read; `None` for a fixed piece (which holds at most `PIECE`).
+    limit: Option<u64>,
+}
+
+struct PieceOutcome {
+    /// Each record checked on its own, in key order, up to and including the first that is bad
+    /// or out of place (nothing after it can change the report).
+    checked: Vec<Checked>,
+    read: u64,
+    /// The last key read when the piece stopped at its limit with more to read.
+    last_key: Option<Vec<u8>>,
+}
+
+fn check_piece(events: &sled::Tree, piece: &Piece) -> Result<PieceOutcome, JournalError> {
+    let mut outcome = PieceOutcome {
+        checked: Vec::with_capacity(usize::try_from(PIECE).unwrap_or(0)),
+        read: 0,
+        last_key: None,
+    };
+    let mut expected = piece.first;
+    for item in events.range((piece.lower.clone(), piece.upper.clone())) {
+        let (key, value) = item?;
+        let checked = check_one(&key, &value);
+        let stop = match &checked {
+            Ok((position, _, _)) => *position != expected,
+            Err(_) => true,
+        };
+        outcome.checked.push(checked);
+        outcome.read += 1;
+        expected = expected.next();
+        if stop {
+            break;
         }
-        out
-    })
+        if piece.limit == Some(outcome.read) {
+            outcome.last_key = Some(key.to_vec());
+            break;
+        }
+    }
+    Ok(outcome)
 }

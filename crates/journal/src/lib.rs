@@ -19,6 +19,7 @@ mod record;
 mod store;
 mod subscribe;
 mod verify;
+mod wal;
 
 pub use error::{JournalError, Problem};
 pub use record::{

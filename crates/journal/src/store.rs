@@ -27,6 +27,7 @@ use crate::record::{
     Timestamp, MAX_EVENTS_PER_APPEND, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES,
 };
 use crate::subscribe::Subscription;
+use crate::wal::{Appended as WalAppended, Wal};
 use crate::AppendResult;
 
 const EVENTS_TREE: &str = "events";
@@ -49,6 +50,9 @@ pub struct Options {
     pub tail_check_events: u64,
     /// The clock that stamps `recorded_at`.
     pub clock: Clock,
+    /// Size of the write-ahead file, allocated when the journal is created. Each time it fills,
+    /// the writer checkpoints: it flushes and fsyncs sled, then writes the file from its start.
+    pub wal_bytes: u64,
 }
 
 impl Default for Options {
@@ -58,6 +62,7 @@ impl Default for Options {
             max_batch_events: 4096,
             tail_check_events: 1024,
             clock: Arc::new(Timestamp::now),
+            wal_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -249,11 +254,21 @@ impl Journal {
             }
         }
         let syncer = Syncer::new(&dir)?;
+        let (mut wal, frames) = Wal::open(&dir, options.wal_bytes)?;
+        let restored = replay_wal(&events, &frames)?;
+        if restored > 0 {
+            tracing::info!(
+                restored,
+                "restored acknowledged events from the write-ahead file"
+            );
+        }
         let index = build_index(&events, &meta, &options).map_err(|e| first_damage(&events, e))?;
-        // Whatever open wrote (format, tail repair) is made durable before anything is served.
+        // Whatever open wrote (format, restored events, tail repair) is made durable in sled
+        // before the write-ahead file is emptied and anything is served.
         db.flush()?;
         syncer.sync_all()?;
         sync_dir(&dir)?;
+        wal.reset()?;
         tracing::info!(
             head = index.head.position.0,
             streams = index.streams.len(),
@@ -274,7 +289,7 @@ impl Journal {
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("journal-writer".into())
-            .spawn(move || writer_loop(thread_shared, rx, head_tx, syncer, options))
+            .spawn(move || writer_loop(thread_shared, rx, head_tx, syncer, wal, options))
             .map_err(|e| JournalError::io("start the writer thread for", "journal", e))?;
         Ok(Journal {
             shared,
@@ -864,6 +879,7 @@ fn writer_loop(
     rx: mpsc::Receiver<Request>,
     head_tx: watch::Sender<Head>,
     syncer: Syncer,
+    mut wal: Wal,
     options: Options,
 ) {
     while let Ok(first) = rx.recv() {
@@ -878,15 +894,92 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        write_batch(&shared, &head_tx, &syncer, &options, batch);
+        write_batch(&shared, &head_tx, &syncer, &mut wal, &options, batch);
     }
+    checkpoint(&shared, &syncer, &mut wal);
     tracing::debug!("journal writer stopped");
+}
+
+/// Makes sled durable on its own (flush, then fsync its files) and starts a new cycle of the
+/// write-ahead file.
+fn make_sled_durable(shared: &Shared, syncer: &Syncer, wal: &mut Wal) -> Result<(), JournalError> {
+    shared.db.flush()?;
+    syncer.sync_all()?;
+    wal.reset()
+}
+
+/// A checkpoint when the writer stops. A failure poisons the journal, as a failed append would.
+fn checkpoint(shared: &Shared, syncer: &Syncer, wal: &mut Wal) {
+    if wal.len() == 0 || shared.failed_flag.load(Ordering::Acquire) {
+        return;
+    }
+    if let Err(error) = make_sled_durable(shared, syncer, wal) {
+        let reason = error.to_string();
+        tracing::error!(%reason, "journal checkpoint failed; no further appends are accepted");
+        *shared.failed.lock() = Some(reason);
+        shared.failed_flag.store(true, Ordering::Release);
+    }
+}
+
+/// Puts back into sled every acknowledged record of the write-ahead file that sled lost in a
+/// crash. A frame that disagrees with what sled holds at its position, or that does not link to
+/// the record before it, is damage, not a crash.
+fn replay_wal(events: &sled::Tree, frames: &[Vec<u8>]) -> Result<usize, JournalError> {
+    let mut restored = 0;
+    for frame in frames {
+        let view = decode(frame).map_err(|e| JournalError::Corrupt {
+            position: Position::ZERO,
+            problem: e.into(),
+        })?;
+        let position = view.position;
+        match events.get(position.key())? {
+            Some(stored) if stored.as_ref() == frame.as_slice() => continue,
+            Some(stored) => {
+                let stored_hash = decode(&stored)
+                    .map(|v| v.hash)
+                    .unwrap_or(ChainHash([0; 32]));
+                return Err(JournalError::Corrupt {
+                    position,
+                    problem: Problem::HashMismatch {
+                        stored: stored_hash,
+                        computed: view.hash,
+                    },
+                });
+            }
+            None => {
+                let prev = if position.0 == 1 {
+                    ChainHash::genesis()
+                } else {
+                    let before = Position(position.0 - 1);
+                    let missing = || JournalError::Corrupt {
+                        position: before,
+                        problem: Problem::MissingPosition,
+                    };
+                    let value = events.get(before.key())?.ok_or_else(missing)?;
+                    decode(&value).map_err(|_| missing())?.hash
+                };
+                if view.prev_hash != prev {
+                    return Err(JournalError::Corrupt {
+                        position,
+                        problem: Problem::BrokenLink {
+                            expected: prev,
+                            found: view.prev_hash,
+                        },
+                    });
+                }
+                events.insert(position.key(), frame.as_slice())?;
+                restored += 1;
+            }
+        }
+    }
+    Ok(restored)
 }
 
 fn write_batch(
     shared: &Shared,
     head_tx: &watch::Sender<Head>,
     syncer: &Syncer,
+    wal: &mut Wal,
     options: &Options,
     batch: Vec<Request>,
 ) {
@@ -910,6 +1003,8 @@ fn write_batch(
     let mut written: Vec<Vec<RecordedEvent>> = Vec::with_capacity(batch.len());
     let mut outcomes: Vec<Option<Result<Appended, Rejected>>> = Vec::with_capacity(batch.len());
     let mut io_error: Option<JournalError> = None;
+    // The stored bytes of every record of the batch, for the write-ahead file.
+    let mut frames: Vec<Vec<u8>> = Vec::new();
 
     for (request_no, request) in batch.iter().enumerate() {
         written.push(Vec::new());
@@ -988,10 +1083,11 @@ fn write_batch(
             let hash = chain_hash(&head.hash, &body);
             let mut value = body;
             value.extend_from_slice(&hash.0);
-            if let Err(e) = shared.events.insert(position.key(), value) {
+            if let Err(e) = shared.events.insert(position.key(), value.as_slice()) {
                 io_error = Some(e.into());
                 break;
             }
+            frames.push(value);
             recorded.push(RecordedEvent {
                 id: event.id,
                 position,
@@ -1031,8 +1127,12 @@ fn write_batch(
             .meta
             .insert(META_HEAD, &head_mark_bytes(&head)[..])
             .map_err(JournalError::from)
-            .and_then(|_| shared.db.flush().map_err(JournalError::from))
-            .and_then(|_| syncer.sync_log());
+            .and_then(|_| wal.append(frames.iter().map(Vec::as_slice)))
+            .and_then(|appended| match appended {
+                WalAppended::Durable => Ok(()),
+                // The file is full: a checkpoint makes this batch durable in sled itself.
+                WalAppended::Full => make_sled_durable(shared, syncer, wal),
+            });
         if let Err(e) = durable {
             io_error = Some(e);
         }

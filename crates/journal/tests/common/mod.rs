@@ -42,6 +42,8 @@ impl TestClock {
         let now = Arc::clone(&self.0);
         Options {
             cache_capacity_bytes: 8 * 1024 * 1024,
+            // Small, so that tests creating many journals stay fast and cycle through checkpoints.
+            wal_bytes: 256 * 1024,
             clock: Arc::new(move || Timestamp(now.load(Ordering::SeqCst))),
             ..Options::default()
         }

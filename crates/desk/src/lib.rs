@@ -307,8 +307,8 @@ impl Desk {
         }
     }
 
-    /// A command whose event id is already recorded: a retry of the same command gets the
-    /// original events back; anything else is `IdReused`.
+    /// A command whose event id is already recorded: a retry (same actor, same kind of fact)
+    /// gets the original events back; anything else is `IdReused`.
     async fn repeat(
         &self,
         actor: &Actor,
@@ -317,7 +317,7 @@ impl Desk {
     ) -> Result<Result<Recorded, Refused>, DeskError> {
         let same = original.actor.id == actor.id
             && original.actor.role == actor.role.as_str()
-            && original.occurred_at == Timestamp::from(command_time(command));
+            && original.event_type == command.event_type();
         if !same {
             return Ok(Err(Refused::IdReused {
                 id: original.id,
@@ -391,10 +391,6 @@ fn kind_name(rejection: &Rejection) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
-}
-
-fn command_time(command: &Command) -> DateTime<Utc> {
-    command.occurred_at()
 }
 
 /// Event ids: the first event takes `first`, the next ones count up from it.

@@ -410,6 +410,36 @@ commands!(
 );
 
 impl Command {
+    /// The type of the event this command records when it is accepted.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Command::RegisterPerson(_) => "PersonRegistered",
+            Command::GiveConsent(_) => "ConsentGiven",
+            Command::WithdrawConsent(_) => "ConsentWithdrawn",
+            Command::AssessVulnerability(_) => "VulnerabilityAssessed",
+            Command::RecordIntake(_) => "IntakeRecorded",
+            Command::OpenCase(_) => "CaseOpened",
+            Command::AgreeCarePlan(_) => "CarePlanAgreed",
+            Command::CloseCase(_) => "CaseClosed",
+            Command::ReopenCase(_) => "CaseReopened",
+            Command::RecordIntervention(_) => "InterventionDelivered",
+            Command::IssueReferral(_) => "ReferralIssued",
+            Command::RecordReferralOutcome(_) => "ReferralOutcomeRecorded",
+            Command::RequestMediation(_) => "MediationRequested",
+            Command::RecordMediationSession(_) => "MediationSessionHeld",
+            Command::CancelMediation(_) => "MediationCancelled",
+            Command::RecordGroupActivity(_) => "GroupActivityHeld",
+            Command::DistributeInformationMaterial(_) => "InformationMaterialDistributed",
+            Command::RecordSurveyResponse(_) => "SatisfactionSurveyCompleted",
+            Command::WriteLogbookEntry(_) => "LogbookEntryWritten",
+            Command::RecordSupervisionMeeting(_) => "SupervisionMeetingHeld",
+            Command::MapService(_) => "ServiceMapped",
+            Command::UpdateService(_) => "ServiceUpdated",
+            Command::RetireService(_) => "ServiceRetired",
+            Command::CorrectEvent(_) => "EventCorrected",
+        }
+    }
+
     /// When the fact it records happened (a mediation session: when it ended).
     pub fn occurred_at(&self) -> DateTime<Utc> {
         match self {

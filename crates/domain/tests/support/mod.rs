@@ -115,6 +115,11 @@ impl Sim {
         };
         let decision = self.state.decide(&line.command, &ctx)?;
         assert_eq!(decision.events.len(), 1, "one command, one event");
+        assert_eq!(
+            decision.events[0].event_type(),
+            line.command.event_type(),
+            "Command::event_type names the event the command records"
+        );
         self.append(
             decision.stream.clone(),
             decision.expected,

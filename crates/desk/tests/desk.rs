@@ -1,0 +1,245 @@
+//! The desk end to end below the API: import, idempotency, refusals, read-your-writes, races.
+
+use std::io::BufReader;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use desk::{Desk, DeskOptions, ImportError, Refused};
+use domain::{Actor, Command, ImportLine, RejectionKind, Role};
+
+const FIXTURE: &str = include_str!("../../../fixtures/montelucci-2024-05.jsonl");
+
+fn options() -> DeskOptions {
+    DeskOptions {
+        // The fixture is May 2024; "now" is the end of that month so no date is in the future.
+        clock: Arc::new(|| Utc.with_ymd_and_hms(2024, 6, 1, 12, 0, 0).unwrap()),
+        ..DeskOptions::default()
+    }
+}
+
+fn lines() -> Vec<ImportLine> {
+    FIXTURE
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn importing_twice_records_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(dir.path(), options()).unwrap();
+    let report = desk
+        .import(BufReader::new(FIXTURE.as_bytes()))
+        .await
+        .unwrap();
+    assert_eq!(report.lines, 102);
+    assert_eq!(report.recorded, 102);
+    let head = desk.journal().head();
+    assert_eq!(head.position.0, 102, "one event a command");
+    assert_eq!(desk.applied_position(), head.position, "read your writes");
+
+    let again = desk
+        .import(BufReader::new(FIXTURE.as_bytes()))
+        .await
+        .unwrap();
+    assert_eq!(again.recorded, 0);
+    assert_eq!(again.already_recorded, 102);
+    assert_eq!(desk.journal().head(), head);
+}
+
+#[tokio::test]
+async fn a_bad_line_stops_the_import_and_the_mended_file_completes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(dir.path(), options()).unwrap();
+    let mut broken: Vec<String> = FIXTURE.lines().map(str::to_owned).collect();
+    // Line 30: a session that ends before it starts is refused by the rules; line 20 is not JSON.
+    let original_20 = broken[19].clone();
+    broken[19] = "{ this is not json".into();
+    let text = broken.join("\n");
+    match desk.import(BufReader::new(text.as_bytes())).await {
+        Err(ImportError::Line {
+            line,
+            reason,
+            report,
+        }) => {
+            assert_eq!(line, 20);
+            assert!(reason.contains("not a command"), "{reason}");
+            assert_eq!(report.recorded, 19);
+        }
+        other => panic!("expected a line error, got {other:?}"),
+    }
+    assert_eq!(desk.journal().head().position.0, 19, "lines before it stay");
+    broken[19] = original_20;
+    let mended = broken.join("\n");
+    let report = desk
+        .import(BufReader::new(mended.as_bytes()))
+        .await
+        .unwrap();
+    assert_eq!(report.already_recorded, 19);
+    assert_eq!(report.recorded, 83);
+    assert_eq!(desk.journal().head().position.0, 102);
+}
+
+#[tokio::test]
+async fn a_refused_command_names_the_field_and_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(dir.path(), options()).unwrap();
+    desk.import(BufReader::new(FIXTURE.as_bytes()))
+        .await
+        .unwrap();
+    let head = desk.journal().head();
+    // A survey with a score of 7.
+    let mut survey = lines()
+        .into_iter()
+        .find(|l| l.command.name() == "RecordSurveyResponse")
+        .unwrap();
+    let mut json = serde_json::to_value(&survey.command).unwrap();
+    json["surveyId"] = serde_json::json!(ulid::Ulid::new().to_string());
+    json["scores"][0]["score"] = serde_json::json!(7);
+    survey.command = serde_json::from_value(json).unwrap();
+    let outcome = desk
+        .execute(&survey.actor, &survey.command, None, None)
+        .await
+        .unwrap();
+    match outcome {
+        Err(Refused::Rejected(rejection)) => {
+            assert_eq!(rejection.kind, RejectionKind::OutOfRange);
+            assert!(rejection.field.contains("score"), "{}", rejection.field);
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(desk.journal().head(), head);
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_event_id_returns_the_original_and_a_reused_id_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(dir.path(), options()).unwrap();
+    let all = lines();
+    let first = &all[0];
+    let recorded = desk
+        .execute(&first.actor, &first.command, Some(first.event_id), None)
+        .await
+        .unwrap()
+        .unwrap();
+    let retry = desk
+        .execute(&first.actor, &first.command, Some(first.event_id), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(retry.already_recorded);
+    assert_eq!(retry.events, recorded.events);
+    // Another kind of fact under the same id.
+    let other = all
+        .iter()
+        .find(|l| l.command.event_type() != first.command.event_type())
+        .unwrap();
+    let refused = desk
+        .execute(&other.actor, &other.command, Some(first.event_id), None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(refused, Err(Refused::IdReused { .. })),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_pinned_version_that_moved_on_is_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(dir.path(), options()).unwrap();
+    let all = lines();
+    let service = all
+        .iter()
+        .find(|l| l.command.name() == "MapService")
+        .unwrap();
+    desk.execute(
+        &service.actor,
+        &service.command,
+        Some(service.event_id),
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // UpdateService of the same service, as if the client had seen no version yet.
+    let mut update = serde_json::to_value(&service.command).unwrap();
+    update["command"] = serde_json::json!("UpdateService");
+    let update: Command = serde_json::from_value(update).unwrap();
+    let admin = Actor::new("a.conti", Role::Admin);
+    let outcome = desk.execute(&admin, &update, None, Some(0)).await.unwrap();
+    match outcome {
+        Err(Refused::Conflict {
+            expected, actual, ..
+        }) => {
+            assert_eq!((expected, actual), (0, 1));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let ok = desk.execute(&admin, &update, None, Some(1)).await.unwrap();
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_logbook_entries_for_one_site_and_day_have_one_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(dir.path(), options()).unwrap();
+    let entry = lines()
+        .into_iter()
+        .find(|l| l.command.name() == "WriteLogbookEntry")
+        .unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let desk = desk.clone();
+        let entry = entry.clone();
+        tasks.push(tokio::spawn(async move {
+            let actor = Actor::new(format!("mediator-{n}"), Role::Mediator);
+            let mut command = serde_json::to_value(&entry.command).unwrap();
+            command["mediator"] = serde_json::json!(format!("mediator-{n}"));
+            let command: Command = serde_json::from_value(command).unwrap();
+            desk.execute(&actor, &command, None, None).await.unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => winners += 1,
+            Err(Refused::Rejected(r)) => assert_eq!(r.kind, RejectionKind::AlreadyExists, "{r:?}"),
+            Err(Refused::Conflict { .. }) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners, 1, "one entry per site and day");
+    assert_eq!(desk.journal().head().position.0, 1);
+}
+
+#[tokio::test]
+async fn reopening_replays_the_same_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = {
+        let desk = Desk::open(dir.path(), options()).unwrap();
+        desk.import(BufReader::new(FIXTURE.as_bytes()))
+            .await
+            .unwrap();
+        let head = desk.journal().head();
+        let journal = desk.journal().clone();
+        drop(desk);
+        journal.close();
+        head
+    };
+    // sled releases its directory lock a moment after the last handle drops.
+    let mut reopened = None;
+    for _ in 0..50 {
+        match Desk::open(dir.path(), options()) {
+            Ok(desk) => {
+                reopened = Some(desk);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+    let desk = reopened.expect("the journal reopens");
+    assert_eq!(desk.journal().head(), head);
+    assert_eq!(desk.applied_position(), head.position);
+    assert_eq!(desk.read(|m| m.position()), head.position);
+}

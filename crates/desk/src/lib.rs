@@ -233,6 +233,8 @@ impl Desk {
         event_id: Option<Ulid>,
         expected: Option<u64>,
     ) -> Result<Result<Recorded, Refused>, DeskError> {
+        // Not `unwrap_or_default`: `Ulid::default()` is the nil id, not a fresh one.
+        #[allow(clippy::unwrap_or_default)]
         let event_id = event_id.unwrap_or_else(Ulid::new);
         if let Some(original) = self.journal.get_by_id(event_id)? {
             return self.repeat(actor, command, original).await;

@@ -75,6 +75,21 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Export events as JSON Lines with the exact stored bytes of each, so that the chain can be
+    /// re-verified independently (docs/VERIFYING.md). The server must be stopped.
+    Export {
+        #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
+        data: PathBuf,
+        /// The file to write (`-` for standard output).
+        #[arg(long)]
+        out: PathBuf,
+        /// First position (default 1).
+        #[arg(long)]
+        from: Option<u64>,
+        /// Last position (default: the head).
+        #[arg(long)]
+        to: Option<u64>,
+    },
     /// Print the head of the chain: the position and hash an auditor writes down.
     Head {
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
@@ -109,6 +124,12 @@ pub fn run(args: Args) -> ExitCode {
         }
         Cmd::Import { data, file } => runtime().and_then(|rt| rt.block_on(import(&data, &file))),
         Cmd::Head { data } => head(&data),
+        Cmd::Export {
+            data,
+            out,
+            from,
+            to,
+        } => export(&data, &out, from, to),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -228,6 +249,68 @@ fn head(data: &Path) -> Result<()> {
     let head = journal.head();
     println!("{} {}", head.position, head.hash);
     Ok(())
+}
+
+fn export(data: &Path, out: &Path, from: Option<u64>, to: Option<u64>) -> Result<()> {
+    let journal = Journal::open(data, journal::Options::default())
+        .with_context(|| format!("cannot open the journal in {}", data.display()))?;
+    let head = journal.head().position.0;
+    let from = from.unwrap_or(1).max(1);
+    let to = to.unwrap_or(head).min(head);
+    let mut writer: Box<dyn Write> = if out.as_os_str() == "-" {
+        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+    } else {
+        Box::new(std::io::BufWriter::new(
+            File::create(out).with_context(|| format!("cannot create {}", out.display()))?,
+        ))
+    };
+    let mut count = 0u64;
+    if from <= to {
+        for event in journal.iter_forward(journal::Position(from)) {
+            let event = event.context("cannot read the journal")?;
+            if event.position.0 > to {
+                break;
+            }
+            let line = export_line(&event);
+            serde_json::to_writer(&mut writer, &line).context("cannot write the export")?;
+            writer.write_all(b"\n").context("cannot write the export")?;
+            count += 1;
+        }
+    }
+    writer.flush().context("cannot write the export")?;
+    eprintln!("exported {count} events (positions {from} to {to})");
+    Ok(())
+}
+
+/// One exported event: the envelope as JSON for people and tools, and the stored bytes (hex)
+/// with the hashes for re-verification.
+fn export_line(event: &journal::RecordedEvent) -> serde_json::Value {
+    let payload: serde_json::Value =
+        serde_json::from_slice(&event.payload).unwrap_or(serde_json::Value::Null);
+    serde_json::json!({
+        "position": event.position.0,
+        "id": event.id.to_string(),
+        "stream": event.stream,
+        "version": event.version,
+        "type": event.event_type,
+        "schemaVersion": event.schema_version,
+        "occurredAt": event.occurred_at.to_string(),
+        "recordedAt": event.recorded_at.to_string(),
+        "actor": { "id": event.actor.id, "role": event.actor.role },
+        "payload": payload,
+        "record": hex(&event.stored_bytes()),
+        "prevHash": event.prev_hash.to_hex(),
+        "hash": event.hash.to_hex(),
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
 }
 
 fn verify(data: &Path, from: Option<u64>, to: Option<u64>, json: bool) -> ExitCode {

@@ -10,6 +10,7 @@
 
 pub mod error;
 mod http;
+mod inputs;
 mod metrics;
 mod mutations;
 mod objects;

@@ -9,13 +9,14 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject, ID};
 use desk::Desk;
 use domain::Command;
 use serde::Serialize;
 use ulid::Ulid;
 
 use crate::error;
+use crate::inputs::*;
 use crate::metrics::Metrics;
 use crate::objects::EventNode;
 use crate::Principal;
@@ -39,14 +40,30 @@ pub(crate) fn to_command(command: &'static str, input: &impl Serialize) -> Resul
     serde_json::from_value(value).map_err(|e| error::bad_input(format!("{command}: {e}")))
 }
 
-/// Parses a client-chosen event id.
+/// Parses a ULID the client sent in `field` (named in `extensions.field` when malformed).
 pub(crate) fn parse_ulid(field: &str, id: &ID) -> Result<Ulid> {
     Ulid::from_string(id.as_str()).map_err(|_| {
+        let field = field.to_owned();
         error::bad_input(format!(
             "{field} must be a ULID (26 characters), got {:?}",
             id.as_str()
         ))
+        .extend_with(move |_, e| e.set("field", field.clone()))
     })
+}
+
+/// Checks the input's ids, turns it into its command and executes it.
+async fn record<I: CommandInput>(
+    ctx: &Context<'_>,
+    input: I,
+    options: Option<RecordOptions>,
+) -> Result<Recorded> {
+    for (field, id) in &input.ids().0 {
+        parse_ulid(field, id)?;
+    }
+    let command = to_command(I::COMMAND, &input)?;
+    let options = options.unwrap_or_default();
+    run(ctx, command, options.event_id, options.expected_version).await
 }
 
 /// Executes a command as the request's principal.
@@ -112,6 +129,248 @@ pub struct MutationRoot;
 
 #[Object]
 impl MutationRoot {
+    /// Registers a person served by the desk (name and contacts are kept apart as personal data).
+    async fn register_person(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterPersonInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a consent given by a person or their guardian.
+    async fn give_consent(
+        &self,
+        ctx: &Context<'_>,
+        input: GiveConsentInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records the withdrawal of consents given earlier.
+    async fn withdraw_consent(
+        &self,
+        ctx: &Context<'_>,
+        input: WithdrawConsentInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a vulnerability assessment (D.Lgs. 142/2015 art. 17).
+    async fn assess_vulnerability(
+        &self,
+        ctx: &Context<'_>,
+        input: AssessVulnerabilityInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records an intake: a person came to the desk with needs.
+    async fn record_intake(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordIntakeInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Opens a case: the person is taken in charge (*presa in carico*).
+    async fn open_case(
+        &self,
+        ctx: &Context<'_>,
+        input: OpenCaseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records the care plan agreed for an open case.
+    async fn agree_care_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: AgreeCarePlanInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Closes an open case with its reason and outcome.
+    async fn close_case(
+        &self,
+        ctx: &Context<'_>,
+        input: CloseCaseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Reopens a closed case.
+    async fn reopen_case(
+        &self,
+        ctx: &Context<'_>,
+        input: ReopenCaseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records an intervention delivered to a person: orientation, integrated case support,
+    /// parental support or legal advice.
+    async fn record_intervention(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordInterventionInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Issues a referral (*invio*) of a person to a territorial service.
+    async fn issue_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: IssueReferralInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records an outcome (*esito*) of a referral.
+    async fn record_referral_outcome(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordReferralOutcomeInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a request for mediation, on call or scheduled.
+    async fn request_mediation(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestMediationInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a mediation session held for a request.
+    async fn record_mediation_session(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordMediationSessionInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Cancels a mediation request.
+    async fn cancel_mediation(
+        &self,
+        ctx: &Context<'_>,
+        input: CancelMediationInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a group activity (proximity, parental group, community activation, information
+    /// session).
+    async fn record_group_activity(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordGroupActivityInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a distribution of information material.
+    async fn distribute_information_material(
+        &self,
+        ctx: &Context<'_>,
+        input: DistributeInformationMaterialInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a completed satisfaction survey.
+    async fn record_survey_response(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordSurveyResponseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Writes the logbook entry (*diario di bordo*) of a site's opening day.
+    async fn write_logbook_entry(
+        &self,
+        ctx: &Context<'_>,
+        input: WriteLogbookEntryInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a supervision meeting (supervisors and admins only).
+    async fn record_supervision_meeting(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordSupervisionMeetingInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Adds a territorial service to the directory.
+    async fn map_service(
+        &self,
+        ctx: &Context<'_>,
+        input: MapServiceInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Replaces a service's directory entry with a new, verified description.
+    async fn update_service(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateServiceInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Retires a service from the directory.
+    async fn retire_service(
+        &self,
+        ctx: &Context<'_>,
+        input: RetireServiceInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Corrects fields of an earlier event with a new event that names it; nothing is edited.
+    async fn correct_event(
+        &self,
+        ctx: &Context<'_>,
+        input: CorrectEventInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
     /// Records a command given as the JSON of an import line's `command` (the same shape as
     /// `fixtures/*.jsonl`); for tools that move data in bulk. Typed mutations are preferred.
     async fn record_command(

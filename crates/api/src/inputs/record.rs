@@ -1,0 +1,206 @@
+//! Inputs of the desk's other records: group activities, information material, surveys, the
+//! logbook (*diario di bordo*) and supervision meetings.
+
+use async_graphql::{InputObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::vocab::*;
+use super::{CommandInput, Ids};
+
+/// Records a group activity: proximity, parental group, community activation, information
+/// session. Attendees are counted, not named.
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordGroupActivityInput {
+    /// A new ULID for the activity, chosen by the client.
+    pub activity_id: ID,
+    /// The desk that held it: `montelucci-4`.
+    pub site_id: ID,
+    /// When it was held: ISO 8601 date-time with offset, not in the future.
+    pub occurred_at: DateTime<Utc>,
+    /// Kind of activity.
+    pub kind: GroupActivityKind,
+    /// Title of the activity ("Family language café"); not personal data, name nobody.
+    pub title: String,
+    /// Length in minutes (1 to 1439).
+    pub duration_minutes: u32,
+    /// Third-country nationals attending (with `attendeesOther`, at least one in all).
+    pub attendees_third_country: u32,
+    /// Other attendees (Italian and EU citizens).
+    #[graphql(default)]
+    pub attendees_other: u32,
+    /// Languages used, as ISO 639 codes, at least one.
+    pub languages: Vec<String>,
+    /// Associations and local groups involved; required for COMMUNITY_ACTIVATION.
+    #[graphql(default)]
+    pub associations: Vec<String>,
+    /// Who led it (account ids or names of external facilitators), at least one.
+    pub facilitators: Vec<String>,
+}
+
+impl CommandInput for RecordGroupActivityInput {
+    const COMMAND: &'static str = "RecordGroupActivity";
+
+    fn ids(&self) -> Ids<'_> {
+        Ids::default().id("activityId", &self.activity_id)
+    }
+}
+
+/// Records a distribution of information material.
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DistributeInformationMaterialInput {
+    /// A new ULID for the distribution, chosen by the client.
+    pub distribution_id: ID,
+    /// The desk that distributed it: `montelucci-4`.
+    pub site_id: ID,
+    /// When it was distributed: ISO 8601 date-time with offset, not in the future.
+    pub occurred_at: DateTime<Utc>,
+    /// The material ("Leaflet: health card").
+    pub item: String,
+    /// Language of the material, as an ISO 639 code.
+    pub language: String,
+    /// Copies distributed, at least 1.
+    pub quantity: u32,
+    /// Where it was handed out.
+    pub channel: DistributionChannel,
+}
+
+impl CommandInput for DistributeInformationMaterialInput {
+    const COMMAND: &'static str = "DistributeInformationMaterial";
+
+    fn ids(&self) -> Ids<'_> {
+        Ids::default().id("distributionId", &self.distribution_id)
+    }
+}
+
+/// Records a completed satisfaction survey (*gradimento*), anonymous or of a person who gave the
+/// SURVEY_CONTACT consent.
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordSurveyResponseInput {
+    /// A new ULID for the survey, chosen by the client.
+    pub survey_id: ID,
+    /// The desk the survey is about: `montelucci-4`.
+    pub site_id: ID,
+    /// When it was completed: ISO 8601 date-time with offset, not in the future.
+    pub occurred_at: DateTime<Utc>,
+    /// The person who answered (ULID); empty for an anonymous survey.
+    pub person_id: Option<ID>,
+    /// The answers, at least one, each item once.
+    pub scores: Vec<ItemScoreInput>,
+    /// The person found the desk helpful for their integration.
+    pub helpful_for_integration: bool,
+    /// Personal data: the free-text comment.
+    pub comment: Option<String>,
+}
+
+impl CommandInput for RecordSurveyResponseInput {
+    const COMMAND: &'static str = "RecordSurveyResponse";
+
+    fn ids(&self) -> Ids<'_> {
+        Ids::default()
+            .id("surveyId", &self.survey_id)
+            .opt("personId", &self.person_id)
+    }
+}
+
+/// One answer of a satisfaction survey.
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemScoreInput {
+    /// The item scored.
+    pub item: SurveyItem,
+    /// From 1 (poor) to 5 (excellent).
+    pub score: u8,
+}
+
+/// Writes the logbook entry (*diario di bordo*) of a site's opening day; one entry per site and
+/// day, written by the mediator on rotation in their own name.
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteLogbookEntryInput {
+    /// The desk: `montelucci-4`.
+    pub site_id: ID,
+    /// The opening day the entry is about (`yyyy-mm-dd`), not in the future.
+    pub date: NaiveDate,
+    /// When it was written: ISO 8601 date-time with offset, on that day or later.
+    pub occurred_at: DateTime<Utc>,
+    /// The mediator writing (account id); a mediator writes only in their own name.
+    pub mediator: String,
+    /// Part of the day covered.
+    pub slot: RotationSlot,
+    /// People met that day.
+    pub contacts: u32,
+    /// Languages used that day, as ISO 639 codes, at least one.
+    pub languages: Vec<String>,
+    /// Personal data: free-text observations of the day.
+    pub observations: Option<String>,
+    /// Personal data: incidents of the day, if any.
+    pub incidents: Option<String>,
+    /// Needs seen emerging that day.
+    #[graphql(default)]
+    pub emerging_needs: Vec<NeedArea>,
+}
+
+impl CommandInput for WriteLogbookEntryInput {
+    const COMMAND: &'static str = "WriteLogbookEntry";
+
+    fn ids(&self) -> Ids<'_> {
+        Ids::default()
+    }
+}
+
+/// Records a supervision meeting (at least one a month); only a supervisor or an admin records
+/// it.
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordSupervisionMeetingInput {
+    /// A new ULID for the meeting, chosen by the client.
+    pub meeting_id: ID,
+    /// When it was held: ISO 8601 date-time with offset, not in the future.
+    pub occurred_at: DateTime<Utc>,
+    /// Length in minutes (1 to 1439).
+    pub duration_minutes: u32,
+    /// Who supervised (account id or name).
+    pub supervisor: String,
+    /// Who attended (account ids), at least one.
+    pub attendees: Vec<String>,
+    /// The desks discussed (`montelucci-4`), at least one.
+    pub site_ids: Vec<ID>,
+    /// Themes discussed ("burnout", "referral delays"); name nobody here.
+    #[graphql(default)]
+    pub themes: Vec<String>,
+    /// Cases discussed (ULIDs).
+    #[graphql(default)]
+    pub cases_discussed: Vec<ID>,
+    /// Personal data: decisions taken, one free-text line each.
+    #[graphql(default)]
+    pub decisions: Vec<String>,
+    /// Actions decided, each with an owner.
+    #[graphql(default)]
+    pub actions: Vec<SupervisionActionInput>,
+}
+
+impl CommandInput for RecordSupervisionMeetingInput {
+    const COMMAND: &'static str = "RecordSupervisionMeeting";
+
+    fn ids(&self) -> Ids<'_> {
+        Ids::default()
+            .id("meetingId", &self.meeting_id)
+            .list("casesDiscussed", &self.cases_discussed)
+    }
+}
+
+/// An action decided in supervision.
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SupervisionActionInput {
+    /// Personal data: what is to be done, in free text.
+    pub description: String,
+    /// Who owns the action (account id).
+    pub owner: String,
+    /// Day it is due (`yyyy-mm-dd`), if any.
+    pub due_on: Option<NaiveDate>,
+}

@@ -1,0 +1,427 @@
+//! The domain's closed word lists as GraphQL enums.
+//!
+//! Each enum mirrors one list of `domain::vocab` value for value: GraphQL names are the domain's
+//! JSON strings in UPPER_SNAKE case (`LONG_TERM_EU` is `"long_term_eu"`), and serializing a value
+//! writes the domain's JSON string, so an input turns into a command through serde. The derive's
+//! `remote` conversions match exhaustively in both directions: a word added to the domain and
+//! forgotten here does not compile.
+
+use serde::{Serialize, Serializer};
+
+macro_rules! mirror {
+    ($(#[$doc:meta])* $name:ident: $remote:tt { $($(#[$vdoc:meta])* $variant:ident),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(async_graphql::Enum, Copy, Clone, Debug, Eq, PartialEq)]
+        #[graphql(remote = $remote)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)*
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                domain::$name::from(*self).serialize(serializer)
+            }
+        }
+    };
+}
+
+mirror!(
+    /// Sex as the person declares it.
+    Sex: "domain::Sex" {
+        Female,
+        Male,
+        Other,
+        Undisclosed,
+    }
+);
+
+mirror!(
+    /// Residence permit (*permesso di soggiorno*) held.
+    PermitType: "domain::PermitType" {
+        Work,
+        Family,
+        Study,
+        InternationalProtection,
+        SpecialProtection,
+        /// *Protezione temporanea*, the Ukrainian-crisis permit.
+        TemporaryProtection,
+        /// EU long-term residence permit.
+        LongTermEu,
+        /// The permit expired and its renewal was applied for.
+        RenewalPending,
+        /// No permit.
+        None,
+    }
+);
+
+mirror!(
+    /// Vulnerable categories of D.Lgs. 142/2015 art. 17 (special-category data).
+    VulnerabilityCategory: "domain::VulnerabilityCategory" {
+        Minor,
+        UnaccompaniedMinor,
+        Disability,
+        Elderly,
+        Pregnancy,
+        SingleParentWithMinors,
+        TraffickingVictim,
+        SeriousOrMentalIllness,
+        TortureOrViolenceSurvivor,
+        FemaleGenitalMutilation,
+    }
+);
+
+mirror!(
+    /// What a consent covers.
+    ConsentScope: "domain::ConsentScope" {
+        /// Processing needed to serve the person at the desk.
+        Service,
+        /// Sharing with the named bodies (needed for a referral).
+        Sharing,
+        /// Being contacted for a satisfaction survey.
+        SurveyContact,
+        /// Being counted, pseudonymised, in the commissioner's reports.
+        Reporting,
+    }
+);
+
+mirror!(
+    /// Who gave a consent.
+    ConsentGiver: "domain::ConsentGiver" {
+        /// The person, being of age.
+        Person,
+        /// A parent or guardian (required for a minor).
+        Guardian,
+    }
+);
+
+mirror!(
+    /// How the person reached the desk.
+    IntakeChannel: "domain::IntakeChannel" {
+        WalkIn,
+        Phone,
+        /// Sent by a territorial service (name it in `referredBy`).
+        ReferredByService,
+    }
+);
+
+mirror!(
+    /// Areas of need; also the reason of a referral.
+    NeedArea: "domain::NeedArea" {
+        Documents,
+        Health,
+        Education,
+        Language,
+        Work,
+        Housing,
+        Legal,
+        Family,
+        Income,
+        /// Registry office matters (residence, certificates).
+        Registry,
+        Other,
+    }
+);
+
+mirror!(
+    /// Individual activities of the desk (the numbers are those of the service page).
+    Activity: "domain::Activity" {
+        /// 1. Orientation and accompaniment to territorial services.
+        OrientationAccompaniment,
+        /// 2. Support to services in integrated case-taking (*presa in carico integrata*).
+        IntegratedCaseSupport,
+        /// 3. Parental-responsibility support.
+        ParentalSupport,
+        /// 6. Legal advice.
+        LegalAdvice,
+    }
+);
+
+mirror!(
+    /// Kind of parental-responsibility support.
+    ParentalSupportKind: "domain::ParentalSupportKind" {
+        SocioEducational,
+        PsychoEducationalCounselling,
+    }
+);
+
+mirror!(
+    /// Topic of a legal advice.
+    LegalTopic: "domain::LegalTopic" {
+        Permit,
+        Citizenship,
+        Work,
+        Family,
+        Housing,
+        Asylum,
+        Other,
+    }
+);
+
+mirror!(
+    /// How an intervention was delivered.
+    InterventionMode: "domain::InterventionMode" {
+        InPerson,
+        Phone,
+        Video,
+        /// Going with the person to the service.
+        Accompaniment,
+    }
+);
+
+mirror!(
+    /// Outcome of an intervention.
+    InterventionOutcome: "domain::InterventionOutcome" {
+        Resolved,
+        InProgress,
+        Referred,
+        NotResolved,
+    }
+);
+
+mirror!(
+    /// Urgency of a referral.
+    Urgency: "domain::Urgency" {
+        Routine,
+        Priority,
+        Urgent,
+    }
+);
+
+mirror!(
+    /// Outcome (*esito*) of a referral. SERVICE_RECEIVED, REFUSED and LOST_CONTACT are final:
+    /// no outcome follows them.
+    ReferralOutcome: "domain::ReferralOutcome" {
+        Accepted,
+        /// An appointment was set (give its day in `appointmentOn`).
+        AppointmentSet,
+        ServiceReceived,
+        Refused,
+        NoShow,
+        LostContact,
+    }
+);
+
+mirror!(
+    /// *Mediazione su chiamata* or *programmata*.
+    MediationMode: "domain::MediationMode" {
+        /// On call: no slot needed.
+        OnCall,
+        /// Scheduled: the request gives a slot.
+        Scheduled,
+    }
+);
+
+mirror!(
+    /// Kind of mediation.
+    MediationKind: "domain::MediationKind" {
+        Linguistic,
+        Intercultural,
+        Social,
+        Conflict,
+    }
+);
+
+mirror!(
+    /// Who took part in a mediation session, by role.
+    PartyRole: "domain::PartyRole" {
+        Beneficiary,
+        FamilyMember,
+        ServiceOperator,
+        HealthWorker,
+        Teacher,
+        SocialWorker,
+        Other,
+    }
+);
+
+mirror!(
+    /// Outcome of a mediation session.
+    SessionOutcome: "domain::SessionOutcome" {
+        Completed,
+        PartiallyCompleted,
+        NotCompleted,
+    }
+);
+
+mirror!(
+    /// Why a mediation was cancelled.
+    CancellationReason: "domain::CancellationReason" {
+        RequesterCancelled,
+        PersonAbsent,
+        NoMediatorAvailable,
+        Other,
+    }
+);
+
+mirror!(
+    /// Kind of a group activity.
+    GroupActivityKind: "domain::GroupActivityKind" {
+        /// 5. Mutual aid, good neighbourhood, intercultural exchange.
+        Proximity,
+        /// 3. Parental group.
+        ParentalGroup,
+        /// 7. Activation of citizens and local communities (name the associations).
+        CommunityActivation,
+        InformationSession,
+    }
+);
+
+mirror!(
+    /// Where information material was handed out.
+    DistributionChannel: "domain::DistributionChannel" {
+        Desk,
+        Outreach,
+        PartnerService,
+        Online,
+        GroupActivity,
+    }
+);
+
+mirror!(
+    /// Kind of a territorial service.
+    ServiceKind: "domain::ServiceKind" {
+        Health,
+        Education,
+        Social,
+        Work,
+        Legal,
+        Housing,
+        Reception,
+        /// Registry office, police immigration office and other public offices.
+        Administrative,
+    }
+);
+
+mirror!(
+    /// Why a case was closed.
+    ClosureReason: "domain::ClosureReason" {
+        GoalsAchieved,
+        TransferredToService,
+        MovedAway,
+        LostContact,
+        PersonRequest,
+        Other,
+    }
+);
+
+mirror!(
+    /// Outcome of a closed case.
+    CaseOutcome: "domain::CaseOutcome" {
+        Positive,
+        Partial,
+        Negative,
+    }
+);
+
+mirror!(
+    /// An item of the satisfaction survey.
+    SurveyItem: "domain::SurveyItem" {
+        Welcome,
+        Clarity,
+        Usefulness,
+        WaitingTime,
+        Language,
+        Overall,
+    }
+);
+
+mirror!(
+    /// Part of the opening day a logbook entry covers.
+    RotationSlot: "domain::RotationSlot" {
+        Morning,
+        Afternoon,
+        FullDay,
+    }
+);
+
+mirror!(
+    /// How to reach a person.
+    ContactKind: "domain::ContactKind" {
+        Phone,
+        Email,
+        /// Postal address.
+        Address,
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{InputType, Value};
+
+    use super::*;
+
+    /// Every domain word converts to the mirror and back, serializes to the domain's JSON string,
+    /// and is named in GraphQL by that string in UPPER_SNAKE case.
+    fn round_trips<G, D>(all: &[D], as_str: fn(D) -> &'static str)
+    where
+        G: InputType + Serialize + From<D> + Copy,
+        D: From<G> + Copy + PartialEq + std::fmt::Debug,
+    {
+        assert!(!all.is_empty());
+        for &word in all {
+            let mirrored = G::from(word);
+            assert_eq!(D::from(mirrored), word);
+            assert_eq!(
+                serde_json::to_value(mirrored).unwrap(),
+                serde_json::Value::String(as_str(word).to_owned())
+            );
+            assert_eq!(
+                mirrored.to_value(),
+                Value::Enum(async_graphql::Name::new(as_str(word).to_uppercase())),
+            );
+        }
+    }
+
+    macro_rules! check {
+        ($($name:ident),* $(,)?) => {
+            $(round_trips::<$name, domain::$name>(domain::$name::ALL, domain::$name::as_str);)*
+        };
+    }
+
+    #[test]
+    fn every_word_list_is_mirrored_and_round_trips() {
+        check!(
+            Sex,
+            PermitType,
+            VulnerabilityCategory,
+            ConsentScope,
+            ConsentGiver,
+            IntakeChannel,
+            NeedArea,
+            Activity,
+            ParentalSupportKind,
+            LegalTopic,
+            InterventionMode,
+            InterventionOutcome,
+            Urgency,
+            ReferralOutcome,
+            MediationMode,
+            MediationKind,
+            PartyRole,
+            SessionOutcome,
+            CancellationReason,
+            GroupActivityKind,
+            DistributionChannel,
+            ServiceKind,
+            ClosureReason,
+            CaseOutcome,
+            SurveyItem,
+            RotationSlot,
+        );
+    }
+
+    /// `ContactKind` is not a `words!` list (no `ALL`): its values are listed here.
+    #[test]
+    fn contact_kind_round_trips() {
+        let all = [
+            domain::ContactKind::Phone,
+            domain::ContactKind::Email,
+            domain::ContactKind::Address,
+        ];
+        round_trips::<ContactKind, domain::ContactKind>(&all, |k| match k {
+            domain::ContactKind::Phone => "phone",
+            domain::ContactKind::Email => "email",
+            domain::ContactKind::Address => "address",
+        });
+    }
+}

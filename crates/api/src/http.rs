@@ -3,8 +3,10 @@
 use std::time::Instant;
 
 use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
-use axum::extract::{FromRequestParts, State, WebSocketUpgrade};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -46,19 +48,28 @@ pub(crate) fn principal(headers: &HeaderMap) -> Option<Principal> {
     })
 }
 
-async fn graphql_post(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
+async fn graphql_post(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let started = Instant::now();
-    let mut request = request.into_inner();
+    // Buffer the body first: axum's `Bytes` answers a body over the limit with 413 whether or not
+    // it came with a content-length (`GraphQLRequest` alone answers a streamed one with 400).
+    let (parts, body) = request.into_parts();
+    let body = match Bytes::from_request(axum::extract::Request::new(body), &state).await {
+        Ok(body) => body,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let headers = parts.headers.clone();
+    let request = axum::extract::Request::from_parts(parts, Body::from(body));
+    let mut request = match GraphQLRequest::<GraphQLRejection>::from_request(request, &state).await
+    {
+        Ok(request) => request.into_inner(),
+        Err(rejection) => return rejection.into_response(),
+    };
     if let Some(principal) = principal(&headers) {
         request = request.data(principal);
     }
     let response = state.schema.execute(request).await;
     state.metrics.observe_request(started.elapsed());
-    response.into()
+    GraphQLResponse::from(response).into_response()
 }
 
 async fn graphql_get(State(state): State<AppState>, request: axum::extract::Request) -> Response {

@@ -1,0 +1,523 @@
+//! The HTTP surface through `api::app(state).oneshot(..)` (no socket), over a real desk in a
+//! temporary directory: GraphQL over POST, the identity headers, the limits, GraphiQL and
+//! introspection only in dev mode, health and metrics, error codes, read-your-writes.
+
+use std::time::Duration;
+
+use api::{ApiConfig, AppState};
+use axum::body::{Body, Bytes};
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use desk::{Desk, DeskOptions};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+/// Longest any one request may take before the test fails instead of hanging.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+
+const ADMIN: (&str, &str) = ("a.conti", "admin");
+
+struct Fixture {
+    app: Router,
+    desk: Desk,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture(config: ApiConfig) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(dir.path(), DeskOptions::default()).unwrap();
+    let app = api::app(AppState::new(desk.clone(), config));
+    Fixture {
+        app,
+        desk,
+        _dir: dir,
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    body: Bytes,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Reply {
+    let response = tokio::time::timeout(REQUEST_DEADLINE, app.clone().oneshot(request))
+        .await
+        .expect("the request did not finish in time")
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        content_type,
+        body,
+    }
+}
+
+fn post_graphql(body: impl Into<Vec<u8>>, identity: Option<(&str, &str)>) -> Request<Body> {
+    let body = body.into();
+    let mut request = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, body.len());
+    if let Some((actor, role)) = identity {
+        request = request
+            .header("x-impact-actor", actor)
+            .header("x-impact-role", role);
+    }
+    request.body(Body::from(body)).unwrap()
+}
+
+async fn graphql(
+    app: &Router,
+    query: &str,
+    variables: Value,
+    identity: Option<(&str, &str)>,
+) -> Value {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let reply = send(app, post_graphql(body, identity)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    reply.json()
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+/// The `extensions.code` of every error of a response.
+fn codes(response: &Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("expected errors, got {response}"))
+        .iter()
+        .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn assert_no_errors(response: &Value) {
+    assert!(response.get("errors").is_none(), "{response:#}");
+}
+
+const RECORD: &str = "mutation($command: JSON!, $options: RecordOptions) {
+  recordCommand(command: $command, options: $options) {
+    alreadyRecorded
+    events { id position stream version type hash actor { id role } }
+  }
+}";
+
+/// A valid command: the desk maps a service.
+fn map_service(service_id: &str) -> Value {
+    json!({
+        "command": "MapService",
+        "serviceId": service_id,
+        "occurredAt": "2024-05-02T08:10:00+02:00",
+        "name": "ASL Roma 1 - Consultorio familiare via Montelucci",
+        "kind": "health",
+        "address": "via Montelucci 12",
+        "openingHours": "lun-ven 8:30-13:00",
+        "languages": ["it", "en"],
+        "accessRules": "tessera sanitaria o codice STP/ENI; accesso diretto",
+        "ukraineCapacity": { "receptionPlaces": 0, "health": true, "schoolAccess": false },
+        "verifiedOn": "2024-05-02"
+    })
+}
+
+#[tokio::test]
+async fn a_query_and_a_mutation_over_post() {
+    let f = fixture(ApiConfig::default());
+    let response = graphql(
+        &f.app,
+        "{ chain { head { position hash } } projection { position lag } }",
+        json!({}),
+        None,
+    )
+    .await;
+    assert_no_errors(&response);
+    assert_eq!(response["data"]["chain"]["head"]["position"], 0);
+
+    let event_id = ulid::Ulid::new().to_string();
+    let service_id = ulid::Ulid::new().to_string();
+    let response = graphql(
+        &f.app,
+        RECORD,
+        json!({ "command": map_service(&service_id), "options": { "eventId": event_id } }),
+        Some(ADMIN),
+    )
+    .await;
+    assert_no_errors(&response);
+    let recorded = &response["data"]["recordCommand"];
+    assert_eq!(recorded["alreadyRecorded"], false);
+    let event = &recorded["events"][0];
+    assert_eq!(event["id"], event_id.as_str());
+    assert_eq!(event["position"], 1);
+    assert_eq!(event["type"], "ServiceMapped");
+    assert_eq!(event["stream"], format!("service-{service_id}"));
+    // The recorded actor is the identity of the headers.
+    assert_eq!(event["actor"], json!({ "id": "a.conti", "role": "admin" }));
+    assert_eq!(f.desk.journal().head().position.0, 1);
+
+    // The same mutation again with the same event id records nothing twice.
+    let again = graphql(
+        &f.app,
+        RECORD,
+        json!({ "command": map_service(&service_id), "options": { "eventId": event_id } }),
+        Some(ADMIN),
+    )
+    .await;
+    assert_no_errors(&again);
+    assert_eq!(again["data"]["recordCommand"]["alreadyRecorded"], true);
+    assert_eq!(
+        again["data"]["recordCommand"]["events"][0]["hash"],
+        event["hash"]
+    );
+    assert_eq!(f.desk.journal().head().position.0, 1);
+}
+
+#[tokio::test]
+async fn a_mutation_is_visible_to_the_very_next_query() {
+    let f = fixture(ApiConfig::default());
+    for n in 1..=5_u64 {
+        let service_id = ulid::Ulid::new().to_string();
+        let response = graphql(
+            &f.app,
+            RECORD,
+            json!({ "command": map_service(&service_id) }),
+            Some(ADMIN),
+        )
+        .await;
+        assert_no_errors(&response);
+        let event_id = response["data"]["recordCommand"]["events"][0]["id"].clone();
+
+        // No waiting: the mutation returned only once the read models had folded it.
+        let response = graphql(
+            &f.app,
+            "query($id: ID!, $stream: String!) {
+               projection { position lag }
+               auditTrail(filter: { types: [\"ServiceMapped\"] }, last: 1) {
+                 totalCount
+                 edges { node { id } }
+               }
+               event(id: $id) { position }
+               stream(id: $stream) { id }
+             }",
+            json!({ "id": event_id, "stream": format!("service-{service_id}") }),
+            None,
+        )
+        .await;
+        assert_no_errors(&response);
+        let data = &response["data"];
+        assert_eq!(data["projection"], json!({ "position": n, "lag": 0 }));
+        assert_eq!(data["auditTrail"]["totalCount"], n);
+        assert_eq!(data["auditTrail"]["edges"][0]["node"]["id"], event_id);
+        assert_eq!(data["event"]["position"], n);
+        assert_eq!(data["stream"], json!([{ "id": event_id }]));
+    }
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_client_error() {
+    let f = fixture(ApiConfig::default());
+    for body in [
+        &b"{\"query\": \"{ chain { head { position } } }\""[..],
+        b"not json at all",
+        b"",
+    ] {
+        let reply = send(&f.app, post_graphql(body, None)).await;
+        assert!(
+            reply.status.is_client_error(),
+            "{:?} answered {}: {}",
+            String::from_utf8_lossy(body),
+            reply.status,
+            reply.text()
+        );
+    }
+}
+
+#[tokio::test]
+async fn invalid_graphql_is_answered_without_internal_detail() {
+    let f = fixture(ApiConfig::default());
+    for query in [
+        "{ chain { head { position } }",
+        "{ noSuchField }",
+        "{ chain { head { position nope } } }",
+        "mutation { recordCommand(command: 42) { alreadyRecorded } }",
+        "query($x: Int!) { event(id: $x) { id } }",
+    ] {
+        let response = graphql(&f.app, query, json!({}), Some(ADMIN)).await;
+        let errors = response["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{query}: expected errors, got {response}"));
+        assert!(!errors.is_empty(), "{query}");
+        let text = response.to_string();
+        for leak in [
+            "panicked",
+            "backtrace",
+            "stack",
+            ".rs:",
+            "src/",
+            "/work/",
+            "RUST_",
+            "sled",
+        ] {
+            assert!(
+                !text.to_lowercase().contains(&leak.to_lowercase()),
+                "{query}: the answer leaks {leak:?}: {text}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_with_413() {
+    let limit = 4 * 1024;
+    let f = fixture(ApiConfig {
+        body_limit_bytes: limit,
+        ..ApiConfig::default()
+    });
+    let padding = " ".repeat(limit);
+    let body = format!("{{\"query\": \"{{ chain {{ head {{ position }} }} }}{padding}\"}}");
+    let reply = send(&f.app, post_graphql(body.clone(), None)).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.text()
+    );
+
+    // The same without a content-length header (a streamed body) is refused too.
+    let request = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(futures_util::stream::iter([Ok::<
+            _,
+            std::io::Error,
+        >(
+            Bytes::from(body),
+        )])))
+        .unwrap();
+    let reply = send(&f.app, request).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.text()
+    );
+
+    // Just under the limit is served.
+    let small = "{\"query\": \"{ chain { head { position } } }\"}";
+    let reply = send(&f.app, post_graphql(small, None)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+}
+
+#[tokio::test]
+async fn graphiql_only_in_dev_mode() {
+    let production = fixture(ApiConfig::default());
+    let reply = send(&production.app, get("/graphql")).await;
+    assert_ne!(reply.status, StatusCode::OK);
+    assert!(!reply.content_type.starts_with("text/html"));
+    assert!(!reply.text().contains("<html"), "{}", reply.text());
+
+    let dev = fixture(ApiConfig {
+        dev: true,
+        ..ApiConfig::default()
+    });
+    let reply = send(&dev.app, get("/graphql")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(
+        reply.content_type.starts_with("text/html"),
+        "{}",
+        reply.content_type
+    );
+    let html = reply.text();
+    assert!(html.to_lowercase().contains("graphiql"), "{html}");
+    assert!(html.contains("/graphql"), "{html}");
+}
+
+#[tokio::test]
+async fn introspection_only_in_dev_mode() {
+    let query = "{ __schema { queryType { name } types { name } } }";
+    let production = fixture(ApiConfig::default());
+    let response = graphql(&production.app, query, json!({}), None).await;
+    assert!(
+        response["data"]["__schema"]["types"].as_array().is_none(),
+        "introspection answered in production: {response}"
+    );
+    assert!(
+        !response.to_string().contains("RecordOptions"),
+        "introspection answered in production: {response}"
+    );
+
+    let dev = fixture(ApiConfig {
+        dev: true,
+        ..ApiConfig::default()
+    });
+    let response = graphql(&dev.app, query, json!({}), None).await;
+    assert_no_errors(&response);
+    assert_eq!(
+        response["data"]["__schema"]["queryType"]["name"],
+        "QueryRoot"
+    );
+    assert!(response.to_string().contains("RecordOptions"), "{response}");
+}
+
+#[tokio::test]
+async fn healthz_reports_the_head() {
+    let f = fixture(ApiConfig::default());
+    let reply = send(&f.app, get("/healthz")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.content_type.starts_with("application/json"));
+    assert_eq!(reply.json()["head"], 0);
+
+    let response = graphql(
+        &f.app,
+        RECORD,
+        json!({ "command": map_service(&ulid::Ulid::new().to_string()) }),
+        Some(ADMIN),
+    )
+    .await;
+    assert_no_errors(&response);
+    let reply = send(&f.app, get("/healthz")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let health = reply.json();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["head"], 1);
+    assert_eq!(health["applied"], 1);
+}
+
+/// The value of an unlabelled sample in a Prometheus text exposition.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_in_prometheus_text() {
+    let f = fixture(ApiConfig::default());
+    for _ in 0..2 {
+        let response = graphql(
+            &f.app,
+            RECORD,
+            json!({ "command": map_service(&ulid::Ulid::new().to_string()) }),
+            Some(ADMIN),
+        )
+        .await;
+        assert_no_errors(&response);
+    }
+    let reply = send(&f.app, get("/metrics")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(
+        reply
+            .content_type
+            .starts_with("application/openmetrics-text")
+            || reply.content_type.starts_with("text/plain"),
+        "{}",
+        reply.content_type
+    );
+    let text = reply.text();
+    assert_eq!(
+        sample(&text, "impact_journal_head_position"),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "impact_projection_lag_events"),
+        Some(0.0),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE impact_graphql_request_duration_seconds histogram"),
+        "{text}"
+    );
+    assert!(
+        text.contains("impact_graphql_request_duration_seconds_bucket{le="),
+        "{text}"
+    );
+    let requests = sample(&text, "impact_graphql_request_duration_seconds_count");
+    assert_eq!(requests, Some(2.0), "{text}");
+}
+
+#[tokio::test]
+async fn a_mutation_without_identity_is_unauthenticated() {
+    let f = fixture(ApiConfig::default());
+    let command = json!({ "command": map_service(&ulid::Ulid::new().to_string()) });
+    for identity in [None, Some(("a.conti", "emperor")), Some(("", "admin"))] {
+        let response = graphql(&f.app, RECORD, command.clone(), identity).await;
+        assert_eq!(codes(&response), ["UNAUTHENTICATED"], "{identity:?}");
+        assert!(response["data"].is_null(), "{response}");
+    }
+    assert_eq!(f.desk.journal().head().position.0, 0);
+}
+
+#[tokio::test]
+async fn a_bad_ulid_is_bad_input() {
+    let f = fixture(ApiConfig::default());
+    let response = graphql(
+        &f.app,
+        RECORD,
+        json!({
+            "command": map_service(&ulid::Ulid::new().to_string()),
+            "options": { "eventId": "not-a-ulid" }
+        }),
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(codes(&response), ["BAD_INPUT"]);
+    let response = graphql(
+        &f.app,
+        RECORD,
+        json!({ "command": map_service("not-a-ulid") }),
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(codes(&response), ["BAD_INPUT"]);
+    let response = graphql(&f.app, "{ event(id: \"nope\") { id } }", json!({}), None).await;
+    assert_eq!(codes(&response), ["BAD_INPUT"]);
+    assert_eq!(f.desk.journal().head().position.0, 0);
+}
+
+#[tokio::test]
+async fn the_depth_limit_is_enforced() {
+    let f = fixture(ApiConfig {
+        max_depth: 4,
+        ..ApiConfig::default()
+    });
+    // Depth 4: served.
+    let response = graphql(
+        &f.app,
+        "{ auditTrail { edges { node { position } } } }",
+        json!({}),
+        None,
+    )
+    .await;
+    assert_no_errors(&response);
+    // Depth 5: refused before it runs.
+    let response = graphql(
+        &f.app,
+        "{ auditTrail { edges { node { actor { id } } } } }",
+        json!({}),
+        None,
+    )
+    .await;
+    let message = response["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("nested too deep"), "{response}");
+    assert!(response["data"].is_null(), "{response}");
+}

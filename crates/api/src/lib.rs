@@ -15,6 +15,7 @@ mod metrics;
 mod mutations;
 mod objects;
 mod queries;
+mod read_models;
 mod subscription;
 
 use std::sync::Arc;
@@ -30,7 +31,7 @@ pub use subscription::SubscriptionRoot;
 
 /// The query root: the audit trail and chain, and the read models.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(queries::AuditQuery, queries::ReadModelQuery);
+pub struct QueryRoot(queries::AuditQuery, read_models::ReadModelQuery);
 
 pub type ImpactSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

@@ -335,14 +335,3 @@ pub struct AuditTotal {
     /// ask for it only when it is shown.
     pub total_count: Option<u64>,
 }
-
-#[derive(Default)]
-pub struct ReadModelQuery;
-
-#[Object]
-impl ReadModelQuery {
-    /// The directory of territorial services (placeholder until the read-model queries land).
-    async fn read_models_position(&self, ctx: &Context<'_>) -> Result<u64> {
-        Ok(ctx.data::<Desk>()?.read(|m| m.position().0))
-    }
-}

@@ -92,15 +92,12 @@ impl AppState {
 
 /// Builds the schema with its limits; the desk and metrics are reachable from every resolver.
 pub fn build_schema(desk: Desk, config: &ApiConfig, metrics: Arc<Metrics>) -> ImpactSchema {
-    let mut builder = Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        SubscriptionRoot::default(),
-    )
-    .data(desk)
-    .data(metrics)
-    .limit_depth(config.max_depth)
-    .limit_complexity(config.max_complexity);
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
+        .extension(error::ErrorCodes)
+        .data(desk)
+        .data(metrics)
+        .limit_depth(config.max_depth)
+        .limit_complexity(config.max_complexity);
     if !config.dev {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -109,11 +106,7 @@ pub fn build_schema(desk: Desk, config: &ApiConfig, metrics: Arc<Metrics>) -> Im
 
 /// The SDL of the schema the code builds; `schema.graphql` must equal it.
 pub fn sdl() -> String {
-    Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        SubscriptionRoot::default(),
-    )
-    .finish()
-    .sdl()
+    Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
+        .finish()
+        .sdl()
 }

@@ -286,14 +286,14 @@ async fn case_has_its_full_timeline_with_the_events() -> Result<(), Box<dyn std:
         .await;
     assert_eq!(data["missing"], Value::Null);
     let timeline = data["case"]["timeline"].as_array().unwrap();
-    // Olena's intake (line 24), the care plan (38), the referral (39), the intervention (40),
-    // the referral's outcomes (76, 92), the supervision meeting that discussed the case (85)
-    // and the closure (93). The opening itself (26) is the case's own `position` and
-    // `openedAt`, not a timeline entry (the projection's contract). Each fixture line records
-    // one event, so a line number is a position.
+    // Olena's intake (line 24), the opening (26), the care plan (38), the referral (39), the
+    // intervention (40), the referral's outcomes (76, 92), the supervision meeting that
+    // discussed the case (85) and the closure (93). Each fixture line records one event, so a
+    // line number is a position.
     let lines = lines();
     let expected: Vec<(u64, &str)> = vec![
         (24, "IntakeRecorded"),
+        (26, "CaseOpened"),
         (38, "CarePlanAgreed"),
         (39, "ReferralIssued"),
         (40, "InterventionDelivered"),
@@ -316,8 +316,8 @@ async fn case_has_its_full_timeline_with_the_events() -> Result<(), Box<dyn std:
         assert_eq!(t["event"]["type"], t["type"]);
         assert_eq!(t["event"]["actor"]["id"], line["actor"]["id"]);
     }
-    assert_eq!(timeline[1]["occurredAt"], "2024-05-09T07:10:00+00:00");
-    assert_eq!(timeline[1]["event"]["stream"], format!("case-{CASE_ID}"));
+    assert_eq!(timeline[2]["occurredAt"], "2024-05-09T07:10:00+00:00");
+    assert_eq!(timeline[2]["event"]["stream"], format!("case-{CASE_ID}"));
     Ok(())
 }
 

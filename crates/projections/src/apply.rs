@@ -352,9 +352,7 @@ impl ReadModels {
             }
         };
         if let Some(c) = case {
-            if !matches!(event, Event::CaseOpened(_)) {
-                self.push_timeline(c, rec, event);
-            }
+            self.push_timeline(c, rec, event);
         }
         if let Some(c) = extra_case {
             self.push_timeline(c, rec, event);

@@ -833,6 +833,7 @@ fn case_timeline_and_filters() {
         types,
         vec![
             "IntakeRecorded",
+            "CaseOpened",
             "InterventionDelivered",
             "InterventionDelivered",
             "ReferralIssued",

@@ -142,12 +142,20 @@ pub fn run(args: Args) -> ExitCode {
 
 fn init_tracing() {
     // Logs go to stderr; they carry ids, positions and counts, never personal data.
+    // IMPACT_LOG sets the level (`info` by default); IMPACT_LOG_FORMAT=json writes one JSON
+    // object a line for log collectors.
     let filter = EnvFilter::try_from_env("IMPACT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let json = std::env::var("IMPACT_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
+    };
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -1338,34 +1338,101 @@ impl From<projections::MonitoringReport> for MonitoringReport {
 
 // ---- the queries ----------------------------------------------------------------------------
 
+/// A past moment to answer as of: exactly one of `at` (what had been recorded by then) and
+/// `position` (the journal up to that position). Later events, corrections included, do not
+/// change such an answer.
+#[derive(InputObject, Clone, Copy)]
+pub struct AsOfInput {
+    pub at: Option<DateTime<Utc>>,
+    pub position: Option<u64>,
+}
+
+impl AsOfInput {
+    fn parse(self) -> Result<desk::AsOf> {
+        match (self.at, self.position) {
+            (Some(at), None) => Ok(desk::AsOf::Time(at)),
+            (None, Some(position)) => Ok(desk::AsOf::Position(journal::Position(position))),
+            _ => Err(crate::error::bad_input(
+                "asOf takes exactly one of `at` (a date-time) and `position`",
+            )),
+        }
+    }
+}
+
+/// Runs `f` on the read models now, or as they stood at `as_of` (folded off the async threads and
+/// cached by the desk).
+async fn with_models<R>(
+    ctx: &Context<'_>,
+    as_of: Option<AsOfInput>,
+    f: impl FnOnce(&projections::ReadModels) -> R,
+) -> Result<R> {
+    let desk = ctx.data::<Desk>()?;
+    match as_of {
+        None => Ok(desk.read(f)),
+        Some(as_of) => {
+            let as_of = as_of.parse()?;
+            let desk = desk.clone();
+            let (_, models) = tokio::task::spawn_blocking(move || desk.read_models_as_of(as_of))
+                .await
+                .map_err(crate::error::internal)?
+                .map_err(crate::error::from_desk)?;
+            Ok(f(&models))
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct ReadModelQuery;
 
 #[Object]
 impl ReadModelQuery {
     /// One registered person, with their personal data; `null` if the desk does not know the id.
-    async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Person>> {
+    async fn person(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        id: ID,
+    ) -> Result<Option<Person>> {
         let id = PersonId(parse_ulid("id", &id)?);
-        Ok(ctx.data::<Desk>()?.read(|m| m.person(id)).map(Person::from))
+        Ok(with_models(ctx, as_of, |m| m.person(id))
+            .await?
+            .map(Person::from))
     }
 
     /// One case with its full timeline; `null` if the desk does not know the id.
-    async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Case>> {
+    async fn case(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        id: ID,
+    ) -> Result<Option<Case>> {
         let id = CaseId(parse_ulid("id", &id)?);
-        Ok(ctx.data::<Desk>()?.read(|m| m.case(id)).map(Case::from))
+        Ok(with_models(ctx, as_of, |m| m.case(id))
+            .await?
+            .map(Case::from))
     }
 
     /// Cases matching the filter, in the order they were opened.
     async fn cases(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
         filter: Option<CaseFilter>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Case>> {
         let filter = filter.unwrap_or_default().parse()?;
         let args = page_args(first, after)?;
-        let cases = ctx.data::<Desk>()?.read(|m| m.cases(&filter));
+        let cases = with_models(ctx, as_of, |m| m.cases(&filter)).await?;
         Ok(page(
             cases.into_iter().map(Case::from).collect(),
             |c| c.position,
@@ -1374,11 +1441,17 @@ impl ReadModelQuery {
     }
 
     /// One referral; `null` if the desk does not know the id.
-    async fn referral(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Referral>> {
+    async fn referral(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        id: ID,
+    ) -> Result<Option<Referral>> {
         let id = domain::ReferralId(parse_ulid("id", &id)?);
-        Ok(ctx
-            .data::<Desk>()?
-            .read(|m| m.referral(id).map(|r| Referral::new(r, m))))
+        with_models(ctx, as_of, |m| m.referral(id).map(|r| Referral::new(r, m))).await
     }
 
     /// Referrals matching the filter, in the order they were issued, with their outcomes and the
@@ -1386,18 +1459,23 @@ impl ReadModelQuery {
     async fn referrals(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
         filter: Option<ReferralFilter>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Referral>> {
         let filter = filter.unwrap_or_default().parse()?;
         let args = page_args(first, after)?;
-        let referrals = ctx.data::<Desk>()?.read(|m| {
+        let referrals = with_models(ctx, as_of, |m| {
             m.referrals(&filter)
                 .into_iter()
                 .map(|r| Referral::new(r, m))
                 .collect()
-        });
+        })
+        .await?;
         Ok(page(referrals, |r| r.position, &args))
     }
 
@@ -1405,12 +1483,17 @@ impl ReadModelQuery {
     async fn mediations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
         filter: Option<MediationFilter>,
     ) -> Result<Mediations> {
         let filter = filter.unwrap_or_default().parse()?;
-        let (requests, sessions) = ctx
-            .data::<Desk>()?
-            .read(|m| (m.mediation_requests(&filter), m.mediation_sessions(&filter)));
+        let (requests, sessions) = with_models(ctx, as_of, |m| {
+            (m.mediation_requests(&filter), m.mediation_sessions(&filter))
+        })
+        .await?;
         Ok(Mediations {
             requests: requests.into_iter().map(Into::into).collect(),
             sessions: sessions.into_iter().map(Into::into).collect(),
@@ -1422,6 +1505,10 @@ impl ReadModelQuery {
     async fn logbook(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
         #[graphql(desc = "Site slug; all sites when omitted.")] site: Option<String>,
         from: NaiveDate,
         to: NaiveDate,
@@ -1434,12 +1521,13 @@ impl ReadModelQuery {
             period: Some(period),
             mediator,
         };
-        let (entries, coverage) = ctx.data::<Desk>()?.read(|m| {
+        let (entries, coverage) = with_models(ctx, as_of, |m| {
             (
                 m.logbook_entries(&filter),
                 m.missing_logbook_days(&period, site.as_ref()),
             )
-        });
+        })
+        .await?;
         Ok(Logbook {
             entries: entries
                 .into_iter()
@@ -1461,11 +1549,18 @@ impl ReadModelQuery {
     }
 
     /// One service of the directory (retired or not); `null` if the desk does not know the id.
-    async fn service(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Service>> {
+    async fn service(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        id: ID,
+    ) -> Result<Option<Service>> {
         let id = ServiceId(parse_ulid("id", &id)?);
-        Ok(ctx
-            .data::<Desk>()?
-            .read(|m| m.service(id))
+        Ok(with_models(ctx, as_of, |m| m.service(id))
+            .await?
             .map(Service::from))
     }
 
@@ -1474,12 +1569,15 @@ impl ReadModelQuery {
     async fn services(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
         filter: Option<ServiceFilter>,
     ) -> Result<Vec<Service>> {
         let filter = filter.unwrap_or_default().parse()?;
-        Ok(ctx
-            .data::<Desk>()?
-            .read(|m| m.services(&filter))
+        Ok(with_models(ctx, as_of, |m| m.services(&filter))
+            .await?
             .into_iter()
             .map(Service::from)
             .collect())
@@ -1490,18 +1588,23 @@ impl ReadModelQuery {
     async fn supervision_meetings(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
         from: NaiveDate,
         to: NaiveDate,
         #[graphql(desc = "Site slug: only meetings that name it.")] site: Option<String>,
     ) -> Result<Supervision> {
         let site = opt(&site, |s| parse_site("site", s))?;
         let period = bounded_period(from, to)?;
-        let (meetings, months) = ctx.data::<Desk>()?.read(|m| {
+        let (meetings, months) = with_models(ctx, as_of, |m| {
             (
                 m.supervision_meetings(&period, site.as_ref()),
                 m.supervision_months(&period, site.as_ref()),
             )
-        });
+        })
+        .await?;
         Ok(Supervision {
             meetings: meetings
                 .into_iter()
@@ -1527,6 +1630,10 @@ impl ReadModelQuery {
     async fn monitoring(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
         #[graphql(desc = "A month written yyyy-mm; or give from and to.")] period: Option<String>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
@@ -1534,9 +1641,10 @@ impl ReadModelQuery {
     ) -> Result<MonitoringReport> {
         let period = report_period(period.as_deref(), from, to)?;
         let site = opt(&site, |s| parse_site("site", s))?;
-        Ok(ctx
-            .data::<Desk>()?
-            .read(|m| m.monitoring(&period, site.as_ref()))
-            .into())
+        Ok(
+            with_models(ctx, as_of, |m| m.monitoring(&period, site.as_ref()))
+                .await?
+                .into(),
+        )
     }
 }

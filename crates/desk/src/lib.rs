@@ -118,6 +118,17 @@ struct Models {
     position: Position,
 }
 
+/// A past moment to read the models as of: a position of the journal, or an instant (what had
+/// been recorded by then).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsOf {
+    Position(Position),
+    Time(DateTime<Utc>),
+}
+
+/// How many past states the desk keeps folded, for repeated as-of reads.
+const SNAPSHOTS_KEPT: usize = 4;
+
 /// The desk: a journal, the write model decisions are made against, and the read models.
 #[derive(Clone)]
 pub struct Desk {
@@ -125,6 +136,8 @@ pub struct Desk {
     models: Arc<RwLock<Models>>,
     applied: watch::Receiver<Position>,
     clock: Clock,
+    /// Read models folded up to past positions, most recently used last.
+    snapshots: Arc<parking_lot::Mutex<Vec<Arc<ReadModels>>>>,
 }
 
 impl Desk {
@@ -190,6 +203,7 @@ impl Desk {
             models,
             applied,
             clock,
+            snapshots: Arc::new(parking_lot::Mutex::new(Vec::new())),
         })
     }
 
@@ -205,6 +219,76 @@ impl Desk {
     /// Reads the read models.
     pub fn read<R>(&self, f: impl FnOnce(&ReadModels) -> R) -> R {
         f(&self.models.read().read)
+    }
+
+    /// The journal position an as-of names: the position itself (at most the head), or the last
+    /// position recorded at or before the instant.
+    pub fn resolve(&self, as_of: AsOf) -> Position {
+        let applied = self.applied_position();
+        match as_of {
+            AsOf::Position(position) => position.min(applied),
+            AsOf::Time(at) => self.read(|m| m.position_recorded_by(Timestamp::from(at))),
+        }
+    }
+
+    /// The read models exactly as they stood when the journal ended at the position `as_of`
+    /// names: later events, corrections included, are not in them. Folded from the journal (from
+    /// the nearest earlier snapshot when one is kept) and kept for the next call; the current
+    /// models serve a position they have reached. Blocking: call it off the async threads for
+    /// large journals.
+    pub fn read_models_as_of(&self, as_of: AsOf) -> Result<(Position, Arc<ReadModels>), DeskError> {
+        let position = self.resolve(as_of);
+        {
+            let mut kept = self.snapshots.lock();
+            if let Some(i) = kept.iter().position(|m| m.position() == position) {
+                let hit = kept.remove(i);
+                kept.push(Arc::clone(&hit));
+                return Ok((position, hit));
+            }
+        }
+        if position >= self.applied_position() {
+            // The current models are the state at this position: the head has not moved past it
+            // (`resolve` never names a position beyond what is applied).
+            let current = {
+                let models = self.models.read();
+                (models.position == position).then(|| models.read.clone())
+            };
+            if let Some(current) = current {
+                return Ok((position, self.keep(current)));
+            }
+        }
+        let base = {
+            let kept = self.snapshots.lock();
+            kept.iter()
+                .filter(|m| m.position() <= position)
+                .max_by_key(|m| m.position())
+                .map(|m| ReadModels::clone(m))
+        };
+        let mut models = base.unwrap_or_default();
+        if position > models.position() {
+            let from = models.position().next();
+            for record in self.journal.iter_forward(from) {
+                let record = record?;
+                if record.position > position {
+                    break;
+                }
+                match decode(&record) {
+                    Ok(event) => models.apply(&record, &event),
+                    Err(_) => models.apply_undecodable(&record),
+                }
+            }
+        }
+        Ok((position, self.keep(models)))
+    }
+
+    fn keep(&self, models: ReadModels) -> Arc<ReadModels> {
+        let models = Arc::new(models);
+        let mut kept = self.snapshots.lock();
+        if kept.len() == SNAPSHOTS_KEPT {
+            kept.remove(0);
+        }
+        kept.push(Arc::clone(&models));
+        models
     }
 
     /// Reads the write model.

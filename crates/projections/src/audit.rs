@@ -300,6 +300,19 @@ impl ReadModels {
         })
     }
 
+    /// The last position recorded at or before `at` (`recorded_at` never decreases along the
+    /// journal), or `Position::ZERO` when nothing was recorded by then. What the desk knew "as of"
+    /// an instant is the journal up to this position.
+    pub fn position_recorded_by(&self, at: Timestamp) -> Position {
+        let rows = &self.audit.rows;
+        let known = rows.partition_point(|r| r.recorded_us <= at.micros());
+        if known == 0 {
+            Position::ZERO
+        } else {
+            self.audit.position_of(known - 1)
+        }
+    }
+
     /// How many events the index holds.
     pub fn audit_len(&self) -> usize {
         self.audit.rows.len()

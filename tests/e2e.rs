@@ -234,9 +234,14 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Who records: `x-impact-actor`, `x-impact-role`.
+type Identity = (&'static str, &'static str);
+/// A typed mutation's name and its input.
+type TypedCommand = (&'static str, Value);
+
 /// Who records the day's work.
-const MEDIATOR: (&str, &str) = ("o.kovalenko", "mediator");
-const ADMIN: (&str, &str) = ("a.conti", "admin");
+const MEDIATOR: Identity = ("o.kovalenko", "mediator");
+const ADMIN: Identity = ("a.conti", "admin");
 
 /// A GraphQL request over POST; the answer must be HTTP 200 without errors.
 async fn graphql(
@@ -258,29 +263,41 @@ async fn graphql(
     response["data"].clone()
 }
 
-const RECORD: &str = "mutation($command: JSON!, $options: RecordOptions) {
-  recordCommand(command: $command, options: $options) {
-    alreadyRecorded
-    events { id position stream version type hash }
-  }
-}";
+/// The typed mutation `name` (`writeLogbookEntry`) with its input; the answer's `Recorded`.
+async fn mutate(
+    addr: SocketAddr,
+    identity: (&str, &str),
+    name: &str,
+    input: Value,
+    options: Value,
+) -> Value {
+    let input_type = format!("{}{}Input", name[..1].to_uppercase(), &name[1..]);
+    let query = format!(
+        "mutation($input: {input_type}!, $options: RecordOptions) {{
+           {name}(input: $input, options: $options) {{
+             alreadyRecorded
+             events {{ id position stream version type hash }}
+           }}
+         }}"
+    );
+    let data = graphql(
+        addr,
+        &query,
+        json!({ "input": input, "options": options }),
+        Some(identity),
+    )
+    .await;
+    data[name].clone()
+}
 
-/// Records one command (an import line's `command` object) with a chosen event id; returns its
-/// events.
+/// Records one command through its typed mutation with a chosen event id; returns its events.
 async fn record(
     addr: SocketAddr,
     identity: (&str, &str),
     event_id: &str,
-    command: Value,
+    (name, input): (&str, Value),
 ) -> Vec<Value> {
-    let data = graphql(
-        addr,
-        RECORD,
-        json!({ "command": command, "options": { "eventId": event_id } }),
-        Some(identity),
-    )
-    .await;
-    let recorded = &data["recordCommand"];
+    let recorded = mutate(addr, identity, name, input, json!({ "eventId": event_id })).await;
     assert_eq!(recorded["alreadyRecorded"], false, "{recorded}");
     let events = recorded["events"].as_array().unwrap().clone();
     assert_eq!(events[0]["id"], event_id);
@@ -328,141 +345,183 @@ async fn record_a_day(addr: SocketAddr) -> Day {
     };
     let survey = entity_id(7);
     let (service, a, b) = (&day.service, &day.person_a, &day.person_b);
-    let commands = [
+    let commands: [(Identity, TypedCommand); 14] = [
         (
             ADMIN,
-            json!({
-                "command": "MapService", "serviceId": service,
-                "occurredAt": "2024-06-03T08:10:00+02:00",
-                "name": "ASL Roma 1 - Consultorio familiare via Montelucci", "kind": "health",
-                "address": "via Montelucci 12", "openingHours": "lun-ven 8:30-13:00",
-                "languages": ["it", "en"], "accessRules": "accesso diretto",
-                "ukraineCapacity": { "receptionPlaces": 0, "health": true, "schoolAccess": false },
-                "verifiedOn": "2024-06-03"
-            }),
+            (
+                "mapService",
+                json!({
+                    "serviceId": service,
+                    "occurredAt": "2024-06-03T08:10:00+02:00",
+                    "name": "ASL Roma 1 - Consultorio familiare via Montelucci", "kind": "HEALTH",
+                    "address": "via Montelucci 12", "openingHours": "lun-ven 8:30-13:00",
+                    "languages": ["it", "en"], "accessRules": "accesso diretto",
+                    "ukraineCapacity": { "receptionPlaces": 0, "health": true, "schoolAccess": false },
+                    "verifiedOn": "2024-06-03"
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "RegisterPerson", "personId": a, "siteId": SITE,
-                "occurredAt": "2024-06-03T09:15:00+02:00",
-                "birthYear": 1988, "sex": "female", "citizenships": ["UA"], "countryOfBirth": "UA",
-                "arrivalYear": 2022, "permitType": "temporary_protection",
-                "permitExpiresOn": "2025-03-04", "languages": ["uk", "ru"], "householdSize": 3,
-                "minor": false, "unaccompaniedMinor": false,
-                "personal": { "fullName": "Zorbeta Quillfeather", "birthDate": null, "contacts": [] }
-            }),
+            (
+                "registerPerson",
+                json!({
+                    "personId": a, "siteId": SITE,
+                    "occurredAt": "2024-06-03T09:15:00+02:00",
+                    "birthYear": 1988, "sex": "FEMALE", "citizenships": ["UA"], "countryOfBirth": "UA",
+                    "arrivalYear": 2022, "permitType": "TEMPORARY_PROTECTION",
+                    "permitExpiresOn": "2025-03-04", "languages": ["uk", "ru"], "householdSize": 3,
+                    "minor": false, "unaccompaniedMinor": false,
+                    "personal": { "fullName": "Zorbeta Quillfeather", "birthDate": null, "contacts": [] }
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "GiveConsent", "personId": a, "siteId": SITE,
-                "occurredAt": "2024-06-03T09:17:00+02:00",
-                "scopes": ["service", "sharing", "survey_contact", "reporting"],
-                "sharedWith": ["ASL Roma 1"], "givenBy": "person"
-            }),
+            (
+                "giveConsent",
+                json!({
+                    "personId": a, "siteId": SITE,
+                    "occurredAt": "2024-06-03T09:17:00+02:00",
+                    "scopes": ["SERVICE", "SHARING", "SURVEY_CONTACT", "REPORTING"],
+                    "sharedWith": ["ASL Roma 1"], "givenBy": "PERSON"
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "RecordIntake", "personId": a, "siteId": SITE,
-                "occurredAt": "2024-06-03T09:20:00+02:00", "channel": "walk_in",
-                "referredBy": null, "needs": ["health"], "note": "chiede un pediatra"
-            }),
+            (
+                "recordIntake",
+                json!({
+                    "personId": a, "siteId": SITE,
+                    "occurredAt": "2024-06-03T09:20:00+02:00", "channel": "WALK_IN",
+                    "referredBy": null, "needs": ["HEALTH"], "note": "chiede un pediatra"
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "RegisterPerson", "personId": b, "siteId": SITE,
-                "occurredAt": "2024-06-03T10:00:00+02:00",
-                "birthYear": 1979, "sex": "male", "citizenships": ["BD"], "countryOfBirth": "BD",
-                "arrivalYear": 2019, "permitType": "work",
-                "permitExpiresOn": "2025-01-31", "languages": ["bn", "en"], "householdSize": 1,
-                "minor": false, "unaccompaniedMinor": false,
-                "personal": { "fullName": "Quorin Valdemast", "birthDate": null, "contacts": [] }
-            }),
+            (
+                "registerPerson",
+                json!({
+                    "personId": b, "siteId": SITE,
+                    "occurredAt": "2024-06-03T10:00:00+02:00",
+                    "birthYear": 1979, "sex": "MALE", "citizenships": ["BD"], "countryOfBirth": "BD",
+                    "arrivalYear": 2019, "permitType": "WORK",
+                    "permitExpiresOn": "2025-01-31", "languages": ["bn", "en"], "householdSize": 1,
+                    "minor": false, "unaccompaniedMinor": false,
+                    "personal": { "fullName": "Quorin Valdemast", "birthDate": null, "contacts": [] }
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "GiveConsent", "personId": b, "siteId": SITE,
-                "occurredAt": "2024-06-03T10:02:00+02:00",
-                "scopes": ["service", "sharing", "reporting"],
-                "sharedWith": ["ASL Roma 1"], "givenBy": "person"
-            }),
+            (
+                "giveConsent",
+                json!({
+                    "personId": b, "siteId": SITE,
+                    "occurredAt": "2024-06-03T10:02:00+02:00",
+                    "scopes": ["SERVICE", "SHARING", "REPORTING"],
+                    "sharedWith": ["ASL Roma 1"], "givenBy": "PERSON"
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "AssessVulnerability", "personId": b, "siteId": SITE,
-                "occurredAt": "2024-06-03T10:20:00+02:00",
-                "categories": ["serious_or_mental_illness"], "note": "terapia da continuare"
-            }),
+            (
+                "assessVulnerability",
+                json!({
+                    "personId": b, "siteId": SITE,
+                    "occurredAt": "2024-06-03T10:20:00+02:00",
+                    "categories": ["SERIOUS_OR_MENTAL_ILLNESS"], "note": "terapia da continuare"
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "OpenCase", "caseId": day.case, "personId": b, "siteId": SITE,
-                "occurredAt": "2024-06-03T10:30:00+02:00", "caseWorker": "o.kovalenko",
-                "vulnerabilities": ["serious_or_mental_illness"], "partnerServices": [service]
-            }),
+            (
+                "openCase",
+                json!({
+                    "caseId": day.case, "personId": b, "siteId": SITE,
+                    "occurredAt": "2024-06-03T10:30:00+02:00", "caseWorker": "o.kovalenko",
+                    "vulnerabilities": ["SERIOUS_OR_MENTAL_ILLNESS"], "partnerServices": [service]
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "IssueReferral", "referralId": day.referral, "personId": a,
-                "caseId": null, "siteId": SITE, "occurredAt": "2024-06-03T11:00:00+02:00",
-                "serviceId": service, "reason": "health", "urgency": "routine"
-            }),
+            (
+                "issueReferral",
+                json!({
+                    "referralId": day.referral, "personId": a,
+                    "caseId": null, "siteId": SITE, "occurredAt": "2024-06-03T11:00:00+02:00",
+                    "serviceId": service, "reason": "HEALTH", "urgency": "ROUTINE"
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "RecordReferralOutcome", "referralId": day.referral,
-                "occurredAt": "2024-06-03T12:30:00+02:00", "outcome": "appointment_set",
-                "appointmentOn": "2024-06-10"
-            }),
+            (
+                "recordReferralOutcome",
+                json!({
+                    "referralId": day.referral,
+                    "occurredAt": "2024-06-03T12:30:00+02:00", "outcome": "APPOINTMENT_SET",
+                    "appointmentOn": "2024-06-10"
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "RequestMediation", "mediationId": day.mediation, "siteId": SITE,
-                "occurredAt": "2024-06-03T13:00:00+02:00", "mode": "scheduled",
-                "requestingService": service, "personId": a, "caseId": null, "language": "uk",
-                "slotStart": "2024-06-03T15:00:00+02:00", "slotEnd": "2024-06-03T16:00:00+02:00"
-            }),
+            (
+                "requestMediation",
+                json!({
+                    "mediationId": day.mediation, "siteId": SITE,
+                    "occurredAt": "2024-06-03T13:00:00+02:00", "mode": "SCHEDULED",
+                    "requestingService": service, "personId": a, "caseId": null, "language": "uk",
+                    "slotStart": "2024-06-03T15:00:00+02:00", "slotEnd": "2024-06-03T16:00:00+02:00"
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "RecordMediationSession", "mediationId": day.mediation,
-                "startedAt": "2024-06-03T15:05:00+02:00", "endedAt": "2024-06-03T15:55:00+02:00",
-                "mediator": "o.kovalenko", "languages": { "from": "uk", "to": "it" },
-                "parties": ["beneficiary", "health_worker"], "kind": "linguistic",
-                "outcome": "completed", "followUpNeeded": false, "note": "visita pediatrica"
-            }),
+            (
+                "recordMediationSession",
+                json!({
+                    "mediationId": day.mediation,
+                    "startedAt": "2024-06-03T15:05:00+02:00", "endedAt": "2024-06-03T15:55:00+02:00",
+                    "mediator": "o.kovalenko", "languages": { "from": "uk", "to": "it" },
+                    "parties": ["BENEFICIARY", "HEALTH_WORKER"], "kind": "LINGUISTIC",
+                    "outcome": "COMPLETED", "followUpNeeded": false, "note": "visita pediatrica"
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "RecordSurveyResponse", "surveyId": survey, "siteId": SITE,
-                "occurredAt": "2024-06-03T16:30:00+02:00", "personId": a,
-                "scores": [
-                    { "item": "welcome", "score": 5 }, { "item": "clarity", "score": 4 },
-                    { "item": "usefulness", "score": 5 }, { "item": "language", "score": 5 }
-                ],
-                "helpfulForIntegration": true, "comment": null
-            }),
+            (
+                "recordSurveyResponse",
+                json!({
+                    "surveyId": survey, "siteId": SITE,
+                    "occurredAt": "2024-06-03T16:30:00+02:00", "personId": a,
+                    "scores": [
+                        { "item": "WELCOME", "score": 5 }, { "item": "CLARITY", "score": 4 },
+                        { "item": "USEFULNESS", "score": 5 }, { "item": "LANGUAGE", "score": 5 }
+                    ],
+                    "helpfulForIntegration": true, "comment": null
+                }),
+            ),
         ),
         (
             MEDIATOR,
-            json!({
-                "command": "WriteLogbookEntry", "siteId": SITE, "date": "2024-06-03",
-                "occurredAt": "2024-06-03T17:10:00+02:00", "mediator": "o.kovalenko",
-                "slot": "full_day", "contacts": 4, "languages": ["uk", "bn"],
-                "observations": "Due nuovi accessi; una mediazione al consultorio.",
-                "incidents": null, "emergingNeeds": ["health"]
-            }),
+            (
+                "writeLogbookEntry",
+                json!({
+                    "siteId": SITE, "date": "2024-06-03",
+                    "occurredAt": "2024-06-03T17:10:00+02:00", "mediator": "o.kovalenko",
+                    "slot": "FULL_DAY", "contacts": 4, "languages": ["uk", "bn"],
+                    "observations": "Due nuovi accessi; una mediazione al consultorio.",
+                    "incidents": null, "emergingNeeds": ["HEALTH"]
+                }),
+            ),
         ),
     ];
     let mut day = day;
@@ -543,6 +602,24 @@ async fn chain(addr: SocketAddr) -> Value {
 async fn snapshot(addr: SocketAddr) -> (Value, Vec<(String, u64, String)>) {
     let chain = chain(addr).await;
     (chain["head"].clone(), audit_trail(addr, json!({}), 4).await)
+}
+
+/// The read models of the day: the case, the referral, the logbook and the mediation minutes.
+async fn read_models(addr: SocketAddr, day: &Day) -> Value {
+    graphql(
+        addr,
+        "query($case: ID!, $referral: ID!) {
+           case(id: $case) { id personId site caseWorker status vulnerabilities partnerServiceIds }
+           referral(id: $referral) { id personId serviceId reason status finalOutcome outcomes { outcome } }
+           logbook(site: \"montelucci-4\", from: \"2024-06-03\", to: \"2024-06-03\") {
+             entries { site date mediator slot contacts emergingNeeds }
+           }
+           mediations(filter: { site: \"montelucci-4\" }) { sessionMinutes }
+         }",
+        json!({ "case": day.case, "referral": day.referral }),
+        None,
+    )
+    .await
 }
 
 async fn read_it_back(addr: SocketAddr, day: &Day) {
@@ -662,6 +739,31 @@ async fn read_it_back(addr: SocketAddr, day: &Day) {
         .filter(|e| e["stream"] == stream.as_str())
         .count();
     assert_eq!(in_stream.len(), expected_in_stream);
+
+    // The read models answer right after the mutations (read-your-writes).
+    let models = read_models(addr, day).await;
+    assert_eq!(
+        models["case"]["personId"],
+        day.person_b.as_str(),
+        "{models:#}"
+    );
+    assert_eq!(models["case"]["status"], "OPEN", "{models:#}");
+    assert_eq!(models["case"]["partnerServiceIds"], json!([day.service]));
+    assert_eq!(
+        models["referral"]["serviceId"],
+        day.service.as_str(),
+        "{models:#}"
+    );
+    assert_eq!(
+        models["referral"]["outcomes"],
+        json!([{ "outcome": "APPOINTMENT_SET" }]),
+        "{models:#}"
+    );
+    let entries = models["logbook"]["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{models:#}");
+    assert_eq!(entries[0]["mediator"], "o.kovalenko");
+    assert_eq!(entries[0]["contacts"], 4);
+    assert_eq!(models["mediations"]["sessionMinutes"], 50, "{models:#}");
 
     // chain: the head is the last event, and the chain verifies.
     let chain = chain(addr).await;
@@ -820,13 +922,16 @@ async fn follow_live(addr: SocketAddr, day: &Day) {
     let _ = tokio::time::timeout(IO_DEADLINE, socket.close(None)).await;
 }
 
-fn distribution(distribution_id: String) -> Value {
-    json!({
-        "command": "DistributeInformationMaterial", "distributionId": distribution_id,
-        "siteId": SITE, "occurredAt": "2024-06-03T16:10:00+02:00",
-        "item": "Guida all'iscrizione anagrafica", "language": "uk", "quantity": 10,
-        "channel": "desk"
-    })
+fn distribution(distribution_id: String) -> (&'static str, Value) {
+    (
+        "distributeInformationMaterial",
+        json!({
+            "distributionId": distribution_id, "siteId": SITE,
+            "occurredAt": "2024-06-03T16:10:00+02:00",
+            "item": "Guida all'iscrizione anagrafica", "language": "uk", "quantity": 10,
+            "channel": "DESK"
+        }),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -868,6 +973,7 @@ async fn a_day_of_work_survives_a_restart() {
     )
     .await;
     let before = snapshot(addr).await;
+    let models_before = read_models(addr, &day).await;
     let status = server.terminate();
     assert_eq!(status.code(), Some(0), "not a graceful stop: {status:?}");
     drop(lingering);
@@ -879,6 +985,8 @@ async fn a_day_of_work_survives_a_restart() {
         after.1, before.1,
         "the audit trail changed across the restart"
     );
+    // The read models, rebuilt from the journal, answer as before.
+    assert_eq!(read_models(server.addr, &day).await, models_before);
     let chain = chain(server.addr).await;
     assert_eq!(chain["verify"]["intact"], true, "{chain}");
     // Read models are rebuilt: the projection is caught up with the journal.
@@ -892,14 +1000,17 @@ async fn a_day_of_work_survives_a_restart() {
     assert_eq!(data_now["projection"]["position"], before.0["position"]);
     assert_eq!(data_now["projection"]["lag"], 0);
     // A retry of a command recorded before the restart records nothing twice.
-    let retry = graphql(
+    let (name, input) = distribution(entity_id(103));
+    let retry = mutate(
         server.addr,
-        RECORD,
-        json!({ "command": distribution(entity_id(103)), "options": { "eventId": event_id(103) } }),
-        Some(MEDIATOR),
+        MEDIATOR,
+        name,
+        input,
+        json!({ "eventId": event_id(103) }),
     )
     .await;
-    assert_eq!(retry["recordCommand"]["alreadyRecorded"], true);
+    assert_eq!(retry["alreadyRecorded"], true, "{retry}");
+    assert_eq!(retry["events"][0]["position"], before.0["position"]);
     let status = server.terminate();
     assert_eq!(status.code(), Some(0), "not a graceful stop: {status:?}");
 

@@ -115,21 +115,28 @@ fn assert_no_errors(response: &Value) {
     assert!(response.get("errors").is_none(), "{response:#}");
 }
 
-const RECORD: &str = "mutation($command: JSON!, $options: RecordOptions) {
-  recordCommand(command: $command, options: $options) {
+const RECORD: &str = "mutation($input: MapServiceInput!, $options: RecordOptions) {
+  recordCommand: mapService(input: $input, options: $options) {
     alreadyRecorded
     events { id position stream version type hash actor { id role } }
   }
 }";
 
-/// A valid command: the desk maps a service.
+/// The generic mutation, with an import line's `command` object.
+const RECORD_COMMAND: &str = "mutation($command: JSON!, $options: RecordOptions) {
+  recordCommand(command: $command, options: $options) {
+    alreadyRecorded
+    events { id position hash }
+  }
+}";
+
+/// A valid command: the desk maps a service (the typed mutation's input).
 fn map_service(service_id: &str) -> Value {
     json!({
-        "command": "MapService",
         "serviceId": service_id,
         "occurredAt": "2024-05-02T08:10:00+02:00",
         "name": "ASL Roma 1 - Consultorio familiare via Montelucci",
-        "kind": "health",
+        "kind": "HEALTH",
         "address": "via Montelucci 12",
         "openingHours": "lun-ven 8:30-13:00",
         "languages": ["it", "en"],
@@ -157,7 +164,7 @@ async fn a_query_and_a_mutation_over_post() {
     let response = graphql(
         &f.app,
         RECORD,
-        json!({ "command": map_service(&service_id), "options": { "eventId": event_id } }),
+        json!({ "input": map_service(&service_id), "options": { "eventId": event_id } }),
         Some(ADMIN),
     )
     .await;
@@ -177,7 +184,7 @@ async fn a_query_and_a_mutation_over_post() {
     let again = graphql(
         &f.app,
         RECORD,
-        json!({ "command": map_service(&service_id), "options": { "eventId": event_id } }),
+        json!({ "input": map_service(&service_id), "options": { "eventId": event_id } }),
         Some(ADMIN),
     )
     .await;
@@ -185,6 +192,25 @@ async fn a_query_and_a_mutation_over_post() {
     assert_eq!(again["data"]["recordCommand"]["alreadyRecorded"], true);
     assert_eq!(
         again["data"]["recordCommand"]["events"][0]["hash"],
+        event["hash"]
+    );
+    assert_eq!(f.desk.journal().head().position.0, 1);
+
+    // The generic mutation with the same command and event id finds the same event.
+    let mut command = map_service(&service_id);
+    command["command"] = json!("MapService");
+    command["kind"] = json!("health");
+    let generic = graphql(
+        &f.app,
+        RECORD_COMMAND,
+        json!({ "command": command, "options": { "eventId": event_id } }),
+        Some(ADMIN),
+    )
+    .await;
+    assert_no_errors(&generic);
+    assert_eq!(generic["data"]["recordCommand"]["alreadyRecorded"], true);
+    assert_eq!(
+        generic["data"]["recordCommand"]["events"][0]["hash"],
         event["hash"]
     );
     assert_eq!(f.desk.journal().head().position.0, 1);
@@ -198,7 +224,7 @@ async fn a_mutation_is_visible_to_the_very_next_query() {
         let response = graphql(
             &f.app,
             RECORD,
-            json!({ "command": map_service(&service_id) }),
+            json!({ "input": map_service(&service_id) }),
             Some(ADMIN),
         )
         .await;
@@ -387,7 +413,7 @@ async fn healthz_reports_the_head() {
     let response = graphql(
         &f.app,
         RECORD,
-        json!({ "command": map_service(&ulid::Ulid::new().to_string()) }),
+        json!({ "input": map_service(&ulid::Ulid::new().to_string()) }),
         Some(ADMIN),
     )
     .await;
@@ -414,7 +440,7 @@ async fn metrics_in_prometheus_text() {
         let response = graphql(
             &f.app,
             RECORD,
-            json!({ "command": map_service(&ulid::Ulid::new().to_string()) }),
+            json!({ "input": map_service(&ulid::Ulid::new().to_string()) }),
             Some(ADMIN),
         )
         .await;
@@ -456,7 +482,7 @@ async fn metrics_in_prometheus_text() {
 #[tokio::test]
 async fn a_mutation_without_identity_is_unauthenticated() {
     let f = fixture(ApiConfig::default());
-    let command = json!({ "command": map_service(&ulid::Ulid::new().to_string()) });
+    let command = json!({ "input": map_service(&ulid::Ulid::new().to_string()) });
     for identity in [None, Some(("a.conti", "emperor")), Some(("", "admin"))] {
         let response = graphql(&f.app, RECORD, command.clone(), identity).await;
         assert_eq!(codes(&response), ["UNAUTHENTICATED"], "{identity:?}");
@@ -472,7 +498,7 @@ async fn a_bad_ulid_is_bad_input() {
         &f.app,
         RECORD,
         json!({
-            "command": map_service(&ulid::Ulid::new().to_string()),
+            "input": map_service(&ulid::Ulid::new().to_string()),
             "options": { "eventId": "not-a-ulid" }
         }),
         Some(ADMIN),
@@ -482,7 +508,7 @@ async fn a_bad_ulid_is_bad_input() {
     let response = graphql(
         &f.app,
         RECORD,
-        json!({ "command": map_service("not-a-ulid") }),
+        json!({ "input": map_service("not-a-ulid") }),
         Some(ADMIN),
     )
     .await;

@@ -52,8 +52,9 @@ enum Cmd {
         #[arg(long, env = "IMPACT_REQUEST_TIMEOUT", default_value_t = 30)]
         request_timeout: u64,
     },
-    /// Import commands, one JSON line each, through the desk's rules. Stops at the first bad
-    /// line; importing the mended file again records nothing twice.
+    /// Import commands (one JSON line each, through the desk's rules) or an export of
+    /// `impact export` (reproducing the same chain). Stops at the first bad line; importing the
+    /// mended file again records nothing twice.
     Import {
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
         data: PathBuf,
@@ -224,13 +225,25 @@ async fn shutdown_signal() {
 
 async fn import(data: &Path, file: &Path) -> Result<()> {
     let desk = open_desk(data)?;
-    let reader = BufReader::new(
-        File::open(file).with_context(|| format!("cannot open {}", file.display()))?,
-    );
-    match desk.import(reader).await {
+    let open = || -> Result<BufReader<File>> {
+        Ok(BufReader::new(File::open(file).with_context(|| {
+            format!("cannot open {}", file.display())
+        })?))
+    };
+    // An export carries stored records; anything else is commands, one a line.
+    let first_line = std::io::BufRead::lines(open()?)
+        .map_while(std::result::Result::ok)
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    let (what, outcome) = if desk::is_export_line(&first_line) {
+        ("events", desk.import_export(open()?).await)
+    } else {
+        ("commands", desk.import(open()?).await)
+    };
+    match outcome {
         Ok(report) => {
             println!(
-                "{}: {} commands, {} recorded, {} already recorded",
+                "{}: {} {what}, {} recorded, {} already recorded",
                 file.display(),
                 report.lines,
                 report.recorded,
@@ -243,7 +256,7 @@ async fn import(data: &Path, file: &Path) -> Result<()> {
             reason,
             report,
         }) => bail!(
-            "{}:{line}: {reason}\n({} commands before it are recorded; mend the line and import the file again)",
+            "{}:{line}: {reason}\n({} {what} before it are recorded; mend the line and import the file again)",
             file.display(),
             report.recorded + report.already_recorded
         ),
@@ -264,7 +277,11 @@ fn export(data: &Path, out: &Path, from: Option<u64>, to: Option<u64>) -> Result
         .with_context(|| format!("cannot open the journal in {}", data.display()))?;
     let head = journal.head().position.0;
     let from = from.unwrap_or(1).max(1);
-    let to = to.unwrap_or(head).min(head);
+    let mut to = to.unwrap_or(head).min(head);
+    // An append of several events is exported whole, so that the export can be imported.
+    if let Some(last) = journal.get(journal::Position(to))? {
+        to += u64::from(last.append_len.saturating_sub(last.append_index + 1));
+    }
     let mut writer: Box<dyn Write> = if out.as_os_str() == "-" {
         Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
     } else {
@@ -306,19 +323,10 @@ fn export_line(event: &journal::RecordedEvent) -> serde_json::Value {
         "recordedAt": event.recorded_at.to_string(),
         "actor": { "id": event.actor.id, "role": event.actor.role },
         "payload": payload,
-        "record": hex(&event.stored_bytes()),
+        "record": hex::encode(event.stored_bytes()),
         "prevHash": event.prev_hash.to_hex(),
         "hash": event.hash.to_hex(),
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
 }
 
 fn verify(data: &Path, from: Option<u64>, to: Option<u64>, json: bool) -> ExitCode {

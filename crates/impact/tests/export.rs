@@ -106,3 +106,101 @@ fn verify_exits_two_on_a_directory_without_a_journal() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn an_export_imported_into_an_empty_journal_reproduces_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source");
+    let copy = dir.path().join("copy");
+    let (source, copy) = (source.to_str().unwrap(), copy.to_str().unwrap());
+    assert!(
+        impact(&["import", "--data", source, fixture().to_str().unwrap()])
+            .status
+            .success()
+    );
+    let export = dir.path().join("export.jsonl");
+    let export = export.to_str().unwrap();
+    assert!(impact(&["export", "--data", source, "--out", export])
+        .status
+        .success());
+
+    let imported = impact(&["import", "--data", copy, export]);
+    assert!(imported.status.success(), "{imported:?}");
+    let said = String::from_utf8_lossy(&imported.stdout);
+    assert!(said.contains("102 events, 102 recorded"), "{said}");
+    let head = |data: &str| String::from_utf8(impact(&["head", "--data", data]).stdout).unwrap();
+    assert_eq!(head(copy), head(source), "the same chain, to the last hash");
+    assert_eq!(impact(&["verify", "--data", copy]).status.code(), Some(0));
+
+    // Importing it again records nothing twice.
+    let again = impact(&["import", "--data", copy, export]);
+    assert!(again.status.success(), "{again:?}");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 recorded, 102 already recorded"));
+    assert_eq!(head(copy), head(source));
+
+    // The copy's read models are those of the source: export it again, byte for byte the same.
+    let second = dir.path().join("second.jsonl");
+    assert!(
+        impact(&["export", "--data", copy, "--out", second.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&second).unwrap(),
+        std::fs::read_to_string(export).unwrap()
+    );
+
+    // A range that does not start at the head of an empty journal is refused with its line.
+    let later = dir.path().join("later.jsonl");
+    assert!(impact(&[
+        "export",
+        "--data",
+        source,
+        "--out",
+        later.to_str().unwrap(),
+        "--from",
+        "50"
+    ])
+    .status
+    .success());
+    let empty = dir.path().join("empty");
+    let refused = impact(&[
+        "import",
+        "--data",
+        empty.to_str().unwrap(),
+        later.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("continues at 1"), "{said}");
+
+    // An altered record is refused before anything of it is written.
+    let text = std::fs::read_to_string(export).unwrap();
+    let mut lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let record = lines[9]["record"].as_str().unwrap();
+    let flipped = format!(
+        "{}{}",
+        &record[..record.len() - 1],
+        if record.ends_with('0') { '1' } else { '0' }
+    );
+    lines[9]["record"] = serde_json::Value::String(flipped);
+    let tampered = dir.path().join("tampered.jsonl");
+    let body: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    std::fs::write(&tampered, body.join("\n")).unwrap();
+    let fresh = dir.path().join("fresh");
+    let refused = impact(&[
+        "import",
+        "--data",
+        fresh.to_str().unwrap(),
+        tampered.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("position 10") && said.contains("hash"),
+        "{said}"
+    );
+}

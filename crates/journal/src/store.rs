@@ -203,8 +203,19 @@ struct Request {
     reply: oneshot::Sender<AppendResult>,
 }
 
+/// Records taken as they are (from an export), to continue the chain exactly.
+struct ImportRequest {
+    records: Vec<RecordedEvent>,
+    reply: oneshot::Sender<Result<Head, JournalError>>,
+}
+
+enum Job {
+    Append(Request),
+    Import(ImportRequest),
+}
+
 struct Writer {
-    tx: Mutex<Option<mpsc::Sender<Request>>>,
+    tx: Mutex<Option<mpsc::Sender<Job>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -348,8 +359,29 @@ impl Journal {
         };
         let guard = self.writer.tx.lock();
         let tx = guard.as_ref().ok_or(JournalError::Closed)?;
-        tx.send(request).map_err(|_| JournalError::Closed)?;
+        tx.send(Job::Append(request))
+            .map_err(|_| JournalError::Closed)?;
         Ok(rx)
+    }
+
+    /// Appends records exactly as another journal stored them (positions, times, ids, hashes):
+    /// how an export is loaded so that the same chain is reproduced. Every record must continue
+    /// the chain at the head (next position, previous hash, a hash that recomputes, the next
+    /// version of its stream, a new id, `recorded_at` not going back); otherwise nothing is
+    /// written and the error names the first record that does not fit. Returns the new head once
+    /// the records are durable.
+    pub async fn import_recorded(&self, records: Vec<RecordedEvent>) -> Result<Head, JournalError> {
+        if let Some(reason) = self.failure() {
+            return Err(JournalError::Failed(reason));
+        }
+        let (reply, rx) = oneshot::channel();
+        {
+            let guard = self.writer.tx.lock();
+            let tx = guard.as_ref().ok_or(JournalError::Closed)?;
+            tx.send(Job::Import(ImportRequest { records, reply }))
+                .map_err(|_| JournalError::Closed)?;
+        }
+        rx.await.map_err(|_| JournalError::Closed)?
     }
 
     fn failure(&self) -> Option<String> {
@@ -876,25 +908,40 @@ enum Seen<'a> {
 
 fn writer_loop(
     shared: Arc<Shared>,
-    rx: mpsc::Receiver<Request>,
+    rx: mpsc::Receiver<Job>,
     head_tx: watch::Sender<Head>,
     syncer: Syncer,
     mut wal: Wal,
     options: Options,
 ) {
-    while let Ok(first) = rx.recv() {
+    while let Ok(job) = rx.recv() {
+        let first = match job {
+            Job::Append(first) => first,
+            Job::Import(import) => {
+                write_import(&shared, &head_tx, &syncer, &mut wal, import);
+                continue;
+            }
+        };
         let mut count = first.events.len();
         let mut batch = vec![first];
+        let mut import = None;
         while count < options.max_batch_events {
             match rx.try_recv() {
-                Ok(request) => {
+                Ok(Job::Append(request)) => {
                     count += request.events.len();
                     batch.push(request);
+                }
+                Ok(Job::Import(request)) => {
+                    import = Some(request);
+                    break;
                 }
                 Err(_) => break,
             }
         }
         write_batch(&shared, &head_tx, &syncer, &mut wal, &options, batch);
+        if let Some(import) = import {
+            write_import(&shared, &head_tx, &syncer, &mut wal, import);
+        }
     }
     checkpoint(&shared, &syncer, &mut wal);
     tracing::debug!("journal writer stopped");
@@ -919,6 +966,122 @@ fn checkpoint(shared: &Shared, syncer: &Syncer, wal: &mut Wal) {
         *shared.failed.lock() = Some(reason);
         shared.failed_flag.store(true, Ordering::Release);
     }
+}
+
+/// Checks that `records` continue the chain at the head, then writes them like a group commit.
+fn write_import(
+    shared: &Shared,
+    head_tx: &watch::Sender<Head>,
+    syncer: &Syncer,
+    wal: &mut Wal,
+    import: ImportRequest,
+) {
+    let result = import_records(shared, head_tx, syncer, wal, &import.records);
+    let _ = import.reply.send(result);
+}
+
+fn import_records(
+    shared: &Shared,
+    head_tx: &watch::Sender<Head>,
+    syncer: &Syncer,
+    wal: &mut Wal,
+    records: &[RecordedEvent],
+) -> Result<Head, JournalError> {
+    if shared.failed_flag.load(Ordering::Acquire) {
+        return Err(JournalError::Failed(
+            shared.failed.lock().clone().unwrap_or_default(),
+        ));
+    }
+    let (mut head, mut last_recorded_at) = {
+        let index = shared.index.read();
+        (index.head, index.last_recorded_at)
+    };
+    let mut versions: HashMap<&str, u64> = HashMap::new();
+    let mut ids: std::collections::HashSet<u128> = std::collections::HashSet::new();
+    let mut frames = Vec::with_capacity(records.len());
+    {
+        let index = shared.index.read();
+        for record in records {
+            let misfit = |why: String| {
+                Err(JournalError::InvalidAppend(format!(
+                    "record at position {}: {why}",
+                    record.position
+                )))
+            };
+            if record.position != head.position.next() {
+                return misfit(format!("the journal continues at {}", head.position.next()));
+            }
+            if record.prev_hash != head.hash {
+                return misfit("its previous hash is not the journal's head".into());
+            }
+            let body = record.body_bytes();
+            if chain_hash(&record.prev_hash, &body) != record.hash {
+                return misfit("its hash does not match its bytes".into());
+            }
+            let current = match versions.get(record.stream.as_str()) {
+                Some(&v) => v,
+                None => index.stream_version(&record.stream),
+            };
+            if record.version != current + 1 {
+                return misfit(format!(
+                    "stream {} is at version {current}, the record says {}",
+                    record.stream, record.version
+                ));
+            }
+            if index.ids.contains_key(&record.id.0) || !ids.insert(record.id.0) {
+                return misfit(format!("event id {} is already recorded", record.id));
+            }
+            if record.recorded_at < last_recorded_at {
+                return misfit("recorded_at goes back in time".into());
+            }
+            versions.insert(&record.stream, record.version);
+            last_recorded_at = record.recorded_at;
+            head = Head {
+                position: record.position,
+                hash: record.hash,
+            };
+            let mut value = body;
+            value.extend_from_slice(&record.hash.0);
+            frames.push(value);
+        }
+    }
+    if frames.is_empty() {
+        return Ok(head);
+    }
+    let written = (|| {
+        for (record, value) in records.iter().zip(&frames) {
+            shared
+                .events
+                .insert(record.position.key(), value.as_slice())?;
+        }
+        shared.meta.insert(META_HEAD, &head_mark_bytes(&head)[..])?;
+        match wal.append(frames.iter().map(Vec::as_slice))? {
+            WalAppended::Durable => Ok(()),
+            WalAppended::Full => make_sled_durable(shared, syncer, wal),
+        }
+    })();
+    if let Err(error) = written {
+        let reason = error.to_string();
+        tracing::error!(%reason, "journal import failed; no further appends are accepted");
+        *shared.failed.lock() = Some(reason.clone());
+        shared.failed_flag.store(true, Ordering::Release);
+        return Err(JournalError::Failed(reason));
+    }
+    {
+        let mut index = shared.index.write();
+        for record in records {
+            index
+                .streams
+                .entry(record.stream.as_str().into())
+                .or_default()
+                .push(record.position.0);
+            index.ids.insert(record.id.0, record.position.0);
+        }
+        index.head = head;
+        index.last_recorded_at = last_recorded_at;
+    }
+    head_tx.send_replace(head);
+    Ok(head)
 }
 
 /// Puts back into sled every acknowledged record of the write-ahead file that sled lost in a

@@ -18,6 +18,8 @@ mod error;
 mod record;
 mod store;
 mod subscribe;
+#[cfg(feature = "tamper")]
+pub mod tamper;
 mod verify;
 mod wal;
 

@@ -62,7 +62,7 @@ async fn graphql_post(State(state): State<AppState>, request: axum::extract::Req
     let mut request = match GraphQLRequest::<GraphQLRejection>::from_request(request, &state).await
     {
         Ok(request) => request.into_inner(),
-        Err(rejection) => return rejection.into_response(),
+        Err(rejection) => return bad_request(&rejection.0),
     };
     if let Some(principal) = principal(&headers) {
         request = request.data(principal);
@@ -70,6 +70,24 @@ async fn graphql_post(State(state): State<AppState>, request: axum::extract::Req
     let response = state.schema.execute(request).await;
     state.metrics.observe_request(started.elapsed());
     GraphQLResponse::from(response).into_response()
+}
+
+/// A body that is not a GraphQL request: 400 with a GraphQL-shaped error a person can act on.
+fn bad_request(error: &async_graphql::ParseRequestError) -> Response {
+    let message = match error {
+        async_graphql::ParseRequestError::InvalidRequest(_) => {
+            "the body is not a GraphQL request: send JSON {\"query\": \"...\", \"variables\": {...}}"
+        }
+        async_graphql::ParseRequestError::PayloadTooLarge => "the request body is too large",
+        _ => "the request cannot be read as GraphQL over HTTP",
+    };
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({
+            "errors": [{ "message": message, "extensions": { "code": crate::error::BAD_INPUT } }]
+        })),
+    )
+        .into_response()
 }
 
 async fn graphql_get(State(state): State<AppState>, request: axum::extract::Request) -> Response {

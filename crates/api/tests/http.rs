@@ -266,13 +266,22 @@ async fn malformed_json_is_a_client_error() {
         b"",
     ] {
         let reply = send(&f.app, post_graphql(body, None)).await;
-        assert!(
-            reply.status.is_client_error(),
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
             "{:?} answered {}: {}",
             String::from_utf8_lossy(body),
             reply.status,
             reply.text()
         );
+        // A GraphQL-shaped error a person can act on, not the parser's debug text.
+        let answer = reply.json();
+        assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_INPUT");
+        assert!(answer["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a GraphQL request"));
+        assert!(!reply.text().contains("InvalidRequest"), "{}", reply.text());
     }
 }
 

@@ -974,9 +974,19 @@ async fn a_day_of_work_survives_a_restart() {
     .await;
     let before = snapshot(addr).await;
     let models_before = read_models(addr, &day).await;
+    let log_path = server.log.clone();
     let status = server.terminate();
     assert_eq!(status.code(), Some(0), "not a graceful stop: {status:?}");
     drop(lingering);
+    // The server logged its work (info level) and none of the personal data it recorded.
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("command recorded"),
+        "no log of the work:\n{log}"
+    );
+    for personal in ["Zorbeta", "Quillfeather", "Quorin", "Valdemast"] {
+        assert!(!log.contains(personal), "personal data in the log:\n{log}");
+    }
 
     let server = Server::start(&data, scratch.path().join("second.log"));
     let after = snapshot(server.addr).await;

@@ -96,6 +96,12 @@ enum Cmd {
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
         data: PathBuf,
     },
+    /// Monitoring figures of a month or quarter as CSV tables or JSON; with --fami, the quarterly
+    /// FAMI beneficiary sheet (pseudonymised). The server must be stopped.
+    Report(crate::report::ReportArgs),
+    /// The territorial service directory as Open Referral HSDS 3.0 JSON. The server must be
+    /// stopped.
+    Directory(crate::directory::DirectoryArgs),
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -125,6 +131,8 @@ pub fn run(args: Args) -> ExitCode {
         }
         Cmd::Import { data, file } => runtime().and_then(|rt| rt.block_on(import(&data, &file))),
         Cmd::Head { data } => head(&data),
+        Cmd::Report(args) => crate::report::run(&args),
+        Cmd::Directory(args) => crate::directory::run(&args),
         Cmd::Export {
             data,
             out,

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod cli;
+mod directory;
+mod report;
 
 fn main() -> ExitCode {
     cli::run(cli::Args::parse())

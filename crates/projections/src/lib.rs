@@ -10,7 +10,8 @@
 //!
 //! Key types: [`ReadModels`] (fold and query), the filters ([`AuditFilter`], [`CaseFilter`],
 //! [`ReferralFilter`], [`MediationFilter`], [`LogbookFilter`], [`ServiceFilter`], [`PersonFilter`]),
-//! [`Period`] and [`Month`], [`SiteSchedule`], [`Page`], and [`MonitoringReport`].
+//! [`Period`] and [`Month`], [`SiteSchedule`], [`Page`], [`MonitoringReport`] (serialisable, for
+//! exports) and [`BeneficiaryRow`].
 
 mod apply;
 mod audit;
@@ -33,6 +34,9 @@ pub enum ProjectionError {
     /// The text is not a month written `yyyy-mm`: ask the user again.
     #[error("{0:?} is not a month written yyyy-mm")]
     InvalidMonth(String),
+    /// The text is not a quarter written `yyyy-Qn` (n from 1 to 4): ask the user again.
+    #[error("{0:?} is not a quarter written yyyy-Qn (n from 1 to 4)")]
+    InvalidQuarter(String),
     /// The period ends before it starts: swap the ends or ask the user again.
     #[error("the period ends ({to}) before it starts ({from})")]
     InvertedPeriod {

@@ -15,9 +15,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use domain::*;
 use journal::Position;
+use serde::Serialize;
 
 use crate::model::*;
 use crate::period::Period;
@@ -25,7 +26,8 @@ use crate::query::{count, days_between, MissingLogbookDays, MonthMeetings};
 use crate::sym::{from_bits, Sym};
 
 /// What a contact was.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ContactActivity {
     Intake,
     OrientationAccompaniment,
@@ -33,6 +35,20 @@ pub enum ContactActivity {
     ParentalSupport,
     LegalAdvice,
     Mediation,
+}
+
+impl ContactActivity {
+    /// The value as written in JSON and CSV exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactActivity::Intake => "intake",
+            ContactActivity::OrientationAccompaniment => "orientation_accompaniment",
+            ContactActivity::IntegratedCaseSupport => "integrated_case_support",
+            ContactActivity::ParentalSupport => "parental_support",
+            ContactActivity::LegalAdvice => "legal_advice",
+            ContactActivity::Mediation => "mediation",
+        }
+    }
 }
 
 impl From<Activity> for ContactActivity {
@@ -47,18 +63,38 @@ impl From<Activity> for ContactActivity {
 }
 
 /// Age bands, by age reached in the year the period ends (that year minus birth year).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum AgeBand {
+    #[serde(rename = "0-17")]
     Under18,
+    #[serde(rename = "18-24")]
     From18To24,
+    #[serde(rename = "25-34")]
     From25To34,
+    #[serde(rename = "35-44")]
     From35To44,
+    #[serde(rename = "45-54")]
     From45To54,
+    #[serde(rename = "55-64")]
     From55To64,
+    #[serde(rename = "65+")]
     From65,
 }
 
 impl AgeBand {
+    /// The band as written in JSON and CSV exports: `0-17`, `18-24`, ..., `65+`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgeBand::Under18 => "0-17",
+            AgeBand::From18To24 => "18-24",
+            AgeBand::From25To34 => "25-34",
+            AgeBand::From35To44 => "35-44",
+            AgeBand::From45To54 => "45-54",
+            AgeBand::From55To64 => "55-64",
+            AgeBand::From65 => "65+",
+        }
+    }
+
     pub fn of_age(age: i32) -> AgeBand {
         match age {
             i32::MIN..=17 => AgeBand::Under18,
@@ -73,14 +109,16 @@ impl AgeBand {
 }
 
 /// A count under a key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Count<K> {
     pub key: K,
     pub count: u32,
 }
 
 /// Contacts of one activity (at one site, or all sites when `site` is `None`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ContactFigure {
     pub activity: ContactActivity,
     pub site: Option<SiteId>,
@@ -89,7 +127,8 @@ pub struct ContactFigure {
     pub distinct_persons: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Beneficiaries {
     /// Distinct persons with a contact in the period.
     pub total: u32,
@@ -109,7 +148,8 @@ pub struct Beneficiaries {
 }
 
 /// Mediation under one key: requests made and sessions held in the period, with their minutes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MediationFigure<K> {
     pub key: K,
     pub requests: u32,
@@ -122,7 +162,8 @@ pub struct MediationFigure<K> {
 
 /// Mediation in the period. Requests are counted by request time, sessions by start time; a
 /// session is keyed by its request's language, mode and requesting service.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MediationFigures {
     pub requests: u32,
     /// Requests made in the period that were cancelled (by now).
@@ -139,7 +180,8 @@ pub struct MediationFigures {
 
 /// The referrals issued in the period to one service, followed to their outcomes as the fold
 /// knows them (a cohort: outcomes after the period count).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FunnelFigure {
     pub service: ServiceId,
     pub service_name: Option<String>,
@@ -157,7 +199,8 @@ pub struct FunnelFigure {
 }
 
 /// Days from request to first contact.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AccessTimes {
     /// Intakes in the period.
     pub intakes: u32,
@@ -174,13 +217,15 @@ pub struct AccessTimes {
 }
 
 /// Cases open at the end of the period held by one operator.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CaseloadFigure {
     pub operator: String,
     pub open_cases: u32,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SurveyItemFigure {
     pub item: SurveyItem,
     /// Surveys in the period that scored this item.
@@ -190,7 +235,8 @@ pub struct SurveyItemFigure {
     pub share_4_or_5: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Satisfaction {
     /// Surveys completed in the period.
     pub responses: u32,
@@ -202,7 +248,8 @@ pub struct Satisfaction {
     pub items: Vec<SurveyItemFigure>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Compliance {
     /// Every month the period touches, with the meetings held in it.
     pub months: Vec<MonthMeetings>,
@@ -212,7 +259,8 @@ pub struct Compliance {
     pub every_opening_day_has_entry: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TemporaryProtection {
     /// Beneficiaries in the period holding temporary protection.
     pub beneficiaries: u32,
@@ -226,7 +274,8 @@ pub struct TemporaryProtection {
 }
 
 /// Group activities of one kind held in the period.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GroupFigure {
     pub kind: GroupActivityKind,
     pub activities: u32,
@@ -236,7 +285,8 @@ pub struct GroupFigure {
 }
 
 /// Every monitoring figure for a period (and a site), as of [`MonitoringReport::as_of`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MonitoringReport {
     pub period: Period,
     pub site: Option<SiteId>,
@@ -304,7 +354,118 @@ fn med_figures<K: Ord + Clone>(map: BTreeMap<K, MedAcc>) -> Vec<MediationFigure<
         .collect()
 }
 
+/// One contact (see the module docs).
+struct Contact {
+    activity: ContactActivity,
+    site: Sym,
+    person: Option<Ix>,
+    at: DateTime<Utc>,
+}
+
+/// One beneficiary of a period (a person with at least one contact in it), described only by
+/// the statistics fields: no name, no contacts, no birth date. Sheets such as the quarterly FAMI
+/// beneficiary list are made of these rows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BeneficiaryRow {
+    pub person: PersonId,
+    /// The first citizenship listed; `None` (like the other profile fields) for a person the
+    /// fold has contacts of but no registration.
+    pub citizenship: Option<String>,
+    pub sex: Option<Sex>,
+    /// By age reached in the year the period ends, as in [`Beneficiaries::by_age_band`].
+    pub age_band: Option<AgeBand>,
+    pub permit_type: Option<PermitType>,
+    /// Categories of the latest assessment (empty if none or never assessed).
+    pub vulnerabilities: Vec<VulnerabilityCategory>,
+    /// The distinct activities of the person's contacts in the period, in declaration order.
+    pub activities: Vec<ContactActivity>,
+    /// Contacts in the period.
+    pub contacts: u32,
+    /// The UTC date of the first contact in the period.
+    pub first_contact_on: NaiveDate,
+}
+
 impl ReadModels {
+    /// Every contact in the period at the site (all sites for `None`), in no particular order.
+    fn contacts_in(&self, period: &Period, site_sym: Option<Sym>) -> Vec<Contact> {
+        let at_site = |s: Sym| site_sym.is_none_or(|x| x == s);
+        let mut contacts = Vec::new();
+        for r in &self.intakes {
+            if at_site(r.site) && period.contains(r.at) {
+                contacts.push(Contact {
+                    activity: ContactActivity::Intake,
+                    site: r.site,
+                    person: Some(r.person),
+                    at: r.at,
+                });
+            }
+        }
+        for r in &self.interventions {
+            if at_site(r.site) && period.contains(r.at) {
+                contacts.push(Contact {
+                    activity: r.activity.into(),
+                    site: r.site,
+                    person: Some(r.person).filter(|p| *p != NO_IX),
+                    at: r.at,
+                });
+            }
+        }
+        for s in &self.sessions {
+            if at_site(s.site) && period.contains(s.started_at) {
+                contacts.push(Contact {
+                    activity: ContactActivity::Mediation,
+                    site: s.site,
+                    person: s.person,
+                    at: s.started_at,
+                });
+            }
+        }
+        contacts
+    }
+
+    /// The beneficiaries of the period at one site or all, one row each, ordered by first
+    /// contact then person id. Their number is [`Beneficiaries::total`] of the same period.
+    pub fn beneficiaries(&self, period: &Period, site: Option<&SiteId>) -> Vec<BeneficiaryRow> {
+        let site_sym: Option<Sym> = site.map(|s| self.syms.get(s.as_str()).unwrap_or(Sym::NONE));
+        let ref_year = period.to.year();
+        let mut by_person: HashMap<Ix, (DateTime<Utc>, BTreeSet<ContactActivity>, u32)> =
+            HashMap::new();
+        for c in self.contacts_in(period, site_sym) {
+            let Some(p) = c.person else { continue };
+            let e = by_person
+                .entry(p)
+                .or_insert_with(|| (c.at, BTreeSet::new(), 0));
+            e.0 = e.0.min(c.at);
+            e.1.insert(c.activity);
+            e.2 += 1;
+        }
+        let mut rows: Vec<BeneficiaryRow> = by_person
+            .into_iter()
+            .map(|(p, (first, activities, contacts))| {
+                let row = &self.persons[p as usize];
+                let pr = row.profile.as_ref();
+                BeneficiaryRow {
+                    person: row.id,
+                    citizenship: pr.and_then(|pr| {
+                        pr.citizenships
+                            .first()
+                            .map(|c| self.syms.name(*c).to_string())
+                    }),
+                    sex: pr.map(|pr| pr.sex),
+                    age_band: pr.map(|pr| AgeBand::of_age(ref_year - pr.birth_year)),
+                    permit_type: pr.map(|pr| pr.permit_type),
+                    vulnerabilities: from_bits(VulnerabilityCategory::ALL, row.vulnerabilities),
+                    activities: activities.into_iter().collect(),
+                    contacts,
+                    first_contact_on: first.date_naive(),
+                }
+            })
+            .collect();
+        rows.sort_by_key(|r| (r.first_contact_on, r.person));
+        rows
+    }
+
     /// Every monitoring figure for the period, at one site or all (see the module docs for the
     /// definitions). A site never seen gives zeros.
     pub fn monitoring(&self, period: &Period, site: Option<&SiteId>) -> MonitoringReport {
@@ -313,26 +474,11 @@ impl ReadModels {
         let end = period.end_exclusive();
 
         // ---- contacts ----
-        let mut contacts: Vec<(ContactActivity, Sym, Option<Ix>)> = Vec::new();
-        for r in &self.intakes {
-            if at_site(r.site) && period.contains(r.at) {
-                contacts.push((ContactActivity::Intake, r.site, Some(r.person)));
-            }
-        }
-        for r in &self.interventions {
-            if at_site(r.site) && period.contains(r.at) {
-                contacts.push((
-                    r.activity.into(),
-                    r.site,
-                    Some(r.person).filter(|p| *p != NO_IX),
-                ));
-            }
-        }
-        for s in &self.sessions {
-            if at_site(s.site) && period.contains(s.started_at) {
-                contacts.push((ContactActivity::Mediation, s.site, s.person));
-            }
-        }
+        let contacts: Vec<(ContactActivity, Sym, Option<Ix>)> = self
+            .contacts_in(period, site_sym)
+            .into_iter()
+            .map(|c| (c.activity, c.site, c.person))
+            .collect();
         let mut by_site: BTreeMap<(ContactActivity, &str), (u32, HashSet<Ix>)> = BTreeMap::new();
         let mut by_activity: BTreeMap<ContactActivity, (u32, HashSet<Ix>)> = BTreeMap::new();
         let mut persons: BTreeSet<Ix> = BTreeSet::new();

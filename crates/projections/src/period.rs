@@ -5,12 +5,13 @@ use std::fmt;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use domain::SiteId;
+use serde::{Serialize, Serializer};
 
 use crate::ProjectionError;
 
 /// A range of whole days, both ends included. Days are UTC days: an event is in the period when
 /// the UTC date of its time is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Period {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -36,6 +37,36 @@ impl Period {
     /// Parses `"2024-05"` into the whole month.
     pub fn parse_month(text: &str) -> Result<Period, ProjectionError> {
         Ok(Period::month(text.parse()?))
+    }
+
+    /// Parses `"2024-Q2"` (or `"2024-q2"`) into the whole calendar quarter: April to June.
+    pub fn parse_quarter(text: &str) -> Result<Period, ProjectionError> {
+        let bad = || ProjectionError::InvalidQuarter(text.to_string());
+        let (y, q) = text.split_once('-').ok_or_else(bad)?;
+        let q = q
+            .strip_prefix('Q')
+            .or_else(|| q.strip_prefix('q'))
+            .ok_or_else(bad)?;
+        if y.len() != 4 || q.len() != 1 {
+            return Err(bad());
+        }
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let quarter: u32 = q.parse().map_err(|_| bad())?;
+        if !(1..=4).contains(&quarter) {
+            return Err(bad());
+        }
+        let first = Month {
+            year,
+            month: quarter * 3 - 2,
+        };
+        let last = Month {
+            year,
+            month: quarter * 3,
+        };
+        Ok(Period {
+            from: first.first_day(),
+            to: last.last_day(),
+        })
     }
 
     pub fn contains_date(&self, date: NaiveDate) -> bool {
@@ -114,6 +145,13 @@ impl Month {
                 month: self.month + 1,
             }
         }
+    }
+}
+
+/// As text, `"2024-05"`.
+impl Serialize for Month {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

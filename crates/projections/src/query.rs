@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::*;
 use journal::Position;
+use serde::Serialize;
 
 use crate::model::*;
 use crate::period::{Month, Period};
@@ -224,7 +225,8 @@ pub struct LogbookFilter {
 }
 
 /// One site's opening days in a period that have no logbook entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MissingLogbookDays {
     pub site: SiteId,
     pub opening_days: u32,
@@ -269,7 +271,8 @@ pub struct MeetingView {
     pub cases_discussed: Vec<CaseId>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MonthMeetings {
     pub month: Month,
     pub meetings: u32,

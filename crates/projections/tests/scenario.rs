@@ -1010,3 +1010,66 @@ fn every_as_of_fold_answers_like_the_live_models_did() {
         }
     }
 }
+
+#[test]
+fn beneficiary_rows_one_per_person_with_a_contact() {
+    let (desk, _) = may();
+    let rows = desk.models.beneficiaries(&period_may(), Some(&site()));
+    let report = desk.models.monitoring(&period_may(), Some(&site()));
+    assert_eq!(rows.len(), report.beneficiaries.total as usize);
+    // A: intake on the 7th, orientation twice, the Ukrainian session; B: intake, legal advice.
+    // Both first came on the 7th; A's id is the smaller.
+    assert_eq!(
+        rows[0],
+        BeneficiaryRow {
+            person: pid(A),
+            citizenship: Some("UA".into()),
+            sex: Some(Sex::Female),
+            age_band: Some(AgeBand::From25To34),
+            permit_type: Some(PermitType::TemporaryProtection),
+            vulnerabilities: vec![VulnerabilityCategory::SingleParentWithMinors],
+            activities: vec![
+                ContactActivity::Intake,
+                ContactActivity::OrientationAccompaniment,
+                ContactActivity::Mediation,
+            ],
+            contacts: 4,
+            first_contact_on: d("2024-05-07"),
+        }
+    );
+    assert_eq!(rows[1].person, pid(B));
+    assert_eq!(
+        rows[1].activities,
+        vec![ContactActivity::Intake, ContactActivity::LegalAdvice]
+    );
+    assert_eq!(rows[1].age_band, Some(AgeBand::From35To44));
+    // All sites add C (centro-2); April has none.
+    assert_eq!(desk.models.beneficiaries(&period_may(), None).len(), 3);
+    let april = Period::parse_month("2024-04").unwrap();
+    assert!(desk.models.beneficiaries(&april, None).is_empty());
+}
+
+#[test]
+fn quarters_and_the_report_as_json() {
+    let q2 = Period::parse_quarter("2024-Q2").unwrap();
+    assert_eq!((q2.from, q2.to), (d("2024-04-01"), d("2024-06-30")));
+    let q4 = Period::parse_quarter("2023-q4").unwrap();
+    assert_eq!((q4.from, q4.to), (d("2023-10-01"), d("2023-12-31")));
+    for bad in [
+        "2024-Q5", "2024-Q0", "2024-2", "2024Q2", "24-Q2", "2024-Q12",
+    ] {
+        assert_eq!(
+            Period::parse_quarter(bad),
+            Err(ProjectionError::InvalidQuarter(bad.into()))
+        );
+    }
+    let (desk, _) = may();
+    let report = desk.models.monitoring(&q2, Some(&site()));
+    assert_eq!(report.beneficiaries.total, 2);
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["period"]["from"], "2024-04-01");
+    assert_eq!(json["totalContacts"], 7);
+    assert_eq!(json["beneficiaries"]["byAgeBand"][0]["key"], "25-34");
+    assert_eq!(json["contacts"][0]["activity"], "intake");
+    assert_eq!(json["compliance"]["months"][1]["month"], "2024-05");
+}

@@ -1,0 +1,660 @@
+//! `impact report`: the monitoring figures of a period (DOMAIN.md, "What supervisors and
+//! evaluators ask of the data") as CSV tables or one JSON object, and the quarterly FAMI
+//! beneficiary sheet.
+//!
+//! Pure functions from the read models' reports to bytes; the subcommand in `cli.rs` only opens
+//! the desk and writes what these return. CSV is UTF-8 with a header row, comma-separated, and
+//! numbers written with a dot (`0.75`), ready for a spreadsheet; an empty cell means "no value"
+//! (a median over no referrals, say).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use clap::ArgGroup;
+use desk::{Desk, DeskOptions};
+use domain::{PersonId, ServiceId, SiteId};
+use projections::{BeneficiaryRow, MonitoringReport, Period, ReadModels};
+
+/// `impact report`: the figures of a month (or a quarter) as CSV tables or JSON, or with
+/// `--fami` the quarterly FAMI beneficiary sheet.
+#[derive(clap::Args, Debug)]
+#[command(group(ArgGroup::new("span").required(true).args(["period", "quarter"])))]
+pub struct ReportArgs {
+    #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
+    pub data: PathBuf,
+    /// The month, written yyyy-mm (2024-05).
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+    pub period: Option<Period>,
+    /// The calendar quarter, written yyyy-Qn (2024-Q2).
+    #[arg(long, value_name = "YYYY-QN", value_parser = parse_quarter)]
+    pub quarter: Option<Period>,
+    /// csv (the default): one table per figure family; json: the whole report as one object.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// The FAMI beneficiary sheet of the quarter (CSV, one pseudonymised row per beneficiary).
+    #[arg(long, conflicts_with = "format")]
+    pub fami: bool,
+    /// Only this site (a slug such as montelucci-4); all sites by default.
+    #[arg(long, value_parser = parse_site)]
+    pub site: Option<SiteId>,
+    /// csv: a directory (created if missing) getting one file per table; json and --fami: a
+    /// file. Standard output by default (CSV tables each after a `# name` line).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Csv,
+    Json,
+}
+
+fn parse_month(text: &str) -> Result<Period, String> {
+    Period::parse_month(text).map_err(|e| e.to_string())
+}
+
+fn parse_quarter(text: &str) -> Result<Period, String> {
+    Period::parse_quarter(text).map_err(|e| e.to_string())
+}
+
+fn parse_site(text: &str) -> Result<SiteId, String> {
+    let site = SiteId::new(text);
+    if site.is_valid() {
+        Ok(site)
+    } else {
+        Err(format!(
+            "{text:?} is not a site slug (1 to 40 of a-z, 0-9 and -, not starting or ending with -)"
+        ))
+    }
+}
+
+/// Runs `impact report`.
+pub fn run(args: &ReportArgs) -> Result<()> {
+    let period = args
+        .period
+        .or(args.quarter)
+        .context("give --period or --quarter")?;
+    let site = args.site.as_ref();
+    if args.fami && args.quarter.is_none() {
+        bail!("--fami needs --quarter (the FAMI sheet is quarterly): --quarter 2024-Q2");
+    }
+    if args.fami {
+        let rows = with_models(&args.data, |m| m.beneficiaries(&period, site))?;
+        let bytes = fami_csv(&rows).context("cannot write the CSV")?;
+        write_out(args.out.as_deref(), &bytes)?;
+        eprintln!(
+            "FAMI sheet {} to {}: {} beneficiaries",
+            period.from,
+            period.to,
+            rows.len()
+        );
+        return Ok(());
+    }
+    let format = args.format.unwrap_or(ReportFormat::Csv);
+    let (report, tables) = with_models(&args.data, |m| {
+        let report = m.monitoring(&period, site);
+        let tables = monthly_tables(&report, &|id| m.service(id).map(|s| s.description.name));
+        (report, tables)
+    })?;
+    match format {
+        ReportFormat::Json => {
+            let mut text = report_json(&report).context("cannot write the JSON")?;
+            text.push('\n');
+            write_out(args.out.as_deref(), text.as_bytes())
+        }
+        ReportFormat::Csv => match &args.out {
+            None => write_out(None, &tables_text(&tables).context("cannot write the CSV")?),
+            Some(dir) => {
+                if dir.exists() && !dir.is_dir() {
+                    bail!(
+                        "{} is not a directory: with --format csv, --out names the directory \
+                         that gets one file per table",
+                        dir.display()
+                    );
+                }
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                for t in &tables {
+                    let path = dir.join(format!("{}.csv", t.name));
+                    let bytes = t.to_csv().context("cannot write the CSV")?;
+                    std::fs::write(&path, bytes)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                }
+                eprintln!("wrote {} tables to {}", tables.len(), dir.display());
+                Ok(())
+            }
+        },
+    }
+}
+
+/// Opens the journal in `data`, replays it into the read models, and answers `f` from them.
+/// The server must be stopped (the journal is opened for writing).
+pub fn with_models<R>(data: &Path, f: impl FnOnce(&ReadModels) -> R) -> Result<R> {
+    if !data.is_dir() {
+        bail!("no data directory at {}", data.display());
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let desk = Desk::open(data, DeskOptions::default())
+            .with_context(|| format!("cannot open the journal in {}", data.display()))?;
+        let out = desk.read(f);
+        let journal = desk.journal().clone();
+        drop(desk);
+        journal.close();
+        Ok(out)
+    })
+}
+
+/// Writes to the file, or to standard output without one.
+pub fn write_out(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    match out {
+        Some(path) => {
+            std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(bytes)
+                .and_then(|()| stdout.flush())
+                .context("cannot write to standard output")
+        }
+    }
+}
+
+/// One CSV table: a name (the file is `<name>.csv`), a header and rows of cells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub name: &'static str,
+    pub header: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(name: &'static str, header: &[&'static str]) -> Table {
+        Table {
+            name,
+            header: header.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        debug_assert_eq!(cells.len(), self.header.len(), "table {}", self.name);
+        self.rows.push(cells);
+    }
+
+    /// The table as CSV: the header, then the rows.
+    pub fn to_csv(&self) -> Result<Vec<u8>, csv::Error> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&self.header)?;
+        for row in &self.rows {
+            w.write_record(row)?;
+        }
+        w.into_inner().map_err(|e| e.into_error().into())
+    }
+}
+
+/// Every table, in this order: `summary`, `contacts`, `group_activities`,
+/// `beneficiaries_by_citizenship`, `beneficiaries_by_sex`, `beneficiaries_by_age_band`,
+/// `beneficiaries_by_permit_type`, `beneficiaries_by_vulnerability`,
+/// `beneficiaries_new_returning`, `mediation_by_language`, `mediation_by_mode`,
+/// `mediation_by_requesting_service`, `referral_funnel`, `access_times`, `open_caseload`,
+/// `closure_reasons`, `satisfaction`, `supervision`, `logbook`, `temporary_protection`.
+///
+/// `service_name` names a service of the directory (for the requesting services of mediation;
+/// the funnel carries its own names).
+pub fn monthly_tables(
+    r: &MonitoringReport,
+    service_name: &dyn Fn(ServiceId) -> Option<String>,
+) -> Vec<Table> {
+    let mut tables = Vec::new();
+
+    let mut t = Table::new("summary", &["figure", "value"]);
+    let site = r.site.as_ref().map_or("all", |s| s.as_str());
+    let m = &r.mediation;
+    let s = &r.satisfaction;
+    let c = &r.compliance;
+    for (figure, value) in [
+        ("period_from", r.period.from.to_string()),
+        ("period_to", r.period.to.to_string()),
+        ("site", site.to_string()),
+        ("as_of_position", r.as_of.0.to_string()),
+        ("contacts", r.total_contacts.to_string()),
+        ("beneficiaries", r.beneficiaries.total.to_string()),
+        ("mediation_requests", m.requests.to_string()),
+        ("mediation_requests_cancelled", m.cancelled.to_string()),
+        ("mediation_sessions", m.sessions.to_string()),
+        ("mediation_minutes", m.minutes.to_string()),
+        ("mediation_hours", decimal(m.hours)),
+        ("open_cases", r.open_cases.to_string()),
+        ("survey_responses", s.responses.to_string()),
+        ("survey_response_rate", opt(s.response_rate)),
+        ("survey_helpful_share", opt(s.helpful_share)),
+        (
+            "every_month_has_supervision",
+            c.every_month_has_meeting.to_string(),
+        ),
+        (
+            "every_opening_day_has_logbook_entry",
+            c.every_opening_day_has_entry.to_string(),
+        ),
+    ] {
+        t.row(vec![figure.to_string(), value]);
+    }
+    tables.push(t);
+
+    // Per activity and site, then per activity over all sites (site `all`), then the total.
+    let mut t = Table::new(
+        "contacts",
+        &["activity", "site", "contacts", "distinct_persons"],
+    );
+    for f in &r.contacts {
+        t.row(vec![
+            f.activity.as_str().to_string(),
+            f.site.as_ref().map_or("all", |s| s.as_str()).to_string(),
+            f.contacts.to_string(),
+            f.distinct_persons.to_string(),
+        ]);
+    }
+    t.row(vec![
+        "all".into(),
+        "all".into(),
+        r.total_contacts.to_string(),
+        r.beneficiaries.total.to_string(),
+    ]);
+    tables.push(t);
+
+    let mut t = Table::new(
+        "group_activities",
+        &[
+            "kind",
+            "activities",
+            "attendees_third_country",
+            "attendees_other",
+            "minutes",
+        ],
+    );
+    for g in &r.group_activities {
+        t.row(vec![
+            g.kind.as_str().to_string(),
+            g.activities.to_string(),
+            g.attendees_third_country.to_string(),
+            g.attendees_other.to_string(),
+            g.minutes.to_string(),
+        ]);
+    }
+    tables.push(t);
+
+    let b = &r.beneficiaries;
+    tables.push(counts(
+        "beneficiaries_by_citizenship",
+        "citizenship",
+        b.by_citizenship.iter().map(|c| (c.key.clone(), c.count)),
+    ));
+    tables.push(counts(
+        "beneficiaries_by_sex",
+        "sex",
+        b.by_sex
+            .iter()
+            .map(|c| (c.key.as_str().to_string(), c.count)),
+    ));
+    tables.push(counts(
+        "beneficiaries_by_age_band",
+        "age_band",
+        b.by_age_band
+            .iter()
+            .map(|c| (c.key.as_str().to_string(), c.count)),
+    ));
+    tables.push(counts(
+        "beneficiaries_by_permit_type",
+        "permit_type",
+        b.by_permit_type
+            .iter()
+            .map(|c| (c.key.as_str().to_string(), c.count)),
+    ));
+    // A person counts under each category of their latest assessment; `none` are those
+    // without any (or never assessed).
+    tables.push(counts(
+        "beneficiaries_by_vulnerability",
+        "vulnerability",
+        b.by_vulnerability
+            .iter()
+            .map(|c| (c.key.as_str().to_string(), c.count))
+            .chain([("none".to_string(), b.without_vulnerability)]),
+    ));
+    tables.push(counts(
+        "beneficiaries_new_returning",
+        "status",
+        [
+            ("new".to_string(), b.new),
+            ("returning".to_string(), b.returning),
+        ],
+    ));
+
+    let header = &["requests", "sessions", "minutes", "hours"];
+    let med_cells = |requests: u32, sessions: u32, minutes: u64, hours: f64| {
+        vec![
+            requests.to_string(),
+            sessions.to_string(),
+            minutes.to_string(),
+            decimal(hours),
+        ]
+    };
+    let mut t = Table::new(
+        "mediation_by_language",
+        &[&["language"], &header[..]].concat(),
+    );
+    for f in &m.by_language {
+        let mut row = vec![f.key.clone()];
+        row.extend(med_cells(f.requests, f.sessions, f.minutes, f.hours));
+        t.row(row);
+    }
+    tables.push(t);
+    let mut t = Table::new("mediation_by_mode", &[&["mode"], &header[..]].concat());
+    for f in &m.by_mode {
+        let mut row = vec![f.key.as_str().to_string()];
+        row.extend(med_cells(f.requests, f.sessions, f.minutes, f.hours));
+        t.row(row);
+    }
+    tables.push(t);
+    // `desk` (no service id): the desk itself asked.
+    let mut t = Table::new(
+        "mediation_by_requesting_service",
+        &[&["service_id", "service_name"], &header[..]].concat(),
+    );
+    for f in &m.by_requesting_service {
+        let (id, name) = match f.key {
+            Some(id) => (id.to_string(), service_name(id).unwrap_or_default()),
+            None => (String::new(), "desk".to_string()),
+        };
+        let mut row = vec![id, name];
+        row.extend(med_cells(f.requests, f.sessions, f.minutes, f.hours));
+        t.row(row);
+    }
+    tables.push(t);
+
+    let mut t = Table::new(
+        "referral_funnel",
+        &[
+            "service_id",
+            "service_name",
+            "issued",
+            "accepted",
+            "concluded",
+            "service_received",
+            "median_days_to_first_outcome",
+            "median_days_to_conclusion",
+        ],
+    );
+    for f in &r.referral_funnel {
+        t.row(vec![
+            f.service.to_string(),
+            f.service_name.clone().unwrap_or_default(),
+            f.issued.to_string(),
+            f.accepted.to_string(),
+            f.concluded.to_string(),
+            f.service_received.to_string(),
+            opt(f.median_days_to_first_outcome),
+            opt(f.median_days_to_conclusion),
+        ]);
+    }
+    tables.push(t);
+
+    // Days from request to first contact: an intake to the first intervention after it; a
+    // mediation request to its first session.
+    let a = &r.access;
+    let mut t = Table::new(
+        "access_times",
+        &["measure", "requests", "served", "median_days"],
+    );
+    t.row(vec![
+        "intake_to_intervention".into(),
+        a.intakes.to_string(),
+        a.intakes_with_intervention.to_string(),
+        opt(a.median_days_intake_to_intervention),
+    ]);
+    t.row(vec![
+        "mediation_request_to_session".into(),
+        a.mediation_requests.to_string(),
+        a.mediation_requests_served.to_string(),
+        opt(a.median_days_request_to_session),
+    ]);
+    tables.push(t);
+
+    let mut t = Table::new("open_caseload", &["operator", "open_cases"]);
+    for f in &r.open_caseload {
+        t.row(vec![f.operator.clone(), f.open_cases.to_string()]);
+    }
+    tables.push(t);
+
+    let mut t = Table::new("closure_reasons", &["reason", "cases"]);
+    for f in &r.closure_reasons {
+        t.row(vec![f.key.as_str().to_string(), f.count.to_string()]);
+    }
+    tables.push(t);
+
+    let mut t = Table::new("satisfaction", &["item", "answers", "mean", "share_4_or_5"]);
+    for f in &s.items {
+        t.row(vec![
+            f.item.as_str().to_string(),
+            f.answers.to_string(),
+            opt(f.mean),
+            opt(f.share_4_or_5),
+        ]);
+    }
+    tables.push(t);
+
+    let mut t = Table::new("supervision", &["month", "meetings", "has_meeting"]);
+    for f in &c.months {
+        t.row(vec![
+            f.month.to_string(),
+            f.meetings.to_string(),
+            f.has_meeting().to_string(),
+        ]);
+    }
+    tables.push(t);
+
+    let mut t = Table::new(
+        "logbook",
+        &[
+            "site",
+            "opening_days",
+            "entries",
+            "missing_days",
+            "missing_dates",
+        ],
+    );
+    for f in &c.logbook {
+        t.row(vec![
+            f.site.to_string(),
+            f.opening_days.to_string(),
+            f.entries.to_string(),
+            f.missing.len().to_string(),
+            join(f.missing.iter().map(|d| d.to_string())),
+        ]);
+    }
+    tables.push(t);
+
+    let tp = &r.temporary_protection;
+    let mut t = Table::new(
+        "temporary_protection",
+        &[
+            "beneficiaries",
+            "registered",
+            "services_with_capacity",
+            "reception_places",
+            "services_with_health",
+            "services_with_school_access",
+        ],
+    );
+    t.row(vec![
+        tp.beneficiaries.to_string(),
+        tp.registered.to_string(),
+        tp.services_with_capacity.to_string(),
+        tp.reception_places.to_string(),
+        tp.services_with_health.to_string(),
+        tp.services_with_school_access.to_string(),
+    ]);
+    tables.push(t);
+
+    tables
+}
+
+/// The tables one after another on one stream, each preceded by a `# <name>` line and followed
+/// by an empty line.
+pub fn tables_text(tables: &[Table]) -> Result<Vec<u8>, csv::Error> {
+    let mut out = Vec::new();
+    for t in tables {
+        out.extend_from_slice(format!("# {}\n", t.name).as_bytes());
+        out.extend_from_slice(&t.to_csv()?);
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// The whole report as one JSON object (field names in camelCase, as in the GraphQL API).
+pub fn report_json(r: &MonitoringReport) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(r)
+}
+
+/// The columns of the FAMI beneficiary sheet.
+pub const FAMI_HEADER: [&str; 8] = [
+    "pseudonym",
+    "citizenship",
+    "sex",
+    "age_band",
+    "permit_type",
+    "vulnerability",
+    "services_received",
+    "first_contact_date",
+];
+
+/// A stable pseudonym for a person: the first 12 hex digits of the blake3 hash of the person's
+/// ULID (its 16 bytes, big-endian).
+///
+/// Not keyed yet: whoever knows a person's ULID can recompute it, and the ULIDs are in the
+/// journal. A per-installation secret key (blake3's keyed mode) is a later issue; until then,
+/// treat the sheet as pseudonymised only towards readers without access to the journal.
+pub fn pseudonym(person: PersonId) -> String {
+    blake3::hash(&person.0.to_bytes()).to_hex()[..12].to_string()
+}
+
+/// The quarterly FAMI beneficiary sheet: one row per beneficiary (a person with at least one
+/// contact in the quarter), pseudonymised, with the statistics fields only. No name, contact,
+/// birth date or note can reach it: [`BeneficiaryRow`] carries none. Multi-valued cells
+/// (vulnerability categories, activities received) are joined with `;`.
+pub fn fami_csv(rows: &[BeneficiaryRow]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(FAMI_HEADER)?;
+    for r in rows {
+        w.write_record([
+            pseudonym(r.person),
+            r.citizenship.clone().unwrap_or_default(),
+            r.sex.map(|s| s.as_str()).unwrap_or_default().to_string(),
+            r.age_band
+                .map(|a| a.as_str())
+                .unwrap_or_default()
+                .to_string(),
+            r.permit_type
+                .map(|p| p.as_str())
+                .unwrap_or_default()
+                .to_string(),
+            join(r.vulnerabilities.iter().map(|v| v.as_str())),
+            join(r.activities.iter().map(|a| a.as_str())),
+            r.first_contact_on.to_string(),
+        ])?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
+fn counts(
+    name: &'static str,
+    key: &'static str,
+    items: impl IntoIterator<Item = (String, u32)>,
+) -> Table {
+    let mut t = Table::new(name, &[key, "beneficiaries"]);
+    // Keep the report's order (the projection sorts the keys); merge repeats, if any.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (k, n) in items {
+        if let Some(&i) = seen.get(&k) {
+            let old: u32 = t.rows[i][1].parse().unwrap_or(0);
+            t.rows[i][1] = (old + n).to_string();
+        } else {
+            seen.insert(k.clone(), t.rows.len());
+            t.row(vec![k, n.to_string()]);
+        }
+    }
+    t
+}
+
+fn join<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    let mut out = String::new();
+    for (i, s) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(s.as_ref());
+    }
+    out
+}
+
+/// Up to four decimals, without trailing zeros: `0.75`, `5`, `0.6667`.
+fn decimal(x: f64) -> String {
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(decimal).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_for_spreadsheets() {
+        assert_eq!(decimal(5.0), "5");
+        assert_eq!(decimal(0.75), "0.75");
+        assert_eq!(decimal(2.0 / 3.0), "0.6667");
+        assert_eq!(decimal(1.5), "1.5");
+        assert_eq!(opt(None), "");
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_and_short() {
+        let id = PersonId("01HWW2G3903GE5WBXZ6BWN1ZZR".parse().unwrap());
+        let p = pseudonym(id);
+        assert_eq!(p.len(), 12);
+        assert!(p.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(p, pseudonym(id));
+        assert_ne!(
+            p,
+            pseudonym(PersonId("01HWW5BMZ0Y6KMZQ5T84813YQE".parse().unwrap()))
+        );
+    }
+
+    #[test]
+    fn tables_quote_what_needs_quoting() {
+        let mut t = Table::new("x", &["name", "n"]);
+        t.row(vec![
+            "Centro per l'impiego, Roma \"Est\"".into(),
+            "1".into(),
+        ]);
+        let text = String::from_utf8(tables_text(&[t]).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "# x\nname,n\n\"Centro per l'impiego, Roma \"\"Est\"\"\",1\n\n"
+        );
+    }
+}

@@ -99,6 +99,9 @@ enum Cmd {
     /// Monitoring figures of a month or quarter as CSV tables or JSON; with --fami, the quarterly
     /// FAMI beneficiary sheet (pseudonymised). The server must be stopped.
     Report(crate::report::ReportArgs),
+    /// Print the monitoring figures as they stood at a past moment (later events and
+    /// corrections do not change them). The server must be stopped.
+    Replay(crate::report::ReplayArgs),
     /// The territorial service directory as Open Referral HSDS 3.0 JSON. The server must be
     /// stopped.
     Directory(crate::directory::DirectoryArgs),
@@ -132,6 +135,7 @@ pub fn run(args: Args) -> ExitCode {
         Cmd::Import { data, file } => runtime().and_then(|rt| rt.block_on(import(&data, &file))),
         Cmd::Head { data } => head(&data),
         Cmd::Report(args) => crate::report::run(&args),
+        Cmd::Replay(args) => crate::report::replay(&args),
         Cmd::Directory(args) => crate::directory::run(&args),
         Cmd::Export {
             data,

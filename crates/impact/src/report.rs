@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
 use clap::ArgGroup;
-use desk::{Desk, DeskOptions};
+use desk::{AsOf, Desk, DeskOptions};
 use domain::{PersonId, ServiceId, SiteId};
 use projections::{BeneficiaryRow, MonitoringReport, Period, ReadModels};
 
@@ -42,6 +42,84 @@ pub struct ReportArgs {
     /// file. Standard output by default (CSV tables each after a `# name` line).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The figures as they stood at this moment: a date-time (2024-06-01T09:00:00Z), a date
+    /// (everything recorded by the end of that UTC day), or a journal position. Now by default.
+    #[arg(long, value_name = "WHEN", value_parser = parse_as_of)]
+    pub as_of: Option<AsOf>,
+}
+
+/// `impact replay`: the monitoring figures as they stood at a past moment.
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
+    pub data: PathBuf,
+    /// A date-time (2024-06-01T09:00:00Z), a date (everything recorded by the end of that UTC
+    /// day), or a journal position.
+    #[arg(long, value_name = "WHEN", value_parser = parse_as_of)]
+    pub as_of: AsOf,
+    /// The month of the figures, yyyy-mm; by default the month of `--as-of` (for a position,
+    /// the month it was recorded in).
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+    pub period: Option<Period>,
+    /// Only this site; all sites by default.
+    #[arg(long, value_parser = parse_site)]
+    pub site: Option<SiteId>,
+    /// The whole report as one JSON object instead of the CSV tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `--as-of`: a journal position, a date-time with offset, or a date (its end, UTC).
+pub fn parse_as_of(text: &str) -> Result<AsOf, String> {
+    if let Ok(position) = text.parse::<u64>() {
+        return Ok(AsOf::Position(journal::Position(position)));
+    }
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(AsOf::Time(at.with_timezone(&chrono::Utc)));
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let end = day
+            .succ_opt()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc() - chrono::TimeDelta::microseconds(1));
+        if let Some(end) = end {
+            return Ok(AsOf::Time(end));
+        }
+    }
+    Err(format!(
+        "{text:?} is not a moment: give a date-time (2024-06-01T09:00:00Z), a date (2024-05-31) or a journal position (1234)"
+    ))
+}
+
+/// Runs `impact replay`.
+pub fn replay(args: &ReplayArgs) -> Result<()> {
+    let site = args.site.as_ref();
+    let (position, report, tables) = with_models_as_of(&args.data, Some(args.as_of), |m| {
+        let period = args.period.unwrap_or_else(|| {
+            let when = match args.as_of {
+                AsOf::Time(at) => at,
+                AsOf::Position(_) => m
+                    .audit_entry(m.position())
+                    .and_then(|e| e.recorded_at.to_datetime())
+                    .unwrap_or_default(),
+            };
+            Period::month(projections::Month::of(when.date_naive()))
+        });
+        let report = m.monitoring(&period, site);
+        let tables = monthly_tables(&report, &|id| m.service(id).map(|s| s.description.name));
+        (m.position(), report, tables)
+    })?;
+    eprintln!(
+        "figures of {} to {} as they stood at journal position {}",
+        report.period.from, report.period.to, position
+    );
+    if args.json {
+        let mut text = report_json(&report).context("cannot write the JSON")?;
+        text.push('\n');
+        write_out(None, text.as_bytes())
+    } else {
+        write_out(None, &tables_text(&tables).context("cannot write the CSV")?)
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,7 +158,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         bail!("--fami needs --quarter (the FAMI sheet is quarterly): --quarter 2024-Q2");
     }
     if args.fami {
-        let rows = with_models(&args.data, |m| m.beneficiaries(&period, site))?;
+        let rows = with_models_as_of(&args.data, args.as_of, |m| m.beneficiaries(&period, site))?;
         let bytes = fami_csv(&rows).context("cannot write the CSV")?;
         write_out(args.out.as_deref(), &bytes)?;
         eprintln!(
@@ -92,7 +170,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         return Ok(());
     }
     let format = args.format.unwrap_or(ReportFormat::Csv);
-    let (report, tables) = with_models(&args.data, |m| {
+    let (report, tables) = with_models_as_of(&args.data, args.as_of, |m| {
         let report = m.monitoring(&period, site);
         let tables = monthly_tables(&report, &|id| m.service(id).map(|s| s.description.name));
         (report, tables)
@@ -131,6 +209,15 @@ pub fn run(args: &ReportArgs) -> Result<()> {
 /// Opens the journal in `data`, replays it into the read models, and answers `f` from them.
 /// The server must be stopped (the journal is opened for writing).
 pub fn with_models<R>(data: &Path, f: impl FnOnce(&ReadModels) -> R) -> Result<R> {
+    with_models_as_of(data, None, f)
+}
+
+/// [`with_models`], from the read models as they stood at `as_of` (now when `None`).
+pub fn with_models_as_of<R>(
+    data: &Path,
+    as_of: Option<AsOf>,
+    f: impl FnOnce(&ReadModels) -> R,
+) -> Result<R> {
     if !data.is_dir() {
         bail!("no data directory at {}", data.display());
     }
@@ -141,7 +228,15 @@ pub fn with_models<R>(data: &Path, f: impl FnOnce(&ReadModels) -> R) -> Result<R
     rt.block_on(async {
         let desk = Desk::open(data, DeskOptions::default())
             .with_context(|| format!("cannot open the journal in {}", data.display()))?;
-        let out = desk.read(f);
+        let out = match as_of {
+            None => desk.read(f),
+            Some(as_of) => {
+                let (_, models) = desk
+                    .read_models_as_of(as_of)
+                    .context("cannot replay the journal")?;
+                f(&models)
+            }
+        };
         let journal = desk.journal().clone();
         drop(desk);
         journal.close();

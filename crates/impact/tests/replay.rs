@@ -1,0 +1,97 @@
+//! `impact replay --as-of` prints the figures exactly as `impact report` printed them at that
+//! moment, after later events; by position, by instant and by date.
+
+use std::path::Path;
+use std::process::Command;
+
+fn impact(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_impact"))
+        .args(args)
+        .env("IMPACT_LOG", "warn")
+        .output()
+        .expect("impact runs")
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn replay_as_of_equals_the_report_seen_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let fixture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/montelucci-2024-05.jsonl"),
+    )
+    .unwrap();
+    let lines: Vec<&str> = fixture.lines().collect();
+    let first = dir.path().join("first.jsonl");
+    let rest = dir.path().join("rest.jsonl");
+    std::fs::write(&first, lines[..70].join("\n")).unwrap();
+    std::fs::write(&rest, lines[70..].join("\n")).unwrap();
+
+    stdout(&impact(&[
+        "import",
+        "--data",
+        data,
+        first.to_str().unwrap(),
+    ]));
+    let json_then = stdout(&impact(&[
+        "report", "--data", data, "--period", "2024-05", "--format", "json",
+    ]));
+    let csv_then = stdout(&impact(&["report", "--data", data, "--period", "2024-05"]));
+    let head = stdout(&impact(&["head", "--data", data]));
+    let position = head.split_whitespace().next().unwrap().to_owned();
+    assert_eq!(position, "70");
+    let t1 = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    stdout(&impact(&["import", "--data", data, rest.to_str().unwrap()]));
+    let json_now = stdout(&impact(&[
+        "report", "--data", data, "--period", "2024-05", "--format", "json",
+    ]));
+    assert_ne!(
+        json_now, json_then,
+        "the later lines change today's figures"
+    );
+
+    for as_of in [position.as_str(), t1.as_str()] {
+        let replayed = stdout(&impact(&[
+            "replay", "--data", data, "--as-of", as_of, "--period", "2024-05", "--json",
+        ]));
+        assert_eq!(replayed, json_then, "replay --as-of {as_of}");
+        let replayed_csv = stdout(&impact(&[
+            "replay", "--data", data, "--as-of", as_of, "--period", "2024-05",
+        ]));
+        assert_eq!(replayed_csv, csv_then, "replay --as-of {as_of} (CSV)");
+        let report_as_of = stdout(&impact(&[
+            "report", "--data", data, "--period", "2024-05", "--format", "json", "--as-of", as_of,
+        ]));
+        assert_eq!(report_as_of, json_then, "report --as-of {as_of}");
+    }
+    // A date names the end of that day: everything recorded today.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let replayed = stdout(&impact(&[
+        "replay", "--data", data, "--as-of", &today, "--period", "2024-05", "--json",
+    ]));
+    assert_eq!(replayed, json_now);
+    // Before anything was recorded: no contacts.
+    let empty = stdout(&impact(&[
+        "replay",
+        "--data",
+        data,
+        "--as-of",
+        "2001-01-01",
+        "--period",
+        "2024-05",
+        "--json",
+    ]));
+    let empty: serde_json::Value = serde_json::from_str(&empty).unwrap();
+    assert_eq!(empty["asOf"], 0, "{empty}");
+
+    let bad = impact(&["replay", "--data", data, "--as-of", "last tuesday"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a moment"));
+}

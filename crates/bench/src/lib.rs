@@ -29,6 +29,8 @@ use journal::{
 use serde_json::{json, Value};
 use ulid::Ulid;
 
+mod api;
+
 pub type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
 /// Durable appends with one appender wait for one fsync each: cap them so a default run stays
@@ -55,6 +57,17 @@ pub struct Args {
 pub enum Command {
     /// Measures the journal against plain sled inserts, one JSON object per scenario.
     Journal(JournalArgs),
+    /// Measures the GraphQL API over TCP against `{ __typename }`, and the desk's cold start
+    /// against a plain sled scan, one JSON object per scenario.
+    Api(api::ApiArgs),
+    /// Measures one kind of cold start of the journal in `dir` and prints it as JSON. Run by
+    /// `api` as a child so that each starts cold and the peak memory is its own.
+    #[command(hide = true)]
+    ColdProbe {
+        #[arg(value_enum)]
+        kind: api::ColdKind,
+        dir: PathBuf,
+    },
     /// Opens the journal in `dir` and prints the open time and this process's peak memory.
     /// Run by `journal` as a child so that the peak is the open's alone.
     #[command(hide = true)]
@@ -86,6 +99,8 @@ pub fn run(args: Args) -> BenchResult<()> {
     match args.command {
         Command::Journal(args) => run_journal(&args),
         Command::OpenProbe { dir, cache_bytes } => open_probe(&dir, cache_bytes),
+        Command::Api(args) => api::run_api(&args),
+        Command::ColdProbe { kind, dir } => api::cold_probe(kind, &dir),
     }
 }
 
@@ -476,13 +491,7 @@ fn open_probe(dir: &Path, cache_bytes: u64) -> BenchResult<()> {
     let start = Instant::now();
     let journal = Journal::open(dir, options(cache_bytes))?;
     let open_s = start.elapsed().as_secs_f64();
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let kib = |field: &str| -> Option<f64> {
-        let line = status.lines().find(|l| l.starts_with(field))?;
-        let number = line.split_whitespace().nth(1)?;
-        number.parse::<f64>().ok()
-    };
-    let mib = |field: &str| kib(field).map(|k| round2(k / 1024.0));
+    let mib = status_mib;
     println!(
         "{}",
         json!({
@@ -493,4 +502,12 @@ fn open_probe(dir: &Path, cache_bytes: u64) -> BenchResult<()> {
         })
     );
     Ok(())
+}
+
+/// A memory figure of this process from `/proc/self/status` (`VmHWM:`, `VmRSS:`), in MiB.
+fn status_mib(field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib = line.split_whitespace().nth(1)?.parse::<f64>().ok()?;
+    Some(round2(kib / 1024.0))
 }

@@ -1,4 +1,4 @@
-//! `bench journal [--events N] [--payload-bytes B]`: prints one JSON object per scenario.
+//! `bench journal [--events N] ...` or `bench api [--events N] ...`: one JSON object per scenario.
 
 use std::process::ExitCode;
 

@@ -52,3 +52,65 @@ fn every_scenario_prints_a_json_line_with_a_positive_rate() {
     );
     assert!(lines[8]["p99_us"].as_u64().unwrap() >= lines[8]["p50_us"].as_u64().unwrap());
 }
+
+#[test]
+fn every_api_scenario_prints_a_json_line_with_a_positive_rate() {
+    let scratch = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args([
+            "api",
+            "--events",
+            "3000",
+            "--seconds",
+            "0.5",
+            "--connections",
+            "4",
+        ])
+        .args(["--cold-events", "3000", "--cold-sites", "6"])
+        .arg("--dir")
+        .arg(scratch.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "bench api failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let scenarios: Vec<&str> = lines
+        .iter()
+        .map(|l| l["scenario"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        scenarios,
+        [
+            "build",
+            "baseline",
+            "audit_page",
+            "mutation",
+            "monitoring_year",
+            "cold_build",
+            "cold_scan",
+            "cold_journal_open",
+            "cold_rebuild",
+            "cold_start",
+        ]
+    );
+    for line in &lines[1..5] {
+        assert!(line["requests_per_s"].as_f64().unwrap() > 0.0, "{line}");
+        assert!(line["ratio"].as_f64().unwrap() > 0.0, "{line}");
+        assert!(line["p99_us"].as_u64().unwrap() >= line["p50_us"].as_u64().unwrap());
+    }
+    for line in &lines[6..] {
+        assert_eq!(
+            line["events"].as_u64().unwrap(),
+            lines[5]["events"].as_u64().unwrap()
+        );
+        assert!(line["events_per_s"].as_f64().unwrap() > 0.0, "{line}");
+        assert!(line["peak_memory_mib"].as_f64().unwrap() > 0.0, "{line}");
+    }
+}

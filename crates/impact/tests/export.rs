@@ -17,7 +17,31 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/montelucci-2024-05.jsonl")
 }
 
+/// The verifier needs Python's `blake3` package; a fresh machine gets it from PyPI once, so that
+/// `cargo test --workspace` alone runs this test (`.ci/run` installs it too).
+fn ensure_blake3() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let has = |_: ()| {
+            Command::new("python3")
+                .args(["-c", "import blake3"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if !has(()) {
+            let _ = Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "blake3"])
+                .output();
+        }
+        assert!(
+            has(()),
+            "python3 with the blake3 package is needed: pip install blake3"
+        );
+    });
+}
+
 fn python_verify(export: &Path, extra: &[&str]) -> (i32, String) {
+    ensure_blake3();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/verify_export.py");
     let output = Command::new("python3")
         .arg(script)

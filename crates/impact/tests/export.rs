@@ -22,13 +22,13 @@ fn fixture() -> PathBuf {
 fn ensure_blake3() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let has = |_: ()| {
+        let has = || {
             Command::new("python3")
                 .args(["-c", "import blake3"])
                 .output()
                 .is_ok_and(|o| o.status.success())
         };
-        if !has(()) {
+        if !has() {
             let _ = Command::new("python3")
                 .args(["-m", "pip", "install", "--quiet", "blake3"])
                 .output();

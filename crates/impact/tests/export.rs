@@ -34,7 +34,7 @@ fn ensure_blake3() {
                 .output();
         }
         assert!(
-            has(()),
+            has(),
             "python3 with the blake3 package is needed: pip install blake3"
         );
     });

@@ -246,11 +246,12 @@ impl Journal {
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Journal, JournalError> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| JournalError::io("create", &dir, e))?;
-        let db = sled::Config::new()
-            .path(&dir)
-            .cache_capacity(options.cache_capacity_bytes)
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
+        let db = open_sled(
+            sled::Config::new()
+                .path(&dir)
+                .cache_capacity(options.cache_capacity_bytes)
+                .mode(sled::Mode::HighThroughput),
+        )?;
         let events = db.open_tree(EVENTS_TREE)?;
         let meta = db.open_tree(META_TREE)?;
         match meta.get(META_FORMAT)? {
@@ -540,6 +541,35 @@ impl Journal {
     /// Bytes the sled directory takes on disk.
     pub fn size_on_disk(&self) -> Result<u64, JournalError> {
         Ok(self.shared.db.size_on_disk()?)
+    }
+}
+
+/// How long opening waits for sled's directory lock.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens sled, waiting a little for its directory lock: after the last handle of a journal
+/// drops, sled's background threads let go of the lock a moment later, so a journal reopened at
+/// once (a restart, a tool run right after) would otherwise fail. Another process that really
+/// holds the journal still gets the error once the wait is over.
+pub(crate) fn open_sled(config: sled::Config) -> Result<sled::Db, JournalError> {
+    let started = std::time::Instant::now();
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.to_string().contains("could not acquire lock") =>
+            {
+                if started.elapsed() >= LOCK_WAIT {
+                    return Err(JournalError::io(
+                        "lock (is another process using it?)",
+                        config.get_path(),
+                        e,
+                    ));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.map_err(JournalError::from),
+        }
     }
 }
 

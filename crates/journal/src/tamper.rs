@@ -7,7 +7,8 @@ use std::path::Path;
 use crate::record::Position;
 
 fn events(dir: &Path) -> sled::Result<(sled::Db, sled::Tree)> {
-    let db = sled::open(dir)?;
+    let db = crate::store::open_sled(sled::Config::new().path(dir))
+        .map_err(|e| sled::Error::Io(std::io::Error::other(e.to_string())))?;
     let tree = db.open_tree("events")?;
     Ok((db, tree))
 }

@@ -72,10 +72,11 @@ impl Journal {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "no sled database here"),
             ));
         }
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(64 * 1024 * 1024)
-            .open()?;
+        let db = crate::store::open_sled(
+            sled::Config::new()
+                .path(dir)
+                .cache_capacity(64 * 1024 * 1024),
+        )?;
         let events = db.open_tree("events")?;
         let meta = db.open_tree("meta")?;
         verify_trees(&events, &meta, from, to, progress)

@@ -81,7 +81,7 @@ fn key(position: u64) -> [u8; 8] {
 
 /// Alters the closed journal in `dir` through sled itself: `f` gets the `events` and `meta` trees.
 fn tamper(dir: &Path, f: impl FnOnce(&sled::Tree, &sled::Tree)) {
-    let db = sled::open(dir).unwrap();
+    let db = common::open_sled(dir);
     let events = db.open_tree("events").unwrap();
     let meta = db.open_tree("meta").unwrap();
     f(&events, &meta);

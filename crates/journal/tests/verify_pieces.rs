@@ -1,6 +1,8 @@
 //! Verification reads a long chain in pieces on two threads: damage is found at the same
 //! position whichever piece it falls in, or across pieces, as a single-threaded walk would.
 
+mod common;
+
 use std::path::Path;
 
 use journal::{Actor, ExpectedVersion, Journal, NewEvent, Options, Problem, Timestamp};
@@ -41,7 +43,7 @@ fn build() -> tempfile::TempDir {
 }
 
 fn tamper(dir: &Path, f: impl FnOnce(&sled::Tree)) {
-    let db = sled::open(dir).unwrap();
+    let db = common::open_sled(dir);
     f(&db.open_tree("events").unwrap());
     db.flush().unwrap();
 }

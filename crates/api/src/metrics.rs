@@ -39,12 +39,12 @@ impl Metrics {
         let projection_lag = Gauge::default();
         registry.register(
             "appends",
-            "Commands recorded in the journal",
+            "Commands recorded through this server (imports by the CLI are not counted)",
             appends.clone(),
         );
         registry.register(
             "events_appended",
-            "Events recorded in the journal",
+            "Events recorded through this server",
             events_appended.clone(),
         );
         registry.register(

@@ -227,8 +227,18 @@ async fn reopening_replays_the_same_models() {
         journal.close();
         head
     };
-    // Opening waits for sled's directory lock, which it lets go a moment after the close.
-    let desk = Desk::open(dir.path(), options()).expect("the journal reopens");
+    // sled releases its directory lock a moment after the last handle drops.
+    let mut reopened = None;
+    for _ in 0..50 {
+        match Desk::open(dir.path(), options()) {
+            Ok(desk) => {
+                reopened = Some(desk);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+    let desk = reopened.expect("the journal reopens");
     assert_eq!(desk.journal().head(), head);
     assert_eq!(desk.applied_position(), head.position);
     assert_eq!(desk.read(|m| m.position()), head.position);

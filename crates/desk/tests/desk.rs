@@ -227,7 +227,8 @@ async fn reopening_replays_the_same_models() {
         journal.close();
         head
     };
-    // sled releases its directory lock a moment after the last handle drops.
+    // The old desk's projector task holds the journal's storage until it is polled again and sees
+    // the journal closed, so the reopen yields to the runtime between tries.
     let mut reopened = None;
     for _ in 0..50 {
         match Desk::open(dir.path(), options()) {

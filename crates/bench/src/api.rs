@@ -41,7 +41,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use ulid::Ulid;
 
-use crate::{emit, per_s, percentile, round2, BenchResult};
+use crate::{emit, per_s, percentile, round_for_print, BenchResult};
 
 /// Targets from the issue.
 const TARGET_PAGE_RATIO: f64 = 0.5;
@@ -323,7 +323,7 @@ async fn http_scenarios(args: &ApiArgs, dir: &Path, built: &Built) -> BenchResul
     let mut line = http_line("audit_page", &audit, base_rate);
     #[allow(clippy::cast_precision_loss)]
     let p99_times = audit.p(99) as f64 / base_p99 as f64;
-    line["p99_times_baseline"] = json!(round2(p99_times));
+    line["p99_times_baseline"] = json!(round_for_print(p99_times));
     line["target"] = json!("rate >= 0.5x baseline, p99 <= 3x baseline p99");
     line["target_met"] =
         json!(audit.rate() / base_rate >= TARGET_PAGE_RATIO && p99_times <= TARGET_PAGE_P99_TIMES);
@@ -359,9 +359,9 @@ fn http_line(scenario: &str, m: &Measured, base_rate: f64) -> Value {
     json!({
         "scenario": scenario,
         "requests": m.requests,
-        "seconds": round2(m.elapsed.as_secs_f64()),
+        "seconds": round_for_print(m.elapsed.as_secs_f64()),
         "requests_per_s": m.rate().round(),
-        "ratio": round2(m.rate() / base_rate),
+        "ratio": round_for_print(m.rate() / base_rate),
         "p50_us": m.p(50),
         "p99_us": m.p(99),
         "max_us": m.latencies_us.last().copied().unwrap_or(0),
@@ -686,8 +686,8 @@ fn cold_start(args: &ApiArgs, base: &Path, runtime: &tokio::runtime::Runtime) ->
             "events": probe["events"],
             "seconds": (seconds * 1000.0).round() / 1000.0,
             "events_per_s": rate.round(),
-            "ratio": round2(rate / scan_rate),
-            "times_scan": round2(seconds / scan_s),
+            "ratio": round_for_print(rate / scan_rate),
+            "times_scan": round_for_print(seconds / scan_s),
             "peak_memory_mib": probe["peak_memory_mib"],
         })
     };

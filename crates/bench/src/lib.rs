@@ -115,8 +115,16 @@ fn per_s(events: u64, elapsed: Duration) -> f64 {
     events / elapsed.as_secs_f64().max(1e-9)
 }
 
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+/// Rounds a ratio or rate for printing: two decimals, or three significant figures when that
+/// keeps more (a ratio of 0.0048 must not print as 0.0 on a slow disk).
+fn round_for_print(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let significant = 2 - x.abs().log10().floor() as i32;
+    let decimals = significant.max(2);
+    let scale = 10f64.powi(decimals);
+    (x * scale).round() / scale
 }
 
 fn run_journal(args: &JournalArgs) -> BenchResult<()> {
@@ -141,7 +149,7 @@ fn run_journal(args: &JournalArgs) -> BenchResult<()> {
         "events_per_s": baseline_rate.round(),
         "ratio": 1.0,
     }));
-    let ratio = |rate: f64| round2(rate / baseline_rate);
+    let ratio = |rate: f64| round_for_print(rate / baseline_rate);
 
     {
         let dir = tempfile::tempdir_in(&base)?;
@@ -185,16 +193,16 @@ fn run_journal(args: &JournalArgs) -> BenchResult<()> {
     emit(&json!({
         "scenario": "open",
         "events": n,
-        "open_s": round2(open_s * 1000.0) / 1000.0,
+        "open_s": round_for_print(open_s * 1000.0) / 1000.0,
         "events_per_s": open_rate.round(),
         "ratio": ratio(open_rate),
-        "peak_memory_mib": round2(peak_mib),
+        "peak_memory_mib": round_for_print(peak_mib),
         "memory_after_open_mib": probe["memory_after_open_mib"],
         "cache_bytes": args.cache_bytes,
         "target_peak_memory_mib": TARGET_PEAK_MIB,
         "target_met": peak_mib < TARGET_PEAK_MIB,
         "disk_bytes": disk_bytes,
-        "disk_bytes_per_event": round2(disk_per_event),
+        "disk_bytes_per_event": round_for_print(disk_per_event),
         "record_bytes": record_bytes,
     }));
 
@@ -509,5 +517,20 @@ fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
     let kib = line.split_whitespace().nth(1)?.parse::<f64>().ok()?;
-    Some(round2(kib / 1024.0))
+    Some(round_for_print(kib / 1024.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_for_print;
+
+    #[test]
+    fn small_ratios_keep_three_significant_figures() {
+        assert_eq!(round_for_print(0.004_837), 0.004_84);
+        assert_eq!(round_for_print(0.000_051_23), 0.000_051_2);
+        assert_eq!(round_for_print(0.483_7), 0.484);
+        assert_eq!(round_for_print(4.837), 4.84);
+        assert_eq!(round_for_print(142_814.37), 142_814.37);
+        assert_eq!(round_for_print(0.0), 0.0);
+    }
 }

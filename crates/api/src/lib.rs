@@ -8,9 +8,13 @@
 //! Invariant: this is the only crate that knows GraphQL and HTTP; every error leaves through
 //! [`error`] with an `extensions.code`, and no internal detail reaches a client.
 
+pub mod access;
+pub mod auth;
 pub mod error;
+mod evaluation;
 mod http;
 mod inputs;
+mod limits;
 mod metrics;
 mod mutations;
 mod objects;
@@ -22,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::{MergedObject, Schema};
+use desk::read_audit::ReadAudit;
 use desk::Desk;
 
 pub use http::app;
@@ -31,7 +36,11 @@ pub use subscription::SubscriptionRoot;
 
 /// The query root: the audit trail and chain, and the read models.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(queries::AuditQuery, read_models::ReadModelQuery);
+pub struct QueryRoot(
+    queries::AuditQuery,
+    read_models::ReadModelQuery,
+    evaluation::EvaluationQuery,
+);
 
 pub type ImpactSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -46,6 +55,10 @@ pub struct ApiConfig {
     pub request_timeout: Duration,
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// Most fields with an alias in one operation (aliases multiply the work of one request).
+    pub max_aliases: usize,
+    /// Most operations in one batched request (a JSON array of requests).
+    pub max_batch: usize,
 }
 
 impl Default for ApiConfig {
@@ -56,16 +69,32 @@ impl Default for ApiConfig {
             request_timeout: Duration::from_secs(30),
             max_depth: 12,
             max_complexity: 5_000,
+            max_aliases: 30,
+            max_batch: 10,
         }
     }
 }
 
-/// Who is asking. Until accounts and tokens arrive (issue #6) the identity comes from the
-/// `x-impact-actor` and `x-impact-role` headers; the actor recorded in an event is always this
-/// principal, never a field of the mutation.
+/// Who is asking: the identity of the request's bearer token ([`auth::Tokens`]). The actor
+/// recorded in an event is always this principal, never a field of the mutation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     pub actor: domain::Actor,
+    /// The site a mediator works at; `None` for the other roles.
+    pub site: Option<domain::SiteId>,
+    /// The token that authenticated the request (`None` in tests that run the schema alone).
+    pub token_id: Option<ulid::Ulid>,
+}
+
+impl Principal {
+    /// A principal without a token, for tests and tools that run the schema directly.
+    pub fn new(actor: domain::Actor, site: Option<domain::SiteId>) -> Principal {
+        Principal {
+            actor,
+            site,
+            token_id: None,
+        }
+    }
 }
 
 /// Everything a request handler needs.
@@ -75,27 +104,75 @@ pub struct AppState {
     pub schema: ImpactSchema,
     pub metrics: Arc<Metrics>,
     pub config: ApiConfig,
+    pub tokens: auth::Tokens,
+    pub read_audit: ReadAudit,
 }
 
 impl AppState {
-    pub fn new(desk: Desk, config: ApiConfig) -> AppState {
+    pub fn new(desk: Desk, config: ApiConfig, security: Security) -> AppState {
         let metrics = Arc::new(Metrics::new());
-        let schema = build_schema(desk.clone(), &config, Arc::clone(&metrics));
+        let schema = build_schema(desk.clone(), &config, Arc::clone(&metrics), &security);
         AppState {
             desk,
             schema,
             metrics,
             config,
+            tokens: security.tokens,
+            read_audit: security.read_audit,
         }
     }
 }
 
-/// Builds the schema with its limits; the desk and metrics are reachable from every resolver.
-pub fn build_schema(desk: Desk, config: &ApiConfig, metrics: Arc<Metrics>) -> ImpactSchema {
+/// The accounts, the read audit and the pseudonym key of one data directory.
+#[derive(Clone)]
+pub struct Security {
+    pub tokens: auth::Tokens,
+    pub read_audit: ReadAudit,
+    pub pseudonyms: Pseudonyms,
+}
+
+impl Security {
+    /// Opens the token file and the read audit of a data directory; the pseudonym key comes from
+    /// the installation's secrets.
+    pub fn open(data_dir: &std::path::Path, pseudonyms: Pseudonyms) -> Result<Security, String> {
+        Ok(Security {
+            tokens: auth::Tokens::open(data_dir).map_err(|e| e.to_string())?,
+            read_audit: ReadAudit::open(data_dir).map_err(|e| e.to_string())?,
+            pseudonyms,
+        })
+    }
+}
+
+/// Turns a person id into the stable pseudonym evaluators see: a keyed hash whose key never
+/// leaves the server.
+#[derive(Clone)]
+pub struct Pseudonyms(Arc<dyn Fn(domain::PersonId) -> String + Send + Sync>);
+
+impl Pseudonyms {
+    pub fn new(f: impl Fn(domain::PersonId) -> String + Send + Sync + 'static) -> Pseudonyms {
+        Pseudonyms(Arc::new(f))
+    }
+
+    pub fn of(&self, person: domain::PersonId) -> String {
+        (self.0)(person)
+    }
+}
+
+/// Builds the schema with its limits; the desk, metrics, read audit and pseudonyms are reachable
+/// from every resolver.
+pub fn build_schema(
+    desk: Desk,
+    config: &ApiConfig,
+    metrics: Arc<Metrics>,
+    security: &Security,
+) -> ImpactSchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
         .extension(error::ErrorCodes)
+        .extension(limits::AliasLimit(config.max_aliases))
         .data(desk)
         .data(metrics)
+        .data(security.read_audit.clone())
+        .data(security.pseudonyms.clone())
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity);
     if !config.dev {

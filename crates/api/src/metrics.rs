@@ -15,6 +15,7 @@ pub struct Metrics {
     appends: Counter,
     events_appended: Counter,
     rejected_commands: Counter,
+    tokens_refused: Counter,
     requests: Histogram,
     head_position: Gauge<i64, AtomicI64>,
     applied_position: Gauge<i64, AtomicI64>,
@@ -33,6 +34,7 @@ impl Metrics {
         let appends = Counter::default();
         let events_appended = Counter::default();
         let rejected_commands = Counter::default();
+        let tokens_refused = Counter::default();
         let requests = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
         let head_position = Gauge::default();
         let applied_position = Gauge::default();
@@ -51,6 +53,11 @@ impl Metrics {
             "rejected_commands",
             "Commands refused by the desk's rules or by a conflict",
             rejected_commands.clone(),
+        );
+        registry.register(
+            "tokens_refused",
+            "Requests refused for a missing, unknown, expired or revoked token",
+            tokens_refused.clone(),
         );
         registry.register(
             "graphql_request_duration_seconds",
@@ -77,6 +84,7 @@ impl Metrics {
             appends,
             events_appended,
             rejected_commands,
+            tokens_refused,
             requests,
             head_position,
             applied_position,
@@ -92,6 +100,10 @@ impl Metrics {
         self.appends.inc();
         self.events_appended
             .inc_by(u64::try_from(events).unwrap_or(u64::MAX));
+    }
+
+    pub fn token_refused(&self, _reason: crate::auth::Refusal) {
+        self.tokens_refused.inc();
     }
 
     pub fn refused(&self) {

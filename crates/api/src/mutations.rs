@@ -11,10 +11,12 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject, ID};
 use desk::Desk;
-use domain::Command;
+use domain::{Command, Role, SiteId};
+use journal::RecordedEvent;
 use serde::Serialize;
 use ulid::Ulid;
 
+use crate::access;
 use crate::error;
 use crate::inputs::*;
 use crate::metrics::Metrics;
@@ -73,13 +75,9 @@ pub(crate) async fn run(
     event_id: Option<ID>,
     expected_version: Option<u64>,
 ) -> Result<Recorded> {
-    let principal = ctx.data_opt::<Principal>().ok_or_else(|| {
-        error::coded(
-            error::UNAUTHENTICATED,
-            "who is recording this? send the x-impact-actor and x-impact-role headers",
-        )
-    })?;
+    let principal = access::principal(ctx)?;
     let desk = ctx.data::<Desk>()?;
+    authorize(desk, principal, &command)?;
     let metrics = ctx.data::<Arc<Metrics>>()?;
     let event_id = event_id
         .as_ref()
@@ -101,7 +99,7 @@ pub(crate) async fn run(
                 "command recorded"
             );
             Ok(Recorded {
-                events: recorded.events.into_iter().map(EventNode).collect(),
+                events: recorded.events.into_iter().map(EventNode::new).collect(),
                 already_recorded: recorded.already_recorded,
             })
         }
@@ -111,6 +109,94 @@ pub(crate) async fn run(
             Err(error::from_refused(&refused))
         }
     }
+}
+
+/// Who may record what: supervisors every fact; mediators the facts of their own site, but not
+/// the service directory nor supervision meetings; admins the service directory only; evaluators
+/// nothing. The domain checks its own rules after this (`DeskState::decide`).
+pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -> Result<()> {
+    let directory = matches!(
+        command,
+        Command::MapService(_) | Command::UpdateService(_) | Command::RetireService(_)
+    );
+    let role = principal.actor.role;
+    let allowed = match role {
+        Role::Supervisor => true,
+        Role::Admin => directory,
+        Role::Mediator => !directory && !matches!(command, Command::RecordSupervisionMeeting(_)),
+        Role::Evaluator => false,
+    };
+    let forbidden = |message: String| {
+        error::coded(error::FORBIDDEN, message).extend_with(|_, e| e.set("field", "actor"))
+    };
+    if !allowed {
+        return Err(forbidden(format!(
+            "a {} may not record {}",
+            role.as_str(),
+            command.name()
+        )));
+    }
+    if role == Role::Mediator {
+        let own = principal
+            .site
+            .as_ref()
+            .ok_or_else(|| forbidden("this mediator's token names no site".into()))?;
+        match command_site(desk, command)? {
+            Some(Some(site)) if site != *own => {
+                return Err(forbidden(format!(
+                    "a mediator of {own} may not record facts of another site"
+                )))
+            }
+            Some(None) => {
+                return Err(forbidden(
+                    "a mediator may correct only the facts of a site".into(),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The site a command's fact belongs to: its own `siteId`, or the site of the case, referral,
+/// mediation or event it acts on: `None` when that does not exist (the domain refuses it then),
+/// `Some(None)` when it belongs to no site (the directory, supervision).
+fn command_site(desk: &Desk, command: &Command) -> Result<Option<Option<SiteId>>> {
+    let value = serde_json::to_value(command).map_err(error::internal)?;
+    if let Some(site) = value.get("siteId").and_then(|v| v.as_str()) {
+        return Ok(Some(Some(SiteId::new(site))));
+    }
+    let journal = desk.journal();
+    let first_of = |stream: String| -> Result<Option<RecordedEvent>> {
+        Ok(journal
+            .read_stream(&stream, 1, Some(1))
+            .map_err(error::from_journal)?
+            .into_iter()
+            .next())
+    };
+    let target = [
+        ("caseId", "case"),
+        ("referralId", "referral"),
+        ("mediationId", "mediation"),
+    ]
+    .iter()
+    .find_map(|(field, prefix)| {
+        value
+            .get(*field)
+            .and_then(|v| v.as_str())
+            .map(|id| format!("{prefix}-{id}"))
+    });
+    let record = match (target, value.get("corrects").and_then(|v| v.as_str())) {
+        (Some(stream), _) => first_of(stream)?,
+        (None, Some(id)) => match Ulid::from_string(id) {
+            Ok(id) => journal.get_by_id(id).map_err(error::from_journal)?,
+            Err(_) => None,
+        },
+        (None, None) => None,
+    };
+    Ok(record
+        .and_then(|r| desk::decode(&r).ok())
+        .map(|event| event.site_id().cloned()))
 }
 
 /// The options every mutation takes besides its input.
@@ -321,7 +407,7 @@ impl MutationRoot {
         record(ctx, input, options).await
     }
 
-    /// Records a supervision meeting (supervisors and admins only).
+    /// Records a supervision meeting (supervisors only).
     async fn record_supervision_meeting(
         &self,
         ctx: &Context<'_>,

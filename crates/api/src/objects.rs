@@ -1,8 +1,10 @@
 //! GraphQL objects over the journal's own types.
 
-use async_graphql::{Json, Object, SimpleObject, ID};
+use async_graphql::{Context, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use journal::RecordedEvent;
+
+use crate::access;
 
 /// Who recorded an event, as the journal stored it.
 #[derive(SimpleObject, Clone)]
@@ -12,59 +14,113 @@ pub struct ActorNode {
 }
 
 /// A recorded event: the envelope, the payload and its place in the hash chain.
-pub struct EventNode(pub RecordedEvent);
+pub struct EventNode {
+    pub record: RecordedEvent,
+    /// The read of its payload was already recorded (a subscription records it before it sends
+    /// the event); otherwise `payload` notes it in the request's read log.
+    audited: bool,
+}
+
+impl EventNode {
+    pub fn new(record: RecordedEvent) -> EventNode {
+        EventNode {
+            record,
+            audited: false,
+        }
+    }
+
+    pub fn audited(record: RecordedEvent) -> EventNode {
+        EventNode {
+            record,
+            audited: true,
+        }
+    }
+}
+
+/// The person an event is about, and the fields of its payload that are shown when the payload
+/// is: `payload`, and `payload.<field>` for each personal field present (names, notes, ...).
+pub(crate) fn payload_read(
+    record: &RecordedEvent,
+    payload: &serde_json::Value,
+) -> Option<(domain::PersonId, Vec<String>)> {
+    let person = desk::decode(record).ok()?.person_id()?;
+    let mut fields = vec!["payload".to_string()];
+    if let Some(map) = payload.as_object() {
+        for name in domain::personal::PERSONAL_FIELD_NAMES {
+            if map.get(*name).is_some_and(|v| !v.is_null()) {
+                fields.push(format!("payload.{name}"));
+            }
+        }
+        if let Some(personal) = map.get("personalFields").and_then(|v| v.as_object()) {
+            fields.extend(
+                personal
+                    .keys()
+                    .map(|k| format!("payload.personalFields.{k}")),
+            );
+        }
+    }
+    Some((person, fields))
+}
 
 #[Object(name = "Event")]
 impl EventNode {
     /// The event id (ULID).
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.record.id.to_string())
     }
     /// Global position in the journal, gap-free from 1.
     async fn position(&self) -> u64 {
-        self.0.position.0
+        self.record.position.0
     }
     /// The stream the event belongs to (`case-…`, `person-…`, `logbook-…`).
     async fn stream(&self) -> &str {
-        &self.0.stream
+        &self.record.stream
     }
     /// Version within the stream, gap-free from 1.
     async fn version(&self) -> u64 {
-        self.0.version
+        self.record.version
     }
     /// The event type, a past-tense fact (`IntakeRecorded`).
     #[graphql(name = "type")]
     async fn event_type(&self) -> &str {
-        &self.0.event_type
+        &self.record.event_type
     }
     async fn schema_version(&self) -> u16 {
-        self.0.schema_version
+        self.record.schema_version
     }
     /// When the fact happened.
     async fn occurred_at(&self) -> Option<DateTime<Utc>> {
-        self.0.occurred_at.to_datetime()
+        self.record.occurred_at.to_datetime()
     }
     /// When the journal recorded it.
     async fn recorded_at(&self) -> Option<DateTime<Utc>> {
-        self.0.recorded_at.to_datetime()
+        self.record.recorded_at.to_datetime()
     }
     async fn actor(&self) -> ActorNode {
         ActorNode {
-            id: self.0.actor.id.clone(),
-            role: self.0.actor.role.clone(),
+            id: self.record.actor.id.clone(),
+            role: self.record.actor.role.clone(),
         }
     }
-    /// The event's fields, as stored.
-    async fn payload(&self) -> Json<serde_json::Value> {
-        Json(serde_json::from_slice(&self.0.payload).unwrap_or(serde_json::Value::Null))
+    /// The event's fields, as stored. Showing the payload of an event about a person is a read
+    /// of their data: it is recorded in the read audit.
+    async fn payload(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
+        let payload =
+            serde_json::from_slice(&self.record.payload).unwrap_or(serde_json::Value::Null);
+        if !self.audited {
+            if let Some((person, fields)) = payload_read(&self.record, &payload) {
+                access::note_read(ctx, person, fields)?;
+            }
+        }
+        Ok(Json(payload))
     }
     /// Hash of the previous event (hex), or the genesis value for position 1.
     async fn prev_hash(&self) -> String {
-        self.0.prev_hash.to_hex()
+        self.record.prev_hash.to_hex()
     }
     /// blake3 keyed with `prevHash` over the stored bytes (hex).
     async fn hash(&self) -> String {
-        self.0.hash.to_hex()
+        self.record.hash.to_hex()
     }
 }
 

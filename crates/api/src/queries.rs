@@ -10,6 +10,7 @@ use journal::{Position, RecordedEvent, Timestamp};
 use projections::{AuditFilter, PageRequest, PositionRange, TimeRange};
 use ulid::Ulid;
 
+use crate::access::{self, Allow};
 use crate::error;
 use crate::objects::{EventNode, HeadNode};
 
@@ -207,6 +208,7 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// The events themselves, oldest first, as a Relay connection whose cursors are positions.
+    #[graphql(guard = "Allow(access::SUPERVISORS)")]
     async fn audit_trail(
         &self,
         ctx: &Context<'_>,
@@ -263,7 +265,7 @@ impl AuditQuery {
                         })?;
                     connection
                         .edges
-                        .push(Edge::new(position.0, EventNode(event)));
+                        .push(Edge::new(position.0, EventNode::new(event)));
                 }
                 Ok::<_, async_graphql::Error>(connection)
             },
@@ -272,6 +274,7 @@ impl AuditQuery {
     }
 
     /// One event by id (ULID).
+    #[graphql(guard = "Allow(access::SUPERVISORS)")]
     async fn event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<EventNode>> {
         let id = parse_id("id", &id)?;
         let desk = ctx.data::<Desk>()?;
@@ -279,11 +282,12 @@ impl AuditQuery {
             .journal()
             .get_by_id(id)
             .map_err(error::from_journal)?
-            .map(EventNode))
+            .map(EventNode::new))
     }
 
     /// The events of one stream, by version (`fromVersion` included, default 1; `toVersion`
     /// included, default the last).
+    #[graphql(guard = "Allow(access::SUPERVISORS)")]
     async fn stream(
         &self,
         ctx: &Context<'_>,
@@ -306,16 +310,18 @@ impl AuditQuery {
             .read_stream(&id, from, to_version)
             .map_err(error::from_journal)?
             .into_iter()
-            .map(EventNode)
+            .map(EventNode::new)
             .collect())
     }
 
     /// The hash chain: its head, and verification.
+    #[graphql(guard = "Allow(access::EVERYONE)")]
     async fn chain(&self) -> Chain {
         Chain
     }
 
     /// Where the read models stand against the journal.
+    #[graphql(guard = "Allow(access::EVERYONE)")]
     async fn projection(&self, ctx: &Context<'_>) -> Result<ProjectionStatus> {
         let desk = ctx.data::<Desk>()?;
         let head = desk.journal().head().position.0;

@@ -21,6 +21,7 @@ use journal::Position;
 use projections::{Period, ReadModels};
 use ulid::Ulid;
 
+use crate::access::{self, Allow};
 use crate::error;
 use crate::inputs::vocab::{
     CancellationReason, CaseOutcome, ClosureReason, ConsentScope, ContactKind, GroupActivityKind,
@@ -428,7 +429,7 @@ impl TimelineEntry {
             .journal()
             .get(Position(self.position))
             .map_err(error::from_journal)?
-            .map(EventNode))
+            .map(EventNode::new))
     }
 }
 
@@ -1359,9 +1360,32 @@ impl AsOfInput {
     }
 }
 
+/// The names of the fields selected under the current field (`fullName`, `personal.contacts`).
+fn selected_fields(ctx: &Context<'_>) -> Vec<String> {
+    fn walk(prefix: &str, set: async_graphql::SelectionField<'_>, out: &mut Vec<String>) {
+        for field in set.selection_set() {
+            let name = if prefix.is_empty() {
+                field.name().to_string()
+            } else {
+                format!("{prefix}.{}", field.name())
+            };
+            let before = out.len();
+            walk(&name, field, out);
+            if out.len() == before && !name.ends_with("__typename") {
+                out.push(name);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", ctx.field(), &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Runs `f` on the read models now, or as they stood at `as_of` (folded off the async threads and
 /// cached by the desk).
-async fn with_models<R>(
+pub(crate) async fn with_models<R>(
     ctx: &Context<'_>,
     as_of: Option<AsOfInput>,
     f: impl FnOnce(&projections::ReadModels) -> R,
@@ -1387,6 +1411,7 @@ pub struct ReadModelQuery;
 #[Object]
 impl ReadModelQuery {
     /// One registered person, with their personal data; `null` if the desk does not know the id.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
     async fn person(
         &self,
         ctx: &Context<'_>,
@@ -1397,12 +1422,18 @@ impl ReadModelQuery {
         id: ID,
     ) -> Result<Option<Person>> {
         let id = PersonId(parse_ulid("id", &id)?);
-        Ok(with_models(ctx, as_of, |m| m.person(id))
-            .await?
-            .map(Person::from))
+        let Some(person) = with_models(ctx, as_of, |m| m.person(id)).await? else {
+            return Ok(None);
+        };
+        access::ensure_site(ctx, person.site.as_str())?;
+        // Every field of a person is about them: record the ones asked for.
+        let fields = selected_fields(ctx);
+        access::note_read(ctx, id, fields)?;
+        Ok(Some(Person::from(person)))
     }
 
     /// One case with its full timeline; `null` if the desk does not know the id.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
     async fn case(
         &self,
         ctx: &Context<'_>,
@@ -1413,12 +1444,15 @@ impl ReadModelQuery {
         id: ID,
     ) -> Result<Option<Case>> {
         let id = CaseId(parse_ulid("id", &id)?);
-        Ok(with_models(ctx, as_of, |m| m.case(id))
-            .await?
-            .map(Case::from))
+        let case = with_models(ctx, as_of, |m| m.case(id)).await?;
+        if let Some(case) = &case {
+            access::ensure_site(ctx, case.site.as_str())?;
+        }
+        Ok(case.map(Case::from))
     }
 
     /// Cases matching the filter, in the order they were opened.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
     async fn cases(
         &self,
         ctx: &Context<'_>,
@@ -1430,7 +1464,8 @@ impl ReadModelQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Case>> {
-        let filter = filter.unwrap_or_default().parse()?;
+        let mut filter = filter.unwrap_or_default().parse()?;
+        filter.site = access::scoped_site(ctx, filter.site)?;
         let args = page_args(first, after)?;
         let cases = with_models(ctx, as_of, |m| m.cases(&filter)).await?;
         Ok(page(
@@ -1441,6 +1476,7 @@ impl ReadModelQuery {
     }
 
     /// One referral; `null` if the desk does not know the id.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
     async fn referral(
         &self,
         ctx: &Context<'_>,
@@ -1451,11 +1487,17 @@ impl ReadModelQuery {
         id: ID,
     ) -> Result<Option<Referral>> {
         let id = domain::ReferralId(parse_ulid("id", &id)?);
-        with_models(ctx, as_of, |m| m.referral(id).map(|r| Referral::new(r, m))).await
+        let referral =
+            with_models(ctx, as_of, |m| m.referral(id).map(|r| Referral::new(r, m))).await?;
+        if let Some(referral) = &referral {
+            access::ensure_site(ctx, &referral.site)?;
+        }
+        Ok(referral)
     }
 
     /// Referrals matching the filter, in the order they were issued, with their outcomes and the
     /// days to them.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
     async fn referrals(
         &self,
         ctx: &Context<'_>,
@@ -1467,7 +1509,8 @@ impl ReadModelQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Referral>> {
-        let filter = filter.unwrap_or_default().parse()?;
+        let mut filter = filter.unwrap_or_default().parse()?;
+        filter.site = access::scoped_site(ctx, filter.site)?;
         let args = page_args(first, after)?;
         let referrals = with_models(ctx, as_of, |m| {
             m.referrals(&filter)
@@ -1480,6 +1523,7 @@ impl ReadModelQuery {
     }
 
     /// Mediation requests and sessions matching the filter.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
     async fn mediations(
         &self,
         ctx: &Context<'_>,
@@ -1489,7 +1533,8 @@ impl ReadModelQuery {
         as_of: Option<AsOfInput>,
         filter: Option<MediationFilter>,
     ) -> Result<Mediations> {
-        let filter = filter.unwrap_or_default().parse()?;
+        let mut filter = filter.unwrap_or_default().parse()?;
+        filter.site = access::scoped_site(ctx, filter.site)?;
         let (requests, sessions) = with_models(ctx, as_of, |m| {
             (m.mediation_requests(&filter), m.mediation_sessions(&filter))
         })
@@ -1502,6 +1547,7 @@ impl ReadModelQuery {
 
     /// The logbook from `from` to `to` (days included, at most 366): the entries, and the
     /// opening days that lack one.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
     async fn logbook(
         &self,
         ctx: &Context<'_>,
@@ -1514,7 +1560,7 @@ impl ReadModelQuery {
         to: NaiveDate,
         #[graphql(desc = "Only entries written by this mediator.")] mediator: Option<String>,
     ) -> Result<Logbook> {
-        let site = opt(&site, |s| parse_site("site", s))?;
+        let site = access::scoped_site(ctx, opt(&site, |s| parse_site("site", s))?)?;
         let period = bounded_period(from, to)?;
         let filter = projections::LogbookFilter {
             site: site.clone(),
@@ -1549,6 +1595,7 @@ impl ReadModelQuery {
     }
 
     /// One service of the directory (retired or not); `null` if the desk does not know the id.
+    #[graphql(guard = "Allow(access::EVERYONE)")]
     async fn service(
         &self,
         ctx: &Context<'_>,
@@ -1566,6 +1613,7 @@ impl ReadModelQuery {
 
     /// The territorial service directory, in the order services were mapped; services still in
     /// use unless `includeRetired`.
+    #[graphql(guard = "Allow(access::EVERYONE)")]
     async fn services(
         &self,
         ctx: &Context<'_>,
@@ -1585,6 +1633,7 @@ impl ReadModelQuery {
 
     /// Supervision meetings from `from` to `to` (days included, at most 366), optionally those
     /// about one site, and for every month the period touches whether it had one.
+    #[graphql(guard = "Allow(access::SUPERVISORS)")]
     async fn supervision_meetings(
         &self,
         ctx: &Context<'_>,
@@ -1627,6 +1676,7 @@ impl ReadModelQuery {
 
     /// Every figure supervisors and evaluators ask for, for a month (`period: "2024-05"`) or
     /// from `from` to `to` (days included), at one site or all.
+    #[graphql(guard = "Allow(access::EVALUATION)")]
     async fn monitoring(
         &self,
         ctx: &Context<'_>,

@@ -6,9 +6,12 @@ use desk::Desk;
 use futures_util::Stream;
 use journal::Position;
 
+use crate::access::{self, Allow, ReadLog};
 use crate::error;
-use crate::objects::EventNode;
+use crate::objects::{payload_read, EventNode};
 use crate::queries::EventFilter;
+use crate::Principal;
+use desk::read_audit::{ReadAudit, ReadChannel};
 
 #[derive(Default)]
 pub struct SubscriptionRoot;
@@ -16,7 +19,9 @@ pub struct SubscriptionRoot;
 #[Subscription]
 impl SubscriptionRoot {
     /// Every event from `fromPosition` (default: the next one to be recorded) that matches the
-    /// filter, then each new one as it is recorded.
+    /// filter, then each new one as it is recorded. Supervisors only; each payload about a person
+    /// is recorded in the read audit before it is sent.
+    #[graphql(guard = "Allow(access::SUPERVISORS)")]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -31,21 +36,52 @@ impl SubscriptionRoot {
         };
         let filter = filter.unwrap_or_default();
         let subscription = desk.journal().subscribe(from);
+        let audit = Audit {
+            read_audit: ctx.data::<ReadAudit>()?.clone(),
+            principal: access::principal(ctx)?.clone(),
+            shows_payload: ctx.look_ahead().field("payload").exists(),
+        };
         Ok(futures_util::stream::unfold(
-            (subscription, filter),
-            |(mut subscription, filter)| async move {
+            (subscription, filter, audit),
+            |(mut subscription, filter, audit)| async move {
                 loop {
-                    match subscription.next().await? {
-                        Ok(event) if filter.matches(&event) => {
-                            return Some((Ok(EventNode(event)), (subscription, filter)))
-                        }
+                    let next = match subscription.next().await? {
+                        Ok(event) if filter.matches(&event) => audit.before_sending(event).await,
                         Ok(_) => continue,
-                        Err(e) => {
-                            return Some((Err(error::from_journal(e)), (subscription, filter)))
-                        }
-                    }
+                        Err(e) => Err(error::from_journal(e)),
+                    };
+                    return Some((next, (subscription, filter, audit)));
                 }
             },
         ))
+    }
+}
+
+/// Records each payload a subscription sends in the read audit, before sending it.
+struct Audit {
+    read_audit: ReadAudit,
+    principal: Principal,
+    shows_payload: bool,
+}
+
+impl Audit {
+    async fn before_sending(&self, event: journal::RecordedEvent) -> Result<EventNode> {
+        if !self.shows_payload {
+            return Ok(EventNode::new(event));
+        }
+        let payload = serde_json::from_slice(&event.payload).unwrap_or(serde_json::Value::Null);
+        if let Some((person, fields)) = payload_read(&event, &payload) {
+            let reads = ReadLog::default();
+            reads.note(person, fields);
+            crate::http::record_reads(
+                &self.read_audit,
+                &self.principal,
+                &reads,
+                ReadChannel::Subscription,
+            )
+            .await
+            .map_err(error::internal)?;
+        }
+        Ok(EventNode::audited(event))
     }
 }

@@ -34,12 +34,18 @@ query Figures($asOf: AsOfInput) {
   }
 }"#;
 
+fn security(dir: &std::path::Path) -> api::Security {
+    api::Security::open(dir, api::Pseudonyms::new(|p| format!("p-{p}"))).unwrap()
+}
+
 async fn run(state: &api::AppState, query: &str, variables: Value) -> Value {
     let request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(variables))
-        .data(api::Principal {
-            actor: domain::Actor::new("s.bianchi", domain::Role::Supervisor),
-        });
+        .data(api::Principal::new(
+            domain::Actor::new("s.bianchi", domain::Role::Supervisor),
+            None,
+        ))
+        .data(api::access::ReadLog::default());
     let response = serde_json::to_value(state.schema.execute(request).await).unwrap();
     assert!(
         response.get("errors").is_none(),
@@ -56,7 +62,11 @@ async fn answers_as_of_t1_equal_what_was_seen_at_t1() {
     let lines: Vec<&str> = FIXTURE.lines().collect();
     let first = lines[..60].join("\n");
     desk.import(BufReader::new(first.as_bytes())).await.unwrap();
-    let state = api::AppState::new(desk.clone(), api::ApiConfig::default());
+    let state = api::AppState::new(
+        desk.clone(),
+        api::ApiConfig::default(),
+        security(dir.path()),
+    );
 
     // T1: what the desk showed after 60 commands.
     let seen_at_t1 = run(&state, QUERY, json!({})).await;
@@ -121,11 +131,17 @@ async fn answers_as_of_t1_equal_what_was_seen_at_t1() {
 async fn as_of_takes_exactly_one_moment() {
     let dir = tempfile::tempdir().unwrap();
     let desk = desk::Desk::open(dir.path(), desk::DeskOptions::default()).unwrap();
-    let state = api::AppState::new(desk, api::ApiConfig::default());
+    let state = api::AppState::new(desk, api::ApiConfig::default(), security(dir.path()));
     for as_of in [r#"{}"#, r#"{position: 3, at: "2024-05-01T00:00:00Z"}"#] {
         let response = state
             .schema
-            .execute(format!("{{ services(asOf: {as_of}) {{ id }} }}"))
+            .execute(
+                async_graphql::Request::new(format!("{{ services(asOf: {as_of}) {{ id }} }}"))
+                    .data(api::Principal::new(
+                        domain::Actor::new("e.verdi", domain::Role::Evaluator),
+                        None,
+                    )),
+            )
             .await;
         let response = serde_json::to_value(response).unwrap();
         assert_eq!(

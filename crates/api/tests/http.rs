@@ -1,7 +1,8 @@
 //! The HTTP surface through `api::app(state).oneshot(..)` (no socket), over a real desk in a
-//! temporary directory: GraphQL over POST, the identity headers, the limits, GraphiQL and
+//! temporary directory: GraphQL over POST with bearer tokens, the limits, GraphiQL and
 //! introspection only in dev mode, health and metrics, error codes, read-your-writes.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use api::{ApiConfig, AppState};
@@ -17,6 +18,7 @@ use tower::ServiceExt;
 const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 
 const ADMIN: (&str, &str) = ("a.conti", "admin");
+const SUPERVISOR: (&str, &str) = ("s.bianchi", "supervisor");
 
 struct Fixture {
     app: Router,
@@ -24,10 +26,42 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
+thread_local! {
+    /// The token store of this test's fixture (each `#[tokio::test]` runs on its own thread).
+    static TOKENS: RefCell<Option<api::auth::Tokens>> = const { RefCell::new(None) };
+}
+
+/// A token for `actor` in `role` (mediators work at `montelucci`), issued by the fixture.
+fn token_for(actor: &str, role: &str) -> String {
+    let role = domain::Role::ALL
+        .iter()
+        .copied()
+        .find(|r| r.as_str() == role)
+        .unwrap();
+    let site = (role == domain::Role::Mediator).then(|| domain::SiteId::new("montelucci"));
+    TOKENS.with(|t| {
+        t.borrow()
+            .as_ref()
+            .expect("the fixture issues tokens")
+            .issue(
+                actor,
+                role,
+                site,
+                chrono::Duration::hours(1),
+                chrono::Utc::now(),
+            )
+            .unwrap()
+            .token
+    })
+}
+
 fn fixture(config: ApiConfig) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let desk = Desk::open(dir.path(), DeskOptions::default()).unwrap();
-    let app = api::app(AppState::new(desk.clone(), config));
+    let security =
+        api::Security::open(dir.path(), api::Pseudonyms::new(|p| format!("p-{p}"))).unwrap();
+    TOKENS.with(|t| *t.borrow_mut() = Some(security.tokens.clone()));
+    let app = api::app(AppState::new(desk.clone(), config, security));
     Fixture {
         app,
         desk,
@@ -72,15 +106,20 @@ async fn send(app: &Router, request: Request<Body>) -> Reply {
     }
 }
 
+/// A POST of `body` with a token for `identity` (actor, role); a supervisor when `None`.
 fn post_graphql(body: impl Into<Vec<u8>>, identity: Option<(&str, &str)>) -> Request<Body> {
+    let (actor, role) = identity.unwrap_or(SUPERVISOR);
+    post_with_token(body, Some(&token_for(actor, role)))
+}
+
+/// A POST of `body` with exactly this bearer token, or none.
+fn post_with_token(body: impl Into<Vec<u8>>, token: Option<&str>) -> Request<Body> {
     let body = body.into();
     let mut request = Request::post("/graphql")
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::CONTENT_LENGTH, body.len());
-    if let Some((actor, role)) = identity {
-        request = request
-            .header("x-impact-actor", actor)
-            .header("x-impact-role", role);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
     request.body(Body::from(body)).unwrap()
 }
@@ -176,7 +215,7 @@ async fn a_query_and_a_mutation_over_post() {
     assert_eq!(event["position"], 1);
     assert_eq!(event["type"], "ServiceMapped");
     assert_eq!(event["stream"], format!("service-{service_id}"));
-    // The recorded actor is the identity of the headers.
+    // The recorded actor is the identity of the token.
     assert_eq!(event["actor"], json!({ "id": "a.conti", "role": "admin" }));
     assert_eq!(f.desk.journal().head().position.0, 1);
 
@@ -339,6 +378,10 @@ async fn a_body_over_the_limit_is_refused_with_413() {
     // The same without a content-length header (a streamed body) is refused too.
     let request = Request::post("/graphql")
         .header(header::CONTENT_TYPE, "application/json")
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", token_for("s.bianchi", "supervisor")),
+        )
         .body(Body::from_stream(futures_util::stream::iter([Ok::<
             _,
             std::io::Error,
@@ -455,7 +498,17 @@ async fn metrics_in_prometheus_text() {
         .await;
         assert_no_errors(&response);
     }
-    let reply = send(&f.app, get("/metrics")).await;
+    let reply = send(
+        &f.app,
+        Request::get("/metrics")
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", token_for("s.bianchi", "supervisor")),
+            )
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(
         reply
@@ -489,15 +542,97 @@ async fn metrics_in_prometheus_text() {
 }
 
 #[tokio::test]
-async fn a_mutation_without_identity_is_unauthenticated() {
+async fn a_request_without_a_valid_token_is_refused_with_401() {
     let f = fixture(ApiConfig::default());
-    let command = json!({ "input": map_service(&ulid::Ulid::new().to_string()) });
-    for identity in [None, Some(("a.conti", "emperor")), Some(("", "admin"))] {
-        let response = graphql(&f.app, RECORD, command.clone(), identity).await;
-        assert_eq!(codes(&response), ["UNAUTHENTICATED"], "{identity:?}");
-        assert!(response["data"].is_null(), "{response}");
+    let body = json!({
+        "query": RECORD,
+        "variables": { "input": map_service(&ulid::Ulid::new().to_string()) }
+    })
+    .to_string();
+    let valid = token_for("a.conti", "admin");
+    let mut altered = valid.clone().into_bytes();
+    let last = altered.len() - 1;
+    altered[last] = if altered[last] == b'x' { b'y' } else { b'x' };
+    let altered = String::from_utf8(altered).unwrap();
+    let expired = TOKENS.with(|t| {
+        t.borrow()
+            .as_ref()
+            .unwrap()
+            .issue(
+                "a.conti",
+                domain::Role::Admin,
+                None,
+                chrono::Duration::minutes(1),
+                chrono::Utc::now() - chrono::Duration::hours(1),
+            )
+            .unwrap()
+            .token
+    });
+    let revoked = TOKENS.with(|t| {
+        let tokens = t.borrow();
+        let tokens = tokens.as_ref().unwrap();
+        let issued = tokens
+            .issue(
+                "a.conti",
+                domain::Role::Admin,
+                None,
+                chrono::Duration::hours(1),
+                chrono::Utc::now(),
+            )
+            .unwrap();
+        tokens.revoke(issued.record.id, chrono::Utc::now()).unwrap();
+        issued.token
+    });
+    let foreign = {
+        let other = tempfile::tempdir().unwrap();
+        api::auth::Tokens::open(other.path())
+            .unwrap()
+            .issue(
+                "a.conti",
+                domain::Role::Admin,
+                None,
+                chrono::Duration::hours(1),
+                chrono::Utc::now(),
+            )
+            .unwrap()
+            .token
+    };
+    // A JWT with alg=none claiming to be a supervisor.
+    let alg_none =
+        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJzLmJpYW5jaGkiLCJyb2xlIjoic3VwZXJ2aXNvciJ9.";
+    for (what, token) in [
+        ("none", None),
+        ("altered", Some(altered.as_str())),
+        ("expired", Some(expired.as_str())),
+        ("revoked", Some(revoked.as_str())),
+        ("another installation's", Some(foreign.as_str())),
+        ("alg=none", Some(alg_none)),
+        ("empty", Some("")),
+    ] {
+        let reply = send(&f.app, post_with_token(body.clone(), token)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{what}: {}",
+            reply.text()
+        );
+        assert_eq!(codes(&reply.json()), ["UNAUTHENTICATED"], "{what}");
+        assert!(reply.json()["data"].is_null(), "{what}");
     }
     assert_eq!(f.desk.journal().head().position.0, 0);
+    // The same request with the valid token records the fact, as the token's actor.
+    let reply = send(&f.app, post_with_token(body, Some(&valid))).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_no_errors(&reply.json());
+    let event = f.desk.journal().get(journal::Position(1)).unwrap().unwrap();
+    assert_eq!(event.actor.id, "a.conti");
+    assert_eq!(event.actor.role, "admin");
+    // Metrics need a token too; health does not.
+    assert_eq!(
+        send(&f.app, get("/metrics")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(send(&f.app, get("/healthz")).await.status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -41,14 +41,26 @@ async fn fixture() -> Result<Fixture, Box<dyn std::error::Error>> {
     let desk = desk::Desk::open(dir.path(), desk::DeskOptions::default())?;
     let report = desk.import(BufReader::new(File::open(FIXTURE)?)).await?;
     assert_eq!(report.recorded, 102);
-    let state = api::AppState::new(desk, api::ApiConfig::default());
+    let security = api::Security::open(dir.path(), api::Pseudonyms::new(|p| format!("p-{p}")))?;
+    let state = api::AppState::new(desk, api::ApiConfig::default(), security);
     Ok(Fixture { _dir: dir, state })
+}
+
+/// A query as a supervisor (who may read every read model), with a read log.
+fn as_supervisor(query: &str) -> async_graphql::Request {
+    async_graphql::Request::new(query)
+        .data(api::Principal::new(
+            domain::Actor::new("s.bianchi", domain::Role::Supervisor),
+            None,
+        ))
+        .data(api::access::ReadLog::default())
 }
 
 impl Fixture {
     /// Runs a query that must succeed; returns its data.
     async fn data(&self, query: &str) -> Value {
-        let response = serde_json::to_value(self.state.schema.execute(query).await).unwrap();
+        let response =
+            serde_json::to_value(self.state.schema.execute(as_supervisor(query)).await).unwrap();
         assert!(
             response.get("errors").is_none(),
             "{query}\nfailed: {:#}",
@@ -60,7 +72,8 @@ impl Fixture {
     /// Runs a query that must fail; returns the `extensions.code` of each error, and checks
     /// that no data came back for the field.
     async fn codes(&self, query: &str) -> Vec<String> {
-        let response = serde_json::to_value(self.state.schema.execute(query).await).unwrap();
+        let response =
+            serde_json::to_value(self.state.schema.execute(as_supervisor(query)).await).unwrap();
         let errors = response["errors"]
             .as_array()
             .unwrap_or_else(|| panic!("{query}\nsucceeded: {response:#}"));

@@ -298,7 +298,22 @@ type MakeRequest = Arc<dyn Fn(usize, u64, &mut ChaCha8Rng) -> String + Send + Sy
 
 async fn http_scenarios(args: &ApiArgs, dir: &Path, built: &Built) -> BenchResult<()> {
     let desk = Desk::open(dir, DeskOptions::default())?;
-    let state = api::AppState::new(desk.clone(), api::ApiConfig::default());
+    let security = api::Security::open(dir, api::Pseudonyms::new(|p| format!("p-{p}")))
+        .map_err(|e| format!("cannot open the accounts: {e}"))?;
+    // Supervisors may read and record everything the scenarios touch (many sites).
+    let token: Arc<str> = security
+        .tokens
+        .issue(
+            "bench-supervisor",
+            domain::Role::Supervisor,
+            None,
+            chrono::Duration::hours(1),
+            Utc::now(),
+        )
+        .map_err(|e| format!("cannot issue a token: {e}"))?
+        .token
+        .into();
+    let state = api::AppState::new(desk.clone(), api::ApiConfig::default(), security);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, api::app(state)).await });
@@ -307,7 +322,7 @@ async fn http_scenarios(args: &ApiArgs, dir: &Path, built: &Built) -> BenchResul
     let connections = args.connections.max(1);
     let head = built.events;
 
-    let baseline = load(addr, connections, seconds, None, trivial()).await?;
+    let baseline = load(addr, connections, seconds, &token, trivial()).await?;
     let base_rate = baseline.rate();
     let base_p99 = baseline.p(99).max(1);
     emit_http("baseline", &baseline, base_rate, None);
@@ -316,7 +331,7 @@ async fn http_scenarios(args: &ApiArgs, dir: &Path, built: &Built) -> BenchResul
         addr,
         connections,
         seconds,
-        None,
+        &token,
         audit_page(head, args.sites),
     )
     .await?;
@@ -330,14 +345,7 @@ async fn http_scenarios(args: &ApiArgs, dir: &Path, built: &Built) -> BenchResul
     emit(&line);
 
     let today = Utc::now().date_naive();
-    let mutation = load(
-        addr,
-        connections,
-        seconds,
-        Some(("bench-mediator", "mediator")),
-        logbook_entry(today),
-    )
-    .await?;
+    let mutation = load(addr, connections, seconds, &token, logbook_entry(today)).await?;
     emit_http(
         "mutation",
         &mutation,
@@ -345,7 +353,7 @@ async fn http_scenarios(args: &ApiArgs, dir: &Path, built: &Built) -> BenchResul
         Some(TARGET_MUTATION_RATIO),
     );
 
-    let year = load(addr, connections, seconds, None, monitoring_year()).await?;
+    let year = load(addr, connections, seconds, &token, monitoring_year()).await?;
     let mut line = http_line("monitoring_year", &year, base_rate);
     line["from"] = json!(start_day().to_string());
     line["to"] = json!((start_day() + TimeDelta::days(364)).to_string());
@@ -471,7 +479,7 @@ async fn load(
     addr: SocketAddr,
     connections: usize,
     seconds: f64,
-    identity: Option<(&'static str, &'static str)>,
+    token: &Arc<str>,
     make: MakeRequest,
 ) -> BenchResult<Measured> {
     let warm_up = Duration::from_secs_f64(seconds / 5.0);
@@ -481,9 +489,10 @@ async fn load(
     let mut tasks = Vec::new();
     for c in 0..connections {
         let make = Arc::clone(&make);
+        let token = Arc::clone(token);
         tasks.push(tokio::spawn(async move {
             let mut rng = ChaCha8Rng::seed_from_u64(u64::try_from(c).unwrap_or(0));
-            let mut client = Client::connect(addr, identity).await?;
+            let mut client = Client::connect(addr, &token).await?;
             let mut latencies = Vec::new();
             let mut n = 0u64;
             loop {
@@ -525,17 +534,13 @@ struct Client {
 }
 
 impl Client {
-    async fn connect(addr: SocketAddr, identity: Option<(&str, &str)>) -> BenchResult<Client> {
+    async fn connect(addr: SocketAddr, token: &str) -> BenchResult<Client> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         let mut head = format!(
             "POST /graphql HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\naccept: application/json\r\n"
         );
-        if let Some((actor, role)) = identity {
-            head.push_str(&format!(
-                "x-impact-actor: {actor}\r\nx-impact-role: {role}\r\n"
-            ));
-        }
+        head.push_str(&format!("authorization: Bearer {token}\r\n"));
         Ok(Client {
             stream,
             head,

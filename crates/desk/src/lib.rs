@@ -25,6 +25,8 @@ use ulid::Ulid;
 
 pub use journal;
 
+pub mod read_audit;
+
 /// How many times a command is decided again after a concurrent append to its stream.
 const CONFLICT_RETRIES: usize = 5;
 
@@ -61,6 +63,9 @@ pub enum DeskError {
         #[source]
         source: domain::DecodeError,
     },
+    /// The read audit cannot record or index a read: the read must not be answered.
+    #[error("read audit at position {position}: {reason}")]
+    ReadAudit { position: Position, reason: String },
     /// The projector stopped (the journal closed or failed).
     #[error("the read models stopped following the journal")]
     ProjectorStopped,

@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use api::{ApiConfig, AppState};
+use api::{ApiConfig, AppState, Security};
 use clap::{Parser, Subcommand};
 use desk::{Desk, DeskOptions, ImportError};
+use domain::Role;
 use journal::Journal;
 use tracing_subscriber::EnvFilter;
 
@@ -105,6 +106,47 @@ enum Cmd {
     /// The territorial service directory as Open Referral HSDS 3.0 JSON. The server must be
     /// stopped.
     Directory(crate::directory::DirectoryArgs),
+    /// Accounts: issue, revoke and list bearer tokens. Works while the server runs (it re-reads
+    /// the token file when it changes).
+    #[command(subcommand)]
+    Token(TokenCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCmd {
+    /// Issue a token and print it on stdout (once: only its hash is kept).
+    Issue {
+        #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
+        data: PathBuf,
+        /// mediator, supervisor, evaluator or admin.
+        #[arg(long)]
+        role: String,
+        /// Who the token is for, as events will record them (a staff id or name).
+        #[arg(long)]
+        actor: String,
+        /// The site a mediator works at (mediators only).
+        #[arg(long)]
+        site: Option<String>,
+        /// How long the token is valid: 30m, 8h, 7d (at most 366d).
+        #[arg(long, default_value = "8h")]
+        ttl: String,
+    },
+    /// Revoke a token, by its id (see `impact token list`) or by the token itself.
+    Revoke {
+        #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
+        data: PathBuf,
+        /// The token's id.
+        #[arg(long, conflicts_with = "token", required_unless_present = "token")]
+        id: Option<String>,
+        /// The token itself.
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// List the tokens issued: id, actor, role, site, expiry, revocation (never the tokens).
+    List {
+        #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
+        data: PathBuf,
+    },
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -137,6 +179,7 @@ pub fn run(args: Args) -> ExitCode {
         Cmd::Report(args) => crate::report::run(&args),
         Cmd::Replay(args) => crate::report::replay(&args),
         Cmd::Directory(args) => crate::directory::run(&args),
+        Cmd::Token(cmd) => token(cmd),
         Cmd::Export {
             data,
             out,
@@ -196,7 +239,11 @@ async fn serve(data: &Path, listen: SocketAddr, demo: bool, config: ApiConfig) -
             tracing::info!("data directory is not empty; --demo loads nothing");
         }
     }
-    let state = AppState::new(desk.clone(), config);
+    let security = open_security(data)?;
+    if demo {
+        print_demo_tokens(&security.tokens)?;
+    }
+    let state = AppState::new(desk.clone(), config, security);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -274,6 +321,112 @@ async fn import(data: &Path, file: &Path) -> Result<()> {
         ),
         Err(other) => Err(other.into()),
     }
+}
+
+/// The token store, the read audit and the pseudonym key of a data directory.
+fn open_security(data: &Path) -> Result<Security> {
+    Security::open(data, crate::report::pseudonyms()).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the accounts and read audit in {}: {e}",
+            data.display()
+        )
+    })
+}
+
+/// `--demo`: one token per role, printed for the person trying the system out.
+fn print_demo_tokens(tokens: &api::auth::Tokens) -> Result<()> {
+    let now = chrono::Utc::now();
+    let ttl = chrono::Duration::hours(8);
+    let site = domain::SiteId::new("montelucci");
+    println!("demo tokens (valid 8 hours; send as Authorization: Bearer <token>):");
+    for (role, actor, site) in [
+        (Role::Mediator, "demo-mediator", Some(site)),
+        (Role::Supervisor, "demo-supervisor", None),
+        (Role::Evaluator, "demo-evaluator", None),
+        (Role::Admin, "demo-admin", None),
+    ] {
+        let issued = tokens.issue(actor, role, site, ttl, now)?;
+        println!("  {:<10} {}", role.as_str(), issued.token);
+    }
+    Ok(())
+}
+
+fn parse_role(text: &str) -> Result<Role> {
+    Role::ALL
+        .iter()
+        .copied()
+        .find(|r| r.as_str() == text)
+        .ok_or_else(|| {
+            anyhow::anyhow!("{text:?} is not a role: mediator, supervisor, evaluator or admin")
+        })
+}
+
+fn token(cmd: TokenCmd) -> Result<()> {
+    let now = chrono::Utc::now();
+    match cmd {
+        TokenCmd::Issue {
+            data,
+            role,
+            actor,
+            site,
+            ttl,
+        } => {
+            let tokens = api::auth::Tokens::open(&data)?;
+            let ttl = api::auth::parse_ttl(&ttl)?;
+            let issued = tokens.issue(
+                &actor,
+                parse_role(&role)?,
+                site.map(domain::SiteId::new),
+                ttl,
+                now,
+            )?;
+            println!("{}", issued.token);
+            eprintln!(
+                "token {} for {} ({}) expires {}",
+                issued.record.id,
+                issued.record.actor,
+                issued.record.role.as_str(),
+                issued.record.expires_at.to_rfc3339()
+            );
+        }
+        TokenCmd::Revoke { data, id, token } => {
+            let tokens = api::auth::Tokens::open(&data)?;
+            let id = match (id, token) {
+                (Some(id), _) => ulid::Ulid::from_string(&id)
+                    .map_err(|_| anyhow::anyhow!("{id:?} is not a token id (a ULID)"))?,
+                (None, Some(token)) => tokens
+                    .id_of(&token)
+                    .ok_or_else(|| anyhow::anyhow!("this token was never issued here"))?,
+                (None, None) => bail!("give --id or --token"),
+            };
+            let record = tokens.revoke(id, now)?;
+            println!(
+                "revoked {} ({}, {})",
+                record.id,
+                record.actor,
+                record.role.as_str()
+            );
+        }
+        TokenCmd::List { data } => {
+            let tokens = api::auth::Tokens::open(&data)?;
+            for r in tokens.list()? {
+                let state = match r.revoked_at {
+                    Some(at) => format!("revoked {}", at.to_rfc3339()),
+                    None if r.expires_at <= now => "expired".to_string(),
+                    None => "valid".to_string(),
+                };
+                println!(
+                    "{} {} {} {} expires {} {state}",
+                    r.id,
+                    r.actor,
+                    r.role.as_str(),
+                    r.site.as_ref().map_or("-", |s| s.as_str()),
+                    r.expires_at.to_rfc3339()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn head(data: &Path) -> Result<()> {

@@ -635,6 +635,11 @@ pub const FAMI_HEADER: [&str; 8] = [
 /// Not keyed yet: whoever knows a person's ULID can recompute it, and the ULIDs are in the
 /// journal. A per-installation secret key (blake3's keyed mode) is a later issue; until then,
 /// treat the sheet as pseudonymised only towards readers without access to the journal.
+/// The pseudonyms the API shows evaluators (the same function as the FAMI sheet's).
+pub fn pseudonyms() -> api::Pseudonyms {
+    api::Pseudonyms::new(pseudonym)
+}
+
 pub fn pseudonym(person: PersonId) -> String {
     blake3::hash(&person.0.to_bytes()).to_hex()[..12].to_string()
 }

@@ -1,0 +1,133 @@
+//! Who may do what, and the reads of personal data a request makes.
+//!
+//! The matrix (docs/ACCESS.md has it as a table; `tests/access.rs` checks every cell):
+//! - mediators record the facts of their own site and read the persons, cases, referrals,
+//!   mediations and logbook of their own site;
+//! - supervisors record and read everything, the audit trail and the read audit included;
+//! - evaluators read aggregate and pseudonymised views only (`monitoring`, `pseudonymisedPersons`,
+//!   the chain and its verification, the directory), at any `asOf`, and record nothing;
+//! - admins manage the service directory (and accounts, with `impact token`), read the directory
+//!   and the chain, and read no case content.
+//!
+//! Root fields carry a [`Allow`] guard; rows of another site are refused to a mediator by
+//! [`ensure_site`] and filtered by [`site_scope`]. Every resolver that shows a person's personal
+//! data calls [`note_read`]; the HTTP layer records the request's reads in the read audit before
+//! it answers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_graphql::{Context, Guard, Result};
+use domain::{PersonId, Role, SiteId};
+use parking_lot::Mutex;
+
+use crate::error;
+use crate::Principal;
+
+pub const EVERYONE: &[Role] = &[
+    Role::Mediator,
+    Role::Supervisor,
+    Role::Evaluator,
+    Role::Admin,
+];
+/// Case content: persons, cases, referrals, mediations, logbook (mediators: their own site).
+pub const CASE_READERS: &[Role] = &[Role::Mediator, Role::Supervisor];
+/// The audit trail, supervision, the read audit.
+pub const SUPERVISORS: &[Role] = &[Role::Supervisor];
+/// Aggregate and pseudonymised views.
+pub const EVALUATION: &[Role] = &[Role::Supervisor, Role::Evaluator];
+
+/// The request's principal, or `UNAUTHENTICATED`.
+pub fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal> {
+    ctx.data_opt::<Principal>().ok_or_else(|| {
+        error::coded(
+            error::UNAUTHENTICATED,
+            "authentication required: send Authorization: Bearer <token>",
+        )
+    })
+}
+
+fn forbidden(role: Role) -> async_graphql::Error {
+    error::coded(
+        error::FORBIDDEN,
+        format!("a {} may not do this", role.as_str()),
+    )
+}
+
+/// A guard that lets only some roles through.
+pub struct Allow(pub &'static [Role]);
+
+impl Guard for Allow {
+    async fn check(&self, ctx: &Context<'_>) -> Result<()> {
+        let principal = principal(ctx)?;
+        if self.0.contains(&principal.actor.role) {
+            Ok(())
+        } else {
+            Err(forbidden(principal.actor.role))
+        }
+    }
+}
+
+/// The only site the principal may see (a mediator's), or `None` for every site.
+pub fn site_scope(ctx: &Context<'_>) -> Result<Option<SiteId>> {
+    let principal = principal(ctx)?;
+    Ok(match principal.actor.role {
+        Role::Mediator => Some(principal.site.clone().ok_or_else(|| {
+            error::coded(error::FORBIDDEN, "this mediator's token names no site")
+        })?),
+        _ => None,
+    })
+}
+
+/// Refuses a row of another site to a mediator.
+pub fn ensure_site(ctx: &Context<'_>, site: &str) -> Result<()> {
+    match site_scope(ctx)? {
+        Some(own) if own.as_str() != site => Err(error::coded(
+            error::FORBIDDEN,
+            format!("a mediator of {own} may not see the records of another site"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Narrows a filter's site to the principal's scope: a mediator's own site (asking for another
+/// one is refused), anything for the others.
+pub fn scoped_site(ctx: &Context<'_>, asked: Option<SiteId>) -> Result<Option<SiteId>> {
+    match (site_scope(ctx)?, asked) {
+        (None, asked) => Ok(asked),
+        (Some(own), None) => Ok(Some(own)),
+        (Some(own), Some(asked)) if own == asked => Ok(Some(own)),
+        (Some(own), Some(_)) => Err(error::coded(
+            error::FORBIDDEN,
+            format!("a mediator of {own} may not see the records of another site"),
+        )),
+    }
+}
+
+/// The reads of personal data one request made: person → field paths.
+#[derive(Clone, Default)]
+pub struct ReadLog(Arc<Mutex<BTreeMap<PersonId, BTreeSet<String>>>>);
+
+impl ReadLog {
+    pub fn take(&self) -> BTreeMap<PersonId, BTreeSet<String>> {
+        std::mem::take(&mut *self.0.lock())
+    }
+
+    pub fn note(&self, person: PersonId, fields: impl IntoIterator<Item = String>) {
+        self.0.lock().entry(person).or_default().extend(fields);
+    }
+}
+
+/// Notes that this request showed `fields` of `person`. A request without a read log (a test
+/// running the schema alone) cannot show personal data: it is refused.
+pub fn note_read(
+    ctx: &Context<'_>,
+    person: PersonId,
+    fields: impl IntoIterator<Item = String>,
+) -> Result<()> {
+    let log = ctx.data_opt::<ReadLog>().ok_or_else(|| {
+        error::internal("a read of personal data outside a request that records reads")
+    })?;
+    log.note(person, fields);
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! What evaluators see of persons (pseudonyms, age bands, no names, contacts or notes), and what
+//! supervisors see of the read audit.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Datelike, Utc};
+use desk::read_audit::{ReadAudit, ReadChannel, ReadEntry};
+use domain::PersonId;
+use projections::{AgeBand, PersonFilter};
+use ulid::Ulid;
+
+use crate::access::{self, Allow};
+use crate::error;
+use crate::inputs::vocab::{PermitType, Sex, VulnerabilityCategory};
+use crate::read_models::{with_models, AgeBand as AgeBandNode, AsOfInput};
+use crate::Pseudonyms;
+
+/// Largest page.
+const MAX_PAGE: usize = 500;
+/// Page size when the client names none.
+const DEFAULT_PAGE: usize = 50;
+
+/// A person as evaluators see them: a stable pseudonym instead of the id, an age band instead
+/// of the birth year, no name, contacts or notes.
+#[derive(SimpleObject, Clone)]
+pub struct PseudonymousPerson {
+    /// A keyed hash of the person's id: the same person always has the same pseudonym, and it
+    /// cannot be turned back into the id without the server's key.
+    pub pseudonym: String,
+    pub site: String,
+    /// `yyyy-mm` of the registration.
+    pub registered_month: String,
+    /// Age reached in the year of the answer (the `asOf` year, or this year).
+    pub age_band: AgeBandNode,
+    pub sex: Sex,
+    /// The citizenship reports count by (ISO 3166-1 alpha-2).
+    pub citizenship: Option<String>,
+    pub permit_type: PermitType,
+    pub minor: bool,
+    pub unaccompanied_minor: bool,
+    pub household_size: u8,
+    pub vulnerabilities: Vec<VulnerabilityCategory>,
+}
+
+/// One recorded read of a person's personal data.
+#[derive(SimpleObject)]
+pub struct PersonalDataReadNode {
+    /// Position in the read audit's own journal.
+    pub position: u64,
+    pub at: DateTime<Utc>,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub person_id: ID,
+    /// The fields shown (`personal.fullName`, `payload.note`, ...).
+    pub fields: Vec<String>,
+    /// query, subscription or export.
+    pub channel: String,
+    /// Reads made by one request share this id.
+    pub request_id: ID,
+}
+
+impl From<ReadEntry> for PersonalDataReadNode {
+    fn from(e: ReadEntry) -> Self {
+        PersonalDataReadNode {
+            position: e.position.0,
+            at: e.at,
+            actor_id: e.actor.id,
+            actor_role: e.actor.role,
+            person_id: ID(e.read.person.to_string()),
+            fields: e.read.fields,
+            channel: match e.read.channel {
+                ReadChannel::Query => "query",
+                ReadChannel::Subscription => "subscription",
+                ReadChannel::Export => "export",
+            }
+            .to_string(),
+            request_id: ID(e.read.request.to_string()),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct EvaluationQuery;
+
+#[Object]
+impl EvaluationQuery {
+    /// Registered persons, pseudonymised, in registration order (the cursor is the order of
+    /// registration). Evaluators and supervisors.
+    #[graphql(guard = "Allow(access::EVALUATION)")]
+    async fn pseudonymised_persons(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        #[graphql(desc = "Site slug; all sites when omitted.")] site: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<u64, PseudonymousPerson, EmptyFields, EmptyFields>> {
+        let first = match first {
+            None => DEFAULT_PAGE,
+            Some(n) => usize::try_from(n)
+                .ok()
+                .filter(|n| *n <= MAX_PAGE)
+                .ok_or_else(|| {
+                    error::bad_input(format!("first must be 0 to {MAX_PAGE}, got {n}"))
+                })?,
+        };
+        let after = after
+            .map(|c| {
+                c.parse::<u64>()
+                    .map_err(|_| error::bad_input("after must be a cursor from a previous page"))
+            })
+            .transpose()?;
+        let site = site.map(domain::SiteId::new);
+        let year = as_of.and_then(|a| a.at).unwrap_or_else(Utc::now).year();
+        let pseudonyms = ctx.data::<Pseudonyms>()?.clone();
+        let filter = PersonFilter {
+            site,
+            ..PersonFilter::default()
+        };
+        let persons = with_models(ctx, as_of, |m| m.persons(&filter)).await?;
+        let skip = usize::try_from(after.unwrap_or(0)).unwrap_or(usize::MAX);
+        let total = persons.len();
+        let mut connection = Connection::new(skip > 0, total.saturating_sub(skip) > first);
+        for (index, p) in persons.into_iter().enumerate().skip(skip).take(first) {
+            let cursor = u64::try_from(index + 1).unwrap_or(u64::MAX);
+            connection.edges.push(Edge::new(
+                cursor,
+                PseudonymousPerson {
+                    pseudonym: pseudonyms.of(p.id),
+                    site: p.site.0,
+                    registered_month: p.registered_at.format("%Y-%m").to_string(),
+                    age_band: AgeBand::of_age(year - p.birth_year).into(),
+                    sex: p.sex.into(),
+                    citizenship: p.citizenships.first().cloned(),
+                    permit_type: p.permit_type.into(),
+                    minor: p.minor,
+                    unaccompanied_minor: p.unaccompanied_minor,
+                    household_size: p.household_size,
+                    vulnerabilities: p.vulnerabilities.iter().map(|v| (*v).into()).collect(),
+                },
+            ));
+        }
+        Ok(connection)
+    }
+
+    /// Every recorded read of one person's personal data, oldest first: what a data-subject
+    /// access request needs. Supervisors only.
+    #[graphql(guard = "Allow(access::SUPERVISORS)")]
+    async fn reads_of_person(
+        &self,
+        ctx: &Context<'_>,
+        person_id: ID,
+    ) -> Result<Vec<PersonalDataReadNode>> {
+        let person = PersonId(Ulid::from_string(person_id.as_str()).map_err(|_| {
+            error::bad_input(format!(
+                "personId must be a ULID, got {:?}",
+                person_id.as_str()
+            ))
+        })?);
+        let audit = ctx.data::<ReadAudit>()?;
+        Ok(audit
+            .of_person(person)
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Every recorded read by one actor, oldest first. Supervisors only.
+    #[graphql(guard = "Allow(access::SUPERVISORS)")]
+    async fn reads_by_actor(
+        &self,
+        ctx: &Context<'_>,
+        actor_id: String,
+    ) -> Result<Vec<PersonalDataReadNode>> {
+        let audit = ctx.data::<ReadAudit>()?;
+        Ok(audit
+            .by_actor(&actor_id)
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}

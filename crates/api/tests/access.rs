@@ -1,0 +1,598 @@
+//! Who may see and do what, over HTTP with real bearer tokens, on a desk that imported the real
+//! fixture: the role × operation matrix (every root field of the schema, every command), the read
+//! audit counting exactly the reads made, the canary that evaluators never see, and each
+//! denial-of-service limit just over its bound.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::BufReader;
+
+use api::{ApiConfig, AppState};
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use chrono::{Duration, Utc};
+use domain::{Role, SiteId};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fixtures/montelucci-2024-05.jsonl"
+);
+const SITE: &str = "montelucci-4";
+/// The canary: the person whose name must never reach an evaluator.
+const CANARY_ID: &str = "01HWW2G3903GE5WBXZ6BWN1ZZR";
+const CANARY_NAME: &str = "Zorbeta Quillfeather";
+const CASE_ID: &str = "01HX90FS20CBN90BACRDM3N2QV";
+const OLENA_ID: &str = "01HX8YRV80B3SXYDR3FYBNC7DY";
+const ASL_ID: &str = "01HWVYS2P08YEB52DDD3BHMNM3";
+const REFERRAL_ID: &str = "01HWW4G620GH956H9GW16YB51W";
+/// The event that registered the canary.
+const CANARY_REGISTERED: &str = "01HWW2G390JEGFYW3G1TK48FMW";
+
+/// The evaluators' pseudonyms in these tests: a keyed hash, as the server's.
+fn pseudonym(person: domain::PersonId) -> String {
+    let key = blake3::derive_key("impact tests pseudonym key", b"not a real secret");
+    blake3::keyed_hash(&key, &person.0.to_bytes()).to_hex()[..16].to_string()
+}
+
+/// The principals of the matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    Mediator,
+    /// A mediator of another site.
+    OtherMediator,
+    Supervisor,
+    Evaluator,
+    Admin,
+}
+
+const EVERYONE: &[Who] = &[
+    Who::Mediator,
+    Who::OtherMediator,
+    Who::Supervisor,
+    Who::Evaluator,
+    Who::Admin,
+];
+
+struct Fixture {
+    app: Router,
+    state: AppState,
+    tokens: Vec<(Who, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    async fn open(config: ApiConfig) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk::Desk::open(dir.path(), desk::DeskOptions::default()).unwrap();
+        desk.import(BufReader::new(File::open(FIXTURE).unwrap()))
+            .await
+            .unwrap();
+        let security = api::Security::open(dir.path(), api::Pseudonyms::new(pseudonym)).unwrap();
+        let issue = |actor: &str, role: Role, site: Option<&str>| {
+            security
+                .tokens
+                .issue(
+                    actor,
+                    role,
+                    site.map(SiteId::new),
+                    Duration::hours(1),
+                    Utc::now(),
+                )
+                .unwrap()
+                .token
+        };
+        let tokens = vec![
+            (Who::Mediator, issue("m.rossi", Role::Mediator, Some(SITE))),
+            (
+                Who::OtherMediator,
+                issue("l.ferri", Role::Mediator, Some("quarticciolo")),
+            ),
+            (Who::Supervisor, issue("s.bianchi", Role::Supervisor, None)),
+            (Who::Evaluator, issue("e.verdi", Role::Evaluator, None)),
+            (Who::Admin, issue("a.conti", Role::Admin, None)),
+        ];
+        let state = AppState::new(desk, config, security);
+        Fixture {
+            app: api::app(state.clone()),
+            state,
+            tokens,
+            _dir: dir,
+        }
+    }
+
+    fn token(&self, who: Who) -> &str {
+        &self.tokens.iter().find(|(w, _)| *w == who).unwrap().1
+    }
+
+    async fn post(&self, who: Who, body: String) -> (StatusCode, String) {
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token(who)))
+            .body(Body::from(body))
+            .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    async fn query(&self, who: Who, query: &str, variables: Value) -> Value {
+        let (status, text) = self
+            .post(
+                who,
+                json!({ "query": query, "variables": variables }).to_string(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+fn codes(response: &Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The root fields of one type of `schema.graphql`, as the code builds it.
+fn root_fields(type_name: &str) -> BTreeSet<String> {
+    let sdl = api::sdl();
+    let start = sdl.find(&format!("type {type_name} {{")).unwrap();
+    let body = &sdl[start..];
+    let body = &body[..body.find("\n}").unwrap()];
+    body.lines()
+        .filter_map(|line| {
+            let line = line.strip_prefix('\t')?;
+            let end = line.find(['(', ':'])?;
+            let name = &line[..end];
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric())
+                .then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// Every query root field, a query that uses it, and who may run it.
+fn query_cells() -> Vec<(&'static str, String, &'static [Who])> {
+    use Who::*;
+    let case_readers: &[Who] = &[Mediator, OtherMediator, Supervisor];
+    let own_site: &[Who] = &[Mediator, Supervisor];
+    let evaluation: &[Who] = &[Supervisor, Evaluator];
+    let supervisors: &[Who] = &[Supervisor];
+    vec![
+        ("auditTrail", "{ auditTrail(first: 2) { edges { node { id } } } }".into(), supervisors),
+        ("event", format!("{{ event(id: \"{CANARY_REGISTERED}\") {{ id }} }}"), supervisors),
+        ("stream", format!("{{ stream(id: \"person-{OLENA_ID}\") {{ id }} }}"), supervisors),
+        ("chain", "{ chain { head { position } } }".into(), EVERYONE),
+        ("projection", "{ projection { position lag } }".into(), EVERYONE),
+        ("person", format!("{{ person(id: \"{OLENA_ID}\") {{ id }} }}"), own_site),
+        ("case", format!("{{ case(id: \"{CASE_ID}\") {{ id }} }}"), own_site),
+        // Lists: a mediator of another site gets their own site's rows (none here).
+        ("cases", "{ cases { totalCount } }".into(), case_readers),
+        ("referral", format!("{{ referral(id: \"{REFERRAL_ID}\") {{ id }} }}"), own_site),
+        ("referrals", "{ referrals { totalCount } }".into(), case_readers),
+        ("mediations", "{ mediations { requests { totalCount } } }".into(), case_readers),
+        (
+            "logbook",
+            "{ logbook(from: \"2024-05-01\", to: \"2024-05-31\") { entries { date } } }".into(),
+            case_readers,
+        ),
+        ("service", format!("{{ service(id: \"{ASL_ID}\") {{ id }} }}"), EVERYONE),
+        ("services", "{ services { id } }".into(), EVERYONE),
+        (
+            "supervisionMeetings",
+            "{ supervisionMeetings(from: \"2024-05-01\", to: \"2024-05-31\") { everyMonthHasMeeting } }"
+                .into(),
+            supervisors,
+        ),
+        ("monitoring", "{ monitoring(period: \"2024-05\") { from to } }".into(), evaluation),
+        (
+            "pseudonymisedPersons",
+            "{ pseudonymisedPersons { edges { node { pseudonym ageBand } } } }".into(),
+            evaluation,
+        ),
+        (
+            "readsOfPerson",
+            format!("{{ readsOfPerson(personId: \"{OLENA_ID}\") {{ position }} }}"),
+            supervisors,
+        ),
+        ("readsByActor", "{ readsByActor(actorId: \"m.rossi\") { position } }".into(), supervisors),
+    ]
+}
+
+#[tokio::test]
+async fn every_query_field_for_every_role() {
+    let f = Fixture::open(ApiConfig::default()).await;
+    let cells = query_cells();
+    let covered: BTreeSet<String> = cells.iter().map(|(name, ..)| name.to_string()).collect();
+    assert_eq!(
+        covered,
+        root_fields("QueryRoot"),
+        "every query field needs a row in the matrix"
+    );
+    for (field, query, allowed) in &cells {
+        for &who in EVERYONE {
+            let response = f.query(who, query, json!({})).await;
+            if allowed.contains(&who) {
+                assert!(
+                    response.get("errors").is_none(),
+                    "{who:?} may run {field}: {response}"
+                );
+                assert!(
+                    !response["data"][field].is_null(),
+                    "{who:?} {field}: {response}"
+                );
+            } else {
+                assert_eq!(
+                    codes(&response),
+                    ["FORBIDDEN"],
+                    "{who:?} runs {field}: {response}"
+                );
+                assert!(response["data"].is_null(), "{who:?} {field}: {response}");
+            }
+        }
+    }
+    // Lists are scoped to a mediator's own site, and asking for another site is refused.
+    let own = f
+        .query(Who::Mediator, "{ cases { totalCount } }", json!({}))
+        .await;
+    assert_eq!(own["data"]["cases"]["totalCount"], 1);
+    let other = f
+        .query(Who::OtherMediator, "{ cases { totalCount } }", json!({}))
+        .await;
+    assert_eq!(other["data"]["cases"]["totalCount"], 0);
+    let asked = f
+        .query(
+            Who::OtherMediator,
+            &format!("{{ referrals(filter: {{ site: \"{SITE}\" }}) {{ totalCount }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(codes(&asked), ["FORBIDDEN"], "{asked}");
+}
+
+/// Who may record each command: the site's facts are mediators' (their own site) and
+/// supervisors'; supervision meetings supervisors'; the directory admins' and supervisors'.
+fn allowed_to_record(command: &str) -> &'static [Who] {
+    use Who::*;
+    match command {
+        "RecordSupervisionMeeting" => &[Supervisor],
+        "MapService" | "UpdateService" | "RetireService" => &[Supervisor, Admin],
+        _ => &[Mediator, Supervisor],
+    }
+}
+
+#[tokio::test]
+async fn every_command_for_every_role() {
+    let f = Fixture::open(ApiConfig::default()).await;
+    // One command of each type from the fixture (they were recorded once already: a role that
+    // may record them gets a recorded event or a refusal by the desk's rules, never FORBIDDEN).
+    let mut samples: Vec<(String, Value)> = Vec::new();
+    for line in std::fs::read_to_string(FIXTURE).unwrap().lines() {
+        let line: Value = serde_json::from_str(line).unwrap();
+        let name = line["command"]["command"].as_str().unwrap().to_string();
+        if !samples.iter().any(|(n, _)| *n == name) {
+            samples.push((name, line["command"].clone()));
+        }
+    }
+    samples.push((
+        "ReopenCase".into(),
+        json!({ "command": "ReopenCase", "caseId": CASE_ID, "occurredAt": "2024-05-30T10:00:00+02:00" }),
+    ));
+    let names: BTreeSet<&str> = samples.iter().map(|(n, _)| n.as_str()).collect();
+    let all: BTreeSet<&str> = domain::COMMAND_NAMES.iter().copied().collect();
+    assert_eq!(names, all, "every command needs a row in the matrix");
+    // Every typed mutation is one of these commands, through the same check (`run`).
+    assert_eq!(root_fields("MutationRoot").len(), all.len() + 1);
+
+    let mutation = "mutation($command: JSON!, $options: RecordOptions) {
+        recordCommand(command: $command, options: $options) { events { position } }
+    }";
+    let head_before = f.state.desk.journal().head().position.0;
+    let mut forbidden = 0;
+    for (name, command) in &samples {
+        for &who in EVERYONE {
+            let options = json!({ "eventId": ulid::Ulid::new().to_string() });
+            let head = f.state.desk.journal().head().position.0;
+            let response = f
+                .query(
+                    who,
+                    mutation,
+                    json!({ "command": command, "options": options }),
+                )
+                .await;
+            let got = codes(&response);
+            if allowed_to_record(name).contains(&who) {
+                assert!(
+                    !got.contains(&"FORBIDDEN".to_string())
+                        && !got.contains(&"UNAUTHENTICATED".to_string()),
+                    "{who:?} may record {name}: {response}"
+                );
+            } else {
+                assert_eq!(got, ["FORBIDDEN"], "{who:?} records {name}: {response}");
+                assert_eq!(
+                    f.state.desk.journal().head().position.0,
+                    head,
+                    "{who:?} {name} recorded something"
+                );
+                forbidden += 1;
+            }
+        }
+    }
+    // 24 commands: 20 site facts refused to 3 roles, the meeting to 4, the directory's 3 to 3.
+    assert_eq!(forbidden, 20 * 3 + 4 + 3 * 3);
+    assert!(f.state.desk.journal().head().position.0 > head_before);
+}
+
+#[tokio::test]
+async fn only_supervisors_follow_the_event_subscription() {
+    let f = Fixture::open(ApiConfig::default()).await;
+    for &who in EVERYONE {
+        let principal = f
+            .state
+            .tokens
+            .authenticate(f.token(who), Utc::now())
+            .unwrap();
+        let request = async_graphql::Request::new(
+            "subscription { events(fromPosition: 1) { position payload } }",
+        )
+        .data(principal);
+        let mut stream = f.state.schema.execute_stream(request);
+        let first = futures_util::StreamExt::next(&mut stream).await.unwrap();
+        let first = serde_json::to_value(first).unwrap();
+        if who == Who::Supervisor {
+            assert!(first.get("errors").is_none(), "{first}");
+            assert_eq!(first["data"]["events"]["position"], 1);
+        } else {
+            assert_eq!(codes(&first), ["FORBIDDEN"], "{who:?}: {first}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_read_of_personal_data_is_recorded_and_nothing_else_is() {
+    let f = Fixture::open(ApiConfig::default()).await;
+    let reads = || {
+        f.state
+            .read_audit
+            .of_person(domain::PersonId(CANARY_ID.parse().unwrap()))
+    };
+    assert!(reads().is_empty());
+
+    // Figures, lists and the directory show no personal data: no read is recorded.
+    for (who, query) in [
+        (
+            Who::Supervisor,
+            "{ monitoring(period: \"2024-05\") { from } cases { totalCount } }",
+        ),
+        (
+            Who::Evaluator,
+            "{ pseudonymisedPersons { edges { node { pseudonym } } } }",
+        ),
+        (
+            Who::Mediator,
+            "{ services { id } chain { head { position } } }",
+        ),
+    ] {
+        let response = f.query(who, query, json!({})).await;
+        assert!(response.get("errors").is_none(), "{response}");
+    }
+    assert_eq!(f.state.read_audit.len(), 0);
+
+    // 1: the person, by a mediator of the site: the fields asked for.
+    let person = format!(
+        "{{ person(id: \"{CANARY_ID}\") {{ birthYear personal {{ fullName contacts {{ value }} }} }} }}"
+    );
+    let response = f.query(Who::Mediator, &person, json!({})).await;
+    assert_eq!(
+        response["data"]["person"]["personal"]["fullName"],
+        CANARY_NAME
+    );
+    // 2: the registration event's payload, by a supervisor.
+    let event = format!("{{ event(id: \"{CANARY_REGISTERED}\") {{ payload }} }}");
+    let response = f.query(Who::Supervisor, &event, json!({})).await;
+    assert!(response.to_string().contains(CANARY_NAME));
+    // 3: the audit trail filtered on the person, with payloads: one read for the request.
+    let trail = format!(
+        "{{ auditTrail(filter: {{ person: \"{CANARY_ID}\" }}, first: 50) {{ edges {{ node {{ payload }} }} }} }}"
+    );
+    let response = f.query(Who::Supervisor, &trail, json!({})).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    // The same trail without payloads shows no personal data: no read.
+    let envelope = format!(
+        "{{ auditTrail(filter: {{ person: \"{CANARY_ID}\" }}) {{ edges {{ node {{ id type }} }} }} }}"
+    );
+    f.query(Who::Supervisor, &envelope, json!({})).await;
+    // A refused read records nothing.
+    let refused = f.query(Who::OtherMediator, &person, json!({})).await;
+    assert_eq!(codes(&refused), ["FORBIDDEN"]);
+
+    let recorded = reads();
+    assert_eq!(recorded.len(), 3, "{recorded:?}");
+    assert_eq!(recorded[0].actor.id, "m.rossi");
+    assert_eq!(recorded[0].actor.role, "mediator");
+    assert_eq!(
+        recorded[0].read.fields,
+        ["birthYear", "personal.contacts.value", "personal.fullName"]
+    );
+    assert_eq!(recorded[1].actor.id, "s.bianchi");
+    assert!(recorded[1]
+        .read
+        .fields
+        .contains(&"payload.personal".to_string()));
+    assert!(recorded.windows(2).all(|w| w[0].position < w[1].position));
+
+    // Supervisors list them by person and by actor; the read audit's chain verifies.
+    let listed = f
+        .query(
+            Who::Supervisor,
+            &format!("{{ readsOfPerson(personId: \"{CANARY_ID}\") {{ actorId actorRole fields channel }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(listed["data"]["readsOfPerson"].as_array().unwrap().len(), 3);
+    assert_eq!(listed["data"]["readsOfPerson"][0]["channel"], "query");
+    let by_actor = f
+        .query(
+            Who::Supervisor,
+            "{ readsByActor(actorId: \"m.rossi\") { personId } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        by_actor["data"]["readsByActor"],
+        json!([{ "personId": CANARY_ID }])
+    );
+    let report = f
+        .state
+        .read_audit
+        .journal()
+        .verify(None, None, &mut |_| {})
+        .unwrap();
+    assert!(report.is_intact());
+    // Listing the reads is not itself a read of personal data.
+    assert_eq!(reads().len(), 3);
+}
+
+#[tokio::test]
+async fn the_canary_never_reaches_an_evaluator() {
+    let f = Fixture::open(ApiConfig::default()).await;
+    let mut seen = String::new();
+    for (_, query, _) in query_cells() {
+        let response = f.query(Who::Evaluator, &query, json!({})).await;
+        seen.push_str(&response.to_string());
+    }
+    let everything = "{ pseudonymisedPersons(first: 500) { edges { node {
+        pseudonym site registeredMonth ageBand sex citizenship permitType minor
+        unaccompaniedMinor householdSize vulnerabilities } } }
+      monitoring(period: \"2024-05\") { from to }
+      services(filter: { includeRetired: true }) { id name }
+      chain { head { position hash } verify { intact } } }";
+    let response = f.query(Who::Evaluator, everything, json!({})).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    let persons = response["data"]["pseudonymisedPersons"]["edges"]
+        .as_array()
+        .unwrap();
+    assert_eq!(persons.len(), 11);
+    seen.push_str(&response.to_string());
+    for secret in [CANARY_NAME, "Zorbeta", "Quillfeather", CANARY_ID, OLENA_ID] {
+        assert!(!seen.contains(secret), "an evaluator saw {secret}");
+    }
+    // The canary is there, under the pseudonym the server's key gives, with an age band.
+    let canary = pseudonym(domain::PersonId(CANARY_ID.parse().unwrap()));
+    let row = persons
+        .iter()
+        .find(|p| p["node"]["pseudonym"] == canary.as_str())
+        .unwrap_or_else(|| panic!("no row for the canary's pseudonym in {persons:?}"));
+    assert!(row["node"]["ageBand"].is_string(), "{row}");
+    assert!(row["node"].get("birthYear").is_none());
+    // Evaluators recorded no read of personal data.
+    assert_eq!(f.state.read_audit.len(), 0);
+}
+
+#[tokio::test]
+async fn more_aliases_than_allowed_are_refused() {
+    let f = Fixture::open(ApiConfig {
+        max_aliases: 5,
+        ..ApiConfig::default()
+    })
+    .await;
+    let aliased = |n: usize| {
+        let fields: Vec<String> = (0..n)
+            .map(|i| format!("a{i}: projection {{ position }}"))
+            .collect();
+        format!("{{ {} }}", fields.join(" "))
+    };
+    let response = f.query(Who::Supervisor, &aliased(5), json!({})).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    let response = f.query(Who::Supervisor, &aliased(6), json!({})).await;
+    assert_eq!(codes(&response), ["BAD_INPUT"], "{response}");
+    assert!(response["data"].is_null(), "{response}");
+    assert!(response.to_string().contains("at most 5"), "{response}");
+}
+
+#[tokio::test]
+async fn a_batch_over_its_cap_is_refused_with_400() {
+    let f = Fixture::open(ApiConfig {
+        max_batch: 3,
+        ..ApiConfig::default()
+    })
+    .await;
+    let batch = |n: usize| {
+        serde_json::to_string(&vec![json!({ "query": "{ projection { position } }" }); n]).unwrap()
+    };
+    let (status, text) = f.post(Who::Supervisor, batch(3)).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let answers: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(answers.as_array().unwrap().len(), 3, "{text}");
+    let (status, text) = f.post(Who::Supervisor, batch(4)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("at most 3"), "{text}");
+}
+
+#[tokio::test]
+async fn a_query_over_the_complexity_limit_is_refused() {
+    let f = Fixture::open(ApiConfig {
+        max_complexity: 10,
+        ..ApiConfig::default()
+    })
+    .await;
+    // 10 fields: served; 11: refused before anything runs.
+    let ten = "{ services { id name kind address openingHours languages accessRules verifiedOn mappedAt } }";
+    let response = f.query(Who::Supervisor, ten, json!({})).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    let eleven = "{ services { id name kind address openingHours languages accessRules verifiedOn mappedAt updatedAt } }";
+    let response = f.query(Who::Supervisor, eleven, json!({})).await;
+    assert_eq!(codes(&response), ["BAD_INPUT"], "{response}");
+    assert!(response["data"].is_null(), "{response}");
+}
+
+#[tokio::test]
+async fn a_query_nested_deeper_than_allowed_is_refused() {
+    let f = Fixture::open(ApiConfig {
+        max_depth: 6,
+        ..ApiConfig::default()
+    })
+    .await;
+    let six = "{ cases { edges { node { timeline { event { id } } } } } }";
+    let response = f.query(Who::Supervisor, six, json!({})).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    let seven = "{ cases { edges { node { timeline { event { actor { id } } } } } } }";
+    let response = f.query(Who::Supervisor, seven, json!({})).await;
+    let message = response["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("nested too deep"), "{response}");
+    assert!(response["data"].is_null(), "{response}");
+}
+
+#[tokio::test]
+async fn a_request_over_its_time_is_answered_408() {
+    let f = Fixture::open(ApiConfig {
+        request_timeout: std::time::Duration::from_nanos(1),
+        ..ApiConfig::default()
+    })
+    .await;
+    // Verifying the chain runs on a blocking thread: the request cannot finish in 1 ns.
+    let (status, text) = f
+        .post(
+            Who::Supervisor,
+            json!({ "query": "{ chain { verify { intact } } }" }).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{text}");
+    assert!(
+        !text.contains("panicked") && !text.contains(".rs:"),
+        "{text}"
+    );
+}

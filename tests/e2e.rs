@@ -234,8 +234,65 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Who records: `x-impact-actor`, `x-impact-role`.
+/// Who records: an actor and a role, each with a bearer token issued by `impact token issue`.
 type Identity = (&'static str, &'static str);
+
+/// The tokens of the running test, by (actor, role).
+static TOKENS: std::sync::Mutex<Vec<((String, String), String)>> =
+    std::sync::Mutex::new(Vec::new());
+
+const SUPERVISOR: Identity = ("s.bianchi", "supervisor");
+const EVALUATOR: Identity = ("e.verdi", "evaluator");
+
+/// Issues a token with the real CLI (the server may be running: it re-reads the token file).
+fn issue_token(data: &Path, (actor, role): Identity, site: Option<&str>) -> String {
+    let mut args = vec![
+        os("token"),
+        os("issue"),
+        os("--data"),
+        data.as_os_str(),
+        os("--role"),
+        os(role),
+        os("--actor"),
+        os(actor),
+        os("--ttl"),
+        os("1h"),
+    ];
+    if let Some(site) = site {
+        args.extend([os("--site"), os(site)]);
+    }
+    let (status, out, err) = impact(&args);
+    assert_eq!(status.code(), Some(0), "token issue: {err}");
+    let token = out.trim().to_string();
+    assert!(token.starts_with("imp1."), "{out}");
+    // The token is printed once and never logged or stored.
+    assert!(!err.contains(&token));
+    TOKENS
+        .lock()
+        .unwrap()
+        .push(((actor.to_string(), role.to_string()), token.clone()));
+    token
+}
+
+fn issue_tokens(data: &Path) {
+    issue_token(data, MEDIATOR, Some(SITE));
+    issue_token(data, ADMIN, None);
+    issue_token(data, SUPERVISOR, None);
+    issue_token(data, EVALUATOR, None);
+}
+
+/// The token of `identity` (a supervisor's when `None`).
+fn token_of(identity: Option<(&str, &str)>) -> String {
+    let (actor, role) = identity.unwrap_or(SUPERVISOR);
+    TOKENS
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|((a, r), _)| a == actor && r == role)
+        .map(|(_, token)| token.clone())
+        .unwrap_or_else(|| panic!("no token for {actor} ({role})"))
+}
 /// A typed mutation's name and its input.
 type TypedCommand = (&'static str, Value);
 
@@ -251,11 +308,11 @@ async fn graphql(
     identity: Option<(&str, &str)>,
 ) -> Value {
     let body = json!({ "query": query, "variables": variables }).to_string();
-    let mut headers = vec![("Content-Type", "application/json")];
-    if let Some((actor, role)) = identity {
-        headers.push(("x-impact-actor", actor));
-        headers.push(("x-impact-role", role));
-    }
+    let bearer = format!("Bearer {}", token_of(identity));
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Authorization", &bearer),
+    ];
     let reply = http(addr, "POST", "/graphql", &headers, &body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let response: Value = serde_json::from_str(&reply.body).unwrap();
@@ -807,9 +864,11 @@ async fn ws_connect(addr: SocketAddr) -> Socket {
             .and_then(|v| v.to_str().ok()),
         Some("graphql-transport-ws")
     );
+    // A browser cannot set headers on a WebSocket: the token goes in the connection payload.
+    let bearer = format!("Bearer {}", token_of(None));
     send(
         &mut socket,
-        json!({ "type": "connection_init", "payload": {} }),
+        json!({ "type": "connection_init", "payload": { "Authorization": bearer } }),
     )
     .await;
     let ack = receive(&mut socket, IO_DEADLINE)
@@ -934,6 +993,97 @@ fn distribution(distribution_id: String) -> (&'static str, Value) {
     )
 }
 
+/// Evaluators see pseudonyms, never names; a supervisor's read of a person is in the read audit;
+/// a revoked token stops working at once.
+async fn evaluators_and_revocation(addr: SocketAddr, data: &Path, day: &Day) {
+    let seen = graphql(
+        addr,
+        "{ pseudonymisedPersons { edges { node { pseudonym ageBand sex } } }
+           monitoring(period: \"2024-05\") { from } }",
+        json!({}),
+        Some(EVALUATOR),
+    )
+    .await;
+    let text = seen.to_string();
+    assert_eq!(
+        seen["pseudonymisedPersons"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{text}"
+    );
+    assert!(
+        !text.contains(&day.person_a) && !text.contains(&day.person_b),
+        "{text}"
+    );
+    for secret in ["Zorbeta", "Quillfeather", "Quorin", "Valdemast"] {
+        assert!(!text.contains(secret), "an evaluator saw {secret}: {text}");
+    }
+    let body = json!({ "query": "{ auditTrail { edges { node { payload } } } }" }).to_string();
+    let bearer = format!("Bearer {}", token_of(Some(EVALUATOR)));
+    let refused = http(
+        addr,
+        "POST",
+        "/graphql",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &bearer),
+        ],
+        &body,
+    )
+    .await;
+    assert!(refused.body.contains("FORBIDDEN"), "{}", refused.body);
+
+    // A supervisor reads person A's data: the read audit has it.
+    let person = graphql(
+        addr,
+        "query($p: ID!) { person(id: $p) { personal { fullName } } }",
+        json!({ "p": day.person_a }),
+        None,
+    )
+    .await;
+    assert!(
+        person["person"]["personal"]["fullName"].is_string(),
+        "{person}"
+    );
+    let reads = graphql(
+        addr,
+        "query($p: ID!) { readsOfPerson(personId: $p) { actorId actorRole fields channel } }",
+        json!({ "p": day.person_a }),
+        None,
+    )
+    .await;
+    let reads = reads["readsOfPerson"].as_array().unwrap();
+    assert!(!reads.is_empty(), "no read of person A recorded");
+    assert!(reads
+        .iter()
+        .all(|r| r["actorId"] == "s.bianchi" && r["channel"] == "query"));
+
+    let spare = issue_token(data, ("r.neri", "supervisor"), None);
+    let bearer = format!("Bearer {spare}");
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Authorization", bearer.as_str()),
+    ];
+    let body = json!({ "query": "{ projection { position } }" }).to_string();
+    assert_eq!(
+        http(addr, "POST", "/graphql", &headers, &body).await.status,
+        200
+    );
+    let (status, out, err) = impact(&[
+        os("token"),
+        os("revoke"),
+        os("--data"),
+        data.as_os_str(),
+        os("--token"),
+        os(&spare),
+    ]);
+    assert_eq!(status.code(), Some(0), "revoke: {out}{err}");
+    let reply = http(addr, "POST", "/graphql", &headers, &body).await;
+    assert_eq!(reply.status, 401, "{}", reply.body);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The tests
 
@@ -950,12 +1100,22 @@ async fn a_day_of_work_survives_a_restart() {
         serde_json::from_str::<Value>(&health.body).unwrap()["head"],
         0
     );
+    // Nothing else is served without a token; tokens issued while the server runs work at once.
+    let body = json!({ "query": "{ chain { head { position } } }" }).to_string();
+    let json = [("Content-Type", "application/json")];
+    let refused = http(addr, "POST", "/graphql", &json, &body).await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_eq!(http(addr, "GET", "/metrics", &[], "").await.status, 401);
+    issue_tokens(&data);
 
     let day = record_a_day(addr).await;
     read_it_back(addr, &day).await;
     follow_live(addr, &day).await;
 
-    let metrics = http(addr, "GET", "/metrics", &[], "").await;
+    evaluators_and_revocation(addr, &data, &day).await;
+
+    let bearer = format!("Bearer {}", token_of(None));
+    let metrics = http(addr, "GET", "/metrics", &[("Authorization", &bearer)], "").await;
     assert_eq!(metrics.status, 200);
     let head_line = format!("impact_journal_head_position {}", day.events.len() + 3);
     assert!(

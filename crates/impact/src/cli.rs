@@ -337,7 +337,7 @@ fn open_security(data: &Path) -> Result<Security> {
 fn print_demo_tokens(tokens: &api::auth::Tokens) -> Result<()> {
     let now = chrono::Utc::now();
     let ttl = chrono::Duration::hours(8);
-    let site = domain::SiteId::new("montelucci");
+    let site = domain::SiteId::new("montelucci-4");
     println!("demo tokens (valid 8 hours; send as Authorization: Bearer <token>):");
     for (role, actor, site) in [
         (Role::Mediator, "demo-mediator", Some(site)),

@@ -113,6 +113,15 @@ impl ReadLog {
         std::mem::take(&mut *self.0.lock())
     }
 
+    /// How many persons were read.
+    pub fn len(&self) -> usize {
+        self.0.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().is_empty()
+    }
+
     pub fn note(&self, person: PersonId, fields: impl IntoIterator<Item = String>) {
         self.0.lock().entry(person).or_default().extend(fields);
     }

@@ -14,6 +14,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
 use desk::read_audit::{PersonalDataRead, ReadAudit, ReadChannel};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -30,11 +31,28 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
         .with_state(state)
+}
+
+/// A handler that panicked: 500 with a generic GraphQL-shaped error; the panic message (which
+/// may hold anything) goes nowhere but the server's log, and only its location.
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(serde_json::json!({
+            "errors": [{
+                "message": "internal error; the event was logged for the operators",
+                "extensions": { "code": crate::error::INTERNAL }
+            }]
+        })),
+    )
+        .into_response()
 }
 
 /// The bearer token of a request: `Authorization: Bearer <token>`.
@@ -130,7 +148,7 @@ async fn graphql_post(State(state): State<AppState>, request: axum::extract::Req
 }
 
 /// Records in the read audit what a request showed of each person.
-pub(crate) async fn record_reads(
+pub async fn record_reads(
     state_read_audit: &impl AsReadAudit,
     principal: &Principal,
     reads: &ReadLog,
@@ -158,7 +176,7 @@ pub(crate) async fn record_reads(
 }
 
 /// Whatever holds the read audit.
-pub(crate) trait AsReadAudit {
+pub trait AsReadAudit {
     fn read_audit(&self) -> &ReadAudit;
 }
 
@@ -294,4 +312,39 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
         state.metrics.render(head, applied),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panic_is_a_generic_500_without_its_message() {
+        let app = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    let secret = "Zorbeta Quillfeather";
+                    panic!("leaked {secret}");
+                    #[allow(unreachable_code)]
+                    ()
+                }),
+            )
+            .layer(CatchPanicLayer::custom(panic_response));
+        let response = app
+            .oneshot(
+                axum::extract::Request::get("/boom")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("INTERNAL"), "{text}");
+        assert!(!text.contains("Zorbeta") && !text.contains("leaked") && !text.contains(".rs"));
+    }
 }

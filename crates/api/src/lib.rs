@@ -29,7 +29,7 @@ use async_graphql::{MergedObject, Schema};
 use desk::read_audit::ReadAudit;
 use desk::Desk;
 
-pub use http::app;
+pub use http::{app, record_reads};
 pub use metrics::Metrics;
 pub use mutations::MutationRoot;
 pub use subscription::SubscriptionRoot;

@@ -78,10 +78,14 @@ enum Cmd {
         json: bool,
     },
     /// Export events as JSON Lines with the exact stored bytes of each, so that the chain can be
-    /// re-verified independently (docs/VERIFYING.md). The server must be stopped.
+    /// re-verified independently (docs/VERIFYING.md). The export holds personal data: each
+    /// person's is recorded in the read audit as read by `--actor`. The server must be stopped.
     Export {
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
         data: PathBuf,
+        /// Who makes the export (recorded in the read audit as a supervisor's read).
+        #[arg(long, env = "IMPACT_ACTOR", default_value = "operator")]
+        actor: String,
         /// The file to write (`-` for standard output).
         #[arg(long)]
         out: PathBuf,
@@ -182,10 +186,11 @@ pub fn run(args: Args) -> ExitCode {
         Cmd::Token(cmd) => token(cmd),
         Cmd::Export {
             data,
+            actor,
             out,
             from,
             to,
-        } => export(&data, &out, from, to),
+        } => export(&data, &actor, &out, from, to),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -437,7 +442,7 @@ fn head(data: &Path) -> Result<()> {
     Ok(())
 }
 
-fn export(data: &Path, out: &Path, from: Option<u64>, to: Option<u64>) -> Result<()> {
+fn export(data: &Path, actor: &str, out: &Path, from: Option<u64>, to: Option<u64>) -> Result<()> {
     let journal = Journal::open(data, journal::Options::default())
         .with_context(|| format!("cannot open the journal in {}", data.display()))?;
     let head = journal.head().position.0;
@@ -455,11 +460,15 @@ fn export(data: &Path, out: &Path, from: Option<u64>, to: Option<u64>) -> Result
         ))
     };
     let mut count = 0u64;
+    let reads = api::access::ReadLog::default();
     if from <= to {
         for event in journal.iter_forward(journal::Position(from)) {
             let event = event.context("cannot read the journal")?;
             if event.position.0 > to {
                 break;
+            }
+            if let Ok(Some(person)) = desk::decode(&event).map(|e| e.person_id()) {
+                reads.note(person, ["payload".to_string()]);
             }
             let line = export_line(&event);
             serde_json::to_writer(&mut writer, &line).context("cannot write the export")?;
@@ -468,7 +477,34 @@ fn export(data: &Path, out: &Path, from: Option<u64>, to: Option<u64>) -> Result
         }
     }
     writer.flush().context("cannot write the export")?;
-    eprintln!("exported {count} events (positions {from} to {to})");
+    drop(writer);
+    // The export is a read of every person in it: recorded before the export is reported done;
+    // if it cannot be, the file is removed.
+    let persons = reads.len();
+    let recorded = runtime().and_then(|rt| {
+        rt.block_on(async {
+            let audit = desk::read_audit::ReadAudit::open(data)?;
+            let principal = api::Principal::new(domain::Actor::new(actor, Role::Supervisor), None);
+            api::record_reads(
+                &audit,
+                &principal,
+                &reads,
+                desk::read_audit::ReadChannel::Export,
+            )
+            .await?;
+            Ok::<_, anyhow::Error>(())
+        })
+    });
+    if let Err(error) = recorded {
+        if out.as_os_str() != "-" {
+            let _ = std::fs::remove_file(out);
+        }
+        return Err(error
+            .context("the export could not be recorded in the read audit; nothing was exported"));
+    }
+    eprintln!(
+        "exported {count} events (positions {from} to {to}); the reads of {persons} persons' data are recorded"
+    );
     Ok(())
 }
 
@@ -509,14 +545,34 @@ fn verify(data: &Path, from: Option<u64>, to: Option<u64>, json: bool) -> ExitCo
             return ExitCode::from(2);
         }
     };
+    // The read audit has its own chain: verified too when the data directory has one.
+    let audit_dir = data.join(desk::read_audit::DIR);
+    let audit = if audit_dir.exists() && from.is_none() && to.is_none() {
+        match Journal::verify_dir(&audit_dir, None, None, &mut |_| {}) {
+            Ok(report) => Some(report),
+            Err(error) => {
+                eprintln!("impact verify: read audit: {error}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
     if json {
-        match serde_json::to_string(&report) {
-            Ok(text) => println!("{text}"),
+        let mut value = match serde_json::to_value(&report) {
+            Ok(value) => value,
             Err(error) => {
                 eprintln!("impact verify: {error}");
                 return ExitCode::from(2);
             }
+        };
+        if let (Some(audit), Some(map)) = (&audit, value.as_object_mut()) {
+            map.insert(
+                "readAudit".into(),
+                serde_json::to_value(audit).unwrap_or(serde_json::Value::Null),
+            );
         }
+        println!("{value}");
     } else {
         match &report.problem {
             None => {
@@ -533,6 +589,19 @@ fn verify(data: &Path, from: Option<u64>, to: Option<u64>, json: bool) -> ExitCo
                 );
             }
         }
+        match audit.as_ref().map(|a| &a.problem) {
+            None => {}
+            Some(None) => println!(
+                "read audit intact: {} reads checked",
+                audit.as_ref().map_or(0, |a| a.checked)
+            ),
+            Some(Some((position, problem))) => {
+                println!("read audit DAMAGED at position {position}: {problem}");
+            }
+        }
+    }
+    if audit.as_ref().is_some_and(|a| !a.is_intact()) {
+        return ExitCode::from(1);
     }
     if report.is_intact() {
         ExitCode::SUCCESS

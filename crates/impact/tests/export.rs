@@ -228,3 +228,59 @@ fn an_export_imported_into_an_empty_journal_reproduces_the_chain() {
         "{said}"
     );
 }
+
+#[test]
+fn an_export_is_recorded_as_a_read_of_every_person_in_it() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    let data_s = data.to_str().unwrap();
+    let out = impact(&["import", "--data", data_s, fixture().to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let export = scratch.path().join("export.jsonl");
+    let out = impact(&[
+        "export",
+        "--data",
+        data_s,
+        "--actor",
+        "r.auditor",
+        "--out",
+        export.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The persons the export shows: every personId of its payloads.
+    let persons: std::collections::BTreeSet<String> = std::fs::read_to_string(&export)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let line: serde_json::Value = serde_json::from_str(l).unwrap();
+            line["payload"]["personId"].as_str().map(str::to_owned)
+        })
+        .collect();
+    assert!(persons.len() >= 11, "{persons:?}");
+    // `impact verify` checks the read audit's own chain too, and counts one read per person.
+    let out = impact(&["verify", "--data", data_s, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["readAudit"]["checked"], persons.len(), "{report}");
+    let text = impact(&["verify", "--data", data_s]);
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains(&format!(
+            "read audit intact: {} reads checked",
+            persons.len()
+        )),
+        "{text}"
+    );
+}

@@ -81,38 +81,3 @@ pub fn from_refused(refused: &Refused) -> Error {
         Refused::IdReused { .. } => coded(CONFLICT, message),
     }
 }
-
-/// Gives every error that leaves the schema an `extensions.code`: errors raised before any
-/// resolver runs (a query that does not parse or validate, a wrong enum value or type, a limit
-/// exceeded) carry none of their own, and are the client's to fix, so they get `BAD_INPUT`.
-pub struct ErrorCodes;
-
-impl async_graphql::extensions::ExtensionFactory for ErrorCodes {
-    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
-        std::sync::Arc::new(ErrorCodes)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl async_graphql::extensions::Extension for ErrorCodes {
-    async fn request(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        next: async_graphql::extensions::NextRequest<'_>,
-    ) -> async_graphql::Response {
-        let mut response = next.run(ctx).await;
-        for error in &mut response.errors {
-            let has_code = error
-                .extensions
-                .as_ref()
-                .is_some_and(|e| e.get("code").is_some());
-            if !has_code {
-                error
-                    .extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", BAD_INPUT);
-            }
-        }
-        response
-    }
-}

@@ -12,6 +12,7 @@ pub mod access;
 pub mod auth;
 pub mod error;
 mod evaluation;
+mod executor;
 mod http;
 mod inputs;
 mod limits;
@@ -29,6 +30,7 @@ use async_graphql::{MergedObject, Schema};
 use desk::read_audit::ReadAudit;
 use desk::Desk;
 
+pub use executor::Api;
 pub use http::{app, record_reads};
 pub use metrics::Metrics;
 pub use mutations::MutationRoot;
@@ -101,7 +103,7 @@ impl Principal {
 #[derive(Clone)]
 pub struct AppState {
     pub desk: Desk,
-    pub schema: ImpactSchema,
+    pub schema: Api,
     pub metrics: Arc<Metrics>,
     pub config: ApiConfig,
     pub tokens: auth::Tokens,
@@ -111,7 +113,10 @@ pub struct AppState {
 impl AppState {
     pub fn new(desk: Desk, config: ApiConfig, security: Security) -> AppState {
         let metrics = Arc::new(Metrics::new());
-        let schema = build_schema(desk.clone(), &config, Arc::clone(&metrics), &security);
+        let schema = Api::new(
+            build_schema(desk.clone(), &config, Arc::clone(&metrics), &security),
+            config.max_aliases,
+        );
         AppState {
             desk,
             schema,
@@ -167,8 +172,6 @@ pub fn build_schema(
     security: &Security,
 ) -> ImpactSchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
-        .extension(error::ErrorCodes)
-        .extension(limits::AliasLimit(config.max_aliases))
         .data(desk)
         .data(metrics)
         .data(security.read_audit.clone())

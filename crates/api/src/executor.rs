@@ -1,0 +1,114 @@
+//! The schema as the server runs it: every request's document is checked against the limits
+//! async-graphql has no setting for (aliases), and every error that leaves gets an
+//! `extensions.code`. Both are done around the schema rather than as async-graphql extensions:
+//! with any extension installed, async-graphql sends every resolved field through the extension
+//! chain, which cost a page of the audit trail a large share of its time (docs/BENCHMARKS.md).
+
+use std::sync::Arc;
+
+use async_graphql::futures_util::stream::BoxStream;
+use async_graphql::{Data, Executor, Request, Response, ServerError};
+use futures_util::StreamExt;
+
+use crate::error::BAD_INPUT;
+use crate::limits;
+use crate::ImpactSchema;
+
+/// The schema with its limits and error codes. Cheap to clone.
+#[derive(Clone)]
+pub struct Api {
+    schema: ImpactSchema,
+    max_aliases: usize,
+}
+
+impl Api {
+    pub fn new(schema: ImpactSchema, max_aliases: usize) -> Api {
+        Api {
+            schema,
+            max_aliases,
+        }
+    }
+
+    /// The schema itself (its SDL, its data).
+    pub fn schema(&self) -> &ImpactSchema {
+        &self.schema
+    }
+
+    /// Runs a query or a mutation.
+    pub async fn execute(&self, request: impl Into<Request>) -> Response {
+        let mut request = request.into();
+        if let Some(refused) = self.refuse(&mut request) {
+            return refused;
+        }
+        coded(self.schema.execute(request).await)
+    }
+
+    /// Runs a subscription (or a query, as a stream of one response).
+    pub fn execute_stream(&self, request: impl Into<Request>) -> BoxStream<'static, Response> {
+        self.stream(request.into(), None)
+    }
+
+    fn stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        if let Some(refused) = self.refuse(&mut request) {
+            return futures_util::stream::once(async move { refused }).boxed();
+        }
+        let stream = match session_data {
+            Some(data) => self.schema.execute_stream_with_session_data(request, data),
+            None => self.schema.execute_stream(request),
+        };
+        stream.map(coded).boxed()
+    }
+
+    /// A document over the alias limit, refused before anything runs. A document that does not
+    /// parse goes on to the schema, which answers it as usual.
+    fn refuse(&self, request: &mut Request) -> Option<Response> {
+        let document = request.parsed_query().ok()?;
+        let found = limits::aliases(document);
+        (found > self.max_aliases).then(|| {
+            coded(Response::from_errors(vec![ServerError::new(
+                format!(
+                    "the query uses {found} aliases; at most {} are allowed",
+                    self.max_aliases
+                ),
+                None,
+            )]))
+        })
+    }
+}
+
+/// Gives every error without a code `BAD_INPUT`: errors raised before any resolver runs (a query
+/// that does not parse or validate, a wrong enum value or type, a limit exceeded) carry none of
+/// their own, and are the client's to fix.
+fn coded(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if !has_code {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", BAD_INPUT);
+        }
+    }
+    response
+}
+
+impl Executor for Api {
+    async fn execute(&self, request: Request) -> Response {
+        Api::execute(self, request).await
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        self.stream(request, session_data)
+    }
+}

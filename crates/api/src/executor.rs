@@ -4,21 +4,34 @@
 //! with any extension installed, async-graphql sends every resolved field through the extension
 //! chain, which cost a page of the audit trail a large share of its time (docs/BENCHMARKS.md).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::futures_util::stream::BoxStream;
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Data, Executor, Request, Response, ServerError};
 use futures_util::StreamExt;
+use parking_lot::Mutex;
 
 use crate::error::BAD_INPUT;
 use crate::limits;
 use crate::ImpactSchema;
+
+/// How many parsed documents are kept. Clients send a handful of distinct queries (with
+/// variables); when a client sends more, the cache starts over.
+const PARSED_KEPT: usize = 256;
+
+/// Parsed documents by the blake3 hash of their text: async-graphql parses every request
+/// anew, and parsing a page query costs more than cloning its parsed form.
+#[derive(Default)]
+struct Parsed(Mutex<HashMap<[u8; 32], ExecutableDocument>>);
 
 /// The schema with its limits and error codes. Cheap to clone.
 #[derive(Clone)]
 pub struct Api {
     schema: ImpactSchema,
     max_aliases: usize,
+    parsed: Arc<Parsed>,
 }
 
 impl Api {
@@ -26,6 +39,7 @@ impl Api {
         Api {
             schema,
             max_aliases,
+            parsed: Arc::default(),
         }
     }
 
@@ -66,6 +80,19 @@ impl Api {
     /// A document over the alias limit, refused before anything runs. A document that does not
     /// parse goes on to the schema, which answers it as usual.
     fn refuse(&self, request: &mut Request) -> Option<Response> {
+        let key = *blake3::hash(request.query.as_bytes()).as_bytes();
+        let cached = self.parsed.0.lock().get(&key).cloned();
+        match cached {
+            Some(document) => request.set_parsed_query(document),
+            None => {
+                let document = request.parsed_query().ok()?.clone();
+                let mut parsed = self.parsed.0.lock();
+                if parsed.len() >= PARSED_KEPT {
+                    parsed.clear();
+                }
+                parsed.insert(key, document);
+            }
+        }
         let document = request.parsed_query().ok()?;
         let found = limits::aliases(document);
         (found > self.max_aliases).then(|| {

@@ -371,6 +371,35 @@ impl MutationRoot {
         record(ctx, input, options).await
     }
 
+    /// Erases a person's personal data (supervisors only): records `PersonErased` on the
+    /// person's stream, then destroys the person's key, so that their name, birth date,
+    /// contacts and notes read as erased everywhere, for good. Statistics fields stay, and the
+    /// hash chain still verifies. Refused if the person is unknown or erased already.
+    async fn erase_person(
+        &self,
+        ctx: &Context<'_>,
+        person_id: ID,
+        reason: crate::inputs::vocab::ErasureReason,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        let principal = ctx.data_opt::<Principal>();
+        if principal.is_none_or(|p| p.actor.role != domain::Role::Supervisor) {
+            return Err(error::coded(
+                error::FORBIDDEN,
+                "only a supervisor erases a person's data",
+            ));
+        }
+        let person_id = domain::PersonId(parse_ulid("personId", &person_id)?);
+        let desk = ctx.data::<Desk>()?;
+        let command = Command::ErasePerson(domain::ErasePerson {
+            person_id,
+            occurred_at: desk.now(),
+            reason: reason.into(),
+        });
+        let options = options.unwrap_or_default();
+        run(ctx, command, options.event_id, options.expected_version).await
+    }
+
     /// Records a command given as the JSON of an import line's `command` (the same shape as
     /// `fixtures/*.jsonl`); for tools that move data in bulk. Typed mutations are preferred.
     async fn record_command(

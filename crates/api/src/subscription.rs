@@ -32,16 +32,19 @@ impl SubscriptionRoot {
         let filter = filter.unwrap_or_default();
         let subscription = desk.journal().subscribe(from);
         Ok(futures_util::stream::unfold(
-            (subscription, filter),
-            |(mut subscription, filter)| async move {
+            (subscription, filter, desk),
+            |(mut subscription, filter, desk)| async move {
                 loop {
                     match subscription.next().await? {
-                        Ok(event) if filter.matches(&event) => {
-                            return Some((Ok(EventNode(event)), (subscription, filter)))
+                        Ok(event) if filter.matches(&desk, &event) => {
+                            return Some((Ok(EventNode(event)), (subscription, filter, desk)))
                         }
                         Ok(_) => continue,
                         Err(e) => {
-                            return Some((Err(error::from_journal(e)), (subscription, filter)))
+                            return Some((
+                                Err(error::from_journal(e)),
+                                (subscription, filter, desk),
+                            ))
                         }
                     }
                 }

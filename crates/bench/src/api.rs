@@ -761,11 +761,12 @@ pub fn cold_probe(kind: ColdKind, dir: &Path) -> BenchResult<()> {
         }
         ColdKind::Rebuild => {
             let journal = Journal::open(dir, options)?;
+            let vault = desk::vault::Vault::open(dir, &desk::vault::default_master_key_path(dir))?;
             let start = Instant::now();
             let mut read = projections::ReadModels::default();
             for record in journal.iter_forward(Position(1)) {
                 let record = record?;
-                let event = desk::decode(&record)?;
+                let event = desk::decode(&vault, &record)?;
                 read.apply(&record, &event);
             }
             let seconds = start.elapsed().as_secs_f64();

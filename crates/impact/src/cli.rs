@@ -35,6 +35,11 @@ enum Cmd {
         /// The data directory (created if missing).
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
         data: PathBuf,
+        /// The master key file that wraps the per-person keys (default: `<data>.master-key`,
+        /// beside the data directory; made with mode 0600 on first start). Keep it outside the
+        /// data directory and out of its backups.
+        #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
+        master_key: Option<PathBuf>,
         /// Address to listen on.
         #[arg(long, env = "IMPACT_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -58,6 +63,9 @@ enum Cmd {
     Import {
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
         data: PathBuf,
+        /// The master key file (default: `<data>.master-key`, beside the data directory).
+        #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
+        master_key: Option<PathBuf>,
         /// The JSON Lines file.
         file: PathBuf,
     },
@@ -118,6 +126,7 @@ pub fn run(args: Args) -> ExitCode {
         } => return verify(&data, from, to, json),
         Cmd::Serve {
             data,
+            master_key,
             listen,
             demo,
             dev,
@@ -130,9 +139,15 @@ pub fn run(args: Args) -> ExitCode {
                 request_timeout: Duration::from_secs(request_timeout),
                 ..ApiConfig::default()
             };
-            runtime().and_then(|rt| rt.block_on(serve(&data, listen, demo, config)))
+            runtime().and_then(|rt| {
+                rt.block_on(serve(&data, master_key.as_deref(), listen, demo, config))
+            })
         }
-        Cmd::Import { data, file } => runtime().and_then(|rt| rt.block_on(import(&data, &file))),
+        Cmd::Import {
+            data,
+            master_key,
+            file,
+        } => runtime().and_then(|rt| rt.block_on(import(&data, master_key.as_deref(), &file))),
         Cmd::Head { data } => head(&data),
         Cmd::Report(args) => crate::report::run(&args),
         Cmd::Replay(args) => crate::report::replay(&args),
@@ -178,13 +193,23 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn open_desk(data: &Path) -> Result<Desk> {
-    Desk::open(data, DeskOptions::default())
+fn open_desk(data: &Path, master_key: Option<&Path>) -> Result<Desk> {
+    let options = DeskOptions {
+        master_key: master_key.map(Path::to_owned),
+        ..DeskOptions::default()
+    };
+    Desk::open(data, options)
         .with_context(|| format!("cannot open the journal in {}", data.display()))
 }
 
-async fn serve(data: &Path, listen: SocketAddr, demo: bool, config: ApiConfig) -> Result<()> {
-    let desk = open_desk(data)?;
+async fn serve(
+    data: &Path,
+    master_key: Option<&Path>,
+    listen: SocketAddr,
+    demo: bool,
+    config: ApiConfig,
+) -> Result<()> {
+    let desk = open_desk(data, master_key)?;
     if demo {
         if desk.journal().head().position.0 == 0 {
             let report = desk
@@ -235,8 +260,8 @@ async fn shutdown_signal() {
     }
 }
 
-async fn import(data: &Path, file: &Path) -> Result<()> {
-    let desk = open_desk(data)?;
+async fn import(data: &Path, master_key: Option<&Path>, file: &Path) -> Result<()> {
+    let desk = open_desk(data, master_key)?;
     let open = || -> Result<BufReader<File>> {
         Ok(BufReader::new(File::open(file).with_context(|| {
             format!("cannot open {}", file.display())

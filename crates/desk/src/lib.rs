@@ -19,6 +19,7 @@
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -164,6 +165,9 @@ pub struct Desk {
     clock: Clock,
     /// Read models folded up to past positions, most recently used last.
     snapshots: Arc<parking_lot::Mutex<Vec<Arc<ReadModels>>>>,
+    /// How many batches with an erasure the projector has folded: a past state folded while
+    /// one was being folded is not kept (it may hold what was erased).
+    erasures: Arc<AtomicU64>,
 }
 
 impl Desk {
@@ -205,6 +209,8 @@ impl Desk {
         let projector_vault = Arc::clone(&vault);
         let snapshots: Arc<parking_lot::Mutex<Vec<Arc<ReadModels>>>> = Arc::default();
         let projector_snapshots = Arc::clone(&snapshots);
+        let erasures = Arc::new(AtomicU64::new(0));
+        let projector_erasures = Arc::clone(&erasures);
         tokio::spawn(async move {
             while let Some(next) = subscription.next().await {
                 let record = match next {
@@ -238,7 +244,9 @@ impl Desk {
                 };
                 if batch.iter().any(|r| r.event_type == ERASURE) {
                     // Past states folded before the erasure still hold what was erased.
-                    projector_snapshots.lock().clear();
+                    let mut kept = projector_snapshots.lock();
+                    projector_erasures.fetch_add(1, Ordering::SeqCst);
+                    kept.clear();
                 }
                 applied_tx.send_replace(position);
             }
@@ -250,6 +258,7 @@ impl Desk {
             applied,
             clock,
             snapshots,
+            erasures,
         })
     }
 
@@ -300,6 +309,7 @@ impl Desk {
     /// large journals.
     pub fn read_models_as_of(&self, as_of: AsOf) -> Result<(Position, Arc<ReadModels>), DeskError> {
         let position = self.resolve(as_of);
+        let erasures = self.erasures.load(Ordering::SeqCst);
         {
             let mut kept = self.snapshots.lock();
             if let Some(i) = kept.iter().position(|m| m.position() == position) {
@@ -316,7 +326,7 @@ impl Desk {
                 (models.position == position).then(|| models.read.clone())
             };
             if let Some(current) = current {
-                return Ok((position, self.keep(current)));
+                return Ok((position, self.keep(current, erasures)));
             }
         }
         let base = {
@@ -340,12 +350,17 @@ impl Desk {
                 }
             }
         }
-        Ok((position, self.keep(models)))
+        Ok((position, self.keep(models, erasures)))
     }
 
-    fn keep(&self, models: ReadModels) -> Arc<ReadModels> {
+    /// Keeps `models` for the next as-of read, unless an erasure was folded since `erasures` was
+    /// read (the models may have been folded with a key that is gone now).
+    fn keep(&self, models: ReadModels, erasures: u64) -> Arc<ReadModels> {
         let models = Arc::new(models);
         let mut kept = self.snapshots.lock();
+        if self.erasures.load(Ordering::SeqCst) != erasures {
+            return models;
+        }
         if kept.len() == SNAPSHOTS_KEPT {
             kept.remove(0);
         }

@@ -372,11 +372,6 @@ impl Vault {
         pseudonym_with(&self.pseudonym_key, person)
     }
 
-    /// The function [`Vault::pseudonym`] uses, for callers that hold the pseudonym key only.
-    pub fn pseudonym_key(&self) -> PseudonymKey {
-        PseudonymKey(self.pseudonym_key.clone())
-    }
-
     fn create_key(&self, inner: &mut Inner, person: Ulid) -> Result<(), VaultError> {
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         rand::rngs::OsRng.fill_bytes(&mut key[..]);
@@ -415,23 +410,6 @@ impl Vault {
         file.write_all_at(bytes, slot * slot_len())
             .and_then(|()| file.sync_data())
             .map_err(|e| VaultError::io("write and fdatasync", &self.keys_path, e))
-    }
-}
-
-/// The key of [`Vault::pseudonym`], detached from the vault (reports hold it while the desk is
-/// closed). Its `Debug` prints nothing of it.
-#[derive(Clone)]
-pub struct PseudonymKey(Zeroizing<[u8; KEY_LEN]>);
-
-impl PseudonymKey {
-    pub fn pseudonym(&self, person: Ulid) -> String {
-        pseudonym_with(&self.0, person)
-    }
-}
-
-impl std::fmt::Debug for PseudonymKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PseudonymKey([redacted])")
     }
 }
 

@@ -428,3 +428,68 @@ async fn replaying_an_erasure_destroys_a_key_that_survived_it() {
     close(desk, dir).await;
     assert_eq!(holding(dir, &wrapped), Vec::<PathBuf>::new());
 }
+
+#[tokio::test]
+async fn after_an_erasure_no_new_personal_data_is_kept_but_statistics_can_be_corrected() {
+    let data = data();
+    let dir = data.dir.as_path();
+    let canary = Canary::new();
+    let desk = open(dir).await;
+    desk.import(BufReader::new(FIXTURE.as_bytes()))
+        .await
+        .unwrap();
+    desk.import(BufReader::new(canary.lines().as_bytes()))
+        .await
+        .unwrap();
+    let intake = desk
+        .journal()
+        .read_stream(&format!("person-{}", canary.person), 1, None)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.event_type == "IntakeRecorded")
+        .unwrap();
+    desk.execute(&supervisor(), &erase(canary.person), None, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let correct = |personal: serde_json::Value, fields: serde_json::Value| -> Command {
+        serde_json::from_value(serde_json::json!({
+            "command": "CorrectEvent", "corrects": intake.id,
+            "occurredAt": "2024-06-01T11:00:00Z", "fields": fields,
+            "personalFields": personal, "reason": "trascrizione",
+        }))
+        .unwrap()
+    };
+    let mediator = Actor::new("o.kovalenko", Role::Mediator);
+    let new_note = format!("{} ancora", canary.name);
+    // The rules do not look at the person for a correction: the desk refuses to keep new
+    // personal data for a person whose key is gone.
+    let refused = desk
+        .execute(
+            &mediator,
+            &correct(serde_json::json!({"note": new_note}), serde_json::json!({})),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(&refused, Err(Refused::Rejected(r)) if r.kind == RejectionKind::Erased),
+        "{refused:?}"
+    );
+    let accepted = desk
+        .execute(
+            &mediator,
+            &correct(
+                serde_json::json!({}),
+                serde_json::json!({"needs": ["health", "work"]}),
+            ),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(accepted.is_ok(), "{accepted:?}");
+    close(desk, dir).await;
+    assert_eq!(holding(dir, new_note.as_bytes()), Vec::<PathBuf>::new());
+}

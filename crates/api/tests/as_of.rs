@@ -52,7 +52,7 @@ async fn run(state: &api::AppState, query: &str, variables: Value) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_as_of_t1_equal_what_was_seen_at_t1() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = desk::Desk::open(dir.path(), desk::DeskOptions::default()).unwrap();
+    let desk = desk::Desk::open(dir.path().join("data"), desk::DeskOptions::default()).unwrap();
     let lines: Vec<&str> = FIXTURE.lines().collect();
     let first = lines[..60].join("\n");
     desk.import(BufReader::new(first.as_bytes())).await.unwrap();
@@ -120,7 +120,7 @@ async fn answers_as_of_t1_equal_what_was_seen_at_t1() {
 #[tokio::test]
 async fn as_of_takes_exactly_one_moment() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = desk::Desk::open(dir.path(), desk::DeskOptions::default()).unwrap();
+    let desk = desk::Desk::open(dir.path().join("data"), desk::DeskOptions::default()).unwrap();
     let state = api::AppState::new(desk, api::ApiConfig::default());
     for as_of in [r#"{}"#, r#"{position: 3, at: "2024-05-01T00:00:00Z"}"#] {
         let response = state

@@ -26,7 +26,7 @@ struct Fixture {
 
 fn fixture(config: ApiConfig) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), DeskOptions::default()).unwrap();
+    let desk = Desk::open(dir.path().join("data"), DeskOptions::default()).unwrap();
     let app = api::app(AppState::new(desk.clone(), config));
     Fixture {
         app,

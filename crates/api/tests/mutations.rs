@@ -57,7 +57,7 @@ fn input_type(mutation: &str) -> String {
 impl Harness {
     fn open() -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let desk = desk::Desk::open(dir.path(), desk::DeskOptions::default()).unwrap();
+        let desk = desk::Desk::open(dir.path().join("data"), desk::DeskOptions::default()).unwrap();
         Harness {
             state: AppState::new(desk, ApiConfig::default()),
             last_position: 0,

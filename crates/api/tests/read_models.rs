@@ -38,7 +38,7 @@ struct Fixture {
 
 async fn fixture() -> Result<Fixture, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let desk = desk::Desk::open(dir.path(), desk::DeskOptions::default())?;
+    let desk = desk::Desk::open(dir.path().join("data"), desk::DeskOptions::default())?;
     let report = desk.import(BufReader::new(File::open(FIXTURE)?)).await?;
     assert_eq!(report.recorded, 102);
     let state = api::AppState::new(desk, api::ApiConfig::default());

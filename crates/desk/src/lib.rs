@@ -726,7 +726,43 @@ pub fn decode(vault: &Vault, record: &RecordedEvent) -> Result<Event, DeskError>
     } else {
         &record.payload
     };
-    Event::from_payload(&record.event_type, record.schema_version, payload).map_err(undecodable)
+    let event = Event::from_payload(&record.event_type, record.schema_version, payload)
+        .map_err(undecodable)?;
+    if let Some(person) = event.person_id() {
+        if vault.key_state(person.0) == vault::KeyState::Destroyed {
+            // Values written in clear before the vault existed read as erased too (their bytes
+            // stay in the journal: see docs/adr/0003).
+            if let Some(erased) = erase_personal(payload) {
+                return Event::from_payload(&record.event_type, record.schema_version, &erased)
+                    .map_err(undecodable);
+            }
+        }
+    }
+    Ok(event)
+}
+
+/// The payload with every personal value replaced by the erased marker; `None` when it has no
+/// personal value that is not erased already.
+fn erase_personal(payload: &[u8]) -> Option<Vec<u8>> {
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(payload) else {
+        return None;
+    };
+    let mut changed = false;
+    let _ = visit_personal(&mut object, &mut |_, name, v| -> Result<(), ()> {
+        let marker = if name == "personal" {
+            domain::PersonalData::erased_json()
+        } else {
+            domain::PersonalNote::erased_json()
+        };
+        if *v != marker {
+            *v = marker;
+            changed = true;
+        }
+        Ok(())
+    });
+    changed.then(|| {
+        serde_json::to_vec(&serde_json::Value::Object(object)).expect("JSON values serialize")
+    })
 }
 
 /// The event type whose folding destroys a person's key.

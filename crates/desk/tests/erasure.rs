@@ -493,3 +493,87 @@ async fn after_an_erasure_no_new_personal_data_is_kept_but_statistics_can_be_cor
     close(desk, dir).await;
     assert_eq!(holding(dir, new_note.as_bytes()), Vec::<PathBuf>::new());
 }
+
+#[tokio::test]
+async fn values_written_in_clear_before_the_vault_read_as_erased_too() {
+    // A journal from before the vault: the registration goes to the journal in clear, below the
+    // desk. Its bytes cannot change (the chain covers them), but it decodes as erased.
+    let data = data();
+    let dir = data.dir.as_path();
+    let canary = Canary::new();
+    let desk = open(dir).await;
+    let line: domain::ImportLine =
+        serde_json::from_str(canary.lines().lines().next().unwrap()).unwrap();
+    let Command::RegisterPerson(c) = &line.command else {
+        panic!("the first line registers")
+    };
+    let event = Event::PersonRegistered(domain::PersonRegistered {
+        person_id: c.person_id,
+        site_id: c.site_id.clone(),
+        occurred_at: c.occurred_at,
+        birth_year: c.birth_year,
+        sex: c.sex,
+        citizenships: c.citizenships.clone(),
+        country_of_birth: c.country_of_birth.clone(),
+        arrival_year: c.arrival_year,
+        permit_type: c.permit_type,
+        permit_expires_on: c.permit_expires_on,
+        languages: c.languages.clone(),
+        household_size: c.household_size,
+        minor: c.minor,
+        unaccompanied_minor: c.unaccompanied_minor,
+        personal: c.personal.clone(),
+    });
+    let appended = desk
+        .journal()
+        .append(
+            &format!("person-{}", canary.person),
+            journal::ExpectedVersion::Exactly(0),
+            vec![journal::NewEvent {
+                id: line.event_id,
+                event_type: event.event_type().to_owned(),
+                schema_version: event.schema_version(),
+                occurred_at: journal::Timestamp::from(event.occurred_at()),
+                actor: journal::Actor {
+                    id: "o.kovalenko".into(),
+                    role: "mediator".into(),
+                },
+                payload: event.to_payload(),
+            }],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    desk.wait_for(appended.last_position()).await.unwrap();
+    let record = appended.events[0].clone();
+    let Event::PersonRegistered(before) = desk.decode(&record).unwrap() else {
+        panic!("a registration")
+    };
+    assert_eq!(
+        before.personal.full_name, canary.name,
+        "in clear, as written"
+    );
+
+    desk.execute(&supervisor(), &erase(canary.person), None, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let Event::PersonRegistered(after) = desk.decode(&record).unwrap() else {
+        panic!("a registration")
+    };
+    assert!(after.personal.is_erased());
+    assert_eq!(after.birth_year, before.birth_year);
+    assert!(desk
+        .read(|m| m.person(PersonId(canary.person)))
+        .unwrap()
+        .personal
+        .is_erased());
+    close(desk, dir).await;
+    let desk = open(dir).await;
+    assert!(desk
+        .read(|m| m.person(PersonId(canary.person)))
+        .unwrap()
+        .personal
+        .is_erased());
+    close(desk, dir).await;
+}

@@ -353,7 +353,7 @@ pub struct CorrectEvent {
     pub reason: String,
 }
 
-/// Erases a person's personal data (supervisors and admins): their key is destroyed once the
+/// Erases a person's personal data (supervisors only): their key is destroyed once the
 /// erasure is recorded. The reason is a closed list, never free text.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1338,7 +1338,7 @@ impl DeskState {
 
     fn erase_person(&self, c: &ErasePerson, ctx: &Context) -> Decided {
         ensure!(
-            matches!(ctx.actor.role, Role::Supervisor | Role::Admin),
+            ctx.actor.role == Role::Supervisor,
             "actor",
             K::NotPermitted,
             "only a supervisor erases a person's data"

@@ -1293,6 +1293,9 @@ fn only_supervisors_erase() {
     given(base())
         .when(erase())
         .then_rejected("actor", K::NotPermitted);
+    given(base())
+        .when_by(Actor::new("a.conti", Role::Admin), erase())
+        .then_rejected("actor", K::NotPermitted);
 }
 
 #[test]

@@ -13,7 +13,6 @@ use crate::access::{self, Allow};
 use crate::error;
 use crate::inputs::vocab::{PermitType, Sex, VulnerabilityCategory};
 use crate::read_models::{with_models, AgeBand as AgeBandNode, AsOfInput};
-use crate::Pseudonyms;
 
 /// Largest page.
 const MAX_PAGE: usize = 500;
@@ -115,7 +114,7 @@ impl EvaluationQuery {
             .transpose()?;
         let site = site.map(domain::SiteId::new);
         let year = as_of.and_then(|a| a.at).unwrap_or_else(Utc::now).year();
-        let pseudonyms = ctx.data::<Pseudonyms>()?.clone();
+        let desk = ctx.data::<desk::Desk>()?;
         let filter = PersonFilter {
             site,
             ..PersonFilter::default()
@@ -129,7 +128,7 @@ impl EvaluationQuery {
             connection.edges.push(Edge::new(
                 cursor,
                 PseudonymousPerson {
-                    pseudonym: pseudonyms.of(p.id),
+                    pseudonym: desk.vault().pseudonym(p.id.0),
                     site: p.site.0,
                     registered_month: p.registered_at.format("%Y-%m").to_string(),
                     age_band: AgeBand::of_age(year - p.birth_year).into(),

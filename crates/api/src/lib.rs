@@ -128,43 +128,26 @@ impl AppState {
     }
 }
 
-/// The accounts, the read audit and the pseudonym key of one data directory.
+/// The accounts and the read audit of one data directory (the pseudonyms evaluators see come
+/// from the desk's key store).
 #[derive(Clone)]
 pub struct Security {
     pub tokens: auth::Tokens,
     pub read_audit: ReadAudit,
-    pub pseudonyms: Pseudonyms,
 }
 
 impl Security {
-    /// Opens the token file and the read audit of a data directory; the pseudonym key comes from
-    /// the installation's secrets.
-    pub fn open(data_dir: &std::path::Path, pseudonyms: Pseudonyms) -> Result<Security, String> {
+    /// Opens the token file and the read audit of a data directory.
+    pub fn open(data_dir: &std::path::Path) -> Result<Security, String> {
         Ok(Security {
             tokens: auth::Tokens::open(data_dir).map_err(|e| e.to_string())?,
             read_audit: ReadAudit::open(data_dir).map_err(|e| e.to_string())?,
-            pseudonyms,
         })
     }
 }
 
-/// Turns a person id into the stable pseudonym evaluators see: a keyed hash whose key never
-/// leaves the server.
-#[derive(Clone)]
-pub struct Pseudonyms(Arc<dyn Fn(domain::PersonId) -> String + Send + Sync>);
-
-impl Pseudonyms {
-    pub fn new(f: impl Fn(domain::PersonId) -> String + Send + Sync + 'static) -> Pseudonyms {
-        Pseudonyms(Arc::new(f))
-    }
-
-    pub fn of(&self, person: domain::PersonId) -> String {
-        (self.0)(person)
-    }
-}
-
-/// Builds the schema with its limits; the desk, metrics, read audit and pseudonyms are reachable
-/// from every resolver.
+/// Builds the schema with its limits; the desk, metrics and read audit are reachable from every
+/// resolver.
 pub fn build_schema(
     desk: Desk,
     config: &ApiConfig,
@@ -175,7 +158,6 @@ pub fn build_schema(
         .data(desk)
         .data(metrics)
         .data(security.read_audit.clone())
-        .data(security.pseudonyms.clone())
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity);
     if !config.dev {

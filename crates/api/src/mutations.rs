@@ -112,8 +112,8 @@ pub(crate) async fn run(
 }
 
 /// Who may record what: supervisors every fact; mediators the facts of their own site, but not
-/// the service directory nor supervision meetings; admins the service directory only; evaluators
-/// nothing. The domain checks its own rules after this (`DeskState::decide`).
+/// the service directory, supervision meetings or erasures; admins the service directory only;
+/// evaluators nothing. The domain checks its own rules after this (`DeskState::decide`).
 pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -> Result<()> {
     let directory = matches!(
         command,
@@ -123,7 +123,13 @@ pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -
     let allowed = match role {
         Role::Supervisor => true,
         Role::Admin => directory,
-        Role::Mediator => !directory && !matches!(command, Command::RecordSupervisionMeeting(_)),
+        Role::Mediator => {
+            !directory
+                && !matches!(
+                    command,
+                    Command::RecordSupervisionMeeting(_) | Command::ErasePerson(_)
+                )
+        }
         Role::Evaluator => false,
     };
     let forbidden = |message: String| {
@@ -195,7 +201,7 @@ fn command_site(desk: &Desk, command: &Command) -> Result<Option<Option<SiteId>>
         (None, None) => None,
     };
     Ok(record
-        .and_then(|r| desk::decode(&r).ok())
+        .and_then(|r| desk.decode(&r).ok())
         .map(|event| event.site_id().cloned()))
 }
 
@@ -454,6 +460,22 @@ impl MutationRoot {
         input: CorrectEventInput,
         options: Option<RecordOptions>,
     ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Erases a person's personal data (supervisors only): records `PersonErased` on the
+    /// person's stream, then destroys the person's key, so that their name, birth date,
+    /// contacts and notes read as erased everywhere, for good. Statistics fields stay, and the
+    /// hash chain still verifies. Refused if the person is unknown or erased already.
+    async fn erase_person(
+        &self,
+        ctx: &Context<'_>,
+        mut input: ErasePersonInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        if input.occurred_at.is_none() {
+            input.occurred_at = Some(ctx.data::<Desk>()?.now());
+        }
         record(ctx, input, options).await
     }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use journal::RecordedEvent;
 
 use crate::access;
+use crate::error;
 
 /// Who recorded an event, as the journal stored it.
 #[derive(SimpleObject, Clone)]
@@ -39,11 +40,10 @@ impl EventNode {
 
 /// The person an event is about, and the fields of its payload that are shown when the payload
 /// is: `payload`, and `payload.<field>` for each personal field present (names, notes, ...).
-pub(crate) fn payload_read(
-    record: &RecordedEvent,
-    payload: &serde_json::Value,
-) -> Option<(domain::PersonId, Vec<String>)> {
-    let person = desk::decode(record).ok()?.person_id()?;
+pub(crate) fn payload_read(payload: &serde_json::Value) -> Option<(domain::PersonId, Vec<String>)> {
+    // Every event about a person names them in `personId` (`domain::Event::person_id`).
+    let person = payload.get("personId")?.as_str()?.parse().ok()?;
+    let person = domain::PersonId(person);
     let mut fields = vec!["payload".to_string()];
     if let Some(map) = payload.as_object() {
         for name in domain::personal::PERSONAL_FIELD_NAMES {
@@ -102,13 +102,17 @@ impl EventNode {
             role: self.record.actor.role.clone(),
         }
     }
-    /// The event's fields, as stored. Showing the payload of an event about a person is a read
-    /// of their data: it is recorded in the read audit.
+    /// The event's fields, with its personal values opened for the reader (`[erased]` after an
+    /// erasure; the stored bytes hold them sealed, see `impact export`). Showing the payload of
+    /// an event about a person is a read of their data: it is recorded in the read audit.
     async fn payload(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
-        let payload =
-            serde_json::from_slice(&self.record.payload).unwrap_or(serde_json::Value::Null);
+        let desk = ctx.data::<desk::Desk>()?;
+        let opened = desk
+            .opened_payload(&self.record)
+            .map_err(error::from_desk)?;
+        let payload = serde_json::from_slice(&opened).unwrap_or(serde_json::Value::Null);
         if !self.audited {
-            if let Some((person, fields)) = payload_read(&self.record, &payload) {
+            if let Some((person, fields)) = payload_read(&payload) {
                 access::note_read(ctx, person, fields)?;
             }
         }

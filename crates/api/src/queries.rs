@@ -89,7 +89,7 @@ impl EventFilter {
     }
 
     /// Whether a live event matches (for subscriptions, which do not go through the index).
-    pub(crate) fn matches(&self, event: &RecordedEvent) -> bool {
+    pub(crate) fn matches(&self, desk: &desk::Desk, event: &RecordedEvent) -> bool {
         let within = |at: Timestamp, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>| {
             from.is_none_or(|f| at >= Timestamp::from(f))
                 && to.is_none_or(|t| at < Timestamp::from(t))
@@ -111,7 +111,7 @@ impl EventFilter {
         if self.site.is_none() && self.person.is_none() && self.case.is_none() {
             return true;
         }
-        let Ok(decoded) = desk::decode(event) else {
+        let Ok(decoded) = desk.decode(event) else {
             return false;
         };
         self.site

@@ -311,8 +311,12 @@ pub struct Person {
     pub vulnerabilities: Vec<VulnerabilityCategory>,
     /// Scopes currently consented.
     pub consents: Vec<ConsentScope>,
-    /// Name, exact birth date and contacts: special-category data, shown only here.
+    /// Name, exact birth date and contacts: special-category data, shown only here. After an
+    /// erasure the name reads `[erased]`, the birth date `null` and the contacts are empty.
     pub personal: PersonalData,
+    /// The person's personal data was erased (`erasePerson`): only the statistics fields are
+    /// left.
+    pub erased: bool,
 }
 
 /// Name, exact birth date and contacts of a person.
@@ -350,6 +354,7 @@ impl From<projections::PersonView> for Person {
             unaccompanied_minor: v.unaccompanied_minor,
             vulnerabilities: words(&v.vulnerabilities),
             consents: words(&v.consents),
+            erased: v.personal.is_erased(),
             personal: PersonalData {
                 full_name: v.personal.full_name,
                 birth_date: v.personal.birth_date,

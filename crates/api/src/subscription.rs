@@ -42,15 +42,17 @@ impl SubscriptionRoot {
             shows_payload: ctx.look_ahead().field("payload").exists(),
         };
         Ok(futures_util::stream::unfold(
-            (subscription, filter, audit),
-            |(mut subscription, filter, audit)| async move {
+            (subscription, filter, audit, desk),
+            |(mut subscription, filter, audit, desk)| async move {
                 loop {
                     let next = match subscription.next().await? {
-                        Ok(event) if filter.matches(&event) => audit.before_sending(event).await,
+                        Ok(event) if filter.matches(&desk, &event) => {
+                            audit.before_sending(&desk, event).await
+                        }
                         Ok(_) => continue,
                         Err(e) => Err(error::from_journal(e)),
                     };
-                    return Some((next, (subscription, filter, audit)));
+                    return Some((next, (subscription, filter, audit, desk)));
                 }
             },
         ))
@@ -65,12 +67,17 @@ struct Audit {
 }
 
 impl Audit {
-    async fn before_sending(&self, event: journal::RecordedEvent) -> Result<EventNode> {
+    async fn before_sending(
+        &self,
+        desk: &Desk,
+        event: journal::RecordedEvent,
+    ) -> Result<EventNode> {
         if !self.shows_payload {
             return Ok(EventNode::new(event));
         }
-        let payload = serde_json::from_slice(&event.payload).unwrap_or(serde_json::Value::Null);
-        if let Some((person, fields)) = payload_read(&event, &payload) {
+        let opened = desk.opened_payload(&event).map_err(error::from_desk)?;
+        let payload = serde_json::from_slice(&opened).unwrap_or(serde_json::Value::Null);
+        if let Some((person, fields)) = payload_read(&payload) {
             let reads = ReadLog::default();
             reads.note(person, fields);
             crate::http::record_reads(

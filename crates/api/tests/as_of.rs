@@ -35,7 +35,7 @@ query Figures($asOf: AsOfInput) {
 }"#;
 
 fn security(dir: &std::path::Path) -> api::Security {
-    api::Security::open(dir, api::Pseudonyms::new(|p| format!("p-{p}"))).unwrap()
+    api::Security::open(dir).unwrap()
 }
 
 async fn run(state: &api::AppState, query: &str, variables: Value) -> Value {
@@ -58,14 +58,14 @@ async fn run(state: &api::AppState, query: &str, variables: Value) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_as_of_t1_equal_what_was_seen_at_t1() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = desk::Desk::open(dir.path(), desk::DeskOptions::default()).unwrap();
+    let desk = desk::Desk::open(dir.path().join("data"), desk::DeskOptions::default()).unwrap();
     let lines: Vec<&str> = FIXTURE.lines().collect();
     let first = lines[..60].join("\n");
     desk.import(BufReader::new(first.as_bytes())).await.unwrap();
     let state = api::AppState::new(
         desk.clone(),
         api::ApiConfig::default(),
-        security(dir.path()),
+        security(&dir.path().join("data")),
     );
 
     // T1: what the desk showed after 60 commands.
@@ -130,8 +130,12 @@ async fn answers_as_of_t1_equal_what_was_seen_at_t1() {
 #[tokio::test]
 async fn as_of_takes_exactly_one_moment() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = desk::Desk::open(dir.path(), desk::DeskOptions::default()).unwrap();
-    let state = api::AppState::new(desk, api::ApiConfig::default(), security(dir.path()));
+    let desk = desk::Desk::open(dir.path().join("data"), desk::DeskOptions::default()).unwrap();
+    let state = api::AppState::new(
+        desk,
+        api::ApiConfig::default(),
+        security(&dir.path().join("data")),
+    );
     for as_of in [r#"{}"#, r#"{position: 3, at: "2024-05-01T00:00:00Z"}"#] {
         let response = state
             .schema

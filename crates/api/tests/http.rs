@@ -57,9 +57,8 @@ fn token_for(actor: &str, role: &str) -> String {
 
 fn fixture(config: ApiConfig) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), DeskOptions::default()).unwrap();
-    let security =
-        api::Security::open(dir.path(), api::Pseudonyms::new(|p| format!("p-{p}"))).unwrap();
+    let desk = Desk::open(dir.path().join("data"), DeskOptions::default()).unwrap();
+    let security = api::Security::open(&dir.path().join("data")).unwrap();
     TOKENS.with(|t| *t.borrow_mut() = Some(security.tokens.clone()));
     let app = api::app(AppState::new(desk.clone(), config, security));
     Fixture {

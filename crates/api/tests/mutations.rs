@@ -58,9 +58,8 @@ fn input_type(mutation: &str) -> String {
 impl Harness {
     fn open() -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let desk = desk::Desk::open(dir.path(), desk::DeskOptions::default()).unwrap();
-        let security =
-            api::Security::open(dir.path(), api::Pseudonyms::new(|p| format!("p-{p}"))).unwrap();
+        let desk = desk::Desk::open(dir.path().join("data"), desk::DeskOptions::default()).unwrap();
+        let security = api::Security::open(&dir.path().join("data")).unwrap();
         Harness {
             state: AppState::new(desk, ApiConfig::default(), security),
             last_position: 0,

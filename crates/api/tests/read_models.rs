@@ -38,10 +38,10 @@ struct Fixture {
 
 async fn fixture() -> Result<Fixture, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let desk = desk::Desk::open(dir.path(), desk::DeskOptions::default())?;
+    let desk = desk::Desk::open(dir.path().join("data"), desk::DeskOptions::default())?;
     let report = desk.import(BufReader::new(File::open(FIXTURE)?)).await?;
     assert_eq!(report.recorded, 102);
-    let security = api::Security::open(dir.path(), api::Pseudonyms::new(|p| format!("p-{p}")))?;
+    let security = api::Security::open(&dir.path().join("data"))?;
     let state = api::AppState::new(desk, api::ApiConfig::default(), security);
     Ok(Fixture { _dir: dir, state })
 }

@@ -298,8 +298,8 @@ type MakeRequest = Arc<dyn Fn(usize, u64, &mut ChaCha8Rng) -> String + Send + Sy
 
 async fn http_scenarios(args: &ApiArgs, dir: &Path, built: &Built) -> BenchResult<()> {
     let desk = Desk::open(dir, DeskOptions::default())?;
-    let security = api::Security::open(dir, api::Pseudonyms::new(|p| format!("p-{p}")))
-        .map_err(|e| format!("cannot open the accounts: {e}"))?;
+    let security =
+        api::Security::open(dir).map_err(|e| format!("cannot open the accounts: {e}"))?;
     // Supervisors may read and record everything the scenarios touch (many sites).
     let token: Arc<str> = security
         .tokens
@@ -766,11 +766,12 @@ pub fn cold_probe(kind: ColdKind, dir: &Path) -> BenchResult<()> {
         }
         ColdKind::Rebuild => {
             let journal = Journal::open(dir, options)?;
+            let vault = desk::vault::Vault::open(dir, &desk::vault::default_master_key_path(dir))?;
             let start = Instant::now();
             let mut read = projections::ReadModels::default();
             for record in journal.iter_forward(Position(1)) {
                 let record = record?;
-                let event = desk::decode(&record)?;
+                let event = desk::decode(&vault, &record)?;
                 read.apply(&record, &event);
             }
             let seconds = start.elapsed().as_secs_f64();

@@ -8,9 +8,18 @@
 //!
 //! Invariants: the write model and the read models are only ever changed by the projector, in
 //! journal order, from acknowledged events; nothing here edits or deletes a recorded event.
+//!
+//! Personal data at rest: before an event about one person is appended, each of its personal
+//! values (`domain::PERSONAL_FIELD_NAMES`, each element of a list, each value of
+//! `personalFields`) is replaced by `{"sealed": "<base64>", "person": "<ulid>"}`, sealed under
+//! that person's key ([`vault::Vault::seal`]); [`Desk::decode`], the one place payloads are
+//! parsed, opens them again, or reads them as erased (`domain::ERASED`) once the key is gone.
+//! The projector destroys a person's key when it folds their `PersonErased`, which the journal
+//! has by then made durable; replaying or importing one destroys it too (idempotent).
 
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,8 +31,10 @@ use projections::ReadModels;
 use serde::Serialize;
 use tokio::sync::watch;
 use ulid::Ulid;
+use vault::{Opened, Vault};
 
 pub use journal;
+pub use vault;
 
 pub mod read_audit;
 
@@ -38,6 +49,9 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 pub struct DeskOptions {
     pub journal: journal::Options,
     pub clock: Clock,
+    /// The master key file; `None`: `<data-dir>.master-key`, beside the data directory
+    /// ([`vault::default_master_key_path`]).
+    pub master_key: Option<PathBuf>,
 }
 
 impl Default for DeskOptions {
@@ -45,6 +59,7 @@ impl Default for DeskOptions {
         DeskOptions {
             journal: journal::Options::default(),
             clock: Arc::new(Utc::now),
+            master_key: None,
         }
     }
 }
@@ -69,6 +84,17 @@ pub enum DeskError {
     /// The projector stopped (the journal closed or failed).
     #[error("the read models stopped following the journal")]
     ProjectorStopped,
+    /// The key store failed (master key missing or wrong, a damaged slot, IO). Nothing was
+    /// recorded if this came from a command; check the master key file and the data directory.
+    #[error(transparent)]
+    Vault(#[from] vault::VaultError),
+    /// A sealed value of the event at this position does not open with its person's key.
+    #[error("event at position {position}: {source}")]
+    Sealed {
+        position: Position,
+        #[source]
+        source: vault::VaultError,
+    },
 }
 
 /// A command that was not recorded, as a value the caller shows to a person.
@@ -138,30 +164,46 @@ const SNAPSHOTS_KEPT: usize = 4;
 #[derive(Clone)]
 pub struct Desk {
     journal: Journal,
+    vault: Arc<Vault>,
     models: Arc<RwLock<Models>>,
     applied: watch::Receiver<Position>,
     clock: Clock,
     /// Read models folded up to past positions, most recently used last.
     snapshots: Arc<parking_lot::Mutex<Vec<Arc<ReadModels>>>>,
+    /// How many batches with an erasure the projector has folded: a past state folded while
+    /// one was being folded is not kept (it may hold what was erased).
+    erasures: Arc<AtomicU64>,
 }
 
 impl Desk {
     /// Opens the journal in `dir`, replays it into the models, and starts the projector that
     /// follows new events. Must be called inside a tokio runtime.
+    ///
+    /// The key store is `person-keys` in `dir`, opened with the master key file of `options`
+    /// (made on first start, refused if missing while person keys exist).
     pub fn open(dir: impl AsRef<Path>, options: DeskOptions) -> Result<Desk, DeskError> {
+        let dir = dir.as_ref();
         let journal = Journal::open(dir, options.journal)?;
-        Desk::with_journal(journal, options.clock)
+        let master_key = options
+            .master_key
+            .unwrap_or_else(|| vault::default_master_key_path(dir));
+        let vault = Vault::open(dir, &master_key)?;
+        Desk::with_journal(journal, Arc::new(vault), options.clock)
     }
 
-    /// Starts a desk on an open journal.
-    pub fn with_journal(journal: Journal, clock: Clock) -> Result<Desk, DeskError> {
+    /// Starts a desk on an open journal and the key store of its data.
+    pub fn with_journal(
+        journal: Journal,
+        vault: Arc<Vault>,
+        clock: Clock,
+    ) -> Result<Desk, DeskError> {
         let mut models = Models {
             desk: DeskState::new(),
             read: ReadModels::default(),
             position: Position::ZERO,
         };
         for record in journal.iter_forward(Position(1)) {
-            apply(&mut models, &record?)?;
+            apply(&vault, &mut models, &record?)?;
         }
         tracing::info!(position = models.position.0, "read models replayed");
         let (applied_tx, applied) = watch::channel(models.position);
@@ -169,6 +211,11 @@ impl Desk {
         let models = Arc::new(RwLock::new(models));
         let mut subscription = journal.subscribe(start);
         let projector_models = Arc::clone(&models);
+        let projector_vault = Arc::clone(&vault);
+        let snapshots: Arc<parking_lot::Mutex<Vec<Arc<ReadModels>>>> = Arc::default();
+        let projector_snapshots = Arc::clone(&snapshots);
+        let erasures = Arc::new(AtomicU64::new(0));
+        let projector_erasures = Arc::clone(&erasures);
         tokio::spawn(async move {
             while let Some(next) = subscription.next().await {
                 let record = match next {
@@ -193,27 +240,71 @@ impl Desk {
                 let position = {
                     let mut models = projector_models.write();
                     for record in &batch {
-                        if let Err(error) = apply(&mut models, record) {
-                            tracing::error!(%error, "projector cannot decode an event; stopping");
+                        if let Err(error) = apply(&projector_vault, &mut models, record) {
+                            tracing::error!(%error, "projector cannot fold an event; stopping");
                             return;
                         }
                     }
                     models.position
                 };
+                if batch.iter().any(|r| r.event_type == ERASURE) {
+                    // Past states folded before the erasure still hold what was erased.
+                    let mut kept = projector_snapshots.lock();
+                    projector_erasures.fetch_add(1, Ordering::SeqCst);
+                    kept.clear();
+                }
                 applied_tx.send_replace(position);
             }
         });
         Ok(Desk {
             journal,
+            vault,
             models,
             applied,
             clock,
-            snapshots: Arc::new(parking_lot::Mutex::new(Vec::new())),
+            snapshots,
+            erasures,
         })
     }
 
     pub fn journal(&self) -> &Journal {
         &self.journal
+    }
+
+    /// Now, by the desk's clock (the one decisions are checked against).
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// The key store of this desk's data (pseudonyms for evaluators come from it).
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// Decodes a recorded event into the domain's terms, opening its sealed personal values
+    /// (erased ones read as `domain::ERASED`). The one place payloads are parsed.
+    pub fn decode(&self, record: &RecordedEvent) -> Result<Event, DeskError> {
+        decode(&self.vault, record)
+    }
+
+    /// A recorded event's payload with its sealed personal values opened (erased ones read as
+    /// `domain::ERASED`): what a reader allowed to see the event is shown. The stored bytes are
+    /// unchanged.
+    pub fn opened_payload<'r>(
+        &self,
+        record: &'r RecordedEvent,
+    ) -> Result<std::borrow::Cow<'r, [u8]>, DeskError> {
+        if !contains(&record.payload, SEALED_MARK) {
+            return Ok(std::borrow::Cow::Borrowed(&record.payload));
+        }
+        let opened = open_payload(&self.vault, record).map_err(|source| DeskError::Sealed {
+            position: record.position,
+            source,
+        })?;
+        Ok(match opened {
+            Some(bytes) => std::borrow::Cow::Owned(bytes),
+            None => std::borrow::Cow::Borrowed(&record.payload),
+        })
     }
 
     /// The position the read models have folded up to.
@@ -243,6 +334,7 @@ impl Desk {
     /// large journals.
     pub fn read_models_as_of(&self, as_of: AsOf) -> Result<(Position, Arc<ReadModels>), DeskError> {
         let position = self.resolve(as_of);
+        let erasures = self.erasures.load(Ordering::SeqCst);
         {
             let mut kept = self.snapshots.lock();
             if let Some(i) = kept.iter().position(|m| m.position() == position) {
@@ -259,7 +351,7 @@ impl Desk {
                 (models.position == position).then(|| models.read.clone())
             };
             if let Some(current) = current {
-                return Ok((position, self.keep(current)));
+                return Ok((position, self.keep(current, erasures)));
             }
         }
         let base = {
@@ -277,18 +369,23 @@ impl Desk {
                 if record.position > position {
                     break;
                 }
-                match decode(&record) {
+                match decode(&self.vault, &record) {
                     Ok(event) => models.apply(&record, &event),
                     Err(_) => models.apply_undecodable(&record),
                 }
             }
         }
-        Ok((position, self.keep(models)))
+        Ok((position, self.keep(models, erasures)))
     }
 
-    fn keep(&self, models: ReadModels) -> Arc<ReadModels> {
+    /// Keeps `models` for the next as-of read, unless an erasure was folded since `erasures` was
+    /// read (the models may have been folded with a key that is gone now).
+    fn keep(&self, models: ReadModels, erasures: u64) -> Arc<ReadModels> {
         let models = Arc::new(models);
         let mut kept = self.snapshots.lock();
+        if self.erasures.load(Ordering::SeqCst) != erasures {
+            return models;
+        }
         if kept.len() == SNAPSHOTS_KEPT {
             kept.remove(0);
         }
@@ -356,7 +453,10 @@ impl Desk {
                     }));
                 }
             }
-            let events = to_new_events(actor, event_id, &decision.events);
+            let mut events = to_new_events(actor, event_id, &decision.events);
+            if let Err(refused) = self.seal(&decision.events, &mut events)? {
+                return Ok(Err(refused));
+            }
             let outcome = self
                 .journal
                 .append(
@@ -396,6 +496,31 @@ impl Desk {
                 }
             }
         }
+    }
+
+    /// Seals the personal values of the events about one person, in place.
+    fn seal(
+        &self,
+        decided: &[Event],
+        events: &mut [NewEvent],
+    ) -> Result<Result<(), Refused>, DeskError> {
+        for (event, new) in decided.iter().zip(events.iter_mut()) {
+            let Some(person) = event.person_id() else {
+                continue;
+            };
+            match seal_payload(&self.vault, person.0, new.id, &new.payload)? {
+                Ok(Some(sealed)) => new.payload = sealed,
+                Ok(None) => {}
+                Err(vault::Erased) => {
+                    return Ok(Err(Refused::Rejected(Rejection::new(
+                        "personId",
+                        domain::RejectionKind::Erased,
+                        "this person's data was erased: no new personal data is kept about them",
+                    ))))
+                }
+            }
+        }
+        Ok(Ok(()))
     }
 
     /// A command whose event id is already recorded: a retry (same actor, same kind of fact)
@@ -486,7 +611,8 @@ impl Desk {
                 reason,
                 report: report.clone(),
             };
-            let record = parse_export_line(&line).map_err(|reason| stop(reason, &report))?;
+            let record =
+                parse_export_line(&self.vault, &line).map_err(|reason| stop(reason, &report))?;
             report.lines += 1;
             if let Some(stored) = self.journal.get(record.position).map_err(DeskError::from)? {
                 if stored == record {
@@ -542,7 +668,7 @@ impl Desk {
 
 /// Reads one export line into the record it carries; the readable fields are ignored (the stored
 /// bytes are what the chain covers).
-fn parse_export_line(line: &str) -> Result<RecordedEvent, String> {
+fn parse_export_line(vault: &Vault, line: &str) -> Result<RecordedEvent, String> {
     #[derive(serde::Deserialize)]
     struct Line {
         record: String,
@@ -553,7 +679,7 @@ fn parse_export_line(line: &str) -> Result<RecordedEvent, String> {
         hex::decode(&parsed.record).map_err(|e| format!("record is not hexadecimal: {e}"))?;
     let record =
         journal::decode_record(&bytes).map_err(|e| format!("record cannot be decoded: {e}"))?;
-    decode(&record).map_err(|e| format!("position {}: {e}", record.position))?;
+    decode(vault, &record).map_err(|e| format!("position {}: {e}", record.position))?;
     Ok(record)
 }
 
@@ -607,14 +733,218 @@ fn to_new_events(actor: &Actor, first: Ulid, events: &[Event]) -> Vec<NewEvent> 
         .collect()
 }
 
-/// Decodes a recorded event into the domain's terms.
-pub fn decode(record: &RecordedEvent) -> Result<Event, DeskError> {
-    Event::from_payload(&record.event_type, record.schema_version, &record.payload).map_err(
-        |source| DeskError::Undecodable {
+/// Decodes a recorded event into the domain's terms with the key store of its data: what
+/// [`Desk::decode`] does, for callers that hold a [`Vault`] but no desk (a rebuild from a closed
+/// journal).
+pub fn decode(vault: &Vault, record: &RecordedEvent) -> Result<Event, DeskError> {
+    let undecodable = |source| DeskError::Undecodable {
+        position: record.position,
+        source,
+    };
+    let opened;
+    let payload = if contains(&record.payload, SEALED_MARK) {
+        opened = open_payload(vault, record).map_err(|source| DeskError::Sealed {
             position: record.position,
             source,
-        },
-    )
+        })?;
+        opened.as_deref().unwrap_or(&record.payload)
+    } else {
+        &record.payload
+    };
+    let event = Event::from_payload(&record.event_type, record.schema_version, payload)
+        .map_err(undecodable)?;
+    if let Some(person) = event.person_id() {
+        if vault.key_state(person.0) == vault::KeyState::Destroyed {
+            // Values written in clear before the vault existed read as erased too (their bytes
+            // stay in the journal: see docs/adr/0003).
+            if let Some(erased) = erase_personal(payload) {
+                return Event::from_payload(&record.event_type, record.schema_version, &erased)
+                    .map_err(undecodable);
+            }
+        }
+    }
+    Ok(event)
+}
+
+/// The payload with every personal value replaced by the erased marker; `None` when it has no
+/// personal value that is not erased already.
+fn erase_personal(payload: &[u8]) -> Option<Vec<u8>> {
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(payload) else {
+        return None;
+    };
+    let mut changed = false;
+    let _ = visit_personal(&mut object, &mut |_, name, v| -> Result<(), ()> {
+        let marker = if name == "personal" {
+            domain::PersonalData::erased_json()
+        } else {
+            domain::PersonalNote::erased_json()
+        };
+        if *v != marker {
+            *v = marker;
+            changed = true;
+        }
+        Ok(())
+    });
+    changed.then(|| {
+        serde_json::to_vec(&serde_json::Value::Object(object)).expect("JSON values serialize")
+    })
+}
+
+/// The event type whose folding destroys a person's key.
+const ERASURE: &str = "PersonErased";
+/// Bytes every payload with a sealed value contains.
+const SEALED_MARK: &[u8] = b"\"sealed\"";
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Calls `f(path, name, value)` for each personal value of a payload: each field named in
+/// `PERSONAL_FIELD_NAMES` and each value of `personalFields`, each element of a list apart
+/// (path `goals.1`), nulls skipped. Sealing and opening walk the same paths.
+fn visit_personal<E>(
+    object: &mut serde_json::Map<String, serde_json::Value>,
+    f: &mut impl FnMut(&str, &str, &mut serde_json::Value) -> Result<(), E>,
+) -> Result<(), E> {
+    fn value<E>(
+        path: &str,
+        name: &str,
+        v: &mut serde_json::Value,
+        f: &mut impl FnMut(&str, &str, &mut serde_json::Value) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match v {
+            serde_json::Value::Null => Ok(()),
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    if !item.is_null() {
+                        f(&format!("{path}.{i}"), name, item)?;
+                    }
+                }
+                Ok(())
+            }
+            _ => f(path, name, v),
+        }
+    }
+    for name in domain::PERSONAL_FIELD_NAMES {
+        if let Some(v) = object.get_mut(*name) {
+            value(name, name, v, f)?;
+        }
+    }
+    if let Some(serde_json::Value::Object(fields)) = object.get_mut("personalFields") {
+        for (name, v) in fields.iter_mut() {
+            value(&format!("personalFields.{name}"), name, v, f)?;
+        }
+    }
+    Ok(())
+}
+
+/// The same JSON with every object's keys in order, so that the bytes do not depend on whether
+/// serde_json keeps insertion order in this build.
+fn canonical(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, canonical(v)))
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(canonical).collect())
+        }
+        other => other,
+    }
+}
+
+/// Seals the personal values of a payload about `person`: `Ok(Ok(None))` when it has none (the
+/// payload stays as it is), `Ok(Err(Erased))` when the person's key was destroyed.
+fn seal_payload(
+    vault: &Vault,
+    person: Ulid,
+    event_id: Ulid,
+    payload: &[u8],
+) -> Result<Result<Option<Vec<u8>>, vault::Erased>, DeskError> {
+    use base64::Engine as _;
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(payload) else {
+        return Ok(Ok(None));
+    };
+    let mut sealed_any = false;
+    let outcome = visit_personal(&mut object, &mut |path, _name, v| {
+        let plaintext = zeroize::Zeroizing::new(
+            serde_json::to_vec(&canonical(v.take())).expect("JSON values serialize"),
+        );
+        match vault.seal(person, event_id, path, &plaintext) {
+            Ok(Ok(sealed)) => {
+                *v = serde_json::json!({
+                    "person": person.to_string(),
+                    "sealed": base64::engine::general_purpose::STANDARD.encode(sealed),
+                });
+                sealed_any = true;
+                Ok(())
+            }
+            Ok(Err(erased)) => Err(Ok(erased)),
+            Err(e) => Err(Err(e)),
+        }
+    });
+    match outcome {
+        Ok(()) => {}
+        Err(Ok(erased)) => return Ok(Err(erased)),
+        Err(Err(e)) => return Err(e.into()),
+    }
+    if !sealed_any {
+        return Ok(Ok(None));
+    }
+    let bytes = serde_json::to_vec(&canonical(serde_json::Value::Object(object)))
+        .expect("JSON values serialize");
+    Ok(Ok(Some(bytes)))
+}
+
+/// The payload with its sealed values opened (or replaced by the erased marker); `None` when
+/// it holds no sealed value after all.
+fn open_payload(
+    vault: &Vault,
+    record: &RecordedEvent,
+) -> Result<Option<Vec<u8>>, vault::VaultError> {
+    use base64::Engine as _;
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(&record.payload) else {
+        return Ok(None);
+    };
+    let mut opened_any = false;
+    visit_personal(&mut object, &mut |path, name, v| {
+        let (Some(serde_json::Value::String(sealed)), Some(serde_json::Value::String(person))) =
+            (v.get("sealed"), v.get("person"))
+        else {
+            return Ok(());
+        };
+        let Ok(person) = person.parse::<Ulid>() else {
+            return Ok(());
+        };
+        let Ok(sealed) = base64::engine::general_purpose::STANDARD.decode(sealed) else {
+            return Err(vault::VaultError::Unopenable { person });
+        };
+        opened_any = true;
+        *v = match vault.open_sealed(person, record.id, path, &sealed)? {
+            Opened::Plain(plain) => serde_json::from_slice(&plain)
+                .map_err(|_| vault::VaultError::Unopenable { person })?,
+            Opened::Erased | Opened::NoKey => {
+                if name == "personal" {
+                    domain::PersonalData::erased_json()
+                } else {
+                    domain::PersonalNote::erased_json()
+                }
+            }
+        };
+        Ok(())
+    })?;
+    if !opened_any {
+        return Ok(None);
+    }
+    Ok(Some(
+        serde_json::to_vec(&serde_json::Value::Object(object)).expect("JSON values serialize"),
+    ))
 }
 
 /// The domain's view of a recorded event's envelope.
@@ -636,13 +966,18 @@ pub fn meta(record: &RecordedEvent) -> EventMeta {
     }
 }
 
-fn apply(models: &mut Models, record: &RecordedEvent) -> Result<(), DeskError> {
+fn apply(vault: &Vault, models: &mut Models, record: &RecordedEvent) -> Result<(), DeskError> {
     if record.position <= models.position {
         return Ok(());
     }
-    let event = decode(record)?;
+    let event = decode(vault, record)?;
     models.desk.apply(&meta(record), &event);
     models.read.apply(record, &event);
+    if let Event::PersonErased(erased) = &event {
+        // The journal acknowledged the erasure (readers see only durable records): the key can
+        // go. After a crash between the two, the replay at the next open destroys it.
+        vault.destroy(erased.person_id.0)?;
+    }
     models.position = record.position;
     Ok(())
 }

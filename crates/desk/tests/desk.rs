@@ -27,7 +27,7 @@ fn lines() -> Vec<ImportLine> {
 #[tokio::test]
 async fn importing_twice_records_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), options()).unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
     let report = desk
         .import(BufReader::new(FIXTURE.as_bytes()))
         .await
@@ -50,7 +50,7 @@ async fn importing_twice_records_nothing_twice() {
 #[tokio::test]
 async fn a_bad_line_stops_the_import_and_the_mended_file_completes_it() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), options()).unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
     let mut broken: Vec<String> = FIXTURE.lines().map(str::to_owned).collect();
     // Line 30: a session that ends before it starts is refused by the rules; line 20 is not JSON.
     let original_20 = broken[19].clone();
@@ -83,7 +83,7 @@ async fn a_bad_line_stops_the_import_and_the_mended_file_completes_it() {
 #[tokio::test]
 async fn a_refused_command_names_the_field_and_records_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), options()).unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
     desk.import(BufReader::new(FIXTURE.as_bytes()))
         .await
         .unwrap();
@@ -114,7 +114,7 @@ async fn a_refused_command_names_the_field_and_records_nothing() {
 #[tokio::test]
 async fn a_retry_with_the_same_event_id_returns_the_original_and_a_reused_id_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), options()).unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
     let all = lines();
     let first = &all[0];
     let recorded = desk
@@ -147,7 +147,7 @@ async fn a_retry_with_the_same_event_id_returns_the_original_and_a_reused_id_is_
 #[tokio::test]
 async fn a_pinned_version_that_moved_on_is_a_conflict() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), options()).unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
     let all = lines();
     let service = all
         .iter()
@@ -183,7 +183,7 @@ async fn a_pinned_version_that_moved_on_is_a_conflict() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_logbook_entries_for_one_site_and_day_have_one_winner() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), options()).unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
     let entry = lines()
         .into_iter()
         .find(|l| l.command.name() == "WriteLogbookEntry")
@@ -217,7 +217,7 @@ async fn concurrent_logbook_entries_for_one_site_and_day_have_one_winner() {
 async fn reopening_replays_the_same_models() {
     let dir = tempfile::tempdir().unwrap();
     let head = {
-        let desk = Desk::open(dir.path(), options()).unwrap();
+        let desk = Desk::open(dir.path().join("data"), options()).unwrap();
         desk.import(BufReader::new(FIXTURE.as_bytes()))
             .await
             .unwrap();
@@ -231,7 +231,7 @@ async fn reopening_replays_the_same_models() {
     // the journal closed, so the reopen yields to the runtime between tries.
     let mut reopened = None;
     for _ in 0..50 {
-        match Desk::open(dir.path(), options()) {
+        match Desk::open(dir.path().join("data"), options()) {
             Ok(desk) => {
                 reopened = Some(desk);
                 break;

@@ -353,6 +353,16 @@ pub struct CorrectEvent {
     pub reason: String,
 }
 
+/// Erases a person's personal data (supervisors only): their key is destroyed once the
+/// erasure is recorded. The reason is a closed list, never free text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErasePerson {
+    pub person_id: PersonId,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: ErasureReason,
+}
+
 macro_rules! commands {
     ($($variant:ident),* $(,)?) => {
         /// Everything a user can ask the desk to record.
@@ -407,6 +417,7 @@ commands!(
     UpdateService,
     RetireService,
     CorrectEvent,
+    ErasePerson,
 );
 
 impl Command {
@@ -437,6 +448,7 @@ impl Command {
             Command::UpdateService(_) => "ServiceUpdated",
             Command::RetireService(_) => "ServiceRetired",
             Command::CorrectEvent(_) => "EventCorrected",
+            Command::ErasePerson(_) => "PersonErased",
         }
     }
 
@@ -467,6 +479,7 @@ impl Command {
             Command::UpdateService(c) => c.occurred_at,
             Command::RetireService(c) => c.occurred_at,
             Command::CorrectEvent(c) => c.occurred_at,
+            Command::ErasePerson(c) => c.occurred_at,
         }
     }
 }

@@ -427,6 +427,16 @@ pub struct EventCorrected {
     pub reason: String,
 }
 
+/// A person's personal data was erased: the desk destroyed their key once this was recorded, so
+/// every personal value sealed for them reads as erased. The statistics fields stay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonErased {
+    pub person_id: PersonId,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: ErasureReason,
+}
+
 /// Why a payload could not be read. The caller holds the position: corruption is reported with it.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -542,6 +552,7 @@ events!(
     ServiceUpdated = 1,
     ServiceRetired = 1,
     EventCorrected = 1,
+    PersonErased = 1,
 );
 
 /// Old schema versions still read: `(event type, version)`.
@@ -590,6 +601,7 @@ impl Event {
             Event::ServiceUpdated(e) => e.occurred_at,
             Event::ServiceRetired(e) => e.occurred_at,
             Event::EventCorrected(e) => e.occurred_at,
+            Event::PersonErased(e) => e.occurred_at,
         }
     }
 
@@ -619,7 +631,8 @@ impl Event {
             Event::SupervisionMeetingHeld(_)
             | Event::ServiceMapped(_)
             | Event::ServiceUpdated(_)
-            | Event::ServiceRetired(_) => None,
+            | Event::ServiceRetired(_)
+            | Event::PersonErased(_) => None,
         }
     }
 
@@ -642,6 +655,7 @@ impl Event {
             Event::MediationSessionHeld(e) => e.person_id,
             Event::SatisfactionSurveyCompleted(e) => e.person_id,
             Event::EventCorrected(e) => e.person_id,
+            Event::PersonErased(e) => Some(e.person_id),
             _ => None,
         }
     }
@@ -694,6 +708,7 @@ impl Event {
             Event::ServiceMapped(e) => StreamId::service(e.service_id),
             Event::ServiceUpdated(e) => StreamId::service(e.service_id),
             Event::ServiceRetired(e) => StreamId::service(e.service_id),
+            Event::PersonErased(e) => StreamId::person(e.person_id),
             Event::EventCorrected(_) => return None,
         })
     }

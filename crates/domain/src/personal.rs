@@ -1,9 +1,13 @@
 //! Personal data, kept in its own types.
 //!
 //! Everything here can identify a person or says something about one in free words. It lives
-//! apart from the fields statistics use so that a later layer can encrypt it under a per-person
-//! key and erase it by destroying the key. `Debug` never prints the content: logs must never
-//! contain personal data.
+//! apart from the fields statistics use so that the desk can encrypt it under a per-person key
+//! (crate `vault`) and erase it by destroying the key. `Debug` never prints the content: logs must
+//! never contain personal data.
+//!
+//! Erased values read as the marker [`ERASED`]: a note is the text `"[erased]"`, personal data
+//! has the name `"[erased]"`, no birth date and no contacts. The desk decodes a sealed value whose
+//! key was destroyed into that form, so projections and the API see it like any other value.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,6 +24,31 @@ pub struct PersonalData {
     pub birth_date: Option<NaiveDate>,
     #[serde(default)]
     pub contacts: Vec<Contact>,
+}
+
+/// What an erased personal value reads as.
+pub const ERASED: &str = "[erased]";
+
+impl PersonalData {
+    /// Personal data whose person was erased: the name reads [`ERASED`], nothing else is left.
+    pub fn erased() -> Self {
+        PersonalData {
+            full_name: ERASED.to_string(),
+            birth_date: None,
+            contacts: Vec::new(),
+        }
+    }
+
+    /// `true` for [`PersonalData::erased`].
+    pub fn is_erased(&self) -> bool {
+        self.full_name == ERASED && self.birth_date.is_none() && self.contacts.is_empty()
+    }
+
+    /// The JSON an erased value decodes from (what the desk puts in place of a sealed value it
+    /// cannot open).
+    pub fn erased_json() -> serde_json::Value {
+        serde_json::json!({ "fullName": ERASED })
+    }
 }
 
 impl fmt::Debug for PersonalData {
@@ -63,6 +92,21 @@ impl PersonalNote {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A note whose person was erased: reads [`ERASED`].
+    pub fn erased() -> Self {
+        PersonalNote(ERASED.to_string())
+    }
+
+    /// `true` for [`PersonalNote::erased`].
+    pub fn is_erased(&self) -> bool {
+        self.0 == ERASED
+    }
+
+    /// The JSON an erased note decodes from.
+    pub fn erased_json() -> serde_json::Value {
+        serde_json::Value::String(ERASED.to_string())
+    }
 }
 
 impl fmt::Debug for PersonalNote {
@@ -88,7 +132,9 @@ impl fmt::Debug for PersonalFields {
     }
 }
 
-/// Names of event fields that hold personal data, in every event type.
+/// Names of event fields that hold personal data, in every event type. In an event about one
+/// person (it names a `personId`), the desk seals each of these values (each element of a list)
+/// and each value of `personalFields` under that person's key before it is recorded.
 pub const PERSONAL_FIELD_NAMES: &[&str] = &[
     "personal",
     "note",

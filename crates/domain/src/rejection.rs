@@ -48,6 +48,8 @@ pub enum RejectionKind {
     AlreadyFinal,
     /// The field cannot be corrected (it names the stream, or is itself a correction).
     NotCorrectable,
+    /// The person's data was erased: nothing more is recorded about them.
+    Erased,
 }
 
 /// A refused command: which field, what kind of problem, and a sentence saying it plainly.

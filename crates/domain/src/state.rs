@@ -57,6 +57,8 @@ struct PersonState {
     minor: bool,
     consents: BTreeSet<ConsentScope>,
     open_case: Option<CaseId>,
+    /// Their personal data was erased: nothing new is recorded about them.
+    erased: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -177,6 +179,7 @@ impl DeskState {
                         minor: e.minor,
                         consents: BTreeSet::new(),
                         open_case: None,
+                        erased: false,
                     },
                 );
             }
@@ -274,6 +277,11 @@ impl DeskState {
                     s.retired = true;
                 }
             }
+            Event::PersonErased(e) => {
+                if let Some(p) = self.persons.get_mut(&e.person_id) {
+                    p.erased = true;
+                }
+            }
             Event::VulnerabilityAssessed(_)
             | Event::IntakeRecorded(_)
             | Event::CarePlanAgreed(_)
@@ -335,6 +343,7 @@ impl DeskState {
             Command::UpdateService(c) => self.update_service(c, ctx),
             Command::RetireService(c) => self.retire_service(c),
             Command::CorrectEvent(c) => self.correct_event(c),
+            Command::ErasePerson(c) => self.erase_person(c, ctx),
         }
     }
 
@@ -376,6 +385,11 @@ impl DeskState {
 
     fn person(&self, id: PersonId, field: &str) -> Result<&PersonState, Rejection> {
         match self.persons.get(&id) {
+            Some(p) if p.erased => reject(
+                field,
+                K::Erased,
+                "this person's data was erased: nothing more is recorded about them",
+            ),
             Some(p) => Ok(p),
             None => reject(field, K::NotFound, "this person is not registered"),
         }
@@ -451,6 +465,13 @@ impl DeskState {
             "personal.fullName",
             K::Required,
             "the name is missing"
+        );
+        ensure!(
+            c.personal.full_name.trim() != crate::personal::ERASED,
+            "personal.fullName",
+            K::Invalid,
+            "{} marks erased data; it is not a name",
+            crate::personal::ERASED
         );
         let this_year = ctx.now.year();
         ensure!(
@@ -1315,6 +1336,25 @@ impl DeskState {
         self.creation(stream, "date", "logbook entry", event)
     }
 
+    fn erase_person(&self, c: &ErasePerson, ctx: &Context) -> Decided {
+        ensure!(
+            ctx.actor.role == Role::Supervisor,
+            "actor",
+            K::NotPermitted,
+            "only a supervisor erases a person's data"
+        );
+        // `person` refuses an erased person with `Erased`: an erasure happens once.
+        self.person(c.person_id, "personId")?;
+        self.decision(
+            StreamId::person(c.person_id),
+            PersonErased {
+                person_id: c.person_id,
+                occurred_at: c.occurred_at,
+                reason: c.reason,
+            },
+        )
+    }
+
     fn record_supervision(&self, c: &RecordSupervisionMeeting, ctx: &Context) -> Decided {
         ensure!(
             matches!(ctx.actor.role, Role::Supervisor | Role::Admin),
@@ -1432,6 +1472,12 @@ impl DeskState {
             "corrects",
             K::NotCorrectable,
             "a correction is not corrected: correct the original event again"
+        );
+        ensure!(
+            original.event_type != "PersonErased",
+            "corrects",
+            K::NotCorrectable,
+            "an erasure is final and is not corrected"
         );
         ensure!(
             !c.reason.trim().is_empty(),

@@ -294,6 +294,23 @@ words!(ClosureReason {
     Other = "other",
 });
 
+words!(
+    /// Why a person's personal data was erased. A closed list, so that the recorded reason can
+    /// never hold personal data itself.
+    ErasureReason {
+        /// The person asked for their data to be erased (GDPR art. 17).
+        PersonRequest = "person_request",
+        /// The retention period for the record ended.
+        RetentionExpired = "retention_expired",
+        /// The person was registered by mistake (a duplicate, a wrong person).
+        RegisteredInError = "registered_in_error",
+        /// The data was collected without a lawful basis.
+        UnlawfulProcessing = "unlawful_processing",
+        /// Ordered by the data protection officer or an authority.
+        Ordered = "ordered",
+    }
+);
+
 words!(CaseOutcome {
     Positive = "positive",
     Partial = "partial",

@@ -1264,3 +1264,90 @@ fn every_event_names_its_stream_site_and_time() {
     }
     let _ = with(vec![], vec![]);
 }
+
+// ---- erasure ---------------------------------------------------------------------------------------
+
+fn erase() -> ErasePerson {
+    ErasePerson {
+        person_id: person(),
+        occurred_at: t("2024-05-16T11:00:00Z"),
+        reason: ErasureReason::PersonRequest,
+    }
+}
+
+#[test]
+fn a_supervisor_erases_a_registered_person_on_their_stream() {
+    let decision = given(base())
+        .when_by(supervisor(), erase())
+        .then_events(vec![Event::PersonErased(PersonErased {
+            person_id: person(),
+            occurred_at: t("2024-05-16T11:00:00Z"),
+            reason: ErasureReason::PersonRequest,
+        })]);
+    assert_eq!(decision.stream, StreamId::person(person()));
+    assert!(matches!(decision.expected, Expected::Exactly(_)));
+}
+
+#[test]
+fn only_supervisors_erase() {
+    given(base())
+        .when(erase())
+        .then_rejected("actor", K::NotPermitted);
+    given(base())
+        .when_by(Actor::new("a.conti", Role::Admin), erase())
+        .then_rejected("actor", K::NotPermitted);
+}
+
+#[test]
+fn an_unknown_person_is_not_erased() {
+    given(vec![])
+        .when_by(supervisor(), erase())
+        .then_rejected("personId", K::NotFound);
+}
+
+#[test]
+fn an_erased_person_is_erased_once_and_gets_no_new_facts() {
+    let erased = given(base())
+        .when_by(supervisor(), erase())
+        .then_accepted()
+        .events;
+    let history = with(base(), erased);
+    given(history.clone())
+        .when_by(supervisor(), erase())
+        .then_rejected("personId", K::Erased);
+    given(history.clone())
+        .when(intake())
+        .then_rejected("personId", K::Erased);
+    given(history)
+        .when(consent())
+        .then_rejected("personId", K::Erased);
+}
+
+#[test]
+fn an_erasure_is_not_corrected() {
+    let erased = given(base())
+        .when_by(supervisor(), erase())
+        .then_accepted()
+        .events;
+    let mut history = base();
+    let position = history.len();
+    history.extend(erased);
+    given(history)
+        .when(CorrectEvent {
+            corrects: event_id(position),
+            occurred_at: t("2024-05-16T11:30:00Z"),
+            fields: [("reason".to_string(), serde_json::json!("retention_expired"))].into(),
+            personal_fields: PersonalFields::default(),
+            reason: "wrong reason".into(),
+        })
+        .then_rejected("corrects", K::NotCorrectable);
+}
+
+#[test]
+fn the_erased_marker_is_not_a_name() {
+    let mut c = register();
+    c.personal.full_name = ERASED.to_string();
+    given(vec![])
+        .when(c)
+        .then_rejected("personal.fullName", K::Invalid);
+}

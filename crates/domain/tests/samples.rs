@@ -33,6 +33,17 @@ fn current_samples() -> Vec<Event> {
         })
         .then_accepted();
     events.extend(correction.events);
+    let erasure = given(everything())
+        .when_by(
+            supervisor(),
+            ErasePerson {
+                person_id: person(),
+                occurred_at: t("2024-05-16T11:58:00Z"),
+                reason: ErasureReason::PersonRequest,
+            },
+        )
+        .then_accepted();
+    events.extend(erasure.events);
     let mut seen = std::collections::BTreeSet::new();
     events.retain(|e| seen.insert(e.event_type()));
     events

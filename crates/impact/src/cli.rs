@@ -36,6 +36,11 @@ enum Cmd {
         /// The data directory (created if missing).
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
         data: PathBuf,
+        /// The master key file that wraps the per-person keys (default: `<data>.master-key`,
+        /// beside the data directory; made with mode 0600 on first start). Keep it outside the
+        /// data directory and out of its backups.
+        #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
+        master_key: Option<PathBuf>,
         /// Address to listen on.
         #[arg(long, env = "IMPACT_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -59,6 +64,9 @@ enum Cmd {
     Import {
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
         data: PathBuf,
+        /// The master key file (default: `<data>.master-key`, beside the data directory).
+        #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
+        master_key: Option<PathBuf>,
         /// The JSON Lines file.
         file: PathBuf,
     },
@@ -164,6 +172,7 @@ pub fn run(args: Args) -> ExitCode {
         } => return verify(&data, from, to, json),
         Cmd::Serve {
             data,
+            master_key,
             listen,
             demo,
             dev,
@@ -176,9 +185,15 @@ pub fn run(args: Args) -> ExitCode {
                 request_timeout: Duration::from_secs(request_timeout),
                 ..ApiConfig::default()
             };
-            runtime().and_then(|rt| rt.block_on(serve(&data, listen, demo, config)))
+            runtime().and_then(|rt| {
+                rt.block_on(serve(&data, master_key.as_deref(), listen, demo, config))
+            })
         }
-        Cmd::Import { data, file } => runtime().and_then(|rt| rt.block_on(import(&data, &file))),
+        Cmd::Import {
+            data,
+            master_key,
+            file,
+        } => runtime().and_then(|rt| rt.block_on(import(&data, master_key.as_deref(), &file))),
         Cmd::Head { data } => head(&data),
         Cmd::Report(args) => crate::report::run(&args),
         Cmd::Replay(args) => crate::report::replay(&args),
@@ -226,13 +241,23 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn open_desk(data: &Path) -> Result<Desk> {
-    Desk::open(data, DeskOptions::default())
+fn open_desk(data: &Path, master_key: Option<&Path>) -> Result<Desk> {
+    let options = DeskOptions {
+        master_key: master_key.map(Path::to_owned),
+        ..DeskOptions::default()
+    };
+    Desk::open(data, options)
         .with_context(|| format!("cannot open the journal in {}", data.display()))
 }
 
-async fn serve(data: &Path, listen: SocketAddr, demo: bool, config: ApiConfig) -> Result<()> {
-    let desk = open_desk(data)?;
+async fn serve(
+    data: &Path,
+    master_key: Option<&Path>,
+    listen: SocketAddr,
+    demo: bool,
+    config: ApiConfig,
+) -> Result<()> {
+    let desk = open_desk(data, master_key)?;
     if demo {
         if desk.journal().head().position.0 == 0 {
             let report = desk
@@ -287,8 +312,8 @@ async fn shutdown_signal() {
     }
 }
 
-async fn import(data: &Path, file: &Path) -> Result<()> {
-    let desk = open_desk(data)?;
+async fn import(data: &Path, master_key: Option<&Path>, file: &Path) -> Result<()> {
+    let desk = open_desk(data, master_key)?;
     let open = || -> Result<BufReader<File>> {
         Ok(BufReader::new(File::open(file).with_context(|| {
             format!("cannot open {}", file.display())
@@ -330,7 +355,7 @@ async fn import(data: &Path, file: &Path) -> Result<()> {
 
 /// The token store, the read audit and the pseudonym key of a data directory.
 fn open_security(data: &Path) -> Result<Security> {
-    Security::open(data, crate::report::pseudonyms()).map_err(|e| {
+    Security::open(data).map_err(|e| {
         anyhow::anyhow!(
             "cannot open the accounts and read audit in {}: {e}",
             data.display()
@@ -467,8 +492,13 @@ fn export(data: &Path, actor: &str, out: &Path, from: Option<u64>, to: Option<u6
             if event.position.0 > to {
                 break;
             }
-            if let Ok(Some(person)) = desk::decode(&event).map(|e| e.person_id()) {
-                reads.note(person, ["payload".to_string()]);
+            // Every event about a person names them in `personId` (in clear; the personal
+            // values beside it are sealed).
+            let person = serde_json::from_slice::<serde_json::Value>(&event.payload)
+                .ok()
+                .and_then(|p| p.get("personId")?.as_str()?.parse::<ulid::Ulid>().ok());
+            if let Some(person) = person {
+                reads.note(domain::PersonId(person), ["payload".to_string()]);
             }
             let line = export_line(&event);
             serde_json::to_writer(&mut writer, &line).context("cannot write the export")?;

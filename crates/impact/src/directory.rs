@@ -43,6 +43,10 @@ use crate::report::{with_models, write_out};
 pub struct DirectoryArgs {
     #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
     pub data: PathBuf,
+    /// The master key file (default: `<data>.master-key`, beside the data directory). Keep it
+    /// outside the data directory and out of its backups.
+    #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key: Option<PathBuf>,
     /// hsds: Open Referral HSDS 3.0 JSON.
     #[arg(long, value_enum, default_value_t = DirectoryFormat::Hsds)]
     pub format: DirectoryFormat,
@@ -58,7 +62,9 @@ pub enum DirectoryFormat {
 
 /// Runs `impact directory`: every service ever mapped, retired ones `inactive`.
 pub fn run(args: &DirectoryArgs) -> Result<()> {
-    let services = with_models(&args.data, |m| m.services(&ServiceFilter::default()))?;
+    let services = with_models(&args.data, args.master_key.as_deref(), |m| {
+        m.services(&ServiceFilter::default())
+    })?;
     let document = match args.format {
         DirectoryFormat::Hsds => hsds(&services),
     };

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
 use clap::ArgGroup;
+use desk::vault::Vault;
 use desk::{AsOf, Desk, DeskOptions};
 use domain::{PersonId, ServiceId, SiteId};
 use projections::{BeneficiaryRow, MonitoringReport, Period, ReadModels};
@@ -23,6 +24,10 @@ use projections::{BeneficiaryRow, MonitoringReport, Period, ReadModels};
 pub struct ReportArgs {
     #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
     pub data: PathBuf,
+    /// The master key file (default: `<data>.master-key`, beside the data directory). Keep it
+    /// outside the data directory and out of its backups.
+    #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key: Option<PathBuf>,
     /// The month, written yyyy-mm (2024-05).
     #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
     pub period: Option<Period>,
@@ -53,6 +58,10 @@ pub struct ReportArgs {
 pub struct ReplayArgs {
     #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
     pub data: PathBuf,
+    /// The master key file (default: `<data>.master-key`, beside the data directory). Keep it
+    /// outside the data directory and out of its backups.
+    #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key: Option<PathBuf>,
     /// A date-time (2024-06-01T09:00:00Z), a date (everything recorded by the end of that UTC
     /// day), or a journal position.
     #[arg(long, value_name = "WHEN", value_parser = parse_as_of)]
@@ -94,21 +103,26 @@ pub fn parse_as_of(text: &str) -> Result<AsOf, String> {
 /// Runs `impact replay`.
 pub fn replay(args: &ReplayArgs) -> Result<()> {
     let site = args.site.as_ref();
-    let (position, report, tables) = with_models_as_of(&args.data, Some(args.as_of), |m| {
-        let period = args.period.unwrap_or_else(|| {
-            let when = match args.as_of {
-                AsOf::Time(at) => at,
-                AsOf::Position(_) => m
-                    .audit_entry(m.position())
-                    .and_then(|e| e.recorded_at.to_datetime())
-                    .unwrap_or_default(),
-            };
-            Period::month(projections::Month::of(when.date_naive()))
-        });
-        let report = m.monitoring(&period, site);
-        let tables = monthly_tables(&report, &|id| m.service(id).map(|s| s.description.name));
-        (m.position(), report, tables)
-    })?;
+    let (position, report, tables) = with_models_as_of(
+        &args.data,
+        args.master_key.as_deref(),
+        Some(args.as_of),
+        |m| {
+            let period = args.period.unwrap_or_else(|| {
+                let when = match args.as_of {
+                    AsOf::Time(at) => at,
+                    AsOf::Position(_) => m
+                        .audit_entry(m.position())
+                        .and_then(|e| e.recorded_at.to_datetime())
+                        .unwrap_or_default(),
+                };
+                Period::month(projections::Month::of(when.date_naive()))
+            });
+            let report = m.monitoring(&period, site);
+            let tables = monthly_tables(&report, &|id| m.service(id).map(|s| s.description.name));
+            (m.position(), report, tables)
+        },
+    )?;
     eprintln!(
         "figures of {} to {} as they stood at journal position {}",
         report.period.from, report.period.to, position
@@ -158,8 +172,17 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         bail!("--fami needs --quarter (the FAMI sheet is quarterly): --quarter 2024-Q2");
     }
     if args.fami {
-        let rows = with_models_as_of(&args.data, args.as_of, |m| m.beneficiaries(&period, site))?;
-        let bytes = fami_csv(&rows).context("cannot write the CSV")?;
+        let (rows, bytes) = with_vault_models_as_of(
+            &args.data,
+            args.master_key.as_deref(),
+            args.as_of,
+            |m, v| {
+                let rows = m.beneficiaries(&period, site);
+                let bytes = fami_csv(&rows, &|p| v.pseudonym(p.0));
+                (rows, bytes)
+            },
+        )?;
+        let bytes = bytes.context("cannot write the CSV")?;
         write_out(args.out.as_deref(), &bytes)?;
         eprintln!(
             "FAMI sheet {} to {}: {} beneficiaries",
@@ -170,11 +193,12 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         return Ok(());
     }
     let format = args.format.unwrap_or(ReportFormat::Csv);
-    let (report, tables) = with_models_as_of(&args.data, args.as_of, |m| {
-        let report = m.monitoring(&period, site);
-        let tables = monthly_tables(&report, &|id| m.service(id).map(|s| s.description.name));
-        (report, tables)
-    })?;
+    let (report, tables) =
+        with_models_as_of(&args.data, args.master_key.as_deref(), args.as_of, |m| {
+            let report = m.monitoring(&period, site);
+            let tables = monthly_tables(&report, &|id| m.service(id).map(|s| s.description.name));
+            (report, tables)
+        })?;
     match format {
         ReportFormat::Json => {
             let mut text = report_json(&report).context("cannot write the JSON")?;
@@ -208,15 +232,31 @@ pub fn run(args: &ReportArgs) -> Result<()> {
 
 /// Opens the journal in `data`, replays it into the read models, and answers `f` from them.
 /// The server must be stopped (the journal is opened for writing).
-pub fn with_models<R>(data: &Path, f: impl FnOnce(&ReadModels) -> R) -> Result<R> {
-    with_models_as_of(data, None, f)
+/// `master_key` is the master key file (`None`: beside the data directory).
+pub fn with_models<R>(
+    data: &Path,
+    master_key: Option<&Path>,
+    f: impl FnOnce(&ReadModels) -> R,
+) -> Result<R> {
+    with_models_as_of(data, master_key, None, f)
 }
 
 /// [`with_models`], from the read models as they stood at `as_of` (now when `None`).
 pub fn with_models_as_of<R>(
     data: &Path,
+    master_key: Option<&Path>,
     as_of: Option<AsOf>,
     f: impl FnOnce(&ReadModels) -> R,
+) -> Result<R> {
+    with_vault_models_as_of(data, master_key, as_of, |m, _| f(m))
+}
+
+/// [`with_models_as_of`], with the key store too (for pseudonyms).
+pub fn with_vault_models_as_of<R>(
+    data: &Path,
+    master_key: Option<&Path>,
+    as_of: Option<AsOf>,
+    f: impl FnOnce(&ReadModels, &Vault) -> R,
 ) -> Result<R> {
     if !data.is_dir() {
         bail!("no data directory at {}", data.display());
@@ -226,15 +266,19 @@ pub fn with_models_as_of<R>(
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async {
-        let desk = Desk::open(data, DeskOptions::default())
+        let options = DeskOptions {
+            master_key: master_key.map(Path::to_owned),
+            ..DeskOptions::default()
+        };
+        let desk = Desk::open(data, options)
             .with_context(|| format!("cannot open the journal in {}", data.display()))?;
         let out = match as_of {
-            None => desk.read(f),
+            None => desk.read(|m| f(m, desk.vault())),
             Some(as_of) => {
                 let (_, models) = desk
                     .read_models_as_of(as_of)
                     .context("cannot replay the journal")?;
-                f(&models)
+                f(&models, desk.vault())
             }
         };
         let journal = desk.journal().clone();
@@ -629,26 +673,16 @@ pub const FAMI_HEADER: [&str; 8] = [
     "first_contact_date",
 ];
 
-/// A stable pseudonym for a person: the first 12 hex digits of the blake3 hash of the person's
-/// ULID (its 16 bytes, big-endian).
-///
-/// Not keyed yet: whoever knows a person's ULID can recompute it, and the ULIDs are in the
-/// journal. A per-installation secret key (blake3's keyed mode) is a later issue; until then,
-/// treat the sheet as pseudonymised only towards readers without access to the journal.
-/// The pseudonyms the API shows evaluators (the same function as the FAMI sheet's).
-pub fn pseudonyms() -> api::Pseudonyms {
-    api::Pseudonyms::new(pseudonym)
-}
-
-pub fn pseudonym(person: PersonId) -> String {
-    blake3::hash(&person.0.to_bytes()).to_hex()[..12].to_string()
-}
-
 /// The quarterly FAMI beneficiary sheet: one row per beneficiary (a person with at least one
 /// contact in the quarter), pseudonymised, with the statistics fields only. No name, contact,
 /// birth date or note can reach it: [`BeneficiaryRow`] carries none. Multi-valued cells
-/// (vulnerability categories, activities received) are joined with `;`.
-pub fn fami_csv(rows: &[BeneficiaryRow]) -> Result<Vec<u8>, csv::Error> {
+/// (vulnerability categories, activities received) are joined with `;`. `pseudonym` is the
+/// desk's keyed pseudonym ([`desk::vault::Vault::pseudonym`]): 12 hex digits that whoever lacks
+/// the master key cannot link to a person id.
+pub fn fami_csv(
+    rows: &[BeneficiaryRow],
+    pseudonym: &dyn Fn(PersonId) -> String,
+) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(FAMI_HEADER)?;
     for r in rows {
@@ -729,19 +763,6 @@ mod tests {
         assert_eq!(decimal(2.0 / 3.0), "0.6667");
         assert_eq!(decimal(1.5), "1.5");
         assert_eq!(opt(None), "");
-    }
-
-    #[test]
-    fn pseudonyms_are_stable_and_short() {
-        let id = PersonId("01HWW2G3903GE5WBXZ6BWN1ZZR".parse().unwrap());
-        let p = pseudonym(id);
-        assert_eq!(p.len(), 12);
-        assert!(p.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(p, pseudonym(id));
-        assert_ne!(
-            p,
-            pseudonym(PersonId("01HWW5BMZ0Y6KMZQ5T84813YQE".parse().unwrap()))
-        );
     }
 
     #[test]

@@ -350,6 +350,15 @@ impl ReadModels {
                 self.apply_correction(e);
                 None
             }
+            Event::PersonErased(e) => {
+                // The only personal data the read models hold is the registration's; the desk
+                // decodes every other sealed value as erased from now on.
+                let ix = self.person_ix(e.person_id);
+                if let Some(profile) = self.persons[ix as usize].profile.as_mut() {
+                    profile.personal = PersonalData::erased();
+                }
+                None
+            }
         };
         if let Some(c) = case {
             self.push_timeline(c, rec, event);

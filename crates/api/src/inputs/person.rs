@@ -77,6 +77,28 @@ pub struct ContactInput {
     pub value: String,
 }
 
+/// Erases a person's personal data (name, birth date, contacts, notes) for good; statistics
+/// fields stay. Supervisors only.
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErasePersonInput {
+    /// The registered person (ULID).
+    pub person_id: ID,
+    /// Why: a closed list, so that the recorded reason holds no personal data.
+    pub reason: ErasureReason,
+    /// When the erasure was decided: ISO 8601 date-time with offset, not in the future. Now by
+    /// default.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+impl CommandInput for ErasePersonInput {
+    const COMMAND: &'static str = "ErasePerson";
+
+    fn ids(&self) -> Ids<'_> {
+        Ids::default().id("personId", &self.person_id)
+    }
+}
+
 /// Records a consent given by the person or their guardian.
 #[derive(InputObject, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -305,6 +305,23 @@ mirror!(
 );
 
 mirror!(
+    /// Why a person's personal data was erased (a closed list: the reason holds no personal
+    /// data itself).
+    ErasureReason: "domain::ErasureReason" {
+        /// The person asked for their data to be erased (GDPR art. 17).
+        PersonRequest,
+        /// The retention period for the record ended.
+        RetentionExpired,
+        /// The person was registered by mistake (a duplicate, a wrong person).
+        RegisteredInError,
+        /// The data was collected without a lawful basis.
+        UnlawfulProcessing,
+        /// Ordered by the data protection officer or an authority.
+        Ordered,
+    }
+);
+
+mirror!(
     /// Outcome of a closed case.
     CaseOutcome: "domain::CaseOutcome" {
         Positive,
@@ -404,6 +421,7 @@ mod tests {
             DistributionChannel,
             ServiceKind,
             ClosureReason,
+            ErasureReason,
             CaseOutcome,
             SurveyItem,
             RotationSlot,

@@ -1,0 +1,582 @@
+//! Personal data at rest: a master key outside the data directory, one key per person in a file
+//! of fixed-size slots, sealing and opening of personal values, keyed pseudonyms.
+//!
+//! Key types: [`Vault`] (open, [`Vault::seal`], [`Vault::open_sealed`], [`Vault::destroy`],
+//! [`Vault::pseudonym`]), [`Opened`], [`KeyState`], [`VaultError`].
+//!
+//! Invariants:
+//! - a person's key exists in clear only in this process's memory; on disk it exists once, wrapped
+//!   by the master key, in its slot of `person-keys`; nothing else ever writes key bytes (no log,
+//!   no journal, no sled);
+//! - destroying a key overwrites its slot in place (same offset, so no other copy exists in the
+//!   file) and `fdatasync`s it before returning; a destroyed key never comes back, and nothing new
+//!   is sealed for that person;
+//! - sealing is deterministic for the same (person, event id, field, plaintext), so a retried
+//!   command produces byte-identical payloads.
+//!
+//! The `person-keys` file is a sequence of [`SLOT_LEN`]-byte slots, one per person, in the order
+//! the keys were created:
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 16 | person id (ULID as u128, big-endian) |
+//! | 24 | nonce of the wrapping |
+//! | 48 | the person key (32) encrypted with the master key, then the Poly1305 tag (16) |
+//! | 1 | state: [`STATE_ACTIVE`] or [`STATE_DESTROYED`] (the 72 bytes before it are then zeros) |
+//!
+//! The wrapping is XChaCha20-Poly1305 under the master key with a random nonce and the associated
+//! data `"impact person key v1" ‖ person id`, so a slot cannot be moved to another person.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
+use std::path::{Path, PathBuf};
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use parking_lot::Mutex;
+use rand::RngCore as _;
+use ulid::Ulid;
+use zeroize::Zeroizing;
+
+/// The key store's file name inside the data directory.
+pub const PERSON_KEYS_FILE: &str = "person-keys";
+/// Length of the master key and of every person key.
+pub const KEY_LEN: usize = 32;
+/// Length of an XChaCha20 nonce.
+pub const NONCE_LEN: usize = 24;
+/// Length of a Poly1305 tag.
+pub const TAG_LEN: usize = 16;
+/// Length of a wrapped person key: nonce ‖ encrypted key ‖ tag.
+pub const WRAPPED_LEN: usize = NONCE_LEN + KEY_LEN + TAG_LEN;
+/// Length of one slot of `person-keys`: person id ‖ wrapped key ‖ state.
+pub const SLOT_LEN: usize = 16 + WRAPPED_LEN + 1;
+/// Offset of the wrapped key in a slot.
+pub const SLOT_WRAPPED_AT: usize = 16;
+/// State byte of a slot holding a live key.
+pub const STATE_ACTIVE: u8 = 1;
+/// State byte of a slot whose key was destroyed (its wrapped key is zeros).
+pub const STATE_DESTROYED: u8 = 2;
+/// Associated data prefix of a wrapped key (followed by the person id).
+pub const WRAP_AAD: &[u8] = b"impact person key v1";
+
+/// Associated data prefix of a sealed value (followed by person id, event id, field path).
+const SEAL_AAD: &[u8] = b"impact sealed v1";
+/// `blake3::derive_key` context of the key that makes a sealing's synthetic nonce.
+const NONCE_CONTEXT: &str = "impact vault 2024-11 synthetic nonce of a sealed personal value";
+/// `blake3::derive_key` context of the pseudonym key (from the master key).
+const PSEUDONYM_CONTEXT: &str = "impact vault 2024-11 pseudonym of a person for evaluators";
+/// Hex digits of a pseudonym.
+const PSEUDONYM_LEN: usize = 12;
+
+/// Failures of the vault. None of them carries key bytes or plaintext.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// The data directory holds person keys but the master key file is missing: give the right
+    /// file (`--master-key` / `IMPACT_MASTER_KEY_FILE`) or restore it from the backup. A new
+    /// master key is never made in this case: it would open nothing.
+    #[error(
+        "{keys} holds person keys but the master key file {master_key} is missing; give the \
+         master key file (--master-key or IMPACT_MASTER_KEY_FILE) or restore it from the backup"
+    )]
+    MasterKeyMissing { master_key: PathBuf, keys: PathBuf },
+    /// The master key file is not exactly 32 bytes: a wrong or damaged file.
+    #[error("master key file {path} holds {len} bytes, not {KEY_LEN}")]
+    MasterKeyInvalid { path: PathBuf, len: u64 },
+    /// The master key does not open the person keys: a master key file of another installation.
+    #[error("the master key in {master_key} does not open the person keys in {keys}")]
+    WrongMasterKey { master_key: PathBuf, keys: PathBuf },
+    /// A slot of the key store cannot be read (0-based slot number): restore the file from a
+    /// backup taken together with the journal.
+    #[error("{path}: slot {slot} is damaged: {reason}")]
+    Damaged {
+        path: PathBuf,
+        slot: u64,
+        reason: &'static str,
+    },
+    /// A sealed value does not open with its person's key: the payload is damaged, or the key
+    /// store is not the one the data was written with.
+    #[error("a sealed value of person {person} does not open with that person's key")]
+    Unopenable { person: Ulid },
+    /// Reading or writing a file failed. Check the disk and the permissions.
+    #[error("cannot {op} {path}: {source}")]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl VaultError {
+    fn io(op: &'static str, path: &Path, source: std::io::Error) -> VaultError {
+        VaultError::Io {
+            op,
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// What the store knows of a person's key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyState {
+    /// A live key: their values seal and open.
+    Active,
+    /// The key was destroyed: their sealed values are erased for good.
+    Destroyed,
+    /// No key was ever made here for this person (nothing sealed, or the data came from another
+    /// installation without its key store).
+    Unknown,
+}
+
+/// A sealed value, opened.
+#[derive(PartialEq, Eq)]
+pub enum Opened {
+    /// The plaintext (zeroed when dropped).
+    Plain(Zeroizing<Vec<u8>>),
+    /// The person's key was destroyed: the value is gone.
+    Erased,
+    /// This store has no key for the person (data imported without its key store).
+    NoKey,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Opened::Plain(_) => "Plain([redacted])",
+            Opened::Erased => "Erased",
+            Opened::NoKey => "NoKey",
+        })
+    }
+}
+
+/// Sealing refused: the person's key was destroyed, nothing new about them can be kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Erased;
+
+/// The default master key file for a data directory: its sibling `<data-dir>.master-key`, so
+/// that it is never inside the directory that gets copied, exported or backed up with the data.
+pub fn default_master_key_path(data_dir: &Path) -> PathBuf {
+    let dir = if data_dir.file_name().is_some() {
+        data_dir.to_owned()
+    } else {
+        // "." or "..": name the sibling after the directory's real name.
+        std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_owned())
+    };
+    let mut name = dir
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "impact-data".into());
+    name.push(".master-key");
+    dir.with_file_name(name)
+}
+
+struct Entry {
+    slot: u64,
+    /// `None` once destroyed.
+    key: Option<Zeroizing<[u8; KEY_LEN]>>,
+}
+
+struct Inner {
+    file: File,
+    slots: u64,
+    persons: HashMap<Ulid, Entry>,
+}
+
+/// The master key, the person keys of a data directory, and what is done with them.
+pub struct Vault {
+    master: Zeroizing<[u8; KEY_LEN]>,
+    pseudonym_key: Zeroizing<[u8; KEY_LEN]>,
+    keys_path: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("keys_path", &self.keys_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Vault {
+    /// Opens the key store of `data_dir` with the master key in `master_key_file`.
+    ///
+    /// A missing master key file is created (32 random bytes, mode 0600, synced) only while the
+    /// key store holds no key; otherwise this refuses with [`VaultError::MasterKeyMissing`]. A
+    /// torn slot at the end of the store (a crash while a key was being added, before any event
+    /// used it) is cut off.
+    pub fn open(data_dir: &Path, master_key_file: &Path) -> Result<Vault, VaultError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| VaultError::io("create", data_dir, e))?;
+        let keys_path = data_dir.join(PERSON_KEYS_FILE);
+        let keys_len = match std::fs::metadata(&keys_path) {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(VaultError::io("read", &keys_path, e)),
+        };
+        let master =
+            read_or_create_master_key(master_key_file, keys_len >= slot_len(), &keys_path)?;
+        let pseudonym_key = Zeroizing::new(blake3::derive_key(PSEUDONYM_CONTEXT, &master[..]));
+        let existed = keys_path.exists();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&keys_path)
+            .map_err(|e| VaultError::io("open", &keys_path, e))?;
+        if !existed {
+            sync_dir(data_dir)?;
+        }
+        let mut inner = Inner {
+            file,
+            slots: 0,
+            persons: HashMap::new(),
+        };
+        load_slots(&mut inner, &keys_path, &master, master_key_file)?;
+        Ok(Vault {
+            master,
+            pseudonym_key,
+            keys_path,
+            inner: Mutex::new(inner),
+        })
+    }
+
+    /// The key store file.
+    pub fn keys_path(&self) -> &Path {
+        &self.keys_path
+    }
+
+    /// What the store knows of `person`'s key.
+    pub fn key_state(&self, person: Ulid) -> KeyState {
+        match self.inner.lock().persons.get(&person) {
+            None => KeyState::Unknown,
+            Some(Entry { key: None, .. }) => KeyState::Destroyed,
+            Some(Entry { key: Some(_), .. }) => KeyState::Active,
+        }
+    }
+
+    /// How many persons have a key slot (live or destroyed).
+    pub fn person_count(&self) -> usize {
+        self.inner.lock().persons.len()
+    }
+
+    /// Seals `plaintext`, the value of `field` (a path such as `"personal"` or `"goals.1"`) in
+    /// the event `event_id` about `person`: `synthetic nonce ‖ ciphertext ‖ tag`. Makes the
+    /// person's key first if they have none (one slot appended and synced). The same inputs
+    /// always give the same bytes. `Ok(Err(Erased))` when the person's key was destroyed.
+    pub fn seal(
+        &self,
+        person: Ulid,
+        event_id: Ulid,
+        field: &str,
+        plaintext: &[u8],
+    ) -> Result<Result<Vec<u8>, Erased>, VaultError> {
+        let mut inner = self.inner.lock();
+        if !inner.persons.contains_key(&person) {
+            self.create_key(&mut inner, person)?;
+        }
+        let Some(key) = inner.persons.get(&person).and_then(|e| e.key.as_ref()) else {
+            return Ok(Err(Erased));
+        };
+        let nonce_key = Zeroizing::new(blake3::derive_key(NONCE_CONTEXT, &key[..]));
+        let mut hasher = blake3::Hasher::new_keyed(&nonce_key);
+        hasher.update(&event_id.0.to_be_bytes());
+        hasher.update(&u64::try_from(field.len()).unwrap_or(u64::MAX).to_be_bytes());
+        hasher.update(field.as_bytes());
+        hasher.update(plaintext);
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&hasher.finalize().as_bytes()[..NONCE_LEN]);
+        let aad = seal_aad(person, event_id, field);
+        let cipher = XChaCha20Poly1305::new(Key::from_slice(&key[..]));
+        let ciphertext = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| VaultError::Unopenable { person })?;
+        let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ciphertext);
+        Ok(Ok(out))
+    }
+
+    /// Opens what [`Vault::seal`] made for the same person, event id and field.
+    pub fn open_sealed(
+        &self,
+        person: Ulid,
+        event_id: Ulid,
+        field: &str,
+        sealed: &[u8],
+    ) -> Result<Opened, VaultError> {
+        let inner = self.inner.lock();
+        let key = match inner.persons.get(&person) {
+            None => return Ok(Opened::NoKey),
+            Some(Entry { key: None, .. }) => return Ok(Opened::Erased),
+            Some(Entry { key: Some(key), .. }) => key,
+        };
+        if sealed.len() < NONCE_LEN + TAG_LEN {
+            return Err(VaultError::Unopenable { person });
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        let aad = seal_aad(person, event_id, field);
+        let cipher = XChaCha20Poly1305::new(Key::from_slice(&key[..]));
+        let plain = cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| VaultError::Unopenable { person })?;
+        Ok(Opened::Plain(Zeroizing::new(plain)))
+    }
+
+    /// Destroys `person`'s key: its slot is overwritten in place with the person id, zeros and
+    /// [`STATE_DESTROYED`], then synced; the key is wiped from memory. Returns `true` if a live
+    /// key was destroyed, `false` if there was none (unknown, or destroyed already): idempotent.
+    /// A person without a key gets a destroyed slot, so that nothing is sealed for them later.
+    pub fn destroy(&self, person: Ulid) -> Result<bool, VaultError> {
+        let mut inner = self.inner.lock();
+        let slot = match inner.persons.get(&person) {
+            Some(Entry { key: None, .. }) => return Ok(false),
+            Some(entry) => entry.slot,
+            None => {
+                let slot = inner.slots;
+                self.write_slot(&inner.file, slot, &destroyed_slot(person))?;
+                inner.slots += 1;
+                inner.persons.insert(person, Entry { slot, key: None });
+                return Ok(false);
+            }
+        };
+        self.write_slot(&inner.file, slot, &destroyed_slot(person))?;
+        if let Some(entry) = inner.persons.get_mut(&person) {
+            // Dropping the `Zeroizing` wipes the key bytes.
+            entry.key = None;
+        }
+        tracing::info!(slot, "person key destroyed");
+        Ok(true)
+    }
+
+    /// A stable pseudonym for a person: the first 12 hex digits of blake3 in keyed mode over the
+    /// person's ULID (16 bytes, big-endian), with a key derived from the master key. Whoever lacks
+    /// the master key cannot link a pseudonym to a person id.
+    pub fn pseudonym(&self, person: Ulid) -> String {
+        pseudonym_with(&self.pseudonym_key, person)
+    }
+
+    fn create_key(&self, inner: &mut Inner, person: Ulid) -> Result<(), VaultError> {
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        rand::rngs::OsRng.fill_bytes(&mut key[..]);
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let aad = wrap_aad(person);
+        let cipher = XChaCha20Poly1305::new(Key::from_slice(&self.master[..]));
+        let wrapped = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &key[..],
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| VaultError::Unopenable { person })?;
+        let mut slot_bytes = Zeroizing::new([0u8; SLOT_LEN]);
+        slot_bytes[..16].copy_from_slice(&person.0.to_be_bytes());
+        slot_bytes[SLOT_WRAPPED_AT..SLOT_WRAPPED_AT + NONCE_LEN].copy_from_slice(&nonce);
+        slot_bytes[SLOT_WRAPPED_AT + NONCE_LEN..SLOT_LEN - 1].copy_from_slice(&wrapped);
+        slot_bytes[SLOT_LEN - 1] = STATE_ACTIVE;
+        let slot = inner.slots;
+        self.write_slot(&inner.file, slot, &slot_bytes)?;
+        inner.slots += 1;
+        inner.persons.insert(
+            person,
+            Entry {
+                slot,
+                key: Some(key),
+            },
+        );
+        Ok(())
+    }
+
+    fn write_slot(&self, file: &File, slot: u64, bytes: &[u8; SLOT_LEN]) -> Result<(), VaultError> {
+        file.write_all_at(bytes, slot * slot_len())
+            .and_then(|()| file.sync_data())
+            .map_err(|e| VaultError::io("write and fdatasync", &self.keys_path, e))
+    }
+}
+
+fn pseudonym_with(key: &[u8; KEY_LEN], person: Ulid) -> String {
+    blake3::keyed_hash(key, &person.0.to_be_bytes()).to_hex()[..PSEUDONYM_LEN].to_string()
+}
+
+fn slot_len() -> u64 {
+    // 89 fits any u64.
+    u64::try_from(SLOT_LEN).unwrap_or(u64::MAX)
+}
+
+fn wrap_aad(person: Ulid) -> Vec<u8> {
+    let mut aad = WRAP_AAD.to_vec();
+    aad.extend_from_slice(&person.0.to_be_bytes());
+    aad
+}
+
+fn seal_aad(person: Ulid, event_id: Ulid, field: &str) -> Vec<u8> {
+    let mut aad = SEAL_AAD.to_vec();
+    aad.extend_from_slice(&person.0.to_be_bytes());
+    aad.extend_from_slice(&event_id.0.to_be_bytes());
+    aad.extend_from_slice(field.as_bytes());
+    aad
+}
+
+fn destroyed_slot(person: Ulid) -> [u8; SLOT_LEN] {
+    let mut bytes = [0u8; SLOT_LEN];
+    bytes[..16].copy_from_slice(&person.0.to_be_bytes());
+    bytes[SLOT_LEN - 1] = STATE_DESTROYED;
+    bytes
+}
+
+fn read_or_create_master_key(
+    path: &Path,
+    keys_exist: bool,
+    keys_path: &Path,
+) -> Result<Zeroizing<[u8; KEY_LEN]>, VaultError> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let bytes = Zeroizing::new(bytes);
+            if bytes.len() != KEY_LEN {
+                return Err(VaultError::MasterKeyInvalid {
+                    path: path.to_owned(),
+                    len: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+                });
+            }
+            let mut key = Zeroizing::new([0u8; KEY_LEN]);
+            key.copy_from_slice(&bytes);
+            Ok(key)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if keys_exist {
+                return Err(VaultError::MasterKeyMissing {
+                    master_key: path.to_owned(),
+                    keys: keys_path.to_owned(),
+                });
+            }
+            let mut key = Zeroizing::new([0u8; KEY_LEN]);
+            rand::rngs::OsRng.fill_bytes(&mut key[..]);
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| VaultError::io("create", path, e))?;
+            file.write_all(&key[..])
+                .and_then(|()| file.sync_all())
+                .map_err(|e| VaultError::io("write", path, e))?;
+            if let Some(parent) = path.parent() {
+                sync_dir(if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                })?;
+            }
+            tracing::info!(path = %path.display(), "master key created");
+            Ok(key)
+        }
+        Err(e) => Err(VaultError::io("read", path, e)),
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), VaultError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| VaultError::io("fsync the directory", dir, e))
+}
+
+fn load_slots(
+    inner: &mut Inner,
+    path: &Path,
+    master: &[u8; KEY_LEN],
+    master_key_file: &Path,
+) -> Result<(), VaultError> {
+    let len = inner
+        .file
+        .metadata()
+        .map_err(|e| VaultError::io("read", path, e))?
+        .len();
+    let whole = len / slot_len();
+    if len % slot_len() != 0 {
+        // A torn append: the key was never synced, so no event was sealed with it.
+        tracing::warn!(
+            slots = whole,
+            "person-keys ends with a torn slot; cutting it off"
+        );
+        inner
+            .file
+            .set_len(whole * slot_len())
+            .and_then(|()| inner.file.sync_data())
+            .map_err(|e| VaultError::io("truncate", path, e))?;
+    }
+    let cipher = XChaCha20Poly1305::new(Key::from_slice(&master[..]));
+    let mut opened_any = false;
+    let mut bytes = Zeroizing::new([0u8; SLOT_LEN]);
+    for slot in 0..whole {
+        inner
+            .file
+            .read_exact_at(&mut bytes[..], slot * slot_len())
+            .map_err(|e| VaultError::io("read", path, e))?;
+        let damaged = |reason| VaultError::Damaged {
+            path: path.to_owned(),
+            slot,
+            reason,
+        };
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&bytes[..16]);
+        let person = Ulid(u128::from_be_bytes(id));
+        if inner.persons.contains_key(&person) {
+            return Err(damaged("a second slot for the same person"));
+        }
+        let key = match bytes[SLOT_LEN - 1] {
+            STATE_DESTROYED => None,
+            STATE_ACTIVE => {
+                let wrapped = &bytes[SLOT_WRAPPED_AT..SLOT_LEN - 1];
+                let (nonce, ciphertext) = wrapped.split_at(NONCE_LEN);
+                let aad = wrap_aad(person);
+                let plain = Zeroizing::new(
+                    cipher
+                        .decrypt(
+                            XNonce::from_slice(nonce),
+                            Payload {
+                                msg: ciphertext,
+                                aad: &aad,
+                            },
+                        )
+                        .map_err(|_| {
+                            if opened_any {
+                                damaged("the wrapped key does not open")
+                            } else {
+                                VaultError::WrongMasterKey {
+                                    master_key: master_key_file.to_owned(),
+                                    keys: path.to_owned(),
+                                }
+                            }
+                        })?,
+                );
+                opened_any = true;
+                let mut key = Zeroizing::new([0u8; KEY_LEN]);
+                key.copy_from_slice(&plain);
+                Some(key)
+            }
+            _ => return Err(damaged("unknown state byte")),
+        };
+        inner.persons.insert(person, Entry { slot, key });
+    }
+    inner.slots = whole;
+    Ok(())
+}

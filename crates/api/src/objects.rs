@@ -1,6 +1,10 @@
 //! GraphQL objects over the journal's own types.
 
-use async_graphql::{Context, Json, Object, Result, SimpleObject, ID};
+use async_graphql::parser::types::Field;
+use async_graphql::{
+    Context, ContextSelectionSet, Json, Object, OutputType, Positioned, Result, ServerResult,
+    SimpleObject, Value, ID,
+};
 use chrono::{DateTime, Utc};
 use journal::RecordedEvent;
 
@@ -40,26 +44,71 @@ impl EventNode {
 
 /// The person an event is about, and the fields of its payload that are shown when the payload
 /// is: `payload`, and `payload.<field>` for each personal field present (names, notes, ...).
-pub(crate) fn payload_read(payload: &serde_json::Value) -> Option<(domain::PersonId, Vec<String>)> {
+pub(crate) fn payload_read(payload: &Value) -> Option<(domain::PersonId, Vec<String>)> {
+    let Value::Object(map) = payload else {
+        return None;
+    };
     // Every event about a person names them in `personId` (`domain::Event::person_id`).
-    let person = payload.get("personId")?.as_str()?.parse().ok()?;
-    let person = domain::PersonId(person);
+    let Some(Value::String(person)) = map.get("personId") else {
+        return None;
+    };
+    let person = domain::PersonId(person.parse().ok()?);
     let mut fields = vec!["payload".to_string()];
-    if let Some(map) = payload.as_object() {
-        for name in domain::personal::PERSONAL_FIELD_NAMES {
-            if map.get(*name).is_some_and(|v| !v.is_null()) {
-                fields.push(format!("payload.{name}"));
-            }
-        }
-        if let Some(personal) = map.get("personalFields").and_then(|v| v.as_object()) {
-            fields.extend(
-                personal
-                    .keys()
-                    .map(|k| format!("payload.personalFields.{k}")),
-            );
+    for name in domain::personal::PERSONAL_FIELD_NAMES {
+        if map.get(*name).is_some_and(|v| *v != Value::Null) {
+            fields.push(format!("payload.{name}"));
         }
     }
+    if let Some(Value::Object(personal)) = map.get("personalFields") {
+        fields.extend(
+            personal
+                .keys()
+                .map(|k| format!("payload.personalFields.{k}")),
+        );
+    }
     Some((person, fields))
+}
+
+/// An event's payload as a GraphQL value, with its sealed personal values opened: parsed once,
+/// straight from the stored bytes when nothing is sealed.
+pub(crate) fn payload_value(desk: &desk::Desk, record: &RecordedEvent) -> Result<Value> {
+    Ok(
+        match desk
+            .opened_payload_value(record)
+            .map_err(error::from_desk)?
+        {
+            Some(opened) => Value::from_json(opened).unwrap_or(Value::Null),
+            None => serde_json::from_slice(&record.payload).unwrap_or(Value::Null),
+        },
+    )
+}
+
+/// The `JSON` scalar for a value built once: resolving hands it over instead of serializing a
+/// `serde_json::Value` into a GraphQL value again (a page of the audit trail has twenty).
+pub struct Payload(parking_lot::Mutex<Option<Value>>);
+
+impl Payload {
+    pub fn new(value: Value) -> Payload {
+        Payload(parking_lot::Mutex::new(Some(value)))
+    }
+}
+
+impl OutputType for Payload {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        <Json<serde_json::Value> as OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+        <Json<serde_json::Value> as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        _ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        Ok(self.0.lock().take().unwrap_or_default())
+    }
 }
 
 #[Object(name = "Event")]
@@ -105,18 +154,15 @@ impl EventNode {
     /// The event's fields, with its personal values opened for the reader (`[erased]` after an
     /// erasure; the stored bytes hold them sealed, see `impact export`). Showing the payload of
     /// an event about a person is a read of their data: it is recorded in the read audit.
-    async fn payload(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
+    async fn payload(&self, ctx: &Context<'_>) -> Result<Payload> {
         let desk = ctx.data::<desk::Desk>()?;
-        let opened = desk
-            .opened_payload(&self.record)
-            .map_err(error::from_desk)?;
-        let payload = serde_json::from_slice(&opened).unwrap_or(serde_json::Value::Null);
+        let payload = payload_value(desk, &self.record)?;
         if !self.audited {
             if let Some((person, fields)) = payload_read(&payload) {
                 access::note_read(ctx, person, fields)?;
             }
         }
-        Ok(Json(payload))
+        Ok(Payload::new(payload))
     }
     /// Hash of the previous event (hex), or the genesis value for position 1.
     async fn prev_hash(&self) -> String {

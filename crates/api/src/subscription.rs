@@ -8,7 +8,7 @@ use journal::Position;
 
 use crate::access::{self, Allow, ReadLog};
 use crate::error;
-use crate::objects::{payload_read, EventNode};
+use crate::objects::{payload_read, payload_value, EventNode};
 use crate::queries::EventFilter;
 use crate::Principal;
 use desk::read_audit::{ReadAudit, ReadChannel};
@@ -75,8 +75,7 @@ impl Audit {
         if !self.shows_payload {
             return Ok(EventNode::new(event));
         }
-        let opened = desk.opened_payload(&event).map_err(error::from_desk)?;
-        let payload = serde_json::from_slice(&opened).unwrap_or(serde_json::Value::Null);
+        let payload = payload_value(desk, &event)?;
         if let Some((person, fields)) = payload_read(&payload) {
             let reads = ReadLog::default();
             reads.note(person, fields);

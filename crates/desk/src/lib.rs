@@ -288,22 +288,18 @@ impl Desk {
     }
 
     /// A recorded event's payload with its sealed personal values opened (erased ones read as
-    /// `domain::ERASED`): what a reader allowed to see the event is shown. The stored bytes are
-    /// unchanged.
-    pub fn opened_payload<'r>(
+    /// `domain::ERASED`), as a JSON value: what a reader allowed to see the event is shown.
+    /// `None` when the payload holds no sealed value (read the stored bytes as they are).
+    pub fn opened_payload_value(
         &self,
-        record: &'r RecordedEvent,
-    ) -> Result<std::borrow::Cow<'r, [u8]>, DeskError> {
+        record: &RecordedEvent,
+    ) -> Result<Option<serde_json::Value>, DeskError> {
         if !contains(&record.payload, SEALED_MARK) {
-            return Ok(std::borrow::Cow::Borrowed(&record.payload));
+            return Ok(None);
         }
-        let opened = open_payload(&self.vault, record).map_err(|source| DeskError::Sealed {
+        open_payload_value(&self.vault, record).map_err(|source| DeskError::Sealed {
             position: record.position,
             source,
-        })?;
-        Ok(match opened {
-            Some(bytes) => std::borrow::Cow::Owned(bytes),
-            None => std::borrow::Cow::Borrowed(&record.payload),
         })
     }
 
@@ -908,6 +904,15 @@ fn open_payload(
     vault: &Vault,
     record: &RecordedEvent,
 ) -> Result<Option<Vec<u8>>, vault::VaultError> {
+    Ok(open_payload_value(vault, record)?
+        .map(|value| serde_json::to_vec(&value).expect("JSON values serialize")))
+}
+
+/// [`open_payload`], as a JSON value.
+fn open_payload_value(
+    vault: &Vault,
+    record: &RecordedEvent,
+) -> Result<Option<serde_json::Value>, vault::VaultError> {
     use base64::Engine as _;
     let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(&record.payload) else {
         return Ok(None);
@@ -942,9 +947,7 @@ fn open_payload(
     if !opened_any {
         return Ok(None);
     }
-    Ok(Some(
-        serde_json::to_vec(&serde_json::Value::Object(object)).expect("JSON values serialize"),
-    ))
+    Ok(Some(serde_json::Value::Object(object)))
 }
 
 /// The domain's view of a recorded event's envelope.

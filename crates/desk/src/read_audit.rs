@@ -68,12 +68,22 @@ struct Index {
 }
 
 impl Index {
+    /// Indexes a recorded read, parsing its payload (at open).
     fn add(&mut self, record: &RecordedEvent) -> Result<(), DeskError> {
         let read: PersonalDataRead =
             serde_json::from_slice(&record.payload).map_err(|e| DeskError::ReadAudit {
                 position: record.position,
                 reason: e.to_string(),
             })?;
+        self.add_read(record, read)
+    }
+
+    /// Indexes a recorded read whose payload is at hand (just appended).
+    fn add_read(
+        &mut self,
+        record: &RecordedEvent,
+        read: PersonalDataRead,
+    ) -> Result<(), DeskError> {
         let at = record
             .recorded_at
             .to_datetime()
@@ -168,6 +178,7 @@ impl ReadAudit {
             });
         }
         let mut positions = Vec::with_capacity(events.len());
+        let mut reads = reads.into_iter();
         for chunk in events.chunks(1024) {
             let appended = match self
                 .journal
@@ -184,7 +195,10 @@ impl ReadAudit {
             };
             let mut index = self.index.write();
             for record in &appended.events {
-                index.add(record)?;
+                match reads.next() {
+                    Some(read) => index.add_read(record, read)?,
+                    None => index.add(record)?,
+                }
                 positions.push(record.position);
             }
         }

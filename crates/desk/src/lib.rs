@@ -202,9 +202,7 @@ impl Desk {
             read: ReadModels::default(),
             position: Position::ZERO,
         };
-        for record in journal.iter_forward(Position(1)) {
-            apply(&vault, &mut models, &record?)?;
-        }
+        replay(&journal, &vault, &mut models)?;
         tracing::info!(position = models.position.0, "read models replayed");
         let (applied_tx, applied) = watch::channel(models.position);
         let start = models.position.next();
@@ -969,14 +967,65 @@ pub fn meta(record: &RecordedEvent) -> EventMeta {
     }
 }
 
+/// Events handed from the reading thread to the folding one at a time, during a replay.
+const REPLAY_BATCH: usize = 512;
+
+/// Folds the whole journal into `models` at open, on two threads: one reads the records and
+/// decodes them (parsing JSON and opening sealed values is most of the work), the caller folds
+/// them in order. The same as `apply` on each record in turn.
+fn replay(journal: &Journal, vault: &Vault, models: &mut Models) -> Result<(), DeskError> {
+    type Batch = Vec<Result<(RecordedEvent, Event), DeskError>>;
+    let (batches_tx, batches) = std::sync::mpsc::sync_channel::<Batch>(8);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(REPLAY_BATCH);
+            for record in journal.iter_forward(Position(1)) {
+                let decoded = record
+                    .map_err(DeskError::from)
+                    .and_then(|record| decode(vault, &record).map(|event| (record, event)));
+                let failed = decoded.is_err();
+                batch.push(decoded);
+                if batch.len() == REPLAY_BATCH || failed {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(REPLAY_BATCH));
+                    if batches_tx.send(full).is_err() || failed {
+                        return;
+                    }
+                }
+            }
+            let _ = batches_tx.send(batch);
+        });
+        // Dropping the receiver on an error stops the reader at its next send.
+        for batch in batches {
+            for decoded in batch {
+                let (record, event) = decoded?;
+                fold(vault, models, &record, &event)?;
+            }
+        }
+        Ok(())
+    })
+}
+
 fn apply(vault: &Vault, models: &mut Models, record: &RecordedEvent) -> Result<(), DeskError> {
     if record.position <= models.position {
         return Ok(());
     }
     let event = decode(vault, record)?;
-    models.desk.apply(&meta(record), &event);
-    models.read.apply(record, &event);
-    if let Event::PersonErased(erased) = &event {
+    fold(vault, models, record, &event)
+}
+
+/// Folds one decoded event into the write model and the read models.
+fn fold(
+    vault: &Vault,
+    models: &mut Models,
+    record: &RecordedEvent,
+    event: &Event,
+) -> Result<(), DeskError> {
+    if record.position <= models.position {
+        return Ok(());
+    }
+    models.desk.apply(&meta(record), event);
+    models.read.apply(record, event);
+    if let Event::PersonErased(erased) = event {
         // The journal acknowledged the erasure (readers see only durable records): the key can
         // go. After a crash between the two, the replay at the next open destroys it.
         vault.destroy(erased.person_id.0)?;

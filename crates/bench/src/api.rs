@@ -155,6 +155,9 @@ async fn build_journal(dir: &Path, args: &ApiArgs, sites: u32, events: u64) -> B
     // Every generated day is in the past: decisions refuse the future.
     let days = (Utc::now().date_naive() - start_day()).num_days();
     let journal = Journal::open(dir, journal::Options::default())?;
+    // Personal values are sealed as the desk seals them, so reading them back costs what it does
+    // in production.
+    let vault = desk::vault::Vault::open(dir, &desk::vault::default_master_key_path(dir))?;
     let generator = Generator::new(
         seed,
         GeneratorConfig {
@@ -178,7 +181,7 @@ async fn build_journal(dir: &Path, args: &ApiArgs, sites: u32, events: u64) -> B
         }
         lines += 1;
         last_day = line.command.occurred_at().date_naive();
-        let (stream, expected, new_events) = decide(&mut state, &line, now, &mut position)
+        let (stream, expected, new_events) = decide(&mut state, &vault, &line, now, &mut position)
             .map_err(|e| format!("generated line {lines} refused: {e}"))?;
         let journal = journal.clone();
         let mut append: Pending = Box::pin(async move {
@@ -225,6 +228,7 @@ async fn build_journal(dir: &Path, args: &ApiArgs, sites: u32, events: u64) -> B
 /// the journal will give them. Returns the stream, the version decided against, and the events.
 fn decide(
     state: &mut DeskState,
+    vault: &desk::vault::Vault,
     line: &ImportLine,
     now: DateTime<Utc>,
     position: &mut u64,
@@ -262,7 +266,9 @@ fn decide(
                 id: line.actor.id.clone(),
                 role: line.actor.role.as_str().to_owned(),
             },
-            payload: event.to_payload(),
+            payload: desk::sealed_payload(vault, event, id, event.to_payload())
+                .map_err(|e| e.to_string())?
+                .map_err(|_| "a generated person was erased".to_string())?,
         });
     }
     Ok((decision.stream.as_str().to_owned(), expected, new_events))

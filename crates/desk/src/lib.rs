@@ -853,6 +853,21 @@ fn canonical(v: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// The payload to store for `event` (its JSON, `payload`), with its personal values sealed under
+/// the key of the person it is about, as [`Desk::execute`] stores it; `Err(Erased)` when that
+/// person's key was destroyed. For tools that append decided events themselves (the bench).
+pub fn sealed_payload(
+    vault: &Vault,
+    event: &Event,
+    event_id: Ulid,
+    payload: Vec<u8>,
+) -> Result<Result<Vec<u8>, vault::Erased>, DeskError> {
+    let Some(person) = event.person_id() else {
+        return Ok(Ok(payload));
+    };
+    Ok(seal_payload(vault, person.0, event_id, &payload)?.map(|sealed| sealed.unwrap_or(payload)))
+}
+
 /// Seals the personal values of a payload about `person`: `Ok(Ok(None))` when it has none (the
 /// payload stays as it is), `Ok(Err(Erased))` when the person's key was destroyed.
 fn seal_payload(

@@ -154,7 +154,7 @@ fn split(n: u64) -> u64 {
 /// MTH of the leaves [start, start + n), where every subtree the RFC's recursion reaches is
 /// either perfect and aligned (asked of the source) or split again.
 fn mth<S: Subtrees>(source: &S, start: u64, n: u64) -> Result<Hash, S::Error> {
-    if n.is_power_of_two() && start % n == 0 {
+    if n.is_power_of_two() && start.is_multiple_of(n) {
         return source.subtree(n.trailing_zeros(), start >> n.trailing_zeros());
     }
     let k = split(n);

@@ -106,7 +106,10 @@ impl<F: Fn(u64) -> Hash> Subtrees for Leveled<F> {
     }
 }
 
-fn leveled(n: u64, min_level: u32) -> Leveled<fn(u64) -> Hash> {
+/// A tree whose leaves come from [`leaf`].
+type Generated = Leveled<fn(u64) -> Hash>;
+
+fn leveled(n: u64, min_level: u32) -> Generated {
     let mut levels = CompactLevels::new(min_level);
     for i in 0..n {
         levels.push(leaf(i));
@@ -322,8 +325,8 @@ fn proofs_are_refused_for_sizes_that_do_not_fit() {
 }
 
 /// The leaves of one big tree, shared by the random cases (built once, ~1M pushes).
-fn big() -> &'static Leveled<fn(u64) -> Hash> {
-    static BIG: std::sync::OnceLock<Leveled<fn(u64) -> Hash>> = std::sync::OnceLock::new();
+fn big() -> &'static Generated {
+    static BIG: std::sync::OnceLock<Generated> = std::sync::OnceLock::new();
     BIG.get_or_init(|| leveled(1_000_000, 8))
 }
 

@@ -49,8 +49,9 @@ fn montelucci_may_2024_covers_every_command_but_few() {
         .iter()
         .filter(|n| !used.contains(*n))
         .collect();
+    // A checkpoint is signed by the desk itself, never imported.
     assert!(
-        missing.is_empty() || missing == vec![&"ReopenCase"],
+        missing == vec![&"RecordCheckpoint"] || missing == vec![&"ReopenCase", &"RecordCheckpoint"],
         "not in the fixture: {missing:?}"
     );
     let ids: BTreeSet<_> = lines.iter().map(|l| l.event_id).collect();

@@ -222,3 +222,139 @@ fn recorded_checkpoint(
         signed,
     }))
 }
+
+/// An inclusion proof as GraphQL and `impact proof inclusion` print it (hex hashes), and as
+/// `impact proof verify` reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InclusionProofView {
+    #[serde(default)]
+    pub event_id: Option<String>,
+    pub position: u64,
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    /// The record's hash: the leaf data.
+    pub event_hash: String,
+    /// From the leaf's sibling up.
+    pub path: Vec<String>,
+    /// The root of `tree_size` as the server computes it (unsigned: compare with a checkpoint).
+    #[serde(default)]
+    pub root: Option<String>,
+}
+
+/// A consistency proof as GraphQL and `impact proof consistency` print it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsistencyProofView {
+    pub from_size: u64,
+    pub to_size: u64,
+    pub path: Vec<String>,
+    /// The roots as the server computes them (unsigned: compare with checkpoints).
+    #[serde(default)]
+    pub from_root: Option<String>,
+    #[serde(default)]
+    pub to_root: Option<String>,
+}
+
+fn hashes(path: &[String]) -> Result<Vec<Hash>, String> {
+    path.iter()
+        .enumerate()
+        .map(|(i, h)| Hash::from_hex(h).ok_or_else(|| format!("path[{i}] is not 64 hex digits")))
+        .collect()
+}
+
+impl InclusionProofView {
+    pub fn from_proof(
+        proof: &journal::merkle::InclusionProof,
+        event: &journal::RecordedEvent,
+        root: Root,
+    ) -> Self {
+        InclusionProofView {
+            event_id: Some(event.id.to_string()),
+            position: event.position.0,
+            leaf_index: proof.leaf_index.0,
+            tree_size: proof.tree_size.0,
+            event_hash: event.hash.to_hex(),
+            path: proof.path.iter().map(Hash::to_hex).collect(),
+            root: Some(root.to_hex()),
+        }
+    }
+
+    /// The proof and the leaf hash it starts from; a reason when a field does not read.
+    pub fn to_proof(&self) -> Result<(journal::merkle::InclusionProof, Hash), String> {
+        if self.position == 0 || self.leaf_index != self.position - 1 {
+            return Err(format!(
+                "leafIndex {} does not match position {} (leaf index = position - 1)",
+                self.leaf_index, self.position
+            ));
+        }
+        let event_hash =
+            Hash::from_hex(&self.event_hash).ok_or("eventHash is not 64 hex digits")?;
+        Ok((
+            journal::merkle::InclusionProof {
+                leaf_index: journal::merkle::LeafIndex(self.leaf_index),
+                tree_size: TreeSize(self.tree_size),
+                path: hashes(&self.path)?,
+            },
+            journal::merkle::leaf_hash(&event_hash.0),
+        ))
+    }
+}
+
+impl ConsistencyProofView {
+    pub fn from_proof(proof: &journal::merkle::ConsistencyProof, from: Root, to: Root) -> Self {
+        ConsistencyProofView {
+            from_size: proof.from.0,
+            to_size: proof.to.0,
+            path: proof.path.iter().map(Hash::to_hex).collect(),
+            from_root: Some(from.to_hex()),
+            to_root: Some(to.to_hex()),
+        }
+    }
+
+    pub fn to_proof(&self) -> Result<journal::merkle::ConsistencyProof, String> {
+        Ok(journal::merkle::ConsistencyProof {
+            from: TreeSize(self.from_size),
+            to: TreeSize(self.to_size),
+            path: hashes(&self.path)?,
+        })
+    }
+}
+
+impl Desk {
+    /// The proof that the event at `position` is in the tree of `tree_size` (default: the head).
+    pub fn inclusion_proof(
+        &self,
+        position: Position,
+        tree_size: Option<u64>,
+    ) -> Result<InclusionProofView, DeskError> {
+        let size = TreeSize(tree_size.unwrap_or(self.journal.tree_size().0));
+        let proof = self.journal.inclusion_proof(position, size)?;
+        let event = self
+            .journal
+            .get(position)?
+            .ok_or(journal::JournalError::ProofRange(
+                journal::merkle::RangeError::LeafOutsideTree {
+                    index: position.0.saturating_sub(1),
+                    size: size.0,
+                },
+            ))?;
+        let root = self.journal.root_at(size)?;
+        Ok(InclusionProofView::from_proof(&proof, &event, root))
+    }
+
+    /// The proof that the tree of `to` (default: the head) extends the tree of `from`.
+    pub fn consistency_proof(
+        &self,
+        from: u64,
+        to: Option<u64>,
+    ) -> Result<ConsistencyProofView, DeskError> {
+        let to = TreeSize(to.unwrap_or(self.journal.tree_size().0));
+        let proof = self.journal.consistency_proof(TreeSize(from), to)?;
+        Ok(ConsistencyProofView::from_proof(
+            &proof,
+            self.journal.root_at(TreeSize(from))?,
+            self.journal.root_at(to)?,
+        ))
+    }
+}

@@ -27,7 +27,8 @@ pub use journal;
 
 mod checkpoint;
 pub use checkpoint::{
-    key_path, load_key, load_or_create_key, signed_from_event, RecordedCheckpoint, KEY_FILE,
+    key_path, load_key, load_or_create_key, signed_from_event, ConsistencyProofView,
+    InclusionProofView, RecordedCheckpoint, KEY_FILE,
 };
 
 /// How many times a command is decided again after a concurrent append to its stream.

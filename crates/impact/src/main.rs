@@ -4,8 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod bundle;
 mod cli;
 mod directory;
+mod proofs;
 mod report;
 
 fn main() -> ExitCode {

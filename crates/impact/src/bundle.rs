@@ -1,0 +1,468 @@
+//! Evaluator bundles: the events of a period as evaluators see them (pseudonymised), each with
+//! its inclusion proof against one signed checkpoint, checkable offline with the public key
+//! alone (`impact bundle verify`, `tests/verify_bundle.py`). The format is in
+//! docs/VERIFYING.md.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use chrono::{Datelike, NaiveDate};
+use clap::Subcommand;
+use domain::{Actor, PersonId, Role, PERSONAL_FIELD_NAMES, TYPES_WITHOUT_PERSONAL_DATA};
+use journal::merkle::checkpoint::{PublicKey, SignedCheckpoint};
+use journal::merkle::{leaf_hash, Hash, InclusionProof, LeafIndex, TreeSize};
+use journal::{Position, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The format line of a bundle.
+pub const FORMAT: &str = "impact-evaluator-bundle/1";
+
+#[derive(Subcommand, Debug)]
+pub enum BundleCmd {
+    /// Pack the events recorded from --from to --to (UTC days, inclusive), pseudonymised, with
+    /// their inclusion proofs and a signed checkpoint (the latest that covers them, or a new one,
+    /// recorded). The server must be stopped.
+    Create {
+        #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
+        data: PathBuf,
+        /// First day (YYYY-MM-DD), by the time the journal recorded the events.
+        #[arg(long)]
+        from: NaiveDate,
+        /// Last day (YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        to: NaiveDate,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a bundle offline: the checkpoint's signature, every inclusion proof, that no
+    /// position is missing, and the hashes of the full records it carries. Exit 0 verified,
+    /// 1 not (every problem is named), 2 usage or IO error.
+    Verify {
+        file: PathBuf,
+        /// The installation's public key (64 hex digits, base64, or a file holding either).
+        #[arg(long)]
+        public_key: String,
+    },
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct Bundle {
+    pub format: String,
+    pub public_key_fingerprint: String,
+    /// The signed checkpoint note, as `impact checkpoint` prints it.
+    pub checkpoint: String,
+    pub period: Period,
+    pub first_position: u64,
+    pub last_position: u64,
+    pub events: Vec<BundleEvent>,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct BundleEvent {
+    pub position: u64,
+    /// The record's hash (hex): the leaf data.
+    pub event_hash: String,
+    /// The inclusion proof against the checkpoint's tree size (hex hashes, leaf to root).
+    pub proof: Vec<String>,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub schema_version: u16,
+    pub occurred_at: String,
+    pub recorded_at: String,
+    pub actor_role: String,
+    /// The payload as evaluators see it: person ids pseudonymised, personal fields removed,
+    /// birth year replaced by an age band.
+    pub payload: Value,
+    /// The full stored record (hex), only for types that carry no personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+}
+
+pub fn run(cmd: &BundleCmd) -> ExitCode {
+    match cmd {
+        BundleCmd::Create {
+            data,
+            from,
+            to,
+            out,
+        } => crate::cli::exit(
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")
+                .and_then(|rt| rt.block_on(create(data, *from, *to, out))),
+        ),
+        BundleCmd::Verify { file, public_key } => verify_file(file, public_key),
+    }
+}
+
+/// The one place a person id becomes a pseudonym (to be swapped for the keyed pseudonym).
+fn person_pseudonym(id: PersonId) -> String {
+    crate::report::pseudonym(id)
+}
+
+/// The evaluator view of a payload.
+pub fn evaluator_payload(event_type: &str, payload: &[u8], occurred_year: i32) -> Value {
+    let mut value: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
+    scrub(&mut value, occurred_year);
+    if event_type == "EventCorrected" {
+        // The reason of a correction is free text about the corrected fact.
+        if let Value::Object(map) = &mut value {
+            map.remove("reason");
+        }
+    }
+    value
+}
+
+fn scrub(value: &mut Value, year: i32) {
+    match value {
+        Value::Object(map) => {
+            for name in PERSONAL_FIELD_NAMES.iter().chain(&["personalFields"]) {
+                map.remove(*name);
+            }
+            if let Some(Value::String(id)) = map.get("personId") {
+                let pseudonym = id
+                    .parse::<ulid::Ulid>()
+                    .map(|u| person_pseudonym(PersonId(u)))
+                    .unwrap_or_default();
+                map.insert("personId".into(), Value::String(pseudonym));
+            }
+            if let Some(birth_year) = map.remove("birthYear") {
+                let band = birth_year
+                    .as_i64()
+                    .and_then(|y| i32::try_from(y).ok())
+                    .map(|y| projections::AgeBand::of_age(year - y).as_str().to_string());
+                map.insert(
+                    "ageBand".into(),
+                    band.map(Value::String).unwrap_or(Value::Null),
+                );
+            }
+            for inner in map.values_mut() {
+                scrub(inner, year);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, year)),
+        _ => {}
+    }
+}
+
+async fn create(data: &Path, from: NaiveDate, to: NaiveDate, out: &Path) -> Result<()> {
+    if to < from {
+        bail!("--to {to} is before --from {from}");
+    }
+    let desk = crate::cli::open_desk(data)?;
+    let start = Timestamp::from(from.and_hms_opt(0, 0, 0).context("date")?.and_utc());
+    let end = Timestamp::from(
+        to.succ_opt()
+            .context("date")?
+            .and_hms_opt(0, 0, 0)
+            .context("date")?
+            .and_utc(),
+    );
+    // recorded_at never decreases, so the period is a contiguous range of positions.
+    let (first, last) = desk.read(|m| {
+        (
+            m.position_recorded_by(Timestamp(start.0 - 1)).0 + 1,
+            m.position_recorded_by(Timestamp(end.0 - 1)).0,
+        )
+    });
+    let journal = desk.journal().clone();
+    let covering = desk
+        .checkpoints()?
+        .into_iter()
+        .rev()
+        .find(|c| c.signed.checkpoint.tree_size.0 >= last.max(1));
+    let checkpoint = match covering {
+        Some(c) => c,
+        None => {
+            let actor = Actor::new("impact-cli", Role::Admin);
+            match desk.sign_checkpoint(&actor, None).await? {
+                Ok(c) => {
+                    eprintln!(
+                        "signed a new checkpoint of tree size {} (recorded at position {})",
+                        c.signed.checkpoint.tree_size, c.position
+                    );
+                    c
+                }
+                Err(refused) => bail!(
+                    "cannot sign a checkpoint: {}",
+                    desk::describe_refusal(&refused)
+                ),
+            }
+        }
+    };
+    let size = checkpoint.signed.checkpoint.tree_size;
+    let mut events = Vec::new();
+    if first <= last {
+        for record in journal.iter_forward(Position(first)) {
+            let record = record?;
+            if record.position.0 > last {
+                break;
+            }
+            let proof = journal.inclusion_proof(record.position, size)?;
+            let occurred = record.occurred_at.to_datetime().map_or(0, |t| t.year());
+            let full = TYPES_WITHOUT_PERSONAL_DATA.contains(&record.event_type.as_str());
+            events.push(BundleEvent {
+                position: record.position.0,
+                event_hash: record.hash.to_hex(),
+                proof: proof.path.iter().map(Hash::to_hex).collect(),
+                event_type: record.event_type.clone(),
+                schema_version: record.schema_version,
+                occurred_at: record.occurred_at.to_string(),
+                recorded_at: record.recorded_at.to_string(),
+                actor_role: record.actor.role.clone(),
+                payload: evaluator_payload(&record.event_type, &record.payload, occurred),
+                record: full.then(|| hex::encode(record.stored_bytes())),
+            });
+        }
+    }
+    let bundle = Bundle {
+        format: FORMAT.into(),
+        public_key_fingerprint: desk.public_key().fingerprint(),
+        checkpoint: checkpoint.note(),
+        period: Period { from, to },
+        first_position: first,
+        last_position: last,
+        events,
+    };
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut writer, &bundle).context("cannot write the bundle")?;
+    std::io::Write::flush(&mut writer).context("cannot write the bundle")?;
+    eprintln!(
+        "bundle of {} events (positions {first} to {last}) against the checkpoint of tree size {size}",
+        bundle.events.len()
+    );
+    Ok(())
+}
+
+/// What a verified bundle holds.
+#[derive(Debug)]
+pub struct Verified {
+    pub events: usize,
+    pub rehashed: usize,
+    pub tree_size: TreeSize,
+    pub signed_at: String,
+}
+
+/// Checks a bundle; every problem found, each naming its position or field.
+pub fn verify_bundle(
+    bundle: &Bundle,
+    key: &PublicKey,
+) -> std::result::Result<Verified, Vec<String>> {
+    let mut problems = Vec::new();
+    if bundle.format != FORMAT {
+        problems.push(format!("format: {:?} is not {FORMAT}", bundle.format));
+    }
+    if bundle.public_key_fingerprint != key.fingerprint() {
+        problems.push(format!(
+            "publicKeyFingerprint: the bundle was made by the installation {}, the key given is {}'s",
+            bundle.public_key_fingerprint,
+            key.fingerprint()
+        ));
+    }
+    let signed =
+        match SignedCheckpoint::parse(&bundle.checkpoint).and_then(|s| s.verify(key).map(|()| s)) {
+            Ok(signed) => signed,
+            Err(error) => {
+                problems.push(format!("checkpoint: {error}"));
+                return Err(problems);
+            }
+        };
+    let size = signed.checkpoint.tree_size;
+    let root = signed.checkpoint.root;
+    let (first, last) = (bundle.first_position, bundle.last_position);
+    if first == 0 {
+        problems.push("firstPosition: positions start at 1".into());
+    }
+    if last > size.0 {
+        problems.push(format!(
+            "lastPosition: {last} is beyond the checkpoint's tree size {size}"
+        ));
+    }
+    let mut expected = first;
+    let mut rehashed = 0;
+    for (i, event) in bundle.events.iter().enumerate() {
+        let at = event.position;
+        if at != expected {
+            if at > expected {
+                problems.push(format!(
+                    "position {expected}: missing (events[{i}] is position {at})"
+                ));
+            } else {
+                problems.push(format!(
+                    "position {at}: out of order or repeated (events[{i}], expected {expected})"
+                ));
+            }
+            expected = at;
+        }
+        expected += 1;
+        let Some(hash) = Hash::from_hex(&event.event_hash) else {
+            problems.push(format!("position {at}: eventHash is not 64 hex digits"));
+            continue;
+        };
+        let path: Option<Vec<Hash>> = event.proof.iter().map(|h| Hash::from_hex(h)).collect();
+        let Some(path) = path else {
+            problems.push(format!("position {at}: a proof hash is not 64 hex digits"));
+            continue;
+        };
+        let proof = InclusionProof {
+            leaf_index: LeafIndex(at.saturating_sub(1)),
+            tree_size: size,
+            path,
+        };
+        if let Err(error) = proof.verify(&leaf_hash(&hash.0), &root) {
+            problems.push(format!(
+                "position {at}: not in the signed tree of size {size}: {error}"
+            ));
+        }
+        match &event.record {
+            Some(record) => match check_record(event, &hash, record) {
+                Ok(()) => rehashed += 1,
+                Err(reason) => problems.push(format!("position {at}: record: {reason}")),
+            },
+            None if TYPES_WITHOUT_PERSONAL_DATA.contains(&event.event_type.as_str()) => {
+                problems.push(format!(
+                    "position {at}: a {} carries its full record, and it is missing",
+                    event.event_type
+                ));
+            }
+            None => {}
+        }
+    }
+    if bundle.events.is_empty() && first <= last {
+        problems.push(format!(
+            "events: positions {first} to {last} are all missing"
+        ));
+    } else if expected != last + 1 && first <= last {
+        if expected <= last {
+            problems.push(format!(
+                "position {expected}: missing (the bundle ends early: truncated?); positions up to {last} were promised"
+            ));
+        } else {
+            problems.push(format!(
+                "lastPosition: {last}, but the events go on to {}",
+                expected - 1
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(Verified {
+            events: bundle.events.len(),
+            rehashed,
+            tree_size: size,
+            signed_at: signed.checkpoint.time.to_rfc3339(),
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+/// The full record must hash to the event hash and say what the readable fields say.
+fn check_record(event: &BundleEvent, hash: &Hash, record: &str) -> std::result::Result<(), String> {
+    let bytes = hex::decode(record).map_err(|_| "not hex".to_string())?;
+    let decoded = journal::decode_record(&bytes).map_err(|e| format!("undecodable: {e}"))?;
+    if journal::chain_hash(&decoded.prev_hash, &decoded.body_bytes()) != decoded.hash {
+        return Err("hash mismatch: the record's bytes were altered".into());
+    }
+    if decoded.hash.0 != hash.0 {
+        return Err("the record's hash is not eventHash".into());
+    }
+    let mut differs = String::new();
+    if decoded.position.0 != event.position {
+        let _ = write!(differs, " position");
+    }
+    if decoded.event_type != event.event_type {
+        let _ = write!(differs, " type");
+    }
+    if decoded.schema_version != event.schema_version {
+        let _ = write!(differs, " schemaVersion");
+    }
+    if decoded.occurred_at.to_string() != event.occurred_at {
+        let _ = write!(differs, " occurredAt");
+    }
+    if decoded.recorded_at.to_string() != event.recorded_at {
+        let _ = write!(differs, " recordedAt");
+    }
+    if decoded.actor.role != event.actor_role {
+        let _ = write!(differs, " actorRole");
+    }
+    let payload: Value = serde_json::from_slice(&decoded.payload).unwrap_or(Value::Null);
+    if payload != event.payload {
+        let _ = write!(differs, " payload");
+    }
+    if differs.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the readable fields differ from the hashed record:{differs}"
+        ))
+    }
+}
+
+fn verify_file(file: &Path, public_key: &str) -> ExitCode {
+    let key = match crate::proofs::read_public_key(public_key) {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("impact bundle verify: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!(
+                "impact bundle verify: cannot read {}: {error}",
+                file.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let bundle: Bundle = match serde_json::from_str(&text) {
+        Ok(bundle) => bundle,
+        Err(error) => {
+            println!(
+                "FAILED: {} is not a complete bundle (truncated or damaged?): {error}",
+                file.display()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    match verify_bundle(&bundle, &key) {
+        Ok(v) => {
+            println!(
+                "verified: {} events (positions {} to {}) are in the tree of size {} signed at {} by {}; {} full records re-hashed, the others bound by their hash",
+                v.events,
+                bundle.first_position,
+                bundle.last_position,
+                v.tree_size,
+                v.signed_at,
+                key.origin(),
+                v.rehashed
+            );
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            println!("FAILED: {} problem(s):", problems.len());
+            for problem in problems.iter().take(50) {
+                println!("  {problem}");
+            }
+            if problems.len() > 50 {
+                println!("  ... and {} more", problems.len() - 50);
+            }
+            ExitCode::from(1)
+        }
+    }
+}

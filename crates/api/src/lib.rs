@@ -14,6 +14,7 @@ mod inputs;
 mod metrics;
 mod mutations;
 mod objects;
+mod proofs;
 mod queries;
 mod read_models;
 mod subscription;
@@ -31,7 +32,11 @@ pub use subscription::SubscriptionRoot;
 
 /// The query root: the audit trail and chain, and the read models.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(queries::AuditQuery, read_models::ReadModelQuery);
+pub struct QueryRoot(
+    queries::AuditQuery,
+    read_models::ReadModelQuery,
+    proofs::ProofQuery,
+);
 
 pub type ImpactSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

@@ -129,6 +129,35 @@ pub struct MutationRoot;
 
 #[Object]
 impl MutationRoot {
+    /// Signs a checkpoint of the journal's Merkle tree with the installation key and records it
+    /// (supervisors and admins). Print or mail its `note`: it can be checked later with the
+    /// public key alone. `options.eventId` makes a retry safe.
+    async fn sign_checkpoint(
+        &self,
+        ctx: &Context<'_>,
+        options: Option<RecordOptions>,
+    ) -> Result<crate::proofs::CheckpointNode> {
+        let principal = ctx.data_opt::<Principal>().ok_or_else(|| {
+            error::coded(
+                error::UNAUTHENTICATED,
+                "who is signing? send the x-impact-actor and x-impact-role headers",
+            )
+        })?;
+        let desk = ctx.data::<Desk>()?;
+        let event_id = options
+            .and_then(|o| o.event_id)
+            .map(|id| parse_ulid("eventId", &id))
+            .transpose()?;
+        match desk
+            .sign_checkpoint(&principal.actor, event_id)
+            .await
+            .map_err(error::from_desk)?
+        {
+            Ok(recorded) => Ok(recorded.into()),
+            Err(refused) => Err(error::from_refused(&refused)),
+        }
+    }
+
     /// Registers a person served by the desk (name and contacts are kept apart as personal data).
     async fn register_person(
         &self,

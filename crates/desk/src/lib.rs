@@ -25,6 +25,7 @@ use ulid::Ulid;
 
 pub use journal;
 
+pub mod bundle;
 mod checkpoint;
 pub use checkpoint::{
     key_path, load_key, load_or_create_key, signed_from_event, ConsistencyProofView,

@@ -215,24 +215,38 @@ pub fn run_proofs(args: &ProofsArgs) -> BenchResult<()> {
     let signed = key.sign(size, root, Time(1_717_200_000));
     let count = args.bundle_events.clamp(1, n);
     let first = n - count + 1;
+    let mut all = Vec::new();
+    for record in journal.iter_forward(Position(first)) {
+        let record = record?;
+        let proof = journal.inclusion_proof(record.position, size)?;
+        all.push(BundleEvent {
+            position: record.position.0,
+            event_hash: record.hash.to_hex(),
+            proof: proof.path.iter().map(Hash::to_hex).collect(),
+            event_type: record.event_type.clone(),
+            schema_version: record.schema_version,
+            occurred_at: record.occurred_at.to_string(),
+            recorded_at: record.recorded_at.to_string(),
+            actor_role: record.actor.role.clone(),
+            payload: serde_json::from_slice(&record.payload)?,
+            record: Some(journal_hex(&record.stored_bytes())),
+        });
+    }
     for full in [false, true] {
-        let mut events = Vec::new();
-        for record in journal.iter_forward(Position(first)) {
-            let record = record?;
-            let proof = journal.inclusion_proof(record.position, size)?;
-            events.push(BundleEvent {
-                position: record.position.0,
-                event_hash: record.hash.to_hex(),
-                proof: proof.path.iter().map(Hash::to_hex).collect(),
-                event_type: record.event_type.clone(),
-                schema_version: record.schema_version,
-                occurred_at: record.occurred_at.to_string(),
-                recorded_at: record.recorded_at.to_string(),
-                actor_role: record.actor.role.clone(),
-                payload: serde_json::from_slice(&record.payload)?,
-                record: full.then(|| journal_hex(&record.stored_bytes())),
-            });
-        }
+        let events = all
+            .iter()
+            .map(|e| BundleEvent {
+                proof: e.proof.clone(),
+                event_hash: e.event_hash.clone(),
+                event_type: e.event_type.clone(),
+                occurred_at: e.occurred_at.clone(),
+                recorded_at: e.recorded_at.clone(),
+                actor_role: e.actor_role.clone(),
+                payload: e.payload.clone(),
+                record: if full { e.record.clone() } else { None },
+                ..*e
+            })
+            .collect();
         let bundle = Bundle {
             format: desk::bundle::FORMAT.into(),
             public_key_fingerprint: key.public().fingerprint(),

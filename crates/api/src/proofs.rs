@@ -85,7 +85,7 @@ impl From<InclusionProofView> for InclusionProofNode {
         InclusionProofNode {
             event_id: v.event_id.map(ID),
             position: v.position,
-            leaf_index: v.leaf_index,
+            leaf_index: v.leaf_index.unwrap_or(v.position.saturating_sub(1)),
             tree_size: v.tree_size,
             event_hash: v.event_hash,
             path: v.path,

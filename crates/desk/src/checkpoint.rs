@@ -231,7 +231,9 @@ pub struct InclusionProofView {
     #[serde(default)]
     pub event_id: Option<String>,
     pub position: u64,
-    pub leaf_index: u64,
+    /// position - 1 (optional when read: it follows from the position).
+    #[serde(default)]
+    pub leaf_index: Option<u64>,
     pub tree_size: u64,
     /// The record's hash: the leaf data.
     pub event_hash: String,
@@ -272,7 +274,7 @@ impl InclusionProofView {
         InclusionProofView {
             event_id: Some(event.id.to_string()),
             position: event.position.0,
-            leaf_index: proof.leaf_index.0,
+            leaf_index: Some(proof.leaf_index.0),
             tree_size: proof.tree_size.0,
             event_hash: event.hash.to_hex(),
             path: proof.path.iter().map(Hash::to_hex).collect(),
@@ -282,17 +284,21 @@ impl InclusionProofView {
 
     /// The proof and the leaf hash it starts from; a reason when a field does not read.
     pub fn to_proof(&self) -> Result<(journal::merkle::InclusionProof, Hash), String> {
-        if self.position == 0 || self.leaf_index != self.position - 1 {
+        if self.position == 0 {
+            return Err("position 0 is not an event (positions start at 1)".into());
+        }
+        let leaf_index = self.leaf_index.unwrap_or(self.position - 1);
+        if leaf_index != self.position - 1 {
             return Err(format!(
-                "leafIndex {} does not match position {} (leaf index = position - 1)",
-                self.leaf_index, self.position
+                "leafIndex {leaf_index} does not match position {} (leaf index = position - 1)",
+                self.position
             ));
         }
         let event_hash =
             Hash::from_hex(&self.event_hash).ok_or("eventHash is not 64 hex digits")?;
         Ok((
             journal::merkle::InclusionProof {
-                leaf_index: journal::merkle::LeafIndex(self.leaf_index),
+                leaf_index: journal::merkle::LeafIndex(leaf_index),
                 tree_size: TreeSize(self.tree_size),
                 path: hashes(&self.path)?,
             },

@@ -66,6 +66,10 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.to_str().unwrap().to_owned()
 }
 
+fn json_text(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap()
+}
+
 fn code(output: &Output) -> i32 {
     output.status.code().unwrap_or(-1)
 }
@@ -101,6 +105,21 @@ fn proofs_verify_against_a_written_down_checkpoint_and_tampering_is_named() {
         &a.key,
     ]));
     assert!(verified.contains("position 5"), "{verified}");
+    // The same proof as a GraphQL response holds it, without the optional leafIndex.
+    let mut bare: serde_json::Value = serde_json::from_str(&proof).unwrap();
+    bare.as_object_mut().unwrap().remove("leafIndex");
+    let response = json_text(&serde_json::json!({ "data": { "inclusionProof": bare } }));
+    let response = write(dir.path(), "response.json", &response);
+    ok(impact(&[
+        "proof",
+        "verify",
+        "--proof",
+        &response,
+        "--checkpoint",
+        note_path,
+        "--public-key",
+        &a.key,
+    ]));
 
     // One hash of the path altered: refused, naming the position.
     let mut value: serde_json::Value = serde_json::from_str(&proof).unwrap();

@@ -34,6 +34,8 @@ pub const EVERYONE: &[Role] = &[
 pub const CASE_READERS: &[Role] = &[Role::Mediator, Role::Supervisor];
 /// The audit trail, supervision, the read audit.
 pub const SUPERVISORS: &[Role] = &[Role::Supervisor];
+/// Who signs a checkpoint of the Merkle tree.
+pub const CHECKPOINT_SIGNERS: &[Role] = &[Role::Supervisor, Role::Admin];
 /// Aggregate and pseudonymised views.
 pub const EVALUATION: &[Role] = &[Role::Supervisor, Role::Evaluator];
 

@@ -38,11 +38,18 @@ pub fn internal(error: impl std::fmt::Display) -> Error {
 }
 
 pub fn from_desk(error: DeskError) -> Error {
-    internal(error)
+    match error {
+        DeskError::Journal(error) => from_journal(error),
+        other => internal(other),
+    }
 }
 
 pub fn from_journal(error: journal::JournalError) -> Error {
-    internal(error)
+    match error {
+        // A proof asked for sizes the tree does not have: the request is wrong.
+        journal::JournalError::ProofRange(range) => bad_input(range.to_string()),
+        other => internal(other),
+    }
 }
 
 pub fn from_refused(refused: &Refused) -> Error {

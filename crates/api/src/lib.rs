@@ -19,6 +19,7 @@ mod limits;
 mod metrics;
 mod mutations;
 mod objects;
+mod proofs;
 mod queries;
 mod read_models;
 mod subscription;
@@ -42,6 +43,7 @@ pub struct QueryRoot(
     queries::AuditQuery,
     read_models::ReadModelQuery,
     evaluation::EvaluationQuery,
+    proofs::ProofQuery,
 );
 
 pub type ImpactSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -113,13 +113,21 @@ pub(crate) async fn run(
 
 /// Who may record what: supervisors every fact; mediators the facts of their own site, but not
 /// the service directory, supervision meetings or erasures; admins the service directory only;
-/// evaluators nothing. The domain checks its own rules after this (`DeskState::decide`).
+/// evaluators nothing; and nobody a `RecordCheckpoint` of their own (`signCheckpoint` signs with
+/// the installation key). The domain checks its own rules after this (`DeskState::decide`).
 pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -> Result<()> {
     let directory = matches!(
         command,
         Command::MapService(_) | Command::UpdateService(_) | Command::RetireService(_)
     );
     let role = principal.actor.role;
+    if let Command::RecordCheckpoint(_) = command {
+        return Err(error::coded(
+            error::FORBIDDEN,
+            "a checkpoint is signed by the desk's own key: use signCheckpoint",
+        )
+        .extend_with(|_, e| e.set("field", "actor")));
+    }
     let allowed = match role {
         Role::Supervisor => true,
         Role::Admin => directory,
@@ -221,6 +229,31 @@ pub struct MutationRoot;
 
 #[Object]
 impl MutationRoot {
+    /// Signs a checkpoint of the journal's Merkle tree with the installation key and records it
+    /// (supervisors and admins). Print or mail its `note`: it can be checked later with the
+    /// public key alone. `options.eventId` makes a retry safe.
+    #[graphql(guard = "access::Allow(access::CHECKPOINT_SIGNERS)")]
+    async fn sign_checkpoint(
+        &self,
+        ctx: &Context<'_>,
+        options: Option<RecordOptions>,
+    ) -> Result<crate::proofs::CheckpointNode> {
+        let principal = access::principal(ctx)?;
+        let desk = ctx.data::<Desk>()?;
+        let event_id = options
+            .and_then(|o| o.event_id)
+            .map(|id| parse_ulid("eventId", &id))
+            .transpose()?;
+        match desk
+            .sign_checkpoint(&principal.actor, event_id)
+            .await
+            .map_err(error::from_desk)?
+        {
+            Ok(recorded) => Ok(recorded.into()),
+            Err(refused) => Err(error::from_refused(&refused)),
+        }
+    }
+
     /// Registers a person served by the desk (name and contacts are kept apart as personal data).
     async fn register_person(
         &self,

@@ -150,8 +150,7 @@ fn root_fields(type_name: &str) -> BTreeSet<String> {
             let line = line.strip_prefix('\t')?;
             let end = line.find(['(', ':'])?;
             let name = &line[..end];
-            name.chars()
-                .all(|c| c.is_ascii_alphanumeric())
+            (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()))
                 .then(|| name.to_string())
         })
         .collect()
@@ -202,6 +201,16 @@ fn query_cells() -> Vec<(&'static str, String, &'static [Who])> {
             supervisors,
         ),
         ("readsByActor", "{ readsByActor(actorId: \"m.rossi\") { position } }".into(), supervisors),
+        // The Merkle tree and its proofs carry hashes only.
+        ("publicKey", "{ publicKey { hex fingerprint } }".into(), EVERYONE),
+        ("tree", "{ tree { size root } }".into(), EVERYONE),
+        ("checkpoints", "{ checkpoints { treeSize } }".into(), EVERYONE),
+        (
+            "inclusionProof",
+            format!("{{ inclusionProof(eventId: \"{CANARY_REGISTERED}\") {{ path }} }}"),
+            EVERYONE,
+        ),
+        ("consistencyProof", "{ consistencyProof(fromSize: 1) { path } }".into(), EVERYONE),
     ]
 }
 
@@ -262,6 +271,8 @@ fn allowed_to_record(command: &str) -> &'static [Who] {
     use Who::*;
     match command {
         "RecordSupervisionMeeting" | "ErasePerson" => &[Supervisor],
+        // Only the desk records a checkpoint, signed with its key (`signCheckpoint`).
+        "RecordCheckpoint" => &[],
         "MapService" | "UpdateService" | "RetireService" => &[Supervisor, Admin],
         _ => &[Mediator, Supervisor],
     }
@@ -284,6 +295,12 @@ async fn every_command_for_every_role() {
         "ReopenCase".into(),
         json!({ "command": "ReopenCase", "caseId": CASE_ID, "occurredAt": "2024-05-30T10:00:00+02:00" }),
     ));
+    samples.push((
+        "RecordCheckpoint".into(),
+        json!({ "command": "RecordCheckpoint", "occurredAt": "2024-05-30T10:00:00Z",
+                "treeSize": 3, "root": "00".repeat(32), "publicKey": "00".repeat(32),
+                "signature": "AAAA" }),
+    ));
     // Last, so that the commands before it still find the canary.
     samples.push((
         "ErasePerson".into(),
@@ -293,8 +310,9 @@ async fn every_command_for_every_role() {
     let names: BTreeSet<&str> = samples.iter().map(|(n, _)| n.as_str()).collect();
     let all: BTreeSet<&str> = domain::COMMAND_NAMES.iter().copied().collect();
     assert_eq!(names, all, "every command needs a row in the matrix");
-    // Every typed mutation is one of these commands, through the same check (`run`).
-    assert_eq!(root_fields("MutationRoot").len(), all.len() + 1);
+    // Every typed mutation is one of these commands (all but `RecordCheckpoint`), through the
+    // same check (`run`); besides them, `recordCommand` and `signCheckpoint` (below).
+    assert_eq!(root_fields("MutationRoot").len(), all.len() - 1 + 2);
 
     let mutation = "mutation($command: JSON!, $options: RecordOptions) {
         recordCommand(command: $command, options: $options) { events { position } }
@@ -330,10 +348,25 @@ async fn every_command_for_every_role() {
             }
         }
     }
-    // 25 commands: 20 site facts refused to 3 roles, the meeting and the erasure to 4 each, the
-    // directory's 3 to 3 each.
-    assert_eq!(forbidden, 20 * 3 + 4 + 4 + 3 * 3);
+    // 26 commands: 20 site facts refused to 3 roles, the meeting and the erasure to 4 each, the
+    // directory's 3 to 3 each, a checkpoint of one's own to all 5.
+    assert_eq!(forbidden, 20 * 3 + 4 + 4 + 3 * 3 + 5);
     assert!(f.state.desk.journal().head().position.0 > head_before);
+
+    // `signCheckpoint`: supervisors and admins.
+    for &who in EVERYONE {
+        let head = f.state.desk.journal().head().position.0;
+        let response = f
+            .query(who, "mutation { signCheckpoint { treeSize } }", json!({}))
+            .await;
+        if matches!(who, Who::Supervisor | Who::Admin) {
+            assert!(response.get("errors").is_none(), "{who:?}: {response}");
+            assert_eq!(response["data"]["signCheckpoint"]["treeSize"], head);
+        } else {
+            assert_eq!(codes(&response), ["FORBIDDEN"], "{who:?}: {response}");
+            assert_eq!(f.state.desk.journal().head().position.0, head);
+        }
+    }
 }
 
 #[tokio::test]

@@ -614,6 +614,11 @@ async fn a_month_at_the_desk_records_every_mutation() {
 async fn every_command_has_a_typed_mutation() {
     let sdl = api::sdl();
     for name in domain::COMMAND_NAMES {
+        if *name == "RecordCheckpoint" {
+            // The desk signs checkpoints itself: `signCheckpoint` takes no input.
+            assert!(sdl.contains("signCheckpoint(options: RecordOptions): Checkpoint!"));
+            continue;
+        }
         let mutation = format!("{}{}", name[..1].to_lowercase(), &name[1..]);
         let signature =
             format!("{mutation}(input: {name}Input!, options: RecordOptions): Recorded!");

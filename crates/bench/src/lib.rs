@@ -30,6 +30,7 @@ use serde_json::{json, Value};
 use ulid::Ulid;
 
 mod api;
+mod proofs;
 
 pub type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -60,6 +61,9 @@ pub enum Command {
     /// Measures the GraphQL API over TCP against `{ __typename }`, and the desk's cold start
     /// against a plain sled scan, one JSON object per scenario.
     Api(api::ApiArgs),
+    /// Measures the Merkle tree: its cost on appends, inclusion and consistency proofs at a
+    /// large size, and bundle verification, one JSON object per scenario.
+    Proofs(proofs::ProofsArgs),
     /// Measures one kind of cold start of the journal in `dir` and prints it as JSON. Run by
     /// `api` as a child so that each starts cold and the peak memory is its own.
     #[command(hide = true)]
@@ -100,6 +104,7 @@ pub fn run(args: Args) -> BenchResult<()> {
         Command::Journal(args) => run_journal(&args),
         Command::OpenProbe { dir, cache_bytes } => open_probe(&dir, cache_bytes),
         Command::Api(args) => api::run_api(&args),
+        Command::Proofs(args) => proofs::run_proofs(&args),
         Command::ColdProbe { kind, dir } => api::cold_probe(kind, &dir),
     }
 }

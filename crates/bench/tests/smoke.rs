@@ -114,3 +114,56 @@ fn every_api_scenario_prints_a_json_line_with_a_positive_rate() {
         assert!(line["peak_memory_mib"].as_f64().unwrap() > 0.0, "{line}");
     }
 }
+
+#[test]
+fn every_proofs_scenario_prints_a_json_line_with_a_positive_rate() {
+    let scratch = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(["proofs", "--events", "3000", "--proofs", "50"])
+        .args(["--bundle-events", "300", "--durable-events", "200"])
+        .args(["--payload-bytes", "64"])
+        .arg("--dir")
+        .arg(scratch.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "bench proofs failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let scenarios: Vec<&str> = lines
+        .iter()
+        .map(|l| l["scenario"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        scenarios,
+        [
+            "bulk_append",
+            "tree_update",
+            "durable_append_64",
+            "random_read",
+            "inclusion_generate",
+            "inclusion_verify",
+            "consistency_generate",
+            "consistency_verify",
+            "bundle_verify_hash_only",
+            "bundle_verify_full_records",
+        ]
+    );
+    for line in &lines {
+        let rate = line
+            .get("events_per_s")
+            .or_else(|| line.get("per_s"))
+            .and_then(serde_json::Value::as_f64)
+            .unwrap();
+        assert!(rate > 0.0, "{line}");
+    }
+    assert!(lines[0]["append_slowdown"].as_f64().unwrap() >= 0.0);
+    assert_eq!(lines[8]["rehashed"], 0);
+    assert_eq!(lines[9]["rehashed"], 300);
+}

@@ -38,6 +38,13 @@ pub use vault;
 
 pub mod read_audit;
 
+pub mod bundle;
+mod checkpoint;
+pub use checkpoint::{
+    key_path, load_key, load_or_create_key, signed_from_event, ConsistencyProofView,
+    InclusionProofView, RecordedCheckpoint, KEY_FILE,
+};
+
 /// How many times a command is decided again after a concurrent append to its stream.
 const CONFLICT_RETRIES: usize = 5;
 
@@ -81,6 +88,18 @@ pub enum DeskError {
     /// The read audit cannot record or index a read: the read must not be answered.
     #[error("read audit at position {position}: {reason}")]
     ReadAudit { position: Position, reason: String },
+    /// The installation key file cannot be read or written. Check the data directory's
+    /// permissions; never delete the file (checkpoints signed with it could no longer be
+    /// told from forgeries by a new key's holder).
+    #[error("cannot use the checkpoint key file {path}: {source}")]
+    KeyFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The key file does not hold a key (64 hex digits). Restore it from the backup.
+    #[error("the checkpoint key file {path} does not hold a key")]
+    BadKeyFile { path: std::path::PathBuf },
     /// The projector stopped (the journal closed or failed).
     #[error("the read models stopped following the journal")]
     ProjectorStopped,
@@ -173,6 +192,8 @@ pub struct Desk {
     /// How many batches with an erasure the projector has folded: a past state folded while
     /// one was being folded is not kept (it may hold what was erased).
     erasures: Arc<AtomicU64>,
+    /// The installation's checkpoint signing key.
+    signer: Arc<journal::merkle::checkpoint::SigningKey>,
 }
 
 impl Desk {
@@ -197,6 +218,7 @@ impl Desk {
         vault: Arc<Vault>,
         clock: Clock,
     ) -> Result<Desk, DeskError> {
+        let signer = Arc::new(load_or_create_key(journal.dir())?);
         let mut models = Models {
             desk: DeskState::new(),
             read: ReadModels::default(),
@@ -262,6 +284,7 @@ impl Desk {
             clock,
             snapshots,
             erasures,
+            signer,
         })
     }
 
@@ -406,7 +429,54 @@ impl Desk {
     /// and makes a retry safe; `expected` is the stream version the caller saw, where a race
     /// matters (otherwise the version the decision was made against is used, and a concurrent
     /// change to the stream makes the command be decided again).
+    ///
+    /// A recorded supervision meeting (the monthly supervision) is followed by a signed
+    /// checkpoint, so that at least one a month leaves the system; see [`Desk::sign_checkpoint`].
+    /// `RecordCheckpoint` is refused here: only the desk signs checkpoints.
     pub async fn execute(
+        &self,
+        actor: &Actor,
+        command: &Command,
+        event_id: Option<Ulid>,
+        expected: Option<u64>,
+    ) -> Result<Result<Recorded, Refused>, DeskError> {
+        let outcome = self
+            .execute_outer(actor, command, event_id, expected)
+            .await?;
+        if let (Command::RecordSupervisionMeeting(_), Ok(recorded)) = (command, &outcome) {
+            if !recorded.already_recorded {
+                match self.sign_checkpoint(actor, None).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(refused)) => {
+                        tracing::warn!(reason = %describe_refusal(&refused), "the scheduled checkpoint was refused")
+                    }
+                    Err(error) => tracing::error!(%error, "the scheduled checkpoint failed"),
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// [`Desk::execute`] without the scheduled checkpoint: what an import runs (an imported
+    /// supervision meeting is history; sign a checkpoint once the import is done).
+    async fn execute_outer(
+        &self,
+        actor: &Actor,
+        command: &Command,
+        event_id: Option<Ulid>,
+        expected: Option<u64>,
+    ) -> Result<Result<Recorded, Refused>, DeskError> {
+        if let Command::RecordCheckpoint(_) = command {
+            return Ok(Err(Refused::Rejected(Rejection::new(
+                "command",
+                domain::RejectionKind::NotPermitted,
+                "checkpoints are signed by the desk itself: use signCheckpoint or impact checkpoint",
+            ))));
+        }
+        self.execute_inner(actor, command, event_id, expected).await
+    }
+
+    pub(crate) async fn execute_inner(
         &self,
         actor: &Actor,
         command: &Command,
@@ -519,7 +589,7 @@ impl Desk {
 
     /// A command whose event id is already recorded: a retry (same actor, same kind of fact)
     /// gets the original events back; anything else is `IdReused`.
-    async fn repeat(
+    pub(crate) async fn repeat(
         &self,
         actor: &Actor,
         command: &Command,
@@ -564,7 +634,7 @@ impl Desk {
                 .map_err(|e| stop(format!("not a command: {e}"), &report))?;
             report.lines += 1;
             match self
-                .execute(&parsed.actor, &parsed.command, Some(parsed.event_id), None)
+                .execute_outer(&parsed.actor, &parsed.command, Some(parsed.event_id), None)
                 .await?
             {
                 Ok(recorded) if recorded.already_recorded => report.already_recorded += 1,

@@ -314,6 +314,22 @@ pub struct RecordSupervisionMeeting {
     pub actions: Vec<SupervisionAction>,
 }
 
+/// Records a checkpoint the desk has signed with the installation key: the journal's Merkle tree
+/// had `tree_size` leaves and this root at `occurred_at`. The desk signs; the domain records.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordCheckpoint {
+    /// The signed time, to the second.
+    pub occurred_at: DateTime<Utc>,
+    pub tree_size: u64,
+    /// The root, 64 hex digits.
+    pub root: String,
+    /// The installation's Ed25519 public key, 64 hex digits.
+    pub public_key: String,
+    /// The Ed25519 signature over the checkpoint's text, base64.
+    pub signature: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MapService {
@@ -413,6 +429,7 @@ commands!(
     RecordSurveyResponse,
     WriteLogbookEntry,
     RecordSupervisionMeeting,
+    RecordCheckpoint,
     MapService,
     UpdateService,
     RetireService,
@@ -444,6 +461,7 @@ impl Command {
             Command::RecordSurveyResponse(_) => "SatisfactionSurveyCompleted",
             Command::WriteLogbookEntry(_) => "LogbookEntryWritten",
             Command::RecordSupervisionMeeting(_) => "SupervisionMeetingHeld",
+            Command::RecordCheckpoint(_) => "CheckpointSigned",
             Command::MapService(_) => "ServiceMapped",
             Command::UpdateService(_) => "ServiceUpdated",
             Command::RetireService(_) => "ServiceRetired",
@@ -475,6 +493,7 @@ impl Command {
             Command::RecordSurveyResponse(c) => c.occurred_at,
             Command::WriteLogbookEntry(c) => c.occurred_at,
             Command::RecordSupervisionMeeting(c) => c.occurred_at,
+            Command::RecordCheckpoint(c) => c.occurred_at,
             Command::MapService(c) => c.occurred_at,
             Command::UpdateService(c) => c.occurred_at,
             Command::RetireService(c) => c.occurred_at,

@@ -359,6 +359,22 @@ pub struct SupervisionMeetingHeld {
     pub actions: Vec<SupervisionAction>,
 }
 
+/// The desk signed a checkpoint of the journal's Merkle tree with the installation key (see
+/// `merkle::checkpoint` for the signed text). It names no person.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckpointSigned {
+    /// The signed time, to the second.
+    pub occurred_at: DateTime<Utc>,
+    pub tree_size: u64,
+    /// The root, 64 hex digits.
+    pub root: String,
+    /// The installation's Ed25519 public key, 64 hex digits.
+    pub public_key: String,
+    /// The Ed25519 signature over the checkpoint's text, base64.
+    pub signature: String,
+}
+
 /// Capacity of a service to face the Ukrainian crisis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -548,6 +564,7 @@ events!(
     SatisfactionSurveyCompleted = 1,
     LogbookEntryWritten = 2,
     SupervisionMeetingHeld = 1,
+    CheckpointSigned = 1,
     ServiceMapped = 1,
     ServiceUpdated = 1,
     ServiceRetired = 1,
@@ -597,6 +614,7 @@ impl Event {
             Event::SatisfactionSurveyCompleted(e) => e.occurred_at,
             Event::LogbookEntryWritten(e) => e.occurred_at,
             Event::SupervisionMeetingHeld(e) => e.occurred_at,
+            Event::CheckpointSigned(e) => e.occurred_at,
             Event::ServiceMapped(e) => e.occurred_at,
             Event::ServiceUpdated(e) => e.occurred_at,
             Event::ServiceRetired(e) => e.occurred_at,
@@ -629,6 +647,7 @@ impl Event {
             Event::LogbookEntryWritten(e) => Some(&e.site_id),
             Event::EventCorrected(e) => e.site_id.as_ref(),
             Event::SupervisionMeetingHeld(_)
+            | Event::CheckpointSigned(_)
             | Event::ServiceMapped(_)
             | Event::ServiceUpdated(_)
             | Event::ServiceRetired(_)
@@ -705,6 +724,7 @@ impl Event {
             Event::SatisfactionSurveyCompleted(e) => StreamId::survey(e.survey_id),
             Event::LogbookEntryWritten(e) => StreamId::logbook(&e.site_id, e.date),
             Event::SupervisionMeetingHeld(e) => StreamId::supervision(e.meeting_id),
+            Event::CheckpointSigned(_) => StreamId::checkpoints(),
             Event::ServiceMapped(e) => StreamId::service(e.service_id),
             Event::ServiceUpdated(e) => StreamId::service(e.service_id),
             Event::ServiceRetired(e) => StreamId::service(e.service_id),

@@ -159,6 +159,11 @@ impl StreamId {
         StreamId(format!("survey-{id}"))
     }
 
+    /// `checkpoints`: every signed checkpoint, in order.
+    pub fn checkpoints() -> Self {
+        StreamId("checkpoints".to_string())
+    }
+
     /// `supervision-<ulid>`.
     pub fn supervision(id: MeetingId) -> Self {
         StreamId(format!("supervision-{id}"))

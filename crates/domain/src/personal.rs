@@ -145,3 +145,13 @@ pub const PERSONAL_FIELD_NAMES: &[&str] = &[
     "decisions",
     "actions",
 ];
+
+/// Event types whose payload names no person and holds no personal field: an evaluator bundle
+/// carries their full stored record, so that an outsider re-hashes it.
+pub const TYPES_WITHOUT_PERSONAL_DATA: &[&str] = &[
+    "ServiceMapped",
+    "ServiceUpdated",
+    "ServiceRetired",
+    "InformationMaterialDistributed",
+    "CheckpointSigned",
+];

@@ -290,6 +290,7 @@ impl DeskState {
             | Event::InformationMaterialDistributed(_)
             | Event::SatisfactionSurveyCompleted(_)
             | Event::SupervisionMeetingHeld(_)
+            | Event::CheckpointSigned(_)
             | Event::ServiceUpdated(_)
             | Event::EventCorrected(_) => {}
         }
@@ -339,6 +340,7 @@ impl DeskState {
             Command::RecordSurveyResponse(c) => self.record_survey(c),
             Command::WriteLogbookEntry(c) => self.write_logbook_entry(c, ctx),
             Command::RecordSupervisionMeeting(c) => self.record_supervision(c, ctx),
+            Command::RecordCheckpoint(c) => self.record_checkpoint(c, ctx),
             Command::MapService(c) => self.map_service(c, ctx),
             Command::UpdateService(c) => self.update_service(c, ctx),
             Command::RetireService(c) => self.retire_service(c),
@@ -1413,6 +1415,53 @@ impl DeskState {
             "supervision meeting",
             event,
         )
+    }
+
+    fn record_checkpoint(&self, c: &RecordCheckpoint, ctx: &Context) -> Decided {
+        ensure!(
+            matches!(ctx.actor.role, Role::Supervisor | Role::Admin),
+            "actor",
+            K::NotPermitted,
+            "only a supervisor or an administrator signs a checkpoint"
+        );
+        ensure!(
+            c.tree_size > 0,
+            "treeSize",
+            K::Invalid,
+            "the journal is empty: there is nothing to sign yet"
+        );
+        let hex64 = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+        ensure!(
+            hex64(&c.root),
+            "root",
+            K::Invalid,
+            "the root is 64 hex digits"
+        );
+        ensure!(
+            hex64(&c.public_key),
+            "publicKey",
+            K::Invalid,
+            "the public key is 64 hex digits"
+        );
+        ensure!(
+            !c.signature.trim().is_empty(),
+            "signature",
+            K::Required,
+            "a checkpoint carries its signature"
+        );
+        let stream = StreamId::checkpoints();
+        Ok(Decision {
+            expected: self.expected(&stream),
+            stream,
+            events: vec![CheckpointSigned {
+                occurred_at: c.occurred_at,
+                tree_size: c.tree_size,
+                root: c.root.clone(),
+                public_key: c.public_key.clone(),
+                signature: c.signature.clone(),
+            }
+            .into()],
+        })
     }
 
     fn map_service(&self, c: &MapService, ctx: &Context) -> Decided {

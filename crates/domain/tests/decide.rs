@@ -1351,3 +1351,34 @@ fn the_erased_marker_is_not_a_name() {
         .when(c)
         .then_rejected("personal.fullName", K::Invalid);
 }
+
+#[test]
+fn only_a_supervisor_or_admin_records_a_checkpoint_and_never_of_an_empty_journal() {
+    let accepted = given(base())
+        .when_by(supervisor(), checkpoint())
+        .then_accepted();
+    assert_eq!(accepted.stream, StreamId::checkpoints());
+    assert_eq!(accepted.events[0].event_type(), "CheckpointSigned");
+    assert!(accepted.events[0].person_id().is_none());
+    given(base())
+        .when(checkpoint())
+        .then_rejected("actor", RejectionKind::NotPermitted);
+    given(base())
+        .when_by(
+            supervisor(),
+            RecordCheckpoint {
+                tree_size: 0,
+                ..checkpoint()
+            },
+        )
+        .then_rejected("treeSize", RejectionKind::Invalid);
+    given(base())
+        .when_by(
+            supervisor(),
+            RecordCheckpoint {
+                root: "not hex".into(),
+                ..checkpoint()
+            },
+        )
+        .then_rejected("root", RejectionKind::Invalid);
+}

@@ -84,6 +84,14 @@ enum Cmd {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Also check that the journal extends this signed checkpoint (a note written down
+        /// earlier): a journal replaced by another history fails here even if its chain is
+        /// intact. Needs --public-key.
+        #[arg(long, requires = "public_key")]
+        checkpoint: Option<PathBuf>,
+        /// The installation's public key (64 hex digits, base64, or a file holding either).
+        #[arg(long, requires = "checkpoint")]
+        public_key: Option<String>,
     },
     /// Export events as JSON Lines with the exact stored bytes of each, so that the chain can be
     /// re-verified independently (docs/VERIFYING.md). The export holds personal data: each
@@ -118,6 +126,18 @@ enum Cmd {
     /// The territorial service directory as Open Referral HSDS 3.0 JSON. The server must be
     /// stopped.
     Directory(crate::directory::DirectoryArgs),
+    /// The installation's checkpoint signing key.
+    #[command(subcommand)]
+    Key(crate::proofs::KeyCmd),
+    /// Sign a checkpoint of the journal's Merkle tree now, record it, and print the note to keep
+    /// outside the system. The server must be stopped.
+    Checkpoint(crate::proofs::CheckpointArgs),
+    /// Inclusion and consistency proofs: print them, or verify one against checkpoints.
+    #[command(subcommand)]
+    Proof(crate::proofs::ProofCmd),
+    /// Evaluator bundles: the events of a period, pseudonymised, with proofs and a checkpoint.
+    #[command(subcommand)]
+    Bundle(crate::bundle::BundleCmd),
     /// Accounts: issue, revoke and list bearer tokens. Works while the server runs (it re-reads
     /// the token file when it changes).
     #[command(subcommand)]
@@ -169,7 +189,36 @@ pub fn run(args: Args) -> ExitCode {
             from,
             to,
             json,
-        } => return verify(&data, from, to, json),
+            checkpoint,
+            public_key,
+        } => {
+            let code = verify(&data, from, to, json);
+            return match (checkpoint, public_key) {
+                (Some(checkpoint), Some(key)) if code == ExitCode::SUCCESS => {
+                    match crate::proofs::check_journal_extends(&data, &checkpoint, &key) {
+                        Ok(Ok(message)) => {
+                            println!("{message}");
+                            ExitCode::SUCCESS
+                        }
+                        Ok(Err(reason)) => {
+                            println!("FAILED: {reason}");
+                            ExitCode::from(1)
+                        }
+                        Err(error) => {
+                            eprintln!("impact verify: {error:#}");
+                            ExitCode::from(2)
+                        }
+                    }
+                }
+                _ => code,
+            };
+        }
+        Cmd::Proof(cmd) => return crate::proofs::proof(&cmd),
+        Cmd::Bundle(cmd) => return crate::bundle::run(&cmd),
+        Cmd::Key(cmd) => crate::proofs::key(&cmd),
+        Cmd::Checkpoint(args) => {
+            runtime().and_then(|rt| rt.block_on(crate::proofs::checkpoint(&args)))
+        }
         Cmd::Serve {
             data,
             master_key,
@@ -207,6 +256,11 @@ pub fn run(args: Args) -> ExitCode {
             to,
         } => export(&data, &actor, &out, from, to),
     };
+    exit(outcome)
+}
+
+/// Exit 0, or print the error and exit 2.
+pub(crate) fn exit(outcome: Result<()>) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -241,7 +295,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn open_desk(data: &Path, master_key: Option<&Path>) -> Result<Desk> {
+pub(crate) fn open_desk(data: &Path, master_key: Option<&Path>) -> Result<Desk> {
     let options = DeskOptions {
         master_key: master_key.map(Path::to_owned),
         ..DeskOptions::default()

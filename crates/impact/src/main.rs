@@ -10,8 +10,10 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod bundle;
 mod cli;
 mod directory;
+mod proofs;
 mod report;
 
 fn main() -> ExitCode {

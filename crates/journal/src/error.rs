@@ -89,6 +89,10 @@ pub enum JournalError {
     /// The journal was closed while the request was waiting.
     #[error("journal is closed")]
     Closed,
+    /// A proof or root was asked for sizes or positions the tree does not have (yet). A caller
+    /// mistake: fix the request.
+    #[error("{0}")]
+    ProofRange(#[from] merkle::RangeError),
     /// The data directory was written by a newer or unknown version of this program.
     #[error("unsupported journal format {0}; this program reads format 1")]
     UnsupportedFormat(u8),

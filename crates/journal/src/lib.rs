@@ -12,7 +12,9 @@
 //! - nothing outside this crate touches sled;
 //! - positions are gap-free from 1 and every record's `prev_hash` is the hash of the one before;
 //! - readers see only acknowledged (flushed and fsynced) records;
-//! - an append of several events is all visible or none is, across crashes too.
+//! - an append of several events is all visible or none is, across crashes too;
+//! - the Merkle tree (RFC 9162 shape, `merkle` crate) has one leaf per acknowledged record, leaf
+//!   data = the record's hash, position p = leaf index p - 1; its size is always the head.
 
 mod error;
 mod record;
@@ -20,10 +22,12 @@ mod store;
 mod subscribe;
 #[cfg(feature = "tamper")]
 pub mod tamper;
+mod tree;
 mod verify;
 mod wal;
 
 pub use error::{JournalError, Problem};
+pub use merkle;
 pub use record::{
     chain_hash, decode_record, Actor, ChainHash, DecodeError, NewEvent, Position, RecordedEvent,
     Timestamp, FORMAT_V1, GENESIS_SEED, MAX_EVENTS_PER_APPEND, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES,

@@ -145,6 +145,8 @@ pub(crate) struct Index {
     /// Positions of each stream's events; version N is at `positions[N - 1]`.
     pub streams: HashMap<Box<str>, Vec<u64>>,
     pub ids: HashMap<u128, u64>,
+    /// The Merkle tree's frontier and upper levels (`tree.rs`); its size is `head.position`.
+    pub tree: merkle::CompactLevels,
 }
 
 impl Shared {
@@ -698,6 +700,7 @@ fn build_index(
         last_recorded_at: Timestamp(i64::MIN),
         streams: HashMap::new(),
         ids: HashMap::new(),
+        tree: crate::tree::new_levels(),
     };
     // Sizing the id index once for the recorded head spares the scan its doublings, whose old
     // and new tables are briefly both alive: about a third of the index at the peak. Only a hint:
@@ -759,6 +762,7 @@ fn build_index(
             position,
             hash: view.hash,
         };
+        index.tree.push(crate::tree::leaf(&view.hash));
         index.last_recorded_at = view.recorded_at;
     }
 
@@ -1128,6 +1132,7 @@ fn import_records(
                 .or_default()
                 .push(record.position.0);
             index.ids.insert(record.id.0, record.position.0);
+            index.tree.push(crate::tree::leaf(&record.hash));
         }
         index.head = head;
         index.last_recorded_at = last_recorded_at;
@@ -1375,6 +1380,7 @@ fn write_batch(
                     .or_default()
                     .push(event.position.0);
                 index.ids.insert(event.id.0, event.position.0);
+                index.tree.push(crate::tree::leaf(&event.hash));
             }
         }
         index.head = head;

@@ -441,6 +441,12 @@ impl World {
         if let Some(last) = self.model.events.last() {
             assert_eq!(journal.head().hash, last.hash, "head hash is the last hash");
         }
+        // The Merkle tree holds exactly the model's records, restarts included.
+        let mut tree = journal::merkle::CompactLevels::new(63);
+        for event in &self.model.events {
+            tree.push(journal::merkle::leaf_hash(&event.hash.0));
+        }
+        assert_eq!(journal.tree_head(), (tree.size(), tree.root()));
     }
 }
 

@@ -318,6 +318,8 @@ impl ReadModels {
                 }
                 Some(Target::Meeting(len_ix(self.meetings.len())))
             }
+            // Checkpoints are listed from the journal's `checkpoints` stream; no read model.
+            Event::CheckpointSigned(_) => None,
             Event::ServiceMapped(e) => {
                 let ix = self.service_ix(e.service_id);
                 self.services[ix as usize] = Some(ServiceRow {

@@ -687,5 +687,17 @@ pub fn everything() -> Vec<Event> {
         mediation_id: MediationId(Ulid(99)),
         ..cancel_mediation()
     }));
+    cmds.push((supervisor(), checkpoint().into()));
     history(cmds)
+}
+
+/// A checkpoint as the desk would sign it (the domain does not check the signature).
+pub fn checkpoint() -> RecordCheckpoint {
+    RecordCheckpoint {
+        occurred_at: t("2024-05-16T11:59:00Z"),
+        tree_size: 27,
+        root: "9f".repeat(32),
+        public_key: "3b".repeat(32),
+        signature: "c2lnbmF0dXJl".into(),
+    }
 }

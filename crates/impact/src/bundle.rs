@@ -1,0 +1,275 @@
+//! Evaluator bundles: the events of a period as evaluators see them (pseudonymised), each with
+//! its inclusion proof against one signed checkpoint, checkable offline with the public key
+//! alone (`impact bundle verify`, `tests/verify_bundle.py`). The format is in
+//! docs/VERIFYING.md.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use chrono::{Datelike, NaiveDate};
+use clap::Subcommand;
+use desk::bundle::{verify_bundle, Bundle, BundleEvent, Period, FORMAT};
+use domain::{Actor, PersonId, Role, PERSONAL_FIELD_NAMES, TYPES_WITHOUT_PERSONAL_DATA};
+use journal::merkle::Hash;
+use journal::{Position, Timestamp};
+use serde_json::Value;
+
+#[derive(Subcommand, Debug)]
+pub enum BundleCmd {
+    /// Pack the events recorded from --from to --to (UTC days, inclusive), pseudonymised, with
+    /// their inclusion proofs and a signed checkpoint (the latest that covers them, or a new one,
+    /// recorded). The server must be stopped.
+    Create {
+        #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
+        data: PathBuf,
+        /// First day (YYYY-MM-DD), by the time the journal recorded the events.
+        #[arg(long)]
+        from: NaiveDate,
+        /// Last day (YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        to: NaiveDate,
+        #[arg(long)]
+        out: PathBuf,
+        /// The master key file (default: `<data>.master-key`): the pseudonyms are keyed with it.
+        #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
+        master_key: Option<PathBuf>,
+    },
+    /// Check a bundle offline: the checkpoint's signature, every inclusion proof, that no
+    /// position is missing, and the hashes of the full records it carries. Exit 0 verified,
+    /// 1 not (every problem is named), 2 usage or IO error.
+    Verify {
+        file: PathBuf,
+        /// The installation's public key (64 hex digits, base64, or a file holding either).
+        #[arg(long)]
+        public_key: String,
+    },
+}
+
+pub fn run(cmd: &BundleCmd) -> ExitCode {
+    match cmd {
+        BundleCmd::Create {
+            data,
+            from,
+            to,
+            out,
+            master_key,
+        } => crate::cli::exit(
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")
+                .and_then(|rt| rt.block_on(create(data, master_key.as_deref(), *from, *to, out))),
+        ),
+        BundleCmd::Verify { file, public_key } => verify_file(file, public_key),
+    }
+}
+
+/// The evaluator view of a payload; `pseudonym` turns a person id into the keyed pseudonym
+/// evaluators see everywhere (`Vault::pseudonym`).
+pub fn evaluator_payload(
+    event_type: &str,
+    payload: &[u8],
+    occurred_year: i32,
+    pseudonym: &dyn Fn(PersonId) -> String,
+) -> Value {
+    let mut value: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
+    scrub(&mut value, occurred_year, pseudonym);
+    if event_type == "EventCorrected" {
+        // The reason of a correction is free text about the corrected fact.
+        if let Value::Object(map) = &mut value {
+            map.remove("reason");
+        }
+    }
+    value
+}
+
+fn scrub(value: &mut Value, year: i32, pseudonym: &dyn Fn(PersonId) -> String) {
+    match value {
+        Value::Object(map) => {
+            for name in PERSONAL_FIELD_NAMES.iter().chain(&["personalFields"]) {
+                map.remove(*name);
+            }
+            if let Some(Value::String(id)) = map.get("personId") {
+                let pseudonym = id
+                    .parse::<ulid::Ulid>()
+                    .map(|u| pseudonym(PersonId(u)))
+                    .unwrap_or_default();
+                map.insert("personId".into(), Value::String(pseudonym));
+            }
+            if let Some(birth_year) = map.remove("birthYear") {
+                let band = birth_year
+                    .as_i64()
+                    .and_then(|y| i32::try_from(y).ok())
+                    .map(|y| projections::AgeBand::of_age(year - y).as_str().to_string());
+                map.insert(
+                    "ageBand".into(),
+                    band.map(Value::String).unwrap_or(Value::Null),
+                );
+            }
+            for inner in map.values_mut() {
+                scrub(inner, year, pseudonym);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, year, pseudonym)),
+        _ => {}
+    }
+}
+
+async fn create(
+    data: &Path,
+    master_key: Option<&Path>,
+    from: NaiveDate,
+    to: NaiveDate,
+    out: &Path,
+) -> Result<()> {
+    if to < from {
+        bail!("--to {to} is before --from {from}");
+    }
+    let desk = crate::cli::open_desk(data, master_key)?;
+    let pseudonym = |id: PersonId| desk.vault().pseudonym(id.0);
+    let start = Timestamp::from(from.and_hms_opt(0, 0, 0).context("date")?.and_utc());
+    let end = Timestamp::from(
+        to.succ_opt()
+            .context("date")?
+            .and_hms_opt(0, 0, 0)
+            .context("date")?
+            .and_utc(),
+    );
+    // recorded_at never decreases, so the period is a contiguous range of positions.
+    let (first, last) = desk.read(|m| {
+        (
+            m.position_recorded_by(Timestamp(start.0 - 1)).0 + 1,
+            m.position_recorded_by(Timestamp(end.0 - 1)).0,
+        )
+    });
+    let journal = desk.journal().clone();
+    let covering = desk
+        .checkpoints()?
+        .into_iter()
+        .rev()
+        .find(|c| c.signed.checkpoint.tree_size.0 >= last.max(1));
+    let checkpoint = match covering {
+        Some(c) => c,
+        None => {
+            let actor = Actor::new("impact-cli", Role::Admin);
+            match desk.sign_checkpoint(&actor, None).await? {
+                Ok(c) => {
+                    eprintln!(
+                        "signed a new checkpoint of tree size {} (recorded at position {})",
+                        c.signed.checkpoint.tree_size, c.position
+                    );
+                    c
+                }
+                Err(refused) => bail!(
+                    "cannot sign a checkpoint: {}",
+                    desk::describe_refusal(&refused)
+                ),
+            }
+        }
+    };
+    let size = checkpoint.signed.checkpoint.tree_size;
+    let mut events = Vec::new();
+    if first <= last {
+        for record in journal.iter_forward(Position(first)) {
+            let record = record?;
+            if record.position.0 > last {
+                break;
+            }
+            let proof = journal.inclusion_proof(record.position, size)?;
+            let occurred = record.occurred_at.to_datetime().map_or(0, |t| t.year());
+            let full = TYPES_WITHOUT_PERSONAL_DATA.contains(&record.event_type.as_str());
+            events.push(BundleEvent {
+                position: record.position.0,
+                event_hash: record.hash.to_hex(),
+                proof: proof.path.iter().map(Hash::to_hex).collect(),
+                event_type: record.event_type.clone(),
+                schema_version: record.schema_version,
+                occurred_at: record.occurred_at.to_string(),
+                recorded_at: record.recorded_at.to_string(),
+                actor_role: record.actor.role.clone(),
+                payload: evaluator_payload(
+                    &record.event_type,
+                    &record.payload,
+                    occurred,
+                    &pseudonym,
+                ),
+                record: full.then(|| hex::encode(record.stored_bytes())),
+            });
+        }
+    }
+    let bundle = Bundle {
+        format: FORMAT.into(),
+        public_key_fingerprint: desk.public_key().fingerprint(),
+        checkpoint: checkpoint.note(),
+        period: Period { from, to },
+        first_position: first,
+        last_position: last,
+        events,
+    };
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut writer, &bundle).context("cannot write the bundle")?;
+    std::io::Write::flush(&mut writer).context("cannot write the bundle")?;
+    eprintln!(
+        "bundle of {} events (positions {first} to {last}) against the checkpoint of tree size {size}",
+        bundle.events.len()
+    );
+    Ok(())
+}
+
+fn verify_file(file: &Path, public_key: &str) -> ExitCode {
+    let key = match crate::proofs::read_public_key(public_key) {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("impact bundle verify: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!(
+                "impact bundle verify: cannot read {}: {error}",
+                file.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let bundle: Bundle = match serde_json::from_str(&text) {
+        Ok(bundle) => bundle,
+        Err(error) => {
+            println!(
+                "FAILED: {} is not a complete bundle (truncated or damaged?): {error}",
+                file.display()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    match verify_bundle(&bundle, &key) {
+        Ok(v) => {
+            println!(
+                "verified: {} events (positions {} to {}) are in the tree of size {} signed at {} by {}; {} full records re-hashed, the others bound by their hash",
+                v.events,
+                bundle.first_position,
+                bundle.last_position,
+                v.tree_size,
+                v.signed_at,
+                key.origin(),
+                v.rehashed
+            );
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            println!("FAILED: {} problem(s):", problems.len());
+            for problem in problems.iter().take(50) {
+                println!("  {problem}");
+            }
+            if problems.len() > 50 {
+                println!("  ... and {} more", problems.len() - 50);
+            }
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1195,6 +1195,10 @@ fn replay_wal(events: &sled::Tree, frames: &[Vec<u8>]) -> Result<usize, JournalE
     Ok(restored)
 }
 
+/// From how many records a group commit writes the write-ahead file on a second thread while it
+/// inserts into sled; below it, starting the thread costs more than the overlap saves.
+const OVERLAP_FROM_EVENTS: usize = 8;
+
 fn write_batch(
     shared: &Shared,
     head_tx: &watch::Sender<Head>,
@@ -1223,8 +1227,10 @@ fn write_batch(
     let mut written: Vec<Vec<RecordedEvent>> = Vec::with_capacity(batch.len());
     let mut outcomes: Vec<Option<Result<Appended, Rejected>>> = Vec::with_capacity(batch.len());
     let mut io_error: Option<JournalError> = None;
-    // The stored bytes of every record of the batch, for the write-ahead file.
+    // The stored bytes of every record of the batch (for sled and the write-ahead file), and
+    // their positions.
     let mut frames: Vec<Vec<u8>> = Vec::new();
+    let mut keys: Vec<Position> = Vec::new();
 
     for (request_no, request) in batch.iter().enumerate() {
         written.push(Vec::new());
@@ -1303,10 +1309,7 @@ fn write_batch(
             let hash = chain_hash(&head.hash, &body);
             let mut value = body;
             value.extend_from_slice(&hash.0);
-            if let Err(e) = shared.events.insert(position.key(), value.as_slice()) {
-                io_error = Some(e.into());
-                break;
-            }
+            keys.push(position);
             frames.push(value);
             recorded.push(RecordedEvent {
                 id: event.id,
@@ -1343,16 +1346,39 @@ fn write_batch(
 
     let wrote_any = written.iter().any(|w| !w.is_empty());
     if io_error.is_none() && wrote_any {
-        let durable = shared
-            .meta
-            .insert(META_HEAD, &head_mark_bytes(&head)[..])
-            .map_err(JournalError::from)
-            .and_then(|_| wal.append(frames.iter().map(Vec::as_slice)))
-            .and_then(|appended| match appended {
-                WalAppended::Durable => Ok(()),
-                // The file is full: a checkpoint makes this batch durable in sled itself.
-                WalAppended::Full => make_sled_durable(shared, syncer, wal),
-            });
+        let insert = || -> Result<(), JournalError> {
+            for (position, frame) in keys.iter().zip(&frames) {
+                shared.events.insert(position.key(), frame.as_slice())?;
+            }
+            shared.meta.insert(META_HEAD, &head_mark_bytes(&head)[..])?;
+            Ok(())
+        };
+        let (inserted, appended) = if frames.len() >= OVERLAP_FROM_EVENTS {
+            // The write-ahead file's write and fdatasync run on a second thread while this one
+            // inserts into sled: both must be done before anything is acknowledged.
+            std::thread::scope(|scope| {
+                let to_wal = scope.spawn(|| wal.append(frames.iter().map(Vec::as_slice)));
+                let inserted = insert();
+                let appended = to_wal.join().unwrap_or_else(|_| {
+                    Err(JournalError::Failed(
+                        "the write-ahead thread panicked".into(),
+                    ))
+                });
+                (inserted, appended)
+            })
+        } else {
+            let inserted = insert();
+            let appended = match inserted {
+                Ok(()) => wal.append(frames.iter().map(Vec::as_slice)),
+                Err(_) => Ok(WalAppended::Durable),
+            };
+            (inserted, appended)
+        };
+        let durable = inserted.and(appended).and_then(|appended| match appended {
+            WalAppended::Durable => Ok(()),
+            // The file is full: a checkpoint makes this batch durable in sled itself.
+            WalAppended::Full => make_sled_durable(shared, syncer, wal),
+        });
         if let Err(e) = durable {
             io_error = Some(e);
         }

@@ -112,13 +112,18 @@ pub(crate) async fn run(
 }
 
 /// Who may record what: supervisors every fact; mediators the facts of their own site, but not
-/// the service directory, supervision meetings or erasures; admins the service directory only;
+/// the service directory, the sites, supervision meetings or erasures; admins the service
+/// directory and the sites only;
 /// evaluators nothing; and nobody a `RecordCheckpoint` of their own (`signCheckpoint` signs with
 /// the installation key). The domain checks its own rules after this (`DeskState::decide`).
 pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -> Result<()> {
+    // The directory of services and the sites: what admins manage.
     let directory = matches!(
         command,
-        Command::MapService(_) | Command::UpdateService(_) | Command::RetireService(_)
+        Command::MapService(_)
+            | Command::UpdateService(_)
+            | Command::RetireService(_)
+            | Command::ScheduleSite(_)
     );
     let role = principal.actor.role;
     if let Command::RecordCheckpoint(_) = command {
@@ -471,6 +476,17 @@ impl MutationRoot {
         &self,
         ctx: &Context<'_>,
         input: UpdateServiceInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Sets a site's name and opening weekdays (admins and supervisors); the logbook check
+    /// counts a site's opening days from its schedule.
+    async fn schedule_site(
+        &self,
+        ctx: &Context<'_>,
+        input: ScheduleSiteInput,
         options: Option<RecordOptions>,
     ) -> Result<Recorded> {
         record(ctx, input, options).await

@@ -26,7 +26,7 @@ use crate::error;
 use crate::inputs::vocab::{
     CancellationReason, CaseOutcome, ClosureReason, ConsentScope, ContactKind, GroupActivityKind,
     MediationKind, MediationMode, NeedArea, PermitType, ReferralOutcome, RotationSlot, ServiceKind,
-    SessionOutcome, Sex, SurveyItem, Urgency, VulnerabilityCategory,
+    SessionOutcome, Sex, SurveyItem, Urgency, VulnerabilityCategory, Weekday,
 };
 use crate::objects::EventNode;
 
@@ -904,6 +904,31 @@ impl ServiceFilter {
     }
 }
 
+// ---- sites ----------------------------------------------------------------------------------
+
+/// A site (*sportello*) of the desk and the weekdays it opens.
+#[derive(SimpleObject)]
+pub struct Site {
+    /// Site slug.
+    pub site_id: String,
+    /// The name an admin gave it (`null` for the site the service page describes, until an admin
+    /// schedules it).
+    pub name: Option<String>,
+    pub opening_days: Vec<Weekday>,
+}
+
+fn weekday(day: chrono::Weekday) -> Weekday {
+    match day {
+        chrono::Weekday::Mon => Weekday::Monday,
+        chrono::Weekday::Tue => Weekday::Tuesday,
+        chrono::Weekday::Wed => Weekday::Wednesday,
+        chrono::Weekday::Thu => Weekday::Thursday,
+        chrono::Weekday::Fri => Weekday::Friday,
+        chrono::Weekday::Sat => Weekday::Saturday,
+        chrono::Weekday::Sun => Weekday::Sunday,
+    }
+}
+
 // ---- supervision ----------------------------------------------------------------------------
 
 /// A supervision meeting held.
@@ -1614,6 +1639,28 @@ impl ReadModelQuery {
         Ok(with_models(ctx, as_of, |m| m.service(id))
             .await?
             .map(Service::from))
+    }
+
+    /// The desk's sites and the weekdays each opens, by slug.
+    #[graphql(guard = "Allow(access::EVERYONE)")]
+    async fn sites(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+    ) -> Result<Vec<Site>> {
+        let schedule = with_models(ctx, as_of, |m| m.schedule().clone()).await?;
+        Ok(schedule
+            .opening_days
+            .iter()
+            .map(|(site, days)| Site {
+                site_id: site.0.clone(),
+                name: schedule.names.get(site).cloned(),
+                opening_days: days.iter().map(|d| weekday(*d)).collect(),
+            })
+            .collect())
     }
 
     /// The territorial service directory, in the order services were mapped; services still in

@@ -183,6 +183,7 @@ fn query_cells() -> Vec<(&'static str, String, &'static [Who])> {
         ),
         ("service", format!("{{ service(id: \"{ASL_ID}\") {{ id }} }}"), EVERYONE),
         ("services", "{ services { id } }".into(), EVERYONE),
+        ("sites", "{ sites { siteId openingDays } }".into(), EVERYONE),
         (
             "supervisionMeetings",
             "{ supervisionMeetings(from: \"2024-05-01\", to: \"2024-05-31\") { everyMonthHasMeeting } }"
@@ -273,7 +274,7 @@ fn allowed_to_record(command: &str) -> &'static [Who] {
         "RecordSupervisionMeeting" | "ErasePerson" => &[Supervisor],
         // Only the desk records a checkpoint, signed with its key (`signCheckpoint`).
         "RecordCheckpoint" => &[],
-        "MapService" | "UpdateService" | "RetireService" => &[Supervisor, Admin],
+        "MapService" | "UpdateService" | "RetireService" | "ScheduleSite" => &[Supervisor, Admin],
         _ => &[Mediator, Supervisor],
     }
 }
@@ -294,6 +295,11 @@ async fn every_command_for_every_role() {
     samples.push((
         "ReopenCase".into(),
         json!({ "command": "ReopenCase", "caseId": CASE_ID, "occurredAt": "2024-05-30T10:00:00+02:00" }),
+    ));
+    samples.push((
+        "ScheduleSite".into(),
+        json!({ "command": "ScheduleSite", "siteId": SITE, "occurredAt": "2024-05-30T10:00:00Z",
+                "name": "Sportello via Montelucci 4", "openingDays": ["tuesday", "thursday"] }),
     ));
     samples.push((
         "RecordCheckpoint".into(),
@@ -348,10 +354,24 @@ async fn every_command_for_every_role() {
             }
         }
     }
-    // 26 commands: 20 site facts refused to 3 roles, the meeting and the erasure to 4 each, the
-    // directory's 3 to 3 each, a checkpoint of one's own to all 5.
-    assert_eq!(forbidden, 20 * 3 + 4 + 4 + 3 * 3 + 5);
+    // 27 commands: 20 site facts refused to 3 roles, the meeting and the erasure to 4 each, the
+    // directory's 3 and the site schedule to 3 each, a checkpoint of one's own to all 5.
+    assert_eq!(forbidden, 20 * 3 + 4 + 4 + 4 * 3 + 5);
     assert!(f.state.desk.journal().head().position.0 > head_before);
+
+    // The site an admin scheduled answers with its name and days.
+    let sites = f
+        .query(
+            Who::Evaluator,
+            "{ sites { siteId name openingDays } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        sites["data"]["sites"],
+        json!([{ "siteId": SITE, "name": "Sportello via Montelucci 4",
+                 "openingDays": ["TUESDAY", "THURSDAY"] }])
+    );
 
     // `signCheckpoint`: supervisors and admins.
     for &who in EVERYONE {

@@ -348,6 +348,17 @@ pub struct UpdateService {
     pub description: ServiceDescription,
 }
 
+/// Sets a site's name and opening weekdays (admins and supervisors).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleSite {
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub name: String,
+    #[serde(default)]
+    pub opening_days: Vec<Weekday>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RetireService {
@@ -433,6 +444,7 @@ commands!(
     MapService,
     UpdateService,
     RetireService,
+    ScheduleSite,
     CorrectEvent,
     ErasePerson,
 );
@@ -465,6 +477,7 @@ impl Command {
             Command::MapService(_) => "ServiceMapped",
             Command::UpdateService(_) => "ServiceUpdated",
             Command::RetireService(_) => "ServiceRetired",
+            Command::ScheduleSite(_) => "SiteScheduled",
             Command::CorrectEvent(_) => "EventCorrected",
             Command::ErasePerson(_) => "PersonErased",
         }
@@ -497,6 +510,7 @@ impl Command {
             Command::MapService(c) => c.occurred_at,
             Command::UpdateService(c) => c.occurred_at,
             Command::RetireService(c) => c.occurred_at,
+            Command::ScheduleSite(c) => c.occurred_at,
             Command::CorrectEvent(c) => c.occurred_at,
             Command::ErasePerson(c) => c.occurred_at,
         }

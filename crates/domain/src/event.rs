@@ -425,6 +425,19 @@ pub struct ServiceRetired {
     pub reason: String,
 }
 
+/// A site (*sportello*) of the desk and the weekdays it opens, as an admin set them; a later one
+/// for the same site replaces its schedule (from the day it is recorded, for the logbook check).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteScheduled {
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    /// The site's name and address as people know it (`via Montelucci 4`).
+    pub name: String,
+    /// Weekdays it opens; empty: closed until scheduled again.
+    pub opening_days: Vec<Weekday>,
+}
+
 /// A correction of an earlier event: the corrected fields with their right values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -568,6 +581,7 @@ events!(
     ServiceMapped = 1,
     ServiceUpdated = 1,
     ServiceRetired = 1,
+    SiteScheduled = 1,
     EventCorrected = 1,
     PersonErased = 1,
 );
@@ -618,6 +632,7 @@ impl Event {
             Event::ServiceMapped(e) => e.occurred_at,
             Event::ServiceUpdated(e) => e.occurred_at,
             Event::ServiceRetired(e) => e.occurred_at,
+            Event::SiteScheduled(e) => e.occurred_at,
             Event::EventCorrected(e) => e.occurred_at,
             Event::PersonErased(e) => e.occurred_at,
         }
@@ -646,6 +661,7 @@ impl Event {
             Event::SatisfactionSurveyCompleted(e) => Some(&e.site_id),
             Event::LogbookEntryWritten(e) => Some(&e.site_id),
             Event::EventCorrected(e) => e.site_id.as_ref(),
+            Event::SiteScheduled(e) => Some(&e.site_id),
             Event::SupervisionMeetingHeld(_)
             | Event::CheckpointSigned(_)
             | Event::ServiceMapped(_)
@@ -728,6 +744,7 @@ impl Event {
             Event::ServiceMapped(e) => StreamId::service(e.service_id),
             Event::ServiceUpdated(e) => StreamId::service(e.service_id),
             Event::ServiceRetired(e) => StreamId::service(e.service_id),
+            Event::SiteScheduled(e) => StreamId::site(&e.site_id),
             Event::PersonErased(e) => StreamId::person(e.person_id),
             Event::EventCorrected(_) => return None,
         })

@@ -134,6 +134,11 @@ impl StreamId {
         StreamId(format!("mediation-{id}"))
     }
 
+    /// `site-<slug>`: a site's schedule.
+    pub fn site(site: &SiteId) -> Self {
+        StreamId(format!("site-{site}"))
+    }
+
     /// `service-<ulid>`: a directory entry.
     pub fn service(id: ServiceId) -> Self {
         StreamId(format!("service-{id}"))

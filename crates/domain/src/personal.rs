@@ -154,4 +154,5 @@ pub const TYPES_WITHOUT_PERSONAL_DATA: &[&str] = &[
     "ServiceRetired",
     "InformationMaterialDistributed",
     "CheckpointSigned",
+    "SiteScheduled",
 ];

@@ -283,6 +283,7 @@ impl DeskState {
                 }
             }
             Event::VulnerabilityAssessed(_)
+            | Event::SiteScheduled(_)
             | Event::IntakeRecorded(_)
             | Event::CarePlanAgreed(_)
             | Event::MediationSessionHeld(_)
@@ -344,6 +345,7 @@ impl DeskState {
             Command::MapService(c) => self.map_service(c, ctx),
             Command::UpdateService(c) => self.update_service(c, ctx),
             Command::RetireService(c) => self.retire_service(c),
+            Command::ScheduleSite(c) => self.schedule_site(c, ctx),
             Command::CorrectEvent(c) => self.correct_event(c),
             Command::ErasePerson(c) => self.erase_person(c, ctx),
         }
@@ -1512,6 +1514,43 @@ impl DeskState {
         self.decision(StreamId::service(c.service_id), event)
     }
 
+    fn schedule_site(&self, c: &ScheduleSite, ctx: &Context) -> Decided {
+        ensure!(
+            matches!(ctx.actor.role, Role::Admin | Role::Supervisor),
+            "actor",
+            K::NotPermitted,
+            "only an admin or a supervisor sets a site's schedule"
+        );
+        ensure!(
+            c.site_id.is_valid(),
+            "siteId",
+            K::Invalid,
+            "a site is a slug of a-z, 0-9 and - (like montelucci-4)"
+        );
+        ensure!(
+            !c.name.trim().is_empty() && c.name.len() <= 200,
+            "name",
+            K::Required,
+            "give the site's name (at most 200 characters)"
+        );
+        let mut days = c.opening_days.clone();
+        days.sort();
+        days.dedup();
+        ensure!(
+            days.len() == c.opening_days.len(),
+            "openingDays",
+            K::Invalid,
+            "a weekday is named twice"
+        );
+        let event = SiteScheduled {
+            site_id: c.site_id.clone(),
+            occurred_at: c.occurred_at,
+            name: c.name.trim().to_string(),
+            opening_days: c.opening_days.clone(),
+        };
+        self.decision(StreamId::site(&c.site_id), event)
+    }
+
     fn correct_event(&self, c: &CorrectEvent) -> Decided {
         let Some(original) = self.events.get(&c.corrects) else {
             return reject("corrects", K::NotFound, "there is no event with this id");
@@ -1527,6 +1566,12 @@ impl DeskState {
             "corrects",
             K::NotCorrectable,
             "an erasure is final and is not corrected"
+        );
+        ensure!(
+            original.event_type != "SiteScheduled",
+            "corrects",
+            K::NotCorrectable,
+            "a site's schedule is not corrected: schedule the site again"
         );
         ensure!(
             !c.reason.trim().is_empty(),

@@ -1382,3 +1382,47 @@ fn only_a_supervisor_or_admin_records_a_checkpoint_and_never_of_an_empty_journal
         )
         .then_rejected("root", RejectionKind::Invalid);
 }
+
+fn schedule(days: Vec<Weekday>) -> ScheduleSite {
+    ScheduleSite {
+        site_id: SiteId::new("quarticciolo"),
+        occurred_at: t("2024-05-02T07:00:00Z"),
+        name: "Sportello Quarticciolo".into(),
+        opening_days: days,
+    }
+}
+
+#[test]
+fn admins_schedule_sites_and_a_later_schedule_replaces_the_first() {
+    let admin = Actor::new("a.conti", Role::Admin);
+    let first = given(vec![])
+        .when_by(admin.clone(), schedule(vec![Weekday::Monday]))
+        .then_accepted();
+    assert_eq!(first.stream, StreamId::site(&SiteId::new("quarticciolo")));
+    assert_eq!(first.events[0].event_type(), "SiteScheduled");
+    let again = given(first.events.clone())
+        .when_by(
+            admin.clone(),
+            schedule(vec![Weekday::Monday, Weekday::Friday]),
+        )
+        .then_accepted();
+    assert_eq!(again.events[0].event_type(), "SiteScheduled");
+    given(vec![])
+        .when(schedule(vec![Weekday::Monday]))
+        .then_rejected("actor", RejectionKind::NotPermitted);
+    given(vec![])
+        .when_by(
+            admin.clone(),
+            schedule(vec![Weekday::Monday, Weekday::Monday]),
+        )
+        .then_rejected("openingDays", RejectionKind::Invalid);
+    given(vec![])
+        .when_by(
+            admin,
+            ScheduleSite {
+                site_id: SiteId::new("Not A Slug"),
+                ..schedule(vec![])
+            },
+        )
+        .then_rejected("siteId", RejectionKind::Invalid);
+}

@@ -320,6 +320,15 @@ impl ReadModels {
             }
             // Checkpoints are listed from the journal's `checkpoints` stream; no read model.
             Event::CheckpointSigned(_) => None,
+            Event::SiteScheduled(e) => {
+                let days: Vec<chrono::Weekday> =
+                    e.opening_days.iter().map(|d| d.to_chrono()).collect();
+                self.schedule.opening_days.insert(e.site_id.clone(), days);
+                self.schedule
+                    .names
+                    .insert(e.site_id.clone(), e.name.clone());
+                None
+            }
             Event::ServiceMapped(e) => {
                 let ix = self.service_ix(e.service_id);
                 self.services[ix as usize] = Some(ServiceRow {

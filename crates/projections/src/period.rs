@@ -179,12 +179,13 @@ impl std::str::FromStr for Month {
     }
 }
 
-/// The weekdays each site is open. The domain does not model sites yet, so the schedule is
-/// configuration; the default is the one the service page gives: `montelucci-4` (via Montelucci
-/// 4) opens on Tuesday and Thursday.
+/// The weekdays each site is open, and the name an admin gave it. It starts from the one the
+/// service page gives (`montelucci-4`, via Montelucci 4, opens on Tuesday and Thursday) and
+/// follows every `SiteScheduled` folded: a site scheduled again takes its new days.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SiteSchedule {
     pub opening_days: BTreeMap<SiteId, Vec<Weekday>>,
+    pub names: BTreeMap<SiteId, String>,
 }
 
 impl Default for SiteSchedule {
@@ -198,6 +199,7 @@ impl SiteSchedule {
     pub fn empty() -> Self {
         SiteSchedule {
             opening_days: BTreeMap::new(),
+            names: BTreeMap::new(),
         }
     }
 

@@ -779,7 +779,31 @@ fn compliance_meetings_and_logbook() {
         vec![d("2024-05-07"), d("2024-05-14"), d("2024-05-28")]
     );
 
-    // A configurable schedule: open on Mondays only, so every opening day lacks an entry.
+    // An admin schedules the site again: open on Mondays only, so every opening day of May lacks
+    // an entry; the name is kept.
+    let mut scheduled = desk.clone();
+    scheduled.run(
+        &Actor::new("a.conti", Role::Admin),
+        ScheduleSite {
+            site_id: site(),
+            occurred_at: t("2024-05-31T18:00:00Z"),
+            name: "Sportello via Montelucci 4".into(),
+            opening_days: vec![domain::Weekday::Monday],
+        },
+    );
+    let missing = scheduled.models.missing_logbook_days(&period_may(), None);
+    assert_eq!(missing[0].missing.len(), 4);
+    assert_eq!(
+        scheduled
+            .models
+            .schedule()
+            .names
+            .get(&site())
+            .map(String::as_str),
+        Some("Sportello via Montelucci 4")
+    );
+
+    // A configurable schedule, as well: the same through configuration.
     let mut models = desk.models.clone();
     models.set_schedule(SiteSchedule::empty().with_site(site(), &[Weekday::Mon]));
     let missing = models.missing_logbook_days(&period_may(), None);

@@ -102,3 +102,26 @@ impl CommandInput for RetireServiceInput {
         Ids::default().id("serviceId", &self.service_id)
     }
 }
+
+/// Sets a site's (*sportello*'s) name and the weekdays it opens; scheduling a site again replaces
+/// its days. Admins and supervisors.
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleSiteInput {
+    /// Site slug (a-z, 0-9 and -, like `montelucci-4`).
+    pub site_id: String,
+    /// When the schedule was set: ISO 8601 date-time with offset, not in the future.
+    pub occurred_at: DateTime<Utc>,
+    /// The site's name and address as people know it.
+    pub name: String,
+    /// The weekdays it opens (none: closed until scheduled again).
+    pub opening_days: Vec<Weekday>,
+}
+
+impl CommandInput for ScheduleSiteInput {
+    const COMMAND: &'static str = "ScheduleSite";
+
+    fn ids(&self) -> Ids<'_> {
+        Ids::default()
+    }
+}

@@ -352,6 +352,19 @@ mirror!(
 );
 
 mirror!(
+    /// A day of the week a site opens.
+    Weekday: "domain::Weekday" {
+        Monday,
+        Tuesday,
+        Wednesday,
+        Thursday,
+        Friday,
+        Saturday,
+        Sunday,
+    }
+);
+
+mirror!(
     /// How to reach a person.
     ContactKind: "domain::ContactKind" {
         Phone,
@@ -425,6 +438,7 @@ mod tests {
             CaseOutcome,
             SurveyItem,
             RotationSlot,
+            Weekday,
         );
     }
 

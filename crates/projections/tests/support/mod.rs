@@ -39,6 +39,7 @@ pub fn admin() -> Actor {
 }
 
 /// The journal, simulated: every accepted command becomes a recorded event.
+#[derive(Clone)]
 pub struct Desk {
     pub state: DeskState,
     pub models: ReadModels,

@@ -805,16 +805,19 @@ pub fn decode(vault: &Vault, record: &RecordedEvent) -> Result<Event, DeskError>
         position: record.position,
         source,
     };
-    let opened;
-    let payload = if contains(&record.payload, SEALED_MARK) {
-        opened = open_payload(vault, record).map_err(|source| DeskError::Sealed {
+    if contains(&record.payload, SEALED_MARK) {
+        // Sealed by the desk: opened in place (an erased person's values open as erased), and
+        // decoded from the opened value without writing it out again.
+        let opened = open_payload_value(vault, record).map_err(|source| DeskError::Sealed {
             position: record.position,
             source,
         })?;
-        opened.as_deref().unwrap_or(&record.payload)
-    } else {
-        &record.payload
-    };
+        if let Some(opened) = opened {
+            return Event::from_value(&record.event_type, record.schema_version, opened)
+                .map_err(undecodable);
+        }
+    }
+    let payload = &record.payload[..];
     let event = Event::from_payload(&record.event_type, record.schema_version, payload)
         .map_err(undecodable)?;
     if let Some(person) = event.person_id() {
@@ -983,15 +986,6 @@ fn seal_payload(
 
 /// The payload with its sealed values opened (or replaced by the erased marker); `None` when
 /// it holds no sealed value after all.
-fn open_payload(
-    vault: &Vault,
-    record: &RecordedEvent,
-) -> Result<Option<Vec<u8>>, vault::VaultError> {
-    Ok(open_payload_value(vault, record)?
-        .map(|value| serde_json::to_vec(&value).expect("JSON values serialize")))
-}
-
-/// [`open_payload`], as a JSON value.
 fn open_payload_value(
     vault: &Vault,
     record: &RecordedEvent,

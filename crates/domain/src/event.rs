@@ -552,6 +552,37 @@ macro_rules! events {
                     other => Err(DecodeError::UnknownType(other.to_string())),
                 }
             }
+
+            /// [`Event::from_payload`] for a payload already parsed (and changed: the desk opens
+            /// sealed values in place), without writing it out and parsing it again.
+            pub fn from_value(
+                event_type: &str,
+                schema_version: u16,
+                payload: serde_json::Value,
+            ) -> Result<Event, DecodeError> {
+                let invalid = |source| DecodeError::Invalid {
+                    event_type: event_type.to_string(),
+                    version: schema_version,
+                    source,
+                };
+                if let ("LogbookEntryWritten", 1) = (event_type, schema_version) {
+                    return serde_json::from_value::<LogbookEntryWrittenV1>(payload)
+                        .map(|v1| Event::LogbookEntryWritten(v1.into()))
+                        .map_err(invalid);
+                }
+                match event_type {
+                    $(stringify!($variant) => {
+                        if schema_version != $version {
+                            return Err(DecodeError::UnknownVersion {
+                                event_type: event_type.to_string(),
+                                version: schema_version,
+                            });
+                        }
+                        serde_json::from_value::<$variant>(payload).map(Event::$variant).map_err(invalid)
+                    })*
+                    other => Err(DecodeError::UnknownType(other.to_string())),
+                }
+            }
         }
     };
 }

@@ -1,6 +1,6 @@
 //! The rows the read models keep, and the [`ReadModels`] that holds them.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::*;
@@ -83,7 +83,7 @@ impl ReadModels {
             surveys: Vec::new(),
             logbook: Vec::new(),
             meetings: Vec::new(),
-            targets: HashMap::new(),
+            targets: HashMap::default(),
         }
     }
 

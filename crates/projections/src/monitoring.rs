@@ -13,7 +13,9 @@
 //! - With a site, every figure keeps only events at that site; supervision meetings count when
 //!   they name the site; the directory (capacity) is territorial and ignores the site.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use domain::*;
@@ -430,7 +432,7 @@ impl ReadModels {
         let site_sym: Option<Sym> = site.map(|s| self.syms.get(s.as_str()).unwrap_or(Sym::NONE));
         let ref_year = period.to.year();
         let mut by_person: HashMap<Ix, (DateTime<Utc>, BTreeSet<ContactActivity>, u32)> =
-            HashMap::new();
+            HashMap::default();
         for c in self.contacts_in(period, site_sym) {
             let Some(p) = c.person else { continue };
             let e = by_person
@@ -700,7 +702,7 @@ impl ReadModels {
             .collect();
 
         // ---- access times ----
-        let mut interventions_by_person: HashMap<Ix, Vec<DateTime<Utc>>> = HashMap::new();
+        let mut interventions_by_person: HashMap<Ix, Vec<DateTime<Utc>>> = HashMap::default();
         for r in &self.interventions {
             interventions_by_person
                 .entry(r.person)

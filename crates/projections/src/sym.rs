@@ -1,6 +1,6 @@
 //! Interned strings and dense indices: the read models keep `u32`s, not repeated strings or ULIDs.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::hash::Hash;
 
 /// An interned string.
@@ -58,7 +58,7 @@ pub(crate) struct Keys<K> {
 impl<K> Default for Keys<K> {
     fn default() -> Self {
         Keys {
-            index: HashMap::new(),
+            index: HashMap::default(),
             keys: Vec::new(),
         }
     }

@@ -12,12 +12,7 @@ use ulid::Ulid;
 use crate::access::{self, Allow};
 use crate::error;
 use crate::inputs::vocab::{PermitType, Sex, VulnerabilityCategory};
-use crate::read_models::{with_models, AgeBand as AgeBandNode, AsOfInput};
-
-/// Largest page.
-const MAX_PAGE: usize = 500;
-/// Page size when the client names none.
-const DEFAULT_PAGE: usize = 50;
+use crate::read_models::{page_args, with_models, AgeBand as AgeBandNode, AsOfInput, PageArgs};
 
 /// A person as evaluators see them: a stable pseudonym instead of the id, an age band instead
 /// of the birth year, no name, contacts or notes.
@@ -97,21 +92,7 @@ impl EvaluationQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<u64, PseudonymousPerson, EmptyFields, EmptyFields>> {
-        let first = match first {
-            None => DEFAULT_PAGE,
-            Some(n) => usize::try_from(n)
-                .ok()
-                .filter(|n| *n <= MAX_PAGE)
-                .ok_or_else(|| {
-                    error::bad_input(format!("first must be 0 to {MAX_PAGE}, got {n}"))
-                })?,
-        };
-        let after = after
-            .map(|c| {
-                c.parse::<u64>()
-                    .map_err(|_| error::bad_input("after must be a cursor from a previous page"))
-            })
-            .transpose()?;
+        let PageArgs { first, after } = page_args(first, after)?;
         let site = site.map(domain::SiteId::new);
         let year = as_of.and_then(|a| a.at).unwrap_or_else(Utc::now).year();
         let desk = ctx.data::<desk::Desk>()?;

@@ -127,7 +127,9 @@ async fn graphql_post(State(state): State<AppState>, request: axum::extract::Req
         responses.push(state.schema.execute(request).await);
     }
     // The reads are recorded before anything is sent; if they cannot be, nothing is sent.
-    if let Err(error) = record_reads(&state, &principal, &reads, ReadChannel::Query).await {
+    if let Err(error) =
+        record_reads(&state.read_audit, &principal, &reads, ReadChannel::Query).await
+    {
         let error = crate::error::internal(error);
         responses = responses
             .iter()
@@ -149,7 +151,7 @@ async fn graphql_post(State(state): State<AppState>, request: axum::extract::Req
 
 /// Records in the read audit what a request showed of each person.
 pub async fn record_reads(
-    state_read_audit: &impl AsReadAudit,
+    read_audit: &ReadAudit,
     principal: &Principal,
     reads: &ReadLog,
     channel: ReadChannel,
@@ -168,28 +170,7 @@ pub async fn record_reads(
             request,
         })
         .collect();
-    state_read_audit
-        .read_audit()
-        .record(&principal.actor, reads)
-        .await
-        .map(|_| ())
-}
-
-/// Whatever holds the read audit.
-pub trait AsReadAudit {
-    fn read_audit(&self) -> &ReadAudit;
-}
-
-impl AsReadAudit for AppState {
-    fn read_audit(&self) -> &ReadAudit {
-        &self.read_audit
-    }
-}
-
-impl AsReadAudit for ReadAudit {
-    fn read_audit(&self) -> &ReadAudit {
-        self
-    }
+    read_audit.record(&principal.actor, reads).await.map(|_| ())
 }
 
 /// A body that is not a GraphQL request: 400 with a GraphQL-shaped error a person can act on.

@@ -141,12 +141,12 @@ pub struct TotalCount {
 
 type Page<N> = Connection<u64, N, TotalCount, EmptyFields>;
 
-struct PageArgs {
-    first: usize,
-    after: Option<u64>,
+pub(crate) struct PageArgs {
+    pub(crate) first: usize,
+    pub(crate) after: Option<u64>,
 }
 
-fn page_args(first: Option<i32>, after: Option<String>) -> Result<PageArgs> {
+pub(crate) fn page_args(first: Option<i32>, after: Option<String>) -> Result<PageArgs> {
     let first = match first {
         None => DEFAULT_PAGE,
         Some(n) => usize::try_from(n)

@@ -569,12 +569,9 @@ impl Desk {
         events: &mut [NewEvent],
     ) -> Result<Result<(), Refused>, DeskError> {
         for (event, new) in decided.iter().zip(events.iter_mut()) {
-            let Some(person) = event.person_id() else {
-                continue;
-            };
-            match seal_payload(&self.vault, person.0, new.id, &new.payload)? {
-                Ok(Some(sealed)) => new.payload = sealed,
-                Ok(None) => {}
+            let payload = std::mem::take(&mut new.payload);
+            match sealed_payload(&self.vault, event, new.id, payload)? {
+                Ok(sealed) => new.payload = sealed,
                 Err(vault::Erased) => {
                     return Ok(Err(Refused::Rejected(Rejection::new(
                         "personId",

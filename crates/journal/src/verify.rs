@@ -3,6 +3,7 @@
 
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::mpsc;
 
 use serde::Serialize;
 
@@ -10,10 +11,14 @@ use crate::error::{JournalError, Problem};
 use crate::record::{decode, ChainHash, Position};
 use crate::store::{key_position, read_head_mark, Head, Journal};
 
-/// Positions in one piece of the range; two threads each read and hash a piece at a time.
-const PIECE: u64 = 4096;
-/// Most records read at a time from the open-ended range that follows the pieces.
-const OPEN_PIECE: u64 = 4 * PIECE;
+/// Most records the reading thread copies into one batch for the checking thread.
+const BATCH_RECORDS: usize = 1024;
+/// A batch takes no more records once it holds this many bytes (large payloads).
+const BATCH_BYTES: usize = 512 * 1024;
+/// Batches in flight between the two threads (each is reused).
+const BATCHES: usize = 4;
+/// Records checked between two progress reports.
+const PROGRESS_EVERY: u64 = 8192;
 
 /// Where a long verification has got to.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -46,7 +51,7 @@ impl VerifyReport {
 
 impl Journal {
     /// Verifies positions `from..=to` (defaults: the whole chain). The record before `from` is
-    /// trusted for its hash. Progress is reported every two pieces (8192 records).
+    /// trusted for its hash. Progress is reported every 8192 records.
     pub fn verify(
         &self,
         from: Option<u64>,
@@ -135,7 +140,7 @@ fn verify_trees(
         problem: None,
     };
     // The hash the first checked record must link to.
-    let mut prev = if from.0 == 1 {
+    let prev = if from.0 == 1 {
         ChainHash::genesis()
     } else {
         let before = Position(from.0 - 1);
@@ -158,127 +163,30 @@ fn verify_trees(
             },
         }
     };
-    let mut expected = from;
     let end = to.map(Position);
     if matches!(end, Some(end) if end < from) {
         return Ok(report);
     }
-    let upper: Bound<Vec<u8>> = match end {
-        Some(end) => Bound::Included(end.key().to_vec()),
+    let upper: Bound<[u8; 8]> = match end {
+        Some(end) => Bound::Included(end.key()),
         None => Bound::Unbounded,
     };
-    // Where to stop cutting fixed pieces: the last stored position (or `to`, if earlier). Past it
-    // (or after any surprise) the rest is read as one open-ended range, a bounded run at a time.
-    let stored_last = events
-        .last()?
-        .and_then(|(key, _)| key_position(&key).ok())
-        .unwrap_or(Position::ZERO);
-    let mut split_until = end.map_or(stored_last, |end| end.min(stored_last));
-    let mut lower: Bound<Vec<u8>> = Bound::Included(from.key().to_vec());
-    let mut first = from;
-    let mut finished = false;
-    while !finished {
-        // Up to two pieces that partition the key range in order; each thread reads and checks one.
-        let mut pieces: Vec<Piece> = Vec::with_capacity(2);
-        while pieces.len() < 2 && !finished {
-            if first.0.saturating_add(PIECE) <= split_until.0 {
-                let next = Position(first.0 + PIECE);
-                pieces.push(Piece {
-                    lower: lower.clone(),
-                    upper: Bound::Excluded(next.key().to_vec()),
-                    first,
-                    limit: None,
-                });
-                lower = Bound::Included(next.key().to_vec());
-                first = next;
-            } else {
-                pieces.push(Piece {
-                    lower: lower.clone(),
-                    upper: upper.clone(),
-                    first,
-                    limit: Some(OPEN_PIECE),
-                });
-                finished = true;
-            }
-        }
-        let mut outcomes = match pieces.as_slice() {
-            [one] => vec![check_piece(events, one)?],
-            [left, right] => std::thread::scope(|scope| {
-                let other = scope.spawn(|| check_piece(events, right));
-                let mine = check_piece(events, left);
-                // check_piece does not panic; should the thread die anyway, check its piece here.
-                let theirs = other.join().unwrap_or_else(|_| check_piece(events, right));
-                Ok::<_, JournalError>(vec![mine?, theirs?])
-            })?,
-            _ => Vec::new(),
-        };
-        for (piece, outcome) in pieces.iter().zip(&mut outcomes) {
-            for result in outcome.checked.drain(..) {
-                match result {
-                    Err(problem) => {
-                        // A key that is out of order means an earlier position is missing.
-                        if problem.0 > expected {
-                            report.problem = Some((expected, Problem::MissingPosition));
-                        } else {
-                            report.problem = Some(problem);
-                        }
-                        return Ok(report);
-                    }
-                    Ok((position, prev_hash, hash)) => {
-                        if position != expected {
-                            report.problem = Some((expected, Problem::MissingPosition));
-                            return Ok(report);
-                        }
-                        if prev_hash != prev {
-                            report.problem = Some((
-                                position,
-                                Problem::BrokenLink {
-                                    expected: prev,
-                                    found: prev_hash,
-                                },
-                            ));
-                            return Ok(report);
-                        }
-                        // Records may follow the recorded head (a crash before the head was
-                        // written), but the record at the head must be the one committed.
-                        if let Some(mark) = recorded_head.filter(|m| m.position == position) {
-                            if mark.hash != hash {
-                                report.problem = Some((
-                                    position,
-                                    Problem::HashMismatch {
-                                        stored: mark.hash,
-                                        computed: hash,
-                                    },
-                                ));
-                                return Ok(report);
-                            }
-                        }
-                        prev = hash;
-                        report.checked += 1;
-                        report.last_good = position;
-                        report.head = Some(Head { position, hash });
-                        expected = position.next();
-                    }
-                }
-            }
-            if piece.limit.is_some() {
-                if let Some(last_key) = outcome.last_key.take() {
-                    // The open-ended piece stopped at its limit: go on after the last key read.
-                    finished = false;
-                    split_until = Position::ZERO;
-                    lower = Bound::Excluded(last_key);
-                    first = expected;
-                }
-            } else if outcome.read < PIECE {
-                // A fixed piece came up short, so positions are missing: the open-ended read
-                // from here finds where the chain goes on (or ends) without cutting through a gap.
-                split_until = Position::ZERO;
-            }
-        }
-        progress(VerifyProgress {
-            checked: report.checked,
-            position: report.last_good,
-        });
+    let mut walk = Walk {
+        expected: from,
+        prev,
+        recorded_head,
+        report,
+        progress,
+        next_progress: PROGRESS_EVERY,
+    };
+    read_and_check(events, upper, &mut walk)?;
+    let Walk {
+        expected,
+        mut report,
+        ..
+    } = walk;
+    if report.problem.is_some() {
+        return Ok(report);
     }
     // Nothing may be missing up to the head the journal recorded (or the end asked for, if
     // earlier): a removed tail leaves a valid but shorter chain, and this is how it shows.
@@ -303,49 +211,235 @@ fn verify_trees(
     Ok(report)
 }
 
-/// A contiguous part of the key range, read and checked by one thread.
-struct Piece {
-    lower: Bound<Vec<u8>>,
-    upper: Bound<Vec<u8>>,
-    /// The position the first record should have.
-    first: Position,
-    /// Most records to read; `None` for a fixed piece (which holds at most `PIECE`).
-    limit: Option<u64>,
+/// The state of a walk along the chain, fed one stored record at a time in key order.
+struct Walk<'p> {
+    /// The position the next record must have.
+    expected: Position,
+    /// The hash the next record must link to.
+    prev: ChainHash,
+    recorded_head: Option<Head>,
+    report: VerifyReport,
+    progress: &'p mut dyn FnMut(VerifyProgress),
+    next_progress: u64,
 }
 
-struct PieceOutcome {
-    /// Each record checked on its own, in key order, up to and including the first that is bad
-    /// or out of place (nothing after it can change the report).
-    checked: Vec<Checked>,
-    read: u64,
-    /// The last key read when the piece stopped at its limit with more to read.
-    last_key: Option<Vec<u8>>,
-}
-
-fn check_piece(events: &sled::Tree, piece: &Piece) -> Result<PieceOutcome, JournalError> {
-    let mut outcome = PieceOutcome {
-        checked: Vec::with_capacity(usize::try_from(PIECE).unwrap_or(0)),
-        read: 0,
-        last_key: None,
-    };
-    let mut expected = piece.first;
-    for item in events.range((piece.lower.clone(), piece.upper.clone())) {
-        let (key, value) = item?;
-        let checked = check_one(&key, &value);
-        let stop = match &checked {
-            Ok((position, _, _)) => *position != expected,
-            Err(_) => true,
+impl Walk<'_> {
+    /// Checks one stored record; false once a problem is found (it is in the report).
+    fn check(&mut self, key: &[u8], value: &[u8]) -> bool {
+        let (position, prev_hash, hash) = match check_one(key, value) {
+            Ok(checked) => checked,
+            Err(problem) => {
+                // A key that is out of order means an earlier position is missing.
+                self.report.problem = if problem.0 > self.expected {
+                    Some((self.expected, Problem::MissingPosition))
+                } else {
+                    Some(problem)
+                };
+                return false;
+            }
         };
-        outcome.checked.push(checked);
-        outcome.read += 1;
-        expected = expected.next();
-        if stop {
-            break;
+        if position != self.expected {
+            self.report.problem = Some((self.expected, Problem::MissingPosition));
+            return false;
         }
-        if piece.limit == Some(outcome.read) {
-            outcome.last_key = Some(key.to_vec());
-            break;
+        if prev_hash != self.prev {
+            self.report.problem = Some((
+                position,
+                Problem::BrokenLink {
+                    expected: self.prev,
+                    found: prev_hash,
+                },
+            ));
+            return false;
+        }
+        // Records may follow the recorded head (a crash before the head was written), but the
+        // record at the head must be the one committed.
+        if let Some(mark) = self.recorded_head.filter(|m| m.position == position) {
+            if mark.hash != hash {
+                self.report.problem = Some((
+                    position,
+                    Problem::HashMismatch {
+                        stored: mark.hash,
+                        computed: hash,
+                    },
+                ));
+                return false;
+            }
+        }
+        self.prev = hash;
+        self.report.checked += 1;
+        self.report.last_good = position;
+        self.report.head = Some(Head { position, hash });
+        self.expected = position.next();
+        if self.report.checked >= self.next_progress {
+            self.next_progress += PROGRESS_EVERY;
+            (self.progress)(VerifyProgress {
+                checked: self.report.checked,
+                position,
+            });
+        }
+        true
+    }
+
+    /// Where reading must go on: just after the last good record.
+    fn resume_at(&self) -> Bound<[u8; 8]> {
+        if self.report.checked == 0 {
+            Bound::Included(self.expected.key())
+        } else {
+            Bound::Excluded(self.report.last_good.key())
         }
     }
-    Ok(outcome)
+}
+
+/// Stored records copied out of sled, keys and values back to back.
+struct Batch {
+    bytes: Vec<u8>,
+    /// For each record: where its key ends and where its value ends in `bytes`.
+    ends: Vec<(usize, usize)>,
+    /// A read that failed after the records above; it ends the walk.
+    error: Option<sled::Error>,
+    /// Nothing follows this batch.
+    last: bool,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            bytes: Vec::with_capacity(BATCH_BYTES),
+            ends: Vec::with_capacity(BATCH_RECORDS),
+            error: None,
+            last: false,
+        }
+    }
+
+    fn records(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        let mut start = 0;
+        self.ends.iter().map(move |&(key_end, value_end)| {
+            let record = (&self.bytes[start..key_end], &self.bytes[key_end..value_end]);
+            start = value_end;
+            record
+        })
+    }
+}
+
+/// Reads the records from the walk's next position up to `upper` on a second thread and checks
+/// them in order on this one, until the end or the first problem.
+///
+/// One thread reads sled and the other decodes and hashes. Reading is most of the cost (a scan
+/// larger than sled's cache loads and evicts a page every few records), and two threads that
+/// both read spend more time in all: a page evicted on one thread was often allocated on the
+/// other, and freeing it waits for that thread's malloc arena. The reader copies each record
+/// into a reused batch, so sled's pages are allocated and freed on the reading thread alone.
+/// Measurements: `docs/BENCHMARKS.md`, Journal.
+fn read_and_check(
+    events: &sled::Tree,
+    upper: Bound<[u8; 8]>,
+    walk: &mut Walk<'_>,
+) -> Result<(), JournalError> {
+    let lower = walk.resume_at();
+    let (full_tx, full_rx) = mpsc::channel::<Batch>();
+    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+    for _ in 0..BATCHES {
+        // The receiver lives until the end of this function.
+        let _ = empty_tx.send(Batch::new());
+    }
+    let outcome = std::thread::scope(|scope| {
+        let reader = std::thread::Builder::new()
+            .name("journal-verify-read".into())
+            .spawn_scoped(scope, move || {
+                read_batches(events, (lower, upper), &empty_rx, &full_tx);
+            });
+        let outcome = check_batches(walk, &full_rx, &empty_tx);
+        // Dropping the channels stops the reader if the walk ended early.
+        drop(full_rx);
+        drop(empty_tx);
+        if let Ok(reader) = reader {
+            let _ = reader.join();
+        }
+        outcome
+    });
+    match outcome {
+        Ok(CheckEnd::Done) => Ok(()),
+        Err(error) => Err(error.into()),
+        Ok(CheckEnd::ReaderGone) => {
+            // The reading thread died (it does not panic, but should it): read the rest here.
+            let range = events.range((walk.resume_at(), upper));
+            for item in range {
+                let (key, value) = item?;
+                if !walk.check(&key, &value) {
+                    break;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+enum CheckEnd {
+    /// The range is read, or a problem was found.
+    Done,
+    /// The reader stopped without saying it was done.
+    ReaderGone,
+}
+
+fn check_batches(
+    walk: &mut Walk<'_>,
+    full: &mpsc::Receiver<Batch>,
+    empty: &mpsc::Sender<Batch>,
+) -> Result<CheckEnd, sled::Error> {
+    loop {
+        let Ok(mut batch) = full.recv() else {
+            return Ok(CheckEnd::ReaderGone);
+        };
+        for (key, value) in batch.records() {
+            if !walk.check(key, value) {
+                return Ok(CheckEnd::Done);
+            }
+        }
+        if let Some(error) = batch.error.take() {
+            return Err(error);
+        }
+        if batch.last {
+            return Ok(CheckEnd::Done);
+        }
+        // The reader may have stopped already; then the batch is simply dropped.
+        let _ = empty.send(batch);
+    }
+}
+
+fn read_batches(
+    events: &sled::Tree,
+    range: (Bound<[u8; 8]>, Bound<[u8; 8]>),
+    empty: &mpsc::Receiver<Batch>,
+    full: &mpsc::Sender<Batch>,
+) {
+    let mut records = events.range(range);
+    // A receive or send fails only when the checker has finished: then stop.
+    while let Ok(mut batch) = empty.recv() {
+        batch.bytes.clear();
+        batch.ends.clear();
+        while batch.ends.len() < BATCH_RECORDS && batch.bytes.len() < BATCH_BYTES {
+            match records.next() {
+                None => {
+                    batch.last = true;
+                    break;
+                }
+                Some(Err(error)) => {
+                    batch.error = Some(error);
+                    batch.last = true;
+                    break;
+                }
+                Some(Ok((key, value))) => {
+                    batch.bytes.extend_from_slice(&key);
+                    let key_end = batch.bytes.len();
+                    batch.bytes.extend_from_slice(&value);
+                    batch.ends.push((key_end, batch.bytes.len()));
+                }
+            }
+        }
+        let last = batch.last;
+        if full.send(batch).is_err() || last {
+            return;
+        }
+    }
 }

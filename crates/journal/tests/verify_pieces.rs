@@ -1,5 +1,7 @@
-//! Verification reads a long chain in pieces on two threads: damage is found at the same
-//! position whichever piece it falls in, or across pieces, as a single-threaded walk would.
+//! Verification reads a long chain in batches of 1,024 records on one thread and checks them on
+//! another: damage is found at the same position whichever batch it falls in, or across
+//! batches, as a single-threaded walk would. (The file keeps its name from when the range was
+//! cut into pieces of 4,096 positions; those boundaries are batch boundaries too.)
 
 mod common;
 
@@ -71,6 +73,25 @@ fn damage_is_found_in_any_piece_and_across_pieces() {
     let report = Journal::verify_dir(dir.path(), Some(4000), Some(9001), &mut |_| {}).unwrap();
     assert!(report.is_intact());
     assert_eq!(report.checked, 5002);
+
+    // The first record of the second batch.
+    tamper(dir.path(), |events| {
+        let key = 1025u64.to_be_bytes();
+        let mut value = events.get(key).unwrap().unwrap().to_vec();
+        value[100] ^= 1;
+        events.insert(key, value).unwrap();
+    });
+    assert_eq!(
+        problem(dir.path(), None, None),
+        Some((1025, "HashMismatch"))
+    );
+    assert_eq!(problem(dir.path(), Some(1026), None), None);
+    tamper(dir.path(), |events| {
+        let key = 1025u64.to_be_bytes();
+        let mut value = events.get(key).unwrap().unwrap().to_vec();
+        value[100] ^= 1;
+        events.insert(key, value).unwrap();
+    });
 
     tamper(dir.path(), |events| {
         let key = 5000u64.to_be_bytes();

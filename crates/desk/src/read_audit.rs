@@ -13,7 +13,7 @@
 //! Invariant: a read is answered only after its audit record is durable (the caller awaits
 //! [`ReadAudit::record`] before it sends the data); the in-memory indexes only follow the journal.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -84,11 +84,42 @@ pub struct ReadEntry {
     pub read: PersonalDataRead,
 }
 
+/// One indexed read. Reads repeat a few actors and a few sets of field paths thousands of times,
+/// so those are shared, not copied per read: the index grows by a fixed-size entry per person
+/// read, not by a handful of strings.
+struct Stored {
+    position: Position,
+    at: DateTime<Utc>,
+    actor: Arc<journal::Actor>,
+    person: PersonId,
+    fields: Arc<[String]>,
+    channel: ReadChannel,
+    request: Ulid,
+}
+
+impl Stored {
+    fn entry(&self) -> ReadEntry {
+        ReadEntry {
+            position: self.position,
+            at: self.at,
+            actor: journal::Actor::clone(&self.actor),
+            read: PersonalDataRead {
+                person: self.person,
+                fields: self.fields.to_vec(),
+                channel: self.channel,
+                request: self.request,
+            },
+        }
+    }
+}
+
 #[derive(Default)]
 struct Index {
-    entries: Vec<ReadEntry>,
+    entries: Vec<Stored>,
     by_person: HashMap<PersonId, Vec<usize>>,
     by_actor: HashMap<String, Vec<usize>>,
+    actors: HashSet<Arc<journal::Actor>>,
+    field_sets: HashSet<Arc<[String]>>,
 }
 
 impl Index {
@@ -132,17 +163,38 @@ impl Index {
                 position: record.position,
                 reason: "recorded_at out of range".into(),
             })?;
+        let actor = match self.actors.get(&record.actor) {
+            Some(actor) => Arc::clone(actor),
+            None => {
+                let actor = Arc::new(record.actor.clone());
+                self.actors.insert(Arc::clone(&actor));
+                actor
+            }
+        };
+        let fields = match self.field_sets.get(read.fields.as_slice()) {
+            Some(fields) => Arc::clone(fields),
+            None => {
+                let fields: Arc<[String]> = read.fields.into();
+                self.field_sets.insert(Arc::clone(&fields));
+                fields
+            }
+        };
         let index = self.entries.len();
         self.by_person.entry(read.person).or_default().push(index);
-        self.by_actor
-            .entry(record.actor.id.clone())
-            .or_default()
-            .push(index);
-        self.entries.push(ReadEntry {
+        match self.by_actor.get_mut(&actor.id) {
+            Some(reads) => reads.push(index),
+            None => {
+                self.by_actor.insert(actor.id.clone(), vec![index]);
+            }
+        }
+        self.entries.push(Stored {
             position: record.position,
             at,
-            actor: record.actor.clone(),
-            read,
+            actor,
+            person: read.person,
+            fields,
+            channel: read.channel,
+            request: read.request,
         });
         Ok(())
     }
@@ -151,7 +203,7 @@ impl Index {
 /// Concurrent requests may index their reads out of journal order: sort on the way out.
 fn oldest_first(index: &Index, at: Option<&Vec<usize>>) -> Vec<ReadEntry> {
     let mut entries: Vec<ReadEntry> = at
-        .map(|at| at.iter().map(|&i| index.entries[i].clone()).collect())
+        .map(|at| at.iter().map(|&i| index.entries[i].entry()).collect())
         .unwrap_or_default();
     entries.sort_by_key(|e| e.position);
     entries

@@ -159,7 +159,7 @@ impl EventFields {
                         let value = match field.node.name.node.as_str() {
                             "id" => Value::String(record.actor.id.clone()),
                             "role" => Value::String(record.actor.role.clone()),
-                            _ => Value::String(ACTOR_TYPE.into()),
+                            _ => Value::String(<ActorNode as OutputType>::type_name().into_owned()),
                         };
                         object.insert(field.node.response_key().node.clone(), value);
                     }
@@ -175,9 +175,6 @@ impl EventFields {
         Some(Value::Object(out))
     }
 }
-
-/// The GraphQL name of [`ActorNode`].
-const ACTOR_TYPE: &str = "ActorNode";
 
 /// The person an event is about, and the fields of its payload that are shown when the payload
 /// is: `payload`, and `payload.<field>` for each personal field present (names, notes, ...).

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use async_graphql::{Context, Guard, Result};
+use async_graphql::{Context, ContextBase, Guard, Result};
 use domain::{PersonId, Role, SiteId};
 use parking_lot::Mutex;
 
@@ -125,8 +125,8 @@ impl ReadLog {
 
 /// Notes that this request showed `fields` of `person`. A request without a read log (a test
 /// running the schema alone) cannot show personal data: it is refused.
-pub fn note_read(
-    ctx: &Context<'_>,
+pub fn note_read<T>(
+    ctx: &ContextBase<'_, T>,
     person: PersonId,
     fields: impl IntoIterator<Item = String>,
 ) -> Result<()> {

@@ -1,9 +1,12 @@
 //! GraphQL objects over the journal's own types.
 
-use async_graphql::parser::types::Field;
+use std::borrow::Cow;
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::{
-    Context, ContextSelectionSet, Json, Object, OutputType, Positioned, Result, ServerResult,
-    SimpleObject, Value, ID,
+    Context, ContextBase, ContextSelectionSet, Json, Object, OutputType, Positioned, Result,
+    ScalarType, ServerResult, SimpleObject, Value, ID,
 };
 use chrono::{DateTime, Utc};
 use journal::RecordedEvent;
@@ -18,27 +21,158 @@ pub struct ActorNode {
     pub role: String,
 }
 
-/// A recorded event: the envelope, the payload and its place in the hash chain.
-pub struct EventNode {
-    pub record: RecordedEvent,
-    /// The read of its payload was already recorded (a subscription records it before it sends
-    /// the event); otherwise `payload` notes it in the request's read log.
-    audited: bool,
-}
+/// A recorded event as the schema's `Event`: the envelope, the payload and its place in the hash
+/// chain. It resolves the usual selections (plain fields, no fragments or directives) in one
+/// pass without async-graphql's per-field futures, a large share of an audit page's time
+/// (docs/BENCHMARKS.md); anything else goes through [`EventFields`], the `#[Object]` that also
+/// defines the type in the schema, so both give the same values.
+pub struct EventNode(EventFields);
 
 impl EventNode {
     pub fn new(record: RecordedEvent) -> EventNode {
-        EventNode {
+        EventNode(EventFields {
             record,
             audited: false,
-        }
+        })
     }
 
+    /// An event whose payload read was recorded already (a subscription records it before it
+    /// sends the event).
     pub fn audited(record: RecordedEvent) -> EventNode {
-        EventNode {
+        EventNode(EventFields {
             record,
             audited: true,
+        })
+    }
+}
+
+impl OutputType for EventNode {
+    fn type_name() -> Cow<'static, str> {
+        <EventFields as OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+        <EventFields as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        match self.0.resolve_plain(ctx) {
+            Some(value) => Ok(value),
+            None => OutputType::resolve(&self.0, ctx, field).await,
         }
+    }
+}
+
+/// The fields of a selection set when every one is a plain field (no fragment, directive or
+/// argument) named in `known`, and no response key repeats; `None` otherwise.
+fn plain_fields<'a>(set: &'a SelectionSet, known: &[&str]) -> Option<Vec<&'a Positioned<Field>>> {
+    let mut fields: Vec<&Positioned<Field>> = Vec::with_capacity(set.items.len());
+    for selection in &set.items {
+        let Selection::Field(field) = &selection.node else {
+            return None;
+        };
+        let plain = field.node.directives.is_empty()
+            && field.node.arguments.is_empty()
+            && (field.node.name.node == "__typename"
+                || known.contains(&field.node.name.node.as_str()));
+        let key = field.node.response_key();
+        if !plain
+            || fields
+                .iter()
+                .any(|f| f.node.response_key().node == key.node)
+        {
+            return None;
+        }
+        fields.push(field);
+    }
+    Some(fields)
+}
+
+/// Event fields without a sub-selection or arguments, and `actor`.
+const EVENT_FIELDS: &[&str] = &[
+    "id",
+    "position",
+    "stream",
+    "version",
+    "type",
+    "schemaVersion",
+    "occurredAt",
+    "recordedAt",
+    "actor",
+    "payload",
+    "prevHash",
+    "hash",
+];
+const ACTOR_FIELDS: &[&str] = &["id", "role"];
+
+/// The `#[Object]` behind [`EventNode`].
+pub struct EventFields {
+    record: RecordedEvent,
+    /// The read of its payload was already recorded; otherwise `payload` notes it in the
+    /// request's read log.
+    audited: bool,
+}
+
+impl EventFields {
+    /// The payload as the reader sees it, its read noted in the request's read log.
+    fn payload_for<T>(&self, ctx: &ContextBase<'_, T>) -> Result<Value> {
+        let desk = ctx.data::<desk::Desk>()?;
+        let payload = payload_value(desk, &self.record)?;
+        if !self.audited {
+            if let Some((person, fields)) = payload_read(&payload) {
+                access::note_read(ctx, person, fields)?;
+            }
+        }
+        Ok(payload)
+    }
+
+    /// The selection resolved in one pass, the values built as the `#[Object]` builds them
+    /// (`ScalarType::to_value`); `None` when the selection is not plain or the payload cannot be
+    /// shown (the general path then reports the error where it belongs).
+    fn resolve_plain(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let fields = plain_fields(&ctx.item.node, EVENT_FIELDS)?;
+        let actor = fields
+            .iter()
+            .find(|f| f.node.name.node == "actor")
+            .map(|f| plain_fields(&f.node.selection_set.node, ACTOR_FIELDS))
+            .unwrap_or(Some(Vec::new()))?;
+        let record = &self.record;
+        let time = |at: journal::Timestamp| at.to_datetime().map_or(Value::Null, |t| t.to_value());
+        let mut out = IndexMap::with_capacity(fields.len());
+        for field in fields {
+            let value = match field.node.name.node.as_str() {
+                "id" => Value::String(record.id.to_string()),
+                "position" => record.position.0.to_value(),
+                "stream" => Value::String(record.stream.clone()),
+                "version" => record.version.to_value(),
+                "type" => Value::String(record.event_type.clone()),
+                "schemaVersion" => record.schema_version.to_value(),
+                "occurredAt" => time(record.occurred_at),
+                "recordedAt" => time(record.recorded_at),
+                "actor" => {
+                    let mut object = IndexMap::with_capacity(actor.len());
+                    for field in &actor {
+                        let value = match field.node.name.node.as_str() {
+                            "id" => Value::String(record.actor.id.clone()),
+                            "role" => Value::String(record.actor.role.clone()),
+                            _ => Value::String(<ActorNode as OutputType>::type_name().into_owned()),
+                        };
+                        object.insert(field.node.response_key().node.clone(), value);
+                    }
+                    Value::Object(object)
+                }
+                "payload" => self.payload_for(ctx).ok()?,
+                "prevHash" => Value::String(record.prev_hash.to_hex()),
+                "hash" => Value::String(record.hash.to_hex()),
+                _ => Value::String(<EventFields as OutputType>::type_name().into_owned()),
+            };
+            out.insert(field.node.response_key().node.clone(), value);
+        }
+        Some(Value::Object(out))
     }
 }
 
@@ -112,7 +246,7 @@ impl OutputType for Payload {
 }
 
 #[Object(name = "Event")]
-impl EventNode {
+impl EventFields {
     /// The event id (ULID).
     async fn id(&self) -> ID {
         ID(self.record.id.to_string())
@@ -155,14 +289,7 @@ impl EventNode {
     /// erasure; the stored bytes hold them sealed, see `impact export`). Showing the payload of
     /// an event about a person is a read of their data: it is recorded in the read audit.
     async fn payload(&self, ctx: &Context<'_>) -> Result<Payload> {
-        let desk = ctx.data::<desk::Desk>()?;
-        let payload = payload_value(desk, &self.record)?;
-        if !self.audited {
-            if let Some((person, fields)) = payload_read(&payload) {
-                access::note_read(ctx, person, fields)?;
-            }
-        }
-        Ok(Payload::new(payload))
+        self.payload_for(ctx).map(Payload::new)
     }
     /// Hash of the previous event (hex), or the genesis value for position 1.
     async fn prev_hash(&self) -> String {

@@ -520,6 +520,46 @@ async fn every_read_of_personal_data_is_recorded_and_nothing_else_is() {
 }
 
 #[tokio::test]
+async fn an_event_reads_the_same_through_the_one_pass_and_the_general_resolver() {
+    let f = Fixture::open(ApiConfig::default()).await;
+    let fields = "id position stream version type schemaVersion occurredAt recordedAt
+        actor { id role __typename } payload prevHash hash __typename";
+    // Plain fields take the one-pass path; aliases too; an inline fragment or a directive
+    // sends the event through the `#[Object]`.
+    let plain = format!("{{ auditTrail(first: 50) {{ edges {{ node {{ {fields} }} }} }} }}");
+    let aliased = format!(
+        "{{ auditTrail(first: 50) {{ edges {{ node {{ {fields} at: position who: actor {{ role }} }} }} }} }}"
+    );
+    let fragment = format!(
+        "{{ auditTrail(first: 50) {{ edges {{ node {{ ... on Event {{ {fields} }} }} }} }} }}"
+    );
+    let directive = format!(
+        "{{ auditTrail(first: 50) {{ edges {{ node {{ {fields} at: position @include(if: true) who: actor {{ role }} }} }} }} }}"
+    );
+    let plain = f.query(Who::Supervisor, &plain, json!({})).await;
+    assert!(plain.get("errors").is_none(), "{plain}");
+    assert!(plain.to_string().contains(CANARY_NAME));
+    assert_eq!(plain, f.query(Who::Supervisor, &fragment, json!({})).await);
+    let aliased = f.query(Who::Supervisor, &aliased, json!({})).await;
+    assert!(aliased.get("errors").is_none(), "{aliased}");
+    assert_eq!(
+        aliased,
+        f.query(Who::Supervisor, &directive, json!({})).await
+    );
+    let node = &aliased["data"]["auditTrail"]["edges"][0]["node"];
+    assert_eq!(node["at"], node["position"]);
+    assert_eq!(node["who"]["role"], node["actor"]["role"]);
+    assert_eq!(node["actor"]["__typename"], "ActorNode");
+    assert_eq!(node["__typename"], "Event");
+    // Each of the four requests showed the canary's payload: four reads.
+    let reads = f
+        .state
+        .read_audit
+        .of_person(domain::PersonId(CANARY_ID.parse().unwrap()));
+    assert_eq!(reads.len(), 4, "{reads:?}");
+}
+
+#[tokio::test]
 async fn the_canary_never_reaches_an_evaluator() {
     let f = Fixture::open(ApiConfig::default()).await;
     let mut seen = String::new();

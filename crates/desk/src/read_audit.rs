@@ -1,16 +1,19 @@
 //! The read audit: every read of a person's personal data, recorded in its own hash-chained
 //! journal (`read-audit/` in the data directory), apart from the case journal.
 //!
-//! One request (a query, a subscription message, an export) is one append of one
-//! `PersonalDataRead` event per person it showed, in a stream of its own (`read-<request id>`).
-//! The events carry who read (the journal's actor), when (the journal's `recorded_at`), which
-//! person (by id) and which fields: never the data itself.
+//! One request (a query, a subscription message, an export) is one append to a stream of its own
+//! (`read-<request id>`): a `PersonalDataRead` event (schema version 2) listing every person it
+//! showed with the fields shown, split over more events only when the list outgrows
+//! [`PAYLOAD_BYTES`]. Version 1, one event per person, is still read. The events carry who read
+//! (the journal's actor), when (the journal's `recorded_at`), which persons (by id) and which
+//! fields: never the data itself. A page of twenty events about a dozen persons is one small
+//! record to hash and store, not a dozen.
 //!
 //! Key types: [`ReadAudit`], [`PersonalDataRead`], [`ReadEntry`].
 //! Invariant: a read is answered only after its audit record is durable (the caller awaits
 //! [`ReadAudit::record`] before it sends the data); the in-memory indexes only follow the journal.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -25,8 +28,12 @@ use crate::DeskError;
 
 /// The event type of a read.
 pub const EVENT_TYPE: &str = "PersonalDataRead";
-/// Its payload's schema version.
-const SCHEMA_VERSION: u16 = 1;
+/// Its payload's schema version: 2, the reads of one request in one event ([`RequestReads`]);
+/// 1 was one event per person ([`PersonalDataRead`]).
+const SCHEMA_VERSION: u16 = 2;
+/// Above this many payload bytes, a request's reads go on in another event of the same append
+/// (the journal takes at most `journal::MAX_PAYLOAD_BYTES`).
+pub const PAYLOAD_BYTES: usize = 32 * 1024;
 /// The read audit's directory inside the data directory.
 pub const DIR: &str = "read-audit";
 
@@ -51,6 +58,23 @@ pub struct PersonalDataRead {
     pub request: Ulid,
 }
 
+/// The payload of a version-2 event: the persons one request showed (all of them, or the part
+/// that fits in one event), with the fields shown of each.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestReads<F> {
+    request: Ulid,
+    channel: ReadChannel,
+    persons: Vec<PersonFields<F>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PersonFields<F> {
+    person: PersonId,
+    fields: F,
+}
+
 /// A recorded read, as supervisors list them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadEntry {
@@ -60,22 +84,70 @@ pub struct ReadEntry {
     pub read: PersonalDataRead,
 }
 
+/// One indexed read. Reads repeat a few actors and a few sets of field paths thousands of times,
+/// so those are shared, not copied per read: the index grows by a fixed-size entry per person
+/// read, not by a handful of strings.
+struct Stored {
+    position: Position,
+    at: DateTime<Utc>,
+    actor: Arc<journal::Actor>,
+    person: PersonId,
+    fields: Arc<[String]>,
+    channel: ReadChannel,
+    request: Ulid,
+}
+
+impl Stored {
+    fn entry(&self) -> ReadEntry {
+        ReadEntry {
+            position: self.position,
+            at: self.at,
+            actor: journal::Actor::clone(&self.actor),
+            read: PersonalDataRead {
+                person: self.person,
+                fields: self.fields.to_vec(),
+                channel: self.channel,
+                request: self.request,
+            },
+        }
+    }
+}
+
 #[derive(Default)]
 struct Index {
-    entries: Vec<ReadEntry>,
+    entries: Vec<Stored>,
     by_person: HashMap<PersonId, Vec<usize>>,
     by_actor: HashMap<String, Vec<usize>>,
+    actors: HashSet<Arc<journal::Actor>>,
+    field_sets: HashSet<Arc<[String]>>,
 }
 
 impl Index {
-    /// Indexes a recorded read, parsing its payload (at open).
+    /// Indexes the reads of a recorded event, parsing its payload (at open).
     fn add(&mut self, record: &RecordedEvent) -> Result<(), DeskError> {
-        let read: PersonalDataRead =
-            serde_json::from_slice(&record.payload).map_err(|e| DeskError::ReadAudit {
-                position: record.position,
-                reason: e.to_string(),
-            })?;
-        self.add_read(record, read)
+        let unreadable = |e: serde_json::Error| DeskError::ReadAudit {
+            position: record.position,
+            reason: e.to_string(),
+        };
+        if record.schema_version == 1 {
+            let read: PersonalDataRead =
+                serde_json::from_slice(&record.payload).map_err(unreadable)?;
+            return self.add_read(record, read);
+        }
+        let reads: RequestReads<Vec<String>> =
+            serde_json::from_slice(&record.payload).map_err(unreadable)?;
+        for person in reads.persons {
+            self.add_read(
+                record,
+                PersonalDataRead {
+                    person: person.person,
+                    fields: person.fields,
+                    channel: reads.channel,
+                    request: reads.request,
+                },
+            )?;
+        }
+        Ok(())
     }
 
     /// Indexes a recorded read whose payload is at hand (just appended).
@@ -91,17 +163,38 @@ impl Index {
                 position: record.position,
                 reason: "recorded_at out of range".into(),
             })?;
+        let actor = match self.actors.get(&record.actor) {
+            Some(actor) => Arc::clone(actor),
+            None => {
+                let actor = Arc::new(record.actor.clone());
+                self.actors.insert(Arc::clone(&actor));
+                actor
+            }
+        };
+        let fields = match self.field_sets.get(read.fields.as_slice()) {
+            Some(fields) => Arc::clone(fields),
+            None => {
+                let fields: Arc<[String]> = read.fields.into();
+                self.field_sets.insert(Arc::clone(&fields));
+                fields
+            }
+        };
         let index = self.entries.len();
         self.by_person.entry(read.person).or_default().push(index);
-        self.by_actor
-            .entry(record.actor.id.clone())
-            .or_default()
-            .push(index);
-        self.entries.push(ReadEntry {
+        match self.by_actor.get_mut(&actor.id) {
+            Some(reads) => reads.push(index),
+            None => {
+                self.by_actor.insert(actor.id.clone(), vec![index]);
+            }
+        }
+        self.entries.push(Stored {
             position: record.position,
             at,
-            actor: record.actor.clone(),
-            read,
+            actor,
+            person: read.person,
+            fields,
+            channel: read.channel,
+            request: read.request,
         });
         Ok(())
     }
@@ -110,7 +203,7 @@ impl Index {
 /// Concurrent requests may index their reads out of journal order: sort on the way out.
 fn oldest_first(index: &Index, at: Option<&Vec<usize>>) -> Vec<ReadEntry> {
     let mut entries: Vec<ReadEntry> = at
-        .map(|at| at.iter().map(|&i| index.entries[i].clone()).collect())
+        .map(|at| at.iter().map(|&i| index.entries[i].entry()).collect())
         .unwrap_or_default();
     entries.sort_by_key(|e| e.position);
     entries
@@ -148,8 +241,9 @@ impl ReadAudit {
         &self.journal
     }
 
-    /// Records the reads of one request, durably, before the caller shows the data. Returns the
-    /// positions recorded (none for no reads).
+    /// Records the reads of one request (they share its request id and channel), durably,
+    /// before the caller shows the data. Returns the positions of the events recorded (none for
+    /// no reads; one for most requests).
     pub async fn record(
         &self,
         actor: &Actor,
@@ -158,28 +252,59 @@ impl ReadAudit {
         let Some(first) = reads.first() else {
             return Ok(Vec::new());
         };
-        let stream = format!("read-{}", first.request);
+        let request = first.request;
+        let channel = first.channel;
+        let stream = format!("read-{request}");
         let now = Timestamp::now();
-        let mut events = Vec::with_capacity(reads.len());
-        for read in &reads {
-            events.push(NewEvent {
-                id: Ulid::new(),
-                event_type: EVENT_TYPE.into(),
-                schema_version: SCHEMA_VERSION,
-                occurred_at: now,
-                actor: journal::Actor {
-                    id: actor.id.clone(),
-                    role: actor.role.as_str().to_string(),
-                },
-                payload: serde_json::to_vec(read).map_err(|e| DeskError::ReadAudit {
+        let actor = journal::Actor {
+            id: actor.id.clone(),
+            role: actor.role.as_str().to_string(),
+        };
+        let unwritable = |e: serde_json::Error| DeskError::ReadAudit {
+            position: Position::ZERO,
+            reason: e.to_string(),
+        };
+        // The persons go into as few events as fit: `counts[i]` persons in event `i`.
+        let mut events = Vec::new();
+        let mut counts = Vec::new();
+        let mut persons: Vec<PersonFields<&[String]>> = Vec::new();
+        let mut bytes = 0;
+        for (i, read) in reads.iter().enumerate() {
+            if read.request != request || read.channel != channel {
+                return Err(DeskError::ReadAudit {
                     position: Position::ZERO,
-                    reason: e.to_string(),
-                })?,
+                    reason: "the reads of one record call come from one request".into(),
+                });
+            }
+            persons.push(PersonFields {
+                person: read.person,
+                fields: &read.fields,
             });
+            // Person id, quotes and punctuation, then each field path with its quotes and comma.
+            bytes += 64 + read.fields.iter().map(|f| f.len() + 3).sum::<usize>();
+            if bytes >= PAYLOAD_BYTES || i + 1 == reads.len() {
+                let payload = serde_json::to_vec(&RequestReads {
+                    request,
+                    channel,
+                    persons: std::mem::take(&mut persons),
+                })
+                .map_err(unwritable)?;
+                counts.push(i + 1 - counts.iter().sum::<usize>());
+                events.push(NewEvent {
+                    id: Ulid::new(),
+                    event_type: EVENT_TYPE.into(),
+                    schema_version: SCHEMA_VERSION,
+                    occurred_at: now,
+                    actor: actor.clone(),
+                    payload,
+                });
+                bytes = 0;
+            }
         }
-        let mut positions = Vec::with_capacity(events.len());
+        let mut positions = Vec::with_capacity(reads.len());
         let mut reads = reads.into_iter();
-        for chunk in events.chunks(1024) {
+        let mut counts = counts.into_iter();
+        for chunk in events.chunks(journal::MAX_EVENTS_PER_APPEND) {
             let appended = match self
                 .journal
                 .append(&stream, ExpectedVersion::Any, chunk.to_vec())
@@ -195,9 +320,8 @@ impl ReadAudit {
             };
             let mut index = self.index.write();
             for record in &appended.events {
-                match reads.next() {
-                    Some(read) => index.add_read(record, read)?,
-                    None => index.add(record)?,
+                for read in reads.by_ref().take(counts.next().unwrap_or(0)) {
+                    index.add_read(record, read)?;
                 }
                 positions.push(record.position);
             }
@@ -224,5 +348,93 @@ impl ReadAudit {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::Role;
+
+    fn reads(request: Ulid, persons: u128, fields: usize) -> Vec<PersonalDataRead> {
+        (1..=persons)
+            .map(|p| PersonalDataRead {
+                person: PersonId(Ulid(p)),
+                fields: (0..fields)
+                    .map(|f| format!("payload.field{f:03}"))
+                    .collect(),
+                channel: ReadChannel::Query,
+                request,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_reads_of_a_request_are_one_event_until_they_outgrow_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let actor = Actor::new("s.bianchi", Role::Supervisor);
+        let audit = ReadAudit::open(dir.path()).unwrap();
+        let small = reads(Ulid::new(), 12, 3);
+        assert_eq!(audit.record(&actor, small.clone()).await.unwrap().len(), 1);
+        // 400 persons with 100 fields each: about 1.6 MB of paths, over several events.
+        let large = reads(Ulid::new(), 400, 100);
+        let positions = audit.record(&actor, large.clone()).await.unwrap();
+        assert!(positions.len() > 1, "{positions:?}");
+        assert!(positions.windows(2).all(|w| w[1].0 == w[0].0 + 1));
+        for position in &positions {
+            let record = audit.journal().get(*position).unwrap().unwrap();
+            assert!(record.payload.len() <= journal::MAX_PAYLOAD_BYTES);
+        }
+        assert_eq!(audit.len(), 412);
+        let before: Vec<_> = (1..=400)
+            .map(|p| audit.of_person(PersonId(Ulid(p))))
+            .collect();
+        drop(audit);
+
+        // Reopened, the index holds the same reads, parsed back from the events.
+        let audit = ReadAudit::open(dir.path()).unwrap();
+        assert_eq!(audit.len(), 412);
+        for (p, was) in (1..=400).zip(before) {
+            let now = audit.of_person(PersonId(Ulid(p)));
+            assert_eq!(now, was);
+        }
+        let first = audit.of_person(PersonId(Ulid(1)));
+        assert_eq!(first.len(), 2);
+        assert_eq!(first[0].read, small[0]);
+        assert_eq!(first[1].read, large[0]);
+        assert_eq!(audit.by_actor("s.bianchi").len(), 412);
+    }
+
+    #[tokio::test]
+    async fn a_read_audit_of_one_event_per_person_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = reads(Ulid::new(), 2, 1);
+        {
+            let journal = Journal::open(dir.path().join(DIR), journal::Options::default()).unwrap();
+            let events = old
+                .iter()
+                .map(|read| NewEvent {
+                    id: Ulid::new(),
+                    event_type: EVENT_TYPE.into(),
+                    schema_version: 1,
+                    occurred_at: Timestamp::now(),
+                    actor: journal::Actor {
+                        id: "s.bianchi".into(),
+                        role: "supervisor".into(),
+                    },
+                    payload: serde_json::to_vec(read).unwrap(),
+                })
+                .collect();
+            let stream = format!("read-{}", old[0].request);
+            journal
+                .append(&stream, ExpectedVersion::Any, events)
+                .await
+                .unwrap()
+                .unwrap();
+            journal.close();
+        }
+        let audit = ReadAudit::open(dir.path()).unwrap();
+        assert_eq!(audit.len(), 2);
+        assert_eq!(audit.of_person(PersonId(Ulid(2)))[0].read, old[1]);
     }
 }

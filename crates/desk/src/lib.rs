@@ -103,6 +103,9 @@ pub enum DeskError {
     /// The projector stopped (the journal closed or failed).
     #[error("the read models stopped following the journal")]
     ProjectorStopped,
+    /// A thread of the replay at open panicked (a bug): the models are not complete.
+    #[error("the replay's {name} thread panicked")]
+    ReplayThread { name: &'static str },
     /// The key store failed (master key missing or wrong, a damaged slot, IO). Nothing was
     /// recorded if this came from a command; check the master key file and the data directory.
     #[error(transparent)]
@@ -202,14 +205,19 @@ impl Desk {
     ///
     /// The key store is `person-keys` in `dir`, opened with the master key file of `options`
     /// (made on first start, refused if missing while person keys exist).
+    ///
+    /// The replay folds the records the journal's own open scan reads (no second read), while
+    /// that scan runs; keys of erased persons are destroyed once the journal has opened.
     pub fn open(dir: impl AsRef<Path>, options: DeskOptions) -> Result<Desk, DeskError> {
         let dir = dir.as_ref();
-        let journal = Journal::open(dir, options.journal)?;
         let master_key = options
             .master_key
             .unwrap_or_else(|| vault::default_master_key_path(dir));
-        let vault = Vault::open(dir, &master_key)?;
-        Desk::with_journal(journal, Arc::new(vault), options.clock)
+        let vault = Arc::new(Vault::open(dir, &master_key)?);
+        let (journal, models) = replay(&vault, |each| {
+            Journal::open_and_read(dir, options.journal, each).map_err(DeskError::from)
+        })?;
+        Desk::start(journal, vault, options.clock, models)
     }
 
     /// Starts a desk on an open journal and the key store of its data.
@@ -218,13 +226,23 @@ impl Desk {
         vault: Arc<Vault>,
         clock: Clock,
     ) -> Result<Desk, DeskError> {
+        let ((), models) = replay(&vault, |each| {
+            for record in journal.iter_forward(Position(1)) {
+                each(record?);
+            }
+            Ok(())
+        })?;
+        Desk::start(journal, vault, clock, models)
+    }
+
+    /// Starts the projector on models replayed up to the journal's head.
+    fn start(
+        journal: Journal,
+        vault: Arc<Vault>,
+        clock: Clock,
+        models: Models,
+    ) -> Result<Desk, DeskError> {
         let signer = Arc::new(load_or_create_key(journal.dir())?);
-        let mut models = Models {
-            desk: DeskState::new(),
-            read: ReadModels::default(),
-            position: Position::ZERO,
-        };
-        replay(&journal, &vault, &mut models)?;
         tracing::info!(position = models.position.0, "read models replayed");
         let (applied_tx, applied) = watch::channel(models.position);
         let start = models.position.next();
@@ -1043,42 +1061,146 @@ pub fn meta(record: &RecordedEvent) -> EventMeta {
     }
 }
 
-/// Events handed from the reading thread to the folding one at a time, during a replay.
-const REPLAY_BATCH: usize = 512;
+/// Records handed from one replay thread to the next at a time.
+const REPLAY_BATCH: usize = 256;
+/// Batches a replay thread may run ahead of the next one.
+const REPLAY_QUEUE: usize = 4;
 
-/// Folds the whole journal into `models` at open, on two threads: one reads the records and
-/// decodes them (parsing JSON and opening sealed values is most of the work), the caller folds
-/// them in order. The same as `apply` on each record in turn.
-fn replay(journal: &Journal, vault: &Vault, models: &mut Models) -> Result<(), DeskError> {
-    type Batch = Vec<Result<(RecordedEvent, Event), DeskError>>;
-    let (batches_tx, batches) = std::sync::mpsc::sync_channel::<Batch>(8);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut batch = Vec::with_capacity(REPLAY_BATCH);
-            for record in journal.iter_forward(Position(1)) {
-                let decoded = record
-                    .map_err(DeskError::from)
-                    .and_then(|record| decode(vault, &record).map(|event| (record, event)));
-                let failed = decoded.is_err();
-                batch.push(decoded);
-                if batch.len() == REPLAY_BATCH || failed {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(REPLAY_BATCH));
-                    if batches_tx.send(full).is_err() || failed {
-                        return;
-                    }
+type Decoded = Vec<(RecordedEvent, Event)>;
+
+/// Folds a whole journal into new models, on four threads: the caller runs `read`, which hands
+/// every record in position order to the closure it is given (the journal's open scan, or a
+/// read of an open journal); one thread decodes (parsing JSON and opening sealed values); one
+/// folds the write model and one the read models, each in journal order. The same as `apply` on
+/// each record in turn, except that the keys of erased persons are destroyed at the end, once
+/// `read` has returned `Ok` (an open that fails its checks after the scan destroys nothing).
+///
+/// Folded batches go back to the thread that made them to be freed there: the system allocator
+/// (glibc) pays dearly for memory freed by another thread than the one that allocated it (in a
+/// million-event replay, about as much as the whole open scan).
+fn replay<T>(
+    vault: &Vault,
+    read: impl FnOnce(&mut dyn FnMut(RecordedEvent)) -> Result<T, DeskError>,
+) -> Result<(T, Models), DeskError> {
+    use std::sync::mpsc::{channel, sync_channel};
+    let (records_tx, records) = sync_channel::<Vec<RecordedEvent>>(REPLAY_QUEUE);
+    let (desk_tx, desk_batches) = sync_channel::<Arc<Decoded>>(REPLAY_QUEUE);
+    let (read_tx, read_batches) = sync_channel::<Arc<Decoded>>(REPLAY_QUEUE);
+    // Unbounded, so that giving a batch back never blocks a folding thread.
+    let (folded_tx, folded) = channel::<Decoded>();
+    let (spent_tx, spent) = channel::<Vec<RecordedEvent>>();
+    let (read_out, decoded, desk, (read_models, erased)) = std::thread::scope(|scope| {
+        let decoder = scope.spawn(move || -> Result<(), DeskError> {
+            // Events are freed here; records go back to the reading thread. The batches' own
+            // buffers go round too, so that a replay in its stride allocates none.
+            let mut outs: Vec<Decoded> = Vec::new();
+            let mut empties: Vec<Vec<RecordedEvent>> = Vec::new();
+            let give_back = |mut done: Decoded,
+                             outs: &mut Vec<Decoded>,
+                             empties: &mut Vec<Vec<RecordedEvent>>| {
+                let mut records = empties.pop().unwrap_or_default();
+                records.extend(done.drain(..).map(|(record, _)| record));
+                outs.push(done);
+                let _ = spent_tx.send(records);
+            };
+            for mut batch in records {
+                for done in folded.try_iter() {
+                    give_back(done, &mut outs, &mut empties);
+                }
+                let mut out = outs.pop().unwrap_or_default();
+                for record in batch.drain(..) {
+                    let event = decode(vault, &record)?;
+                    out.push((record, event));
+                }
+                empties.push(batch);
+                let out = Arc::new(out);
+                if desk_tx.send(Arc::clone(&out)).is_err() || read_tx.send(out).is_err() {
+                    break;
                 }
             }
-            let _ = batches_tx.send(batch);
-        });
-        // Dropping the receiver on an error stops the reader at its next send.
-        for batch in batches {
-            for decoded in batch {
-                let (record, event) = decoded?;
-                fold(vault, models, &record, &event)?;
+            drop((desk_tx, read_tx));
+            for done in folded {
+                give_back(done, &mut outs, &mut empties);
             }
+            Ok(())
+        });
+        let desk_folded = folded_tx.clone();
+        let desk = scope.spawn(move || {
+            let mut desk = DeskState::new();
+            for batch in desk_batches {
+                for (record, event) in batch.iter() {
+                    desk.apply(&meta(record), event);
+                }
+                if let Some(batch) = Arc::into_inner(batch) {
+                    let _ = desk_folded.send(batch);
+                }
+            }
+            desk
+        });
+        let read_models = scope.spawn(move || {
+            let mut read = ReadModels::default();
+            let mut erased = Vec::new();
+            for batch in read_batches {
+                for (record, event) in batch.iter() {
+                    read.apply(record, event);
+                    if let Event::PersonErased(e) = event {
+                        erased.push(e.person_id.0);
+                    }
+                }
+                if let Some(batch) = Arc::into_inner(batch) {
+                    let _ = folded_tx.send(batch);
+                }
+            }
+            (read, erased)
+        });
+        let mut batch = Vec::with_capacity(REPLAY_BATCH);
+        let mut open = true;
+        let read_out = read(&mut |record| {
+            if !open {
+                return;
+            }
+            batch.push(record);
+            if batch.len() == REPLAY_BATCH {
+                let next = match spent.try_iter().last() {
+                    Some(mut used) => {
+                        used.clear();
+                        used
+                    }
+                    None => Vec::with_capacity(REPLAY_BATCH),
+                };
+                // The decoder stopped at an undecodable event: read on, fold no more.
+                open = records_tx.send(std::mem::replace(&mut batch, next)).is_ok();
+            }
+        });
+        if open && !batch.is_empty() {
+            let _ = records_tx.send(batch);
         }
-        Ok(())
-    })
+        drop(records_tx);
+        spent.iter().for_each(drop);
+        let join = |name| move |_| DeskError::ReplayThread { name };
+        Ok::<_, DeskError>((
+            read_out,
+            decoder.join().map_err(join("decode"))?,
+            desk.join().map_err(join("write model"))?,
+            read_models.join().map_err(join("read models"))?,
+        ))
+    })?;
+    let read_out = read_out?;
+    decoded?;
+    // The journal has opened (its checks passed): the erasures it holds can take effect. The
+    // keys were destroyed when the erasures were first folded, unless a crash came in between.
+    for person in erased {
+        vault.destroy(person)?;
+    }
+    let position = read_models.position();
+    Ok((
+        read_out,
+        Models {
+            desk,
+            read: read_models,
+            position,
+        },
+    ))
 }
 
 fn apply(vault: &Vault, models: &mut Models, record: &RecordedEvent) -> Result<(), DeskError> {

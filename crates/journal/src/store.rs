@@ -246,7 +246,31 @@ impl Journal {
     /// are unique; the last `tail_check_events` hashes recompute; the recorded head is present.
     /// An append that a crash left half-written (never acknowledged) is removed.
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Journal, JournalError> {
-        let dir = dir.as_ref().to_path_buf();
+        Journal::open_inner(dir.as_ref(), options, None)
+    }
+
+    /// Opens the journal as [`Journal::open`] does and hands `each` every record its scan reads,
+    /// in position order, each once: a caller that folds the whole journal at start reads it
+    /// once instead of twice.
+    ///
+    /// Only records of complete appends are handed (an append that a crash left half-written is
+    /// removed, never handed). The checks end after the last record is handed, so if this
+    /// returns an error, whatever was handed must be thrown away: act on no record irreversibly
+    /// before it returns `Ok`.
+    pub fn open_and_read(
+        dir: impl AsRef<Path>,
+        options: Options,
+        mut each: impl FnMut(RecordedEvent),
+    ) -> Result<Journal, JournalError> {
+        Journal::open_inner(dir.as_ref(), options, Some(&mut each))
+    }
+
+    fn open_inner(
+        dir: &Path,
+        options: Options,
+        each: Option<&mut dyn FnMut(RecordedEvent)>,
+    ) -> Result<Journal, JournalError> {
+        let dir = dir.to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| JournalError::io("create", &dir, e))?;
         let db = open_sled(
             sled::Config::new()
@@ -276,7 +300,8 @@ impl Journal {
                 "restored acknowledged events from the write-ahead file"
             );
         }
-        let index = build_index(&events, &meta, &options).map_err(|e| first_damage(&events, e))?;
+        let index =
+            build_index(&events, &meta, &options, each).map_err(|e| first_damage(&events, e))?;
         // Whatever open wrote (format, restored events, tail repair) is made durable in sled
         // before the write-ahead file is emptied and anything is served.
         db.flush()?;
@@ -689,11 +714,13 @@ fn head_mark_bytes(head: &Head) -> [u8; 40] {
 }
 
 /// Scans the events tree: checks structure and links, repairs a half-written tail append, and
-/// builds the in-memory indexes.
+/// builds the in-memory indexes. Hands `each` the records of complete appends as it goes
+/// (`Journal::open_and_read`).
 fn build_index(
     events: &sled::Tree,
     meta: &sled::Tree,
     options: &Options,
+    mut each: Option<&mut dyn FnMut(RecordedEvent)>,
 ) -> Result<Index, JournalError> {
     let mut index = Index {
         head: Head::empty(),
@@ -711,6 +738,8 @@ fn build_index(
     }
     // The start position and length of the last append seen, to find a torn tail.
     let mut last_append: Option<(u64, u16, u16)> = None;
+    // The records of the append being read, handed to `each` once its last one is read.
+    let mut pending: Vec<RecordedEvent> = Vec::new();
     for item in events.iter() {
         let (key, value) = item?;
         let position = key_position(&key)?;
@@ -764,6 +793,16 @@ fn build_index(
         };
         index.tree.push(crate::tree::leaf(&view.hash));
         index.last_recorded_at = view.recorded_at;
+        if let Some(each) = each.as_mut() {
+            if view.append_index == 0 && view.append_len == 1 && pending.is_empty() {
+                each(view.to_owned());
+            } else {
+                pending.push(view.to_owned());
+                if view.append_index + 1 >= view.append_len {
+                    pending.drain(..).for_each(&mut **each);
+                }
+            }
+        }
     }
 
     let mark = read_head_mark(meta)?;
@@ -784,6 +823,14 @@ fn build_index(
                 last = index.head.position.0,
                 "removing an append that a crash left half-written; it was never acknowledged"
             );
+            if let Some(each) = each {
+                // Records before the torn append stay (a torn append before an earlier one is
+                // read like any other, as `iter_forward` reads it).
+                pending
+                    .drain(..)
+                    .filter(|r| r.position.0 < start)
+                    .for_each(each);
+            }
             index = drop_tail(events, meta, options, start)?;
             return Ok(index);
         }
@@ -851,7 +898,7 @@ fn drop_tail(
     for key in keys {
         events.remove(key)?;
     }
-    build_index(events, meta, options)
+    build_index(events, meta, options, None)
 }
 
 fn check_tail_hashes(events: &sled::Tree, index: &Index, count: u64) -> Result<(), JournalError> {

@@ -820,7 +820,7 @@ pub fn cold_probe(kind: ColdKind, dir: &Path) -> BenchResult<()> {
                 lap(0);
                 let event = desk::decode(&vault, &record)?;
                 lap(1);
-                state.apply(&desk::meta(&record), &event);
+                state.apply_stored(record.id, &record.stream, record.version, &event);
                 lap(2);
                 read.apply(&record, &event);
                 lap(3);

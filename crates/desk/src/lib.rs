@@ -1129,7 +1129,7 @@ fn replay<T>(
             let mut desk = DeskState::new();
             for batch in desk_batches {
                 for (record, event) in batch.iter() {
-                    desk.apply(&meta(record), event);
+                    desk.apply_stored(record.id, &record.stream, record.version, event);
                 }
                 if let Some(batch) = Arc::into_inner(batch) {
                     let _ = desk_folded.send(batch);
@@ -1221,7 +1221,9 @@ fn fold(
     if record.position <= models.position {
         return Ok(());
     }
-    models.desk.apply(&meta(record), event);
+    models
+        .desk
+        .apply_stored(record.id, &record.stream, record.version, event);
     models.read.apply(record, event);
     if let Event::PersonErased(erased) = event {
         // The journal acknowledged the erasure (readers see only durable records): the key can

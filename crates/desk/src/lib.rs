@@ -333,7 +333,7 @@ impl Desk {
         &self,
         record: &RecordedEvent,
     ) -> Result<Option<serde_json::Value>, DeskError> {
-        if !contains(&record.payload, SEALED_MARK) {
+        if !is_sealed(&record.payload) {
             return Ok(None);
         }
         open_payload_value(&self.vault, record).map_err(|source| DeskError::Sealed {
@@ -820,7 +820,7 @@ pub fn decode(vault: &Vault, record: &RecordedEvent) -> Result<Event, DeskError>
         position: record.position,
         source,
     };
-    if contains(&record.payload, SEALED_MARK) {
+    if is_sealed(&record.payload) {
         // Sealed by the desk: opened in place (an erased person's values open as erased), and
         // decoded from the opened value without writing it out again.
         let opened = open_payload_value(vault, record).map_err(|source| DeskError::Sealed {
@@ -877,8 +877,11 @@ const ERASURE: &str = "PersonErased";
 /// Bytes every payload with a sealed value contains.
 const SEALED_MARK: &[u8] = b"\"sealed\"";
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+/// True when a payload holds a sealed value (it has [`SEALED_MARK`]).
+fn is_sealed(payload: &[u8]) -> bool {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(SEALED_MARK));
+    FINDER.find(payload).is_some()
 }
 
 /// Calls `f(path, name, value)` for each personal value of a payload: each field named in

@@ -766,7 +766,11 @@ fn build_index(
         if view.recorded_at < index.last_recorded_at {
             return Err(corrupt(Problem::TimeBackwards));
         }
-        let positions = index.streams.entry(view.stream.into()).or_default();
+        // Looked up before it is inserted: a new key is made once per stream, not per record.
+        let positions = match index.streams.get_mut(view.stream) {
+            Some(positions) => positions,
+            None => index.streams.entry(view.stream.into()).or_default(),
+        };
         let stream_expected = u64::try_from(positions.len()).unwrap_or(u64::MAX) + 1;
         if view.version != stream_expected {
             return Err(corrupt(Problem::StreamVersion {

@@ -214,9 +214,11 @@ impl Desk {
             .master_key
             .unwrap_or_else(|| vault::default_master_key_path(dir));
         let vault = Arc::new(Vault::open(dir, &master_key)?);
-        let (journal, models) = replay(&vault, |each| {
-            Journal::open_and_read(dir, options.journal, each).map_err(DeskError::from)
-        })?;
+        let (journal, models) = replay(
+            &vault,
+            |each| Journal::open_and_read(dir, options.journal, each).map_err(DeskError::from),
+            |stored: &journal::StoredRecord| stored.to_recorded().map_err(DeskError::from),
+        )?;
         Desk::start(journal, vault, options.clock, models)
     }
 
@@ -226,12 +228,16 @@ impl Desk {
         vault: Arc<Vault>,
         clock: Clock,
     ) -> Result<Desk, DeskError> {
-        let ((), models) = replay(&vault, |each| {
-            for record in journal.iter_forward(Position(1)) {
-                each(record?);
-            }
-            Ok(())
-        })?;
+        let ((), models) = replay(
+            &vault,
+            |each| {
+                for record in journal.iter_forward(Position(1)) {
+                    each(record?);
+                }
+                Ok(())
+            },
+            |record: &RecordedEvent| Ok(record.clone()),
+        )?;
         Desk::start(journal, vault, clock, models)
     }
 
@@ -1081,50 +1087,42 @@ type Decoded = Vec<(RecordedEvent, Event)>;
 /// Folded batches go back to the thread that made them to be freed there: the system allocator
 /// (glibc) pays dearly for memory freed by another thread than the one that allocated it (in a
 /// million-event replay, about as much as the whole open scan).
-fn replay<T>(
+fn replay<T, R: Send>(
     vault: &Vault,
-    read: impl FnOnce(&mut dyn FnMut(RecordedEvent)) -> Result<T, DeskError>,
+    read: impl FnOnce(&mut dyn FnMut(R)) -> Result<T, DeskError>,
+    to_record: impl Fn(&R) -> Result<RecordedEvent, DeskError> + Send,
 ) -> Result<(T, Models), DeskError> {
     use std::sync::mpsc::{channel, sync_channel};
-    let (records_tx, records) = sync_channel::<Vec<RecordedEvent>>(REPLAY_QUEUE);
+    let (records_tx, records) = sync_channel::<Vec<R>>(REPLAY_QUEUE);
     let (desk_tx, desk_batches) = sync_channel::<Arc<Decoded>>(REPLAY_QUEUE);
     let (read_tx, read_batches) = sync_channel::<Arc<Decoded>>(REPLAY_QUEUE);
     // Unbounded, so that giving a batch back never blocks a folding thread.
     let (folded_tx, folded) = channel::<Decoded>();
-    let (spent_tx, spent) = channel::<Vec<RecordedEvent>>();
+    let (spent_tx, spent) = channel::<Vec<R>>();
     let (read_out, decoded, desk, (read_models, erased)) = std::thread::scope(|scope| {
         let decoder = scope.spawn(move || -> Result<(), DeskError> {
-            // Events are freed here; records go back to the reading thread. The batches' own
-            // buffers go round too, so that a replay in its stride allocates none.
+            // The records and events are made here and freed here when they come back folded;
+            // what the reading thread made (`R`) goes back to it once copied out.
             let mut outs: Vec<Decoded> = Vec::new();
-            let mut empties: Vec<Vec<RecordedEvent>> = Vec::new();
-            let give_back = |mut done: Decoded,
-                             outs: &mut Vec<Decoded>,
-                             empties: &mut Vec<Vec<RecordedEvent>>| {
-                let mut records = empties.pop().unwrap_or_default();
-                records.extend(done.drain(..).map(|(record, _)| record));
-                outs.push(done);
-                let _ = spent_tx.send(records);
-            };
-            for mut batch in records {
-                for done in folded.try_iter() {
-                    give_back(done, &mut outs, &mut empties);
+            for batch in records {
+                for mut done in folded.try_iter() {
+                    done.clear();
+                    outs.push(done);
                 }
                 let mut out = outs.pop().unwrap_or_default();
-                for record in batch.drain(..) {
+                for read in &batch {
+                    let record = to_record(read)?;
                     let event = decode(vault, &record)?;
                     out.push((record, event));
                 }
-                empties.push(batch);
+                let _ = spent_tx.send(batch);
                 let out = Arc::new(out);
                 if desk_tx.send(Arc::clone(&out)).is_err() || read_tx.send(out).is_err() {
                     break;
                 }
             }
             drop((desk_tx, read_tx));
-            for done in folded {
-                give_back(done, &mut outs, &mut empties);
-            }
+            folded.iter().for_each(drop);
             Ok(())
         });
         let desk_folded = folded_tx.clone();

@@ -230,6 +230,24 @@ impl Drop for Writer {
     }
 }
 
+/// A record as the open scan read and checked it (`Journal::open_and_read`), not yet copied out
+/// of the stored bytes: [`StoredRecord::to_recorded`] does that, on whichever thread calls it.
+pub struct StoredRecord {
+    position: Position,
+    bytes: sled::IVec,
+}
+
+impl StoredRecord {
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// The record as an owned event.
+    pub fn to_recorded(&self) -> Result<RecordedEvent, JournalError> {
+        decode_checked(&self.position.key(), &self.bytes)
+    }
+}
+
 /// A handle on an open journal. Cheap to clone; the journal closes when the last handle drops,
 /// after every queued append has been written and acknowledged.
 #[derive(Clone)]
@@ -260,7 +278,7 @@ impl Journal {
     pub fn open_and_read(
         dir: impl AsRef<Path>,
         options: Options,
-        mut each: impl FnMut(RecordedEvent),
+        mut each: impl FnMut(StoredRecord),
     ) -> Result<Journal, JournalError> {
         Journal::open_inner(dir.as_ref(), options, Some(&mut each))
     }
@@ -268,7 +286,7 @@ impl Journal {
     fn open_inner(
         dir: &Path,
         options: Options,
-        each: Option<&mut dyn FnMut(RecordedEvent)>,
+        each: Option<&mut dyn FnMut(StoredRecord)>,
     ) -> Result<Journal, JournalError> {
         let dir = dir.to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| JournalError::io("create", &dir, e))?;
@@ -720,7 +738,7 @@ fn build_index(
     events: &sled::Tree,
     meta: &sled::Tree,
     options: &Options,
-    mut each: Option<&mut dyn FnMut(RecordedEvent)>,
+    mut each: Option<&mut dyn FnMut(StoredRecord)>,
 ) -> Result<Index, JournalError> {
     let mut index = Index {
         head: Head::empty(),
@@ -739,7 +757,7 @@ fn build_index(
     // The start position and length of the last append seen, to find a torn tail.
     let mut last_append: Option<(u64, u16, u16)> = None;
     // The records of the append being read, handed to `each` once its last one is read.
-    let mut pending: Vec<RecordedEvent> = Vec::new();
+    let mut pending: Vec<StoredRecord> = Vec::new();
     for item in events.iter() {
         let (key, value) = item?;
         let position = key_position(&key)?;
@@ -799,9 +817,15 @@ fn build_index(
         index.last_recorded_at = view.recorded_at;
         if let Some(each) = each.as_mut() {
             if view.append_index == 0 && view.append_len == 1 && pending.is_empty() {
-                each(view.to_owned());
+                each(StoredRecord {
+                    position,
+                    bytes: value.clone(),
+                });
             } else {
-                pending.push(view.to_owned());
+                pending.push(StoredRecord {
+                    position,
+                    bytes: value.clone(),
+                });
                 if view.append_index + 1 >= view.append_len {
                     pending.drain(..).for_each(&mut **each);
                 }

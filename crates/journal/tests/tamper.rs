@@ -573,8 +573,8 @@ proptest! {
 fn open_and_read_hands_every_record_once_in_order() {
     let dir = copy();
     let mut handed = Vec::new();
-    let journal = Journal::open_and_read(dir.path(), TestClock::new(0).options(), |record| {
-        handed.push(record)
+    let journal = Journal::open_and_read(dir.path(), TestClock::new(0).options(), |stored| {
+        handed.push(stored.to_recorded().unwrap())
     })
     .unwrap();
     assert_eq!(handed, pristine().events);
@@ -607,8 +607,8 @@ fn open_and_read_hands_no_record_of_a_half_written_append() {
         );
     });
     let mut handed = Vec::new();
-    let journal = Journal::open_and_read(dir.path(), TestClock::new(0).options(), |record| {
-        handed.push(record)
+    let journal = Journal::open_and_read(dir.path(), TestClock::new(0).options(), |stored| {
+        handed.push(stored.to_recorded().unwrap())
     })
     .unwrap();
     // What is handed is what the journal holds once open: the torn append is neither.

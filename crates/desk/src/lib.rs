@@ -1079,14 +1079,16 @@ type Decoded = Vec<(RecordedEvent, Event)>;
 
 /// Folds a whole journal into new models, on four threads: the caller runs `read`, which hands
 /// every record in position order to the closure it is given (the journal's open scan, or a
-/// read of an open journal); one thread decodes (parsing JSON and opening sealed values); one
-/// folds the write model and one the read models, each in journal order. The same as `apply` on
-/// each record in turn, except that the keys of erased persons are destroyed at the end, once
-/// `read` has returned `Ok` (an open that fails its checks after the scan destroys nothing).
+/// read of an open journal); one thread copies each record out (`to_record`) and decodes it
+/// (parsing JSON and opening sealed values); one folds the write model and one the read models,
+/// each in journal order. The same as `apply` on each record in turn, except that the keys of
+/// erased persons are destroyed at the end, once `read` has returned `Ok` (an open that fails
+/// its checks after the scan destroys nothing).
 ///
-/// Folded batches go back to the thread that made them to be freed there: the system allocator
-/// (glibc) pays dearly for memory freed by another thread than the one that allocated it (in a
-/// million-event replay, about as much as the whole open scan).
+/// What a thread allocates goes back to it to be freed: the handed records to the reading
+/// thread, the copied records and events (once both models folded them) to the decoding one.
+/// The system allocator (glibc) pays dearly for memory freed by another thread than the one
+/// that allocated it (in a million-event replay, about as much as the whole open scan).
 fn replay<T, R: Send>(
     vault: &Vault,
     read: impl FnOnce(&mut dyn FnMut(R)) -> Result<T, DeskError>,

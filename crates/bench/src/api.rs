@@ -81,6 +81,9 @@ pub struct ApiArgs {
     /// events (default: a temporary directory, built afresh).
     #[arg(long)]
     pub cold_dir: Option<PathBuf>,
+    /// Run only the cold start (no query journal, no HTTP scenarios).
+    #[arg(long)]
+    pub only_cold: bool,
     /// Seed of the generator.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
@@ -110,6 +113,8 @@ pub enum ColdKind {
     Rebuild,
     /// `Desk::open` until it returns.
     Desk,
+    /// The parts of a replay, each timed on one thread: read, decode, write model, read models.
+    Parts,
 }
 
 pub fn run_api(args: &ApiArgs) -> BenchResult<()> {
@@ -119,6 +124,9 @@ pub fn run_api(args: &ApiArgs) -> BenchResult<()> {
         .enable_all()
         .build()?;
 
+    if args.only_cold {
+        return cold_start(args, &base, &runtime);
+    }
     let query_dir = tempfile::tempdir_in(&base)?;
     let built = runtime.block_on(build_journal(
         query_dir.path(),
@@ -770,6 +778,7 @@ fn cold_in_child(dir: &Path, kind: ColdKind) -> BenchResult<Value> {
         ColdKind::JournalOpen => "journal-open",
         ColdKind::Rebuild => "rebuild",
         ColdKind::Desk => "desk",
+        ColdKind::Parts => "parts",
     };
     let output = Process::new(exe)
         .arg("cold-probe")
@@ -835,6 +844,36 @@ pub fn cold_probe(kind: ColdKind, dir: &Path) -> BenchResult<()> {
             let desk = Desk::open(dir, DeskOptions::default())?;
             let seconds = start.elapsed().as_secs_f64();
             (desk.applied_position().0, seconds)
+        }
+        ColdKind::Parts => {
+            let journal = Journal::open(dir, options)?;
+            let vault = desk::vault::Vault::open(dir, &desk::vault::default_master_key_path(dir))?;
+            let start = Instant::now();
+            let mut state = DeskState::new();
+            let mut read = projections::ReadModels::default();
+            let mut parts = [Duration::ZERO; 4];
+            let mut clock = Instant::now();
+            let mut lap = |part: usize| {
+                let now = Instant::now();
+                parts[part] += now - clock;
+                clock = now;
+            };
+            for record in journal.iter_forward(Position(1)) {
+                let record = record?;
+                lap(0);
+                let event = desk::decode(&vault, &record)?;
+                lap(1);
+                state.apply_stored(record.id, &record.stream, record.version, &event);
+                lap(2);
+                read.apply(&record, &event);
+                lap(3);
+            }
+            let seconds = start.elapsed().as_secs_f64();
+            let names = ["read", "decode", "write_model", "read_models"];
+            for (name, part) in names.iter().zip(parts) {
+                eprintln!("{name}: {:.3} s", part.as_secs_f64());
+            }
+            (journal.head().position.0, seconds)
         }
     };
     println!(

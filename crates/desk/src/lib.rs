@@ -103,6 +103,9 @@ pub enum DeskError {
     /// The projector stopped (the journal closed or failed).
     #[error("the read models stopped following the journal")]
     ProjectorStopped,
+    /// A thread of the replay at open panicked (a bug): the models are not complete.
+    #[error("the replay's {name} thread panicked")]
+    ReplayThread { name: &'static str },
     /// The key store failed (master key missing or wrong, a damaged slot, IO). Nothing was
     /// recorded if this came from a command; check the master key file and the data directory.
     #[error(transparent)]
@@ -202,14 +205,21 @@ impl Desk {
     ///
     /// The key store is `person-keys` in `dir`, opened with the master key file of `options`
     /// (made on first start, refused if missing while person keys exist).
+    ///
+    /// The replay folds the records the journal's own open scan reads (no second read), while
+    /// that scan runs; keys of erased persons are destroyed once the journal has opened.
     pub fn open(dir: impl AsRef<Path>, options: DeskOptions) -> Result<Desk, DeskError> {
         let dir = dir.as_ref();
-        let journal = Journal::open(dir, options.journal)?;
         let master_key = options
             .master_key
             .unwrap_or_else(|| vault::default_master_key_path(dir));
-        let vault = Vault::open(dir, &master_key)?;
-        Desk::with_journal(journal, Arc::new(vault), options.clock)
+        let vault = Arc::new(Vault::open(dir, &master_key)?);
+        let (journal, models) = replay(
+            &vault,
+            |each| Journal::open_and_read(dir, options.journal, each).map_err(DeskError::from),
+            |stored: &journal::StoredRecord| stored.to_recorded().map_err(DeskError::from),
+        )?;
+        Desk::start(journal, vault, options.clock, models)
     }
 
     /// Starts a desk on an open journal and the key store of its data.
@@ -218,13 +228,27 @@ impl Desk {
         vault: Arc<Vault>,
         clock: Clock,
     ) -> Result<Desk, DeskError> {
+        let ((), models) = replay(
+            &vault,
+            |each| {
+                for record in journal.iter_forward(Position(1)) {
+                    each(record?);
+                }
+                Ok(())
+            },
+            |record: &RecordedEvent| Ok(record.clone()),
+        )?;
+        Desk::start(journal, vault, clock, models)
+    }
+
+    /// Starts the projector on models replayed up to the journal's head.
+    fn start(
+        journal: Journal,
+        vault: Arc<Vault>,
+        clock: Clock,
+        models: Models,
+    ) -> Result<Desk, DeskError> {
         let signer = Arc::new(load_or_create_key(journal.dir())?);
-        let mut models = Models {
-            desk: DeskState::new(),
-            read: ReadModels::default(),
-            position: Position::ZERO,
-        };
-        replay(&journal, &vault, &mut models)?;
         tracing::info!(position = models.position.0, "read models replayed");
         let (applied_tx, applied) = watch::channel(models.position);
         let start = models.position.next();
@@ -315,7 +339,7 @@ impl Desk {
         &self,
         record: &RecordedEvent,
     ) -> Result<Option<serde_json::Value>, DeskError> {
-        if !contains(&record.payload, SEALED_MARK) {
+        if !is_sealed(&record.payload) {
             return Ok(None);
         }
         open_payload_value(&self.vault, record).map_err(|source| DeskError::Sealed {
@@ -802,7 +826,7 @@ pub fn decode(vault: &Vault, record: &RecordedEvent) -> Result<Event, DeskError>
         position: record.position,
         source,
     };
-    if contains(&record.payload, SEALED_MARK) {
+    if is_sealed(&record.payload) {
         // Sealed by the desk: opened in place (an erased person's values open as erased), and
         // decoded from the opened value without writing it out again.
         let opened = open_payload_value(vault, record).map_err(|source| DeskError::Sealed {
@@ -859,8 +883,11 @@ const ERASURE: &str = "PersonErased";
 /// Bytes every payload with a sealed value contains.
 const SEALED_MARK: &[u8] = b"\"sealed\"";
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+/// True when a payload holds a sealed value (it has [`SEALED_MARK`]).
+fn is_sealed(payload: &[u8]) -> bool {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(SEALED_MARK));
+    FINDER.find(payload).is_some()
 }
 
 /// Calls `f(path, name, value)` for each personal value of a payload: each field named in
@@ -1043,42 +1070,140 @@ pub fn meta(record: &RecordedEvent) -> EventMeta {
     }
 }
 
-/// Events handed from the reading thread to the folding one at a time, during a replay.
-const REPLAY_BATCH: usize = 512;
+/// Records handed from one replay thread to the next at a time.
+const REPLAY_BATCH: usize = 256;
+/// Batches a replay thread may run ahead of the next one.
+const REPLAY_QUEUE: usize = 4;
 
-/// Folds the whole journal into `models` at open, on two threads: one reads the records and
-/// decodes them (parsing JSON and opening sealed values is most of the work), the caller folds
-/// them in order. The same as `apply` on each record in turn.
-fn replay(journal: &Journal, vault: &Vault, models: &mut Models) -> Result<(), DeskError> {
-    type Batch = Vec<Result<(RecordedEvent, Event), DeskError>>;
-    let (batches_tx, batches) = std::sync::mpsc::sync_channel::<Batch>(8);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut batch = Vec::with_capacity(REPLAY_BATCH);
-            for record in journal.iter_forward(Position(1)) {
-                let decoded = record
-                    .map_err(DeskError::from)
-                    .and_then(|record| decode(vault, &record).map(|event| (record, event)));
-                let failed = decoded.is_err();
-                batch.push(decoded);
-                if batch.len() == REPLAY_BATCH || failed {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(REPLAY_BATCH));
-                    if batches_tx.send(full).is_err() || failed {
-                        return;
-                    }
+type Decoded = Vec<(RecordedEvent, Event)>;
+
+/// Folds a whole journal into new models, on four threads: the caller runs `read`, which hands
+/// every record in position order to the closure it is given (the journal's open scan, or a
+/// read of an open journal); one thread copies each record out (`to_record`) and decodes it
+/// (parsing JSON and opening sealed values); one folds the write model and one the read models,
+/// each in journal order. The same as `apply` on each record in turn, except that the keys of
+/// erased persons are destroyed at the end, once `read` has returned `Ok` (an open that fails
+/// its checks after the scan destroys nothing).
+///
+/// What a thread allocates goes back to it to be freed: the handed records to the reading
+/// thread, the copied records and events (once both models folded them) to the decoding one.
+/// The system allocator (glibc) pays dearly for memory freed by another thread than the one
+/// that allocated it (in a million-event replay, about as much as the whole open scan).
+fn replay<T, R: Send>(
+    vault: &Vault,
+    read: impl FnOnce(&mut dyn FnMut(R)) -> Result<T, DeskError>,
+    to_record: impl Fn(&R) -> Result<RecordedEvent, DeskError> + Send,
+) -> Result<(T, Models), DeskError> {
+    use std::sync::mpsc::{channel, sync_channel};
+    let (records_tx, records) = sync_channel::<Vec<R>>(REPLAY_QUEUE);
+    let (desk_tx, desk_batches) = sync_channel::<Arc<Decoded>>(REPLAY_QUEUE);
+    let (read_tx, read_batches) = sync_channel::<Arc<Decoded>>(REPLAY_QUEUE);
+    // Unbounded, so that giving a batch back never blocks a folding thread.
+    let (folded_tx, folded) = channel::<Decoded>();
+    let (spent_tx, spent) = channel::<Vec<R>>();
+    let (read_out, decoded, desk, (read_models, erased)) = std::thread::scope(|scope| {
+        let decoder = scope.spawn(move || -> Result<(), DeskError> {
+            // The records and events are made here and freed here when they come back folded;
+            // what the reading thread made (`R`) goes back to it once copied out.
+            let mut outs: Vec<Decoded> = Vec::new();
+            for batch in records {
+                for mut done in folded.try_iter() {
+                    done.clear();
+                    outs.push(done);
+                }
+                let mut out = outs.pop().unwrap_or_default();
+                for read in &batch {
+                    let record = to_record(read)?;
+                    let event = decode(vault, &record)?;
+                    out.push((record, event));
+                }
+                let _ = spent_tx.send(batch);
+                let out = Arc::new(out);
+                if desk_tx.send(Arc::clone(&out)).is_err() || read_tx.send(out).is_err() {
+                    break;
                 }
             }
-            let _ = batches_tx.send(batch);
+            drop((desk_tx, read_tx));
+            folded.iter().for_each(drop);
+            Ok(())
         });
-        // Dropping the receiver on an error stops the reader at its next send.
-        for batch in batches {
-            for decoded in batch {
-                let (record, event) = decoded?;
-                fold(vault, models, &record, &event)?;
+        let desk_folded = folded_tx.clone();
+        let desk = scope.spawn(move || {
+            let mut desk = DeskState::new();
+            for batch in desk_batches {
+                for (record, event) in batch.iter() {
+                    desk.apply_stored(record.id, &record.stream, record.version, event);
+                }
+                if let Some(batch) = Arc::into_inner(batch) {
+                    let _ = desk_folded.send(batch);
+                }
             }
+            desk
+        });
+        let read_models = scope.spawn(move || {
+            let mut read = ReadModels::default();
+            let mut erased = Vec::new();
+            for batch in read_batches {
+                for (record, event) in batch.iter() {
+                    read.apply(record, event);
+                    if let Event::PersonErased(e) = event {
+                        erased.push(e.person_id.0);
+                    }
+                }
+                if let Some(batch) = Arc::into_inner(batch) {
+                    let _ = folded_tx.send(batch);
+                }
+            }
+            (read, erased)
+        });
+        let mut batch = Vec::with_capacity(REPLAY_BATCH);
+        let mut open = true;
+        let read_out = read(&mut |record| {
+            if !open {
+                return;
+            }
+            batch.push(record);
+            if batch.len() == REPLAY_BATCH {
+                let next = match spent.try_iter().last() {
+                    Some(mut used) => {
+                        used.clear();
+                        used
+                    }
+                    None => Vec::with_capacity(REPLAY_BATCH),
+                };
+                // The decoder stopped at an undecodable event: read on, fold no more.
+                open = records_tx.send(std::mem::replace(&mut batch, next)).is_ok();
+            }
+        });
+        if open && !batch.is_empty() {
+            let _ = records_tx.send(batch);
         }
-        Ok(())
-    })
+        drop(records_tx);
+        spent.iter().for_each(drop);
+        let join = |name| move |_| DeskError::ReplayThread { name };
+        Ok::<_, DeskError>((
+            read_out,
+            decoder.join().map_err(join("decode"))?,
+            desk.join().map_err(join("write model"))?,
+            read_models.join().map_err(join("read models"))?,
+        ))
+    })?;
+    let read_out = read_out?;
+    decoded?;
+    // The journal has opened (its checks passed): the erasures it holds can take effect. The
+    // keys were destroyed when the erasures were first folded, unless a crash came in between.
+    for person in erased {
+        vault.destroy(person)?;
+    }
+    let position = read_models.position();
+    Ok((
+        read_out,
+        Models {
+            desk,
+            read: read_models,
+            position,
+        },
+    ))
 }
 
 fn apply(vault: &Vault, models: &mut Models, record: &RecordedEvent) -> Result<(), DeskError> {
@@ -1099,7 +1224,9 @@ fn fold(
     if record.position <= models.position {
         return Ok(());
     }
-    models.desk.apply(&meta(record), event);
+    models
+        .desk
+        .apply_stored(record.id, &record.stream, record.version, event);
     models.read.apply(record, event);
     if let Event::PersonErased(erased) = event {
         // The journal acknowledged the erasure (readers see only durable records): the key can

@@ -105,6 +105,13 @@ impl fmt::Debug for SiteId {
 #[serde(transparent)]
 pub struct StreamId(String);
 
+/// A stream id is looked up by its text (`StreamId` hashes and compares as its `String`).
+impl std::borrow::Borrow<str> for StreamId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl StreamId {
     pub fn new(id: impl Into<String>) -> Self {
         StreamId(id.into())

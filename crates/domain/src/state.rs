@@ -2,7 +2,9 @@
 //!
 //! `apply` only records facts; every rule lives in `decide`.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -92,11 +94,13 @@ struct ServiceState {
     retired: bool,
 }
 
+/// What a correction needs of the event it corrects. The stream and the site are numbers in
+/// `DeskState::stream_ids` and `DeskState::site_ids` (a million events name far fewer of them).
 #[derive(Clone, Debug)]
 struct StoredEvent {
-    stream: StreamId,
+    stream: u32,
     event_type: &'static str,
-    site_id: Option<SiteId>,
+    site: Option<u32>,
     person_id: Option<PersonId>,
     case_id: Option<CaseId>,
 }
@@ -104,7 +108,12 @@ struct StoredEvent {
 /// Everything decisions need, folded from the journal in order.
 #[derive(Clone, Debug, Default)]
 pub struct DeskState {
-    streams: HashMap<StreamId, u64>,
+    /// Each stream's last version, and its number in `stream_ids`.
+    streams: HashMap<StreamId, (u64, u32)>,
+    stream_ids: Vec<StreamId>,
+    /// The number of each site in `site_ids`.
+    sites: HashMap<SiteId, u32>,
+    site_ids: Vec<SiteId>,
     events: HashMap<Ulid, StoredEvent>,
     field_names: HashMap<&'static str, BTreeSet<String>>,
     persons: HashMap<PersonId, PersonState>,
@@ -143,7 +152,7 @@ impl DeskState {
 
     /// The version of the last event applied to `stream`, or `None` if it has none.
     pub fn stream_version(&self, stream: &StreamId) -> Option<u64> {
-        self.streams.get(stream).copied()
+        self.streams.get(stream).map(|&(version, _)| version)
     }
 
     /// `true` if the event with this id has been applied.
@@ -153,13 +162,39 @@ impl DeskState {
 
     /// Records a stored event. Holds no rule: whatever is in the journal happened.
     pub fn apply(&mut self, meta: &EventMeta, event: &Event) {
-        self.streams.insert(meta.stream.clone(), meta.version);
+        self.apply_stored(meta.id, meta.stream.as_str(), meta.version, event);
+    }
+
+    /// [`DeskState::apply`] with only what it reads of the envelope: the event's id, stream and
+    /// version in it (a replay need not build an [`EventMeta`] for each event).
+    pub fn apply_stored(&mut self, id: Ulid, stream: &str, version: u64, event: &Event) {
+        let stream = match self.streams.get_mut(stream) {
+            Some((last, ix)) => {
+                *last = version;
+                *ix
+            }
+            None => {
+                let ix = u32::try_from(self.stream_ids.len()).expect("fewer than 2^32 streams");
+                self.stream_ids.push(StreamId::new(stream));
+                self.streams.insert(StreamId::new(stream), (version, ix));
+                ix
+            }
+        };
+        let site = event.site_id().map(|site| match self.sites.get(site) {
+            Some(&ix) => ix,
+            None => {
+                let ix = u32::try_from(self.site_ids.len()).expect("fewer than 2^32 sites");
+                self.site_ids.push(site.clone());
+                self.sites.insert(site.clone(), ix);
+                ix
+            }
+        });
         self.events.insert(
-            meta.id,
+            id,
             StoredEvent {
-                stream: meta.stream.clone(),
+                stream,
                 event_type: event.event_type(),
-                site_id: event.site_id().cloned(),
+                site,
                 person_id: event.person_id(),
                 case_id: event.case_id(),
             },
@@ -265,8 +300,8 @@ impl DeskState {
                 }
             }
             Event::LogbookEntryWritten(e) => {
-                self.logbook_authors
-                    .insert(meta.stream.clone(), e.mediator.clone());
+                let stream = self.stream_ids[stream as usize].clone();
+                self.logbook_authors.insert(stream, e.mediator.clone());
             }
             Event::ServiceMapped(e) => {
                 self.services
@@ -1626,7 +1661,7 @@ impl DeskState {
         let event = EventCorrected {
             corrects: c.corrects,
             corrected_event_type: original.event_type.to_string(),
-            site_id: original.site_id.clone(),
+            site_id: original.site.map(|ix| self.site_ids[ix as usize].clone()),
             person_id: original.person_id,
             case_id: original.case_id,
             occurred_at: c.occurred_at,
@@ -1634,7 +1669,7 @@ impl DeskState {
             personal_fields: c.personal_fields.clone(),
             reason: c.reason.clone(),
         };
-        self.decision(original.stream.clone(), event)
+        self.decision(self.stream_ids[original.stream as usize].clone(), event)
     }
 }
 

@@ -34,6 +34,7 @@ pub use record::{
 };
 pub use store::{
     Appended, Clock, Conflict, ExpectedVersion, Head, IdReused, Journal, Options, Rejected,
+    StoredRecord,
 };
 pub use subscribe::Subscription;
 pub use verify::{VerifyProgress, VerifyReport};

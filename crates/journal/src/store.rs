@@ -230,6 +230,24 @@ impl Drop for Writer {
     }
 }
 
+/// A record as the open scan read and checked it (`Journal::open_and_read`), not yet copied out
+/// of the stored bytes: [`StoredRecord::to_recorded`] does that, on whichever thread calls it.
+pub struct StoredRecord {
+    position: Position,
+    bytes: sled::IVec,
+}
+
+impl StoredRecord {
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// The record as an owned event.
+    pub fn to_recorded(&self) -> Result<RecordedEvent, JournalError> {
+        decode_checked(&self.position.key(), &self.bytes)
+    }
+}
+
 /// A handle on an open journal. Cheap to clone; the journal closes when the last handle drops,
 /// after every queued append has been written and acknowledged.
 #[derive(Clone)]
@@ -246,7 +264,31 @@ impl Journal {
     /// are unique; the last `tail_check_events` hashes recompute; the recorded head is present.
     /// An append that a crash left half-written (never acknowledged) is removed.
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Journal, JournalError> {
-        let dir = dir.as_ref().to_path_buf();
+        Journal::open_inner(dir.as_ref(), options, None)
+    }
+
+    /// Opens the journal as [`Journal::open`] does and hands `each` every record its scan reads,
+    /// in position order, each once: a caller that folds the whole journal at start reads it
+    /// once instead of twice.
+    ///
+    /// Only records of complete appends are handed (an append that a crash left half-written is
+    /// removed, never handed). The checks end after the last record is handed, so if this
+    /// returns an error, whatever was handed must be thrown away: act on no record irreversibly
+    /// before it returns `Ok`.
+    pub fn open_and_read(
+        dir: impl AsRef<Path>,
+        options: Options,
+        mut each: impl FnMut(StoredRecord),
+    ) -> Result<Journal, JournalError> {
+        Journal::open_inner(dir.as_ref(), options, Some(&mut each))
+    }
+
+    fn open_inner(
+        dir: &Path,
+        options: Options,
+        each: Option<&mut dyn FnMut(StoredRecord)>,
+    ) -> Result<Journal, JournalError> {
+        let dir = dir.to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| JournalError::io("create", &dir, e))?;
         let db = open_sled(
             sled::Config::new()
@@ -276,7 +318,8 @@ impl Journal {
                 "restored acknowledged events from the write-ahead file"
             );
         }
-        let index = build_index(&events, &meta, &options).map_err(|e| first_damage(&events, e))?;
+        let index =
+            build_index(&events, &meta, &options, each).map_err(|e| first_damage(&events, e))?;
         // Whatever open wrote (format, restored events, tail repair) is made durable in sled
         // before the write-ahead file is emptied and anything is served.
         db.flush()?;
@@ -689,11 +732,13 @@ fn head_mark_bytes(head: &Head) -> [u8; 40] {
 }
 
 /// Scans the events tree: checks structure and links, repairs a half-written tail append, and
-/// builds the in-memory indexes.
+/// builds the in-memory indexes. Hands `each` the records of complete appends as it goes
+/// (`Journal::open_and_read`).
 fn build_index(
     events: &sled::Tree,
     meta: &sled::Tree,
     options: &Options,
+    mut each: Option<&mut dyn FnMut(StoredRecord)>,
 ) -> Result<Index, JournalError> {
     let mut index = Index {
         head: Head::empty(),
@@ -711,6 +756,8 @@ fn build_index(
     }
     // The start position and length of the last append seen, to find a torn tail.
     let mut last_append: Option<(u64, u16, u16)> = None;
+    // The records of the append being read, handed to `each` once its last one is read.
+    let mut pending: Vec<StoredRecord> = Vec::new();
     for item in events.iter() {
         let (key, value) = item?;
         let position = key_position(&key)?;
@@ -737,7 +784,11 @@ fn build_index(
         if view.recorded_at < index.last_recorded_at {
             return Err(corrupt(Problem::TimeBackwards));
         }
-        let positions = index.streams.entry(view.stream.into()).or_default();
+        // Looked up before it is inserted: a new key is made once per stream, not per record.
+        let positions = match index.streams.get_mut(view.stream) {
+            Some(positions) => positions,
+            None => index.streams.entry(view.stream.into()).or_default(),
+        };
         let stream_expected = u64::try_from(positions.len()).unwrap_or(u64::MAX) + 1;
         if view.version != stream_expected {
             return Err(corrupt(Problem::StreamVersion {
@@ -764,6 +815,22 @@ fn build_index(
         };
         index.tree.push(crate::tree::leaf(&view.hash));
         index.last_recorded_at = view.recorded_at;
+        if let Some(each) = each.as_mut() {
+            if view.append_index == 0 && view.append_len == 1 && pending.is_empty() {
+                each(StoredRecord {
+                    position,
+                    bytes: value.clone(),
+                });
+            } else {
+                pending.push(StoredRecord {
+                    position,
+                    bytes: value.clone(),
+                });
+                if view.append_index + 1 >= view.append_len {
+                    pending.drain(..).for_each(&mut **each);
+                }
+            }
+        }
     }
 
     let mark = read_head_mark(meta)?;
@@ -784,6 +851,14 @@ fn build_index(
                 last = index.head.position.0,
                 "removing an append that a crash left half-written; it was never acknowledged"
             );
+            if let Some(each) = each {
+                // Records before the torn append stay (a torn append before an earlier one is
+                // read like any other, as `iter_forward` reads it).
+                pending
+                    .drain(..)
+                    .filter(|r| r.position.0 < start)
+                    .for_each(each);
+            }
             index = drop_tail(events, meta, options, start)?;
             return Ok(index);
         }
@@ -851,7 +926,7 @@ fn drop_tail(
     for key in keys {
         events.remove(key)?;
     }
-    build_index(events, meta, options)
+    build_index(events, meta, options, None)
 }
 
 fn check_tail_hashes(events: &sled::Tree, index: &Index, count: u64) -> Result<(), JournalError> {

@@ -568,3 +568,54 @@ proptest! {
         prop_assert!(found >= 1 && found <= position, "open said {found}, damage at {position}");
     }
 }
+
+#[test]
+fn open_and_read_hands_every_record_once_in_order() {
+    let dir = copy();
+    let mut handed = Vec::new();
+    let journal = Journal::open_and_read(dir.path(), TestClock::new(0).options(), |stored| {
+        handed.push(stored.to_recorded().unwrap())
+    })
+    .unwrap();
+    assert_eq!(handed, pristine().events);
+    assert_eq!(journal.head().position.0, last());
+}
+
+#[test]
+fn open_and_read_hands_no_record_of_a_half_written_append() {
+    let n = last();
+    let events = &pristine().events;
+    let start = events
+        .iter()
+        .rev()
+        .find(|e| e.append_len == 3 && e.append_index == 0)
+        .unwrap()
+        .position
+        .0;
+    let before = &events[usize::try_from(start - 2).unwrap()];
+    let dir = copy();
+    tamper(dir.path(), |tree, meta| {
+        for p in start + 2..=n {
+            tree.remove(key(p)).unwrap();
+        }
+        set_head_mark(
+            meta,
+            Head {
+                position: before.position,
+                hash: before.hash,
+            },
+        );
+    });
+    let mut handed = Vec::new();
+    let journal = Journal::open_and_read(dir.path(), TestClock::new(0).options(), |stored| {
+        handed.push(stored.to_recorded().unwrap())
+    })
+    .unwrap();
+    // What is handed is what the journal holds once open: the torn append is neither.
+    assert_eq!(journal.head().position, before.position);
+    assert_eq!(
+        handed,
+        journal.read_forward(Position(1), usize::MAX).unwrap()
+    );
+    assert_eq!(handed.last().unwrap().position.0, start - 1);
+}

@@ -58,6 +58,37 @@ fn copy() -> tempfile::TempDir {
     to
 }
 
+/// A copy whose last append of three events was torn: its first event is kept, the other two
+/// and everything after are gone, and the head mark names the record before the append (as a
+/// crash between the sled inserts and the mark's update would leave it). Returns the copy, the
+/// append's first position and the record before it.
+fn copy_with_torn_append() -> (tempfile::TempDir, u64, &'static RecordedEvent) {
+    let n = last();
+    let events = &pristine().events;
+    let start = events
+        .iter()
+        .rev()
+        .find(|e| e.append_len == 3 && e.append_index == 0)
+        .unwrap()
+        .position
+        .0;
+    let before = &events[usize::try_from(start - 2).unwrap()];
+    let dir = copy();
+    tamper(dir.path(), |tree, meta| {
+        for p in start + 2..=n {
+            tree.remove(key(p)).unwrap();
+        }
+        set_head_mark(
+            meta,
+            Head {
+                position: before.position,
+                hash: before.hash,
+            },
+        );
+    });
+    (dir, start, before)
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -470,29 +501,7 @@ fn complete_appends_beyond_the_head_mark_are_kept() {
 
 #[test]
 fn a_half_written_append_beyond_the_head_mark_is_removed_at_open() {
-    let n = last();
-    let events = &pristine().events;
-    let start = events
-        .iter()
-        .rev()
-        .find(|e| e.append_len == 3 && e.append_index == 0)
-        .unwrap()
-        .position
-        .0;
-    let before = &events[usize::try_from(start - 2).unwrap()];
-    let dir = copy();
-    tamper(dir.path(), |tree, meta| {
-        for p in start + 2..=n {
-            tree.remove(key(p)).unwrap();
-        }
-        set_head_mark(
-            meta,
-            Head {
-                position: before.position,
-                hash: before.hash,
-            },
-        );
-    });
+    let (dir, start, before) = copy_with_torn_append();
     // The chain itself is sound, so verify passes; open removes the torn append.
     assert!(verify(dir.path(), None, None).is_intact());
     let journal = Journal::open(dir.path(), TestClock::new(0).options()).unwrap();
@@ -583,29 +592,7 @@ fn open_and_read_hands_every_record_once_in_order() {
 
 #[test]
 fn open_and_read_hands_no_record_of_a_half_written_append() {
-    let n = last();
-    let events = &pristine().events;
-    let start = events
-        .iter()
-        .rev()
-        .find(|e| e.append_len == 3 && e.append_index == 0)
-        .unwrap()
-        .position
-        .0;
-    let before = &events[usize::try_from(start - 2).unwrap()];
-    let dir = copy();
-    tamper(dir.path(), |tree, meta| {
-        for p in start + 2..=n {
-            tree.remove(key(p)).unwrap();
-        }
-        set_head_mark(
-            meta,
-            Head {
-                position: before.position,
-                hash: before.hash,
-            },
-        );
-    });
+    let (dir, start, before) = copy_with_torn_append();
     let mut handed = Vec::new();
     let journal = Journal::open_and_read(dir.path(), TestClock::new(0).options(), |stored| {
         handed.push(stored.to_recorded().unwrap())

@@ -63,6 +63,16 @@ fn problem(dir: &Path, from: Option<u64>, to: Option<u64>) -> Option<(u64, &'sta
     })
 }
 
+/// Flips one bit of the stored record at `position` (again to mend it).
+fn flip_byte(dir: &Path, position: u64) {
+    tamper(dir, |events| {
+        let key = position.to_be_bytes();
+        let mut value = events.get(key).unwrap().unwrap().to_vec();
+        value[100] ^= 1;
+        events.insert(key, value).unwrap();
+    });
+}
+
 #[test]
 fn damage_is_found_in_any_piece_and_across_pieces() {
     let dir = build();
@@ -75,30 +85,15 @@ fn damage_is_found_in_any_piece_and_across_pieces() {
     assert_eq!(report.checked, 5002);
 
     // The first record of the second batch.
-    tamper(dir.path(), |events| {
-        let key = 1025u64.to_be_bytes();
-        let mut value = events.get(key).unwrap().unwrap().to_vec();
-        value[100] ^= 1;
-        events.insert(key, value).unwrap();
-    });
+    flip_byte(dir.path(), 1025);
     assert_eq!(
         problem(dir.path(), None, None),
         Some((1025, "HashMismatch"))
     );
     assert_eq!(problem(dir.path(), Some(1026), None), None);
-    tamper(dir.path(), |events| {
-        let key = 1025u64.to_be_bytes();
-        let mut value = events.get(key).unwrap().unwrap().to_vec();
-        value[100] ^= 1;
-        events.insert(key, value).unwrap();
-    });
+    flip_byte(dir.path(), 1025);
 
-    tamper(dir.path(), |events| {
-        let key = 5000u64.to_be_bytes();
-        let mut value = events.get(key).unwrap().unwrap().to_vec();
-        value[100] ^= 1;
-        events.insert(key, value).unwrap();
-    });
+    flip_byte(dir.path(), 5000);
     assert_eq!(
         problem(dir.path(), None, None),
         Some((5000, "HashMismatch"))

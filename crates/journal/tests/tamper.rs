@@ -58,35 +58,44 @@ fn copy() -> tempfile::TempDir {
     to
 }
 
-/// A copy whose last append of three events was torn: its first event is kept, the other two
+/// A copy whose last append of three events was torn: its first two events are kept, the third
 /// and everything after are gone, and the head mark names the record before the append (as a
 /// crash between the sled inserts and the mark's update would leave it). Returns the copy, the
 /// append's first position and the record before it.
 fn copy_with_torn_append() -> (tempfile::TempDir, u64, &'static RecordedEvent) {
-    let n = last();
-    let events = &pristine().events;
-    let start = events
+    let start = last_append_of_three();
+    let before = &pristine().events[usize::try_from(start - 2).unwrap()];
+    (copy_cut(start + 1, before), start, before)
+}
+
+/// The first position of the last append of three events.
+fn last_append_of_three() -> u64 {
+    pristine()
+        .events
         .iter()
         .rev()
         .find(|e| e.append_len == 3 && e.append_index == 0)
         .unwrap()
         .position
-        .0;
-    let before = &events[usize::try_from(start - 2).unwrap()];
+        .0
+}
+
+/// A copy that keeps the records up to `keep` and whose head mark names `mark`.
+fn copy_cut(keep: u64, mark: &RecordedEvent) -> tempfile::TempDir {
     let dir = copy();
     tamper(dir.path(), |tree, meta| {
-        for p in start + 2..=n {
+        for p in keep + 1..=last() {
             tree.remove(key(p)).unwrap();
         }
         set_head_mark(
             meta,
             Head {
-                position: before.position,
-                hash: before.hash,
+                position: mark.position,
+                hash: mark.hash,
             },
         );
     });
-    (dir, start, before)
+    dir
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -410,15 +419,8 @@ fn a_truncated_tail_under_the_head_mark_is_missing() {
 #[test]
 fn a_tail_cut_inside_an_append_under_the_head_mark_is_an_incomplete_append() {
     let n = last();
-    let events = &pristine().events;
     // The last append of three events, cut after its first.
-    let start = events
-        .iter()
-        .rev()
-        .find(|e| e.append_len == 3 && e.append_index == 0)
-        .unwrap()
-        .position
-        .0;
+    let start = last_append_of_three();
     let dir = copy();
     tamper(dir.path(), |tree, _| {
         for p in start + 1..=n {
@@ -449,19 +451,7 @@ fn a_truncated_tail_with_a_rewound_head_mark_needs_the_written_down_head() {
         cut -= u64::from(events[usize::try_from(cut - 1).unwrap()].append_len);
     }
     let cut_to = &events[usize::try_from(cut - 1).unwrap()];
-    let dir = copy();
-    tamper(dir.path(), |tree, meta| {
-        for p in cut + 1..=n {
-            tree.remove(key(p)).unwrap();
-        }
-        set_head_mark(
-            meta,
-            Head {
-                position: cut_to.position,
-                hash: cut_to.hash,
-            },
-        );
-    });
+    let dir = copy_cut(cut, cut_to);
     let report = verify(dir.path(), None, None);
     assert!(report.is_intact(), "{report:?}");
     let head = report.head.unwrap();

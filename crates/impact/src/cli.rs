@@ -676,7 +676,7 @@ fn verify(data: &Path, from: Option<u64>, to: Option<u64>, json: bool) -> ExitCo
         match audit.as_ref().map(|a| &a.problem) {
             None => {}
             Some(None) => println!(
-                "read audit intact: {} reads checked",
+                "read audit intact: {} records checked",
                 audit.as_ref().map_or(0, |a| a.checked)
             ),
             Some(Some((position, problem))) => {

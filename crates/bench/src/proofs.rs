@@ -219,18 +219,12 @@ pub fn run_proofs(args: &ProofsArgs) -> BenchResult<()> {
     for record in journal.iter_forward(Position(first)) {
         let record = record?;
         let proof = journal.inclusion_proof(record.position, size)?;
-        all.push(BundleEvent {
-            position: record.position.0,
-            event_hash: record.hash.to_hex(),
-            proof: proof.path.iter().map(Hash::to_hex).collect(),
-            event_type: record.event_type.clone(),
-            schema_version: record.schema_version,
-            occurred_at: record.occurred_at.to_string(),
-            recorded_at: record.recorded_at.to_string(),
-            actor_role: record.actor.role.clone(),
-            payload: serde_json::from_slice(&record.payload)?,
-            record: Some(journal_hex(&record.stored_bytes())),
-        });
+        all.push(BundleEvent::new(
+            &record,
+            &proof,
+            serde_json::from_slice(&record.payload)?,
+            true,
+        ));
     }
     for full in [false, true] {
         let events = all
@@ -275,8 +269,4 @@ pub fn run_proofs(args: &ProofsArgs) -> BenchResult<()> {
         }));
     }
     Ok(())
-}
-
-fn journal_hex(bytes: &[u8]) -> String {
-    journal::merkle::hex_encode(bytes)
 }

@@ -3,18 +3,20 @@
 
 use std::process::Command;
 
-#[test]
-fn every_scenario_prints_a_json_line_with_a_positive_rate() {
+/// Runs `bench ARGS --dir <scratch>`, checks that it succeeds and prints one JSON object per line
+/// for exactly `scenarios`, in order, and returns those objects.
+fn run(args: &[&str], scenarios: &[&str]) -> Vec<serde_json::Value> {
     let scratch = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_bench"))
-        .args(["journal", "--events", "2000", "--payload-bytes", "64"])
+        .args(args)
         .arg("--dir")
         .arg(scratch.path())
         .output()
         .unwrap();
     assert!(
         output.status.success(),
-        "bench failed: {}",
+        "bench {} failed: {}",
+        args[0],
         String::from_utf8_lossy(&output.stderr)
     );
     let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
@@ -22,13 +24,19 @@ fn every_scenario_prints_a_json_line_with_a_positive_rate() {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    let scenarios: Vec<&str> = lines
+    let printed: Vec<&str> = lines
         .iter()
         .map(|l| l["scenario"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        scenarios,
-        [
+    assert_eq!(printed, scenarios);
+    lines
+}
+
+#[test]
+fn every_scenario_prints_a_json_line_with_a_positive_rate() {
+    let lines = run(
+        &["journal", "--events", "2000", "--payload-bytes", "64"],
+        &[
             "baseline",
             "baseline_3_inserts",
             "bulk_append",
@@ -38,7 +46,7 @@ fn every_scenario_prints_a_json_line_with_a_positive_rate() {
             "durable_append_1",
             "durable_append_16",
             "durable_append_64",
-        ]
+        ],
     );
     for line in &lines {
         assert!(line["events_per_s"].as_f64().unwrap() > 0.0, "{line}");
@@ -55,9 +63,8 @@ fn every_scenario_prints_a_json_line_with_a_positive_rate() {
 
 #[test]
 fn every_api_scenario_prints_a_json_line_with_a_positive_rate() {
-    let scratch = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_bench"))
-        .args([
+    let lines = run(
+        &[
             "api",
             "--events",
             "3000",
@@ -65,29 +72,12 @@ fn every_api_scenario_prints_a_json_line_with_a_positive_rate() {
             "0.5",
             "--connections",
             "4",
-        ])
-        .args(["--cold-events", "3000", "--cold-sites", "6"])
-        .arg("--dir")
-        .arg(scratch.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "bench api failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
-    let scenarios: Vec<&str> = lines
-        .iter()
-        .map(|l| l["scenario"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        scenarios,
-        [
+            "--cold-events",
+            "3000",
+            "--cold-sites",
+            "6",
+        ],
+        &[
             "build",
             "baseline",
             "audit_page",
@@ -98,7 +88,7 @@ fn every_api_scenario_prints_a_json_line_with_a_positive_rate() {
             "cold_journal_open",
             "cold_rebuild",
             "cold_start",
-        ]
+        ],
     );
     for line in &lines[1..5] {
         assert!(line["requests_per_s"].as_f64().unwrap() > 0.0, "{line}");
@@ -117,32 +107,21 @@ fn every_api_scenario_prints_a_json_line_with_a_positive_rate() {
 
 #[test]
 fn every_proofs_scenario_prints_a_json_line_with_a_positive_rate() {
-    let scratch = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_bench"))
-        .args(["proofs", "--events", "3000", "--proofs", "50"])
-        .args(["--bundle-events", "300", "--durable-events", "200"])
-        .args(["--payload-bytes", "64"])
-        .arg("--dir")
-        .arg(scratch.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "bench proofs failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
-    let scenarios: Vec<&str> = lines
-        .iter()
-        .map(|l| l["scenario"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        scenarios,
-        [
+    let lines = run(
+        &[
+            "proofs",
+            "--events",
+            "3000",
+            "--proofs",
+            "50",
+            "--bundle-events",
+            "300",
+            "--durable-events",
+            "200",
+            "--payload-bytes",
+            "64",
+        ],
+        &[
             "bulk_append",
             "tree_update",
             "durable_append_64",
@@ -153,7 +132,7 @@ fn every_proofs_scenario_prints_a_json_line_with_a_positive_rate() {
             "consistency_verify",
             "bundle_verify_hash_only",
             "bundle_verify_full_records",
-        ]
+        ],
     );
     for line in &lines {
         let rate = line

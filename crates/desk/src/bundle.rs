@@ -54,6 +54,30 @@ pub struct BundleEvent {
     pub record: Option<String>,
 }
 
+impl BundleEvent {
+    /// The entry of `record` with its inclusion proof, the payload shown and, when given, the full
+    /// stored record (hex).
+    pub fn new(
+        record: &journal::RecordedEvent,
+        proof: &InclusionProof,
+        payload: Value,
+        full_record: bool,
+    ) -> BundleEvent {
+        BundleEvent {
+            position: record.position.0,
+            event_hash: record.hash.to_hex(),
+            proof: proof.path.iter().map(Hash::to_hex).collect(),
+            event_type: record.event_type.clone(),
+            schema_version: record.schema_version,
+            occurred_at: record.occurred_at.to_string(),
+            recorded_at: record.recorded_at.to_string(),
+            actor_role: record.actor.role.clone(),
+            payload,
+            record: full_record.then(|| hex::encode(record.stored_bytes())),
+        }
+    }
+}
+
 /// What a verified bundle holds.
 #[derive(Debug)]
 pub struct Verified {

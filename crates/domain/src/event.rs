@@ -531,26 +531,7 @@ macro_rules! events {
                 schema_version: u16,
                 payload: &[u8],
             ) -> Result<Event, DecodeError> {
-                let invalid = |source| DecodeError::Invalid {
-                    event_type: event_type.to_string(),
-                    version: schema_version,
-                    source,
-                };
-                if let Some(event) = upcast(event_type, schema_version, payload).transpose() {
-                    return event.map_err(invalid);
-                }
-                match event_type {
-                    $(stringify!($variant) => {
-                        if schema_version != $version {
-                            return Err(DecodeError::UnknownVersion {
-                                event_type: event_type.to_string(),
-                                version: schema_version,
-                            });
-                        }
-                        serde_json::from_slice::<$variant>(payload).map(Event::$variant).map_err(invalid)
-                    })*
-                    other => Err(DecodeError::UnknownType(other.to_string())),
-                }
+                Event::decode_from(event_type, schema_version, payload)
             }
 
             /// [`Event::from_payload`] for a payload already parsed (and changed: the desk opens
@@ -560,16 +541,24 @@ macro_rules! events {
                 schema_version: u16,
                 payload: serde_json::Value,
             ) -> Result<Event, DecodeError> {
+                Event::decode_from(event_type, schema_version, payload)
+            }
+
+            /// The one decoding of both: an old version upcast, else the current one.
+            fn decode_from<S: PayloadSource>(
+                event_type: &str,
+                schema_version: u16,
+                payload: S,
+            ) -> Result<Event, DecodeError> {
                 let invalid = |source| DecodeError::Invalid {
                     event_type: event_type.to_string(),
                     version: schema_version,
                     source,
                 };
-                if let ("LogbookEntryWritten", 1) = (event_type, schema_version) {
-                    return serde_json::from_value::<LogbookEntryWrittenV1>(payload)
-                        .map(|v1| Event::LogbookEntryWritten(v1.into()))
-                        .map_err(invalid);
-                }
+                let payload = match upcast(event_type, schema_version, payload) {
+                    Ok(event) => return event.map_err(invalid),
+                    Err(payload) => payload,
+                };
                 match event_type {
                     $(stringify!($variant) => {
                         if schema_version != $version {
@@ -578,7 +567,7 @@ macro_rules! events {
                                 version: schema_version,
                             });
                         }
-                        serde_json::from_value::<$variant>(payload).map(Event::$variant).map_err(invalid)
+                        payload.parse::<$variant>().map(Event::$variant).map_err(invalid)
                     })*
                     other => Err(DecodeError::UnknownType(other.to_string())),
                 }
@@ -620,18 +609,35 @@ events!(
 /// Old schema versions still read: `(event type, version)`.
 pub const OLD_EVENT_VERSIONS: &[(&str, u16)] = &[("LogbookEntryWritten", 1)];
 
-/// Reads an old schema version into the current shape; `Ok(None)` when not an old version.
-fn upcast(
+/// A payload to decode: stored bytes, or a JSON value already parsed.
+trait PayloadSource {
+    fn parse<T: serde::de::DeserializeOwned>(self) -> Result<T, serde_json::Error>;
+}
+
+impl PayloadSource for &[u8] {
+    fn parse<T: serde::de::DeserializeOwned>(self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(self)
+    }
+}
+
+impl PayloadSource for serde_json::Value {
+    fn parse<T: serde::de::DeserializeOwned>(self) -> Result<T, serde_json::Error> {
+        serde_json::from_value(self)
+    }
+}
+
+/// Reads an old schema version into the current shape (`Ok`), or gives the payload back when it
+/// is not an old version (`Err`).
+fn upcast<S: PayloadSource>(
     event_type: &str,
     version: u16,
-    payload: &[u8],
-) -> Result<Option<Event>, serde_json::Error> {
+    payload: S,
+) -> Result<Result<Event, serde_json::Error>, S> {
     match (event_type, version) {
-        ("LogbookEntryWritten", 1) => {
-            let v1: LogbookEntryWrittenV1 = serde_json::from_slice(payload)?;
-            Ok(Some(Event::LogbookEntryWritten(v1.into())))
-        }
-        _ => Ok(None),
+        ("LogbookEntryWritten", 1) => Ok(payload
+            .parse::<LogbookEntryWrittenV1>()
+            .map(|v1| Event::LogbookEntryWritten(v1.into()))),
+        _ => Err(payload),
     }
 }
 

@@ -11,7 +11,6 @@ use chrono::{Datelike, NaiveDate};
 use clap::Subcommand;
 use desk::bundle::{verify_bundle, Bundle, BundleEvent, Period, FORMAT};
 use domain::{Actor, PersonId, Role, PERSONAL_FIELD_NAMES, TYPES_WITHOUT_PERSONAL_DATA};
-use journal::merkle::Hash;
 use journal::{Position, Timestamp};
 use serde_json::Value;
 
@@ -179,23 +178,12 @@ async fn create(
             let proof = journal.inclusion_proof(record.position, size)?;
             let occurred = record.occurred_at.to_datetime().map_or(0, |t| t.year());
             let full = TYPES_WITHOUT_PERSONAL_DATA.contains(&record.event_type.as_str());
-            events.push(BundleEvent {
-                position: record.position.0,
-                event_hash: record.hash.to_hex(),
-                proof: proof.path.iter().map(Hash::to_hex).collect(),
-                event_type: record.event_type.clone(),
-                schema_version: record.schema_version,
-                occurred_at: record.occurred_at.to_string(),
-                recorded_at: record.recorded_at.to_string(),
-                actor_role: record.actor.role.clone(),
-                payload: evaluator_payload(
-                    &record.event_type,
-                    &record.payload,
-                    occurred,
-                    &pseudonym,
-                ),
-                record: full.then(|| hex::encode(record.stored_bytes())),
-            });
+            events.push(BundleEvent::new(
+                &record,
+                &proof,
+                evaluator_payload(&record.event_type, &record.payload, occurred, &pseudonym),
+                full,
+            ));
         }
     }
     let bundle = Bundle {

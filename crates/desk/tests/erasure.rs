@@ -109,6 +109,21 @@ fn data() -> Data {
 }
 
 /// Opens the desk, waiting for a closed desk's projector to let go of sled's lock.
+/// Opens the desk on `dir` with the month of the fixture and a new canary with its six facts.
+async fn open_with_canary(dir: &Path) -> (Desk, Canary) {
+    let canary = Canary::new();
+    let desk = open(dir).await;
+    desk.import(BufReader::new(FIXTURE.as_bytes()))
+        .await
+        .unwrap();
+    let report = desk
+        .import(BufReader::new(canary.lines().as_bytes()))
+        .await
+        .unwrap();
+    assert_eq!(report.recorded, 6);
+    (desk, canary)
+}
+
 async fn open(dir: &Path) -> Desk {
     for _ in 0..100 {
         match Desk::open(dir, options()) {
@@ -229,18 +244,9 @@ fn stored_registration(desk: &Desk, person: Ulid) -> journal::RecordedEvent {
 async fn an_erased_person_leaves_no_trace_in_the_data_directory() {
     let data = data();
     let dir = data.dir.as_path();
-    let canary = Canary::new();
 
     // 1. A month of the desk, then the canary and several facts about them.
-    let desk = open(dir).await;
-    desk.import(BufReader::new(FIXTURE.as_bytes()))
-        .await
-        .unwrap();
-    let report = desk
-        .import(BufReader::new(canary.lines().as_bytes()))
-        .await
-        .unwrap();
-    assert_eq!(report.recorded, 6);
+    let (desk, canary) = open_with_canary(dir).await;
     let view = desk
         .read(|m| m.person(PersonId(canary.person)))
         .expect("the canary is registered");
@@ -396,14 +402,7 @@ async fn replaying_an_erasure_destroys_a_key_that_survived_it() {
     // putting the old key store back: the next open destroys the key as it replays the erasure.
     let data = data();
     let dir = data.dir.as_path();
-    let canary = Canary::new();
-    let desk = open(dir).await;
-    desk.import(BufReader::new(FIXTURE.as_bytes()))
-        .await
-        .unwrap();
-    desk.import(BufReader::new(canary.lines().as_bytes()))
-        .await
-        .unwrap();
+    let (desk, canary) = open_with_canary(dir).await;
     close(desk, dir).await;
     let keys = dir.join(vault::PERSON_KEYS_FILE);
     let kept = std::fs::read(&keys).unwrap();
@@ -433,14 +432,7 @@ async fn replaying_an_erasure_destroys_a_key_that_survived_it() {
 async fn after_an_erasure_no_new_personal_data_is_kept_but_statistics_can_be_corrected() {
     let data = data();
     let dir = data.dir.as_path();
-    let canary = Canary::new();
-    let desk = open(dir).await;
-    desk.import(BufReader::new(FIXTURE.as_bytes()))
-        .await
-        .unwrap();
-    desk.import(BufReader::new(canary.lines().as_bytes()))
-        .await
-        .unwrap();
+    let (desk, canary) = open_with_canary(dir).await;
     let intake = desk
         .journal()
         .read_stream(&format!("person-{}", canary.person), 1, None)

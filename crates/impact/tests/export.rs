@@ -2,20 +2,11 @@
 //! independent verifier in Python (`tests/verify_export.py`) accepts an intact export and names
 //! the first bad position of an altered one; `impact verify` agrees with it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn impact(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_impact"))
-        .args(args)
-        .env("IMPACT_LOG", "warn")
-        .output()
-        .expect("impact runs")
-}
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/montelucci-2024-05.jsonl")
-}
+mod common;
+use common::{fixture, impact};
 
 /// The verifier needs Python's `blake3` package; a fresh machine gets it from PyPI once, so that
 /// `cargo test --workspace` alone runs this test (`.ci/run` installs it too).

@@ -4,22 +4,15 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::impact;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../fixtures/montelucci-2024-05.jsonl"
 );
-
-fn impact(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_impact"))
-        .args(args)
-        .env("IMPACT_LOG", "warn")
-        .env_remove("IMPACT_DATA")
-        .env_remove("IMPACT_MASTER_KEY_FILE")
-        .output()
-        .expect("the impact binary runs")
-}
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -5,13 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn impact(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_impact"))
-        .args(args)
-        .env("IMPACT_LOG", "warn")
-        .output()
-        .expect("impact runs")
-}
+mod common;
+use common::{fixture, impact};
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -25,10 +20,6 @@ fn ok(output: Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     stdout(&output)
-}
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/montelucci-2024-05.jsonl")
 }
 
 /// A data directory with the fixture month, its public key, and a checkpoint note of it.

@@ -2,15 +2,9 @@
 //! moment, after later events; by position, by instant and by date.
 
 use std::path::Path;
-use std::process::Command;
 
-fn impact(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_impact"))
-        .args(args)
-        .env("IMPACT_LOG", "warn")
-        .output()
-        .expect("impact runs")
-}
+mod common;
+use common::impact;
 
 fn stdout(out: &std::process::Output) -> String {
     assert!(out.status.success(), "{out:?}");

@@ -7,21 +7,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::impact;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../fixtures/montelucci-2024-05.jsonl"
 );
-
-fn impact(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_impact"))
-        .args(args)
-        .env("IMPACT_LOG", "warn")
-        .env_remove("IMPACT_DATA")
-        .output()
-        .expect("the impact binary runs")
-}
 
 /// A temporary data directory with the fixture imported.
 fn imported() -> (tempfile::TempDir, PathBuf) {

@@ -3,17 +3,11 @@
 //! range intact.
 
 use std::path::Path;
-use std::process::Command;
 
 use journal::tamper;
 
-fn impact(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_impact"))
-        .args(args)
-        .env("IMPACT_LOG", "warn")
-        .output()
-        .expect("impact runs")
-}
+mod common;
+use common::impact;
 
 /// A journal of the fixture month (102 events, one an append) in a fresh directory.
 fn journal(dir: &Path) -> String {

@@ -94,7 +94,7 @@ pub enum JournalError {
     #[error("{0}")]
     ProofRange(#[from] merkle::RangeError),
     /// The data directory was written by a newer or unknown version of this program.
-    #[error("unsupported journal format {0}; this program reads format 1")]
+    #[error("unsupported journal format {0}; this program reads formats 1 and 2")]
     UnsupportedFormat(u8),
 }
 

@@ -16,6 +16,7 @@
 //! - the Merkle tree (RFC 9162 shape, `merkle` crate) has one leaf per acknowledged record, leaf
 //!   data = the record's hash, position p = leaf index p - 1; its size is always the head.
 
+mod blocks;
 mod error;
 mod record;
 mod store;

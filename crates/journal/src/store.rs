@@ -1,10 +1,12 @@
 //! Opening, appending (with group commit) and reading.
 //!
-//! Layout in sled (see `docs/adr/0002-storage-layout.md`):
-//! - tree `events`: key = position (u64 big-endian), value = the stored record (body ‖ hash).
-//!   One plain insert per event; this is the only write an event costs.
-//! - tree `meta`: `format` = [1]; `head` = position (u64 BE) ‖ hash, written once per group
-//!   commit, so that a removed tail is noticed.
+//! Layout in sled (see `docs/adr/0002-storage-layout.md` and `docs/adr/0006-record-blocks.md`):
+//! - tree `blocks`: the stored records (body ‖ hash), packed in position order into blocks of
+//!   about 4 KiB, key = the block's first position (`blocks.rs`). A group commit writes each
+//!   block it touches with one plain insert, the last block again as it grows.
+//! - tree `meta`: `format` = [2]; `head` = position (u64 BE) ‖ hash, written once per group
+//!   commit, so that a removed tail is noticed. A format-1 journal (one record per key in tree
+//!   `events`) is moved into blocks when it is opened.
 //!
 //! The stream index (stream → positions) and the id index (event id → position) live in memory
 //! and are rebuilt by the scan that opening does anyway to check the chain's links.
@@ -21,6 +23,7 @@ use serde::Serialize;
 use tokio::sync::{oneshot, watch};
 use ulid::Ulid;
 
+use crate::blocks::{self, Layout, Packer, Slot, Slots};
 use crate::error::{JournalError, Problem};
 use crate::record::{
     chain_hash, decode, encode_body, BodyFields, ChainHash, NewEvent, Position, RecordedEvent,
@@ -30,7 +33,6 @@ use crate::subscribe::Subscription;
 use crate::wal::{Appended as WalAppended, Wal};
 use crate::AppendResult;
 
-const EVENTS_TREE: &str = "events";
 const META_TREE: &str = "meta";
 const META_FORMAT: &[u8] = b"format";
 const META_HEAD: &[u8] = b"head";
@@ -164,15 +166,10 @@ impl Shared {
         if from > head || limit == 0 {
             return Ok(Vec::new());
         }
-        let mut out = Vec::with_capacity(limit.min(1024));
-        for item in self.events.range(from.key()..=head.key()) {
-            let (key, value) = item?;
-            out.push(decode_checked(&key, &value)?);
-            if out.len() == limit {
-                break;
-            }
-        }
-        Ok(out)
+        Slots::new(&self.blocks, Layout::Blocks, from, head)
+            .take(limit)
+            .map(|slot| decode_slot(&slot?))
+            .collect()
     }
 }
 
@@ -188,7 +185,8 @@ impl Index {
 pub(crate) struct Shared {
     pub dir: PathBuf,
     pub db: sled::Db,
-    pub events: sled::Tree,
+    /// The records, in blocks.
+    pub blocks: sled::Tree,
     pub meta: sled::Tree,
     pub index: RwLock<Index>,
     /// Follows the acknowledged head. The writer thread owns the sender, so receivers learn when
@@ -233,18 +231,17 @@ impl Drop for Writer {
 /// A record as the open scan read and checked it (`Journal::open_and_read`), not yet copied out
 /// of the stored bytes: [`StoredRecord::to_recorded`] does that, on whichever thread calls it.
 pub struct StoredRecord {
-    position: Position,
-    bytes: sled::IVec,
+    slot: Slot,
 }
 
 impl StoredRecord {
     pub fn position(&self) -> Position {
-        self.position
+        self.slot.at
     }
 
     /// The record as an owned event.
     pub fn to_recorded(&self) -> Result<RecordedEvent, JournalError> {
-        decode_checked(&self.position.key(), &self.bytes)
+        decode_slot(&self.slot)
     }
 }
 
@@ -296,20 +293,22 @@ impl Journal {
                 .cache_capacity(options.cache_capacity_bytes)
                 .mode(sled::Mode::HighThroughput),
         )?;
-        let events = db.open_tree(EVENTS_TREE)?;
+        let events = db.open_tree(blocks::BLOCKS_TREE)?;
         let meta = db.open_tree(META_TREE)?;
-        match meta.get(META_FORMAT)? {
-            Some(format) if format.as_ref() == [crate::record::FORMAT_V1] => {}
-            Some(format) => {
-                return Err(JournalError::UnsupportedFormat(
-                    format.first().copied().unwrap_or(0),
-                ))
+        let syncer = Syncer::new(&dir)?;
+        match read_format(&meta)? {
+            Some(Layout::Blocks) => {
+                // A move from format 1 that stopped after setting the format leaves the old tree.
+                let old = blocks::RECORDS_TREE_V1.as_bytes();
+                if db.tree_names().iter().any(|name| name.as_ref() == old) {
+                    db.drop_tree(old)?;
+                }
             }
+            Some(Layout::Records) => migrate_to_blocks(&db, &events, &meta, &syncer)?,
             None => {
-                meta.insert(META_FORMAT, &[crate::record::FORMAT_V1][..])?;
+                meta.insert(META_FORMAT, &[blocks::FORMAT_BLOCKS][..])?;
             }
         }
-        let syncer = Syncer::new(&dir)?;
         let (mut wal, frames) = Wal::open(&dir, options.wal_bytes)?;
         let restored = replay_wal(&events, &frames)?;
         if restored > 0 {
@@ -335,7 +334,7 @@ impl Journal {
         let shared = Arc::new(Shared {
             dir,
             db,
-            events,
+            blocks: events,
             meta,
             index: RwLock::new(index),
             head_rx,
@@ -482,7 +481,7 @@ impl Journal {
     }
 
     pub(crate) fn read_at(&self, position: Position) -> Result<RecordedEvent, JournalError> {
-        read_record(&self.shared.events, position)
+        read_record(&self.shared.blocks, position)
     }
 
     /// Up to `limit` events from `from` (inclusive) forward.
@@ -501,17 +500,7 @@ impl Journal {
     ) -> impl Iterator<Item = Result<RecordedEvent, JournalError>> + '_ {
         let head = self.head().position;
         let from = from.max(Position(1));
-        let range = if from > head {
-            self.shared
-                .events
-                .range(Position(1).key()..Position(1).key())
-        } else {
-            self.shared.events.range(from.key()..=head.key())
-        };
-        range.map(|item| {
-            let (key, value) = item?;
-            decode_checked(&key, &value)
-        })
+        Slots::new(&self.shared.blocks, Layout::Blocks, from, head).map(|slot| decode_slot(&slot?))
     }
 
     /// Up to `limit` events from `from` (inclusive) backward; `None` starts at the head.
@@ -525,20 +514,10 @@ impl Journal {
         if from == Position::ZERO || limit == 0 {
             return Ok(Vec::new());
         }
-        let mut out = Vec::with_capacity(limit.min(1024));
-        for item in self
-            .shared
-            .events
-            .range(Position(1).key()..=from.key())
-            .rev()
-        {
-            let (key, value) = item?;
-            out.push(decode_checked(&key, &value)?);
-            if out.len() == limit {
-                break;
-            }
-        }
-        Ok(out)
+        blocks::slots_backward(&self.shared.blocks, from, limit)?
+            .iter()
+            .map(decode_slot)
+            .collect()
     }
 
     /// The events of `stream` with versions in `from..=to` (1-based; `to` None = to the end).
@@ -665,8 +644,8 @@ fn validate_append(stream: &str, events: &[NewEvent]) -> Result<(), JournalError
 }
 
 fn read_record(events: &sled::Tree, position: Position) -> Result<RecordedEvent, JournalError> {
-    match events.get(position.key())? {
-        Some(value) => decode_checked(&position.key(), &value),
+    match blocks::get(events, Layout::Blocks, position)? {
+        Some(slot) => decode_slot(&slot),
         None => Err(JournalError::Corrupt {
             position,
             problem: Problem::MissingPosition,
@@ -674,9 +653,10 @@ fn read_record(events: &sled::Tree, position: Position) -> Result<RecordedEvent,
     }
 }
 
-fn decode_checked(key: &[u8], value: &[u8]) -> Result<RecordedEvent, JournalError> {
-    let position = key_position(key)?;
-    let view = decode(value).map_err(|e| JournalError::Corrupt {
+/// Decodes a stored record, checking that it is stored at its own position.
+fn decode_slot(slot: &Slot) -> Result<RecordedEvent, JournalError> {
+    let position = slot.at;
+    let view = decode(slot.bytes()).map_err(|e| JournalError::Corrupt {
         position,
         problem: e.into(),
     })?;
@@ -691,14 +671,47 @@ fn decode_checked(key: &[u8], value: &[u8]) -> Result<RecordedEvent, JournalErro
     Ok(view.to_owned())
 }
 
-pub(crate) fn key_position(key: &[u8]) -> Result<Position, JournalError> {
-    let bytes: [u8; 8] = key.try_into().map_err(|_| JournalError::Corrupt {
-        position: Position::ZERO,
-        problem: Problem::Undecodable {
-            reason: format!("key of {} bytes in the events tree", key.len()),
-        },
-    })?;
-    Ok(Position(u64::from_be_bytes(bytes)))
+/// The layout `meta.format` names (None: a new journal).
+pub(crate) fn read_format(meta: &sled::Tree) -> Result<Option<Layout>, JournalError> {
+    match meta.get(META_FORMAT)?.as_deref() {
+        None => Ok(None),
+        Some([format]) if *format == blocks::FORMAT_BLOCKS => Ok(Some(Layout::Blocks)),
+        Some([format]) if *format == blocks::FORMAT_RECORDS => Ok(Some(Layout::Records)),
+        Some(other) => Err(JournalError::UnsupportedFormat(
+            other.first().copied().unwrap_or(0),
+        )),
+    }
+}
+
+/// Moves a format-1 journal (one record per key in tree `events`) into blocks. Safe to stop at
+/// any point: the blocks are written and made durable before `meta.format` says 2, and the old
+/// tree is dropped only after that (or at the next open, if this one stops in between). Damage
+/// is carried over as it is (a missing position stays missing) for the scan to find.
+fn migrate_to_blocks(
+    db: &sled::Db,
+    blocks_tree: &sled::Tree,
+    meta: &sled::Tree,
+    syncer: &Syncer,
+) -> Result<(), JournalError> {
+    let records = db.open_tree(blocks::RECORDS_TREE_V1)?;
+    tracing::info!(
+        records = records.len(),
+        "moving the journal's records into blocks (format 1 to 2)"
+    );
+    blocks_tree.clear()?;
+    let mut packer = Packer::new(blocks_tree);
+    for item in records.iter() {
+        let (key, value) = item?;
+        packer.push(blocks::key_position(&key)?, &value)?;
+    }
+    packer.finish()?;
+    db.flush()?;
+    syncer.sync_all()?;
+    meta.insert(META_FORMAT, &[blocks::FORMAT_BLOCKS][..])?;
+    db.flush()?;
+    syncer.sync_all()?;
+    db.drop_tree(blocks::RECORDS_TREE_V1)?;
+    Ok(())
 }
 
 pub(crate) fn read_head_mark(meta: &sled::Tree) -> Result<Option<Head>, JournalError> {
@@ -758,9 +771,9 @@ fn build_index(
     let mut last_append: Option<(u64, u16, u16)> = None;
     // The records of the append being read, handed to `each` once its last one is read.
     let mut pending: Vec<StoredRecord> = Vec::new();
-    for item in events.iter() {
-        let (key, value) = item?;
-        let position = key_position(&key)?;
+    for slot in Slots::new(events, Layout::Blocks, Position(1), Position(u64::MAX)) {
+        let slot = slot?;
+        let position = slot.at;
         let corrupt = |problem| JournalError::Corrupt { position, problem };
         let expected = index.head.position.next();
         if position != expected {
@@ -769,7 +782,7 @@ fn build_index(
                 problem: Problem::MissingPosition,
             });
         }
-        let view = decode(&value).map_err(|e| corrupt(e.into()))?;
+        let view = decode(slot.bytes()).map_err(|e| corrupt(e.into()))?;
         if view.position != position {
             return Err(corrupt(Problem::Misplaced {
                 found: view.position.0,
@@ -816,17 +829,12 @@ fn build_index(
         index.tree.push(crate::tree::leaf(&view.hash));
         index.last_recorded_at = view.recorded_at;
         if let Some(each) = each.as_mut() {
+            let complete = view.append_index + 1 >= view.append_len;
             if view.append_index == 0 && view.append_len == 1 && pending.is_empty() {
-                each(StoredRecord {
-                    position,
-                    bytes: value.clone(),
-                });
+                each(StoredRecord { slot });
             } else {
-                pending.push(StoredRecord {
-                    position,
-                    bytes: value.clone(),
-                });
-                if view.append_index + 1 >= view.append_len {
+                pending.push(StoredRecord { slot });
+                if complete {
                     pending.drain(..).for_each(&mut **each);
                 }
             }
@@ -856,7 +864,7 @@ fn build_index(
                 // read like any other, as `iter_forward` reads it).
                 pending
                     .drain(..)
-                    .filter(|r| r.position.0 < start)
+                    .filter(|r| r.position().0 < start)
                     .for_each(each);
             }
             index = drop_tail(events, meta, options, start)?;
@@ -893,9 +901,11 @@ fn first_damage(events: &sled::Tree, error: JournalError) -> JournalError {
     let JournalError::Corrupt { position, .. } = &error else {
         return error;
     };
-    for item in events.range(..position.key()) {
-        let Ok((key, value)) = item else { break };
-        let (Ok(at), Ok(view)) = (key_position(&key), decode(&value)) else {
+    let before = Position(position.0.saturating_sub(1));
+    for slot in Slots::new(events, Layout::Blocks, Position(1), before) {
+        let Ok(slot) = slot else { break };
+        let at = slot.at;
+        let Ok(view) = decode(slot.bytes()) else {
             break;
         };
         let computed = view.recompute_hash();
@@ -919,13 +929,7 @@ fn drop_tail(
     options: &Options,
     start: u64,
 ) -> Result<Index, JournalError> {
-    let keys: Vec<sled::IVec> = events
-        .range(Position(start).key()..)
-        .keys()
-        .collect::<Result<_, _>>()?;
-    for key in keys {
-        events.remove(key)?;
-    }
+    blocks::remove_from(events, Position(start))?;
     build_index(events, meta, options, None)
 }
 
@@ -935,10 +939,10 @@ fn check_tail_hashes(events: &sled::Tree, index: &Index, count: u64) -> Result<(
         return Ok(());
     }
     let first = last.saturating_sub(count - 1).max(1);
-    for item in events.range(Position(first).key()..=Position(last).key()) {
-        let (key, value) = item?;
-        let position = key_position(&key)?;
-        let view = decode(&value).map_err(|e| JournalError::Corrupt {
+    for slot in Slots::new(events, Layout::Blocks, Position(first), Position(last)) {
+        let slot = slot?;
+        let position = slot.at;
+        let view = decode(slot.bytes()).map_err(|e| JournalError::Corrupt {
             position,
             problem: e.into(),
         })?;
@@ -1180,11 +1184,7 @@ fn import_records(
         return Ok(head);
     }
     let written = (|| {
-        for (record, value) in records.iter().zip(&frames) {
-            shared
-                .events
-                .insert(record.position.key(), value.as_slice())?;
-        }
+        blocks::write(&shared.blocks, records[0].position, &frames)?;
         shared.meta.insert(META_HEAD, &head_mark_bytes(&head)[..])?;
         match wal.append(frames.iter().map(Vec::as_slice))? {
             WalAppended::Durable => Ok(()),
@@ -1227,10 +1227,10 @@ fn replay_wal(events: &sled::Tree, frames: &[Vec<u8>]) -> Result<usize, JournalE
             problem: e.into(),
         })?;
         let position = view.position;
-        match events.get(position.key())? {
-            Some(stored) if stored.as_ref() == frame.as_slice() => continue,
+        match blocks::get(events, Layout::Blocks, position)? {
+            Some(stored) if stored.bytes() == frame.as_slice() => continue,
             Some(stored) => {
-                let stored_hash = decode(&stored)
+                let stored_hash = decode(stored.bytes())
                     .map(|v| v.hash)
                     .unwrap_or(ChainHash([0; 32]));
                 return Err(JournalError::Corrupt {
@@ -1250,8 +1250,9 @@ fn replay_wal(events: &sled::Tree, frames: &[Vec<u8>]) -> Result<usize, JournalE
                         position: before,
                         problem: Problem::MissingPosition,
                     };
-                    let value = events.get(before.key())?.ok_or_else(missing)?;
-                    decode(&value).map_err(|_| missing())?.hash
+                    let stored =
+                        blocks::get(events, Layout::Blocks, before)?.ok_or_else(missing)?;
+                    decode(stored.bytes()).map_err(|_| missing())?.hash
                 };
                 if view.prev_hash != prev {
                     return Err(JournalError::Corrupt {
@@ -1262,7 +1263,7 @@ fn replay_wal(events: &sled::Tree, frames: &[Vec<u8>]) -> Result<usize, JournalE
                         },
                     });
                 }
-                events.insert(position.key(), frame.as_slice())?;
+                blocks::write(events, position, [frame])?;
                 restored += 1;
             }
         }
@@ -1305,7 +1306,7 @@ fn write_batch(
     // The stored bytes of every record of the batch (for sled and the write-ahead file), and
     // their positions.
     let mut frames: Vec<Vec<u8>> = Vec::new();
-    let mut keys: Vec<Position> = Vec::new();
+    let first = head.position.next();
 
     for (request_no, request) in batch.iter().enumerate() {
         written.push(Vec::new());
@@ -1384,7 +1385,6 @@ fn write_batch(
             let hash = chain_hash(&head.hash, &body);
             let mut value = body;
             value.extend_from_slice(&hash.0);
-            keys.push(position);
             frames.push(value);
             recorded.push(RecordedEvent {
                 id: event.id,
@@ -1422,9 +1422,7 @@ fn write_batch(
     let wrote_any = written.iter().any(|w| !w.is_empty());
     if io_error.is_none() && wrote_any {
         let insert = || -> Result<(), JournalError> {
-            for (position, frame) in keys.iter().zip(&frames) {
-                shared.events.insert(position.key(), frame.as_slice())?;
-            }
+            blocks::write(&shared.blocks, first, &frames)?;
             shared.meta.insert(META_HEAD, &head_mark_bytes(&head)[..])?;
             Ok(())
         };
@@ -1520,7 +1518,7 @@ fn resolve_repeat(
                     position: Position(position.unwrap_or(0)),
                 })));
             }
-            Some(Seen::Stored(position)) => read_record(&shared.events, Position(position))?,
+            Some(Seen::Stored(position)) => read_record(&shared.blocks, Position(position))?,
             Some(Seen::Pending(recorded)) => recorded.clone(),
         };
         if !original.same_content(&request.stream, event) {

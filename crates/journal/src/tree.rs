@@ -11,9 +11,10 @@ use merkle::{
     TreeSize,
 };
 
+use crate::blocks::{Layout, Slots};
 use crate::error::{JournalError, Problem};
 use crate::record::{ChainHash, Position};
-use crate::store::{key_position, Journal, Shared};
+use crate::store::{Journal, Shared};
 
 /// Subtrees of this level and above stay in memory.
 pub(crate) const KEPT_LEVEL: u32 = 8;
@@ -51,13 +52,15 @@ impl Subtrees for Source<'_> {
         let last = first + count - 1;
         let mut leaves = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
         let mut expected = first;
-        for item in self
-            .shared
-            .events
-            .range(Position(first).key()..=Position(last).key())
-        {
-            let (key, value) = item?;
-            let position = key_position(&key)?;
+        for slot in Slots::new(
+            &self.shared.blocks,
+            Layout::Blocks,
+            Position(first),
+            Position(last),
+        ) {
+            let slot = slot?;
+            let position = slot.at;
+            let value = slot.bytes();
             if position.0 != expected {
                 return Err(JournalError::Corrupt {
                     position: Position(expected),

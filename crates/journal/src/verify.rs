@@ -1,15 +1,15 @@
 //! Walking the chain: every record decodes, sits at its own position, links to the one before
 //! and hashes to its stored hash; nothing is missing up to the recorded head.
 
-use std::ops::Bound;
 use std::path::Path;
 use std::sync::mpsc;
 
 use serde::Serialize;
 
+use crate::blocks::{self, Layout, Slots};
 use crate::error::{JournalError, Problem};
 use crate::record::{decode, ChainHash, Position};
-use crate::store::{key_position, read_head_mark, Head, Journal};
+use crate::store::{read_format, read_head_mark, Head, Journal};
 
 /// Most records the reading thread copies into one batch for the checking thread.
 const BATCH_RECORDS: usize = 1024;
@@ -58,7 +58,14 @@ impl Journal {
         to: Option<u64>,
         progress: &mut dyn FnMut(VerifyProgress),
     ) -> Result<VerifyReport, JournalError> {
-        verify_trees(&self.shared.events, &self.shared.meta, from, to, progress)
+        verify_trees(
+            &self.shared.blocks,
+            Layout::Blocks,
+            &self.shared.meta,
+            from,
+            to,
+            progress,
+        )
     }
 
     /// Verifies the journal in `dir` without opening it for writing or building its indexes,
@@ -82,24 +89,18 @@ impl Journal {
                 .path(dir)
                 .cache_capacity(64 * 1024 * 1024),
         )?;
-        let events = db.open_tree("events")?;
         let meta = db.open_tree("meta")?;
-        verify_trees(&events, &meta, from, to, progress)
+        // A journal not yet moved into blocks is verified as it is, without moving it.
+        let layout = read_format(&meta)?.unwrap_or(Layout::Blocks);
+        let records = db.open_tree(layout.tree_name())?;
+        verify_trees(&records, layout, &meta, from, to, progress)
     }
 }
 
 /// The outcome of checking one record on its own.
 type Checked = Result<(Position, ChainHash, ChainHash), (Position, Problem)>;
 
-fn check_one(key: &[u8], value: &[u8]) -> Checked {
-    let position = key_position(key).map_err(|_| {
-        (
-            Position::ZERO,
-            Problem::Undecodable {
-                reason: format!("key of {} bytes", key.len()),
-            },
-        )
-    })?;
+fn check_one(position: Position, value: &[u8]) -> Checked {
     let view = decode(value).map_err(|e| (position, e.into()))?;
     if view.position != position {
         return Err((
@@ -124,6 +125,7 @@ fn check_one(key: &[u8], value: &[u8]) -> Checked {
 
 fn verify_trees(
     events: &sled::Tree,
+    layout: Layout,
     meta: &sled::Tree,
     from: Option<u64>,
     to: Option<u64>,
@@ -144,17 +146,27 @@ fn verify_trees(
         ChainHash::genesis()
     } else {
         let before = Position(from.0 - 1);
-        match events.get(before.key())? {
+        let stored = match blocks::get(events, layout, before) {
+            Ok(stored) => stored,
+            Err(JournalError::Corrupt { position, problem }) => {
+                report.problem = Some((position, problem));
+                return Ok(report);
+            }
+            Err(other) => return Err(other),
+        };
+        match stored {
             None => {
                 // Past the end (nothing stored there, nothing recorded there) is nothing to check.
                 let past_end = recorded_head.is_none_or(|mark| mark.position < before)
-                    && events.range(before.key()..).next().is_none();
+                    && Slots::new(events, layout, before, Position(u64::MAX))
+                        .next()
+                        .is_none();
                 if !past_end {
                     report.problem = Some((before, Problem::MissingPosition));
                 }
                 return Ok(report);
             }
-            Some(value) => match decode(&value) {
+            Some(slot) => match decode(slot.bytes()) {
                 Ok(view) => view.hash,
                 Err(e) => {
                     report.problem = Some((before, e.into()));
@@ -167,10 +179,7 @@ fn verify_trees(
     if matches!(end, Some(end) if end < from) {
         return Ok(report);
     }
-    let upper: Bound<[u8; 8]> = match end {
-        Some(end) => Bound::Included(end.key()),
-        None => Bound::Unbounded,
-    };
+    let upper = end.unwrap_or(Position(u64::MAX));
     let mut walk = Walk {
         expected: from,
         prev,
@@ -179,7 +188,7 @@ fn verify_trees(
         progress,
         next_progress: PROGRESS_EVERY,
     };
-    read_and_check(events, upper, &mut walk)?;
+    read_and_check(events, layout, upper, &mut walk)?;
     let Walk {
         expected,
         mut report,
@@ -225,8 +234,8 @@ struct Walk<'p> {
 
 impl Walk<'_> {
     /// Checks one stored record; false once a problem is found (it is in the report).
-    fn check(&mut self, key: &[u8], value: &[u8]) -> bool {
-        let (position, prev_hash, hash) = match check_one(key, value) {
+    fn check(&mut self, at: Position, value: &[u8]) -> bool {
+        let (position, prev_hash, hash) = match check_one(at, value) {
             Ok(checked) => checked,
             Err(problem) => {
                 // A key that is out of order means an earlier position is missing.
@@ -281,23 +290,28 @@ impl Walk<'_> {
         true
     }
 
-    /// Where reading must go on: just after the last good record.
-    fn resume_at(&self) -> Bound<[u8; 8]> {
-        if self.report.checked == 0 {
-            Bound::Included(self.expected.key())
+    /// Ends the walk with a record that could not be read out of its stored value: damage at a
+    /// later position means the expected one is missing. False when the error is no damage.
+    fn unreadable(&mut self, error: &JournalError) -> bool {
+        let JournalError::Corrupt { position, problem } = error else {
+            return false;
+        };
+        self.report.problem = if *position > self.expected {
+            Some((self.expected, Problem::MissingPosition))
         } else {
-            Bound::Excluded(self.report.last_good.key())
-        }
+            Some((*position, problem.clone()))
+        };
+        true
     }
 }
 
-/// Stored records copied out of sled, keys and values back to back.
+/// Stored records copied out of sled, back to back.
 struct Batch {
     bytes: Vec<u8>,
-    /// For each record: where its key ends and where its value ends in `bytes`.
-    ends: Vec<(usize, usize)>,
+    /// For each record: the position it is stored at and where it ends in `bytes`.
+    ends: Vec<(Position, usize)>,
     /// A read that failed after the records above; it ends the walk.
-    error: Option<sled::Error>,
+    error: Option<JournalError>,
     /// Nothing follows this batch.
     last: bool,
 }
@@ -312,11 +326,11 @@ impl Batch {
         }
     }
 
-    fn records(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+    fn records(&self) -> impl Iterator<Item = (Position, &[u8])> {
         let mut start = 0;
-        self.ends.iter().map(move |&(key_end, value_end)| {
-            let record = (&self.bytes[start..key_end], &self.bytes[key_end..value_end]);
-            start = value_end;
+        self.ends.iter().map(move |&(at, end)| {
+            let record = (at, &self.bytes[start..end]);
+            start = end;
             record
         })
     }
@@ -325,18 +339,18 @@ impl Batch {
 /// Reads the records from the walk's next position up to `upper` on a second thread and checks
 /// them in order on this one, until the end or the first problem.
 ///
-/// One thread reads sled and the other decodes and hashes. Reading is most of the cost (a scan
-/// larger than sled's cache loads and evicts a page every few records), and two threads that
-/// both read spend more time in all: a page evicted on one thread was often allocated on the
-/// other, and freeing it waits for that thread's malloc arena. The reader copies each record
-/// into a reused batch, so sled's pages are allocated and freed on the reading thread alone.
+/// One thread reads sled and the other decodes and hashes. Two threads that both read spend
+/// more time in all: a page evicted on one thread was often allocated on the other, and freeing
+/// it waits for that thread's malloc arena. The reader copies each record into a reused batch,
+/// so sled's pages are allocated and freed on the reading thread alone.
 /// Measurements: `docs/BENCHMARKS.md`, Journal.
 fn read_and_check(
     events: &sled::Tree,
-    upper: Bound<[u8; 8]>,
+    layout: Layout,
+    upper: Position,
     walk: &mut Walk<'_>,
 ) -> Result<(), JournalError> {
-    let lower = walk.resume_at();
+    let lower = walk.expected;
     let (full_tx, full_rx) = mpsc::channel::<Batch>();
     let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
     for _ in 0..BATCHES {
@@ -347,7 +361,11 @@ fn read_and_check(
         let reader = std::thread::Builder::new()
             .name("journal-verify-read".into())
             .spawn_scoped(scope, move || {
-                read_batches(events, (lower, upper), &empty_rx, &full_tx);
+                read_batches(
+                    Slots::new(events, layout, lower, upper),
+                    &empty_rx,
+                    &full_tx,
+                );
             });
         let outcome = check_batches(walk, &full_rx, &empty_tx);
         // Dropping the channels stops the reader if the walk ended early.
@@ -360,13 +378,16 @@ fn read_and_check(
     });
     match outcome {
         Ok(CheckEnd::Done) => Ok(()),
-        Err(error) => Err(error.into()),
+        Err(error) => Err(error),
         Ok(CheckEnd::ReaderGone) => {
             // The reading thread died (it does not panic, but should it): read the rest here.
-            let range = events.range((walk.resume_at(), upper));
-            for item in range {
-                let (key, value) = item?;
-                if !walk.check(&key, &value) {
+            for slot in Slots::new(events, layout, walk.expected, upper) {
+                let slot = match slot {
+                    Ok(slot) => slot,
+                    Err(error) if walk.unreadable(&error) => break,
+                    Err(error) => return Err(error),
+                };
+                if !walk.check(slot.at, slot.bytes()) {
                     break;
                 }
             }
@@ -386,17 +407,20 @@ fn check_batches(
     walk: &mut Walk<'_>,
     full: &mpsc::Receiver<Batch>,
     empty: &mpsc::Sender<Batch>,
-) -> Result<CheckEnd, sled::Error> {
+) -> Result<CheckEnd, JournalError> {
     loop {
         let Ok(mut batch) = full.recv() else {
             return Ok(CheckEnd::ReaderGone);
         };
-        for (key, value) in batch.records() {
-            if !walk.check(key, value) {
+        for (at, value) in batch.records() {
+            if !walk.check(at, value) {
                 return Ok(CheckEnd::Done);
             }
         }
         if let Some(error) = batch.error.take() {
+            if walk.unreadable(&error) {
+                return Ok(CheckEnd::Done);
+            }
             return Err(error);
         }
         if batch.last {
@@ -407,13 +431,7 @@ fn check_batches(
     }
 }
 
-fn read_batches(
-    events: &sled::Tree,
-    range: (Bound<[u8; 8]>, Bound<[u8; 8]>),
-    empty: &mpsc::Receiver<Batch>,
-    full: &mpsc::Sender<Batch>,
-) {
-    let mut records = events.range(range);
+fn read_batches(mut records: Slots, empty: &mpsc::Receiver<Batch>, full: &mpsc::Sender<Batch>) {
     // A receive or send fails only when the checker has finished: then stop.
     while let Ok(mut batch) = empty.recv() {
         batch.bytes.clear();
@@ -429,11 +447,9 @@ fn read_batches(
                     batch.last = true;
                     break;
                 }
-                Some(Ok((key, value))) => {
-                    batch.bytes.extend_from_slice(&key);
-                    let key_end = batch.bytes.len();
-                    batch.bytes.extend_from_slice(&value);
-                    batch.ends.push((key_end, batch.bytes.len()));
+                Some(Ok(slot)) => {
+                    batch.bytes.extend_from_slice(slot.bytes());
+                    batch.ends.push((slot.at, batch.bytes.len()));
                 }
             }
         }

@@ -150,11 +150,9 @@ fn run_child(dir: &Path, round: u64, rng: &mut StdRng) -> Vec<u128> {
 
 /// True when the last stored append was cut (looked at with sled, before the journal repairs it).
 fn has_torn_tail(dir: &Path) -> bool {
-    let db = common::open_sled(dir);
-    let events = db.open_tree("events").unwrap();
-    let last = events.last().unwrap();
-    last.is_some_and(|(_, value)| {
-        let last = journal::decode_record(&value).unwrap();
+    let records = journal::tamper::records(dir).unwrap();
+    records.last_key_value().is_some_and(|(_, value)| {
+        let last = journal::decode_record(value).unwrap();
         last.append_index + 1 < last.append_len
     })
 }

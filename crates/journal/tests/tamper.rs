@@ -1,8 +1,11 @@
 //! Tampering with the stored records directly in sled: every alteration is found, at the
-//! position of the altered record, by `verify_dir` and by `open`, and nothing panics.
+//! position of the altered record, by `verify_dir` and by `open`, and nothing panics. The records
+//! are altered through `journal::tamper`, which unpacks and repacks the blocks they lie in; the
+//! blocks themselves are damaged with `put_raw`.
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -83,18 +86,16 @@ fn last_append_of_three() -> u64 {
 /// A copy that keeps the records up to `keep` and whose head mark names `mark`.
 fn copy_cut(keep: u64, mark: &RecordedEvent) -> tempfile::TempDir {
     let dir = copy();
-    tamper(dir.path(), |tree, meta| {
-        for p in keep + 1..=last() {
-            tree.remove(key(p)).unwrap();
-        }
-        set_head_mark(
-            meta,
-            Head {
-                position: mark.position,
-                hash: mark.hash,
-            },
-        );
+    tamper(dir.path(), |records| {
+        records.split_off(&(keep + 1));
     });
+    set_head_mark(
+        dir.path(),
+        Head {
+            position: mark.position,
+            hash: mark.hash,
+        },
+    );
     dir
 }
 
@@ -115,35 +116,20 @@ fn last() -> u64 {
     pristine().events.len() as u64
 }
 
-fn key(position: u64) -> [u8; 8] {
-    position.to_be_bytes()
-}
-
-/// Alters the closed journal in `dir` through sled itself: `f` gets the `events` and `meta` trees.
-fn tamper(dir: &Path, f: impl FnOnce(&sled::Tree, &sled::Tree)) {
-    let db = common::open_sled(dir);
-    let events = db.open_tree("events").unwrap();
-    let meta = db.open_tree("meta").unwrap();
-    f(&events, &meta);
-    db.flush().unwrap();
-}
-
-fn stored(events: &sled::Tree, position: u64) -> Vec<u8> {
-    events.get(key(position)).unwrap().unwrap().to_vec()
+/// Alters the closed journal in `dir`: `f` gets every stored record by the position it is
+/// stored at.
+fn tamper(dir: &Path, f: impl FnOnce(&mut BTreeMap<u64, Vec<u8>>)) {
+    journal::tamper::edit(dir, f).unwrap();
 }
 
 fn flip(dir: &Path, position: u64, offset: usize, mask: u8) {
-    tamper(dir, |events, _| {
-        let mut value = stored(events, position);
-        value[offset] ^= mask;
-        events.insert(key(position), value).unwrap();
+    tamper(dir, |records| {
+        records.get_mut(&position).unwrap()[offset] ^= mask;
     });
 }
 
-fn set_head_mark(meta: &sled::Tree, head: Head) {
-    let mut mark = head.position.0.to_be_bytes().to_vec();
-    mark.extend_from_slice(head.hash.as_bytes());
-    meta.insert("head", mark).unwrap();
+fn set_head_mark(dir: &Path, head: Head) {
+    journal::tamper::set_head_mark(dir, head.position.0, head.hash.as_bytes()).unwrap();
 }
 
 fn verify(dir: &Path, from: Option<u64>, to: Option<u64>) -> VerifyReport {
@@ -298,8 +284,8 @@ fn a_byte_changed_in_the_last_record_is_found() {
 #[test]
 fn a_deleted_record_is_a_missing_position() {
     let dir = copy();
-    tamper(dir.path(), |events, _| {
-        events.remove(key(K)).unwrap();
+    tamper(dir.path(), |records| {
+        records.remove(&K);
     });
     assert_eq!(verify_problem(dir.path()), (K, "MissingPosition"));
     assert_eq!(open_problem(dir.path()), (K, "MissingPosition"));
@@ -308,10 +294,10 @@ fn a_deleted_record_is_a_missing_position() {
 #[test]
 fn swapped_records_are_misplaced() {
     let dir = copy();
-    tamper(dir.path(), |events, _| {
-        let (a, b) = (stored(events, 100), stored(events, 200));
-        events.insert(key(100), b).unwrap();
-        events.insert(key(200), a).unwrap();
+    tamper(dir.path(), |records| {
+        let (a, b) = (records[&100].clone(), records[&200].clone());
+        records.insert(100, b);
+        records.insert(200, a);
     });
     let report = verify(dir.path(), None, None);
     assert_eq!(
@@ -325,9 +311,9 @@ fn swapped_records_are_misplaced() {
 fn a_copied_record_at_a_new_key_is_misplaced() {
     let n = last();
     let dir = copy();
-    tamper(dir.path(), |events, _| {
-        let five = stored(events, 5);
-        events.insert(key(n + 1), five).unwrap();
+    tamper(dir.path(), |records| {
+        let five = records[&5].clone();
+        records.insert(n + 1, five);
     });
     let report = verify(dir.path(), None, None);
     assert_eq!(
@@ -341,12 +327,12 @@ fn a_copied_record_at_a_new_key_is_misplaced() {
 fn a_range_shifted_by_one_leaves_a_missing_position() {
     let n = last();
     let dir = copy();
-    tamper(dir.path(), |events, _| {
+    tamper(dir.path(), |records| {
         for p in (K..=n).rev() {
-            let value = stored(events, p);
-            events.insert(key(p + 1), value).unwrap();
+            let value = records[&p].clone();
+            records.insert(p + 1, value);
         }
-        events.remove(key(K)).unwrap();
+        records.remove(&K);
     });
     assert_eq!(verify_problem(dir.path()), (K, "MissingPosition"));
     assert_eq!(open_problem(dir.path()), (K, "MissingPosition"));
@@ -366,21 +352,19 @@ fn a_forged_record_with_the_rest_of_the_chain_rewritten_is_found_at_the_head_mar
     // links and hashes hold; only the recorded head (the last commit's hash) still disagrees.
     let n = last();
     let dir = copy();
-    tamper(dir.path(), |events, _| {
-        let mut prev = decode_record(&stored(events, K - 1)).unwrap();
-        let mut forged = decode_record(&stored(events, K)).unwrap();
+    tamper(dir.path(), |records| {
+        let mut prev = decode_record(&records[&(K - 1)]).unwrap();
+        let mut forged = decode_record(&records[&K]).unwrap();
         forged.id = ulid::Ulid(u128::MAX);
         forged.stream = "forged".into();
         forged.version = 1;
         forged.append_index = 0;
         forged.append_len = 1;
         let mut chain = vec![forged];
-        chain.extend((K..=n).map(|p| decode_record(&stored(events, p)).unwrap()));
+        chain.extend((K..=n).map(|p| decode_record(&records[&p]).unwrap()));
         for (i, event) in chain.into_iter().enumerate() {
             let event = rechain(event, K + i as u64, &prev);
-            events
-                .insert(key(event.position.0), event.stored_bytes())
-                .unwrap();
+            records.insert(event.position.0, event.stored_bytes());
             prev = event;
         }
     });
@@ -407,10 +391,8 @@ fn a_truncated_tail_under_the_head_mark_is_missing() {
         cut -= u64::from(events[usize::try_from(cut - 1).unwrap()].append_len);
     }
     let dir = copy();
-    tamper(dir.path(), |tree, _| {
-        for p in cut + 1..=n {
-            tree.remove(key(p)).unwrap();
-        }
+    tamper(dir.path(), |records| {
+        records.split_off(&(cut + 1));
     });
     assert_eq!(verify_problem(dir.path()), (cut + 1, "MissingPosition"));
     assert_eq!(open_problem(dir.path()), (cut + 1, "MissingPosition"));
@@ -418,14 +400,11 @@ fn a_truncated_tail_under_the_head_mark_is_missing() {
 
 #[test]
 fn a_tail_cut_inside_an_append_under_the_head_mark_is_an_incomplete_append() {
-    let n = last();
     // The last append of three events, cut after its first.
     let start = last_append_of_three();
     let dir = copy();
-    tamper(dir.path(), |tree, _| {
-        for p in start + 1..=n {
-            tree.remove(key(p)).unwrap();
-        }
+    tamper(dir.path(), |records| {
+        records.split_off(&(start + 1));
     });
     // verify names the first missing record; open names the start of the append it cannot
     // repair, because the head mark says it was acknowledged.
@@ -473,15 +452,13 @@ fn complete_appends_beyond_the_head_mark_are_kept() {
     }
     let at_mark = &events[usize::try_from(mark - 1).unwrap()];
     let dir = copy();
-    tamper(dir.path(), |_, meta| {
-        set_head_mark(
-            meta,
-            Head {
-                position: at_mark.position,
-                hash: at_mark.hash,
-            },
-        );
-    });
+    set_head_mark(
+        dir.path(),
+        Head {
+            position: at_mark.position,
+            hash: at_mark.hash,
+        },
+    );
     let report = verify(dir.path(), None, None);
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.checked, n);
@@ -595,4 +572,57 @@ fn open_and_read_hands_no_record_of_a_half_written_append() {
         journal.read_forward(Position(1), usize::MAX).unwrap()
     );
     assert_eq!(handed.last().unwrap().position.0, start - 1);
+}
+
+/// The stored block that holds `position`: its key, its bytes and where the record at
+/// `position` starts in it (after its length).
+fn block_holding(dir: &Path, position: u64) -> (Vec<u8>, Vec<u8>, usize) {
+    let (key, block) = journal::tamper::block_of(dir, position).unwrap().unwrap();
+    let first = u64::from_be_bytes(key.as_slice().try_into().unwrap());
+    let mut at = 0;
+    for _ in first..position {
+        let len = u32::from_le_bytes(block[at..at + 4].try_into().unwrap());
+        at += 4 + usize::try_from(len).unwrap();
+    }
+    (key, block, at + 4)
+}
+
+#[test]
+fn a_block_cut_inside_a_record_is_undecodable_at_that_record() {
+    let dir = copy();
+    let (key, block, start) = block_holding(dir.path(), K);
+    // Cut inside the record's bytes, then inside its length.
+    for cut in [start + 10, start - 2] {
+        let dir = copy();
+        journal::tamper::put_raw(dir.path(), &key, &block[..cut]).unwrap();
+        assert_eq!(verify_problem(dir.path()), (K, "Undecodable"), "cut {cut}");
+        assert_eq!(open_problem(dir.path()), (K, "Undecodable"), "cut {cut}");
+    }
+}
+
+#[test]
+fn a_record_length_past_the_end_of_its_block_is_undecodable_at_that_record() {
+    let dir = copy();
+    let (key, mut block, start) = block_holding(dir.path(), K);
+    block[start - 1] = 0x7f; // the length's high byte: far past the block's end
+    journal::tamper::put_raw(dir.path(), &key, &block).unwrap();
+    assert_eq!(verify_problem(dir.path()), (K, "Undecodable"));
+    assert_eq!(open_problem(dir.path()), (K, "Undecodable"));
+    // The records before it still verify on their own.
+    assert!(verify(dir.path(), None, Some(K - 1)).is_intact());
+}
+
+#[test]
+fn records_are_packed_several_to_a_block() {
+    let dir = copy();
+    let (key, block) = journal::tamper::block_of(dir.path(), K).unwrap().unwrap();
+    let first = u64::from_be_bytes(key.as_slice().try_into().unwrap());
+    let stored = pristine().events[usize::try_from(first - 1).unwrap()].stored_bytes();
+    // A block starts with the length and bytes of the record at its key.
+    assert_eq!(&block[4..4 + stored.len()], stored.as_slice());
+    assert!(
+        block.len() > 4 * stored.len(),
+        "a block of {} bytes holds more than a few records",
+        block.len()
+    );
 }

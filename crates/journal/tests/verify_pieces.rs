@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use journal::{Actor, ExpectedVersion, Journal, NewEvent, Options, Problem, Timestamp};
@@ -44,10 +45,8 @@ fn build() -> tempfile::TempDir {
     dir
 }
 
-fn tamper(dir: &Path, f: impl FnOnce(&sled::Tree)) {
-    let db = common::open_sled(dir);
-    f(&db.open_tree("events").unwrap());
-    db.flush().unwrap();
+fn tamper(dir: &Path, f: impl FnOnce(&mut BTreeMap<u64, Vec<u8>>)) {
+    journal::tamper::edit(dir, f).unwrap();
 }
 
 fn problem(dir: &Path, from: Option<u64>, to: Option<u64>) -> Option<(u64, &'static str)> {
@@ -65,11 +64,8 @@ fn problem(dir: &Path, from: Option<u64>, to: Option<u64>) -> Option<(u64, &'sta
 
 /// Flips one bit of the stored record at `position` (again to mend it).
 fn flip_byte(dir: &Path, position: u64) {
-    tamper(dir, |events| {
-        let key = position.to_be_bytes();
-        let mut value = events.get(key).unwrap().unwrap().to_vec();
-        value[100] ^= 1;
-        events.insert(key, value).unwrap();
+    tamper(dir, |records| {
+        records.get_mut(&position).unwrap()[100] ^= 1;
     });
 }
 
@@ -101,9 +97,9 @@ fn damage_is_found_in_any_piece_and_across_pieces() {
     assert_eq!(problem(dir.path(), Some(5001), None), None);
 
     // A gap that spans a piece boundary, with records after it.
-    tamper(dir.path(), |events| {
+    tamper(dir.path(), |records| {
         for position in 4000..=9000u64 {
-            events.remove(position.to_be_bytes()).unwrap();
+            records.remove(&position);
         }
     });
     assert_eq!(
@@ -117,11 +113,9 @@ fn damage_is_found_in_any_piece_and_across_pieces() {
     );
 
     // A stray key that is no position, inside a later piece.
-    tamper(dir.path(), |events| {
-        let mut key = 9500u64.to_be_bytes().to_vec();
-        key.push(0);
-        events.insert(key, b"x".to_vec()).unwrap();
-    });
+    let mut key = 9500u64.to_be_bytes().to_vec();
+    key.push(0);
+    journal::tamper::put_raw(dir.path(), &key, b"x").unwrap();
     assert_eq!(
         problem(dir.path(), Some(9002), None),
         Some((0, "Undecodable"))

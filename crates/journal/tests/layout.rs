@@ -1,0 +1,194 @@
+//! The storage layout: records packed into blocks (format 2), and the move of a format-1
+//! journal (one record per key) into blocks when it is opened, safe to interrupt.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use journal::{ExpectedVersion, Journal, Position, RecordedEvent};
+
+use common::{event, TestClock};
+
+/// A closed journal of `n` events in appends of one to three, and its events.
+fn build(n: u64) -> (tempfile::TempDir, Vec<RecordedEvent>) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::new(1_000);
+    let journal = Journal::open(dir.path(), clock.options()).unwrap();
+    let mut id = 0u128;
+    let mut round = 0u64;
+    while journal.head().position.0 < n {
+        round += 1;
+        clock.set(1_000 + i64::try_from(round).unwrap());
+        let events = (0..1 + round % 3)
+            .map(|_| {
+                id += 1;
+                event(id, 0)
+            })
+            .collect();
+        journal
+            .append_blocking(&format!("case-{}", round % 4), ExpectedVersion::Any, events)
+            .unwrap()
+            .unwrap();
+    }
+    let events = journal.read_forward(Position(1), usize::MAX).unwrap();
+    journal.close();
+    (dir, events)
+}
+
+/// Rewrites the closed journal in `dir` as format 1 left it: one record per key in `events`.
+fn to_format_1(dir: &Path) -> BTreeMap<u64, Vec<u8>> {
+    let records = journal::tamper::records(dir).unwrap();
+    let db = common::open_sled(dir);
+    assert!(db.drop_tree("blocks").unwrap());
+    let events = db.open_tree("events").unwrap();
+    for (position, bytes) in &records {
+        events
+            .insert(position.to_be_bytes(), bytes.as_slice())
+            .unwrap();
+    }
+    db.open_tree("meta")
+        .unwrap()
+        .insert("format", &[1u8])
+        .unwrap();
+    db.flush().unwrap();
+    records
+}
+
+fn format_and_trees(dir: &Path) -> (Vec<u8>, bool, bool) {
+    let db = common::open_sled(dir);
+    let format = db
+        .open_tree("meta")
+        .unwrap()
+        .get("format")
+        .unwrap()
+        .unwrap();
+    let names = db.tree_names();
+    let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
+    (format.to_vec(), has("events"), has("blocks"))
+}
+
+fn assert_holds(dir: &Path, events: &[RecordedEvent]) {
+    let journal = Journal::open(dir, TestClock::new(0).options()).unwrap();
+    assert_eq!(journal.head().position.0, events.len() as u64);
+    assert_eq!(
+        journal.read_forward(Position(1), usize::MAX).unwrap(),
+        events
+    );
+    let report = journal.verify(None, None, &mut |_| {}).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    // It goes on appending after the move, into the blocks.
+    let appended = journal
+        .append_blocking("after", ExpectedVersion::NoStream, vec![event(1 << 90, 0)])
+        .unwrap()
+        .unwrap();
+    assert_eq!(appended.first_position().0, events.len() as u64 + 1);
+    journal.close();
+    let journal = Journal::open(dir, TestClock::new(0).options()).unwrap();
+    assert_eq!(journal.head().position.0, events.len() as u64 + 1);
+    assert!(journal.verify(None, None, &mut |_| {}).unwrap().is_intact());
+}
+
+#[test]
+fn a_format_1_journal_verifies_as_it_is_and_moves_into_blocks_when_opened() {
+    let (dir, events) = build(500);
+    let records = to_format_1(dir.path());
+    assert_eq!(records.len(), 500.max(events.len()));
+    assert_eq!(format_and_trees(dir.path()), (vec![1], true, false));
+    // verify_dir reads format 1 without changing it.
+    let report = Journal::verify_dir(dir.path(), None, None, &mut |_| {}).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.checked, events.len() as u64);
+    assert_eq!(format_and_trees(dir.path()), (vec![1], true, false));
+
+    assert_holds(dir.path(), &events);
+    assert_eq!(format_and_trees(dir.path()), (vec![2], false, true));
+}
+
+#[test]
+fn a_move_into_blocks_cut_before_the_format_changed_starts_again() {
+    let (dir, events) = build(300);
+    to_format_1(dir.path());
+    {
+        // Half of a move: some blocks written (one of them wrong), the format still 1.
+        let db = common::open_sled(dir.path());
+        let blocks = db.open_tree("blocks").unwrap();
+        blocks
+            .insert(1u64.to_be_bytes(), b"half a move".to_vec())
+            .unwrap();
+        blocks.insert(77u64.to_be_bytes(), b"\x05\x00").unwrap();
+        db.flush().unwrap();
+    }
+    assert_holds(dir.path(), &events);
+    assert_eq!(format_and_trees(dir.path()), (vec![2], false, true));
+}
+
+#[test]
+fn a_move_into_blocks_cut_after_the_format_changed_drops_the_old_tree() {
+    let (dir, events) = build(300);
+    let records = journal::tamper::records(dir.path()).unwrap();
+    {
+        // The blocks are complete and the format says 2, but the old tree is still there.
+        let db = common::open_sled(dir.path());
+        let old = db.open_tree("events").unwrap();
+        for (position, bytes) in &records {
+            old.insert(position.to_be_bytes(), bytes.as_slice())
+                .unwrap();
+        }
+        db.flush().unwrap();
+    }
+    assert_eq!(format_and_trees(dir.path()), (vec![2], true, true));
+    assert_holds(dir.path(), &events);
+    assert_eq!(format_and_trees(dir.path()), (vec![2], false, true));
+}
+
+#[test]
+fn single_appends_fill_blocks_and_every_position_reads_back() {
+    // Appends of one event rewrite the last block as it grows: every record stays readable by
+    // position, by id, forward and backward, across a reopen.
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(dir.path(), TestClock::new(5).options()).unwrap();
+    for id in 1..=200u128 {
+        journal
+            .append_blocking(
+                "one",
+                ExpectedVersion::Exactly(id as u64 - 1),
+                vec![event(id, 0)],
+            )
+            .unwrap()
+            .unwrap();
+    }
+    journal.close();
+    let journal = Journal::open(dir.path(), TestClock::new(5).options()).unwrap();
+    let forward = journal.read_forward(Position(1), usize::MAX).unwrap();
+    assert_eq!(forward.len(), 200);
+    for (i, e) in forward.iter().enumerate() {
+        assert_eq!(e.position.0, i as u64 + 1);
+        assert_eq!(journal.get(e.position).unwrap().as_ref(), Some(e));
+        assert_eq!(journal.get_by_id(e.id).unwrap().as_ref(), Some(e));
+    }
+    let mut backward = journal.read_backward(None, usize::MAX).unwrap();
+    backward.reverse();
+    assert_eq!(backward, forward);
+    assert_eq!(
+        journal.read_forward(Position(57), 3).unwrap(),
+        forward[56..59]
+    );
+    assert_eq!(
+        journal.read_backward(Some(Position(57)), 3).unwrap(),
+        vec![
+            forward[56].clone(),
+            forward[55].clone(),
+            forward[54].clone()
+        ]
+    );
+    journal.close();
+    let blocks = common::open_sled(dir.path())
+        .open_tree("blocks")
+        .unwrap()
+        .len();
+    assert!(
+        (2..=50).contains(&blocks),
+        "200 records of ~150 bytes in {blocks} blocks"
+    );
+}

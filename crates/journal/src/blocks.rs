@@ -262,10 +262,29 @@ pub(crate) fn get(
             }
         }));
     }
-    match Slots::new(tree, layout, position, position).next() {
-        Some(Ok(slot)) if slot.at == position => Ok(Some(slot)),
-        Some(Err(error)) => Err(error),
-        _ => Ok(None),
+    // One lookup: the block that starts at or before `position`.
+    let Some((key, value)) = tree.range(..=position.key()).next_back().transpose()? else {
+        return Ok(None);
+    };
+    let first = key_position(&key)?;
+    let Ok(index) = usize::try_from(position.0 - first.0) else {
+        return Ok(None);
+    };
+    match split(&value).nth(index) {
+        None => Ok(None),
+        Some(Ok(range)) => Ok(Some(Slot {
+            at: position,
+            value,
+            range,
+        })),
+        Some(Err(reason)) => {
+            // The record that the bad length cuts is stored at the first position not read.
+            let cut = split(&value).take_while(Result::is_ok).count();
+            Err(JournalError::Corrupt {
+                position: Position(first.0.saturating_add(u64::try_from(cut).unwrap_or(0))),
+                problem: Problem::Undecodable { reason },
+            })
+        }
     }
 }
 

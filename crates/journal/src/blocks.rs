@@ -453,7 +453,114 @@ pub(crate) fn remove_from(tree: &sled::Tree, start: Position) -> Result<(), Jour
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Records at increasing positions with some gaps, of sizes around and above a block.
+    fn model() -> impl Strategy<Value = BTreeMap<u64, Vec<u8>>> {
+        prop::collection::vec((any::<bool>(), 0usize..5000, any::<u8>()), 0..120).prop_map(
+            |specs| {
+                let mut at = 1u64;
+                let mut records = BTreeMap::new();
+                for (i, (gap, len, byte)) in specs.into_iter().enumerate() {
+                    if gap && i % 3 == 0 {
+                        at += 1 + (len as u64 % 20);
+                    }
+                    records.insert(at, vec![byte; len]);
+                    at += 1;
+                }
+                records
+            },
+        )
+    }
+
+    fn tree() -> (tempfile::TempDir, sled::Tree) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new()
+            .path(dir.path())
+            .temporary(true)
+            .open()
+            .unwrap();
+        let tree = db.open_tree(BLOCKS_TREE).unwrap();
+        (dir, tree)
+    }
+
+    fn read(tree: &sled::Tree, from: u64, to: u64) -> Vec<(u64, Vec<u8>)> {
+        Slots::new(tree, Layout::Blocks, Position(from), Position(to))
+            .map(|slot| {
+                let slot = slot.unwrap();
+                (slot.at.0, slot.bytes().to_vec())
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever is packed reads back by range, by position and backward as the plain map
+        /// says; appending after the last block and cutting the tail agree with it too.
+        #[test]
+        fn blocks_read_back_as_the_map_they_were_packed_from(
+            records in model(),
+            split_at in 0usize..120,
+            from in 0u64..300,
+            span in 0u64..300,
+            cut in 0u64..300,
+        ) {
+            let (_dir, tree) = tree();
+            let n = records.len();
+            let split_at = split_at.min(n);
+            // The first part packed from scratch, the rest written after the last block where
+            // it follows on (`write` takes contiguous positions).
+            let mut packer = Packer::new(&tree);
+            for (at, bytes) in records.iter().take(split_at) {
+                packer.push(Position(*at), bytes).unwrap();
+            }
+            packer.finish().unwrap();
+            let mut rest = records.iter().skip(split_at).peekable();
+            while let Some((&at, bytes)) = rest.next() {
+                let mut run = vec![bytes.clone()];
+                let mut next = at + 1;
+                while let Some((&p, b)) = rest.peek() {
+                    if p != next { break; }
+                    run.push(b.to_vec());
+                    next += 1;
+                    rest.next();
+                }
+                write(&tree, Position(at), &run).unwrap();
+            }
+            for value in tree.iter().values() {
+                let value = value.unwrap();
+                let count = split(&value).count();
+                prop_assert!(count >= 1);
+                prop_assert!(count == 1 || value.len() <= BLOCK_BYTES, "a block of {} bytes holds {count} records", value.len());
+            }
+
+            let to = from + span;
+            let expected: Vec<_> = records.range(from..=to).map(|(p, b)| (*p, b.clone())).collect();
+            prop_assert_eq!(read(&tree, from, to), expected);
+            for p in [from, to, from + 1, 1] {
+                let got = get(&tree, Layout::Blocks, Position(p)).unwrap().map(|s| s.bytes().to_vec());
+                prop_assert_eq!(got.as_ref(), records.get(&p));
+            }
+            let backward: Vec<_> = slots_backward(&tree, Position(to), 7)
+                .unwrap()
+                .into_iter()
+                .map(|s| (s.at.0, s.bytes().to_vec()))
+                .collect();
+            let expected: Vec<_> = records.range(..=to).rev().take(7).map(|(p, b)| (*p, b.clone())).collect();
+            prop_assert_eq!(backward, expected);
+
+            remove_from(&tree, Position(cut)).unwrap();
+            let mut kept = records.clone();
+            kept.split_off(&cut);
+            let all: Vec<_> = kept.into_iter().collect();
+            prop_assert_eq!(read(&tree, 0, u64::MAX), all);
+        }
+    }
 
     #[test]
     fn a_block_splits_into_the_records_pushed() {

@@ -10,32 +10,6 @@ use journal::{ExpectedVersion, Journal, Position, RecordedEvent};
 
 use common::{event, TestClock};
 
-/// A closed journal of `n` events in appends of one to three, and its events.
-fn build(n: u64) -> (tempfile::TempDir, Vec<RecordedEvent>) {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = TestClock::new(1_000);
-    let journal = Journal::open(dir.path(), clock.options()).unwrap();
-    let mut id = 0u128;
-    let mut round = 0u64;
-    while journal.head().position.0 < n {
-        round += 1;
-        clock.set(1_000 + i64::try_from(round).unwrap());
-        let events = (0..1 + round % 3)
-            .map(|_| {
-                id += 1;
-                event(id, 0)
-            })
-            .collect();
-        journal
-            .append_blocking(&format!("case-{}", round % 4), ExpectedVersion::Any, events)
-            .unwrap()
-            .unwrap();
-    }
-    let events = journal.read_forward(Position(1), usize::MAX).unwrap();
-    journal.close();
-    (dir, events)
-}
-
 /// Rewrites the closed journal in `dir` as format 1 left it: one record per key in `events`.
 fn to_format_1(dir: &Path) -> BTreeMap<u64, Vec<u8>> {
     let records = journal::tamper::records(dir).unwrap();
@@ -91,7 +65,7 @@ fn assert_holds(dir: &Path, events: &[RecordedEvent]) {
 
 #[test]
 fn a_format_1_journal_verifies_as_it_is_and_moves_into_blocks_when_opened() {
-    let (dir, events) = build(500);
+    let (dir, events) = common::build_closed(500);
     let records = to_format_1(dir.path());
     assert_eq!(records.len(), 500.max(events.len()));
     assert_eq!(format_and_trees(dir.path()), (vec![1], true, false));
@@ -107,7 +81,7 @@ fn a_format_1_journal_verifies_as_it_is_and_moves_into_blocks_when_opened() {
 
 #[test]
 fn a_move_into_blocks_cut_before_the_format_changed_starts_again() {
-    let (dir, events) = build(300);
+    let (dir, events) = common::build_closed(300);
     to_format_1(dir.path());
     {
         // Half of a move: some blocks written (one of them wrong), the format still 1.
@@ -125,7 +99,7 @@ fn a_move_into_blocks_cut_before_the_format_changed_starts_again() {
 
 #[test]
 fn a_move_into_blocks_cut_after_the_format_changed_drops_the_old_tree() {
-    let (dir, events) = build(300);
+    let (dir, events) = common::build_closed(300);
     let records = journal::tamper::records(dir.path()).unwrap();
     {
         // The blocks are complete and the format says 2, but the old tree is still there.

@@ -28,28 +28,7 @@ struct Pristine {
 fn pristine() -> &'static Pristine {
     static PRISTINE: OnceLock<Pristine> = OnceLock::new();
     PRISTINE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let clock = TestClock::new(1_000);
-        let journal = Journal::open(dir.path(), clock.options()).unwrap();
-        let mut id = 0u128;
-        let mut n = 0u64;
-        while journal.head().position.0 < 300 {
-            n += 1;
-            clock.set(1_000 + i64::try_from(n).unwrap() * 10);
-            let len = 1 + (n % 3);
-            let events = (0..len)
-                .map(|_| {
-                    id += 1;
-                    event(id, 0)
-                })
-                .collect();
-            journal
-                .append_blocking(&format!("case-{}", n % 5), ExpectedVersion::Any, events)
-                .unwrap()
-                .unwrap();
-        }
-        let events = journal.read_forward(Position(1), usize::MAX).unwrap();
-        journal.close();
+        let (dir, events) = common::build_closed(300);
         Pristine { dir, events }
     })
 }

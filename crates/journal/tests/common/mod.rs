@@ -76,3 +76,31 @@ pub fn open_sled(dir: &std::path::Path) -> sled::Db {
         }
     }
 }
+
+/// A closed journal in a new temporary directory of at least `n` events, in appends of one to
+/// three to five streams, the clock stepping 10 µs an append; and its events in position order.
+pub fn build_closed(n: u64) -> (tempfile::TempDir, Vec<journal::RecordedEvent>) {
+    use journal::{ExpectedVersion, Journal, Position};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::new(1_000);
+    let journal = Journal::open(dir.path(), clock.options()).unwrap();
+    let mut id = 0u128;
+    let mut round = 0u64;
+    while journal.head().position.0 < n {
+        round += 1;
+        clock.set(1_000 + i64::try_from(round).unwrap() * 10);
+        let events = (0..1 + round % 3)
+            .map(|_| {
+                id += 1;
+                event(id, 0)
+            })
+            .collect();
+        journal
+            .append_blocking(&format!("case-{}", round % 5), ExpectedVersion::Any, events)
+            .unwrap()
+            .unwrap();
+    }
+    let events = journal.read_forward(Position(1), usize::MAX).unwrap();
+    journal.close();
+    (dir, events)
+}

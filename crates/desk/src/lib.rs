@@ -712,7 +712,7 @@ impl Desk {
                     &report,
                 ));
             }
-            let ends_append = record.append_index + 1 >= record.append_len;
+            let ends_append = u32::from(record.append_index) + 1 >= u32::from(record.append_len);
             pending.push(record);
             if pending.len() >= IMPORT_CHUNK && ends_append {
                 let count = pending.len();
@@ -724,7 +724,7 @@ impl Desk {
             }
         }
         if let Some(last) = pending.last() {
-            if last.append_index + 1 < last.append_len {
+            if u32::from(last.append_index) + 1 < u32::from(last.append_len) {
                 return Err(ImportError::Line {
                     line: last_line,
                     reason: format!(

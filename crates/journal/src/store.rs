@@ -837,11 +837,21 @@ fn build_index(
                 first,
             }));
         }
-        last_append = Some((
-            position.0 - u64::from(view.append_index),
-            view.append_index,
-            view.append_len,
-        ));
+        // A record's place in its append must fit the append and the journal (the hash covers
+        // these fields, but the scan recomputes only the tail's hashes).
+        let append_start = position.0.checked_sub(u64::from(view.append_index));
+        let append_start = match append_start {
+            Some(start) if start >= 1 && view.append_index < view.append_len => start,
+            _ => {
+                return Err(corrupt(Problem::Undecodable {
+                    reason: format!(
+                        "append index {} does not fit an append of {} events at this position",
+                        view.append_index, view.append_len
+                    ),
+                }))
+            }
+        };
+        last_append = Some((append_start, view.append_index, view.append_len));
         index.head = Head {
             position,
             hash: view.hash,
@@ -1154,6 +1164,8 @@ fn import_records(
     let mut versions: HashMap<&str, u64> = HashMap::new();
     let mut ids: std::collections::HashSet<u128> = std::collections::HashSet::new();
     let mut frames = Vec::with_capacity(records.len());
+    // The append the last record left open: its stream, that record's index and the length.
+    let mut append: Option<(&str, u16, u16)> = None;
     {
         let index = shared.index.read();
         for record in records {
@@ -1173,6 +1185,28 @@ fn import_records(
             if chain_hash(&record.prev_hash, &body) != record.hash {
                 return misfit("its hash does not match its bytes".into());
             }
+            // Appends stay whole: each record continues the append before it or starts one at
+            // an append's end (the journal's head always is one).
+            let (at, len) = (record.append_index, record.append_len);
+            if at >= len {
+                return misfit(format!(
+                    "it says it is event {at} of an append of {len} (counting from 0)"
+                ));
+            }
+            let continues = match (at, append) {
+                (0, None) => true,
+                (0, Some(_)) => false,
+                (i, Some((stream, last_index, last_len))) => {
+                    stream == record.stream && last_index + 1 == i && last_len == len
+                }
+                (_, None) => false,
+            };
+            if !continues {
+                return misfit(format!(
+                    "event {at} of an append of {len} does not follow the events of its append"
+                ));
+            }
+            append = (at + 1 < len).then_some((record.stream.as_str(), at, len));
             let current = match versions.get(record.stream.as_str()) {
                 Some(&v) => v,
                 None => index.stream_version(&record.stream),
@@ -1199,6 +1233,12 @@ fn import_records(
             value.extend_from_slice(&record.hash.0);
             frames.push(value);
         }
+    }
+    if let (Some((_, last_index, len)), Some(last)) = (append, records.last()) {
+        return Err(JournalError::InvalidAppend(format!(
+            "record at position {}: the records end inside an append (event {last_index} of {len}); import up to the end of that append",
+            last.position
+        )));
     }
     if frames.is_empty() {
         return Ok(head);

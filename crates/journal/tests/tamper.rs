@@ -605,3 +605,16 @@ fn records_are_packed_several_to_a_block() {
         block.len()
     );
 }
+
+/// Found by `a_random_changed_byte_is_found_at_or_before_its_record` with more cases: a flipped
+/// high byte of the append index made the open scan subtract past zero (a panic in a debug
+/// build). The scan now names the record.
+#[test]
+fn regression_an_append_index_past_the_position_is_named_not_a_panic() {
+    for position in [1, K] {
+        let dir = copy();
+        flip(dir.path(), position, 51, 0x80);
+        assert_eq!(verify_problem(dir.path()), (position, "HashMismatch"));
+        assert_eq!(open_problem(dir.path()), (position, "Undecodable"));
+    }
+}

@@ -498,7 +498,11 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("JOURNAL_PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(48),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
 
         /// Whatever is packed reads back by range, by position and backward as the plain map
         /// says; appending after the last block and cutting the tail agree with it too.

@@ -522,6 +522,35 @@ proptest! {
         let (found, _) = open_problem(dir.path());
         prop_assert!(found >= 1 && found <= position, "open said {found}, damage at {position}");
     }
+
+    /// Any changed byte of a stored block, its records' lengths included, is reported at or
+    /// before the block's last record, by verify and by open, and nothing panics.
+    #[test]
+    fn a_random_changed_byte_of_a_block_is_found_at_or_before_its_records(
+        record in any::<prop::sample::Index>(),
+        offset in any::<prop::sample::Index>(),
+        mask in 1u8..=255,
+    ) {
+        let position = record.index(pristine().events.len()) as u64 + 1;
+        let dir = copy();
+        let (key, mut block) = journal::tamper::block_of(dir.path(), position).unwrap().unwrap();
+        let first = u64::from_be_bytes(key.as_slice().try_into().unwrap());
+        let mut records = 0u64;
+        let mut start = 0usize;
+        while start < block.len() {
+            let len = u32::from_le_bytes(block[start..start + 4].try_into().unwrap());
+            start += 4 + usize::try_from(len).unwrap();
+            records += 1;
+        }
+        let last = first + records - 1;
+        let at = offset.index(block.len());
+        block[at] ^= mask;
+        journal::tamper::put_raw(dir.path(), &key, &block).unwrap();
+        let (found, _) = verify_problem(dir.path());
+        prop_assert!(found >= 1 && found <= last, "verify said {found}, block {first}..={last}");
+        let (found, _) = open_problem(dir.path());
+        prop_assert!(found >= 1 && found <= last, "open said {found}, block {first}..={last}");
+    }
 }
 
 #[test]

@@ -697,8 +697,13 @@ fn migrate_to_blocks(
     syncer: &Syncer,
 ) -> Result<(), JournalError> {
     let records = db.open_tree(blocks::RECORDS_TREE_V1)?;
+    // (`Tree::len` would read every key once more.)
+    let head = read_head_mark(meta)
+        .ok()
+        .flatten()
+        .map_or(0, |mark| mark.position.0);
     tracing::info!(
-        records = records.len(),
+        head,
         "moving the journal's records into blocks (format 1 to 2)"
     );
     blocks_tree.clear()?;

@@ -14,7 +14,7 @@
 //! Why: sled 0.34 keeps 8–16 values per leaf, so a scan of one-record values pays a page load and
 //! a tree descent every 8–16 records. Blocks bring ten times as many records per page.
 
-use std::ops::Range;
+use std::ops::{Bound, Range};
 
 use crate::error::{JournalError, Problem};
 use crate::record::Position;
@@ -144,19 +144,27 @@ pub(crate) struct Slots {
 
 impl Slots {
     pub(crate) fn new(tree: &sled::Tree, layout: Layout, from: Position, to: Position) -> Slots {
-        // The block that holds `from` starts at or before it.
-        let start = match layout {
-            Layout::Records => from,
+        let mut current = None;
+        let values = match layout {
+            Layout::Records => tree.range(from.key()..),
+            // The block that holds `from` starts at or before it: the lookup that finds it also
+            // reads it, and the iterator starts after it (a short read is one lookup).
             Layout::Blocks => match tree.range(..=from.key()).next_back() {
-                Some(Ok((key, _))) => key_position(&key).unwrap_or(from),
-                _ => from,
+                Some(Ok((key, value))) if from <= to => match key_position(&key) {
+                    Ok(first) => {
+                        current = Some((first, value, 0, 0));
+                        tree.range((Bound::Excluded(key), Bound::Unbounded))
+                    }
+                    Err(_) => tree.range(from.key()..),
+                },
+                _ => tree.range(from.key()..),
             },
         };
         Slots {
             layout,
             tree: tree.clone(),
-            values: tree.range(start.key()..),
-            current: None,
+            values,
+            current,
             from,
             to,
             done: from > to,

@@ -230,6 +230,13 @@ impl Iterator for Slots {
                 self.done = true;
                 return None;
             }
+            // Counts the value's page as used in sled's cache. sled 0.34 accounts for pages in
+            // 256 queues of 64 accesses and evicts only when a queue is full; an iterator uses
+            // each leaf page once, and a scan over a few thousand leaves of blocks would fill few
+            // queues and keep nearly every page it read (the open of a million records peaked at
+            // 442 MiB, against 171 MiB with this `get`, which finds the page already loaded).
+            // docs/adr/0006-record-blocks.md.
+            let _ = self.tree.get(&key);
             match self.layout {
                 Layout::Records => {
                     let range = 0..value.len();
@@ -239,16 +246,7 @@ impl Iterator for Slots {
                         range,
                     }));
                 }
-                Layout::Blocks => {
-                    // Counts the block's page as used in sled's cache. sled 0.34 accounts for
-                    // pages in 256 queues of 64 accesses and evicts only when a queue is full;
-                    // an iterator uses each leaf page once, and a scan over a few thousand
-                    // leaves of blocks would fill few queues and keep nearly every page it read
-                    // (450 MiB at a million records, against 140 MiB with this `get`, which
-                    // finds the page already loaded). docs/adr/0006-record-blocks.md.
-                    let _ = self.tree.get(&key);
-                    self.current = Some((first, value, 0, 0));
-                }
+                Layout::Blocks => self.current = Some((first, value, 0, 0)),
             }
         }
     }
@@ -260,40 +258,9 @@ pub(crate) fn get(
     layout: Layout,
     position: Position,
 ) -> Result<Option<Slot>, JournalError> {
-    if layout == Layout::Records {
-        return Ok(tree.get(position.key())?.map(|value| {
-            let range = 0..value.len();
-            Slot {
-                at: position,
-                value,
-                range,
-            }
-        }));
-    }
-    // One lookup: the block that starts at or before `position`.
-    let Some((key, value)) = tree.range(..=position.key()).next_back().transpose()? else {
-        return Ok(None);
-    };
-    let first = key_position(&key)?;
-    let Ok(index) = usize::try_from(position.0 - first.0) else {
-        return Ok(None);
-    };
-    match split(&value).nth(index) {
-        None => Ok(None),
-        Some(Ok(range)) => Ok(Some(Slot {
-            at: position,
-            value,
-            range,
-        })),
-        Some(Err(reason)) => {
-            // The record that the bad length cuts is stored at the first position not read.
-            let cut = split(&value).take_while(Result::is_ok).count();
-            Err(JournalError::Corrupt {
-                position: Position(first.0.saturating_add(u64::try_from(cut).unwrap_or(0))),
-                problem: Problem::Undecodable { reason },
-            })
-        }
-    }
+    Slots::new(tree, layout, position, position)
+        .next()
+        .transpose()
 }
 
 /// The stored records at positions `..=to`, last first, up to `limit`.

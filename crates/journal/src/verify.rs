@@ -237,42 +237,22 @@ impl Walk<'_> {
     fn check(&mut self, at: Position, value: &[u8]) -> bool {
         let (position, prev_hash, hash) = match check_one(at, value) {
             Ok(checked) => checked,
-            Err(problem) => {
-                // A key that is out of order means an earlier position is missing.
-                self.report.problem = if problem.0 > self.expected {
-                    Some((self.expected, Problem::MissingPosition))
-                } else {
-                    Some(problem)
-                };
-                return false;
-            }
+            Err((position, problem)) => return self.stop(position, problem),
         };
         if position != self.expected {
-            self.report.problem = Some((self.expected, Problem::MissingPosition));
-            return false;
+            return self.stop(self.expected, Problem::MissingPosition);
         }
         if prev_hash != self.prev {
-            self.report.problem = Some((
-                position,
-                Problem::BrokenLink {
-                    expected: self.prev,
-                    found: prev_hash,
-                },
-            ));
-            return false;
+            let found = prev_hash;
+            let expected = self.prev;
+            return self.stop(position, Problem::BrokenLink { expected, found });
         }
         // Records may follow the recorded head (a crash before the head was written), but the
         // record at the head must be the one committed.
         if let Some(mark) = self.recorded_head.filter(|m| m.position == position) {
             if mark.hash != hash {
-                self.report.problem = Some((
-                    position,
-                    Problem::HashMismatch {
-                        stored: mark.hash,
-                        computed: hash,
-                    },
-                ));
-                return false;
+                let (stored, computed) = (mark.hash, hash);
+                return self.stop(position, Problem::HashMismatch { stored, computed });
             }
         }
         self.prev = hash;
@@ -290,17 +270,25 @@ impl Walk<'_> {
         true
     }
 
-    /// Ends the walk with a record that could not be read out of its stored value: damage at a
-    /// later position means the expected one is missing. False when the error is no damage.
+    /// Ends the walk with `problem` at `position`. Damage found at a later position than the
+    /// one expected (a record stored out of order, a block cut after a gap) means the expected
+    /// position is missing. Always false, for `check` to return.
+    fn stop(&mut self, position: Position, problem: Problem) -> bool {
+        self.report.problem = if position > self.expected {
+            Some((self.expected, Problem::MissingPosition))
+        } else {
+            Some((position, problem))
+        };
+        false
+    }
+
+    /// Ends the walk with a record that could not be read out of its stored value. False when
+    /// the error is no damage (it is then the caller's to return).
     fn unreadable(&mut self, error: &JournalError) -> bool {
         let JournalError::Corrupt { position, problem } = error else {
             return false;
         };
-        self.report.problem = if *position > self.expected {
-            Some((self.expected, Problem::MissingPosition))
-        } else {
-            Some((*position, problem.clone()))
-        };
+        self.stop(*position, problem.clone());
         true
     }
 }

@@ -86,6 +86,13 @@ pub enum JournalError {
     /// an fsync failure could acknowledge lost data). Restart the process.
     #[error("journal stopped accepting appends after a failed write: {0}")]
     Failed(String),
+    /// The disk holding the journal is full: nothing of the failed append was acknowledged, and
+    /// the journal accepts no more appends until space is freed and the process restarted.
+    #[error("the disk is full ({0}); nothing was recorded")]
+    DiskFull(String),
+    /// The journal was opened read-only (`Options::read_only`); a caller bug to append to it.
+    #[error("the journal was opened read-only; nothing was recorded")]
+    ReadOnly,
     /// The journal was closed while the request was waiting.
     #[error("journal is closed")]
     Closed,
@@ -110,4 +117,33 @@ impl JournalError {
             source,
         }
     }
+
+    /// True when the failure comes from a full disk (`ENOSPC`, or a quota): the caller can tell
+    /// the person that nothing was recorded and that the desk's disk needs space.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            JournalError::DiskFull(_) => true,
+            JournalError::Io { source, .. } => is_storage_full(source),
+            JournalError::Storage(sled::Error::Io(source)) => is_storage_full(source),
+            JournalError::Storage(_)
+            | JournalError::Corrupt { .. }
+            | JournalError::InvalidAppend(_)
+            | JournalError::Failed(_)
+            | JournalError::Closed
+            | JournalError::ReadOnly
+            | JournalError::ProofRange(_)
+            | JournalError::UnsupportedFormat(_) => false,
+        }
+    }
+}
+
+fn is_storage_full(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::StorageFull
+        || error.kind() == std::io::ErrorKind::QuotaExceeded
+        || error.raw_os_error() == Some(libc_enospc())
+}
+
+/// `ENOSPC` on Linux (and every other Unix this runs on).
+const fn libc_enospc() -> i32 {
+    28
 }

@@ -55,6 +55,10 @@ pub struct Options {
     /// Size of the write-ahead file, allocated when the journal is created. Each time it fills,
     /// the writer checkpoints: it flushes and fsyncs sled, then writes the file from its start.
     pub wal_bytes: u64,
+    /// Open without changing any byte of the journal's directory: the records are read from a
+    /// private copy (or rebuilt from the journal's log), and appends are refused with
+    /// [`JournalError::ReadOnly`]. For the commands that only read (`verify`, `export`, ...).
+    pub read_only: bool,
 }
 
 impl Default for Options {
@@ -65,6 +69,7 @@ impl Default for Options {
             tail_check_events: 1024,
             clock: Arc::new(Timestamp::now),
             wal_bytes: 16 * 1024 * 1024,
+            read_only: false,
         }
     }
 }
@@ -192,8 +197,50 @@ pub(crate) struct Shared {
     /// Follows the acknowledged head. The writer thread owns the sender, so receivers learn when
     /// it stops.
     pub head_rx: watch::Receiver<Head>,
-    failed: Mutex<Option<String>>,
+    failed: Mutex<Option<Failure>>,
     failed_flag: AtomicBool,
+    read_only: bool,
+}
+
+/// Why the journal stopped accepting appends.
+#[derive(Clone)]
+struct Failure {
+    reason: String,
+    disk_full: bool,
+}
+
+impl Shared {
+    /// Stops accepting appends after `error`, logging why.
+    fn poison(&self, what: &str, error: &JournalError) -> JournalError {
+        let reason = error.to_string();
+        tracing::error!(%reason, "{what} failed; no further appends are accepted");
+        let failure = Failure {
+            reason,
+            disk_full: error.is_disk_full(),
+        };
+        *self.failed.lock() = Some(failure.clone());
+        self.failed_flag.store(true, Ordering::Release);
+        failure.error()
+    }
+
+    /// The error every request gets once the journal was poisoned.
+    fn poisoned(&self) -> Option<JournalError> {
+        if self.failed_flag.load(Ordering::Acquire) {
+            self.failed.lock().as_ref().map(Failure::error)
+        } else {
+            None
+        }
+    }
+}
+
+impl Failure {
+    fn error(&self) -> JournalError {
+        if self.disk_full {
+            JournalError::DiskFull(self.reason.clone())
+        } else {
+            JournalError::Failed(self.reason.clone())
+        }
+    }
 }
 
 struct Request {
@@ -340,6 +387,7 @@ impl Journal {
             head_rx,
             failed: Mutex::new(None),
             failed_flag: AtomicBool::new(false),
+            read_only: options.read_only,
         });
         let (tx, rx) = mpsc::channel();
         let thread_shared = Arc::clone(&shared);
@@ -392,8 +440,11 @@ impl Journal {
         events: Vec<NewEvent>,
     ) -> Result<oneshot::Receiver<AppendResult>, JournalError> {
         validate_append(stream, &events)?;
-        if let Some(reason) = self.failure() {
-            return Err(JournalError::Failed(reason));
+        if self.shared.read_only {
+            return Err(JournalError::ReadOnly);
+        }
+        if let Some(error) = self.shared.poisoned() {
+            return Err(error);
         }
         let (reply, rx) = oneshot::channel();
         let request = Request {
@@ -416,8 +467,11 @@ impl Journal {
     /// written and the error names the first record that does not fit. Returns the new head once
     /// the records are durable.
     pub async fn import_recorded(&self, records: Vec<RecordedEvent>) -> Result<Head, JournalError> {
-        if let Some(reason) = self.failure() {
-            return Err(JournalError::Failed(reason));
+        if self.shared.read_only {
+            return Err(JournalError::ReadOnly);
+        }
+        if let Some(error) = self.shared.poisoned() {
+            return Err(error);
         }
         let (reply, rx) = oneshot::channel();
         {
@@ -427,14 +481,6 @@ impl Journal {
                 .map_err(|_| JournalError::Closed)?;
         }
         rx.await.map_err(|_| JournalError::Closed)?
-    }
-
-    fn failure(&self) -> Option<String> {
-        if self.shared.failed_flag.load(Ordering::Acquire) {
-            self.shared.failed.lock().clone()
-        } else {
-            None
-        }
     }
 
     /// The last acknowledged position and its hash.
@@ -1136,10 +1182,7 @@ fn checkpoint(shared: &Shared, syncer: &Syncer, wal: &mut Wal) {
         return;
     }
     if let Err(error) = make_sled_durable(shared, syncer, wal) {
-        let reason = error.to_string();
-        tracing::error!(%reason, "journal checkpoint failed; no further appends are accepted");
-        *shared.failed.lock() = Some(reason);
-        shared.failed_flag.store(true, Ordering::Release);
+        shared.poison("journal checkpoint", &error);
     }
 }
 
@@ -1162,10 +1205,8 @@ fn import_records(
     wal: &mut Wal,
     records: &[RecordedEvent],
 ) -> Result<Head, JournalError> {
-    if shared.failed_flag.load(Ordering::Acquire) {
-        return Err(JournalError::Failed(
-            shared.failed.lock().clone().unwrap_or_default(),
-        ));
+    if let Some(error) = shared.poisoned() {
+        return Err(error);
     }
     let (mut head, mut last_recorded_at) = {
         let index = shared.index.read();
@@ -1262,11 +1303,7 @@ fn import_records(
         }
     })();
     if let Err(error) = written {
-        let reason = error.to_string();
-        tracing::error!(%reason, "journal import failed; no further appends are accepted");
-        *shared.failed.lock() = Some(reason.clone());
-        shared.failed_flag.store(true, Ordering::Release);
-        return Err(JournalError::Failed(reason));
+        return Err(shared.poison("journal import", &error));
     }
     {
         let mut index = shared.index.write();
@@ -1353,12 +1390,10 @@ fn write_batch(
     options: &Options,
     batch: Vec<Request>,
 ) {
-    if shared.failed_flag.load(Ordering::Acquire) {
-        let reason = shared.failed.lock().clone().unwrap_or_default();
+    if shared.poisoned().is_some() {
         for request in batch {
-            let _ = request
-                .reply
-                .send(Err(JournalError::Failed(reason.clone())));
+            let error = shared.poisoned().unwrap_or(JournalError::Closed);
+            let _ = request.reply.send(Err(error));
         }
         return;
     }
@@ -1527,14 +1562,10 @@ fn write_batch(
         }
     }
     if let Some(error) = io_error {
-        let reason = error.to_string();
-        tracing::error!(%reason, "journal write failed; no further appends are accepted");
-        *shared.failed.lock() = Some(reason.clone());
-        shared.failed_flag.store(true, Ordering::Release);
+        shared.poison("journal write", &error);
         for request in batch {
-            let _ = request
-                .reply
-                .send(Err(JournalError::Failed(reason.clone())));
+            let error = shared.poisoned().unwrap_or(JournalError::Closed);
+            let _ = request.reply.send(Err(error));
         }
         return;
     }

@@ -43,14 +43,6 @@ pub(crate) enum Layout {
     Blocks,
 }
 
-impl Layout {
-    pub(crate) fn tree_name(self) -> &'static str {
-        match self {
-            Layout::Records => RECORDS_TREE_V1,
-            Layout::Blocks => BLOCKS_TREE,
-        }
-    }
-}
 
 /// Whether a record of `len` bytes may join a block of `count` records and `bytes` bytes.
 pub(crate) fn joins(count: usize, bytes: usize, len: usize) -> bool {
@@ -113,6 +105,13 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
+    /// A record held outside sled (read from the journal's log).
+    pub(crate) fn owned(at: Position, bytes: &[u8]) -> Slot {
+        let value = sled::IVec::from(bytes);
+        let range = 0..value.len();
+        Slot { at, value, range }
+    }
+
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.value[self.range.clone()]
     }

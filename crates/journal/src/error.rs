@@ -93,6 +93,10 @@ pub enum JournalError {
     /// The journal was opened read-only (`Options::read_only`); a caller bug to append to it.
     #[error("the journal was opened read-only; nothing was recorded")]
     ReadOnly,
+    /// The journal's files are damaged beyond what it can repair from its other copy: each
+    /// finding names the file, the position and what to do. The server refuses to start.
+    #[error("{}", crate::error::show_findings(.0))]
+    Damaged(Vec<crate::recover::Finding>),
     /// The journal was closed while the request was waiting.
     #[error("journal is closed")]
     Closed,
@@ -101,7 +105,7 @@ pub enum JournalError {
     #[error("{0}")]
     ProofRange(#[from] merkle::RangeError),
     /// The data directory was written by a newer or unknown version of this program.
-    #[error("unsupported journal format {0}; this program reads formats 1 and 2")]
+    #[error("unsupported journal format {0}; this program reads formats 1 to 3")]
     UnsupportedFormat(u8),
 }
 
@@ -131,6 +135,7 @@ impl JournalError {
             | JournalError::Failed(_)
             | JournalError::Closed
             | JournalError::ReadOnly
+            | JournalError::Damaged(_)
             | JournalError::ProofRange(_)
             | JournalError::UnsupportedFormat(_) => false,
         }
@@ -146,4 +151,13 @@ fn is_storage_full(error: &std::io::Error) -> bool {
 /// `ENOSPC` on Linux (and every other Unix this runs on).
 const fn libc_enospc() -> i32 {
     28
+}
+
+pub(crate) fn show_findings(findings: &[crate::recover::Finding]) -> String {
+    let mut out = String::from("the journal is damaged");
+    for finding in findings {
+        out.push_str("\n  - ");
+        out.push_str(&finding.to_string());
+    }
+    out
 }

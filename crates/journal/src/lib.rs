@@ -18,7 +18,9 @@
 
 mod blocks;
 mod error;
+mod log;
 mod record;
+mod recover;
 mod store;
 mod subscribe;
 #[cfg(feature = "tamper")]
@@ -28,6 +30,7 @@ mod verify;
 mod wal;
 
 pub use error::{JournalError, Problem};
+pub use recover::Finding;
 pub use merkle;
 pub use record::{
     chain_hash, decode_record, Actor, ChainHash, DecodeError, NewEvent, Position, RecordedEvent,

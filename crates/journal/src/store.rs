@@ -30,12 +30,15 @@ use crate::record::{
     Timestamp, MAX_EVENTS_PER_APPEND, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES,
 };
 use crate::subscribe::Subscription;
-use crate::wal::{Appended as WalAppended, Wal};
+use crate::log::{LogWriter, LOG_DIR};
+use crate::recover::{Finding, SledOpen};
 use crate::AppendResult;
 
 const META_TREE: &str = "meta";
 const META_FORMAT: &[u8] = b"format";
 const META_HEAD: &[u8] = b"head";
+/// `meta.format` of a journal that keeps its log (`log.rs`) beside sled.
+pub(crate) const FORMAT_LOG: u8 = 3;
 
 /// A source of time for `recorded_at`; tests inject a fixed or stepping clock.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -52,9 +55,9 @@ pub struct Options {
     pub tail_check_events: u64,
     /// The clock that stamps `recorded_at`.
     pub clock: Clock,
-    /// Size of the write-ahead file, allocated when the journal is created. Each time it fills,
-    /// the writer checkpoints: it flushes and fsyncs sled, then writes the file from its start.
-    pub wal_bytes: u64,
+    /// Size of a segment of the journal's log, allocated (filled with zeros) when the segment
+    /// is started. Each time one fills, the writer also makes sled durable on its own.
+    pub log_segment_bytes: u64,
     /// Open without changing any byte of the journal's directory: the records are read from a
     /// private copy (or rebuilt from the journal's log), and appends are refused with
     /// [`JournalError::ReadOnly`]. For the commands that only read (`verify`, `export`, ...).
@@ -68,7 +71,7 @@ impl Default for Options {
             max_batch_events: 4096,
             tail_check_events: 1024,
             clock: Arc::new(Timestamp::now),
-            wal_bytes: 16 * 1024 * 1024,
+            log_segment_bytes: 64 * 1024 * 1024,
             read_only: false,
         }
     }
@@ -93,7 +96,7 @@ pub struct Head {
 }
 
 impl Head {
-    fn empty() -> Head {
+    pub(crate) fn empty() -> Head {
         Head {
             position: Position::ZERO,
             hash: ChainHash::genesis(),
@@ -179,6 +182,89 @@ impl Shared {
 }
 
 impl Index {
+    pub(crate) fn empty() -> Index {
+        Index {
+            head: Head::empty(),
+            last_recorded_at: Timestamp(i64::MIN),
+            streams: HashMap::new(),
+            ids: HashMap::new(),
+            tree: crate::tree::new_levels(),
+        }
+    }
+
+    /// Adds the record stored at `position` after checking that it continues the journal: its
+    /// position, its link, its time, its stream's version, its id and its place in its append.
+    /// Returns where its append starts, its index in it and the append's length.
+    fn push(
+        &mut self,
+        position: Position,
+        view: &crate::record::RecordView<'_>,
+    ) -> Result<(u64, u16, u16), JournalError> {
+        let corrupt = |problem| JournalError::Corrupt { position, problem };
+        let expected = self.head.position.next();
+        if position != expected {
+            return Err(JournalError::Corrupt {
+                position: expected,
+                problem: Problem::MissingPosition,
+            });
+        }
+        if view.position != position {
+            return Err(corrupt(Problem::Misplaced {
+                found: view.position.0,
+            }));
+        }
+        if view.prev_hash != self.head.hash {
+            return Err(corrupt(Problem::BrokenLink {
+                expected: self.head.hash,
+                found: view.prev_hash,
+            }));
+        }
+        if view.recorded_at < self.last_recorded_at {
+            return Err(corrupt(Problem::TimeBackwards));
+        }
+        // Looked up before it is inserted: a new key is made once per stream, not per record.
+        let positions = match self.streams.get_mut(view.stream) {
+            Some(positions) => positions,
+            None => self.streams.entry(view.stream.into()).or_default(),
+        };
+        let stream_expected = u64::try_from(positions.len()).unwrap_or(u64::MAX) + 1;
+        if view.version != stream_expected {
+            return Err(corrupt(Problem::StreamVersion {
+                stream: view.stream.to_owned(),
+                expected: stream_expected,
+                found: view.version,
+            }));
+        }
+        positions.push(position.0);
+        if let Some(first) = self.ids.insert(view.id.0, position.0) {
+            return Err(corrupt(Problem::DuplicateId {
+                id: view.id.to_string(),
+                first,
+            }));
+        }
+        // A record's place in its append must fit the append and the journal (the hash covers
+        // these fields, but the scan of sled recomputes only the tail's hashes).
+        let append_start = position.0.checked_sub(u64::from(view.append_index));
+        let append_start = match append_start {
+            Some(start) if start >= 1 && view.append_index < view.append_len => start,
+            _ => {
+                return Err(corrupt(Problem::Undecodable {
+                    reason: format!(
+                        "append index {} does not fit an append of {} events at this position",
+                        view.append_index, view.append_len
+                    ),
+                }))
+            }
+        };
+        self.head = Head {
+            position,
+            hash: view.hash,
+        };
+        self.tree.push(crate::tree::leaf(&view.hash));
+        self.last_recorded_at = view.recorded_at;
+        Ok((append_start, view.append_index, view.append_len))
+    }
+
     fn stream_version(&self, stream: &str) -> u64 {
         self.streams
             .get(stream)
@@ -200,6 +286,10 @@ pub(crate) struct Shared {
     failed: Mutex<Option<Failure>>,
     failed_flag: AtomicBool,
     read_only: bool,
+    /// What opening found and repaired.
+    findings: Vec<Finding>,
+    /// The private copy of sled a read-only journal reads (removed when the journal closes).
+    _scratch: Option<tempfile::TempDir>,
 }
 
 /// Why the journal stopped accepting appends.
@@ -333,48 +423,39 @@ impl Journal {
         each: Option<&mut dyn FnMut(StoredRecord)>,
     ) -> Result<Journal, JournalError> {
         let dir = dir.to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|e| JournalError::io("create", &dir, e))?;
-        let db = open_sled(
-            sled::Config::new()
-                .path(&dir)
-                .cache_capacity(options.cache_capacity_bytes)
-                .mode(sled::Mode::HighThroughput),
-        )?;
-        let events = db.open_tree(blocks::BLOCKS_TREE)?;
-        let meta = db.open_tree(META_TREE)?;
-        let syncer = Syncer::new(&dir)?;
-        match read_format(&meta)? {
-            Some(Layout::Blocks) => {
-                // A move from format 1 that stopped after setting the format leaves the old tree.
-                let old = blocks::RECORDS_TREE_V1.as_bytes();
-                if db.tree_names().iter().any(|name| name.as_ref() == old) {
-                    drop_records_tree(&db)?;
-                }
+        if options.read_only {
+            if !dir.join("db").exists() && !dir.join(LOG_DIR).exists() {
+                return Err(JournalError::io(
+                    "find a journal in",
+                    &dir,
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "no journal here"),
+                ));
             }
-            Some(Layout::Records) => migrate_to_blocks(&db, &events, &meta, &syncer)?,
-            None => {
-                meta.insert(META_FORMAT, &[blocks::FORMAT_BLOCKS][..])?;
+        } else {
+            std::fs::create_dir_all(&dir).map_err(|e| JournalError::io("create", &dir, e))?;
+        }
+        let opened = open_files(&dir, &options, each)?;
+        let OpenedFiles {
+            db,
+            events,
+            meta,
+            syncer,
+            index,
+            log,
+            findings,
+            scratch,
+        } = opened;
+        for finding in &findings {
+            if options.read_only {
+                tracing::warn!(%finding, "the journal's files need repair");
+            } else {
+                tracing::warn!(%finding, "repaired the journal");
             }
         }
-        let (mut wal, frames) = Wal::open(&dir, options.wal_bytes)?;
-        let restored = replay_wal(&events, &frames)?;
-        if restored > 0 {
-            tracing::info!(
-                restored,
-                "restored acknowledged events from the write-ahead file"
-            );
-        }
-        let index =
-            build_index(&events, &meta, &options, each).map_err(|e| first_damage(&events, e))?;
-        // Whatever open wrote (format, restored events, tail repair) is made durable in sled
-        // before the write-ahead file is emptied and anything is served.
-        db.flush()?;
-        syncer.sync_all()?;
-        sync_dir(&dir)?;
-        wal.reset()?;
         tracing::info!(
             head = index.head.position.0,
             streams = index.streams.len(),
+            read_only = options.read_only,
             "journal opened"
         );
         let (head_tx, head_rx) = watch::channel(index.head);
@@ -388,12 +469,14 @@ impl Journal {
             failed: Mutex::new(None),
             failed_flag: AtomicBool::new(false),
             read_only: options.read_only,
+            findings,
+            _scratch: scratch,
         });
         let (tx, rx) = mpsc::channel();
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("journal-writer".into())
-            .spawn(move || writer_loop(thread_shared, rx, head_tx, syncer, wal, options))
+            .spawn(move || writer_loop(thread_shared, rx, head_tx, syncer, log, options))
             .map_err(|e| JournalError::io("start the writer thread for", "journal", e))?;
         Ok(Journal {
             shared,
@@ -402,6 +485,26 @@ impl Journal {
                 thread: Mutex::new(Some(thread)),
             }),
         })
+    }
+
+    /// What opening found wrong in the journal's files and repaired (or, opened read-only,
+    /// would repair): empty for a journal whose copies agree.
+    pub fn findings(&self) -> &[Finding] {
+        &self.shared.findings
+    }
+
+    /// Opens the journal in `dir` for writing, repairs what its two copies can repair (sled from
+    /// the log, the log from sled) and says what it did; refuses when they cannot. The same as
+    /// opening it, as the server does at start, returned as a report instead of log lines.
+    pub fn repair(dir: impl AsRef<Path>, options: Options) -> Result<Vec<Finding>, JournalError> {
+        let options = Options {
+            read_only: false,
+            ..options
+        };
+        let journal = Journal::open(dir, options)?;
+        let findings = journal.findings().to_vec();
+        journal.close();
+        Ok(findings)
     }
 
     /// The directory the journal lives in.
@@ -614,6 +717,551 @@ impl Journal {
     }
 }
 
+/// Everything opening read and checked, ready to serve.
+struct OpenedFiles {
+    db: sled::Db,
+    events: sled::Tree,
+    meta: sled::Tree,
+    syncer: Option<Syncer>,
+    index: Index,
+    log: Option<LogWriter>,
+    findings: Vec<Finding>,
+    scratch: Option<tempfile::TempDir>,
+}
+
+fn sled_config(dir: &Path, options: &Options) -> sled::Config {
+    sled::Config::new()
+        .path(dir)
+        .cache_capacity(options.cache_capacity_bytes)
+        .mode(sled::Mode::HighThroughput)
+}
+
+/// Opens sled and the log of `dir`, compares them and repairs one from the other where that is
+/// sound (`docs/adr/0007-the-journal-log.md`):
+/// - sled cannot open, lacks records the log holds, or holds other bytes: sled is rebuilt from
+///   the log (its old files moved aside into `damaged-<time>/`);
+/// - sled holds records after the log's last commit: a crash after sled wrote them and before
+///   the log's `fdatasync`; never acknowledged, they are removed;
+/// - the log is damaged (a bad frame followed by valid ones, a missing segment) or missing
+///   while sled holds a whole chain that continues it: the log is rewritten from sled (the old
+///   segments moved aside);
+/// - both damaged where the other cannot fill in: [`JournalError::Damaged`], naming both.
+///
+/// Read-only, sled is opened from a private copy (sled writes into its files as it opens) and
+/// the repairs happen in that copy only; the findings say what the journal would repair.
+fn open_files(
+    dir: &Path,
+    options: &Options,
+    each: Option<&mut dyn FnMut(StoredRecord)>,
+) -> Result<OpenedFiles, JournalError> {
+    let read_only = options.read_only;
+    let log_dir = dir.join(LOG_DIR);
+    let has_log = log_dir.is_dir();
+    let mut findings = Vec::new();
+    // Read-only, whether a server (or another process) holds the journal open now.
+    let in_use = read_only && crate::recover::locked_by_another(&dir.join("db"));
+    let scratch = if read_only {
+        let scratch = tempfile::Builder::new()
+            .prefix("impact-journal-copy")
+            .tempdir()
+            .map_err(|e| JournalError::io("create", std::env::temp_dir(), e))?;
+        crate::recover::copy_sled(dir, scratch.path())?;
+        Some(scratch)
+    } else {
+        None
+    };
+    let sled_dir = scratch.as_ref().map_or(dir, |s| s.path()).to_path_buf();
+    let had_sled = sled_dir.join("db").exists();
+    let db = match crate::recover::open_sled_caught(|| open_sled(sled_config(&sled_dir, options)))
+    {
+        Ok(db) => db,
+        Err(SledOpen::Failed(error)) => return Err(error),
+        Err(SledOpen::Damaged(reason)) => {
+            if !has_log {
+                return Err(JournalError::Damaged(vec![Finding {
+                    file: "db".into(),
+                    position: None,
+                    what: reason,
+                    action: "there is no journal log to rebuild it from: restore the data \
+                             directory from a backup (`impact restore`)"
+                        .into(),
+                    repairable: false,
+                }]));
+            }
+            let action = if read_only {
+                "the server rebuilds sled from the journal's log at its next start (or run \
+                 `impact repair`); nothing acknowledged is lost"
+                    .to_string()
+            } else {
+                let aside = crate::recover::move_sled_aside(dir)?;
+                format!(
+                    "rebuilt sled from the journal's log; its damaged files are kept in {}",
+                    crate::recover::relative(dir, &aside)
+                )
+            };
+            if read_only {
+                crate::recover::clear_sled(&sled_dir)?;
+            }
+            findings.push(Finding {
+                file: "db".into(),
+                position: None,
+                what: reason,
+                action,
+                repairable: true,
+            });
+            open_sled(sled_config(&sled_dir, options))?
+        }
+    };
+    let events = db.open_tree(blocks::BLOCKS_TREE)?;
+    let meta = db.open_tree(META_TREE)?;
+    let syncer = if read_only {
+        None
+    } else {
+        Some(Syncer::new(dir)?)
+    };
+    let format = read_format_byte(&meta)?;
+    match format {
+        Some(blocks::FORMAT_RECORDS) => {
+            migrate_to_blocks(&db, &events, &meta, syncer.as_ref())?;
+        }
+        Some(_) => {
+            // A move from format 1 that stopped after setting the format leaves the old tree.
+            let old = blocks::RECORDS_TREE_V1.as_bytes();
+            if db.tree_names().iter().any(|name| name.as_ref() == old) {
+                drop_records_tree(&db)?;
+            }
+        }
+        None => {}
+    }
+    // A journal from before the log kept its recent commits in a write-ahead file: they go
+    // back into sled first, and the log is then written from sled.
+    let wal_path = dir.join(crate::wal::WAL_FILE);
+    if !has_log && wal_path.exists() {
+        let frames = crate::wal::read_file_frames(&wal_path)?;
+        let restored = replay_wal(&events, &frames)?;
+        if restored > 0 {
+            tracing::info!(
+                restored,
+                "restored acknowledged events from the write-ahead file"
+            );
+        }
+    }
+    let segment_bytes = options.log_segment_bytes;
+    let (index, scan, extended) = if has_log {
+        let FromLog {
+            index,
+            scan,
+            sled_from,
+            sled_ended,
+            extended,
+            sled_cut,
+        } = index_from_log(dir, &events, each)?;
+        let head = index.head;
+        if let Some(damage) = &scan.damage {
+            let file = crate::recover::relative(dir, &damage.file);
+            if extended.is_empty() {
+                if sled_from.is_none() {
+                    // sled holds what the log holds, the damage too: someone altered both. The
+                    // chain walk names the first bad record.
+                    let walked = crate::verify::verify_trees(
+                        &events,
+                        Layout::Blocks,
+                        &meta,
+                        None,
+                        None,
+                        &mut |_| {},
+                    )?;
+                    if let Some((position, problem)) = walked.problem {
+                        return Err(JournalError::Corrupt { position, problem });
+                    }
+                }
+                return Err(JournalError::Damaged(vec![Finding {
+                    file,
+                    position: Some(damage.position.0),
+                    what: format!(
+                        "{}; sled holds no checked records after position {} to take their \
+                         place{}",
+                        damage.what,
+                        scan.head.position,
+                        sled_from.map_or(String::new(), |from| format!(
+                            " (and sled differs from the log from position {from})"
+                        ))
+                    ),
+                    action: "keep the data directory as it is and restore it from a backup \
+                             (`impact restore`); `impact verify` names every fault"
+                        .into(),
+                    repairable: false,
+                }]));
+            }
+            let action = if read_only {
+                "the server rewrites the log from sled at its next start (or run `impact \
+                 repair`); nothing acknowledged is lost"
+                    .to_string()
+            } else {
+                let aside = crate::recover::aside_dir(dir)?;
+                let written =
+                    rewrite_log_from_sled(dir, &events, head, Some(&aside), segment_bytes)?;
+                format!(
+                    "rewrote the log from sled ({written} records, each checked); the damaged \
+                     log is kept in {}",
+                    crate::recover::relative(dir, &aside)
+                )
+            };
+            findings.push(Finding {
+                file,
+                position: Some(damage.position.0),
+                what: format!(
+                    "{}; sled holds the records from there to position {} and they check",
+                    damage.what, head.position
+                ),
+                action,
+                repairable: true,
+            });
+            let scan = if read_only {
+                scan
+            } else {
+                crate::log::scan(dir, &mut |_| Ok(()))?
+            };
+            (index, scan, Vec::new())
+        } else {
+            if sled_from.is_none() {
+                // sled writes the head mark after the records of each commit, so a mark past
+                // everything both copies hold means records both lost.
+                if let Some(mark) = read_head_mark(&meta).ok().flatten() {
+                    if mark.position > head.position {
+                        return Err(JournalError::Corrupt {
+                            position: head.position.next(),
+                            problem: Problem::MissingPosition,
+                        });
+                    }
+                    // The record at the mark must be the one the mark names: a history
+                    // rewritten from some position on, links and hashes made to hold, still
+                    // ends at another hash.
+                    if mark.position > Position::ZERO {
+                        let at_mark = read_record(&events, mark.position)?;
+                        if at_mark.hash != mark.hash {
+                            return Err(JournalError::Corrupt {
+                                position: mark.position,
+                                problem: Problem::HashMismatch {
+                                    stored: mark.hash,
+                                    computed: at_mark.hash,
+                                },
+                            });
+                        }
+                    }
+                }
+            }
+            if sled_cut {
+                tracing::info!(
+                    head = head.position.0,
+                    "removing records sled wrote after the log's last commit that do not make \
+                     a whole, checked append; a crash came before they were acknowledged"
+                );
+                blocks::remove_from(&events, head.position.next())?;
+            }
+            if let (Some(from), true) = (sled_from, in_use && sled_ended) {
+                // The server holds the journal: sled writes out its last commits in its own
+                // time, so its files on disk end before the log. Not damage.
+                tracing::debug!(
+                    from = from.0,
+                    "the copy of sled ends before the log while the server runs"
+                );
+                restore_sled_from_log(dir, &events, from)?;
+            } else if let Some(from) = sled_from {
+                let sled_last = from.0.saturating_sub(1);
+                findings.push(Finding {
+                    file: "db".into(),
+                    position: Some(from.0),
+                    what: if had_sled || from.0 > 1 {
+                        format!(
+                            "sled holds positions 1..{sled_last} as the log has them; the \
+                             journal had acknowledged {} (hash {})",
+                            head.position, head.hash
+                        )
+                    } else {
+                        format!(
+                            "sled's files are missing; the journal had acknowledged {} (hash {})",
+                            head.position, head.hash
+                        )
+                    },
+                    action: if read_only {
+                        "the server rebuilds sled from the journal's log at its next start (or \
+                         run `impact repair`); nothing acknowledged is lost"
+                            .into()
+                    } else {
+                        format!(
+                            "rebuilt sled from the journal's log from position {from}, checking \
+                             every hash and link"
+                        )
+                    },
+                    repairable: true,
+                });
+                restore_sled_from_log(dir, &events, from)?;
+            }
+            (index, scan, extended)
+        }
+    } else {
+        let index = build_index(&events, &meta, options, each).map_err(|e| first_damage(&events, e))?;
+        if format == Some(FORMAT_LOG) {
+            findings.push(Finding {
+                file: LOG_DIR.into(),
+                position: None,
+                what: format!(
+                    "the journal's log is missing; sled holds positions 1..{} and they check",
+                    index.head.position
+                ),
+                action: if read_only {
+                    "the server rewrites the log from sled at its next start (or run `impact \
+                     repair`)"
+                        .into()
+                } else {
+                    "rewrote the log from sled".into()
+                },
+                repairable: true,
+            });
+        }
+        let scan = if read_only {
+            None
+        } else {
+            rewrite_log_from_sled(dir, &events, index.head, None, segment_bytes)?;
+            Some(crate::log::scan(dir, &mut |_| Ok(()))?)
+        };
+        match scan {
+            Some(scan) => (index, scan, Vec::new()),
+            None => {
+                return Ok(OpenedFiles {
+                    db,
+                    events,
+                    meta,
+                    syncer,
+                    index,
+                    log: None,
+                    findings,
+                    scratch,
+                })
+            }
+        }
+    };
+    if index.head.position > Position::ZERO {
+        meta.insert(META_HEAD, &head_mark_bytes(&index.head)[..])?;
+    }
+    meta.insert(META_FORMAT, &[FORMAT_LOG][..])?;
+    let log = match &syncer {
+        Some(syncer) => {
+            // Whatever open wrote into sled is made durable before anything is served.
+            db.flush()?;
+            syncer.sync_all()?;
+            sync_dir(dir)?;
+            if wal_path.exists() {
+                std::fs::remove_file(&wal_path)
+                    .map_err(|e| JournalError::io("remove", &wal_path, e))?;
+                sync_dir(dir)?;
+            }
+            let mut log = LogWriter::open(dir, &scan, index.head.position.next(), segment_bytes)?;
+            if let Some(first) = extended.first() {
+                // Records sled holds after the log's last commit: the log takes them too.
+                tracing::info!(
+                    from = first.at.0,
+                    to = index.head.position.0,
+                    "copied into the log the records of a commit that sled kept and the log \
+                     had not yet made durable"
+                );
+                log.append(first.at, extended.iter().map(Slot::bytes))?;
+            }
+            Some(log)
+        }
+        None => None,
+    };
+    Ok(OpenedFiles {
+        db,
+        events,
+        meta,
+        syncer,
+        index,
+        log,
+        findings,
+        scratch,
+    })
+}
+
+/// What reading the log at open found, and how sled compares with it.
+struct FromLog {
+    index: Index,
+    scan: crate::log::LogScan,
+    /// The first position where sled lacks the log's record or holds other bytes.
+    sled_from: Option<Position>,
+    /// sled simply ends there (it holds nothing from `sled_from` on).
+    sled_ended: bool,
+    /// Records sled holds after the log's last good one, each checked (hash, link, whole
+    /// appends) and taken into the index: a commit whose log write a crash cut after sled had
+    /// written it, or what damage to the log hides.
+    extended: Vec<Slot>,
+    /// sled holds records after the last one taken (a torn or damaged tail, never in the log).
+    sled_cut: bool,
+}
+
+/// Builds the index from the log, every record checked (hash, position, link, then the index's
+/// own rules), comparing each with sled's copy as it goes, and hands `each` every record.
+fn index_from_log(
+    dir: &Path,
+    events: &sled::Tree,
+    mut each: Option<&mut dyn FnMut(StoredRecord)>,
+) -> Result<FromLog, JournalError> {
+    let mut index = Index::empty();
+    let mut sled_slots = Some(Slots::new(
+        events,
+        Layout::Blocks,
+        Position(1),
+        Position(u64::MAX),
+    ));
+    let mut sled_from: Option<Position> = None;
+    let mut sled_ended = false;
+    let scan = crate::log::scan(dir, &mut |record| {
+        let position = record.position;
+        let view = decode(record.bytes).map_err(|e| JournalError::Corrupt {
+            position,
+            problem: e.into(),
+        })?;
+        index.push(position, &view)?;
+        if sled_from.is_none() {
+            let same = match sled_slots.as_mut().and_then(Iterator::next) {
+                Some(Ok(slot)) => slot.at == position && slot.bytes() == record.bytes,
+                None => {
+                    sled_ended = true;
+                    false
+                }
+                Some(Err(_)) => false,
+            };
+            if !same {
+                sled_from = Some(position);
+                sled_slots = None;
+            }
+        }
+        if let Some(each) = each.as_mut() {
+            each(StoredRecord {
+                slot: Slot::owned(position, record.bytes),
+            });
+        }
+        Ok(())
+    })?;
+    let mut extended = Vec::new();
+    let mut sled_cut = false;
+    if let (None, Some(slots)) = (sled_from, sled_slots) {
+        // sled agrees with the whole log: what it holds after is taken while each record checks
+        // and the chain goes on, up to the end of the last whole append.
+        let mut last = index.head;
+        let mut complete = 0usize;
+        for slot in slots {
+            let Ok(slot) = slot else {
+                sled_cut = true;
+                break;
+            };
+            let good = decode(slot.bytes()).ok().filter(|view| {
+                view.position == slot.at
+                    && slot.at == last.position.next()
+                    && view.prev_hash == last.hash
+                    && view.recompute_hash() == view.hash
+            });
+            let Some(view) = good else {
+                sled_cut = true;
+                break;
+            };
+            last = Head {
+                position: slot.at,
+                hash: view.hash,
+            };
+            let ends_append = view.append_index + 1 >= view.append_len;
+            extended.push(slot);
+            if ends_append {
+                complete = extended.len();
+            }
+        }
+        if complete < extended.len() {
+            sled_cut = true;
+            extended.truncate(complete);
+        }
+        for slot in &extended {
+            let view = decode(slot.bytes()).map_err(|e| JournalError::Corrupt {
+                position: slot.at,
+                problem: e.into(),
+            })?;
+            index.push(slot.at, &view)?;
+        }
+        if let Some(each) = each.as_mut() {
+            for slot in &extended {
+                each(StoredRecord { slot: slot.clone() });
+            }
+        }
+    }
+    Ok(FromLog {
+        index,
+        scan,
+        sled_from,
+        sled_ended,
+        extended,
+        sled_cut,
+    })
+}
+
+/// Replaces sled's records from `from` on with the log's, read and checked again.
+fn restore_sled_from_log(
+    dir: &Path,
+    events: &sled::Tree,
+    from: Position,
+) -> Result<(), JournalError> {
+    blocks::remove_from(events, from)?;
+    let mut packer = Packer::after_last(events, from)?;
+    crate::log::scan(dir, &mut |record| {
+        if record.position >= from {
+            packer.push(record.position, record.bytes)?;
+        }
+        Ok(())
+    })?;
+    packer.finish()
+}
+
+/// Writes the log anew from sled's records `1..=head`, each checked (hash and link) as it is
+/// copied. An old log, if any, is moved into `aside`.
+fn rewrite_log_from_sled(
+    dir: &Path,
+    events: &sled::Tree,
+    head: Head,
+    aside: Option<&Path>,
+    segment_bytes: u64,
+) -> Result<u64, JournalError> {
+    let mut prev = ChainHash::genesis();
+    let mut records = Slots::new(events, Layout::Blocks, Position(1), head.position).map(|slot| {
+        let slot = slot?;
+        let position = slot.at;
+        let view = decode(slot.bytes()).map_err(|e| JournalError::Corrupt {
+            position,
+            problem: e.into(),
+        })?;
+        let computed = view.recompute_hash();
+        if computed != view.hash {
+            return Err(JournalError::Corrupt {
+                position,
+                problem: Problem::HashMismatch {
+                    stored: view.hash,
+                    computed,
+                },
+            });
+        }
+        if view.prev_hash != prev {
+            return Err(JournalError::Corrupt {
+                position,
+                problem: Problem::BrokenLink {
+                    expected: prev,
+                    found: view.prev_hash,
+                },
+            });
+        }
+        prev = view.hash;
+        Ok((position, slot.bytes().to_vec()))
+    });
+    crate::log::rewrite(dir, aside, segment_bytes, &mut records)
+}
+
 /// How long opening waits for sled's directory lock.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -717,12 +1365,16 @@ fn decode_slot(slot: &Slot) -> Result<RecordedEvent, JournalError> {
     Ok(view.to_owned())
 }
 
-/// The layout `meta.format` names (None: a new journal).
-pub(crate) fn read_format(meta: &sled::Tree) -> Result<Option<Layout>, JournalError> {
+/// The format byte `meta.format` holds: 1 (one record per key), 2 (blocks, no log), 3 (blocks
+/// and the journal's log); None for a new (or wiped) sled.
+pub(crate) fn read_format_byte(meta: &sled::Tree) -> Result<Option<u8>, JournalError> {
     match meta.get(META_FORMAT)?.as_deref() {
         None => Ok(None),
-        Some([format]) if *format == blocks::FORMAT_BLOCKS => Ok(Some(Layout::Blocks)),
-        Some([format]) if *format == blocks::FORMAT_RECORDS => Ok(Some(Layout::Records)),
+        Some([format])
+            if [blocks::FORMAT_RECORDS, blocks::FORMAT_BLOCKS, FORMAT_LOG].contains(format) =>
+        {
+            Ok(Some(*format))
+        }
         Some(other) => Err(JournalError::UnsupportedFormat(
             other.first().copied().unwrap_or(0),
         )),
@@ -740,8 +1392,9 @@ fn migrate_to_blocks(
     db: &sled::Db,
     blocks_tree: &sled::Tree,
     meta: &sled::Tree,
-    syncer: &Syncer,
+    syncer: Option<&Syncer>,
 ) -> Result<(), JournalError> {
+    let sync = || syncer.map_or(Ok(()), Syncer::sync_all);
     let records = db.open_tree(blocks::RECORDS_TREE_V1)?;
     // (`Tree::len` would read every key once more.)
     let head = read_head_mark(meta)
@@ -774,10 +1427,10 @@ fn migrate_to_blocks(
     }
     packer.finish()?;
     db.flush()?;
-    syncer.sync_all()?;
+    sync()?;
     meta.insert(META_FORMAT, &[blocks::FORMAT_BLOCKS][..])?;
     db.flush()?;
-    syncer.sync_all()?;
+    sync()?;
     drop_records_tree(db)
 }
 
@@ -829,13 +1482,7 @@ fn build_index(
     options: &Options,
     mut each: Option<&mut dyn FnMut(StoredRecord)>,
 ) -> Result<Index, JournalError> {
-    let mut index = Index {
-        head: Head::empty(),
-        last_recorded_at: Timestamp(i64::MIN),
-        streams: HashMap::new(),
-        ids: HashMap::new(),
-        tree: crate::tree::new_levels(),
-    };
+    let mut index = Index::empty();
     // Sizing the id index once for the recorded head spares the scan its doublings, whose old
     // and new tables are briefly both alive: about a third of the index at the peak. Only a hint:
     // the mark is checked after the scan, and a failed reservation leaves the map to grow.
@@ -850,70 +1497,11 @@ fn build_index(
     for slot in Slots::new(events, Layout::Blocks, Position(1), Position(u64::MAX)) {
         let slot = slot?;
         let position = slot.at;
-        let corrupt = |problem| JournalError::Corrupt { position, problem };
-        let expected = index.head.position.next();
-        if position != expected {
-            return Err(JournalError::Corrupt {
-                position: expected,
-                problem: Problem::MissingPosition,
-            });
-        }
-        let view = decode(slot.bytes()).map_err(|e| corrupt(e.into()))?;
-        if view.position != position {
-            return Err(corrupt(Problem::Misplaced {
-                found: view.position.0,
-            }));
-        }
-        if view.prev_hash != index.head.hash {
-            return Err(corrupt(Problem::BrokenLink {
-                expected: index.head.hash,
-                found: view.prev_hash,
-            }));
-        }
-        if view.recorded_at < index.last_recorded_at {
-            return Err(corrupt(Problem::TimeBackwards));
-        }
-        // Looked up before it is inserted: a new key is made once per stream, not per record.
-        let positions = match index.streams.get_mut(view.stream) {
-            Some(positions) => positions,
-            None => index.streams.entry(view.stream.into()).or_default(),
-        };
-        let stream_expected = u64::try_from(positions.len()).unwrap_or(u64::MAX) + 1;
-        if view.version != stream_expected {
-            return Err(corrupt(Problem::StreamVersion {
-                stream: view.stream.to_owned(),
-                expected: stream_expected,
-                found: view.version,
-            }));
-        }
-        positions.push(position.0);
-        if let Some(first) = index.ids.insert(view.id.0, position.0) {
-            return Err(corrupt(Problem::DuplicateId {
-                id: view.id.to_string(),
-                first,
-            }));
-        }
-        // A record's place in its append must fit the append and the journal (the hash covers
-        // these fields, but the scan recomputes only the tail's hashes).
-        let append_start = position.0.checked_sub(u64::from(view.append_index));
-        let append_start = match append_start {
-            Some(start) if start >= 1 && view.append_index < view.append_len => start,
-            _ => {
-                return Err(corrupt(Problem::Undecodable {
-                    reason: format!(
-                        "append index {} does not fit an append of {} events at this position",
-                        view.append_index, view.append_len
-                    ),
-                }))
-            }
-        };
-        last_append = Some((append_start, view.append_index, view.append_len));
-        index.head = Head {
+        let view = decode(slot.bytes()).map_err(|e| JournalError::Corrupt {
             position,
-            hash: view.hash,
-        };
-        index.tree.push(crate::tree::leaf(&view.hash));
-        index.last_recorded_at = view.recorded_at;
+            problem: e.into(),
+        })?;
+        last_append = Some(index.push(position, &view)?);
         if let Some(each) = each.as_mut() {
             let complete = view.append_index + 1 >= view.append_len;
             if view.append_index == 0 && view.append_len == 1 && pending.is_empty() {
@@ -1092,7 +1680,7 @@ impl Syncer {
     }
 }
 
-fn sync_dir(dir: &Path) -> Result<(), JournalError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), JournalError> {
     let handle = File::open(dir).map_err(|e| JournalError::io("open", dir, e))?;
     handle
         .sync_all()
@@ -1114,10 +1702,11 @@ fn writer_loop(
     shared: Arc<Shared>,
     rx: mpsc::Receiver<Job>,
     head_tx: watch::Sender<Head>,
-    syncer: Syncer,
-    mut wal: Wal,
+    syncer: Option<Syncer>,
+    log: Option<LogWriter>,
     options: Options,
 ) {
+    let mut disk = Disk { syncer, log };
     // Requests in the last batch: while appenders keep that many in flight, wait a moment for
     // the stragglers of the next batch instead of committing a small one (a commit delay).
     let mut last_batch = 0usize;
@@ -1125,7 +1714,7 @@ fn writer_loop(
         let first = match job {
             Job::Append(first) => first,
             Job::Import(import) => {
-                write_import(&shared, &head_tx, &syncer, &mut wal, import);
+                write_import(&shared, &head_tx, &mut disk, import);
                 continue;
             }
         };
@@ -1159,29 +1748,54 @@ fn writer_loop(
             }
         }
         last_batch = batch.len();
-        write_batch(&shared, &head_tx, &syncer, &mut wal, &options, batch);
+        write_batch(&shared, &head_tx, &mut disk, &options, batch);
         if let Some(import) = import {
-            write_import(&shared, &head_tx, &syncer, &mut wal, import);
+            write_import(&shared, &head_tx, &mut disk, import);
         }
     }
-    checkpoint(&shared, &syncer, &mut wal);
+    checkpoint(&shared, &mut disk);
     tracing::debug!("journal writer stopped");
 }
 
-/// Makes sled durable on its own (flush, then fsync its files) and starts a new cycle of the
-/// write-ahead file.
-fn make_sled_durable(shared: &Shared, syncer: &Syncer, wal: &mut Wal) -> Result<(), JournalError> {
+/// Where the writer makes a commit durable: the journal's log (one write and one `fdatasync`
+/// per commit), and sled's files, made durable on their own when a log segment fills and when
+/// the journal closes. Both are absent when the journal is read-only.
+struct Disk {
+    syncer: Option<Syncer>,
+    log: Option<LogWriter>,
+}
+
+impl Disk {
+    /// Writes a commit's records to the log and makes them durable.
+    fn append(&mut self, first: Position, frames: &[Vec<u8>]) -> Result<(), JournalError> {
+        match self.log.as_mut() {
+            Some(log) => log.append(first, frames.iter().map(Vec::as_slice)),
+            None => Err(JournalError::ReadOnly),
+        }
+    }
+
+    /// True when the last append started a new segment of the log.
+    fn rolled(&self) -> bool {
+        self.log.as_ref().is_some_and(LogWriter::rolled)
+    }
+}
+
+/// Makes sled durable on its own (flush, then fsync its files), so that an open after a crash
+/// has little to restore into it from the log.
+fn make_sled_durable(shared: &Shared, disk: &Disk) -> Result<(), JournalError> {
     shared.db.flush()?;
-    syncer.sync_all()?;
-    wal.reset()
+    match &disk.syncer {
+        Some(syncer) => syncer.sync_all(),
+        None => Ok(()),
+    }
 }
 
 /// A checkpoint when the writer stops. A failure poisons the journal, as a failed append would.
-fn checkpoint(shared: &Shared, syncer: &Syncer, wal: &mut Wal) {
-    if wal.len() == 0 || shared.failed_flag.load(Ordering::Acquire) {
+fn checkpoint(shared: &Shared, disk: &mut Disk) {
+    if disk.log.is_none() || shared.failed_flag.load(Ordering::Acquire) {
         return;
     }
-    if let Err(error) = make_sled_durable(shared, syncer, wal) {
+    if let Err(error) = make_sled_durable(shared, disk) {
         shared.poison("journal checkpoint", &error);
     }
 }
@@ -1190,19 +1804,17 @@ fn checkpoint(shared: &Shared, syncer: &Syncer, wal: &mut Wal) {
 fn write_import(
     shared: &Shared,
     head_tx: &watch::Sender<Head>,
-    syncer: &Syncer,
-    wal: &mut Wal,
+    disk: &mut Disk,
     import: ImportRequest,
 ) {
-    let result = import_records(shared, head_tx, syncer, wal, &import.records);
+    let result = import_records(shared, head_tx, disk, &import.records);
     let _ = import.reply.send(result);
 }
 
 fn import_records(
     shared: &Shared,
     head_tx: &watch::Sender<Head>,
-    syncer: &Syncer,
-    wal: &mut Wal,
+    disk: &mut Disk,
     records: &[RecordedEvent],
 ) -> Result<Head, JournalError> {
     if let Some(error) = shared.poisoned() {
@@ -1297,10 +1909,11 @@ fn import_records(
     let written = (|| {
         blocks::write(&shared.blocks, records[0].position, &frames)?;
         shared.meta.insert(META_HEAD, &head_mark_bytes(&head)[..])?;
-        match wal.append(frames.iter().map(Vec::as_slice))? {
-            WalAppended::Durable => Ok(()),
-            WalAppended::Full => make_sled_durable(shared, syncer, wal),
+        disk.append(records[0].position, &frames)?;
+        if disk.rolled() {
+            make_sled_durable(shared, disk)?;
         }
+        Ok(())
     })();
     if let Err(error) = written {
         return Err(shared.poison("journal import", &error));
@@ -1385,8 +1998,7 @@ const OVERLAP_FROM_EVENTS: usize = 8;
 fn write_batch(
     shared: &Shared,
     head_tx: &watch::Sender<Head>,
-    syncer: &Syncer,
-    wal: &mut Wal,
+    disk: &mut Disk,
     options: &Options,
     batch: Vec<Request>,
 ) {
@@ -1532,30 +2144,31 @@ fn write_batch(
             Ok(())
         };
         let (inserted, appended) = if frames.len() >= OVERLAP_FROM_EVENTS {
-            // The write-ahead file's write and fdatasync run on a second thread while this one
-            // inserts into sled: both must be done before anything is acknowledged.
+            // The log's write and fdatasync run on a second thread while this one inserts into
+            // sled: both must be done before anything is acknowledged.
             std::thread::scope(|scope| {
-                let to_wal = scope.spawn(|| wal.append(frames.iter().map(Vec::as_slice)));
+                let to_log = scope.spawn(|| disk.append(first, &frames));
                 let inserted = insert();
-                let appended = to_wal.join().unwrap_or_else(|_| {
-                    Err(JournalError::Failed(
-                        "the write-ahead thread panicked".into(),
-                    ))
+                let appended = to_log.join().unwrap_or_else(|_| {
+                    Err(JournalError::Failed("the log's writing thread panicked".into()))
                 });
                 (inserted, appended)
             })
         } else {
             let inserted = insert();
             let appended = match inserted {
-                Ok(()) => wal.append(frames.iter().map(Vec::as_slice)),
-                Err(_) => Ok(WalAppended::Durable),
+                Ok(()) => disk.append(first, &frames),
+                Err(_) => Ok(()),
             };
             (inserted, appended)
         };
-        let durable = inserted.and(appended).and_then(|appended| match appended {
-            WalAppended::Durable => Ok(()),
-            // The file is full: a checkpoint makes this batch durable in sled itself.
-            WalAppended::Full => make_sled_durable(shared, syncer, wal),
+        let durable = inserted.and(appended).and_then(|()| {
+            if disk.rolled() {
+                // A new segment: sled is made durable on its own as well.
+                make_sled_durable(shared, disk)
+            } else {
+                Ok(())
+            }
         });
         if let Err(e) = durable {
             io_error = Some(e);

@@ -2,6 +2,10 @@
 //! (`--features tamper`; never in a build that serves). Each function opens the sled directory
 //! itself, so the journal must be closed.
 //!
+//! [`edit`] alters both copies of the history alike, sled's and the journal's log, as someone
+//! rewriting the stored history would: the chain's checks must catch it. [`edit_sled`] alters
+//! sled alone, which the journal repairs from its log.
+//!
 //! The records are handed out as a map from the position each is stored at to its stored bytes
 //! ([`edit`]), whatever the blocks they are packed in; what the map holds after the edit is packed
 //! again the way the journal packs it, a missing position starting a new block.
@@ -37,8 +41,19 @@ fn read_all(tree: &sled::Tree) -> sled::Result<BTreeMap<u64, Vec<u8>>> {
         .collect()
 }
 
-/// Hands `f` every stored record by the position it is stored at, and stores what it leaves.
+/// Hands `f` every stored record by the position it is stored at, and stores what it leaves,
+/// in sled and in the journal's log.
 pub fn edit(dir: &Path, f: impl FnOnce(&mut BTreeMap<u64, Vec<u8>>)) -> sled::Result<()> {
+    let mut kept = BTreeMap::new();
+    edit_sled(dir, |records| {
+        f(records);
+        kept = records.clone();
+    })?;
+    crate::log::write_raw(dir, &kept).map_err(other)
+}
+
+/// Hands `f` every record sled stores and stores what it leaves in sled only.
+pub fn edit_sled(dir: &Path, f: impl FnOnce(&mut BTreeMap<u64, Vec<u8>>)) -> sled::Result<()> {
     let db = open(dir)?;
     let tree = db.open_tree(BLOCKS_TREE)?;
     let mut records = read_all(&tree)?;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::blocks::{self, Layout, Slots};
 use crate::error::{JournalError, Problem};
 use crate::record::{decode, ChainHash, Position};
-use crate::store::{read_format, read_head_mark, Head, Journal};
+use crate::store::{read_head_mark, Head, Journal};
 
 /// Most records the reading thread copies into one batch for the checking thread.
 const BATCH_RECORDS: usize = 1024;
@@ -41,11 +41,14 @@ pub struct VerifyReport {
     /// The head the journal recorded at its last commit.
     pub recorded_head: Option<Head>,
     pub problem: Option<(Position, Problem)>,
+    /// Faults in the journal's files that the chain walk does not show: sled and the log
+    /// disagreeing, a file sled cannot open, a damaged segment of the log. Each says what to do.
+    pub findings: Vec<crate::recover::Finding>,
 }
 
 impl VerifyReport {
     pub fn is_intact(&self) -> bool {
-        self.problem.is_none()
+        self.problem.is_none() && self.findings.is_empty()
     }
 }
 
@@ -68,8 +71,11 @@ impl Journal {
         )
     }
 
-    /// Verifies the journal in `dir` without opening it for writing or building its indexes,
-    /// so it works on a damaged directory. The server must be stopped (sled locks the directory).
+    /// Verifies the journal in `dir` without changing any byte of it: the journal is opened
+    /// read-only (its log read and checked in place, sled read from a private copy), the two
+    /// copies compared, and the chain walked. What the two copies disagree on is in
+    /// [`VerifyReport::findings`]; damage that stops the open is the report's problem or its
+    /// findings. Works while the server runs.
     pub fn verify_dir(
         dir: impl AsRef<Path>,
         from: Option<u64>,
@@ -77,24 +83,98 @@ impl Journal {
         progress: &mut dyn FnMut(VerifyProgress),
     ) -> Result<VerifyReport, JournalError> {
         let dir = dir.as_ref();
-        if !dir.join("db").exists() {
-            return Err(JournalError::io(
-                "find a journal in",
-                dir,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no sled database here"),
-            ));
+        let options = crate::store::Options {
+            read_only: true,
+            ..crate::store::Options::default()
+        };
+        let empty = |problem, findings| VerifyReport {
+            from: Position(from.unwrap_or(1).max(1)),
+            last_good: Position::ZERO,
+            checked: 0,
+            head: None,
+            recorded_head: None,
+            problem,
+            findings,
+        };
+        match Journal::open(dir, options) {
+            Ok(journal) => {
+                let mut report = journal.verify(from, to, progress)?;
+                report.findings = in_range(journal.findings(), from, to);
+                if !report.findings.is_empty() {
+                    // The journal's copy checks; sled's own walk names what is wrong in sled.
+                    if let Ok(walk) = walk_sled_copy(dir, from, to, &mut |_| {}) {
+                        if walk.problem.is_some() {
+                            report.problem = walk.problem;
+                            report.last_good = walk.last_good;
+                            report.checked = walk.checked;
+                        }
+                    }
+                }
+                Ok(report)
+            }
+            Err(error @ (JournalError::Damaged(_) | JournalError::Corrupt { .. })) => {
+                // The chain walk over a copy of sled names the first bad record in the range.
+                let mut report = walk_sled_copy(dir, from, to, progress)
+                    .unwrap_or_else(|_| empty(None, Vec::new()));
+                match error {
+                    JournalError::Damaged(findings) => {
+                        report.findings = in_range(&findings, from, to);
+                        if from.is_none() && to.is_none() && report.findings.is_empty() {
+                            report.findings = findings;
+                        }
+                    }
+                    JournalError::Corrupt { position, problem } => {
+                        let whole = from.is_none() && to.is_none();
+                        if report.problem.is_none() && whole {
+                            report.problem = Some((position, problem));
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(report)
+            }
+            Err(other) => Err(other),
         }
-        let db = crate::store::open_sled(
-            sled::Config::new()
-                .path(dir)
-                .cache_capacity(64 * 1024 * 1024),
-        )?;
-        let meta = db.open_tree("meta")?;
-        // A journal not yet moved into blocks is verified as it is, without moving it.
-        let layout = read_format(&meta)?.unwrap_or(Layout::Blocks);
-        let records = db.open_tree(layout.tree_name())?;
-        verify_trees(&records, layout, &meta, from, to, progress)
     }
+}
+
+/// The findings that concern positions `from..=to` (all of them for the whole journal; a
+/// finding without a position concerns every range).
+fn in_range(
+    findings: &[crate::recover::Finding],
+    from: Option<u64>,
+    to: Option<u64>,
+) -> Vec<crate::recover::Finding> {
+    let (first, last) = (from.unwrap_or(1), to.unwrap_or(u64::MAX));
+    findings
+        .iter()
+        .filter(|f| f.position.is_none_or(|p| p >= first && p <= last))
+        .cloned()
+        .collect()
+}
+
+/// Walks the chain of a private copy of sled's files in `dir`.
+fn walk_sled_copy(
+    dir: &Path,
+    from: Option<u64>,
+    to: Option<u64>,
+    progress: &mut dyn FnMut(VerifyProgress),
+) -> Result<VerifyReport, JournalError> {
+    let copy = tempfile::Builder::new()
+        .prefix("impact-journal-copy")
+        .tempdir()
+        .map_err(|e| JournalError::io("create", std::env::temp_dir(), e))?;
+    crate::recover::copy_sled(dir, copy.path())?;
+    let db = crate::recover::open_sled_caught(|| {
+        crate::store::open_sled(sled::Config::new().path(copy.path()))
+    })
+    .map_err(|e| match e {
+        crate::recover::SledOpen::Damaged(reason) => JournalError::Failed(reason),
+        crate::recover::SledOpen::Failed(error) => error,
+    })?;
+    let meta = db.open_tree("meta")?;
+    let records = db.open_tree(blocks::BLOCKS_TREE)?;
+    verify_trees(&records, Layout::Blocks, &meta, from, to, progress)
 }
 
 /// The outcome of checking one record on its own.
@@ -123,7 +203,7 @@ fn check_one(position: Position, value: &[u8]) -> Checked {
     Ok((position, view.prev_hash, view.hash))
 }
 
-fn verify_trees(
+pub(crate) fn verify_trees(
     events: &sled::Tree,
     layout: Layout,
     meta: &sled::Tree,
@@ -140,6 +220,7 @@ fn verify_trees(
         head: None,
         recorded_head,
         problem: None,
+        findings: Vec::new(),
     };
     // The hash the first checked record must link to.
     let prev = if from.0 == 1 {

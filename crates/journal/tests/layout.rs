@@ -26,6 +26,8 @@ fn to_format_1(dir: &Path) -> BTreeMap<u64, Vec<u8>> {
         .insert("format", &[1u8])
         .unwrap();
     db.flush().unwrap();
+    // Format 1 came before the journal's log.
+    std::fs::remove_dir_all(dir.join("log")).unwrap();
     records
 }
 
@@ -76,7 +78,8 @@ fn a_format_1_journal_verifies_as_it_is_and_moves_into_blocks_when_opened() {
     assert_eq!(format_and_trees(dir.path()), (vec![1], true, false));
 
     assert_holds(dir.path(), &events);
-    assert_eq!(format_and_trees(dir.path()), (vec![2], false, true));
+    assert_eq!(format_and_trees(dir.path()), (vec![3], false, true));
+    assert!(dir.path().join("log").is_dir(), "the log is written from sled");
 }
 
 #[test]
@@ -94,7 +97,8 @@ fn a_move_into_blocks_cut_before_the_format_changed_starts_again() {
         db.flush().unwrap();
     }
     assert_holds(dir.path(), &events);
-    assert_eq!(format_and_trees(dir.path()), (vec![2], false, true));
+    assert_eq!(format_and_trees(dir.path()), (vec![3], false, true));
+    assert!(dir.path().join("log").is_dir(), "the log is written from sled");
 }
 
 #[test]
@@ -109,11 +113,18 @@ fn a_move_into_blocks_cut_after_the_format_changed_drops_the_old_tree() {
             old.insert(position.to_be_bytes(), bytes.as_slice())
                 .unwrap();
         }
+        db.open_tree("meta")
+            .unwrap()
+            .insert("format", &[2u8])
+            .unwrap();
         db.flush().unwrap();
     }
+    // Format 2 came before the journal's log.
+    std::fs::remove_dir_all(dir.path().join("log")).unwrap();
     assert_eq!(format_and_trees(dir.path()), (vec![2], true, true));
     assert_holds(dir.path(), &events);
-    assert_eq!(format_and_trees(dir.path()), (vec![2], false, true));
+    assert_eq!(format_and_trees(dir.path()), (vec![3], false, true));
+    assert!(dir.path().join("log").is_dir(), "the log is written from sled");
 }
 
 #[test]

@@ -43,7 +43,7 @@ impl TestClock {
         Options {
             cache_capacity_bytes: 8 * 1024 * 1024,
             // Small, so that tests creating many journals stay fast and cycle through checkpoints.
-            wal_bytes: 256 * 1024,
+            log_segment_bytes: 256 * 1024,
             clock: Arc::new(move || Timestamp(now.load(Ordering::SeqCst))),
             ..Options::default()
         }

@@ -222,7 +222,7 @@ impl ReadAudit {
         let options = journal::Options {
             // Reads are small and rarely read back: a small cache is enough.
             cache_capacity_bytes: 8 * 1024 * 1024,
-            wal_bytes: 4 * 1024 * 1024,
+            log_segment_bytes: 4 * 1024 * 1024,
             ..journal::Options::default()
         };
         let journal = Journal::open(data_dir.as_ref().join(DIR), options)?;

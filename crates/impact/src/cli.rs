@@ -70,8 +70,10 @@ enum Cmd {
         /// The JSON Lines file.
         file: PathBuf,
     },
-    /// Verify the hash chain. Exit 0: intact; 1: damaged (the first bad position is named);
-    /// 2: usage or IO error. The server must be stopped.
+    /// Verify the journal: its log and sled's copy of it, compared, and the hash chain walked.
+    /// Exit 0: intact; 1: damaged (each fault named with its file, position and what to do);
+    /// 2: usage or IO error. Changes no byte of the data directory, and works while the server
+    /// runs.
     Verify {
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
         data: PathBuf,
@@ -92,6 +94,15 @@ enum Cmd {
         /// The installation's public key (64 hex digits, base64, or a file holding either).
         #[arg(long, requires = "checkpoint")]
         public_key: Option<String>,
+    },
+    /// Repair the journal from its two copies, as the server does when it starts: sled rebuilt
+    /// from the journal's log where sled is damaged, short or different; the log rewritten from
+    /// sled where the log is damaged or missing. Damaged files are kept in `damaged-<time>/`.
+    /// Exit 0: nothing to repair or repaired; 1: damage neither copy can repair (restore a
+    /// backup); 2: usage or IO error. The server must be stopped.
+    Repair {
+        #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
+        data: PathBuf,
     },
     /// Export events as JSON Lines with the exact stored bytes of each, so that the chain can be
     /// re-verified independently (docs/VERIFYING.md). The export holds personal data: each
@@ -184,6 +195,7 @@ enum TokenCmd {
 pub fn run(args: Args) -> ExitCode {
     init_tracing();
     let outcome = match args.command {
+        Cmd::Repair { data } => return repair(&data),
         Cmd::Verify {
             data,
             from,
@@ -513,17 +525,61 @@ fn token(cmd: TokenCmd) -> Result<()> {
     Ok(())
 }
 
-fn head(data: &Path) -> Result<()> {
-    let journal = Journal::open(data, journal::Options::default())
+/// Opens the journal without changing any byte of it (sled read from a private copy).
+pub(crate) fn open_read_only(data: &Path) -> Result<Journal> {
+    let options = journal::Options {
+        read_only: true,
+        ..journal::Options::default()
+    };
+    let journal = Journal::open(data, options)
         .with_context(|| format!("cannot open the journal in {}", data.display()))?;
+    for finding in journal.findings() {
+        eprintln!("warning: {finding}");
+    }
+    Ok(journal)
+}
+
+fn repair(data: &Path) -> ExitCode {
+    if !data.join("db").exists() && !data.join("log").exists() {
+        eprintln!("impact repair: no journal in {}", data.display());
+        return ExitCode::from(2);
+    }
+    match Journal::repair(data, journal::Options::default()) {
+        Ok(findings) if findings.is_empty() => {
+            println!("nothing to repair: the journal's log and sled agree");
+            ExitCode::SUCCESS
+        }
+        Ok(findings) => {
+            for finding in &findings {
+                println!("repaired: {finding}");
+            }
+            println!("run `impact verify --data {}` to check", data.display());
+            ExitCode::SUCCESS
+        }
+        Err(error @ (journal::JournalError::Damaged(_) | journal::JournalError::Corrupt { .. })) => {
+            println!("impact repair: {error}");
+            println!(
+                "neither copy can repair this: keep the directory as it is and restore the last \
+                 backup (`impact restore`); docs/VERIFYING.md says how"
+            );
+            ExitCode::from(1)
+        }
+        Err(error) => {
+            eprintln!("impact repair: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn head(data: &Path) -> Result<()> {
+    let journal = open_read_only(data)?;
     let head = journal.head();
     println!("{} {}", head.position, head.hash);
     Ok(())
 }
 
 fn export(data: &Path, actor: &str, out: &Path, from: Option<u64>, to: Option<u64>) -> Result<()> {
-    let journal = Journal::open(data, journal::Options::default())
-        .with_context(|| format!("cannot open the journal in {}", data.display()))?;
+    let journal = open_read_only(data)?;
     let head = journal.head().position.0;
     let from = from.unwrap_or(1).max(1);
     let mut to = to.unwrap_or(head).min(head);
@@ -658,7 +714,22 @@ fn verify(data: &Path, from: Option<u64>, to: Option<u64>, json: bool) -> ExitCo
         }
         println!("{value}");
     } else {
+        for finding in &report.findings {
+            println!("DAMAGED: {finding}");
+        }
         match &report.problem {
+            None if !report.findings.is_empty() => {
+                let head = report
+                    .head
+                    .map(|h| format!("head {} {}", h.position, h.hash))
+                    .unwrap_or_else(|| "no events".into());
+                println!(
+                    "the chain itself checks ({} events; {head}); the server repairs the above \
+                     when it starts, or run `impact repair --data {}` with the server stopped",
+                    report.checked,
+                    data.display()
+                );
+            }
             None => {
                 let head = report
                     .head
@@ -682,6 +753,9 @@ fn verify(data: &Path, from: Option<u64>, to: Option<u64>, json: bool) -> ExitCo
             Some(Some((position, problem))) => {
                 println!("read audit DAMAGED at position {position}: {problem}");
             }
+        }
+        for finding in audit.iter().flat_map(|a| &a.findings) {
+            println!("read audit DAMAGED: {finding}");
         }
     }
     if audit.as_ref().is_some_and(|a| !a.is_intact()) {

@@ -148,8 +148,7 @@ pub fn proof(cmd: &ProofCmd) -> ExitCode {
 }
 
 fn open_journal(data: &Path) -> Result<Journal> {
-    Journal::open(data, journal::Options::default())
-        .with_context(|| format!("cannot open the journal in {}", data.display()))
+    crate::cli::open_read_only(data)
 }
 
 fn print_inclusion(

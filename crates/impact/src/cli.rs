@@ -104,6 +104,33 @@ enum Cmd {
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
         data: PathBuf,
     },
+    /// Write a backup of the data directory to one file, while the server runs: the journal
+    /// and the read audit up to their heads when the backup starts (whole appends), the key
+    /// store, the tokens and the signing key. Never the master key. Changes no byte of the data
+    /// directory.
+    Backup {
+        #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
+        data: PathBuf,
+        /// The backup file to write (written whole, then renamed into place).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Rebuild a data directory from a backup into a new (empty) directory, and verify it
+    /// against the backup's head before saying done.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The new data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The master key file for the restored directory (default: `<data>.master-key`).
+        #[arg(long, value_name = "FILE")]
+        master_key: Option<PathBuf>,
+        /// A data directory (the damaged one, if it still reads) whose journal's erasures are
+        /// re-applied to the restored key store: no erased person comes back with a restore.
+        #[arg(long, value_name = "DIR")]
+        erasures_from: Option<PathBuf>,
+    },
     /// Export events as JSON Lines with the exact stored bytes of each, so that the chain can be
     /// re-verified independently (docs/VERIFYING.md). The export holds personal data: each
     /// person's is recorded in the read audit as read by `--actor`. The server must be stopped.
@@ -196,6 +223,20 @@ pub fn run(args: Args) -> ExitCode {
     init_tracing();
     let outcome = match args.command {
         Cmd::Repair { data } => return repair(&data),
+        Cmd::Backup { data, out } => return crate::backup::backup(&data, &out),
+        Cmd::Restore {
+            file,
+            data,
+            master_key,
+            erasures_from,
+        } => {
+            return crate::backup::restore(
+                &file,
+                &data,
+                master_key.as_deref(),
+                erasures_from.as_deref(),
+            )
+        }
         Cmd::Verify {
             data,
             from,
@@ -556,7 +597,9 @@ fn repair(data: &Path) -> ExitCode {
             println!("run `impact verify --data {}` to check", data.display());
             ExitCode::SUCCESS
         }
-        Err(error @ (journal::JournalError::Damaged(_) | journal::JournalError::Corrupt { .. })) => {
+        Err(
+            error @ (journal::JournalError::Damaged(_) | journal::JournalError::Corrupt { .. }),
+        ) => {
             println!("impact repair: {error}");
             println!(
                 "neither copy can repair this: keep the directory as it is and restore the last \

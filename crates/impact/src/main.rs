@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod backup;
 mod bundle;
 mod cli;
 mod directory;

@@ -43,7 +43,6 @@ pub(crate) enum Layout {
     Blocks,
 }
 
-
 /// Whether a record of `len` bytes may join a block of `count` records and `bytes` bytes.
 pub(crate) fn joins(count: usize, bytes: usize, len: usize) -> bool {
     count == 0 || (count < BLOCK_RECORDS && bytes + LEN_BYTES + len <= BLOCK_BYTES)

@@ -16,6 +16,7 @@
 //! - the Merkle tree (RFC 9162 shape, `merkle` crate) has one leaf per acknowledged record, leaf
 //!   data = the record's hash, position p = leaf index p - 1; its size is always the head.
 
+mod backup;
 mod blocks;
 mod error;
 mod log;
@@ -30,12 +31,12 @@ mod verify;
 mod wal;
 
 pub use error::{JournalError, Problem};
-pub use recover::Finding;
 pub use merkle;
 pub use record::{
     chain_hash, decode_record, Actor, ChainHash, DecodeError, NewEvent, Position, RecordedEvent,
     Timestamp, FORMAT_V1, GENESIS_SEED, MAX_EVENTS_PER_APPEND, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES,
 };
+pub use recover::Finding;
 pub use store::{
     Appended, Clock, Conflict, ExpectedVersion, Head, IdReused, Journal, Options, Rejected,
     StoredRecord,

@@ -150,11 +150,7 @@ pub(crate) fn scan(
                      {first})"
                 ),
             });
-            scan.segments.push(Segment {
-                path,
-                end: 0,
-                size,
-            });
+            scan.segments.push(Segment { path, end: 0, size });
             return Ok(scan);
         }
         let mut walk = Walk {
@@ -289,7 +285,10 @@ enum Step {
         append_len: u16,
     },
     End,
-    Bad { at: usize, what: String },
+    Bad {
+        at: usize,
+        what: String,
+    },
 }
 
 enum Stop {
@@ -578,8 +577,8 @@ pub(crate) fn rewrite(
     let mut batch_first = Position(1);
     let mut written = 0u64;
     let flush = |writer: &mut Option<LogWriter>,
-                     batch: &mut Vec<Vec<u8>>,
-                     first: Position|
+                 batch: &mut Vec<Vec<u8>>,
+                 first: Position|
      -> Result<(), JournalError> {
         if batch.is_empty() {
             return Ok(());

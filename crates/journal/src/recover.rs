@@ -156,7 +156,8 @@ pub(crate) fn copy_sled(dir: &Path, to: &Path) -> Result<(), JournalError> {
         let target = to.join(name);
         if path.is_dir() {
             std::fs::create_dir_all(&target).map_err(|e| JournalError::io("create", &target, e))?;
-            let entries = std::fs::read_dir(&path).map_err(|e| JournalError::io("list", &path, e))?;
+            let entries =
+                std::fs::read_dir(&path).map_err(|e| JournalError::io("list", &path, e))?;
             for entry in entries {
                 let entry = entry.map_err(|e| JournalError::io("list", &path, e))?;
                 if entry.path().is_file() {

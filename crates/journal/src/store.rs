@@ -25,13 +25,13 @@ use ulid::Ulid;
 
 use crate::blocks::{self, Layout, Packer, Slot, Slots};
 use crate::error::{JournalError, Problem};
+use crate::log::{LogWriter, LOG_DIR};
 use crate::record::{
     chain_hash, decode, encode_body, BodyFields, ChainHash, NewEvent, Position, RecordedEvent,
     Timestamp, MAX_EVENTS_PER_APPEND, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES,
 };
-use crate::subscribe::Subscription;
-use crate::log::{LogWriter, LOG_DIR};
 use crate::recover::{Finding, SledOpen};
+use crate::subscribe::Subscription;
 use crate::AppendResult;
 
 const META_TREE: &str = "meta";
@@ -772,46 +772,46 @@ fn open_files(
     };
     let sled_dir = scratch.as_ref().map_or(dir, |s| s.path()).to_path_buf();
     let had_sled = sled_dir.join("db").exists();
-    let mut db = match crate::recover::open_sled_caught(|| open_sled(sled_config(&sled_dir, options)))
-    {
-        Ok(db) => db,
-        Err(SledOpen::Failed(error)) => return Err(error),
-        Err(SledOpen::Damaged(reason)) => {
-            if !has_log {
-                return Err(JournalError::Damaged(vec![Finding {
+    let mut db =
+        match crate::recover::open_sled_caught(|| open_sled(sled_config(&sled_dir, options))) {
+            Ok(db) => db,
+            Err(SledOpen::Failed(error)) => return Err(error),
+            Err(SledOpen::Damaged(reason)) => {
+                if !has_log {
+                    return Err(JournalError::Damaged(vec![Finding {
+                        file: "db".into(),
+                        position: None,
+                        what: reason,
+                        action: "there is no journal log to rebuild it from: restore the data \
+                             directory from a backup (`impact restore`)"
+                            .into(),
+                        repairable: false,
+                    }]));
+                }
+                let action = if read_only {
+                    "the server rebuilds sled from the journal's log at its next start (or run \
+                 `impact repair`); nothing acknowledged is lost"
+                        .to_string()
+                } else {
+                    let aside = crate::recover::move_sled_aside(dir)?;
+                    format!(
+                        "rebuilt sled from the journal's log; its damaged files are kept in {}",
+                        crate::recover::relative(dir, &aside)
+                    )
+                };
+                if read_only {
+                    crate::recover::clear_sled(&sled_dir)?;
+                }
+                findings.push(Finding {
                     file: "db".into(),
                     position: None,
                     what: reason,
-                    action: "there is no journal log to rebuild it from: restore the data \
-                             directory from a backup (`impact restore`)"
-                        .into(),
-                    repairable: false,
-                }]));
+                    action,
+                    repairable: true,
+                });
+                open_sled(sled_config(&sled_dir, options))?
             }
-            let action = if read_only {
-                "the server rebuilds sled from the journal's log at its next start (or run \
-                 `impact repair`); nothing acknowledged is lost"
-                    .to_string()
-            } else {
-                let aside = crate::recover::move_sled_aside(dir)?;
-                format!(
-                    "rebuilt sled from the journal's log; its damaged files are kept in {}",
-                    crate::recover::relative(dir, &aside)
-                )
-            };
-            if read_only {
-                crate::recover::clear_sled(&sled_dir)?;
-            }
-            findings.push(Finding {
-                file: "db".into(),
-                position: None,
-                what: reason,
-                action,
-                repairable: true,
-            });
-            open_sled(sled_config(&sled_dir, options))?
-        }
-    };
+        };
     let mut events = db.open_tree(blocks::BLOCKS_TREE)?;
     let mut meta = db.open_tree(META_TREE)?;
     let mut syncer = if read_only {
@@ -847,213 +847,238 @@ fn open_files(
         }
     }
     let segment_bytes = options.log_segment_bytes;
-    let (index, scan, extended) = if has_log {
-        let FromLog {
-            index,
-            scan,
-            sled_from,
-            sled_ended,
-            extended,
-            sled_cut,
-        } = index_from_log(dir, &events, each)?;
-        let head = index.head;
-        if let Some(damage) = &scan.damage {
-            let file = crate::recover::relative(dir, &damage.file);
-            if extended.is_empty() {
-                if sled_from.is_none() {
-                    // sled holds what the log holds, the damage too: someone altered both. The
-                    // chain walk names the first bad record.
-                    let walked = crate::verify::verify_trees(
-                        &events,
-                        Layout::Blocks,
-                        &meta,
-                        None,
-                        None,
-                        &mut |_| {},
-                    )?;
-                    if let Some((position, problem)) = walked.problem {
-                        return Err(JournalError::Corrupt { position, problem });
+    let (index, scan, extended) =
+        if has_log {
+            let FromLog {
+                index,
+                scan,
+                sled_from,
+                sled_ended,
+                extended,
+                sled_cut,
+            } = index_from_log(dir, &events, each)?;
+            let head = index.head;
+            if let Some(damage) = &scan.damage {
+                let file = crate::recover::relative(dir, &damage.file);
+                if extended.is_empty() {
+                    if sled_from.is_none() {
+                        // sled holds what the log holds, the damage too: someone altered both. The
+                        // chain walk names the first bad record.
+                        let walked = crate::verify::verify_trees(
+                            &events,
+                            Layout::Blocks,
+                            &meta,
+                            None,
+                            None,
+                            &mut |_| {},
+                        )?;
+                        if let Some((position, problem)) = walked.problem {
+                            return Err(JournalError::Corrupt { position, problem });
+                        }
                     }
+                    return Err(JournalError::Damaged(vec![Finding {
+                        file,
+                        position: Some(damage.position.0),
+                        what: format!(
+                            "{}; sled holds no checked records after position {} to take their \
+                         place{}",
+                            damage.what,
+                            scan.head.position,
+                            sled_from.map_or(String::new(), |from| format!(
+                                " (and sled differs from the log from position {from})"
+                            ))
+                        ),
+                        action: "keep the data directory as it is and restore it from a backup \
+                             (`impact restore`); `impact verify` names every fault"
+                            .into(),
+                        repairable: false,
+                    }]));
                 }
-                return Err(JournalError::Damaged(vec![Finding {
+                let action = if read_only {
+                    "the server rewrites the log from sled at its next start (or run `impact \
+                 repair`); nothing acknowledged is lost"
+                        .to_string()
+                } else {
+                    let aside = crate::recover::aside_dir(dir)?;
+                    let written =
+                        rewrite_log_from_sled(dir, &events, head, Some(&aside), segment_bytes)?;
+                    format!(
+                        "rewrote the log from sled ({written} records, each checked); the damaged \
+                     log is kept in {}",
+                        crate::recover::relative(dir, &aside)
+                    )
+                };
+                findings.push(Finding {
                     file,
                     position: Some(damage.position.0),
                     what: format!(
-                        "{}; sled holds no checked records after position {} to take their \
-                         place{}",
-                        damage.what,
-                        scan.head.position,
-                        sled_from.map_or(String::new(), |from| format!(
-                            " (and sled differs from the log from position {from})"
-                        ))
+                        "{}; sled holds the records from there to position {} and they check",
+                        damage.what, head.position
                     ),
-                    action: "keep the data directory as it is and restore it from a backup \
-                             (`impact restore`); `impact verify` names every fault"
-                        .into(),
-                    repairable: false,
-                }]));
-            }
-            let action = if read_only {
-                "the server rewrites the log from sled at its next start (or run `impact \
-                 repair`); nothing acknowledged is lost"
-                    .to_string()
+                    action,
+                    repairable: true,
+                });
+                let scan = if read_only {
+                    scan
+                } else {
+                    crate::log::scan(dir, &mut |_| Ok(()))?
+                };
+                (index, scan, Vec::new())
             } else {
-                let aside = crate::recover::aside_dir(dir)?;
-                let written =
-                    rewrite_log_from_sled(dir, &events, head, Some(&aside), segment_bytes)?;
-                format!(
-                    "rewrote the log from sled ({written} records, each checked); the damaged \
-                     log is kept in {}",
-                    crate::recover::relative(dir, &aside)
-                )
-            };
-            findings.push(Finding {
-                file,
-                position: Some(damage.position.0),
-                what: format!(
-                    "{}; sled holds the records from there to position {} and they check",
-                    damage.what, head.position
-                ),
-                action,
-                repairable: true,
-            });
-            let scan = if read_only {
-                scan
-            } else {
-                crate::log::scan(dir, &mut |_| Ok(()))?
-            };
-            (index, scan, Vec::new())
-        } else {
-            if sled_from.is_none() {
-                // sled writes the head mark after the records of each commit, so a mark past
-                // everything both copies hold means records both lost.
-                if let Some(mark) = read_head_mark(&meta).ok().flatten() {
-                    if mark.position > head.position {
-                        return Err(JournalError::Corrupt {
-                            position: head.position.next(),
-                            problem: Problem::MissingPosition,
-                        });
-                    }
-                    // The record at the mark must be the one the mark names: a history
-                    // rewritten from some position on, links and hashes made to hold, still
-                    // ends at another hash.
-                    if mark.position > Position::ZERO {
-                        let at_mark = read_record(&events, mark.position)?;
-                        if at_mark.hash != mark.hash {
+                if sled_from.is_none() {
+                    // sled writes the head mark after the records of each commit, so a mark past
+                    // everything both copies hold means records both lost.
+                    if let Some(mark) = read_head_mark(&meta).ok().flatten() {
+                        if mark.position > head.position {
                             return Err(JournalError::Corrupt {
-                                position: mark.position,
-                                problem: Problem::HashMismatch {
-                                    stored: mark.hash,
-                                    computed: at_mark.hash,
-                                },
+                                position: head.position.next(),
+                                problem: Problem::MissingPosition,
                             });
+                        }
+                        // The record at the mark must be the one the mark names: a history
+                        // rewritten from some position on, links and hashes made to hold, still
+                        // ends at another hash.
+                        if mark.position > Position::ZERO {
+                            let at_mark = read_record(&events, mark.position)?;
+                            if at_mark.hash != mark.hash {
+                                return Err(JournalError::Corrupt {
+                                    position: mark.position,
+                                    problem: Problem::HashMismatch {
+                                        stored: mark.hash,
+                                        computed: at_mark.hash,
+                                    },
+                                });
+                            }
                         }
                     }
                 }
-            }
-            if sled_cut {
-                tracing::info!(
-                    head = head.position.0,
-                    "removing records sled wrote after the log's last commit that do not make \
+                if sled_cut {
+                    tracing::info!(
+                        head = head.position.0,
+                        "removing records sled wrote after the log's last commit that do not make \
                      a whole, checked append; a crash came before they were acknowledged"
-                );
-                blocks::remove_from(&events, head.position.next())?;
-            }
-            if let (Some(from), true) = (sled_from, in_use && sled_ended) {
-                // The server holds the journal: sled writes out its last commits in its own
-                // time, so its files on disk end before the log. Not damage.
-                tracing::debug!(
-                    from = from.0,
-                    "the copy of sled ends before the log while the server runs"
-                );
-                let put_back = put_back_from_log(dir, &sled_dir, options, (db, events, meta), from)?;
-                (db, events, meta) = (put_back.0, put_back.1, put_back.2);
-            } else if let Some(from) = sled_from {
-                let sled_last = from.0.saturating_sub(1);
-                findings.push(Finding {
-                    file: "db".into(),
-                    position: Some(from.0),
-                    what: if had_sled || from.0 > 1 {
-                        format!(
-                            "sled holds positions 1..{sled_last} as the log has them; the \
-                             journal had acknowledged {} (hash {})",
-                            head.position, head.hash
+                    );
+                    blocks::remove_from(&events, head.position.next())?;
+                }
+                if let (Some(from), true) = (sled_from, in_use && sled_ended) {
+                    // The server holds the journal: sled writes out its last commits in its own
+                    // time, so its files on disk end before the log. Not damage.
+                    tracing::debug!(
+                        from = from.0,
+                        "the copy of sled ends before the log while the server runs"
+                    );
+                    let put_back = put_back_from_log(
+                        dir,
+                        &sled_dir,
+                        options,
+                        (db, events, meta),
+                        from,
+                        head.position,
+                    )?;
+                    (db, events, meta) = (put_back.0, put_back.1, put_back.2);
+                } else if let Some(from) = sled_from {
+                    let sled_last = from.0.saturating_sub(1);
+                    findings.push(Finding {
+                        file: "db".into(),
+                        position: Some(from.0),
+                        what: if had_sled || from.0 > 1 {
+                            format!(
+                            "sled holds positions 1..{sled_last}{}; the journal had acknowledged \
+                             {} (hash {})",
+                            if sled_last > 0 { " as the log has them" } else { "" },
+                            head.position,
+                            head.hash
                         )
-                    } else {
-                        format!(
+                        } else {
+                            format!(
                             "sled's files are missing; the journal had acknowledged {} (hash {})",
                             head.position, head.hash
                         )
+                        },
+                        action: String::new(),
+                        repairable: true,
+                    });
+                    let (new_db, new_events, new_meta, aside) = if had_sled {
+                        put_back_from_log(
+                            dir,
+                            &sled_dir,
+                            options,
+                            (db, events, meta),
+                            from,
+                            head.position,
+                        )?
+                    } else {
+                        // sled's files were not there: the sled just made is empty and new, and
+                        // takes the log as it is.
+                        restore_sled_from_log(dir, &events, Position(1), head.position)?;
+                        (db, events, meta, None)
+                    };
+                    (db, events, meta) = (new_db, new_events, new_meta);
+                    let action = match (read_only, aside) {
+                        (true, _) => "the server rebuilds sled from the journal's log at its next \
+                                  start (or run `impact repair`); nothing acknowledged is lost"
+                            .to_string(),
+                        (false, None) => {
+                            "rebuilt sled from the journal's log, each record checked".to_string()
+                        }
+                        (false, Some(aside)) => {
+                            syncer = Some(Syncer::new(dir)?);
+                            format!(
+                                "rebuilt sled from the journal's log, each record checked; sled's \
+                             damaged files are kept in {}",
+                                crate::recover::relative(dir, &aside)
+                            )
+                        }
+                    };
+                    if let Some(finding) = findings.last_mut() {
+                        finding.action = action;
+                    }
+                }
+                (index, scan, extended)
+            }
+        } else {
+            let index =
+                build_index(&events, &meta, options, each).map_err(|e| first_damage(&events, e))?;
+            if format == Some(FORMAT_LOG) {
+                findings.push(Finding {
+                    file: LOG_DIR.into(),
+                    position: None,
+                    what: format!(
+                        "the journal's log is missing; sled holds positions 1..{} and they check",
+                        index.head.position
+                    ),
+                    action: if read_only {
+                        "the server rewrites the log from sled at its next start (or run `impact \
+                     repair`)"
+                            .into()
+                    } else {
+                        "rewrote the log from sled".into()
                     },
-                    action: String::new(),
                     repairable: true,
                 });
-                let (new_db, new_events, new_meta, aside) =
-                    put_back_from_log(dir, &sled_dir, options, (db, events, meta), from)?;
-                (db, events, meta) = (new_db, new_events, new_meta);
-                let action = match (read_only, aside) {
-                    (true, _) => "the server rebuilds sled from the journal's log at its next \
-                                  start (or run `impact repair`); nothing acknowledged is lost"
-                        .to_string(),
-                    (false, None) => "rebuilt sled from the journal's log, each record checked"
-                        .to_string(),
-                    (false, Some(aside)) => {
-                        syncer = Some(Syncer::new(dir)?);
-                        format!(
-                            "rebuilt sled from the journal's log, each record checked; sled's \
-                             damaged files are kept in {}",
-                            crate::recover::relative(dir, &aside)
-                        )
-                    }
-                };
-                if let Some(finding) = findings.last_mut() {
-                    finding.action = action;
+            }
+            let scan = if read_only {
+                None
+            } else {
+                rewrite_log_from_sled(dir, &events, index.head, None, segment_bytes)?;
+                Some(crate::log::scan(dir, &mut |_| Ok(()))?)
+            };
+            match scan {
+                Some(scan) => (index, scan, Vec::new()),
+                None => {
+                    return Ok(OpenedFiles {
+                        db,
+                        events,
+                        meta,
+                        syncer,
+                        index,
+                        log: None,
+                        findings,
+                        scratch,
+                    })
                 }
             }
-            (index, scan, extended)
-        }
-    } else {
-        let index = build_index(&events, &meta, options, each).map_err(|e| first_damage(&events, e))?;
-        if format == Some(FORMAT_LOG) {
-            findings.push(Finding {
-                file: LOG_DIR.into(),
-                position: None,
-                what: format!(
-                    "the journal's log is missing; sled holds positions 1..{} and they check",
-                    index.head.position
-                ),
-                action: if read_only {
-                    "the server rewrites the log from sled at its next start (or run `impact \
-                     repair`)"
-                        .into()
-                } else {
-                    "rewrote the log from sled".into()
-                },
-                repairable: true,
-            });
-        }
-        let scan = if read_only {
-            None
-        } else {
-            rewrite_log_from_sled(dir, &events, index.head, None, segment_bytes)?;
-            Some(crate::log::scan(dir, &mut |_| Ok(()))?)
         };
-        match scan {
-            Some(scan) => (index, scan, Vec::new()),
-            None => {
-                return Ok(OpenedFiles {
-                    db,
-                    events,
-                    meta,
-                    syncer,
-                    index,
-                    log: None,
-                    findings,
-                    scratch,
-                })
-            }
-        }
-    };
     if index.head.position > Position::ZERO {
         meta.insert(META_HEAD, &head_mark_bytes(&index.head)[..])?;
     }
@@ -1224,6 +1249,7 @@ fn put_back_from_log(
     options: &Options,
     opened: (sled::Db, sled::Tree, sled::Tree),
     from: Position,
+    to: Position,
 ) -> Result<(sled::Db, sled::Tree, sled::Tree, Option<PathBuf>), JournalError> {
     let (db, events, meta) = opened;
     // sled that once read other than what was written cannot be trusted to read the same twice
@@ -1242,8 +1268,8 @@ fn put_back_from_log(
     let db = open_sled(sled_config(sled_dir, options))?;
     let events = db.open_tree(blocks::BLOCKS_TREE)?;
     let meta = db.open_tree(META_TREE)?;
-    restore_sled_from_log(dir, &events, Position(1))?;
-    if !sled_matches_log(dir, &events, Position(1))? {
+    restore_sled_from_log(dir, &events, Position(1), to)?;
+    if !sled_matches_log(dir, &events, Position(1), to)? {
         return Err(JournalError::Failed(
             "sled, rebuilt from the journal's log, does not read back what was written".into(),
         ));
@@ -1251,12 +1277,18 @@ fn put_back_from_log(
     Ok((db, events, meta, aside))
 }
 
-/// True when sled holds exactly the log's records from `from` on.
-fn sled_matches_log(dir: &Path, events: &sled::Tree, from: Position) -> Result<bool, JournalError> {
+/// True when sled holds exactly the log's records `from..=to` (a server may be appending
+/// after `to` while a read-only open reads).
+fn sled_matches_log(
+    dir: &Path,
+    events: &sled::Tree,
+    from: Position,
+    to: Position,
+) -> Result<bool, JournalError> {
     let mut slots = Slots::new(events, Layout::Blocks, from, Position(u64::MAX));
     let mut same = true;
     crate::log::scan(dir, &mut |record| {
-        if record.position >= from && same {
+        if record.position >= from && record.position <= to && same {
             same = matches!(
                 slots.next(),
                 Some(Ok(slot)) if slot.at == record.position && slot.bytes() == record.bytes
@@ -1267,16 +1299,17 @@ fn sled_matches_log(dir: &Path, events: &sled::Tree, from: Position) -> Result<b
     Ok(same && slots.next().is_none())
 }
 
-/// Replaces sled's records from `from` on with the log's, read and checked again.
+/// Replaces sled's records from `from` on with the log's up to `to`, read and checked again.
 fn restore_sled_from_log(
     dir: &Path,
     events: &sled::Tree,
     from: Position,
+    to: Position,
 ) -> Result<(), JournalError> {
     blocks::remove_from(events, from)?;
     let mut packer = Packer::after_last(events, from)?;
     crate::log::scan(dir, &mut |record| {
-        if record.position >= from {
+        if record.position >= from && record.position <= to {
             packer.push(record.position, record.bytes)?;
         }
         Ok(())
@@ -2214,7 +2247,9 @@ fn write_batch(
                 let to_log = scope.spawn(|| disk.append(first, &frames));
                 let inserted = insert();
                 let appended = to_log.join().unwrap_or_else(|_| {
-                    Err(JournalError::Failed("the log's writing thread panicked".into()))
+                    Err(JournalError::Failed(
+                        "the log's writing thread panicked".into(),
+                    ))
                 });
                 (inserted, appended)
             })

@@ -242,7 +242,10 @@ fn every_fault_is_harmless_repaired_or_refused_by_name() {
             Err(failure) => failures.push(failure),
         }
     }
-    eprintln!("{trials} trials: {tally:?}, {} broke a rule", failures.len());
+    eprintln!(
+        "{trials} trials: {tally:?}, {} broke a rule",
+        failures.len()
+    );
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(
         tally.get(&Outcome::Repaired).copied().unwrap_or(0) > 0,

@@ -79,7 +79,10 @@ fn a_format_1_journal_verifies_as_it_is_and_moves_into_blocks_when_opened() {
 
     assert_holds(dir.path(), &events);
     assert_eq!(format_and_trees(dir.path()), (vec![3], false, true));
-    assert!(dir.path().join("log").is_dir(), "the log is written from sled");
+    assert!(
+        dir.path().join("log").is_dir(),
+        "the log is written from sled"
+    );
 }
 
 #[test]
@@ -98,7 +101,10 @@ fn a_move_into_blocks_cut_before_the_format_changed_starts_again() {
     }
     assert_holds(dir.path(), &events);
     assert_eq!(format_and_trees(dir.path()), (vec![3], false, true));
-    assert!(dir.path().join("log").is_dir(), "the log is written from sled");
+    assert!(
+        dir.path().join("log").is_dir(),
+        "the log is written from sled"
+    );
 }
 
 #[test]
@@ -124,7 +130,10 @@ fn a_move_into_blocks_cut_after_the_format_changed_drops_the_old_tree() {
     assert_eq!(format_and_trees(dir.path()), (vec![2], true, true));
     assert_holds(dir.path(), &events);
     assert_eq!(format_and_trees(dir.path()), (vec![3], false, true));
-    assert!(dir.path().join("log").is_dir(), "the log is written from sled");
+    assert!(
+        dir.path().join("log").is_dir(),
+        "the log is written from sled"
+    );
 }
 
 #[test]

@@ -129,10 +129,7 @@ fn appends_beyond_a_segment_start_new_segments_and_all_read_back() {
     let journal = Journal::open(dir.path(), clock.options()).unwrap();
     assert!(journal.findings().is_empty(), "{:?}", journal.findings());
     assert_eq!(journal.head().position, Position(10_000));
-    assert!(journal
-        .verify(None, None, &mut |_| {})
-        .unwrap()
-        .is_intact());
+    assert!(journal.verify(None, None, &mut |_| {}).unwrap().is_intact());
 }
 
 #[test]
@@ -148,9 +145,9 @@ fn sled_that_lost_records_is_restored_from_the_log_and_verify_says_so_first() {
     assert_eq!(finding.file, "db");
     assert_eq!(finding.position, Some(31));
     assert!(
-        finding
-            .what
-            .contains("sled holds positions 1..30 as the log has them; the journal had acknowledged 42"),
+        finding.what.contains(
+            "sled holds positions 1..30 as the log has them; the journal had acknowledged 42"
+        ),
         "{finding}"
     );
     assert_eq!(hashes(full.path()), before, "verify changed no byte");
@@ -177,7 +174,10 @@ fn sled_files_deleted_or_damaged_are_rebuilt_from_the_log() {
     }
     let report = Journal::verify_dir(full.path(), None, None, &mut |_| {}).unwrap();
     assert!(!report.is_intact());
-    assert!(report.findings[0].what.contains("acknowledged 50"), "{report:?}");
+    assert!(
+        report.findings[0].what.contains("acknowledged 50"),
+        "{report:?}"
+    );
     let journal = Journal::open(full.path(), options()).unwrap();
     assert_eq!(journal.read_forward(Position(1), 100).unwrap(), expected);
     drop(journal);
@@ -216,7 +216,10 @@ fn a_bad_frame_followed_by_valid_ones_is_damage_and_sled_repairs_the_log() {
     let finding = &report.findings[0];
     assert!(finding.file.starts_with("log/"), "{finding}");
     assert_eq!(finding.position, Some(10));
-    assert!(finding.what.contains("damage, not the torn end"), "{finding}");
+    assert!(
+        finding.what.contains("damage, not the torn end"),
+        "{finding}"
+    );
 
     let journal = Journal::open(full.path(), options()).unwrap();
     assert_eq!(journal.findings().len(), 1);
@@ -249,7 +252,10 @@ fn damage_in_the_log_that_sled_cannot_cover_refuses_to_open_and_loses_nothing() 
     match Journal::open(full.path(), options()) {
         Err(JournalError::Damaged(findings)) => {
             assert_eq!(findings[0].position, Some(30), "{findings:?}");
-            assert!(findings[0].action.contains("impact restore"), "{findings:?}");
+            assert!(
+                findings[0].action.contains("impact restore"),
+                "{findings:?}"
+            );
         }
         Err(other) => panic!("expected Damaged, got {other}"),
         Ok(_) => panic!("expected Damaged, the journal opened"),
@@ -363,7 +369,11 @@ fn read_only_opens_change_no_byte_and_refuse_appends() {
         Err(JournalError::ReadOnly)
     ));
     drop(journal);
-    assert_eq!(hashes(full.path()), before, "a read-only open changed no byte");
+    assert_eq!(
+        hashes(full.path()),
+        before,
+        "a read-only open changed no byte"
+    );
     // A read-only open works beside a server that holds the journal.
     let writer = Journal::open(full.path(), options()).unwrap();
     writer
@@ -380,4 +390,73 @@ fn read_only_opens_change_no_byte_and_refuse_appends() {
     .unwrap();
     assert_eq!(reader.head().position, Position(11));
     assert!(reader.findings().is_empty(), "{:?}", reader.findings());
+}
+
+#[test]
+fn a_backup_taken_while_appenders_run_restores_a_prefix_with_all_acknowledged_before_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(dir.path(), options()).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Vec::<u128>::new()));
+    let appenders: Vec<_> = (0..3u128)
+        .map(|t| {
+            let (journal, stop, acked) = (journal.clone(), stop.clone(), acked.clone());
+            std::thread::spawn(move || {
+                let mut n = 0u128;
+                while !stop.load(Ordering::SeqCst) {
+                    n += 1;
+                    let id = (t << 64) | n;
+                    let events = vec![event(id, 0), event(id | (1 << 40), 0)];
+                    journal
+                        .append_blocking(&format!("s-{t}"), ExpectedVersion::Any, events)
+                        .unwrap()
+                        .unwrap();
+                    acked.lock().unwrap().push(id);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let before: Vec<u128> = acked.lock().unwrap().clone();
+    let mut copy = Vec::new();
+    let head = Journal::backup_to(dir.path(), &mut copy).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    stop.store(true, Ordering::SeqCst);
+    for appender in appenders {
+        appender.join().unwrap();
+    }
+    let live = journal.read_forward(Position(1), usize::MAX).unwrap();
+    drop(journal);
+    assert!(
+        before.len() > 10,
+        "the appenders appended too little: {}",
+        before.len()
+    );
+    assert!(
+        head.position.0 < live.len() as u64,
+        "the backup ran while appends went on"
+    );
+
+    let restored_dir = tempfile::tempdir().unwrap();
+    let target = restored_dir.path().join("restored");
+    let restored_head = Journal::restore_from(&mut copy.as_slice(), &target).unwrap();
+    assert_eq!(restored_head, head);
+    let restored = all(&target);
+    assert_eq!(restored.len() as u64, head.position.0);
+    assert_eq!(
+        restored[..],
+        live[..restored.len()],
+        "a prefix of the live journal"
+    );
+    for id in before {
+        assert!(
+            restored.iter().any(|e| e.id.0 == id),
+            "{id:x} was acknowledged before the backup started and is not in it"
+        );
+    }
+    assert!(Journal::verify_dir(&target, None, None, &mut |_| {})
+        .unwrap()
+        .is_intact());
 }

@@ -293,7 +293,9 @@ async fn an_erased_person_leaves_no_trace_in_the_data_directory() {
         "the scan finds the sealed payload in sled's files"
     );
     assert!(
-        files(dir).iter().any(|(p, _)| p.starts_with(dir.join("log"))),
+        files(dir)
+            .iter()
+            .any(|(p, _)| p.starts_with(dir.join("log"))),
         "the scan covers the journal's log"
     );
 

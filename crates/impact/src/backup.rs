@@ -309,7 +309,21 @@ fn restore_backup(
     }
     let report = Journal::verify_dir(data, None, None, &mut |_| {})?;
     if !report.is_intact() || report.head.map(HeadNote::from) != Some(manifest.journal) {
-        bail!("the restored journal does not verify against the backup's head: {report:?}");
+        let mut why: Vec<String> = report.findings.iter().map(ToString::to_string).collect();
+        if let Some((position, problem)) = &report.problem {
+            why.push(format!("position {position}: {problem}"));
+        }
+        if why.is_empty() {
+            why.push(format!(
+                "it ends at {}, the manifest says {}",
+                report.head.map_or(0, |h| h.position.0),
+                manifest.journal.position
+            ));
+        }
+        bail!(
+            "the restored journal does not verify against the backup's head: {}",
+            why.join("; ")
+        );
     }
     let mut summary = format!(
         "restored {} events into {} (head {} {}, as the backup's manifest says; verified), \

@@ -1330,20 +1330,7 @@ fn rewrite_log_from_sled(
     let mut records = Slots::new(events, Layout::Blocks, Position(1), head.position).map(|slot| {
         let slot = slot?;
         let position = slot.at;
-        let view = decode(slot.bytes()).map_err(|e| JournalError::Corrupt {
-            position,
-            problem: e.into(),
-        })?;
-        let computed = view.recompute_hash();
-        if computed != view.hash {
-            return Err(JournalError::Corrupt {
-                position,
-                problem: Problem::HashMismatch {
-                    stored: view.hash,
-                    computed,
-                },
-            });
-        }
+        let view = decode_checked(position, slot.bytes())?;
         if view.prev_hash != prev {
             return Err(JournalError::Corrupt {
                 position,
@@ -1442,6 +1429,28 @@ fn read_record(events: &sled::Tree, position: Position) -> Result<RecordedEvent,
             problem: Problem::MissingPosition,
         }),
     }
+}
+
+/// Decodes the record stored at `position` and checks that its hash recomputes.
+fn decode_checked(
+    position: Position,
+    bytes: &[u8],
+) -> Result<crate::record::RecordView<'_>, JournalError> {
+    let view = decode(bytes).map_err(|e| JournalError::Corrupt {
+        position,
+        problem: e.into(),
+    })?;
+    let computed = view.recompute_hash();
+    if computed != view.hash {
+        return Err(JournalError::Corrupt {
+            position,
+            problem: Problem::HashMismatch {
+                stored: view.hash,
+                computed,
+            },
+        });
+    }
+    Ok(view)
 }
 
 /// Decodes a stored record, checking that it is stored at its own position.
@@ -1712,21 +1721,7 @@ fn check_tail_hashes(events: &sled::Tree, index: &Index, count: u64) -> Result<(
     let first = last.saturating_sub(count - 1).max(1);
     for slot in Slots::new(events, Layout::Blocks, Position(first), Position(last)) {
         let slot = slot?;
-        let position = slot.at;
-        let view = decode(slot.bytes()).map_err(|e| JournalError::Corrupt {
-            position,
-            problem: e.into(),
-        })?;
-        let computed = view.recompute_hash();
-        if computed != view.hash {
-            return Err(JournalError::Corrupt {
-                position,
-                problem: Problem::HashMismatch {
-                    stored: view.hash,
-                    computed,
-                },
-            });
-        }
+        decode_checked(slot.at, slot.bytes())?;
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{env_number, TestClock};
+use common::{copy_dir, env_number, hashes, TestClock};
 use journal::{Journal, Position, RecordedEvent};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -34,20 +34,6 @@ fn pristine() -> &'static Pristine {
     })
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let path = entry.path();
-        let target = to.join(entry.file_name());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -63,16 +49,6 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
-}
-
-fn hashes(dir: &Path) -> BTreeMap<PathBuf, blake3::Hash> {
-    files(dir)
-        .into_iter()
-        .map(|p| {
-            let hash = blake3::hash(&std::fs::read(&p).unwrap());
-            (p.strip_prefix(dir).unwrap().to_path_buf(), hash)
-        })
-        .collect()
 }
 
 #[derive(Clone, Copy, Debug)]

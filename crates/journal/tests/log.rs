@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{event, TestClock};
+use common::{copy_dir, event, hashes, TestClock};
 use journal::{ExpectedVersion, Journal, JournalError, Options, Position, RecordedEvent};
 
 /// Two journals with the same clock and events: `full` has `n + k` events, `short` the first `n`.
@@ -37,27 +36,6 @@ fn options() -> Options {
 fn all(dir: &Path) -> Vec<RecordedEvent> {
     let journal = Journal::open(dir, options()).unwrap();
     journal.read_forward(Position(1), 100_000).unwrap()
-}
-
-/// Every file under `dir` and the blake3 hash of its bytes.
-fn hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(at) = stack.pop() {
-        for entry in std::fs::read_dir(&at).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let bytes = std::fs::read(&path).unwrap();
-                out.insert(
-                    path.strip_prefix(dir).unwrap().to_path_buf(),
-                    blake3::hash(&bytes).to_hex().to_string(),
-                );
-            }
-        }
-    }
-    out
 }
 
 fn sled_files(dir: &Path) -> Vec<PathBuf> {
@@ -324,14 +302,6 @@ fn all_from_sled_only(dir: &tempfile::TempDir) -> Vec<RecordedEvent> {
     put_sled_of(dir.path(), copy.path());
     // Without a log the journal reads sled as it is (and writes a log from it).
     all(copy.path())
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
 }
 
 #[test]

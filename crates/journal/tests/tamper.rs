@@ -16,7 +16,7 @@ use journal::{
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
 
-use common::{env_number, event, TestClock};
+use common::{copy_dir, env_number, event, TestClock};
 
 /// A closed journal of a few hundred events, written once per test binary.
 struct Pristine {
@@ -76,19 +76,6 @@ fn copy_cut(keep: u64, mark: &RecordedEvent) -> tempfile::TempDir {
         },
     );
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn last() -> u64 {

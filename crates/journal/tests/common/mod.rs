@@ -104,3 +104,40 @@ pub fn build_closed(n: u64) -> (tempfile::TempDir, Vec<journal::RecordedEvent>) 
     journal.close();
     (dir, events)
 }
+
+/// Copies a directory tree (a closed journal), for tests that damage their own copy.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir` (relative to it) and the blake3 hash of its bytes: equal before and
+/// after a command means the command changed no byte.
+pub fn hashes(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        for entry in std::fs::read_dir(&at).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                out.insert(
+                    path.strip_prefix(dir).unwrap().to_path_buf(),
+                    blake3::hash(&bytes).to_hex().to_string(),
+                );
+            }
+        }
+    }
+    out
+}

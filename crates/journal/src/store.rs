@@ -1259,13 +1259,19 @@ fn put_back_from_log(
     drop(events);
     drop(meta);
     drop(db);
-    let aside = if options.read_only {
-        crate::recover::clear_sled(sled_dir)?;
-        None
+    // Read-only, the fresh copy goes into a new folder of the private copy: the dropped sled's
+    // background threads may still write into the old one for a moment.
+    let (aside, target) = if options.read_only {
+        let target = sled_dir.join(format!("rebuilt-{}", ulid::Ulid::new()));
+        std::fs::create_dir_all(&target).map_err(|e| JournalError::io("create", &target, e))?;
+        (None, target)
     } else {
-        Some(crate::recover::move_sled_aside(dir)?)
+        (
+            Some(crate::recover::move_sled_aside(dir)?),
+            sled_dir.to_path_buf(),
+        )
     };
-    let db = open_sled(sled_config(sled_dir, options))?;
+    let db = open_sled(sled_config(&target, options))?;
     let events = db.open_tree(blocks::BLOCKS_TREE)?;
     let meta = db.open_tree(META_TREE)?;
     restore_sled_from_log(dir, &events, Position(1), to)?;

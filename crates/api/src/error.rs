@@ -3,7 +3,9 @@
 //! Codes: `BAD_INPUT` (the request or a field is wrong: fix it), `REJECTED` (the desk's rules
 //! refused the command; `extensions.field` and `extensions.reason` say which and why),
 //! `CONFLICT` (the stream moved on: reload and retry), `NOT_FOUND`, `UNAUTHENTICATED`,
-//! `FORBIDDEN`, `INTERNAL` (details are logged, never sent).
+//! `FORBIDDEN`, `DISK_FULL` (the desk's disk is full: nothing was recorded; once the operators
+//! free space the same request can be sent again), `INTERNAL` (details are logged,
+//! never sent).
 
 use async_graphql::{Error, ErrorExtensions};
 use desk::{DeskError, Refused};
@@ -15,6 +17,7 @@ pub const NOT_FOUND: &str = "NOT_FOUND";
 pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
 pub const FORBIDDEN: &str = "FORBIDDEN";
 pub const INTERNAL: &str = "INTERNAL";
+pub const DISK_FULL: &str = "DISK_FULL";
 
 pub fn coded(code: &'static str, message: impl Into<String>) -> Error {
     Error::new(message.into()).extend_with(|_, e| e.set("code", code))
@@ -38,13 +41,29 @@ pub fn internal(error: impl std::fmt::Display) -> Error {
 }
 
 pub fn from_desk(error: DeskError) -> Error {
+    if error.is_disk_full() {
+        return disk_full(error);
+    }
     match error {
         DeskError::Journal(error) => from_journal(error),
         other => internal(other),
     }
 }
 
+/// The disk is full: logged for the operators, answered with its own code.
+fn disk_full(error: impl std::fmt::Display) -> Error {
+    tracing::error!(%error, "the disk is full; a request was refused");
+    coded(
+        DISK_FULL,
+        "the desk's disk is full; nothing was recorded. Tell the operators: once they have \
+         freed space, send the same request again",
+    )
+}
+
 pub fn from_journal(error: journal::JournalError) -> Error {
+    if error.is_disk_full() {
+        return disk_full(error);
+    }
     match error {
         // A proof asked for sizes the tree does not have: the request is wrong.
         journal::JournalError::ProofRange(range) => bad_input(range.to_string()),

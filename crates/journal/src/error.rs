@@ -86,8 +86,10 @@ pub enum JournalError {
     /// an fsync failure could acknowledge lost data). Restart the process.
     #[error("journal stopped accepting appends after a failed write: {0}")]
     Failed(String),
-    /// The disk holding the journal is full: nothing of the failed append was acknowledged, and
-    /// the journal accepts no more appends until space is freed and the process restarted.
+    /// The disk holding the journal is full: nothing of the append was acknowledged. Found
+    /// before writing (less free space than `Options::disk_reserve_bytes`), appends resume once
+    /// space is freed; found while writing, the journal accepts no more appends until space is
+    /// freed and the process restarted.
     #[error("the disk is full ({0}); nothing was recorded")]
     DiskFull(String),
     /// The journal was opened read-only (`Options::read_only`); a caller bug to append to it.

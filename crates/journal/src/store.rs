@@ -62,6 +62,12 @@ pub struct Options {
     /// private copy (or rebuilt from the journal's log), and appends are refused with
     /// [`JournalError::ReadOnly`]. For the commands that only read (`verify`, `export`, ...).
     pub read_only: bool,
+    /// Free space the writer keeps on the journal's filesystem: a commit that finds less is
+    /// refused with [`JournalError::DiskFull`] before anything is written, so that sled and a
+    /// new segment of the log always find room for what was acknowledged, and appends resume
+    /// once space is freed. It must cover a segment of the log (`log_segment_bytes`) and what
+    /// sled writes besides. 0 turns the check off.
+    pub disk_reserve_bytes: u64,
 }
 
 impl Default for Options {
@@ -73,6 +79,7 @@ impl Default for Options {
             clock: Arc::new(Timestamp::now),
             log_segment_bytes: 64 * 1024 * 1024,
             read_only: false,
+            disk_reserve_bytes: 96 * 1024 * 1024,
         }
     }
 }
@@ -508,6 +515,11 @@ impl Journal {
     }
 
     /// The directory the journal lives in.
+    /// True when opened with `Options::read_only`: appends are refused, nothing is written.
+    pub fn is_read_only(&self) -> bool {
+        self.shared.read_only
+    }
+
     pub fn dir(&self) -> &Path {
         &self.shared.dir
     }
@@ -2093,6 +2105,23 @@ fn replay_wal(events: &sled::Tree, frames: &[Vec<u8>]) -> Result<usize, JournalE
 /// inserts into sled; below it, starting the thread costs more than the overlap saves.
 const OVERLAP_FROM_EVENTS: usize = 8;
 
+/// Why a commit must wait for space: the filesystem of `dir` has less than `reserve` bytes free.
+fn short_of_space(dir: &Path, reserve: u64) -> Option<String> {
+    if reserve == 0 {
+        return None;
+    }
+    let free = free_bytes(dir)?;
+    (free < reserve).then(|| {
+        format!("{free} bytes free on the journal's disk, under the {reserve} kept in reserve")
+    })
+}
+
+/// Bytes available to this process on the filesystem of `dir`; `None` if it cannot be told
+/// (the commit then goes ahead, and a real lack of space is caught when it is written).
+fn free_bytes(dir: &Path) -> Option<u64> {
+    fs2::available_space(dir).ok()
+}
+
 fn write_batch(
     shared: &Shared,
     head_tx: &watch::Sender<Head>,
@@ -2104,6 +2133,16 @@ fn write_batch(
         for request in batch {
             let error = shared.poisoned().unwrap_or(JournalError::Closed);
             let _ = request.reply.send(Err(error));
+        }
+        return;
+    }
+    if let Some(reason) = short_of_space(&shared.dir, options.disk_reserve_bytes) {
+        // Nothing written: refused, not poisoned; appends resume once space is freed.
+        tracing::error!(%reason, "a commit was refused: the disk is full");
+        for request in batch {
+            let _ = request
+                .reply
+                .send(Err(JournalError::DiskFull(reason.clone())));
         }
         return;
     }

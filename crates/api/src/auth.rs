@@ -10,7 +10,10 @@
 //!
 //! The store is an append-only JSON-lines file, `tokens.jsonl` in the data directory, written
 //! by `impact token issue|revoke` (with or without the server running) and re-read by the server
-//! when it grows. Every line is fsynced before the command returns.
+//! when it grows. Every line is fsynced before the command returns. Each line is the JSON text, a
+//! tab and its checksum (the first 32 hex digits of blake3 over the JSON text): a damaged line
+//! is named, never read as another actor, role or expiry. Lines without a checksum (written
+//! before it existed) are read as they are, but only before the first line that has one.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -133,6 +136,7 @@ struct Loaded {
     by_id: HashMap<Ulid, [u8; 32]>,
     /// Bytes of the file read so far.
     len: u64,
+    report: TokenFileReport,
 }
 
 /// The token store of one data directory. Cheap to clone.
@@ -175,9 +179,8 @@ impl Tokens {
     }
 
     fn append(&self, line: &Line) -> Result<(), AuthError> {
-        let mut text =
-            serde_json::to_string(line).map_err(|e| AuthError::Invalid(e.to_string()))?;
-        text.push('\n');
+        let json = serde_json::to_string(line).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let text = format!("{json}\t{}\n", line_check(&json));
         let mut options = OpenOptions::new();
         options.create(true).append(true);
         #[cfg(unix)]
@@ -194,42 +197,7 @@ impl Tokens {
             return Ok(());
         }
         // Re-read the whole file: it is small, and a re-read cannot half-apply a line.
-        let file = File::open(&self.path).map_err(|e| self.io(e))?;
-        let mut fresh = Loaded::default();
-        let mut read = 0u64;
-        for (index, line) in BufReader::new(file).lines().enumerate() {
-            let line = line.map_err(|e| self.io(e))?;
-            let bytes = u64::try_from(line.len()).unwrap_or(u64::MAX);
-            read = read.saturating_add(bytes).saturating_add(1);
-            if line.trim().is_empty() {
-                continue;
-            }
-            let corrupt = |reason: String| AuthError::Corrupt {
-                path: self.path.clone(),
-                line: index + 1,
-                reason,
-            };
-            match serde_json::from_str::<Line>(&line).map_err(|e| corrupt(e.to_string()))? {
-                Line::Installation { audience } => {
-                    fresh.audience.get_or_insert(audience);
-                }
-                Line::Issued(record) => {
-                    let hash = parse_hash(&record.hash)
-                        .ok_or_else(|| corrupt("the hash is not 64 hex digits".into()))?;
-                    fresh.by_id.insert(record.id, hash);
-                    fresh.by_hash.insert(hash, record);
-                }
-                Line::Revoked { id, at } => {
-                    if let Some(record) = fresh
-                        .by_id
-                        .get(&id)
-                        .and_then(|hash| fresh.by_hash.get_mut(hash))
-                    {
-                        record.revoked_at.get_or_insert(at);
-                    }
-                }
-            }
-        }
+        let (fresh, read) = read_lines(&self.path)?;
         if fresh.audience.is_none() {
             return Err(AuthError::Corrupt {
                 path: self.path.clone(),
@@ -237,6 +205,7 @@ impl Tokens {
                 reason: "no installation line".into(),
             });
         }
+        let mut fresh = fresh;
         fresh.len = read.min(len);
         *self.loaded.write() = fresh;
         Ok(())
@@ -385,6 +354,112 @@ impl Tokens {
             token_id: Some(record.id),
         })
     }
+}
+
+/// Length in hex digits of a line's checksum.
+const CHECK_HEX: usize = 32;
+
+/// The checksum of one line's JSON text.
+fn line_check(json: &str) -> String {
+    blake3::hash(json.as_bytes()).to_hex()[..CHECK_HEX].to_string()
+}
+
+/// What the token file holds, read without writing: how many lines, and how many of them carry
+/// no checksum (written before checksums existed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenFileReport {
+    pub lines: usize,
+    pub unchecked: usize,
+    pub tokens: usize,
+}
+
+/// Reads and checks the token file of `data_dir` without writing anything: `Ok(None)` when
+/// there is none; `Err(Corrupt)` naming the first line that is damaged.
+pub fn check_file(data_dir: &Path) -> Result<Option<TokenFileReport>, AuthError> {
+    let path = data_dir.join(TOKEN_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let (loaded, _) = read_lines(&path)?;
+    if loaded.audience.is_none() {
+        return Err(AuthError::Corrupt {
+            path,
+            line: 1,
+            reason: "no installation line".into(),
+        });
+    }
+    Ok(Some(loaded.report))
+}
+
+/// Reads every line of a token file: what it holds and how many bytes were read.
+fn read_lines(path: &Path) -> Result<(Loaded, u64), AuthError> {
+    let io = |source| AuthError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let mut fresh = Loaded::default();
+    let mut read = 0u64;
+    let mut checked_seen = false;
+    for (index, line) in BufReader::new(file).split(b'\n').enumerate() {
+        let line = line.map_err(io)?;
+        let bytes = u64::try_from(line.len()).unwrap_or(u64::MAX);
+        read = read.saturating_add(bytes).saturating_add(1);
+        let corrupt = |reason: String| AuthError::Corrupt {
+            path: path.to_path_buf(),
+            line: index + 1,
+            reason,
+        };
+        let line = String::from_utf8(line).map_err(|_| corrupt("not UTF-8 text".into()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        fresh.report.lines += 1;
+        let json = match line.rsplit_once('\t') {
+            Some((json, check)) => {
+                if line_check(json) != check {
+                    return Err(corrupt(
+                        "the line does not match its checksum (damaged): restore tokens.jsonl \
+                         from the backup, or revoke and issue the tokens again"
+                            .into(),
+                    ));
+                }
+                checked_seen = true;
+                json
+            }
+            None if checked_seen => {
+                return Err(corrupt(
+                    "a line without its checksum after lines with one (damaged or cut)".into(),
+                ))
+            }
+            None => {
+                fresh.report.unchecked += 1;
+                line.as_str()
+            }
+        };
+        match serde_json::from_str::<Line>(json).map_err(|e| corrupt(e.to_string()))? {
+            Line::Installation { audience } => {
+                fresh.audience.get_or_insert(audience);
+            }
+            Line::Issued(record) => {
+                fresh.report.tokens += 1;
+                let hash = parse_hash(&record.hash)
+                    .ok_or_else(|| corrupt("the hash is not 64 hex digits".into()))?;
+                fresh.by_id.insert(record.id, hash);
+                fresh.by_hash.insert(hash, record);
+            }
+            Line::Revoked { id, at } => {
+                if let Some(record) = fresh
+                    .by_id
+                    .get(&id)
+                    .and_then(|hash| fresh.by_hash.get_mut(hash))
+                {
+                    record.revoked_at.get_or_insert(at);
+                }
+            }
+        }
+    }
+    Ok((fresh, read))
 }
 
 fn parse_hash(hex_text: &str) -> Option<[u8; 32]> {

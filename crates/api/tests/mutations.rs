@@ -812,6 +812,7 @@ async fn a_retry_with_the_same_event_id_records_nothing_twice() {
         .await;
     assert_eq!(first["alreadyRecorded"], false);
     assert_eq!(first["events"][0]["id"], options["eventId"]);
+    let first_position = first["events"][0]["position"].as_u64().unwrap();
     let again = h
         .record_as(mediator(), "recordIntake", input, options.clone())
         .await;
@@ -848,10 +849,36 @@ async fn a_retry_with_the_same_event_id_records_nothing_twice() {
             json!({
                 "personId": served.person, "siteId": SITE, "occurredAt": at(t0 + Duration::hours(2)),
             }),
-            options,
+            options.clone(),
         )
         .await;
     assert_eq!(code_and_field(&error).0, "CONFLICT");
+
+    // The same kind of fact with other content (other needs, another person) is a conflict
+    // too, naming the id and the position it holds: never `alreadyRecorded` for a fact that
+    // was not recorded.
+    let other_person = h.serve_a_person(t0).await;
+    for changed in [
+        json!({"needs": ["HOUSING"]}),
+        json!({"personId": other_person.person}),
+    ] {
+        let mut input = json!({
+            "personId": served.person, "siteId": SITE, "occurredAt": at(t0 + Duration::hours(1)),
+            "channel": "WALK_IN", "needs": ["DOCUMENTS"], "note": "Permit renewal.",
+        });
+        for (k, v) in changed.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        let error = h.refusal("recordIntake", input, options.clone()).await;
+        assert_eq!(code_and_field(&error).0, "CONFLICT", "{error:?}");
+        let id = options["eventId"].as_str().unwrap();
+        let position = first_position.to_string();
+        assert!(
+            error.message.contains(id) && error.message.contains(&position),
+            "{}",
+            error.message
+        );
+    }
 }
 
 /// Regression: the desk once compared a retry's time with the command's, which for a session is

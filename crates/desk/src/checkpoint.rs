@@ -1,7 +1,8 @@
 //! The installation key and signed checkpoints.
 //!
 //! The key is an Ed25519 secret in `checkpoint-signing.key` in the data directory (64 hex digits
-//! and a newline, mode 0600), created at the first start. It is never logged; its public half is
+//! on a line, then `public ` and the public key's 64 hex digits on another, mode 0600), created
+//! at the first start. It is never logged; its public half is
 //! what `impact key show` prints and what an outsider checks checkpoints with.
 //!
 //! A checkpoint is signed here (the domain does no cryptography) and recorded as
@@ -51,11 +52,35 @@ pub fn load_key(dir: &Path) -> Result<SigningKey, DeskError> {
     parse_key(&path, &text)
 }
 
+/// The file holds the secret (64 hex digits) on its first line and, from this format on, the
+/// public key on a second line `public <64 hex digits>`: a changed digit of the secret is still
+/// a valid key, and the public key beside it is what catches it. A file of one line (written
+/// before the second line existed) is read as it is.
 fn parse_key(path: &Path, text: &str) -> Result<SigningKey, DeskError> {
-    let secret = Hash::from_hex(text.trim()).ok_or_else(|| DeskError::BadKeyFile {
+    let bad = || DeskError::BadKeyFile {
         path: path.to_path_buf(),
-    })?;
-    Ok(SigningKey::from_secret(&secret.0))
+    };
+    let mut lines = text.lines();
+    let secret = lines
+        .next()
+        .and_then(|line| Hash::from_hex(line.trim()))
+        .ok_or_else(bad)?;
+    let key = SigningKey::from_secret(&secret.0);
+    match lines.next().map(str::trim) {
+        None | Some("") => {}
+        Some(line) => {
+            let written = line.strip_prefix("public ").ok_or_else(bad)?;
+            if written.trim() != key.public().to_hex() {
+                return Err(DeskError::KeyFileMismatch {
+                    path: path.to_path_buf(),
+                });
+            }
+        }
+    }
+    if lines.any(|line| !line.trim().is_empty()) {
+        return Err(bad());
+    }
+    Ok(key)
 }
 
 fn create_key(dir: &Path, path: &Path) -> Result<SigningKey, DeskError> {
@@ -80,7 +105,12 @@ fn create_key(dir: &Path, path: &Path) -> Result<SigningKey, DeskError> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return load_key(dir),
         Err(e) => return Err(io(e)),
     };
-    file.write_all(format!("{}\n", Hash(key.secret()).to_hex()).as_bytes())
+    let text = format!(
+        "{}\npublic {}\n",
+        Hash(key.secret()).to_hex(),
+        key.public().to_hex()
+    );
+    file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(io)?;
     tracing::info!(

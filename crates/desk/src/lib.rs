@@ -39,6 +39,7 @@ pub use vault;
 pub mod read_audit;
 
 pub mod bundle;
+pub mod check;
 mod checkpoint;
 pub use checkpoint::{
     key_path, load_key, load_or_create_key, signed_from_event, ConsistencyProofView,
@@ -59,6 +60,10 @@ pub struct DeskOptions {
     /// The master key file; `None`: `<data-dir>.master-key`, beside the data directory
     /// ([`vault::default_master_key_path`]).
     pub master_key: Option<PathBuf>,
+    /// Open without changing any byte of the data directory (the journal from a private copy of
+    /// sled, the key store with [`Vault::open_read_only`], the signing key read, never made):
+    /// for the commands that only read. Commands are then refused by the journal.
+    pub read_only: bool,
 }
 
 impl Default for DeskOptions {
@@ -67,6 +72,7 @@ impl Default for DeskOptions {
             journal: journal::Options::default(),
             clock: Arc::new(Utc::now),
             master_key: None,
+            read_only: false,
         }
     }
 }
@@ -100,6 +106,33 @@ pub enum DeskError {
     /// The key file does not hold a key (64 hex digits). Restore it from the backup.
     #[error("the checkpoint key file {path} does not hold a key")]
     BadKeyFile { path: std::path::PathBuf },
+    /// The key file's secret is not the key of the public key written beside it: the file was
+    /// damaged. Restore it from the backup.
+    #[error(
+        "the checkpoint key file {path} is damaged: its secret is not the key of the public key \
+         written beside it; restore it from the backup"
+    )]
+    KeyFileMismatch { path: std::path::PathBuf },
+    /// The key file is not the key the journal's checkpoints were signed with. Restore it from
+    /// the backup; never make a new one while those checkpoints exist.
+    #[error(
+        "the checkpoint key file {path} holds another key than the one that signed the \
+         checkpoint at position {position}; restore it from the backup"
+    )]
+    KeyFileNotTheJournals {
+        path: std::path::PathBuf,
+        position: Position,
+    },
+    /// The key store does not account for a person the journal seals values of, or a key reads
+    /// as destroyed without an erasure in the journal: damage, never an erasure.
+    #[error(
+        "the key store person-keys is damaged: {what}; restore it from the backup taken with \
+         this journal (impact restore; see docs/VERIFYING.md)"
+    )]
+    KeyStoreDamaged {
+        position: Option<Position>,
+        what: String,
+    },
     /// The projector stopped (the journal closed or failed).
     #[error("the read models stopped following the journal")]
     ProjectorStopped,
@@ -117,6 +150,21 @@ pub enum DeskError {
         #[source]
         source: vault::VaultError,
     },
+}
+
+impl DeskError {
+    /// True when the disk is full (the journal's or the key store's): nothing was recorded, and
+    /// the same request can be sent again once there is space.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            DeskError::Journal(error) => error.is_disk_full(),
+            DeskError::Vault(vault::VaultError::Io { source, .. }) => {
+                source.kind() == std::io::ErrorKind::StorageFull
+                    || source.kind() == std::io::ErrorKind::QuotaExceeded
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A command that was not recorded, as a value the caller shows to a person.
@@ -213,13 +261,21 @@ impl Desk {
         let master_key = options
             .master_key
             .unwrap_or_else(|| vault::default_master_key_path(dir));
-        let vault = Arc::new(Vault::open(dir, &master_key)?);
-        let (journal, models) = replay(
+        let vault = Arc::new(if options.read_only {
+            Vault::open_read_only(dir, &master_key)?
+        } else {
+            Vault::open(dir, &master_key)?
+        });
+        let journal_options = journal::Options {
+            read_only: options.read_only || options.journal.read_only,
+            ..options.journal
+        };
+        let (journal, models, signed_with) = replay(
             &vault,
-            |each| Journal::open_and_read(dir, options.journal, each).map_err(DeskError::from),
+            |each| Journal::open_and_read(dir, journal_options, each).map_err(DeskError::from),
             |stored: &journal::StoredRecord| stored.to_recorded().map_err(DeskError::from),
         )?;
-        Desk::start(journal, vault, options.clock, models)
+        Desk::start(journal, vault, options.clock, models, signed_with)
     }
 
     /// Starts a desk on an open journal and the key store of its data.
@@ -228,7 +284,7 @@ impl Desk {
         vault: Arc<Vault>,
         clock: Clock,
     ) -> Result<Desk, DeskError> {
-        let ((), models) = replay(
+        let ((), models, signed_with) = replay(
             &vault,
             |each| {
                 for record in journal.iter_forward(Position(1)) {
@@ -238,17 +294,34 @@ impl Desk {
             },
             |record: &RecordedEvent| Ok(record.clone()),
         )?;
-        Desk::start(journal, vault, clock, models)
+        Desk::start(journal, vault, clock, models, signed_with)
     }
 
-    /// Starts the projector on models replayed up to the journal's head.
+    /// Starts the projector on models replayed up to the journal's head. `signed_with` is the
+    /// position and public key of the journal's last checkpoint: the key file must hold that
+    /// key (a missing file is then an error, never a new key).
     fn start(
         journal: Journal,
         vault: Arc<Vault>,
         clock: Clock,
         models: Models,
+        signed_with: Option<SignedWith>,
     ) -> Result<Desk, DeskError> {
-        let signer = Arc::new(load_or_create_key(journal.dir())?);
+        let signer = match &signed_with {
+            None if journal.is_read_only() => checkpoint::load_key(journal.dir())?,
+            None => load_or_create_key(journal.dir())?,
+            Some((position, public)) => {
+                let key = checkpoint::load_key(journal.dir())?;
+                if key.public().to_hex() != *public {
+                    return Err(DeskError::KeyFileNotTheJournals {
+                        path: checkpoint::key_path(journal.dir()),
+                        position: *position,
+                    });
+                }
+                key
+            }
+        };
+        let signer = Arc::new(signer);
         tracing::info!(position = models.position.0, "read models replayed");
         let (applied_tx, applied) = watch::channel(models.position);
         let start = models.position.next();
@@ -618,7 +691,8 @@ impl Desk {
     ) -> Result<Result<Recorded, Refused>, DeskError> {
         let same = original.actor.id == actor.id
             && original.actor.role == actor.role.as_str()
-            && original.event_type == command.event_type();
+            && original.event_type == command.event_type()
+            && same_content(command, &self.decode(&original)?);
         if !same {
             return Ok(Err(Refused::IdReused {
                 id: original.id,
@@ -699,6 +773,15 @@ impl Desk {
             let record =
                 parse_export_line(&self.vault, &line).map_err(|reason| stop(reason, &report))?;
             report.lines += 1;
+            // Values sealed by another installation: the key store says so, so that a person
+            // without a slot stays damage (see `check`).
+            if is_sealed(&record.payload) {
+                for person in sealed_persons(&record.payload) {
+                    if self.vault.key_state(person) == vault::KeyState::Unknown {
+                        self.vault.mark_foreign(person).map_err(DeskError::from)?;
+                    }
+                }
+            }
             if let Some(stored) = self.journal.get(record.position).map_err(DeskError::from)? {
                 if stored == record {
                     report.already_recorded += 1;
@@ -800,6 +883,32 @@ fn kind_name(rejection: &Rejection) -> String {
 }
 
 /// Event ids: the first event takes `first`, the next ones count up from it.
+/// True when `command` asks for what `recorded` (the first event its id names, opened) holds:
+/// every field the command shares with the event has the same value in both. A field the event
+/// does not carry (derived otherwise) is not compared, nor a personal value that was erased
+/// since. Commands carry what their first event records under the same names (the retry test in
+/// `tests/desk.rs` runs every fixture command again), so an id reused for another person, other
+/// needs or another time is told apart from a retry.
+fn same_content(command: &Command, recorded: &Event) -> bool {
+    let (Ok(serde_json::Value::Object(asked)), Ok(serde_json::Value::Object(held))) = (
+        serde_json::to_value(command),
+        serde_json::from_slice::<serde_json::Value>(&recorded.to_payload()),
+    ) else {
+        return false;
+    };
+    let erased = [
+        domain::PersonalData::erased_json(),
+        domain::PersonalNote::erased_json(),
+    ];
+    asked
+        .iter()
+        .filter(|(name, _)| name.as_str() != "command")
+        .all(|(name, value)| match held.get(name) {
+            None => true,
+            Some(kept) => kept == value || erased.contains(kept),
+        })
+}
+
 fn to_new_events(actor: &Actor, first: Ulid, events: &[Event]) -> Vec<NewEvent> {
     events
         .iter()
@@ -879,12 +988,34 @@ fn erase_personal(payload: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The event type whose folding destroys a person's key.
-const ERASURE: &str = "PersonErased";
+pub(crate) const ERASURE: &str = "PersonErased";
 /// Bytes every payload with a sealed value contains.
 const SEALED_MARK: &[u8] = b"\"sealed\"";
 
+/// The persons whose sealed values a payload holds (from each sealed value's `person`).
+pub(crate) fn sealed_persons(payload: &[u8]) -> Vec<Ulid> {
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(payload) else {
+        return Vec::new();
+    };
+    let mut persons = Vec::new();
+    let _ = visit_personal(&mut object, &mut |_, _, v| -> Result<(), ()> {
+        if let (Some(_), Some(person)) = (
+            v.get("sealed"),
+            v.get("person")
+                .and_then(|p| p.as_str())
+                .and_then(|p| p.parse::<Ulid>().ok()),
+        ) {
+            if !persons.contains(&person) {
+                persons.push(person);
+            }
+        }
+        Ok(())
+    });
+    persons
+}
+
 /// True when a payload holds a sealed value (it has [`SEALED_MARK`]).
-fn is_sealed(payload: &[u8]) -> bool {
+pub(crate) fn is_sealed(payload: &[u8]) -> bool {
     static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(SEALED_MARK));
     FINDER.find(payload).is_some()
@@ -1093,7 +1224,7 @@ fn replay<T, R: Send>(
     vault: &Vault,
     read: impl FnOnce(&mut dyn FnMut(R)) -> Result<T, DeskError>,
     to_record: impl Fn(&R) -> Result<RecordedEvent, DeskError> + Send,
-) -> Result<(T, Models), DeskError> {
+) -> Result<(T, Models, Option<SignedWith>), DeskError> {
     use std::sync::mpsc::{channel, sync_channel};
     let (records_tx, records) = sync_channel::<Vec<R>>(REPLAY_QUEUE);
     let (desk_tx, desk_batches) = sync_channel::<Arc<Decoded>>(REPLAY_QUEUE);
@@ -1102,10 +1233,11 @@ fn replay<T, R: Send>(
     let (folded_tx, folded) = channel::<Decoded>();
     let (spent_tx, spent) = channel::<Vec<R>>();
     let (read_out, decoded, desk, (read_models, erased)) = std::thread::scope(|scope| {
-        let decoder = scope.spawn(move || -> Result<(), DeskError> {
+        let decoder = scope.spawn(move || -> Result<KeyCheck, DeskError> {
             // The records and events are made here and freed here when they come back folded;
             // what the reading thread made (`R`) goes back to it once copied out.
             let mut outs: Vec<Decoded> = Vec::new();
+            let mut keys = KeyCheck::default();
             for batch in records {
                 for mut done in folded.try_iter() {
                     done.clear();
@@ -1115,6 +1247,7 @@ fn replay<T, R: Send>(
                 for read in &batch {
                     let record = to_record(read)?;
                     let event = decode(vault, &record)?;
+                    keys.note(vault, &record, &event);
                     out.push((record, event));
                 }
                 let _ = spent_tx.send(batch);
@@ -1125,7 +1258,7 @@ fn replay<T, R: Send>(
             }
             drop((desk_tx, read_tx));
             folded.iter().for_each(drop);
-            Ok(())
+            Ok(keys)
         });
         let desk_folded = folded_tx.clone();
         let desk = scope.spawn(move || {
@@ -1189,7 +1322,33 @@ fn replay<T, R: Send>(
         ))
     })?;
     let read_out = read_out?;
-    decoded?;
+    let keys = decoded?;
+    if let Some((position, person)) = keys.missing_first {
+        return Err(DeskError::KeyStoreDamaged {
+            position: Some(position),
+            what: format!(
+                "no key for {} whose values the journal seals (the first, person {person}, at \
+                 position {position})",
+                check::persons(keys.missing.len())
+            ),
+        });
+    }
+    let erased_set: std::collections::HashSet<Ulid> = erased.iter().copied().collect();
+    let unexplained: Vec<Ulid> = vault
+        .destroyed()
+        .into_iter()
+        .filter(|person| !erased_set.contains(person))
+        .collect();
+    if let Some(first) = unexplained.first() {
+        return Err(DeskError::KeyStoreDamaged {
+            position: None,
+            what: format!(
+                "the keys of {} read as destroyed (the first, person {first}) with no \
+                 PersonErased in the journal",
+                check::persons(unexplained.len())
+            ),
+        });
+    }
     // The journal has opened (its checks passed): the erasures it holds can take effect. The
     // keys were destroyed when the erasures were first folded, unless a crash came in between.
     for person in erased {
@@ -1203,7 +1362,36 @@ fn replay<T, R: Send>(
             read: read_models,
             position,
         },
+        keys.signed_with,
     ))
+}
+
+/// The position of the journal's last `CheckpointSigned` and the public key (hex) it names.
+type SignedWith = (Position, String);
+
+/// What the replay learns about keys as it decodes: persons whose sealed values have no slot
+/// in the key store (damage: only a `PersonErased` erases), and the key of the last checkpoint.
+#[derive(Default)]
+struct KeyCheck {
+    missing: std::collections::HashSet<Ulid>,
+    missing_first: Option<(Position, Ulid)>,
+    signed_with: Option<SignedWith>,
+}
+
+impl KeyCheck {
+    fn note(&mut self, vault: &Vault, record: &RecordedEvent, event: &Event) {
+        if let Event::CheckpointSigned(e) = event {
+            self.signed_with = Some((record.position, e.public_key.clone()));
+        }
+        if !is_sealed(&record.payload) {
+            return;
+        }
+        for person in sealed_persons(&record.payload) {
+            if vault.key_state(person) == vault::KeyState::Unknown && self.missing.insert(person) {
+                self.missing_first.get_or_insert((record.position, person));
+            }
+        }
+    }
 }
 
 fn apply(vault: &Vault, models: &mut Models, record: &RecordedEvent) -> Result<(), DeskError> {

@@ -145,6 +145,58 @@ async fn a_retry_with_the_same_event_id_returns_the_original_and_a_reused_id_is_
 }
 
 #[tokio::test]
+async fn an_id_reused_for_the_same_kind_of_fact_with_other_content_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
+    desk.import(BufReader::new(FIXTURE.as_bytes()))
+        .await
+        .unwrap();
+    let head = desk.journal().head();
+    let all = lines();
+    let intakes: Vec<&ImportLine> = all
+        .iter()
+        .filter(|l| l.command.name() == "RecordIntake")
+        .collect();
+    let (first, second) = (intakes[0], intakes[1]);
+    let position = desk
+        .journal()
+        .get_by_id(first.event_id)
+        .unwrap()
+        .unwrap()
+        .position;
+    let mut json = serde_json::to_value(&first.command).unwrap();
+    let other_person = serde_json::to_value(&second.command).unwrap()["personId"].clone();
+    assert_ne!(json["personId"], other_person);
+    json["personId"] = other_person;
+    let another_person: Command = serde_json::from_value(json).unwrap();
+    let mut json = serde_json::to_value(&first.command).unwrap();
+    json["needs"] = serde_json::json!(["housing"]);
+    let other_needs: Command = serde_json::from_value(json).unwrap();
+    assert_ne!(other_needs, first.command);
+    for command in [&another_person, &other_needs] {
+        let outcome = desk
+            .execute(&first.actor, command, Some(first.event_id), None)
+            .await
+            .unwrap();
+        match outcome {
+            Err(Refused::IdReused { id, position: at }) => {
+                assert_eq!(id, first.event_id);
+                assert_eq!(at, position);
+            }
+            other => panic!("expected the reused id to be refused, got {other:?}"),
+        }
+    }
+    // The same command again is a retry.
+    let retry = desk
+        .execute(&first.actor, &first.command, Some(first.event_id), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(retry.already_recorded);
+    assert_eq!(desk.journal().head(), head, "nothing recorded");
+}
+
+#[tokio::test]
 async fn a_pinned_version_that_moved_on_is_a_conflict() {
     let dir = tempfile::tempdir().unwrap();
     let desk = Desk::open(dir.path().join("data"), options()).unwrap();

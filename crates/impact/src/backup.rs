@@ -341,7 +341,8 @@ fn restore_backup(
         Some(live) => {
             let erased = reapply_erasures(live, data, &master_key)?;
             summary.push_str(&format!(
-                "\nre-applied {erased} erasures recorded in {} after the backup",
+                "\nre-applied {erased} erasures recorded in {} after the backup (recorded again \
+                 in the restored journal, after the backup's head)",
                 live.display()
             ));
         }
@@ -361,9 +362,13 @@ fn restore_backup(
     Ok(summary)
 }
 
-/// Destroys, in the restored key store, the key of every person the live journal records as
-/// erased (those erased before the backup have no key left already): an erasure is never undone
-/// by a restore.
+/// Records again, in the restored journal, every erasure the live journal holds that the
+/// restored one lacks (those recorded after the backup), with the original event id, actor and
+/// time; the desk destroys each person's key as it folds the erasure. An erasure is never undone
+/// by a restore, and every destroyed key keeps its `PersonErased` in the journal (a key destroyed
+/// without one is damage, see `desk::check`). A person registered after the backup is not in the
+/// restored journal and has no key in the restored store: nothing of theirs is to erase there.
+/// Returns how many erasures were recorded.
 fn reapply_erasures(live: &Path, data: &Path, master_key: &Path) -> Result<usize> {
     let options = journal::Options {
         read_only: true,
@@ -371,21 +376,37 @@ fn reapply_erasures(live: &Path, data: &Path, master_key: &Path) -> Result<usize
     };
     let journal = Journal::open(live, options)
         .with_context(|| format!("cannot read the journal in {}", live.display()))?;
-    let mut persons = Vec::new();
+    let mut erasures = Vec::new();
     for event in journal.iter_forward(journal::Position(1)) {
         let event = event?;
         if event.event_type == "PersonErased" {
-            let id = event
-                .stream
-                .strip_prefix("person-")
-                .and_then(|id| id.parse::<ulid::Ulid>().ok())
-                .with_context(|| {
-                    format!("the erasure at position {} names no person", event.position)
-                })?;
-            persons.push(id);
+            let decoded = domain::Event::from_payload(
+                &event.event_type,
+                event.schema_version,
+                &event.payload,
+            )
+            .with_context(|| format!("the erasure at position {} does not read", event.position))?;
+            if let domain::Event::PersonErased(erased) = decoded {
+                let role = domain::Role::ALL
+                    .iter()
+                    .copied()
+                    .find(|r| r.as_str() == event.actor.role)
+                    .with_context(|| {
+                        format!(
+                            "the erasure at position {} names an unknown role",
+                            event.position
+                        )
+                    })?;
+                erasures.push((
+                    event.id,
+                    domain::Actor::new(event.actor.id.clone(), role),
+                    erased,
+                ));
+            }
         }
     }
-    if persons.is_empty() {
+    journal.close();
+    if erasures.is_empty() {
         return Ok(0);
     }
     if !master_key.exists() {
@@ -394,13 +415,36 @@ fn reapply_erasures(live: &Path, data: &Path, master_key: &Path) -> Result<usize
             master_key.display()
         );
     }
-    let vault = desk::vault::Vault::open(data, master_key)
-        .with_context(|| format!("cannot open the restored key store in {}", data.display()))?;
-    let mut destroyed = 0;
-    for person in persons {
-        if vault.destroy(person)? {
-            destroyed += 1;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let desk = crate::cli::open_desk(data, Some(master_key))?;
+        let mut recorded = 0;
+        for (id, actor, erased) in erasures {
+            let command = domain::Command::ErasePerson(domain::ErasePerson {
+                person_id: erased.person_id,
+                occurred_at: erased.occurred_at,
+                reason: erased.reason,
+            });
+            match desk.execute(&actor, &command, Some(id), None).await? {
+                Ok(outcome) if !outcome.already_recorded => recorded += 1,
+                Ok(_) => {}
+                // Registered after the backup, or erased before it: nothing to do here.
+                Err(desk::Refused::Rejected(rejection))
+                    if matches!(
+                        rejection.kind,
+                        domain::RejectionKind::NotFound | domain::RejectionKind::Erased
+                    ) => {}
+                Err(refused) => bail!(
+                    "cannot record again the erasure {id}: {}",
+                    desk::describe_refusal(&refused)
+                ),
+            }
         }
-    }
-    Ok(destroyed)
+        // Every erasure was acknowledged (durable in the journal's log) before `execute` returned.
+        drop(desk);
+        Ok(recorded)
+    })
 }

@@ -86,6 +86,10 @@ enum Cmd {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// The master key file, to check that every slot of the key store opens (default:
+        /// `<data>.master-key`; without one the slots' structure is still checked).
+        #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
+        master_key: Option<PathBuf>,
         /// Also check that the journal extends this signed checkpoint (a note written down
         /// earlier): a journal replaced by another history fails here even if its chain is
         /// intact. Needs --public-key.
@@ -242,10 +246,13 @@ pub fn run(args: Args) -> ExitCode {
             from,
             to,
             json,
+            master_key,
             checkpoint,
             public_key,
         } => {
-            let code = verify(&data, from, to, json);
+            let master_key =
+                master_key.unwrap_or_else(|| desk::vault::default_master_key_path(&data));
+            let code = verify(&data, &master_key, from, to, json);
             return match (checkpoint, public_key) {
                 (Some(checkpoint), Some(key)) if code == ExitCode::SUCCESS => {
                     match crate::proofs::check_journal_extends(&data, &checkpoint, &key) {
@@ -580,6 +587,66 @@ pub(crate) fn open_read_only(data: &Path) -> Result<Journal> {
     Ok(journal)
 }
 
+/// What `verify` found in the desk's own files: the key store, the signing key, the tokens.
+#[derive(serde::Serialize)]
+struct DeskFiles {
+    findings: Vec<journal::Finding>,
+    /// One line a file checked, for people.
+    summary: Vec<String>,
+}
+
+/// Checks the key store and the signing key against the journal's records, and the token file,
+/// without writing anything.
+fn desk_files(data: &Path, master_key: &Path) -> Result<DeskFiles> {
+    let journal = open_read_only(data)?;
+    let (mut findings, keys) = desk::check::desk_file_findings(
+        data,
+        Some(master_key),
+        journal.iter_forward(journal::Position(1)),
+    )?;
+    let mut summary = Vec::new();
+    if keys.exists {
+        summary.push(format!(
+            "key store: {} slots read{}",
+            keys.persons.len() + keys.damaged.len(),
+            if keys.wrappings_checked {
+                ", every wrapped key opened with the master key".to_owned()
+            } else {
+                format!(
+                    " (their wrapped keys not opened: no master key at {})",
+                    master_key.display()
+                )
+            }
+        ));
+    }
+    match api::auth::check_file(data) {
+        Ok(Some(tokens)) => summary.push(format!(
+            "token file: {} lines checked, {} tokens{}",
+            tokens.lines,
+            tokens.tokens,
+            if tokens.unchecked > 0 {
+                format!(" ({} older lines carry no checksum)", tokens.unchecked)
+            } else {
+                String::new()
+            }
+        )),
+        Ok(None) => {}
+        Err(api::auth::AuthError::Corrupt { line, reason, .. }) => {
+            findings.push(journal::Finding {
+                file: api::auth::TOKEN_FILE.to_owned(),
+                position: None,
+                what: format!("line {line}: {reason}"),
+                action: "restore tokens.jsonl from the backup, or move it aside and issue new \
+                         tokens (impact token issue); the server refuses to start on it"
+                    .to_owned(),
+                repairable: false,
+            });
+        }
+        Err(error) => return Err(error.into()),
+    }
+    Ok(DeskFiles { findings, summary })
+}
+
 fn repair(data: &Path) -> ExitCode {
     if !data.join("db").exists() && !data.join("log").exists() {
         eprintln!("impact repair: no journal in {}", data.display());
@@ -713,7 +780,13 @@ fn export_line(event: &journal::RecordedEvent) -> serde_json::Value {
     })
 }
 
-fn verify(data: &Path, from: Option<u64>, to: Option<u64>, json: bool) -> ExitCode {
+fn verify(
+    data: &Path,
+    master_key: &Path,
+    from: Option<u64>,
+    to: Option<u64>,
+    json: bool,
+) -> ExitCode {
     let mut last_report = std::time::Instant::now();
     let mut progress = |p: journal::VerifyProgress| {
         if last_report.elapsed() >= Duration::from_secs(2) {
@@ -741,6 +814,20 @@ fn verify(data: &Path, from: Option<u64>, to: Option<u64>, json: bool) -> ExitCo
     } else {
         None
     };
+    // The desk's own files, judged against the journal (only for a whole-journal verify on a
+    // journal that opens: a damaged chain is reported above, and judged first).
+    let files = if from.is_none() && to.is_none() && report.problem.is_none() {
+        match desk_files(data, master_key) {
+            Ok(files) => Some(files),
+            Err(error) => {
+                eprintln!("impact verify: {error:#}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    let files_intact = files.as_ref().is_none_or(|f| f.findings.is_empty());
     if json {
         let mut value = match serde_json::to_value(&report) {
             Ok(value) => value,
@@ -753,6 +840,12 @@ fn verify(data: &Path, from: Option<u64>, to: Option<u64>, json: bool) -> ExitCo
             map.insert(
                 "readAudit".into(),
                 serde_json::to_value(audit).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        if let (Some(files), Some(map)) = (&files, value.as_object_mut()) {
+            map.insert(
+                "deskFiles".into(),
+                serde_json::to_value(files).unwrap_or(serde_json::Value::Null),
             );
         }
         println!("{value}");
@@ -800,8 +893,16 @@ fn verify(data: &Path, from: Option<u64>, to: Option<u64>, json: bool) -> ExitCo
         for finding in audit.iter().flat_map(|a| &a.findings) {
             println!("read audit DAMAGED: {finding}");
         }
+        if let Some(files) = &files {
+            for finding in &files.findings {
+                println!("DAMAGED: {finding}");
+            }
+            for line in &files.summary {
+                println!("{line}");
+            }
+        }
     }
-    if audit.as_ref().is_some_and(|a| !a.is_intact()) {
+    if audit.as_ref().is_some_and(|a| !a.is_intact()) || !files_intact {
         return ExitCode::from(1);
     }
     if report.is_intact() {

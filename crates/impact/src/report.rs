@@ -266,8 +266,10 @@ pub fn with_vault_models_as_of<R>(
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async {
+        // Reports only read: not a byte of the data directory changes.
         let options = DeskOptions {
             master_key: master_key.map(Path::to_owned),
+            read_only: true,
             ..DeskOptions::default()
         };
         let desk = Desk::open(data, options)

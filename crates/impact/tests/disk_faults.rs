@@ -148,9 +148,20 @@ fn a_backup_restores_and_verifies_and_never_undoes_an_erasure() {
     let said = text(&out);
     assert!(said.contains("restored 102 events"), "{said}");
     assert!(said.contains("re-applied 1 erasures"), "{said}");
-    let verify = impact(&["verify", "--data", r]);
+    // The restored journal is the backup's, then the erasure recorded again.
+    let verify = impact(&["verify", "--data", r, "--master-key", &master_key]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
-    assert!(text(&verify).contains(&format!("head {head}")));
+    assert!(
+        text(&verify).contains("intact: 103 events checked"),
+        "{}",
+        text(&verify)
+    );
+    let prefix = impact(&["verify", "--data", r, "--to", "102"]);
+    assert!(
+        text(&prefix).contains(&format!("head {head}")),
+        "{}",
+        text(&prefix)
+    );
 
     let person: ulid::Ulid = "01HWW2G3903GE5WBXZ6BWN1ZZR".parse().unwrap();
     let key_state = |dir: &Path| {
@@ -206,4 +217,84 @@ fn a_damaged_backup_is_refused_by_name() {
         "{}",
         text(&out)
     );
+}
+
+/// The commands that only read, each as a desk runs it, with where it writes its output.
+fn read_only_commands(data: &str, out: &str) -> Vec<Vec<String>> {
+    let today = chrono::Utc::now().date_naive().to_string();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["verify", "--data", data],
+        vec!["verify", "--data", data, "--json"],
+        vec!["head", "--data", data],
+        vec![
+            "report", "--data", data, "--period", "2024-05", "--out", out,
+        ],
+        vec![
+            "report", "--data", data, "--period", "2024-05", "--format", "json",
+        ],
+        vec!["report", "--data", data, "--quarter", "2024-Q2", "--fami"],
+        vec![
+            "replay", "--data", data, "--as-of", &today, "--period", "2024-05",
+        ],
+        vec!["directory", "--data", data],
+        vec![
+            "proof",
+            "inclusion",
+            "--data",
+            data,
+            "--position",
+            "5",
+            "--tree-size",
+            "50",
+        ],
+        vec![
+            "proof",
+            "consistency",
+            "--data",
+            data,
+            "--from",
+            "10",
+            "--to",
+            "50",
+        ],
+    ];
+    commands
+        .into_iter()
+        .map(|c| c.into_iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// Every command that only reads changes no byte of the data directory, on an intact directory
+/// and on one whose sled file is damaged (the commands then read the journal's log).
+#[test]
+fn read_only_commands_change_no_byte_intact_or_damaged() {
+    let (dir, data) = imported();
+    let d = data.to_str().unwrap().to_owned();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap().to_owned();
+    for damaged in [false, true] {
+        if damaged {
+            let db = data.join("db");
+            let mut bytes = std::fs::read(&db).unwrap();
+            let at = bytes.len() / 2;
+            bytes[at] ^= 0x10;
+            std::fs::write(&db, bytes).unwrap();
+        }
+        for command in read_only_commands(&d, &out) {
+            let before = hashes(&data);
+            let args: Vec<&str> = command.iter().map(String::as_str).collect();
+            let output = impact(&args);
+            let code = output.status.code();
+            assert!(
+                code == Some(0) || (damaged && code == Some(1) && args[0] == "verify"),
+                "{args:?} (damaged: {damaged}) exited {code:?}: {}",
+                text(&output)
+            );
+            assert_eq!(
+                hashes(&data),
+                before,
+                "{args:?} (damaged: {damaged}) changed the data directory"
+            );
+        }
+    }
 }

@@ -22,7 +22,12 @@
 //! | 16 | person id (ULID as u128, big-endian) |
 //! | 24 | nonce of the wrapping |
 //! | 48 | the person key (32) encrypted with the master key, then the Poly1305 tag (16) |
-//! | 1 | state: [`STATE_ACTIVE`] or [`STATE_DESTROYED`] (the 72 bytes before it are then zeros) |
+//! | 1 | state: [`STATE_ACTIVE`], [`STATE_DESTROYED`] or [`STATE_FOREIGN`] (for the last two the 72 bytes before it are zeros) |
+//!
+//! The three state bytes differ pairwise in two bits, so a flipped bit never turns one state
+//! into another; a destroyed or foreign slot must hold zeros, and an active one must open with
+//! the master key (its Poly1305 tag is the slot's checksum). [`inspect`] checks every slot
+//! without writing.
 //!
 //! The wrapping is XChaCha20-Poly1305 under the master key with a random nonce and the associated
 //! data `"impact person key v1" ‖ person id`, so a slot cannot be moved to another person.
@@ -58,6 +63,9 @@ pub const SLOT_WRAPPED_AT: usize = 16;
 pub const STATE_ACTIVE: u8 = 1;
 /// State byte of a slot whose key was destroyed (its wrapped key is zeros).
 pub const STATE_DESTROYED: u8 = 2;
+/// State byte of a slot that says this store never had the person's key: their sealed values
+/// came from another installation's export (its wrapped key is zeros).
+pub const STATE_FOREIGN: u8 = 7;
 /// Associated data prefix of a wrapped key (followed by the person id).
 pub const WRAP_AAD: &[u8] = b"impact person key v1";
 
@@ -126,9 +134,12 @@ pub enum KeyState {
     Active,
     /// The key was destroyed: their sealed values are erased for good.
     Destroyed,
-    /// No key was ever made here for this person (nothing sealed, or the data came from another
-    /// installation without its key store).
+    /// The store has no slot for this person: nothing was sealed for them here. A person whose
+    /// values are sealed in the journal and who has no slot is damage to the key store.
     Unknown,
+    /// Their sealed values came from another installation's export, without its key: they read
+    /// as unknown here.
+    Foreign,
 }
 
 /// A sealed value, opened.
@@ -175,12 +186,19 @@ pub fn default_master_key_path(data_dir: &Path) -> PathBuf {
 
 struct Entry {
     slot: u64,
-    /// `None` once destroyed.
-    key: Option<Zeroizing<[u8; KEY_LEN]>>,
+    key: Held,
+}
+
+/// What a slot holds.
+enum Held {
+    Active(Zeroizing<[u8; KEY_LEN]>),
+    Destroyed,
+    Foreign,
 }
 
 struct Inner {
-    file: File,
+    /// `None` for a read-only vault of a data directory without a key store.
+    file: Option<File>,
     slots: u64,
     persons: HashMap<Ulid, Entry>,
 }
@@ -191,6 +209,8 @@ pub struct Vault {
     pseudonym_key: Zeroizing<[u8; KEY_LEN]>,
     keys_path: PathBuf,
     inner: Mutex<Inner>,
+    /// Opened with [`Vault::open_read_only`]: nothing is ever written.
+    read_only: bool,
 }
 
 impl std::fmt::Debug for Vault {
@@ -209,39 +229,71 @@ impl Vault {
     /// torn slot at the end of the store (a crash while a key was being added, before any event
     /// used it) is cut off.
     pub fn open(data_dir: &Path, master_key_file: &Path) -> Result<Vault, VaultError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| VaultError::io("create", data_dir, e))?;
+        Vault::open_with(data_dir, master_key_file, false)
+    }
+
+    /// Opens the key store of `data_dir` without ever writing a byte: no master key file or key
+    /// store is made (a directory without keys gets a master key in memory only), a torn slot is
+    /// left where it is, and what would be written (a key made, a key destroyed at replay) changes
+    /// this process's memory only. For the commands that only read.
+    pub fn open_read_only(data_dir: &Path, master_key_file: &Path) -> Result<Vault, VaultError> {
+        Vault::open_with(data_dir, master_key_file, true)
+    }
+
+    fn open_with(
+        data_dir: &Path,
+        master_key_file: &Path,
+        read_only: bool,
+    ) -> Result<Vault, VaultError> {
+        if !read_only {
+            std::fs::create_dir_all(data_dir).map_err(|e| VaultError::io("create", data_dir, e))?;
+        }
         let keys_path = data_dir.join(PERSON_KEYS_FILE);
         let keys_len = match std::fs::metadata(&keys_path) {
             Ok(m) => m.len(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
             Err(e) => return Err(VaultError::io("read", &keys_path, e)),
         };
-        let master =
-            read_or_create_master_key(master_key_file, keys_len >= slot_len(), &keys_path)?;
+        let master = read_or_create_master_key(
+            master_key_file,
+            keys_len >= slot_len(),
+            &keys_path,
+            read_only,
+        )?;
         let pseudonym_key = Zeroizing::new(blake3::derive_key(PSEUDONYM_CONTEXT, &master[..]));
         let existed = keys_path.exists();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&keys_path)
-            .map_err(|e| VaultError::io("open", &keys_path, e))?;
-        if !existed {
-            sync_dir(data_dir)?;
-        }
+        let file = if read_only {
+            if existed {
+                Some(File::open(&keys_path).map_err(|e| VaultError::io("open", &keys_path, e))?)
+            } else {
+                None
+            }
+        } else {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(&keys_path)
+                .map_err(|e| VaultError::io("open", &keys_path, e))?;
+            if !existed {
+                sync_dir(data_dir)?;
+            }
+            Some(file)
+        };
         let mut inner = Inner {
             file,
             slots: 0,
             persons: HashMap::new(),
         };
-        load_slots(&mut inner, &keys_path, &master, master_key_file)?;
+        load_slots(&mut inner, &keys_path, &master, master_key_file, read_only)?;
         Ok(Vault {
             master,
             pseudonym_key,
             keys_path,
             inner: Mutex::new(inner),
+            read_only,
         })
     }
 
@@ -252,10 +304,11 @@ impl Vault {
 
     /// What the store knows of `person`'s key.
     pub fn key_state(&self, person: Ulid) -> KeyState {
-        match self.inner.lock().persons.get(&person) {
+        match self.inner.lock().persons.get(&person).map(|e| &e.key) {
             None => KeyState::Unknown,
-            Some(Entry { key: None, .. }) => KeyState::Destroyed,
-            Some(Entry { key: Some(_), .. }) => KeyState::Active,
+            Some(Held::Destroyed) => KeyState::Destroyed,
+            Some(Held::Foreign) => KeyState::Foreign,
+            Some(Held::Active(_)) => KeyState::Active,
         }
     }
 
@@ -279,7 +332,7 @@ impl Vault {
         if !inner.persons.contains_key(&person) {
             self.create_key(&mut inner, person)?;
         }
-        let Some(key) = inner.persons.get(&person).and_then(|e| e.key.as_ref()) else {
+        let Some(Held::Active(key)) = inner.persons.get(&person).map(|e| &e.key) else {
             return Ok(Err(Erased));
         };
         let nonce_key = Zeroizing::new(blake3::derive_key(NONCE_CONTEXT, &key[..]));
@@ -316,10 +369,10 @@ impl Vault {
         sealed: &[u8],
     ) -> Result<Opened, VaultError> {
         let inner = self.inner.lock();
-        let key = match inner.persons.get(&person) {
-            None => return Ok(Opened::NoKey),
-            Some(Entry { key: None, .. }) => return Ok(Opened::Erased),
-            Some(Entry { key: Some(key), .. }) => key,
+        let key = match inner.persons.get(&person).map(|e| &e.key) {
+            None | Some(Held::Foreign) => return Ok(Opened::NoKey),
+            Some(Held::Destroyed) => return Ok(Opened::Erased),
+            Some(Held::Active(key)) => key,
         };
         if sealed.len() < NONCE_LEN + TAG_LEN {
             return Err(VaultError::Unopenable { person });
@@ -346,23 +399,78 @@ impl Vault {
     pub fn destroy(&self, person: Ulid) -> Result<bool, VaultError> {
         let mut inner = self.inner.lock();
         let slot = match inner.persons.get(&person) {
-            Some(Entry { key: None, .. }) => return Ok(false),
+            Some(Entry {
+                key: Held::Destroyed,
+                ..
+            }) => return Ok(false),
+            Some(Entry {
+                key: Held::Foreign,
+                slot,
+            }) => {
+                // No key here to destroy; the slot now says erased, as the journal does.
+                let slot = *slot;
+                self.write_slot(&inner.file, slot, &empty_slot(person, STATE_DESTROYED))?;
+                if let Some(entry) = inner.persons.get_mut(&person) {
+                    entry.key = Held::Destroyed;
+                }
+                return Ok(false);
+            }
             Some(entry) => entry.slot,
             None => {
                 let slot = inner.slots;
-                self.write_slot(&inner.file, slot, &destroyed_slot(person))?;
+                self.write_slot(&inner.file, slot, &empty_slot(person, STATE_DESTROYED))?;
                 inner.slots += 1;
-                inner.persons.insert(person, Entry { slot, key: None });
+                inner.persons.insert(
+                    person,
+                    Entry {
+                        slot,
+                        key: Held::Destroyed,
+                    },
+                );
                 return Ok(false);
             }
         };
-        self.write_slot(&inner.file, slot, &destroyed_slot(person))?;
+        self.write_slot(&inner.file, slot, &empty_slot(person, STATE_DESTROYED))?;
         if let Some(entry) = inner.persons.get_mut(&person) {
             // Dropping the `Zeroizing` wipes the key bytes.
-            entry.key = None;
+            entry.key = Held::Destroyed;
         }
         tracing::info!(slot, "person key destroyed");
         Ok(true)
+    }
+
+    /// Records that `person`'s sealed values came from another installation's export: a slot in
+    /// state [`STATE_FOREIGN`], so that the key store accounts for every person the journal seals
+    /// values of. Nothing if the person has a slot already. Returns `true` if a slot was written.
+    pub fn mark_foreign(&self, person: Ulid) -> Result<bool, VaultError> {
+        let mut inner = self.inner.lock();
+        if inner.persons.contains_key(&person) {
+            return Ok(false);
+        }
+        let slot = inner.slots;
+        self.write_slot(&inner.file, slot, &empty_slot(person, STATE_FOREIGN))?;
+        inner.slots += 1;
+        inner.persons.insert(
+            person,
+            Entry {
+                slot,
+                key: Held::Foreign,
+            },
+        );
+        Ok(true)
+    }
+
+    /// The persons whose key was destroyed.
+    pub fn destroyed(&self) -> Vec<Ulid> {
+        let inner = self.inner.lock();
+        let mut out: Vec<Ulid> = inner
+            .persons
+            .iter()
+            .filter(|(_, e)| matches!(e.key, Held::Destroyed))
+            .map(|(p, _)| *p)
+            .collect();
+        out.sort();
+        out
     }
 
     /// A stable pseudonym for a person: the first 12 hex digits of blake3 in keyed mode over the
@@ -400,13 +508,29 @@ impl Vault {
             person,
             Entry {
                 slot,
-                key: Some(key),
+                key: Held::Active(key),
             },
         );
         Ok(())
     }
 
-    fn write_slot(&self, file: &File, slot: u64, bytes: &[u8; SLOT_LEN]) -> Result<(), VaultError> {
+    /// Writes and syncs a slot; nothing in a read-only vault (its callers change memory only).
+    fn write_slot(
+        &self,
+        file: &Option<File>,
+        slot: u64,
+        bytes: &[u8; SLOT_LEN],
+    ) -> Result<(), VaultError> {
+        if self.read_only {
+            return Ok(());
+        }
+        let Some(file) = file else {
+            return Err(VaultError::io(
+                "write",
+                &self.keys_path,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        };
         file.write_all_at(bytes, slot * slot_len())
             .and_then(|()| file.sync_data())
             .map_err(|e| VaultError::io("write and fdatasync", &self.keys_path, e))
@@ -436,10 +560,11 @@ fn seal_aad(person: Ulid, event_id: Ulid, field: &str) -> Vec<u8> {
     aad
 }
 
-fn destroyed_slot(person: Ulid) -> [u8; SLOT_LEN] {
+/// A slot without a key: destroyed or foreign.
+fn empty_slot(person: Ulid, state: u8) -> [u8; SLOT_LEN] {
     let mut bytes = [0u8; SLOT_LEN];
     bytes[..16].copy_from_slice(&person.0.to_be_bytes());
-    bytes[SLOT_LEN - 1] = STATE_DESTROYED;
+    bytes[SLOT_LEN - 1] = state;
     bytes
 }
 
@@ -447,6 +572,7 @@ fn read_or_create_master_key(
     path: &Path,
     keys_exist: bool,
     keys_path: &Path,
+    read_only: bool,
 ) -> Result<Zeroizing<[u8; KEY_LEN]>, VaultError> {
     match std::fs::read(path) {
         Ok(bytes) => {
@@ -470,6 +596,10 @@ fn read_or_create_master_key(
             }
             let mut key = Zeroizing::new([0u8; KEY_LEN]);
             rand::rngs::OsRng.fill_bytes(&mut key[..]);
+            if read_only {
+                // Nothing is sealed yet: a key in memory opens all there is (nothing).
+                return Ok(key);
+            }
             let mut file = OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -504,48 +634,95 @@ fn load_slots(
     path: &Path,
     master: &[u8; KEY_LEN],
     master_key_file: &Path,
+    read_only: bool,
 ) -> Result<(), VaultError> {
-    let len = inner
-        .file
+    let Some(file) = inner.file.as_ref() else {
+        return Ok(());
+    };
+    let len = file
         .metadata()
         .map_err(|e| VaultError::io("read", path, e))?
         .len();
     let whole = len / slot_len();
-    if len % slot_len() != 0 {
-        // A torn append: the key was never synced, so no event was sealed with it.
+    if len % slot_len() != 0 && !read_only {
+        // A torn append: the key was never synced, so no event was sealed with it (the desk
+        // checks at every start that each person the journal seals values of has a slot).
         tracing::warn!(
             slots = whole,
             "person-keys ends with a torn slot; cutting it off"
         );
-        inner
-            .file
-            .set_len(whole * slot_len())
-            .and_then(|()| inner.file.sync_data())
+        file.set_len(whole * slot_len())
+            .and_then(|()| file.sync_data())
             .map_err(|e| VaultError::io("truncate", path, e))?;
     }
     let cipher = XChaCha20Poly1305::new(Key::from_slice(&master[..]));
     let mut opened_any = false;
     let mut bytes = Zeroizing::new([0u8; SLOT_LEN]);
     for slot in 0..whole {
-        inner
-            .file
-            .read_exact_at(&mut bytes[..], slot * slot_len())
+        file.read_exact_at(&mut bytes[..], slot * slot_len())
             .map_err(|e| VaultError::io("read", path, e))?;
         let damaged = |reason| VaultError::Damaged {
             path: path.to_owned(),
             slot,
             reason,
         };
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&bytes[..16]);
-        let person = Ulid(u128::from_be_bytes(id));
+        let (person, held) = match parse_slot(&bytes, Some(&cipher)) {
+            Ok(parsed) => parsed,
+            Err(SlotFault::DoesNotOpen) if !opened_any => {
+                return Err(VaultError::WrongMasterKey {
+                    master_key: master_key_file.to_owned(),
+                    keys: path.to_owned(),
+                })
+            }
+            Err(fault) => return Err(damaged(fault.reason())),
+        };
+        opened_any |= matches!(held, Held::Active(_));
         if inner.persons.contains_key(&person) {
             return Err(damaged("a second slot for the same person"));
         }
-        let key = match bytes[SLOT_LEN - 1] {
-            STATE_DESTROYED => None,
-            STATE_ACTIVE => {
-                let wrapped = &bytes[SLOT_WRAPPED_AT..SLOT_LEN - 1];
+        inner.persons.insert(person, Entry { slot, key: held });
+    }
+    inner.slots = whole;
+    Ok(())
+}
+
+/// Why a slot does not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SlotFault {
+    UnknownState,
+    NotZeros,
+    DoesNotOpen,
+}
+
+impl SlotFault {
+    fn reason(self) -> &'static str {
+        match self {
+            SlotFault::UnknownState => "unknown state byte",
+            SlotFault::NotZeros => "a slot without a key that does not hold zeros",
+            SlotFault::DoesNotOpen => "the wrapped key does not open",
+        }
+    }
+}
+
+/// Reads one slot. Without `cipher` (no master key at hand) an active slot's key is not
+/// unwrapped, and reads as `Held::Active` of zeros: for [`inspect`] only.
+fn parse_slot(
+    bytes: &[u8; SLOT_LEN],
+    cipher: Option<&XChaCha20Poly1305>,
+) -> Result<(Ulid, Held), SlotFault> {
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&bytes[..16]);
+    let person = Ulid(u128::from_be_bytes(id));
+    let wrapped = &bytes[SLOT_WRAPPED_AT..SLOT_LEN - 1];
+    let held = match bytes[SLOT_LEN - 1] {
+        STATE_DESTROYED | STATE_FOREIGN if wrapped.iter().any(|b| *b != 0) => {
+            return Err(SlotFault::NotZeros)
+        }
+        STATE_DESTROYED => Held::Destroyed,
+        STATE_FOREIGN => Held::Foreign,
+        STATE_ACTIVE => {
+            let mut key = Zeroizing::new([0u8; KEY_LEN]);
+            if let Some(cipher) = cipher {
                 let (nonce, ciphertext) = wrapped.split_at(NONCE_LEN);
                 let aad = wrap_aad(person);
                 let plain = Zeroizing::new(
@@ -557,26 +734,119 @@ fn load_slots(
                                 aad: &aad,
                             },
                         )
-                        .map_err(|_| {
-                            if opened_any {
-                                damaged("the wrapped key does not open")
-                            } else {
-                                VaultError::WrongMasterKey {
-                                    master_key: master_key_file.to_owned(),
-                                    keys: path.to_owned(),
-                                }
-                            }
-                        })?,
+                        .map_err(|_| SlotFault::DoesNotOpen)?,
                 );
-                opened_any = true;
-                let mut key = Zeroizing::new([0u8; KEY_LEN]);
                 key.copy_from_slice(&plain);
-                Some(key)
             }
-            _ => return Err(damaged("unknown state byte")),
-        };
-        inner.persons.insert(person, Entry { slot, key });
+            Held::Active(key)
+        }
+        _ => return Err(SlotFault::UnknownState),
+    };
+    Ok((person, held))
+}
+
+/// A slot of `person-keys` that does not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlotDamage {
+    /// 0-based slot number (its bytes start at `slot * SLOT_LEN`).
+    pub slot: u64,
+    pub reason: &'static str,
+}
+
+/// What [`inspect`] found in a key store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyStoreReport {
+    /// False when there is no `person-keys` file.
+    pub exists: bool,
+    /// The state of each person with a readable slot.
+    pub persons: HashMap<Ulid, KeyState>,
+    /// Slots that do not read (a second slot of a person included).
+    pub damaged: Vec<SlotDamage>,
+    /// Bytes after the last whole slot: a torn append, cut off at the next start.
+    pub torn_tail_bytes: u64,
+    /// True when the wrapped keys were opened with the master key (each slot's tag checked);
+    /// false when no master key file was at hand.
+    pub wrappings_checked: bool,
+}
+
+/// Reads the key store of `data_dir` without writing anything (no master key made, no torn
+/// slot cut) and checks every slot: its state byte, zeros where no key is kept, and, with the
+/// master key, that each wrapped key opens. A master key that opens none of several active slots
+/// is [`VaultError::WrongMasterKey`].
+pub fn inspect(
+    data_dir: &Path,
+    master_key_file: Option<&Path>,
+) -> Result<KeyStoreReport, VaultError> {
+    let path = data_dir.join(PERSON_KEYS_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => Zeroizing::new(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(KeyStoreReport::default()),
+        Err(e) => return Err(VaultError::io("read", &path, e)),
+    };
+    let master = match master_key_file {
+        Some(file) => match std::fs::read(file) {
+            Ok(key) if key.len() == KEY_LEN => {
+                let mut master = Zeroizing::new([0u8; KEY_LEN]);
+                master.copy_from_slice(&key);
+                Some(master)
+            }
+            Ok(key) => {
+                return Err(VaultError::MasterKeyInvalid {
+                    path: file.to_owned(),
+                    len: u64::try_from(key.len()).unwrap_or(u64::MAX),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(VaultError::io("read", file, e)),
+        },
+        None => None,
+    };
+    let cipher = master
+        .as_ref()
+        .map(|m| XChaCha20Poly1305::new(Key::from_slice(&m[..])));
+    let mut report = KeyStoreReport {
+        exists: true,
+        wrappings_checked: cipher.is_some(),
+        ..KeyStoreReport::default()
+    };
+    let mut opened = 0usize;
+    let mut unopened = 0usize;
+    let chunks = bytes.chunks_exact(SLOT_LEN);
+    report.torn_tail_bytes = u64::try_from(chunks.remainder().len()).unwrap_or(u64::MAX);
+    for (slot, chunk) in (0u64..).zip(chunks) {
+        let mut slot_bytes = Zeroizing::new([0u8; SLOT_LEN]);
+        slot_bytes.copy_from_slice(chunk);
+        match parse_slot(&slot_bytes, cipher.as_ref()) {
+            Ok((person, held)) => {
+                let state = match held {
+                    Held::Active(_) => {
+                        opened += 1;
+                        KeyState::Active
+                    }
+                    Held::Destroyed => KeyState::Destroyed,
+                    Held::Foreign => KeyState::Foreign,
+                };
+                if report.persons.insert(person, state).is_some() {
+                    report.damaged.push(SlotDamage {
+                        slot,
+                        reason: "a second slot for the same person",
+                    });
+                }
+            }
+            Err(fault) => {
+                unopened += usize::from(fault == SlotFault::DoesNotOpen);
+                report.damaged.push(SlotDamage {
+                    slot,
+                    reason: fault.reason(),
+                });
+            }
+        }
     }
-    inner.slots = whole;
-    Ok(())
+    if opened == 0 && unopened > 1 {
+        return Err(VaultError::WrongMasterKey {
+            master_key: master_key_file.map(Path::to_owned).unwrap_or_default(),
+            keys: path,
+        });
+    }
+    Ok(report)
 }

@@ -24,6 +24,16 @@ fn lines() -> Vec<ImportLine> {
         .collect()
 }
 
+/// A desk on a new data directory with the fixture month imported.
+async fn imported() -> (tempfile::TempDir, Desk) {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
+    desk.import(BufReader::new(FIXTURE.as_bytes()))
+        .await
+        .unwrap();
+    (dir, desk)
+}
+
 #[tokio::test]
 async fn importing_twice_records_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
@@ -82,11 +92,7 @@ async fn a_bad_line_stops_the_import_and_the_mended_file_completes_it() {
 
 #[tokio::test]
 async fn a_refused_command_names_the_field_and_records_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
-    desk.import(BufReader::new(FIXTURE.as_bytes()))
-        .await
-        .unwrap();
+    let (_dir, desk) = imported().await;
     let head = desk.journal().head();
     // A survey with a score of 7.
     let mut survey = lines()
@@ -146,11 +152,7 @@ async fn a_retry_with_the_same_event_id_returns_the_original_and_a_reused_id_is_
 
 #[tokio::test]
 async fn an_id_reused_for_the_same_kind_of_fact_with_other_content_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
-    desk.import(BufReader::new(FIXTURE.as_bytes()))
-        .await
-        .unwrap();
+    let (_dir, desk) = imported().await;
     let head = desk.journal().head();
     let all = lines();
     let intakes: Vec<&ImportLine> = all

@@ -1,8 +1,10 @@
 //! Crash recovery: this test binary re-runs itself as a child that appends from several threads
 //! and prints every acknowledged event id; the parent kills it with SIGKILL at a random moment,
 //! reopens the journal and checks that nothing acknowledged is lost, nothing is half-written and
-//! the chain holds. The same directory goes through every round, so later rounds also reopen
-//! journals that earlier kills cut (sometimes while the child was still opening).
+//! the chain holds. The same directory goes through 25 rounds in a row, so later rounds also
+//! reopen journals that earlier kills cut (sometimes while the child was still opening); then a
+//! new directory starts, so that a long run stays linear in its rounds (every round reads the
+//! whole journal).
 //!
 //! `JOURNAL_CRASH_ROUNDS` raises the number of kill rounds (default 25); the seed is fixed.
 
@@ -25,6 +27,8 @@ const CHILD_DIR: &str = "JOURNAL_CRASH_CHILD_DIR";
 const CHILD_ROUND: &str = "JOURNAL_CRASH_CHILD_ROUND";
 const CHILD_TEST: &str = "crash_child_writer";
 const WRITER_THREADS: u128 = 4;
+/// Kill rounds that go through one directory before a new one starts.
+const ROUNDS_PER_DIRECTORY: u64 = 25;
 /// The thread number the parent uses for its own append after each reopen.
 const PARENT: u128 = 255;
 
@@ -152,12 +156,18 @@ fn run_child(dir: &Path, round: u64, rng: &mut StdRng) -> Vec<u128> {
 fn killed_writers_lose_nothing_acknowledged_and_leave_nothing_half_written() {
     let rounds = env_number("JOURNAL_CRASH_ROUNDS", 25);
     let mut rng = StdRng::seed_from_u64(0x0C4A_54ED);
-    let dir = tempfile::tempdir().unwrap();
+    let mut dir = tempfile::tempdir().unwrap();
     let mut acked: BTreeSet<u128> = BTreeSet::new();
+    let mut acked_total = 0usize;
     // Rounds after which sled's files on disk lacked or differed from the log (sled writes out
     // its last commits in its own time), so that the open rebuilt sled from the log.
     let mut rebuilt = 0;
     for round in 0..rounds {
+        if round > 0 && round % ROUNDS_PER_DIRECTORY == 0 {
+            acked_total += acked.len();
+            acked.clear();
+            dir = tempfile::tempdir().unwrap();
+        }
         acked.extend(run_child(dir.path(), round, &mut rng));
         // A look that changes nothing first, as `impact verify` would take it.
         let look = Journal::verify_dir(dir.path(), None, None, &mut |_| {})
@@ -227,13 +237,13 @@ fn killed_writers_lose_nothing_acknowledged_and_leave_nothing_half_written() {
         acked.insert(again);
         journal.close();
     }
+    acked_total += acked.len();
     eprintln!(
-        "{rounds} kill rounds, {} acknowledged events, sled rebuilt from the log after \
-         {rebuilt}",
-        acked.len()
+        "{rounds} kill rounds, {acked_total} acknowledged events, sled rebuilt from the log \
+         after {rebuilt}"
     );
     assert!(
-        acked.len() as u64 > rounds,
+        acked_total as u64 > rounds,
         "the children appended too little to test anything"
     );
 }

@@ -417,16 +417,8 @@ impl Vault {
             }
             Some(entry) => entry.slot,
             None => {
-                let slot = inner.slots;
-                self.write_slot(&inner.file, slot, &empty_slot(person, STATE_DESTROYED))?;
-                inner.slots += 1;
-                inner.persons.insert(
-                    person,
-                    Entry {
-                        slot,
-                        key: Held::Destroyed,
-                    },
-                );
+                let bytes = empty_slot(person, STATE_DESTROYED);
+                self.add_slot(&mut inner, person, &bytes, Held::Destroyed)?;
                 return Ok(false);
             }
         };
@@ -447,16 +439,8 @@ impl Vault {
         if inner.persons.contains_key(&person) {
             return Ok(false);
         }
-        let slot = inner.slots;
-        self.write_slot(&inner.file, slot, &empty_slot(person, STATE_FOREIGN))?;
-        inner.slots += 1;
-        inner.persons.insert(
-            person,
-            Entry {
-                slot,
-                key: Held::Foreign,
-            },
-        );
+        let bytes = empty_slot(person, STATE_FOREIGN);
+        self.add_slot(&mut inner, person, &bytes, Held::Foreign)?;
         Ok(true)
     }
 
@@ -501,16 +485,21 @@ impl Vault {
         slot_bytes[SLOT_WRAPPED_AT..SLOT_WRAPPED_AT + NONCE_LEN].copy_from_slice(&nonce);
         slot_bytes[SLOT_WRAPPED_AT + NONCE_LEN..SLOT_LEN - 1].copy_from_slice(&wrapped);
         slot_bytes[SLOT_LEN - 1] = STATE_ACTIVE;
+        self.add_slot(inner, person, &slot_bytes, Held::Active(key))
+    }
+
+    /// Appends a slot for `person` (written and synced) and remembers what it holds.
+    fn add_slot(
+        &self,
+        inner: &mut Inner,
+        person: Ulid,
+        bytes: &[u8; SLOT_LEN],
+        key: Held,
+    ) -> Result<(), VaultError> {
         let slot = inner.slots;
-        self.write_slot(&inner.file, slot, &slot_bytes)?;
+        self.write_slot(&inner.file, slot, bytes)?;
         inner.slots += 1;
-        inner.persons.insert(
-            person,
-            Entry {
-                slot,
-                key: Held::Active(key),
-            },
-        );
+        inner.persons.insert(person, Entry { slot, key });
         Ok(())
     }
 

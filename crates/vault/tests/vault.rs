@@ -259,3 +259,101 @@ fn pseudonyms_are_stable_short_and_keyed() {
         "another master key gives other pseudonyms"
     );
 }
+
+/// Reads every file of `dir` (name and bytes).
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn inspect_names_each_damaged_slot_and_writes_nothing() {
+    let d = dirs();
+    let persons: Vec<Ulid> = (0..4).map(|_| Ulid::new()).collect();
+    {
+        let v = Vault::open(&d.data, &d.master).unwrap();
+        for p in &persons {
+            v.seal(*p, Ulid::new(), "personal", b"x").unwrap().unwrap();
+        }
+        v.destroy(persons[3]).unwrap();
+        assert!(v.mark_foreign(Ulid::new()).unwrap());
+    }
+    let report = vault::inspect(&d.data, Some(&d.master)).unwrap();
+    assert!(report.exists && report.wrappings_checked);
+    assert!(report.damaged.is_empty(), "{:?}", report.damaged);
+    assert_eq!(report.persons.len(), 5);
+    assert_eq!(report.persons[&persons[3]], KeyState::Destroyed);
+    assert_eq!(
+        report
+            .persons
+            .values()
+            .filter(|s| **s == KeyState::Foreign)
+            .count(),
+        1
+    );
+
+    let path = d.data.join(PERSON_KEYS_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[SLOT_LEN + 30] ^= 0x01; // slot 1: its wrapped key
+    bytes[2 * SLOT_LEN + SLOT_LEN - 1] ^= 0x02; // slot 2: its state byte, 1 -> 3
+    bytes[3 * SLOT_LEN + 20] = 0x55; // slot 3 (destroyed): not zeros
+    bytes.extend_from_slice(&[7; 10]); // a torn slot
+    std::fs::write(&path, &bytes).unwrap();
+    let before = snapshot(&d.data);
+    let report = vault::inspect(&d.data, Some(&d.master)).unwrap();
+    let damaged: Vec<(u64, &str)> = report.damaged.iter().map(|s| (s.slot, s.reason)).collect();
+    assert_eq!(
+        damaged,
+        vec![
+            (1, "the wrapped key does not open"),
+            (2, "unknown state byte"),
+            (3, "a slot without a key that does not hold zeros"),
+        ]
+    );
+    assert_eq!(report.torn_tail_bytes, 10);
+    // Without the master key the structure is still checked, not the wrappings.
+    let report = vault::inspect(&d.data, None).unwrap();
+    assert!(!report.wrappings_checked);
+    assert_eq!(report.damaged.len(), 2);
+    assert_eq!(snapshot(&d.data), before, "inspect wrote nothing");
+}
+
+#[test]
+fn a_read_only_vault_changes_no_byte() {
+    let d = dirs();
+    let person = Ulid::new();
+    {
+        let v = Vault::open(&d.data, &d.master).unwrap();
+        v.seal(person, Ulid::new(), "personal", b"x")
+            .unwrap()
+            .unwrap();
+    }
+    let path = d.data.join(PERSON_KEYS_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(&[1; 5]); // a torn slot, left where it is
+    std::fs::write(&path, &bytes).unwrap();
+    let before = snapshot(&d.data);
+    let v = Vault::open_read_only(&d.data, &d.master).unwrap();
+    assert_eq!(v.key_state(person), KeyState::Active);
+    assert!(v.destroy(person).unwrap());
+    assert_eq!(v.key_state(person), KeyState::Destroyed, "in memory");
+    v.seal(Ulid::new(), Ulid::new(), "personal", b"y")
+        .unwrap()
+        .unwrap();
+    drop(v);
+    assert_eq!(snapshot(&d.data), before);
+    // A directory without keys: no master key or key store is made.
+    let empty = dirs();
+    std::fs::create_dir_all(&empty.data).unwrap();
+    Vault::open_read_only(&empty.data, &empty.master).unwrap();
+    assert!(!empty.master.exists());
+    assert!(!empty.data.join(PERSON_KEYS_FILE).exists());
+}

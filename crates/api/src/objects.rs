@@ -193,11 +193,11 @@ pub(crate) fn payload_read(payload: &Value) -> Option<(domain::PersonId, Vec<Str
             fields.push(format!("payload.{name}"));
         }
     }
-    if let Some(Value::Object(personal)) = map.get("personalFields") {
+    if let Some(Value::Object(personal)) = map.get(domain::PERSONAL_FIELDS) {
         fields.extend(
             personal
                 .keys()
-                .map(|k| format!("payload.personalFields.{k}")),
+                .map(|k| format!("payload.{}.{k}", domain::PERSONAL_FIELDS)),
         );
     }
     Some((person, fields))

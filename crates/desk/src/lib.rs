@@ -862,11 +862,7 @@ fn erase_personal(payload: &[u8]) -> Option<Vec<u8>> {
     };
     let mut changed = false;
     let _ = visit_personal(&mut object, &mut |_, name, v| -> Result<(), ()> {
-        let marker = if name == "personal" {
-            domain::PersonalData::erased_json()
-        } else {
-            domain::PersonalNote::erased_json()
-        };
+        let marker = domain::erased_json(name);
         if *v != marker {
             *v = marker;
             changed = true;
@@ -921,9 +917,9 @@ fn visit_personal<E>(
             value(name, name, v, f)?;
         }
     }
-    if let Some(serde_json::Value::Object(fields)) = object.get_mut("personalFields") {
+    if let Some(serde_json::Value::Object(fields)) = object.get_mut(domain::PERSONAL_FIELDS) {
         for (name, v) in fields.iter_mut() {
-            value(&format!("personalFields.{name}"), name, v, f)?;
+            value(&format!("{}.{name}", domain::PERSONAL_FIELDS), name, v, f)?;
         }
     }
     Ok(())
@@ -1035,13 +1031,7 @@ fn open_payload_value(
         *v = match vault.open_sealed(person, record.id, path, &sealed)? {
             Opened::Plain(plain) => serde_json::from_slice(&plain)
                 .map_err(|_| vault::VaultError::Unopenable { person })?,
-            Opened::Erased | Opened::NoKey => {
-                if name == "personal" {
-                    domain::PersonalData::erased_json()
-                } else {
-                    domain::PersonalNote::erased_json()
-                }
-            }
+            Opened::Erased | Opened::NoKey => domain::erased_json(name),
         };
         Ok(())
     })?;

@@ -160,6 +160,28 @@ impl DeskState {
         self.events.contains_key(&id)
     }
 
+    /// The site of a case, if the case exists.
+    pub(crate) fn case_site(&self, id: CaseId) -> Option<&SiteId> {
+        self.cases.get(&id).map(|case| &case.site_id)
+    }
+
+    /// The site of a referral, if it was issued.
+    pub(crate) fn referral_site(&self, id: ReferralId) -> Option<&SiteId> {
+        self.referrals.get(&id).map(|referral| &referral.site_id)
+    }
+
+    /// The site of a mediation, if it was requested.
+    pub(crate) fn mediation_site(&self, id: MediationId) -> Option<&SiteId> {
+        self.mediations.get(&id).map(|mediation| &mediation.site_id)
+    }
+
+    /// The site of a recorded event (`Some(None)`: it has none), if the event was applied.
+    pub(crate) fn event_site(&self, id: Ulid) -> Option<Option<&SiteId>> {
+        self.events
+            .get(&id)
+            .map(|stored| stored.site.map(|ix| &self.site_ids[ix as usize]))
+    }
+
     /// Records a stored event. Holds no rule: whatever is in the journal happened.
     pub fn apply(&mut self, meta: &EventMeta, event: &Event) {
         self.apply_stored(meta.id, meta.stream.as_str(), meta.version, event);

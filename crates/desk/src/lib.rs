@@ -85,6 +85,14 @@ pub enum DeskError {
         #[source]
         source: domain::DecodeError,
     },
+    /// The envelope of the event at this position names a role this build does not know: a
+    /// newer writer, or a damaged record (verify the journal).
+    #[error("event at position {position} names an unknown role {role:?}")]
+    UnknownRole { position: Position, role: String },
+    /// The `recorded_at` of the event at this position is outside the calendar (microseconds
+    /// since the epoch as stored): a damaged record; verify the journal.
+    #[error("event at position {position} has an unreadable recorded_at ({micros} µs)")]
+    UnreadableRecordedAt { position: Position, micros: i64 },
     /// The read audit cannot record or index a read: the read must not be answered.
     #[error("read audit at position {position}: {reason}")]
     ReadAudit { position: Position, reason: String },
@@ -1041,23 +1049,32 @@ fn open_payload_value(
     Ok(Some(serde_json::Value::Object(object)))
 }
 
-/// The domain's view of a recorded event's envelope.
-pub fn meta(record: &RecordedEvent) -> EventMeta {
-    EventMeta {
+/// The domain's view of a recorded event's envelope. A role this build does not know or a
+/// `recorded_at` outside the calendar is an error with the position, never a guess.
+pub fn meta(record: &RecordedEvent) -> Result<EventMeta, DeskError> {
+    let role = domain::Role::ALL
+        .iter()
+        .copied()
+        .find(|r| r.as_str() == record.actor.role)
+        .ok_or_else(|| DeskError::UnknownRole {
+            position: record.position,
+            role: record.actor.role.clone(),
+        })?;
+    let recorded_at = record
+        .recorded_at
+        .to_datetime()
+        .ok_or(DeskError::UnreadableRecordedAt {
+            position: record.position,
+            micros: record.recorded_at.0,
+        })?;
+    Ok(EventMeta {
         id: record.id,
         stream: StreamId::new(record.stream.clone()),
         version: record.version,
         position: record.position.0,
-        recorded_at: record.recorded_at.to_datetime().unwrap_or_default(),
-        actor: Actor::new(
-            record.actor.id.clone(),
-            domain::Role::ALL
-                .iter()
-                .copied()
-                .find(|r| r.as_str() == record.actor.role)
-                .unwrap_or(domain::Role::Mediator),
-        ),
-    }
+        recorded_at,
+        actor: Actor::new(record.actor.id.clone(), role),
+    })
 }
 
 /// Records handed from one replay thread to the next at a time.

@@ -1,7 +1,9 @@
 //! Golden samples: a stored payload of every event type and schema version still decodes.
 //!
-//! `UPDATE_SAMPLES=1 cargo test -p domain --test samples` rewrites the current-version samples;
-//! old-version samples are never rewritten: they are what old journals hold.
+//! Samples are written once: `UPDATE_SAMPLES=1 cargo test -p domain --test samples` creates the
+//! sample of a new type or version and never rewrites one that exists. A stored format is what
+//! journals hold: changing the shape of a type is a new schema version with an upcast, and its
+//! new sample sits beside the old one.
 
 mod support;
 
@@ -82,18 +84,23 @@ fn current_samples_decode() {
             event.event_type(),
             event.schema_version()
         ));
-        if update {
+        if update && !path.exists() {
             let value: serde_json::Value = serde_json::from_slice(&event.to_payload()).unwrap();
             std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap() + "\n").unwrap();
         }
-        let stored = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}; rerun with UPDATE_SAMPLES=1", path.display()));
+        let stored = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; rerun with UPDATE_SAMPLES=1 to create it",
+                path.display()
+            )
+        });
         let decoded = Event::from_payload(event.event_type(), event.schema_version(), &stored)
             .unwrap_or_else(|e| panic!("{} no longer decodes: {e}", path.display()));
         assert_eq!(
             decoded,
             event,
-            "{} is out of date; rerun with UPDATE_SAMPLES=1",
+            "{} holds another shape: a stored format is never rewritten; give the type a new \
+             schema version with an upcast from this one",
             path.display()
         );
     }

@@ -3,16 +3,15 @@
 //! stream version the client saw, where a race matters), and returns the recorded events with
 //! their positions and hashes.
 //!
-//! Inputs mirror the domain's commands field for field (same camelCase names), so an input is
-//! turned into a command through serde: `input → JSON → domain::Command`. The actor is always the
-//! request's principal.
+//! Inputs mirror the domain's commands field for field (same camelCase names) and become them
+//! through a typed conversion (`inputs::CommandInput`). The actor is always the request's
+//! principal.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject, ID};
 use desk::Desk;
 use domain::{Command, Placement, Role};
-use serde::Serialize;
 use ulid::Ulid;
 
 use crate::access;
@@ -32,15 +31,6 @@ pub struct Recorded {
     pub already_recorded: bool,
 }
 
-/// Turns a typed input into the domain command named `command`.
-pub(crate) fn to_command(command: &'static str, input: &impl Serialize) -> Result<Command> {
-    let mut value = serde_json::to_value(input).map_err(error::internal)?;
-    if let serde_json::Value::Object(map) = &mut value {
-        map.insert("command".into(), serde_json::Value::String(command.into()));
-    }
-    serde_json::from_value(value).map_err(|e| error::bad_input(format!("{command}: {e}")))
-}
-
 /// Parses a ULID the client sent in `field` (named in `extensions.field` when malformed).
 pub(crate) fn parse_ulid(field: &str, id: &ID) -> Result<Ulid> {
     Ulid::from_string(id.as_str()).map_err(|_| {
@@ -53,16 +43,13 @@ pub(crate) fn parse_ulid(field: &str, id: &ID) -> Result<Ulid> {
     })
 }
 
-/// Checks the input's ids, turns it into its command and executes it.
+/// Turns the input into its command and executes it.
 async fn record<I: CommandInput>(
     ctx: &Context<'_>,
     input: I,
     options: Option<RecordOptions>,
 ) -> Result<Recorded> {
-    for (field, id) in &input.ids().0 {
-        parse_ulid(field, id)?;
-    }
-    let command = to_command(I::COMMAND, &input)?;
+    let command = input.into_command()?;
     let options = options.unwrap_or_default();
     run(ctx, command, options.event_id, options.expected_version).await
 }

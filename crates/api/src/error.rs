@@ -44,10 +44,10 @@ pub fn from_desk(error: DeskError) -> Error {
     }
 }
 
-pub fn from_journal(error: journal::JournalError) -> Error {
+pub fn from_journal(error: desk::journal::JournalError) -> Error {
     match error {
         // A proof asked for sizes the tree does not have: the request is wrong.
-        journal::JournalError::ProofRange(range) => bad_input(range.to_string()),
+        desk::journal::JournalError::ProofRange(range) => bad_input(range.to_string()),
         other => internal(other),
     }
 }

@@ -3,8 +3,8 @@
 
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+use desk::journal::Position;
 use desk::{ConsistencyProofView, Desk, InclusionProofView, RecordedCheckpoint};
-use journal::Position;
 
 use crate::access::{self, Allow};
 use crate::error;

@@ -15,10 +15,10 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
+use desk::journal::Position;
+use desk::projections::{Period, ReadModels};
 use desk::Desk;
 use domain::{CaseId, PersonId, ServiceId, SiteId};
-use journal::Position;
-use projections::{Period, ReadModels};
 use ulid::Ulid;
 
 use crate::access::{self, Allow};
@@ -198,7 +198,7 @@ fn page<N: async_graphql::OutputType>(
 
 /// Whether a case is open now.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "projections::CaseStatus")]
+#[graphql(remote = "desk::projections::CaseStatus")]
 pub enum CaseStatus {
     Open,
     Closed,
@@ -216,12 +216,12 @@ pub enum ReferralStatus {
     LostContact,
 }
 
-impl From<projections::ReferralStatus> for ReferralStatus {
-    fn from(status: projections::ReferralStatus) -> Self {
+impl From<desk::projections::ReferralStatus> for ReferralStatus {
+    fn from(status: desk::projections::ReferralStatus) -> Self {
         use domain::ReferralOutcome as O;
         match status {
-            projections::ReferralStatus::Issued => ReferralStatus::Issued,
-            projections::ReferralStatus::Outcome(o) => match o {
+            desk::projections::ReferralStatus::Issued => ReferralStatus::Issued,
+            desk::projections::ReferralStatus::Outcome(o) => match o {
                 O::Accepted => ReferralStatus::Accepted,
                 O::AppointmentSet => ReferralStatus::AppointmentSet,
                 O::ServiceReceived => ReferralStatus::ServiceReceived,
@@ -233,10 +233,10 @@ impl From<projections::ReferralStatus> for ReferralStatus {
     }
 }
 
-impl From<ReferralStatus> for projections::ReferralStatus {
+impl From<ReferralStatus> for desk::projections::ReferralStatus {
     fn from(status: ReferralStatus) -> Self {
+        use desk::projections::ReferralStatus::{Issued, Outcome};
         use domain::ReferralOutcome as O;
-        use projections::ReferralStatus::{Issued, Outcome};
         match status {
             ReferralStatus::Issued => Issued,
             ReferralStatus::Accepted => Outcome(O::Accepted),
@@ -252,7 +252,7 @@ impl From<ReferralStatus> for projections::ReferralStatus {
 /// What a contact was: an intake, an intervention of one of the four individual activities, or
 /// a mediation session.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "projections::ContactActivity")]
+#[graphql(remote = "desk::projections::ContactActivity")]
 pub enum ContactActivity {
     Intake,
     OrientationAccompaniment,
@@ -264,7 +264,7 @@ pub enum ContactActivity {
 
 /// Age bands, by age reached in the year the period ends (that year minus birth year).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "projections::AgeBand")]
+#[graphql(remote = "desk::projections::AgeBand")]
 pub enum AgeBand {
     #[graphql(name = "UNDER_18")]
     Under18,
@@ -334,8 +334,8 @@ pub struct PersonContact {
     pub value: String,
 }
 
-impl From<projections::PersonView> for Person {
-    fn from(v: projections::PersonView) -> Self {
+impl From<desk::projections::PersonView> for Person {
+    fn from(v: desk::projections::PersonView) -> Self {
         Person {
             id: id(v.id),
             site: v.site.0,
@@ -438,8 +438,8 @@ impl TimelineEntry {
     }
 }
 
-impl From<projections::CaseView> for Case {
-    fn from(v: projections::CaseView) -> Self {
+impl From<desk::projections::CaseView> for Case {
+    fn from(v: desk::projections::CaseView) -> Self {
         Case {
             id: id(v.id),
             person_id: id(v.person),
@@ -493,8 +493,8 @@ pub struct CaseFilter {
 }
 
 impl CaseFilter {
-    fn parse(&self) -> Result<projections::CaseFilter> {
-        Ok(projections::CaseFilter {
+    fn parse(&self) -> Result<desk::projections::CaseFilter> {
+        Ok(desk::projections::CaseFilter {
             site: opt(&self.site, |s| parse_site("site", s))?,
             status: self.status.map(Into::into),
             operator: self.case_worker.clone(),
@@ -547,7 +547,7 @@ fn service_name(models: &ReadModels, service: ServiceId) -> Option<String> {
 }
 
 impl Referral {
-    fn new(v: projections::ReferralView, models: &ReadModels) -> Self {
+    fn new(v: desk::projections::ReferralView, models: &ReadModels) -> Self {
         Referral {
             id: id(v.id),
             person_id: id(v.person),
@@ -594,8 +594,8 @@ pub struct ReferralFilter {
 }
 
 impl ReferralFilter {
-    fn parse(&self) -> Result<projections::ReferralFilter> {
-        Ok(projections::ReferralFilter {
+    fn parse(&self) -> Result<desk::projections::ReferralFilter> {
+        Ok(desk::projections::ReferralFilter {
             site: opt(&self.site, |s| parse_site("site", s))?,
             status: self.status.map(Into::into),
             service: opt_id::<ServiceId>("serviceId", &self.service_id)?,
@@ -632,8 +632,8 @@ pub struct MediationRequest {
     pub duration_minutes: u64,
 }
 
-impl From<projections::MediationRequestView> for MediationRequest {
-    fn from(v: projections::MediationRequestView) -> Self {
+impl From<desk::projections::MediationRequestView> for MediationRequest {
+    fn from(v: desk::projections::MediationRequestView) -> Self {
         MediationRequest {
             id: id(v.id),
             site: v.site.0,
@@ -682,8 +682,8 @@ pub struct MediationSession {
     pub follow_up_needed: bool,
 }
 
-impl From<projections::MediationSessionView> for MediationSession {
-    fn from(v: projections::MediationSessionView) -> Self {
+impl From<desk::projections::MediationSessionView> for MediationSession {
+    fn from(v: desk::projections::MediationSessionView) -> Self {
         MediationSession {
             mediation_id: id(v.mediation),
             site: v.site.0,
@@ -726,8 +726,8 @@ pub struct MediationFilter {
 }
 
 impl MediationFilter {
-    fn parse(&self) -> Result<projections::MediationFilter> {
-        Ok(projections::MediationFilter {
+    fn parse(&self) -> Result<desk::projections::MediationFilter> {
+        Ok(desk::projections::MediationFilter {
             site: opt(&self.site, |s| parse_site("site", s))?,
             language: opt(&self.language, |l| parse_language("language", l))?,
             mode: self.mode.map(Into::into),
@@ -804,8 +804,8 @@ pub struct LogbookCoverage {
     pub missing_days: Vec<NaiveDate>,
 }
 
-impl From<projections::MissingLogbookDays> for LogbookCoverage {
-    fn from(m: projections::MissingLogbookDays) -> Self {
+impl From<desk::projections::MissingLogbookDays> for LogbookCoverage {
+    fn from(m: desk::projections::MissingLogbookDays) -> Self {
         LogbookCoverage {
             site: m.site.0,
             opening_days: m.opening_days,
@@ -855,8 +855,8 @@ pub struct UkraineCapacity {
     pub school_access: bool,
 }
 
-impl From<projections::ServiceView> for Service {
-    fn from(v: projections::ServiceView) -> Self {
+impl From<desk::projections::ServiceView> for Service {
+    fn from(v: desk::projections::ServiceView) -> Self {
         let d = v.description;
         Service {
             id: id(v.id),
@@ -894,8 +894,8 @@ pub struct ServiceFilter {
 }
 
 impl ServiceFilter {
-    fn parse(&self) -> Result<projections::ServiceFilter> {
-        Ok(projections::ServiceFilter {
+    fn parse(&self) -> Result<desk::projections::ServiceFilter> {
+        Ok(desk::projections::ServiceFilter {
             kind: self.kind.map(Into::into),
             language: opt(&self.language, |l| parse_language("language", l))?,
             ukraine_capacity: self.ukraine_capacity,
@@ -954,8 +954,8 @@ pub struct MonthMeetings {
     pub has_meeting: bool,
 }
 
-impl From<projections::MonthMeetings> for MonthMeetings {
-    fn from(m: projections::MonthMeetings) -> Self {
+impl From<desk::projections::MonthMeetings> for MonthMeetings {
+    fn from(m: desk::projections::MonthMeetings) -> Self {
         MonthMeetings {
             month: m.month.to_string(),
             meetings: m.meetings,
@@ -990,7 +990,7 @@ pub struct Count<K: async_graphql::OutputType> {
 }
 
 fn counts<L, K: async_graphql::OutputType + From<L>>(
-    items: Vec<projections::Count<L>>,
+    items: Vec<desk::projections::Count<L>>,
 ) -> Vec<Count<K>> {
     items
         .into_iter()
@@ -1061,7 +1061,7 @@ pub struct MediationByRequestingService {
 }
 
 fn mediation_figures<L, K: async_graphql::OutputType + From<L>>(
-    items: Vec<projections::MediationFigure<L>>,
+    items: Vec<desk::projections::MediationFigure<L>>,
 ) -> Vec<MediationFigure<K>> {
     items
         .into_iter()
@@ -1237,8 +1237,8 @@ pub struct MonitoringReport {
     pub group_activities: Vec<GroupFigure>,
 }
 
-impl From<projections::MonitoringReport> for MonitoringReport {
-    fn from(r: projections::MonitoringReport) -> Self {
+impl From<desk::projections::MonitoringReport> for MonitoringReport {
+    fn from(r: desk::projections::MonitoringReport) -> Self {
         let b = r.beneficiaries;
         let m = r.mediation;
         let s = r.satisfaction;
@@ -1382,7 +1382,7 @@ impl AsOfInput {
     fn parse(self) -> Result<desk::AsOf> {
         match (self.at, self.position) {
             (Some(at), None) => Ok(desk::AsOf::Time(at)),
-            (None, Some(position)) => Ok(desk::AsOf::Position(journal::Position(position))),
+            (None, Some(position)) => Ok(desk::AsOf::Position(desk::journal::Position(position))),
             _ => Err(crate::error::bad_input(
                 "asOf takes exactly one of `at` (a date-time) and `position`",
             )),
@@ -1418,7 +1418,7 @@ fn selected_fields(ctx: &Context<'_>) -> Vec<String> {
 pub(crate) async fn with_models<R>(
     ctx: &Context<'_>,
     as_of: Option<AsOfInput>,
-    f: impl FnOnce(&projections::ReadModels) -> R,
+    f: impl FnOnce(&desk::projections::ReadModels) -> R,
 ) -> Result<R> {
     let desk = ctx.data::<Desk>()?;
     match as_of {
@@ -1592,7 +1592,7 @@ impl ReadModelQuery {
     ) -> Result<Logbook> {
         let site = access::scoped_site(ctx, opt(&site, |s| parse_site("site", s))?)?;
         let period = bounded_period(from, to)?;
-        let filter = projections::LogbookFilter {
+        let filter = desk::projections::LogbookFilter {
             site: site.clone(),
             period: Some(period),
             mediator,
@@ -1721,7 +1721,9 @@ impl ReadModelQuery {
                     cases_discussed: ids(&m.cases_discussed),
                 })
                 .collect(),
-            every_month_has_meeting: months.iter().all(projections::MonthMeetings::has_meeting),
+            every_month_has_meeting: months
+                .iter()
+                .all(desk::projections::MonthMeetings::has_meeting),
             months: months.into_iter().map(Into::into).collect(),
         })
     }

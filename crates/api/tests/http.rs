@@ -625,7 +625,12 @@ async fn a_request_without_a_valid_token_is_refused_with_401() {
     let reply = send(&f.app, post_with_token(body, Some(&valid))).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_no_errors(&reply.json());
-    let event = f.desk.journal().get(journal::Position(1)).unwrap().unwrap();
+    let event = f
+        .desk
+        .journal()
+        .get(desk::journal::Position(1))
+        .unwrap()
+        .unwrap();
     assert_eq!(event.actor.id, "a.conti");
     assert_eq!(event.actor.role, "admin");
     // Metrics need a token too; health does not.

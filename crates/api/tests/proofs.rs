@@ -5,9 +5,11 @@ use std::io::BufReader;
 
 use api::{ApiConfig, AppState, Principal};
 use async_graphql::{Request, Variables};
+use desk::journal::merkle::checkpoint::{PublicKey, SignedCheckpoint};
+use desk::journal::merkle::{
+    leaf_hash, ConsistencyProof, Hash, InclusionProof, LeafIndex, TreeSize,
+};
 use domain::{Actor, Role};
-use journal::merkle::checkpoint::{PublicKey, SignedCheckpoint};
-use journal::merkle::{leaf_hash, ConsistencyProof, Hash, InclusionProof, LeafIndex, TreeSize};
 use serde_json::{json, Value};
 
 #[path = "../../../fixtures/fixture.rs"]

@@ -34,6 +34,7 @@ use ulid::Ulid;
 use vault::{Opened, Vault};
 
 pub use journal;
+pub use projections;
 pub use vault;
 
 pub mod read_audit;

@@ -41,10 +41,10 @@ fn a_readable_envelope_gives_its_role_and_time() {
 #[test]
 fn an_unknown_role_is_an_error_with_the_position() {
     let err = desk::meta(&record("janitor", Timestamp(1_717_000_000_000_000))).unwrap_err();
-    assert!(
-        matches!(&err, DeskError::UnknownRole { position: Position(42), role } if role == "janitor"),
-        "{err:?}"
-    );
+    let DeskError::UnknownRole { position, role } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!((*position, role.as_str()), (Position(42), "janitor"));
 }
 
 #[test]

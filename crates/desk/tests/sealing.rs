@@ -4,9 +4,10 @@
 //! `PersonalNote` and `PersonalFields` print `[redacted]` in `Debug`, so the derived `Debug` of
 //! an event marks each field that holds one of them. The test seals the stored sample of every
 //! event type (`crates/domain/tests/samples`, one per type and current version, its empty notes
-//! filled in) as the desk does before an append, and checks that each such value became a sealed value and that its
-//! text is gone from the stored bytes; and that the names the JSON walkers use
-//! (`domain::PERSONAL_FIELD_NAMES`, `domain::PERSONAL_FIELDS`) are exactly the personal fields.
+//! filled in) as the desk does before an append, and checks that each such value became a
+//! sealed value and that its text is gone from the stored bytes; and that the names the JSON
+//! walkers use (`domain::PERSONAL_FIELD_NAMES`, `domain::PERSONAL_FIELDS`) are exactly the
+//! personal fields.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

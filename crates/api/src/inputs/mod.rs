@@ -1,10 +1,10 @@
 //! Typed inputs of the mutations, one per domain command.
 //!
-//! Each input mirrors its command field for field, with the same camelCase names, and becomes it
-//! through a typed conversion ([`CommandInput::into_command`]); `tests/mutations.rs` checks that
-//! every input has the fields of its command's JSON. Ids are GraphQL `ID`s holding ULIDs, each
-//! named in the error when malformed; the domain checks everything else and names the field it
-//! refuses.
+//! Each input mirrors its command field for field, with the same camelCase names, and becomes
+//! it through a typed conversion ([`CommandInput::into_command`]); `tests/input_parity.rs`
+//! checks that every input has the fields of its command's JSON. Ids are GraphQL `ID`s holding
+//! ULIDs, each named in the error when malformed; the domain checks everything else and names the
+//! field it refuses.
 //!
 //! Personal data (names, contacts, notes, comments, observations, goals, decisions) is plain
 //! text here and documented as such: the journal keeps it apart so it can be made unreadable.

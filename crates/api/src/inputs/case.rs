@@ -1,12 +1,10 @@
 //! Inputs about a case (*presa in carico*), the interventions delivered and the referrals issued.
 
-use async_graphql::{InputObject, ID};
+use async_graphql::{InputObject, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-
-use super::vocab::*;
-use async_graphql::Result;
 use domain::Command;
 
+use super::vocab::*;
 use super::*;
 
 /// Opens a case: the person is taken in charge (needs the SERVICE consent; one open case per

@@ -2,10 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use async_graphql::{InputObject, Json, ID};
+use async_graphql::{InputObject, Json, Result, ID};
 use chrono::{DateTime, Utc};
-
-use async_graphql::Result;
 use domain::Command;
 
 use super::*;

@@ -1,12 +1,10 @@
 //! Inputs of the directory of territorial services (action research, activity 11).
 
-use async_graphql::{InputObject, ID};
+use async_graphql::{InputObject, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-
-use super::vocab::*;
-use async_graphql::Result;
 use domain::Command;
 
+use super::vocab::*;
 use super::*;
 
 /// Adds a territorial service to the directory.

@@ -1,12 +1,10 @@
 //! Inputs about social and intercultural mediation: requests, sessions, cancellations.
 
-use async_graphql::{InputObject, ID};
+use async_graphql::{InputObject, Result, ID};
 use chrono::{DateTime, Utc};
-
-use super::vocab::*;
-use async_graphql::Result;
 use domain::Command;
 
+use super::vocab::*;
 use super::*;
 
 /// Records a request for a mediator, on call or scheduled.

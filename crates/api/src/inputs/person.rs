@@ -1,12 +1,10 @@
 //! Inputs about a person: registration, consent, vulnerability, intake.
 
-use async_graphql::{InputObject, ID};
+use async_graphql::{InputObject, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-
-use super::vocab::*;
-use async_graphql::Result;
 use domain::Command;
 
+use super::vocab::*;
 use super::*;
 
 /// Registers a person served by the desk. The statistics fields are counted in reports; the

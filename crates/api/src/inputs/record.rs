@@ -1,13 +1,11 @@
 //! Inputs of the desk's other records: group activities, information material, surveys, the
 //! logbook (*diario di bordo*) and supervision meetings.
 
-use async_graphql::{InputObject, ID};
+use async_graphql::{InputObject, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-
-use super::vocab::*;
-use async_graphql::Result;
 use domain::Command;
 
+use super::vocab::*;
 use super::*;
 
 /// Records a group activity: proximity, parental group, community activation, information

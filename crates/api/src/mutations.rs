@@ -169,7 +169,7 @@ impl MutationRoot {
             .await
             .map_err(error::from_desk)?
         {
-            Ok(recorded) => Ok(recorded.into()),
+            Ok(recorded) => recorded.try_into(),
             Err(refused) => Err(error::from_refused(&refused)),
         }
     }

@@ -7,12 +7,15 @@
 //! filled in) as the desk does before an append, and checks that each such value became a
 //! sealed value and that its text is gone from the stored bytes; and that the names the JSON
 //! walkers use (`domain::PERSONAL_FIELD_NAMES`, `domain::PERSONAL_FIELDS`) are exactly the
-//! personal fields.
+//! personal fields, and that no type an evaluator gets whole (`TYPES_WITHOUT_PERSONAL_DATA`)
+//! holds any.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use domain::{Event, EVENT_TYPES, PERSONAL_FIELDS, PERSONAL_FIELD_NAMES};
+use domain::{
+    Event, EVENT_TYPES, PERSONAL_FIELDS, PERSONAL_FIELD_NAMES, TYPES_WITHOUT_PERSONAL_DATA,
+};
 use serde_json::Value;
 use ulid::Ulid;
 
@@ -153,6 +156,13 @@ fn every_personal_value_of_every_event_type_is_sealed() {
             );
         }
         personal_names_seen.extend(personal.iter().cloned());
+        // An evaluator bundle carries these types whole: they must hold nothing about a person.
+        if TYPES_WITHOUT_PERSONAL_DATA.contains(event_type) {
+            assert!(
+                named.is_none() && personal.is_empty(),
+                "{event_type}: in TYPES_WITHOUT_PERSONAL_DATA, yet personal: {personal:?}"
+            );
+        }
 
         let sealed = desk::sealed_payload(&vault, &event, Ulid::new(), stored.clone())
             .unwrap()

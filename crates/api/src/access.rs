@@ -77,7 +77,7 @@ pub fn site_scope(ctx: &Context<'_>) -> Result<Option<SiteId>> {
         Role::Mediator => Some(principal.site.clone().ok_or_else(|| {
             error::coded(error::FORBIDDEN, "this mediator's token names no site")
         })?),
-        _ => None,
+        Role::Supervisor | Role::Evaluator | Role::Admin => None,
     })
 }
 

@@ -60,13 +60,13 @@ fn disk_full(error: impl std::fmt::Display) -> Error {
     )
 }
 
-pub fn from_journal(error: journal::JournalError) -> Error {
+pub fn from_journal(error: desk::journal::JournalError) -> Error {
     if error.is_disk_full() {
         return disk_full(error);
     }
     match error {
         // A proof asked for sizes the tree does not have: the request is wrong.
-        journal::JournalError::ProofRange(range) => bad_input(range.to_string()),
+        desk::journal::JournalError::ProofRange(range) => bad_input(range.to_string()),
         other => internal(other),
     }
 }

@@ -4,9 +4,9 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Datelike, Utc};
+use desk::projections::{AgeBand, PersonFilter};
 use desk::read_audit::{ReadAudit, ReadChannel, ReadEntry};
 use domain::PersonId;
-use projections::{AgeBand, PersonFilter};
 use ulid::Ulid;
 
 use crate::access::{self, Allow};

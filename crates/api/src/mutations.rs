@@ -3,17 +3,15 @@
 //! stream version the client saw, where a race matters), and returns the recorded events with
 //! their positions and hashes.
 //!
-//! Inputs mirror the domain's commands field for field (same camelCase names), so an input is
-//! turned into a command through serde: `input → JSON → domain::Command`. The actor is always the
-//! request's principal.
+//! Inputs mirror the domain's commands field for field (same camelCase names) and become them
+//! through a typed conversion (`inputs::CommandInput`). The actor is always the request's
+//! principal.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject, ID};
 use desk::Desk;
-use domain::{Command, Role, SiteId};
-use journal::RecordedEvent;
-use serde::Serialize;
+use domain::{Command, Placement, Role};
 use ulid::Ulid;
 
 use crate::access;
@@ -33,15 +31,6 @@ pub struct Recorded {
     pub already_recorded: bool,
 }
 
-/// Turns a typed input into the domain command named `command`.
-pub(crate) fn to_command(command: &'static str, input: &impl Serialize) -> Result<Command> {
-    let mut value = serde_json::to_value(input).map_err(error::internal)?;
-    if let serde_json::Value::Object(map) = &mut value {
-        map.insert("command".into(), serde_json::Value::String(command.into()));
-    }
-    serde_json::from_value(value).map_err(|e| error::bad_input(format!("{command}: {e}")))
-}
-
 /// Parses a ULID the client sent in `field` (named in `extensions.field` when malformed).
 pub(crate) fn parse_ulid(field: &str, id: &ID) -> Result<Ulid> {
     Ulid::from_string(id.as_str()).map_err(|_| {
@@ -54,16 +43,13 @@ pub(crate) fn parse_ulid(field: &str, id: &ID) -> Result<Ulid> {
     })
 }
 
-/// Checks the input's ids, turns it into its command and executes it.
+/// Turns the input into its command and executes it.
 async fn record<I: CommandInput>(
     ctx: &Context<'_>,
     input: I,
     options: Option<RecordOptions>,
 ) -> Result<Recorded> {
-    for (field, id) in &input.ids().0 {
-        parse_ulid(field, id)?;
-    }
-    let command = to_command(I::COMMAND, &input)?;
+    let command = input.into_command()?;
     let options = options.unwrap_or_default();
     run(ctx, command, options.event_id, options.expected_version).await
 }
@@ -111,111 +97,40 @@ pub(crate) async fn run(
     }
 }
 
-/// Who may record what: supervisors every fact; mediators the facts of their own site, but not
-/// the service directory, the sites, supervision meetings or erasures; admins the service
-/// directory and the sites only;
-/// evaluators nothing; and nobody a `RecordCheckpoint` of their own (`signCheckpoint` signs with
-/// the installation key). The domain checks its own rules after this (`DeskState::decide`).
+/// Who may record what, as each command declares it (`Command::roles`: deny by default), and a
+/// mediator only the facts of their own site (`DeskState::placement`). Nobody sends a
+/// `RecordCheckpoint` of their own (`signCheckpoint` signs with the installation key). The
+/// domain checks its own rules after this (`DeskState::decide`).
 pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -> Result<()> {
-    // The directory of services and the sites: what admins manage.
-    let directory = matches!(
-        command,
-        Command::MapService(_)
-            | Command::UpdateService(_)
-            | Command::RetireService(_)
-            | Command::ScheduleSite(_)
-    );
-    let role = principal.actor.role;
-    if let Command::RecordCheckpoint(_) = command {
-        return Err(error::coded(
-            error::FORBIDDEN,
-            "a checkpoint is signed by the desk's own key: use signCheckpoint",
-        )
-        .extend_with(|_, e| e.set("field", "actor")));
-    }
-    let allowed = match role {
-        Role::Supervisor => true,
-        Role::Admin => directory,
-        Role::Mediator => {
-            !directory
-                && !matches!(
-                    command,
-                    Command::RecordSupervisionMeeting(_) | Command::ErasePerson(_)
-                )
-        }
-        Role::Evaluator => false,
-    };
     let forbidden = |message: String| {
         error::coded(error::FORBIDDEN, message).extend_with(|_, e| e.set("field", "actor"))
     };
-    if !allowed {
-        return Err(forbidden(format!(
-            "a {} may not record {}",
-            role.as_str(),
-            command.name()
-        )));
+    let role = principal.actor.role;
+    if !command.permits(role) {
+        return Err(forbidden(if let Command::RecordCheckpoint(_) = command {
+            "a checkpoint is signed by the desk's own key: use signCheckpoint".into()
+        } else {
+            format!("a {} may not record {}", role.as_str(), command.name())
+        }));
     }
-    if role == Role::Mediator {
-        let own = principal
-            .site
-            .as_ref()
-            .ok_or_else(|| forbidden("this mediator's token names no site".into()))?;
-        match command_site(desk, command)? {
-            Some(Some(site)) if site != *own => {
-                return Err(forbidden(format!(
+    match role {
+        Role::Mediator => {
+            let own = principal
+                .site
+                .as_ref()
+                .ok_or_else(|| forbidden("this mediator's token names no site".into()))?;
+            match desk.read_state(|state| state.placement(command)) {
+                Placement::Site(site) if site != *own => Err(forbidden(format!(
                     "a mediator of {own} may not record facts of another site"
-                )))
+                ))),
+                Placement::NoSite => Err(forbidden(
+                    "a mediator may record and correct only the facts of a site".into(),
+                )),
+                Placement::Site(_) | Placement::Unknown => Ok(()),
             }
-            Some(None) => {
-                return Err(forbidden(
-                    "a mediator may correct only the facts of a site".into(),
-                ))
-            }
-            _ => {}
         }
+        Role::Supervisor | Role::Evaluator | Role::Admin => Ok(()),
     }
-    Ok(())
-}
-
-/// The site a command's fact belongs to: its own `siteId`, or the site of the case, referral,
-/// mediation or event it acts on: `None` when that does not exist (the domain refuses it then),
-/// `Some(None)` when it belongs to no site (the directory, supervision).
-fn command_site(desk: &Desk, command: &Command) -> Result<Option<Option<SiteId>>> {
-    let value = serde_json::to_value(command).map_err(error::internal)?;
-    if let Some(site) = value.get("siteId").and_then(|v| v.as_str()) {
-        return Ok(Some(Some(SiteId::new(site))));
-    }
-    let journal = desk.journal();
-    let first_of = |stream: String| -> Result<Option<RecordedEvent>> {
-        Ok(journal
-            .read_stream(&stream, 1, Some(1))
-            .map_err(error::from_journal)?
-            .into_iter()
-            .next())
-    };
-    let target = [
-        ("caseId", "case"),
-        ("referralId", "referral"),
-        ("mediationId", "mediation"),
-    ]
-    .iter()
-    .find_map(|(field, prefix)| {
-        value
-            .get(*field)
-            .and_then(|v| v.as_str())
-            .map(|id| format!("{prefix}-{id}"))
-    });
-    let record = match (target, value.get("corrects").and_then(|v| v.as_str())) {
-        (Some(stream), _) => first_of(stream)?,
-        (None, Some(id)) => match Ulid::from_string(id) {
-            Ok(id) => journal.get_by_id(id).map_err(error::from_journal)?,
-            Err(_) => None,
-        },
-        (None, None) => None,
-    };
-    Ok(record
-        .and_then(|r| desk.decode(&r).ok())
-        .map(|event| event.site_id().cloned()))
 }
 
 /// The options every mutation takes besides its input.
@@ -254,7 +169,7 @@ impl MutationRoot {
             .await
             .map_err(error::from_desk)?
         {
-            Ok(recorded) => Ok(recorded.into()),
+            Ok(recorded) => recorded.try_into(),
             Err(refused) => Err(error::from_refused(&refused)),
         }
     }

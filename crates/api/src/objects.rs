@@ -9,7 +9,7 @@ use async_graphql::{
     ScalarType, ServerResult, SimpleObject, Value, ID,
 };
 use chrono::{DateTime, Utc};
-use journal::RecordedEvent;
+use desk::journal::RecordedEvent;
 
 use crate::access;
 use crate::error;
@@ -141,7 +141,8 @@ impl EventFields {
             .map(|f| plain_fields(&f.node.selection_set.node, ACTOR_FIELDS))
             .unwrap_or(Some(Vec::new()))?;
         let record = &self.record;
-        let time = |at: journal::Timestamp| at.to_datetime().map_or(Value::Null, |t| t.to_value());
+        let time =
+            |at: desk::journal::Timestamp| at.to_datetime().map_or(Value::Null, |t| t.to_value());
         let mut out = IndexMap::with_capacity(fields.len());
         for field in fields {
             let value = match field.node.name.node.as_str() {
@@ -193,11 +194,11 @@ pub(crate) fn payload_read(payload: &Value) -> Option<(domain::PersonId, Vec<Str
             fields.push(format!("payload.{name}"));
         }
     }
-    if let Some(Value::Object(personal)) = map.get("personalFields") {
+    if let Some(Value::Object(personal)) = map.get(domain::PERSONAL_FIELDS) {
         fields.extend(
             personal
                 .keys()
-                .map(|k| format!("payload.personalFields.{k}")),
+                .map(|k| format!("payload.{}.{k}", domain::PERSONAL_FIELDS)),
         );
     }
     Some((person, fields))
@@ -308,8 +309,8 @@ pub struct HeadNode {
     pub hash: String,
 }
 
-impl From<journal::Head> for HeadNode {
-    fn from(head: journal::Head) -> Self {
+impl From<desk::journal::Head> for HeadNode {
+    fn from(head: desk::journal::Head) -> Self {
         HeadNode {
             position: head.position.0,
             hash: head.hash.to_hex(),

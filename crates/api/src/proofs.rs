@@ -3,8 +3,8 @@
 
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+use desk::journal::Position;
 use desk::{ConsistencyProofView, Desk, InclusionProofView, RecordedCheckpoint};
-use journal::Position;
 
 use crate::access::{self, Allow};
 use crate::error;
@@ -40,19 +40,28 @@ pub struct CheckpointNode {
     pub recorded_by: String,
 }
 
-impl From<RecordedCheckpoint> for CheckpointNode {
-    fn from(c: RecordedCheckpoint) -> Self {
+impl TryFrom<RecordedCheckpoint> for CheckpointNode {
+    type Error = async_graphql::Error;
+
+    /// A signed time outside the calendar is an error naming the position, never 1970.
+    fn try_from(c: RecordedCheckpoint) -> Result<Self> {
         let checkpoint = &c.signed.checkpoint;
-        CheckpointNode {
+        let signed_at = DateTime::from_timestamp(checkpoint.time.0, 0).ok_or_else(|| {
+            crate::error::internal(format!(
+                "the checkpoint at position {} has a signed time outside the calendar",
+                c.position.0
+            ))
+        })?;
+        Ok(CheckpointNode {
             position: c.position.0,
             event_id: ID(c.event_id.to_string()),
             tree_size: checkpoint.tree_size.0,
             root: checkpoint.root.to_hex(),
-            signed_at: DateTime::from_timestamp(checkpoint.time.0, 0).unwrap_or_default(),
+            signed_at,
             signature: c.signed.signature_base64(),
             note: c.note(),
             recorded_by: c.recorded_by,
-        }
+        })
     }
 }
 
@@ -153,7 +162,7 @@ impl ProofQuery {
             .await
             .map_err(error::internal)?
             .map_err(error::from_desk)?;
-        Ok(list.into_iter().map(CheckpointNode::from).collect())
+        list.into_iter().map(CheckpointNode::try_from).collect()
     }
 
     /// The proof that the event is in the tree of `treeSize` (default: the head).
@@ -191,5 +200,44 @@ impl ProofQuery {
             .map_err(error::internal)?
             .map_err(error::from_desk)?;
         Ok(view.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use desk::journal::merkle::checkpoint::{Checkpoint, SignedCheckpoint, Time};
+    use desk::journal::merkle::{Hash, Root, TreeSize};
+
+    use super::*;
+
+    fn recorded(time: Time) -> RecordedCheckpoint {
+        RecordedCheckpoint {
+            position: Position(4),
+            event_id: ulid::Ulid::from_parts(1, 4),
+            recorded_by: "s.ferri".into(),
+            signed: SignedCheckpoint {
+                checkpoint: Checkpoint {
+                    origin: "impact-journal/0011223344556677".into(),
+                    tree_size: TreeSize(3),
+                    root: Root(Hash([7; 32])),
+                    time,
+                },
+                signature: [0; 64],
+            },
+        }
+    }
+
+    #[test]
+    fn a_signed_time_outside_the_calendar_is_an_error_not_1970() {
+        let node = CheckpointNode::try_from(recorded(Time(1_717_000_000))).unwrap();
+        assert_eq!(node.signed_at.timestamp(), 1_717_000_000);
+        assert_eq!((node.position, node.tree_size), (4, 3));
+        let error = CheckpointNode::try_from(recorded(Time(i64::MAX)))
+            .err()
+            .expect("an error");
+        assert_eq!(
+            error.extensions.as_ref().and_then(|e| e.get("code")),
+            Some(&async_graphql::Value::from(crate::error::INTERNAL))
+        );
     }
 }

@@ -4,10 +4,10 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+use desk::journal::{Position, RecordedEvent, Timestamp};
+use desk::projections::{AuditFilter, PageRequest, PositionRange, TimeRange};
 use desk::Desk;
 use domain::{CaseId, PersonId, SiteId};
-use journal::{Position, RecordedEvent, Timestamp};
-use projections::{AuditFilter, PageRequest, PositionRange, TimeRange};
 use ulid::Ulid;
 
 use crate::access::{self, Allow};

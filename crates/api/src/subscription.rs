@@ -2,9 +2,9 @@
 //! gap and no duplicate (the journal's cursor-based subscription underneath).
 
 use async_graphql::{Context, Result, Subscription};
+use desk::journal::Position;
 use desk::Desk;
 use futures_util::Stream;
-use journal::Position;
 
 use crate::access::{self, Allow, ReadLog};
 use crate::error;
@@ -70,7 +70,7 @@ impl Audit {
     async fn before_sending(
         &self,
         desk: &Desk,
-        event: journal::RecordedEvent,
+        event: desk::journal::RecordedEvent,
     ) -> Result<EventNode> {
         if !self.shows_payload {
             return Ok(EventNode::new(event));

@@ -6,7 +6,9 @@ use std::io::BufReader;
 
 use serde_json::{json, Value};
 
-const FIXTURE: &str = include_str!("../../../fixtures/montelucci-2024-05.jsonl");
+#[path = "../../../fixtures/fixture.rs"]
+mod fixture;
+use fixture::{FIXTURE, FIXTURE_EVENTS};
 /// Line 49 records the CPI referral's outcome "accepted"; it is corrected after T1.
 const CORRECTED_EVENT: &str = "01HXETEPR0F1BM082N35A1XVDQ";
 
@@ -100,7 +102,7 @@ async fn answers_as_of_t1_equal_what_was_seen_at_t1() {
         corrected["correctEvent"]["events"][0]["position"]
             .as_u64()
             .unwrap()
-            > 102
+            > FIXTURE_EVENTS
     );
 
     let now = run(&state, QUERY, json!({})).await;

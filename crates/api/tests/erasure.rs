@@ -110,7 +110,7 @@ async fn a_supervisor_erases_a_person_who_then_reads_as_erased() {
         .state
         .desk
         .journal()
-        .get(journal::Position(1))
+        .get(desk::journal::Position(1))
         .unwrap()
         .unwrap();
     let stored: Value = serde_json::from_slice(&stored.payload).unwrap();

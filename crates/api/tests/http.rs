@@ -3,6 +3,8 @@
 //! introspection only in dev mode, health and metrics, error codes, read-your-writes.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use api::{ApiConfig, AppState};
@@ -623,7 +625,12 @@ async fn a_request_without_a_valid_token_is_refused_with_401() {
     let reply = send(&f.app, post_with_token(body, Some(&valid))).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_no_errors(&reply.json());
-    let event = f.desk.journal().get(journal::Position(1)).unwrap().unwrap();
+    let event = f
+        .desk
+        .journal()
+        .get(desk::journal::Position(1))
+        .unwrap()
+        .unwrap();
     assert_eq!(event.actor.id, "a.conti");
     assert_eq!(event.actor.role, "admin");
     // Metrics need a token too; health does not.
@@ -689,4 +696,58 @@ async fn the_depth_limit_is_enforced() {
         .unwrap_or_default();
     assert!(message.contains("nested too deep"), "{response}");
     assert!(response["data"].is_null(), "{response}");
+}
+
+#[tokio::test]
+async fn a_panic_in_a_request_is_a_generic_500_without_its_message() {
+    // The desk's clock panics once told to: `erasePerson` without `occurredAt` asks it for now,
+    // inside the handler of a request through `api::app`.
+    let panicking = Arc::new(AtomicBool::new(false));
+    let clock = {
+        let panicking = Arc::clone(&panicking);
+        move || {
+            if panicking.load(Ordering::SeqCst) {
+                let secret = "Zorbeta Quillfeather";
+                panic!("leaked {secret}");
+            }
+            chrono::Utc::now()
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let options = DeskOptions {
+        clock: Arc::new(clock),
+        ..DeskOptions::default()
+    };
+    let desk = Desk::open(dir.path().join("data"), options).unwrap();
+    let security = api::Security::open(&dir.path().join("data")).unwrap();
+    TOKENS.with(|t| *t.borrow_mut() = Some(security.tokens.clone()));
+    let app = api::app(AppState::new(desk, ApiConfig::default(), security));
+    let erase = json!({ "query": r#"mutation {
+        erasePerson(input: { personId: "01HWW2G3903GE5WBXZ6BWN1ZZR", reason: PERSON_REQUEST }) {
+            alreadyRecorded
+        }
+    }"# });
+
+    // Before: the request is answered (the person is unknown).
+    let reply = send(&app, post_graphql(erase.to_string(), None)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+
+    panicking.store(true, Ordering::SeqCst);
+    let reply = send(&app, post_graphql(erase.to_string(), None)).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let text = reply.text();
+    assert_eq!(
+        reply.json()["errors"][0]["extensions"]["code"],
+        "INTERNAL",
+        "{text}"
+    );
+    assert!(
+        !text.contains("Zorbeta") && !text.contains("leaked") && !text.contains(".rs"),
+        "{text}"
+    );
+
+    // The server goes on answering.
+    panicking.store(false, Ordering::SeqCst);
+    let reply = send(&app, post_graphql(erase.to_string(), None)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
 }

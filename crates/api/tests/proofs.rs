@@ -5,12 +5,16 @@ use std::io::BufReader;
 
 use api::{ApiConfig, AppState, Principal};
 use async_graphql::{Request, Variables};
+use desk::journal::merkle::checkpoint::{PublicKey, SignedCheckpoint};
+use desk::journal::merkle::{
+    leaf_hash, ConsistencyProof, Hash, InclusionProof, LeafIndex, TreeSize,
+};
 use domain::{Actor, Role};
-use journal::merkle::checkpoint::{PublicKey, SignedCheckpoint};
-use journal::merkle::{leaf_hash, ConsistencyProof, Hash, InclusionProof, LeafIndex, TreeSize};
 use serde_json::{json, Value};
 
-const FIXTURE: &str = include_str!("../../../fixtures/montelucci-2024-05.jsonl");
+#[path = "../../../fixtures/fixture.rs"]
+mod fixture;
+use fixture::{FIXTURE, FIXTURE_EVENTS};
 
 async fn state() -> (tempfile::TempDir, AppState) {
     let dir = tempfile::tempdir().unwrap();
@@ -63,8 +67,8 @@ async fn checkpoints_and_proofs_verify_with_the_public_key_alone() {
 
     let first = run(&state, Some(supervisor.clone()), SIGN, json!({})).await;
     let first = &first["data"]["signCheckpoint"];
-    assert_eq!(first["treeSize"], 102);
-    assert_eq!(first["position"], 103);
+    assert_eq!(first["treeSize"], FIXTURE_EVENTS);
+    assert_eq!(first["position"], FIXTURE_EVENTS + 1);
     let first_note = SignedCheckpoint::parse(first["note"].as_str().unwrap()).unwrap();
     first_note.verify(&key).unwrap();
 
@@ -81,8 +85,8 @@ async fn checkpoints_and_proofs_verify_with_the_public_key_alone() {
     let proof = run(
         &state,
         Some(evaluator()),
-        "query($id: ID!) { inclusionProof(eventId: $id, treeSize: 102) { position leafIndex treeSize eventHash path root } }",
-        json!({"id": node["id"]}),
+        "query($id: ID!, $size: Int!) { inclusionProof(eventId: $id, treeSize: $size) { position leafIndex treeSize eventHash path root } }",
+        json!({"id": node["id"], "size": FIXTURE_EVENTS}),
     )
     .await;
     let proof = &proof["data"]["inclusionProof"];
@@ -90,7 +94,7 @@ async fn checkpoints_and_proofs_verify_with_the_public_key_alone() {
     assert_eq!(proof["eventHash"], node["hash"]);
     let inclusion = InclusionProof {
         leaf_index: LeafIndex(4),
-        tree_size: TreeSize(102),
+        tree_size: TreeSize(FIXTURE_EVENTS),
         path: hashes(&proof["path"]),
     };
     let leaf = leaf_hash(&Hash::from_hex(node["hash"].as_str().unwrap()).unwrap().0);
@@ -103,18 +107,18 @@ async fn checkpoints_and_proofs_verify_with_the_public_key_alone() {
     let second =
         SignedCheckpoint::parse(second["data"]["signCheckpoint"]["note"].as_str().unwrap())
             .unwrap();
-    assert_eq!(second.checkpoint.tree_size, TreeSize(103));
+    assert_eq!(second.checkpoint.tree_size, TreeSize(FIXTURE_EVENTS + 1));
     let consistency = run(
         &state,
         Some(evaluator()),
-        "{ consistencyProof(fromSize: 102, toSize: 103) { fromSize toSize path fromRoot toRoot } }",
-        json!({}),
+        "query($from: Int!, $to: Int!) { consistencyProof(fromSize: $from, toSize: $to) { fromSize toSize path fromRoot toRoot } }",
+        json!({"from": FIXTURE_EVENTS, "to": FIXTURE_EVENTS + 1}),
     )
     .await;
     let consistency = &consistency["data"]["consistencyProof"];
     ConsistencyProof {
-        from: TreeSize(102),
-        to: TreeSize(103),
+        from: TreeSize(FIXTURE_EVENTS),
+        to: TreeSize(FIXTURE_EVENTS + 1),
         path: hashes(&consistency["path"]),
     }
     .verify(&first_note.checkpoint.root, &second.checkpoint.root)
@@ -129,9 +133,9 @@ async fn checkpoints_and_proofs_verify_with_the_public_key_alone() {
     .await;
     let listed = &listed["data"];
     assert_eq!(listed["checkpoints"].as_array().unwrap().len(), 2);
-    assert_eq!(listed["checkpoints"][1]["treeSize"], 103);
+    assert_eq!(listed["checkpoints"][1]["treeSize"], FIXTURE_EVENTS + 1);
     assert_eq!(listed["checkpoints"][0]["recordedBy"], "s.ferri");
-    assert_eq!(listed["tree"]["size"], 104);
+    assert_eq!(listed["tree"]["size"], FIXTURE_EVENTS + 2);
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! The read-model queries, through `schema.execute(..)` over a desk that imported the real
-//! fixture `fixtures/montelucci-2024-05.jsonl` (102 lines, one month of the Montelucci desk).
+//! fixture `fixtures/montelucci-2024-05.jsonl` (one month of the Montelucci desk).
 //!
 //! Expected values were counted from the fixture by hand (see the comments) or are read from it
 //! here, line by line, so that a change in either the fixture or the code shows.
@@ -8,6 +8,10 @@ use std::fs::File;
 use std::io::BufReader;
 
 use serde_json::{json, Value};
+
+#[path = "../../../fixtures/fixture.rs"]
+mod fixture;
+use fixture::{FIXTURE_EVENTS, FIXTURE_LINES};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -40,7 +44,7 @@ async fn fixture() -> Result<Fixture, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let desk = desk::Desk::open(dir.path().join("data"), desk::DeskOptions::default())?;
     let report = desk.import(BufReader::new(File::open(FIXTURE)?)).await?;
-    assert_eq!(report.recorded, 102);
+    assert_eq!(report.recorded, FIXTURE_LINES);
     let security = api::Security::open(&dir.path().join("data"))?;
     let state = api::AppState::new(desk, api::ApiConfig::default(), security);
     Ok(Fixture { _dir: dir, state })
@@ -873,7 +877,7 @@ async fn monitoring_may_2024() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(m["from"], "2024-05-01");
     assert_eq!(m["to"], "2024-05-31");
     assert_eq!(m["site"], Value::Null);
-    assert_eq!(m["asOfPosition"], 102);
+    assert_eq!(m["asOfPosition"], FIXTURE_EVENTS);
     let figure = |activity: &str, site: Value, contacts: u32, persons: u32| {
         json!({ "activity": activity, "site": site, "contacts": contacts,
                 "distinctPersons": persons })

@@ -142,7 +142,26 @@ fn every_proofs_scenario_prints_a_json_line_with_a_positive_rate() {
             .unwrap();
         assert!(rate > 0.0, "{line}");
     }
-    assert!(lines[0]["append_slowdown"].as_f64().unwrap() >= 0.0);
+    // `append_slowdown` is tree time / (append time - tree time), from the same timings the
+    // `bulk_append` and `tree_update` lines print per event (each rounded to 3 figures).
+    let figure = |line: &serde_json::Value, name: &str| line[name].as_f64().unwrap();
+    let (append_us, tree_us) = (
+        figure(&lines[0], "us_per_event"),
+        figure(&lines[1], "us_per_event"),
+    );
+    assert!(
+        0.0 < tree_us && tree_us < append_us,
+        "{} {}",
+        lines[0],
+        lines[1]
+    );
+    let expected = tree_us / (append_us - tree_us);
+    let slowdown = figure(&lines[0], "append_slowdown");
+    assert!(
+        (slowdown - expected).abs() <= 0.02 * expected + 0.001,
+        "append_slowdown {slowdown}, but the timings give {expected}"
+    );
+    assert!(figure(&lines[2], "append_slowdown") > 0.0, "{}", lines[2]);
     assert_eq!(lines[8]["rehashed"], 0);
     assert_eq!(lines[9]["rehashed"], 300);
 }

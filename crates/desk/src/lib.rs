@@ -34,6 +34,7 @@ use ulid::Ulid;
 use vault::{Opened, Vault};
 
 pub use journal;
+pub use projections;
 pub use vault;
 
 pub mod read_audit;
@@ -91,6 +92,14 @@ pub enum DeskError {
         #[source]
         source: domain::DecodeError,
     },
+    /// The envelope of the event at this position names a role this build does not know: a
+    /// newer writer, or a damaged record (verify the journal).
+    #[error("event at position {position} names an unknown role {role:?}")]
+    UnknownRole { position: Position, role: String },
+    /// The `recorded_at` of the event at this position is outside the calendar (microseconds
+    /// since the epoch as stored): a damaged record; verify the journal.
+    #[error("event at position {position} has an unreadable recorded_at ({micros} µs)")]
+    UnreadableRecordedAt { position: Position, micros: i64 },
     /// The read audit cannot record or index a read: the read must not be answered.
     #[error("read audit at position {position}: {reason}")]
     ReadAudit { position: Position, reason: String },
@@ -971,11 +980,7 @@ fn erase_personal(payload: &[u8]) -> Option<Vec<u8>> {
     };
     let mut changed = false;
     let _ = visit_personal(&mut object, &mut |_, name, v| -> Result<(), ()> {
-        let marker = if name == "personal" {
-            domain::PersonalData::erased_json()
-        } else {
-            domain::PersonalNote::erased_json()
-        };
+        let marker = domain::erased_json(name);
         if *v != marker {
             *v = marker;
             changed = true;
@@ -1052,9 +1057,9 @@ fn visit_personal<E>(
             value(name, name, v, f)?;
         }
     }
-    if let Some(serde_json::Value::Object(fields)) = object.get_mut("personalFields") {
+    if let Some(serde_json::Value::Object(fields)) = object.get_mut(domain::PERSONAL_FIELDS) {
         for (name, v) in fields.iter_mut() {
-            value(&format!("personalFields.{name}"), name, v, f)?;
+            value(&format!("{}.{name}", domain::PERSONAL_FIELDS), name, v, f)?;
         }
     }
     Ok(())
@@ -1166,13 +1171,7 @@ fn open_payload_value(
         *v = match vault.open_sealed(person, record.id, path, &sealed)? {
             Opened::Plain(plain) => serde_json::from_slice(&plain)
                 .map_err(|_| vault::VaultError::Unopenable { person })?,
-            Opened::Erased | Opened::NoKey => {
-                if name == "personal" {
-                    domain::PersonalData::erased_json()
-                } else {
-                    domain::PersonalNote::erased_json()
-                }
-            }
+            Opened::Erased | Opened::NoKey => domain::erased_json(name),
         };
         Ok(())
     })?;
@@ -1182,23 +1181,32 @@ fn open_payload_value(
     Ok(Some(serde_json::Value::Object(object)))
 }
 
-/// The domain's view of a recorded event's envelope.
-pub fn meta(record: &RecordedEvent) -> EventMeta {
-    EventMeta {
+/// The domain's view of a recorded event's envelope. A role this build does not know or a
+/// `recorded_at` outside the calendar is an error with the position, never a guess.
+pub fn meta(record: &RecordedEvent) -> Result<EventMeta, DeskError> {
+    let role = domain::Role::ALL
+        .iter()
+        .copied()
+        .find(|r| r.as_str() == record.actor.role)
+        .ok_or_else(|| DeskError::UnknownRole {
+            position: record.position,
+            role: record.actor.role.clone(),
+        })?;
+    let recorded_at = record
+        .recorded_at
+        .to_datetime()
+        .ok_or(DeskError::UnreadableRecordedAt {
+            position: record.position,
+            micros: record.recorded_at.0,
+        })?;
+    Ok(EventMeta {
         id: record.id,
         stream: StreamId::new(record.stream.clone()),
         version: record.version,
         position: record.position.0,
-        recorded_at: record.recorded_at.to_datetime().unwrap_or_default(),
-        actor: Actor::new(
-            record.actor.id.clone(),
-            domain::Role::ALL
-                .iter()
-                .copied()
-                .find(|r| r.as_str() == record.actor.role)
-                .unwrap_or(domain::Role::Mediator),
-        ),
-    }
+        recorded_at,
+        actor: Actor::new(record.actor.id.clone(), role),
+    })
 }
 
 /// Records handed from one replay thread to the next at a time.

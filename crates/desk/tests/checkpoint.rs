@@ -10,7 +10,8 @@ use domain::{Actor, Command, ImportLine, Role};
 use journal::merkle::checkpoint::SignedCheckpoint;
 use journal::merkle::TreeSize;
 
-const FIXTURE: &str = include_str!("../../../fixtures/montelucci-2024-05.jsonl");
+mod support;
+use support::fixture::{FIXTURE, FIXTURE_EVENTS};
 
 fn options() -> DeskOptions {
     DeskOptions {
@@ -41,18 +42,25 @@ async fn a_checkpoint_signs_the_tree_and_is_recorded_after_it() {
         .unwrap();
     // The fixture's supervision meeting was imported: history, no checkpoint of its own.
     assert!(desk.checkpoints().unwrap().is_empty());
-    assert_eq!(desk.journal().head().position.0, 102);
+    assert_eq!(desk.journal().head().position.0, FIXTURE_EVENTS);
 
     let recorded = desk
         .sign_checkpoint(&supervisor(), None)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(recorded.signed.checkpoint.tree_size, TreeSize(102));
-    assert_eq!(recorded.position.0, 103, "after the size it signs");
+    assert_eq!(
+        recorded.signed.checkpoint.tree_size,
+        TreeSize(FIXTURE_EVENTS)
+    );
+    assert_eq!(
+        recorded.position.0,
+        FIXTURE_EVENTS + 1,
+        "after the size it signs"
+    );
     assert_eq!(
         recorded.signed.checkpoint.root,
-        desk.journal().root_at(TreeSize(102)).unwrap()
+        desk.journal().root_at(TreeSize(FIXTURE_EVENTS)).unwrap()
     );
     // The note, written down and read back, verifies with the public key alone.
     let note = recorded.note();
@@ -144,5 +152,5 @@ async fn a_supervision_meeting_is_followed_by_a_checkpoint() {
         .unwrap();
     assert!(again.already_recorded);
     assert_eq!(desk.checkpoints().unwrap().len(), 1);
-    assert_eq!(desk.journal().head().position.0, 103);
+    assert_eq!(desk.journal().head().position.0, FIXTURE_EVENTS + 1);
 }

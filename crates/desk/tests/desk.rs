@@ -7,7 +7,8 @@ use chrono::{TimeZone, Utc};
 use desk::{Desk, DeskOptions, ImportError, Refused};
 use domain::{Actor, Command, ImportLine, RejectionKind, Role};
 
-const FIXTURE: &str = include_str!("../../../fixtures/montelucci-2024-05.jsonl");
+mod support;
+use support::fixture::{FIXTURE, FIXTURE_EVENTS, FIXTURE_LINES};
 
 fn options() -> DeskOptions {
     DeskOptions {
@@ -42,10 +43,10 @@ async fn importing_twice_records_nothing_twice() {
         .import(BufReader::new(FIXTURE.as_bytes()))
         .await
         .unwrap();
-    assert_eq!(report.lines, 102);
-    assert_eq!(report.recorded, 102);
+    assert_eq!(report.lines, FIXTURE_LINES);
+    assert_eq!(report.recorded, FIXTURE_LINES);
     let head = desk.journal().head();
-    assert_eq!(head.position.0, 102, "one event a command");
+    assert_eq!(head.position.0, FIXTURE_EVENTS, "one event a command");
     assert_eq!(desk.applied_position(), head.position, "read your writes");
 
     let again = desk
@@ -53,7 +54,7 @@ async fn importing_twice_records_nothing_twice() {
         .await
         .unwrap();
     assert_eq!(again.recorded, 0);
-    assert_eq!(again.already_recorded, 102);
+    assert_eq!(again.already_recorded, FIXTURE_LINES);
     assert_eq!(desk.journal().head(), head);
 }
 
@@ -86,8 +87,8 @@ async fn a_bad_line_stops_the_import_and_the_mended_file_completes_it() {
         .await
         .unwrap();
     assert_eq!(report.already_recorded, 19);
-    assert_eq!(report.recorded, 83);
-    assert_eq!(desk.journal().head().position.0, 102);
+    assert_eq!(report.recorded, FIXTURE_LINES - 19);
+    assert_eq!(desk.journal().head().position.0, FIXTURE_EVENTS);
 }
 
 #[tokio::test]
@@ -270,16 +271,17 @@ async fn concurrent_logbook_entries_for_one_site_and_day_have_one_winner() {
 #[tokio::test]
 async fn reopening_replays_the_same_models() {
     let dir = tempfile::tempdir().unwrap();
-    let head = {
+    let (head, before) = {
         let desk = Desk::open(dir.path().join("data"), options()).unwrap();
         desk.import(BufReader::new(FIXTURE.as_bytes()))
             .await
             .unwrap();
         let head = desk.journal().head();
+        let before = desk.read(support::answers);
         let journal = desk.journal().clone();
         drop(desk);
         journal.close();
-        head
+        (head, before)
     };
     // The old desk's projector task holds the journal's storage until it is polled again and sees
     // the journal closed, so the reopen yields to the runtime between tries.
@@ -297,4 +299,5 @@ async fn reopening_replays_the_same_models() {
     assert_eq!(desk.journal().head(), head);
     assert_eq!(desk.applied_position(), head.position);
     assert_eq!(desk.read(|m| m.position()), head.position);
+    assert_eq!(desk.read(support::answers), before);
 }

@@ -16,7 +16,7 @@ use crate::personal::{PersonalData, PersonalFields, PersonalNote};
 use crate::vocab::*;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterPerson {
     pub person_id: PersonId,
     pub site_id: SiteId,
@@ -40,7 +40,7 @@ pub struct RegisterPerson {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GiveConsent {
     pub person_id: PersonId,
     pub site_id: SiteId,
@@ -52,7 +52,7 @@ pub struct GiveConsent {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WithdrawConsent {
     pub person_id: PersonId,
     pub site_id: SiteId,
@@ -61,7 +61,7 @@ pub struct WithdrawConsent {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssessVulnerability {
     pub person_id: PersonId,
     pub site_id: SiteId,
@@ -73,7 +73,7 @@ pub struct AssessVulnerability {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecordIntake {
     pub person_id: PersonId,
     pub site_id: SiteId,
@@ -87,7 +87,7 @@ pub struct RecordIntake {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OpenCase {
     pub case_id: CaseId,
     pub person_id: PersonId,
@@ -101,7 +101,7 @@ pub struct OpenCase {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgreeCarePlan {
     pub case_id: CaseId,
     pub occurred_at: DateTime<Utc>,
@@ -114,7 +114,7 @@ pub struct AgreeCarePlan {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CloseCase {
     pub case_id: CaseId,
     pub occurred_at: DateTime<Utc>,
@@ -125,7 +125,7 @@ pub struct CloseCase {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReopenCase {
     pub case_id: CaseId,
     pub occurred_at: DateTime<Utc>,
@@ -134,7 +134,7 @@ pub struct ReopenCase {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecordIntervention {
     pub intervention_id: InterventionId,
     pub person_id: PersonId,
@@ -161,7 +161,7 @@ pub struct RecordIntervention {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IssueReferral {
     pub referral_id: ReferralId,
     pub person_id: PersonId,
@@ -177,7 +177,7 @@ pub struct IssueReferral {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecordReferralOutcome {
     pub referral_id: ReferralId,
     pub occurred_at: DateTime<Utc>,
@@ -189,7 +189,7 @@ pub struct RecordReferralOutcome {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RequestMediation {
     pub mediation_id: MediationId,
     pub site_id: SiteId,
@@ -209,7 +209,7 @@ pub struct RequestMediation {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecordMediationSession {
     pub mediation_id: MediationId,
     pub started_at: DateTime<Utc>,
@@ -226,7 +226,7 @@ pub struct RecordMediationSession {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CancelMediation {
     pub mediation_id: MediationId,
     pub occurred_at: DateTime<Utc>,
@@ -234,7 +234,7 @@ pub struct CancelMediation {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecordGroupActivity {
     pub activity_id: GroupActivityId,
     pub site_id: SiteId,
@@ -252,7 +252,7 @@ pub struct RecordGroupActivity {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DistributeInformationMaterial {
     pub distribution_id: DistributionId,
     pub site_id: SiteId,
@@ -264,7 +264,7 @@ pub struct DistributeInformationMaterial {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecordSurveyResponse {
     pub survey_id: SurveyId,
     pub site_id: SiteId,
@@ -278,7 +278,7 @@ pub struct RecordSurveyResponse {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WriteLogbookEntry {
     pub site_id: SiteId,
     pub date: NaiveDate,
@@ -296,7 +296,7 @@ pub struct WriteLogbookEntry {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecordSupervisionMeeting {
     pub meeting_id: MeetingId,
     pub occurred_at: DateTime<Utc>,
@@ -317,7 +317,7 @@ pub struct RecordSupervisionMeeting {
 /// Records a checkpoint the desk has signed with the installation key: the journal's Merkle tree
 /// had `tree_size` leaves and this root at `occurred_at`. The desk signs; the domain records.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecordCheckpoint {
     /// The signed time, to the second.
     pub occurred_at: DateTime<Utc>,
@@ -331,7 +331,7 @@ pub struct RecordCheckpoint {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "ServiceEntry")]
 pub struct MapService {
     pub service_id: ServiceId,
     pub occurred_at: DateTime<Utc>,
@@ -340,7 +340,7 @@ pub struct MapService {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "ServiceEntry")]
 pub struct UpdateService {
     pub service_id: ServiceId,
     pub occurred_at: DateTime<Utc>,
@@ -350,7 +350,7 @@ pub struct UpdateService {
 
 /// Sets a site's name and opening weekdays (admins and supervisors).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScheduleSite {
     pub site_id: SiteId,
     pub occurred_at: DateTime<Utc>,
@@ -359,8 +359,75 @@ pub struct ScheduleSite {
     pub opening_days: Vec<Weekday>,
 }
 
+/// The JSON of `MapService` and `UpdateService`, read with every field named so that an unknown
+/// one is refused (serde cannot refuse unknown fields beside a flattened struct).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ServiceEntry {
+    service_id: ServiceId,
+    occurred_at: DateTime<Utc>,
+    name: String,
+    kind: ServiceKind,
+    address: String,
+    opening_hours: String,
+    languages: Vec<String>,
+    access_rules: String,
+    ukraine_capacity: Option<crate::event::UkraineCapacity>,
+    verified_on: NaiveDate,
+}
+
+impl ServiceEntry {
+    fn into_parts(self) -> (ServiceId, DateTime<Utc>, ServiceDescription) {
+        let ServiceEntry {
+            service_id,
+            occurred_at,
+            name,
+            kind,
+            address,
+            opening_hours,
+            languages,
+            access_rules,
+            ukraine_capacity,
+            verified_on,
+        } = self;
+        let description = ServiceDescription {
+            name,
+            kind,
+            address,
+            opening_hours,
+            languages,
+            access_rules,
+            ukraine_capacity,
+            verified_on,
+        };
+        (service_id, occurred_at, description)
+    }
+}
+
+impl From<ServiceEntry> for MapService {
+    fn from(entry: ServiceEntry) -> Self {
+        let (service_id, occurred_at, description) = entry.into_parts();
+        MapService {
+            service_id,
+            occurred_at,
+            description,
+        }
+    }
+}
+
+impl From<ServiceEntry> for UpdateService {
+    fn from(entry: ServiceEntry) -> Self {
+        let (service_id, occurred_at, description) = entry.into_parts();
+        UpdateService {
+            service_id,
+            occurred_at,
+            description,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RetireService {
     pub service_id: ServiceId,
     pub occurred_at: DateTime<Utc>,
@@ -368,7 +435,7 @@ pub struct RetireService {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CorrectEvent {
     /// The id of the event to correct.
     pub corrects: Ulid,
@@ -383,7 +450,7 @@ pub struct CorrectEvent {
 /// Erases a person's personal data (supervisors only): their key is destroyed once the
 /// erasure is recorded. The reason is a closed list, never free text.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ErasePerson {
     pub person_id: PersonId,
     pub occurred_at: DateTime<Utc>,

@@ -708,7 +708,8 @@ impl Event {
         }
     }
 
-    /// The person the fact concerns, if any.
+    /// The person the fact concerns, if any: the desk seals the personal values of an event
+    /// that names one under their key. One arm per type, no catch-all: a new type says it.
     pub fn person_id(&self) -> Option<PersonId> {
         match self {
             Event::PersonRegistered(e) => Some(e.person_id),
@@ -728,11 +729,21 @@ impl Event {
             Event::SatisfactionSurveyCompleted(e) => e.person_id,
             Event::EventCorrected(e) => e.person_id,
             Event::PersonErased(e) => Some(e.person_id),
-            _ => None,
+            // Facts about no single person: the desk seals nothing in them.
+            Event::MediationCancelled(_)
+            | Event::GroupActivityHeld(_)
+            | Event::InformationMaterialDistributed(_)
+            | Event::LogbookEntryWritten(_)
+            | Event::SupervisionMeetingHeld(_)
+            | Event::CheckpointSigned(_)
+            | Event::ServiceMapped(_)
+            | Event::ServiceUpdated(_)
+            | Event::ServiceRetired(_)
+            | Event::SiteScheduled(_) => None,
         }
     }
 
-    /// The case the fact concerns, if any.
+    /// The case the fact concerns, if any (one arm per type, no catch-all).
     pub fn case_id(&self) -> Option<CaseId> {
         match self {
             Event::CaseOpened(e) => Some(e.case_id),
@@ -744,7 +755,24 @@ impl Event {
             Event::MediationRequested(e) => e.case_id,
             Event::MediationSessionHeld(e) => e.case_id,
             Event::EventCorrected(e) => e.case_id,
-            _ => None,
+            Event::PersonRegistered(_)
+            | Event::ConsentGiven(_)
+            | Event::ConsentWithdrawn(_)
+            | Event::VulnerabilityAssessed(_)
+            | Event::IntakeRecorded(_)
+            | Event::ReferralOutcomeRecorded(_)
+            | Event::MediationCancelled(_)
+            | Event::GroupActivityHeld(_)
+            | Event::InformationMaterialDistributed(_)
+            | Event::SatisfactionSurveyCompleted(_)
+            | Event::LogbookEntryWritten(_)
+            | Event::SupervisionMeetingHeld(_)
+            | Event::CheckpointSigned(_)
+            | Event::ServiceMapped(_)
+            | Event::ServiceUpdated(_)
+            | Event::ServiceRetired(_)
+            | Event::SiteScheduled(_)
+            | Event::PersonErased(_) => None,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::vocab::Actor;
 /// The command decides into one event, which takes `event_id`; importing the same line twice
 /// therefore names the same event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ImportLine {
     pub event_id: Ulid,
     pub actor: Actor,

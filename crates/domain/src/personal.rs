@@ -146,6 +146,23 @@ pub const PERSONAL_FIELD_NAMES: &[&str] = &[
     "actions",
 ];
 
+/// The field of `EventCorrected` that carries corrected personal values by field name; each of
+/// its values is personal, like the fields of [`PERSONAL_FIELD_NAMES`].
+pub const PERSONAL_FIELDS: &str = "personalFields";
+
+/// The personal field that holds [`PersonalData`]; every other one holds notes.
+pub const PERSONAL_DATA_FIELD: &str = "personal";
+
+/// The JSON an erased value of the personal field `name` decodes from: [`PersonalData::erased`]
+/// for [`PERSONAL_DATA_FIELD`], [`PersonalNote::erased`] for the others.
+pub fn erased_json(name: &str) -> serde_json::Value {
+    if name == PERSONAL_DATA_FIELD {
+        PersonalData::erased_json()
+    } else {
+        PersonalNote::erased_json()
+    }
+}
+
 /// Event types whose payload names no person and holds no personal field: an evaluator bundle
 /// carries their full stored record, so that an outsider re-hashes it.
 pub const TYPES_WITHOUT_PERSONAL_DATA: &[&str] = &[

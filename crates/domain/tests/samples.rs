@@ -1,7 +1,9 @@
 //! Golden samples: a stored payload of every event type and schema version still decodes.
 //!
-//! `UPDATE_SAMPLES=1 cargo test -p domain --test samples` rewrites the current-version samples;
-//! old-version samples are never rewritten: they are what old journals hold.
+//! Samples are written once: `UPDATE_SAMPLES=1 cargo test -p domain --test samples` creates the
+//! sample of a new type or version and never rewrites one that exists. A stored format is what
+//! journals hold: changing the shape of a type is a new schema version with an upcast, and its
+//! new sample sits beside the old one.
 
 mod support;
 
@@ -82,18 +84,23 @@ fn current_samples_decode() {
             event.event_type(),
             event.schema_version()
         ));
-        if update {
+        if update && !path.exists() {
             let value: serde_json::Value = serde_json::from_slice(&event.to_payload()).unwrap();
             std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap() + "\n").unwrap();
         }
-        let stored = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}; rerun with UPDATE_SAMPLES=1", path.display()));
+        let stored = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; rerun with UPDATE_SAMPLES=1 to create it",
+                path.display()
+            )
+        });
         let decoded = Event::from_payload(event.event_type(), event.schema_version(), &stored)
             .unwrap_or_else(|e| panic!("{} no longer decodes: {e}", path.display()));
         assert_eq!(
             decoded,
             event,
-            "{} is out of date; rerun with UPDATE_SAMPLES=1",
+            "{} holds another shape: a stored format is never rewritten; give the type a new \
+             schema version with an upcast from this one",
             path.display()
         );
     }
@@ -197,4 +204,33 @@ fn debug_output_never_holds_personal_data() {
     let cmd: Command = register().into();
     assert!(!format!("{cmd:?}").contains(CANARY));
     assert!(format!("{cmd:?}").contains("[redacted]"));
+}
+
+#[test]
+fn a_command_or_import_line_with_an_unknown_field_is_refused() {
+    let line = r#"{"eventId":"01HX5G00000000000000000005","actor":{"id":"m.rossi","role":"mediator"},"command":{"command":"CloseCase","caseId":"01HX5000000000000000000003","occurredAt":"2024-05-28T10:00:00Z","reason":"goals_achieved","outcome":"positive"}}"#;
+    let read: ImportLine = serde_json::from_str(line).unwrap();
+    assert_eq!(read.command.name(), "CloseCase");
+    let unknown_in_command = line.replace(r#""reason":"#, r#""reasn":"x","reason":"#);
+    let error = serde_json::from_str::<ImportLine>(&unknown_in_command).unwrap_err();
+    assert!(error.to_string().contains("reasn"), "{error}");
+    let unknown_in_line = line.replace(r#""actor":"#, r#""actr":1,"actor":"#);
+    assert!(serde_json::from_str::<ImportLine>(&unknown_in_line).is_err());
+
+    // The directory's commands, whose description is a struct of its own, too.
+    let service = serde_json::json!({
+        "command": "MapService", "serviceId": "01HX5000000000000000000006",
+        "occurredAt": "2024-05-02T08:00:00Z", "name": "CPIA 3", "kind": "education",
+        "address": "via Roma 1", "openingHours": "lun-ven", "languages": ["it"],
+        "accessRules": "accesso diretto", "verifiedOn": "2024-05-02"
+    });
+    let command: Command = serde_json::from_value(service.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&command).unwrap()["name"], "CPIA 3");
+    for name in ["MapService", "UpdateService"] {
+        let mut unknown = service.clone();
+        unknown["command"] = name.into();
+        unknown["openingHour"] = "lun".into();
+        let error = serde_json::from_value::<Command>(unknown).unwrap_err();
+        assert!(error.to_string().contains("openingHour"), "{name}: {error}");
+    }
 }

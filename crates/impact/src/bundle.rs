@@ -10,7 +10,9 @@ use anyhow::{bail, Context as _, Result};
 use chrono::{Datelike, NaiveDate};
 use clap::Subcommand;
 use desk::bundle::{verify_bundle, Bundle, BundleEvent, Period, FORMAT};
-use domain::{Actor, PersonId, Role, PERSONAL_FIELD_NAMES, TYPES_WITHOUT_PERSONAL_DATA};
+use domain::{
+    Actor, PersonId, Role, PERSONAL_FIELDS, PERSONAL_FIELD_NAMES, TYPES_WITHOUT_PERSONAL_DATA,
+};
 use journal::{Position, Timestamp};
 use serde_json::Value;
 
@@ -86,7 +88,7 @@ pub fn evaluator_payload(
 fn scrub(value: &mut Value, year: i32, pseudonym: &dyn Fn(PersonId) -> String) {
     match value {
         Value::Object(map) => {
-            for name in PERSONAL_FIELD_NAMES.iter().chain(&["personalFields"]) {
+            for name in PERSONAL_FIELD_NAMES.iter().chain(&[PERSONAL_FIELDS]) {
                 map.remove(*name);
             }
             if let Some(Value::String(id)) = map.get("personId") {

@@ -500,10 +500,15 @@ mod tests {
 
     #[test]
     fn genesis_is_the_documented_value() {
-        // The same value as `python3 -c 'import blake3; print(blake3.blake3(b"impact-journal genesis v1").hexdigest())'`.
-        assert_eq!(
-            ChainHash::genesis(),
-            ChainHash(*blake3::hash(b"impact-journal genesis v1").as_bytes())
+        // ARCHITECTURE.md, "The bytes that are hashed": the value an outside verifier starts
+        // from, as `python3 -c 'import blake3; print(blake3.blake3(b"impact-journal genesis v1").hexdigest())'`
+        // prints it.
+        const DOCUMENTED: &str = "085f2e25371b47a97479d61b07f457e78e821ddff1adea73b171445d6aa637af";
+        assert_eq!(ChainHash::genesis().to_hex(), DOCUMENTED);
+        let architecture = include_str!("../../../ARCHITECTURE.md");
+        assert!(
+            architecture.contains(&format!("`{DOCUMENTED}`")),
+            "ARCHITECTURE.md no longer documents the genesis value"
         );
         let hex = ChainHash::genesis().to_hex();
         assert_eq!(ChainHash::from_hex(&hex), Some(ChainHash::genesis()));

@@ -388,6 +388,26 @@ pub struct BeneficiaryRow {
     pub first_contact_on: NaiveDate,
 }
 
+/// Where figures are counted: a period, and one site or all.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    period: &'a Period,
+    site: Option<Sym>,
+}
+
+impl Scope<'_> {
+    fn at_site(&self, site: Sym) -> bool {
+        self.site.is_none_or(|x| x == site)
+    }
+}
+
+/// What the access times need of the mediation requests of a period.
+struct MediationAccess {
+    requests: u32,
+    served: u32,
+    request_days: Vec<i64>,
+}
+
 impl ReadModels {
     /// Every contact in the period at the site (all sites for `None`), in no particular order.
     fn contacts_in(&self, period: &Period, site_sym: Option<Sym>) -> Vec<Contact> {
@@ -469,15 +489,41 @@ impl ReadModels {
     }
 
     /// Every monitoring figure for the period, at one site or all (see the module docs for the
-    /// definitions). A site never seen gives zeros.
+    /// definitions), each from its own function below. A site never seen gives zeros.
     pub fn monitoring(&self, period: &Period, site: Option<&SiteId>) -> MonitoringReport {
-        let site_sym: Option<Sym> = site.map(|s| self.syms.get(s.as_str()).unwrap_or(Sym::NONE));
-        let at_site = |s: Sym| site_sym.is_none_or(|x| x == s);
-        let end = period.end_exclusive();
+        let scope = Scope {
+            period,
+            site: site.map(|s| self.syms.get(s.as_str()).unwrap_or(Sym::NONE)),
+        };
+        let (contacts, persons, total_contacts) = self.contact_figures(scope);
+        let beneficiaries = self.beneficiary_figures(period, &persons);
+        let (mediation, mediation_access) = self.mediation_figures(scope);
+        let (open_caseload, open_cases, closure_reasons) = self.caseload_and_closures(scope);
+        MonitoringReport {
+            period: *period,
+            site: site.cloned(),
+            as_of: self.position,
+            contacts,
+            total_contacts,
+            satisfaction: self.satisfaction(scope, beneficiaries.total),
+            beneficiaries,
+            mediation,
+            referral_funnel: self.referral_funnel(scope),
+            access: self.access_times(scope, mediation_access),
+            open_caseload,
+            open_cases,
+            closure_reasons,
+            compliance: self.compliance(period, site),
+            temporary_protection: self.temporary_protection(scope, &persons),
+            group_activities: self.group_figures(scope),
+        }
+    }
 
-        // ---- contacts ----
+    /// Contacts per activity and site, then per activity; the distinct persons among them; and
+    /// how many contacts in all.
+    fn contact_figures(&self, scope: Scope) -> (Vec<ContactFigure>, BTreeSet<Ix>, u32) {
         let contacts: Vec<(ContactActivity, Sym, Option<Ix>)> = self
-            .contacts_in(period, site_sym)
+            .contacts_in(scope.period, scope.site)
             .into_iter()
             .map(|c| (c.activity, c.site, c.person))
             .collect();
@@ -514,8 +560,11 @@ impl ReadModels {
                     distinct_persons: count(ps.len()),
                 }),
         );
+        (contact_figures, persons, count(contacts.len()))
+    }
 
-        // ---- beneficiaries ----
+    /// The beneficiaries (the persons with a contact) by what statistics count them by.
+    fn beneficiary_figures(&self, period: &Period, persons: &BTreeSet<Ix>) -> Beneficiaries {
         let ref_year = period.to.year();
         let mut b = Beneficiaries {
             total: count(persons.len()),
@@ -535,8 +584,7 @@ impl ReadModels {
             BTreeMap::new(),
             BTreeMap::new(),
         );
-        let mut tp_beneficiaries = 0u32;
-        for p in &persons {
+        for p in persons {
             let row = &self.persons[*p as usize];
             if let Some(pr) = &row.profile {
                 if pr.registered_at.date_naive() < period.from {
@@ -554,9 +602,6 @@ impl ReadModels {
                 *age.entry(AgeBand::of_age(ref_year - pr.birth_year))
                     .or_insert(0) += 1;
                 *permit.entry(pr.permit_type).or_insert(0) += 1;
-                if pr.permit_type == PermitType::TemporaryProtection {
-                    tp_beneficiaries += 1;
-                }
             } else {
                 b.new += 1;
             }
@@ -573,8 +618,14 @@ impl ReadModels {
         b.by_age_band = counts(age);
         b.by_permit_type = counts(permit);
         b.by_vulnerability = counts(vul);
+        b
+    }
 
-        // ---- mediation ----
+    /// Mediation requests and sessions, by language, mode and requesting service; and what the
+    /// access times need of the requests.
+    fn mediation_figures(&self, scope: Scope) -> (MediationFigures, MediationAccess) {
+        let at_site = |s: Sym| scope.at_site(s);
+        let period = scope.period;
         let mut by_language: BTreeMap<String, MedAcc> = BTreeMap::new();
         let mut by_mode: BTreeMap<MediationMode, MedAcc> = BTreeMap::new();
         let mut by_service: BTreeMap<Option<ServiceId>, MedAcc> = BTreeMap::new();
@@ -638,8 +689,18 @@ impl ReadModels {
             by_mode: med_figures(by_mode),
             by_requesting_service: med_figures(by_service),
         };
+        let access = MediationAccess {
+            requests,
+            served,
+            request_days,
+        };
+        (mediation, access)
+    }
 
-        // ---- referral funnel ----
+    /// Referrals issued in the period, per service, and what became of them.
+    fn referral_funnel(&self, scope: Scope) -> Vec<FunnelFigure> {
+        let at_site = |s: Sym| scope.at_site(s);
+        let period = scope.period;
         struct Funnel {
             issued: u32,
             accepted: u32,
@@ -683,7 +744,7 @@ impl ReadModels {
                 f.last.push(days_between(r.issued_at, o.at));
             }
         }
-        let referral_funnel = funnel
+        funnel
             .into_iter()
             .map(|(service, f)| FunnelFigure {
                 service,
@@ -699,9 +760,19 @@ impl ReadModels {
                 median_days_to_first_outcome: median(f.first),
                 median_days_to_conclusion: median(f.last),
             })
-            .collect();
+            .collect()
+    }
 
-        // ---- access times ----
+    /// Days from an intake to the next intervention, and from a mediation request to its first
+    /// session.
+    fn access_times(&self, scope: Scope, mediation: MediationAccess) -> AccessTimes {
+        let at_site = |s: Sym| scope.at_site(s);
+        let period = scope.period;
+        let MediationAccess {
+            requests,
+            served,
+            request_days,
+        } = mediation;
         let mut interventions_by_person: HashMap<Ix, Vec<DateTime<Utc>>> = HashMap::default();
         for r in &self.interventions {
             interventions_by_person
@@ -728,16 +799,25 @@ impl ReadModels {
                 intake_days.push(days_between(r.at, *next));
             }
         }
-        let access = AccessTimes {
+        AccessTimes {
             intakes,
             intakes_with_intervention: followed,
             median_days_intake_to_intervention: median(intake_days),
             mediation_requests: requests,
             mediation_requests_served: served,
             median_days_request_to_session: median(request_days),
-        };
+        }
+    }
 
-        // ---- caseload and closures ----
+    /// Cases open at the end of the period per operator, how many, and the closures in it by
+    /// reason.
+    fn caseload_and_closures(
+        &self,
+        scope: Scope,
+    ) -> (Vec<CaseloadFigure>, u32, Vec<Count<ClosureReason>>) {
+        let at_site = |s: Sym| scope.at_site(s);
+        let period = scope.period;
+        let end = period.end_exclusive();
         let mut caseload: BTreeMap<&str, u32> = BTreeMap::new();
         let mut open_cases = 0u32;
         let mut closures: BTreeMap<ClosureReason, u32> = BTreeMap::new();
@@ -762,8 +842,13 @@ impl ReadModels {
                 open_cases,
             })
             .collect();
+        (open_caseload, open_cases, counts(closures))
+    }
 
-        // ---- satisfaction ----
+    /// Survey responses of the period: the rate (over `beneficiaries`), and each item's scores.
+    fn satisfaction(&self, scope: Scope, beneficiaries: u32) -> Satisfaction {
+        let at_site = |s: Sym| scope.at_site(s);
+        let period = scope.period;
         let mut responses = 0u32;
         let mut helpful = 0u32;
         let mut item_sum = [0u32; 6];
@@ -787,9 +872,9 @@ impl ReadModels {
                 }
             }
         }
-        let satisfaction = Satisfaction {
+        Satisfaction {
             responses,
-            response_rate: ratio(responses, b.total),
+            response_rate: ratio(responses, beneficiaries),
             helpful_share: ratio(helpful, responses),
             items: SurveyItem::ALL
                 .iter()
@@ -801,19 +886,31 @@ impl ReadModels {
                     share_4_or_5: ratio(item_high[i], item_n[i]),
                 })
                 .collect(),
-        };
+        }
+    }
 
-        // ---- compliance ----
+    /// A supervision meeting every month, a logbook entry every opening day.
+    fn compliance(&self, period: &Period, site: Option<&SiteId>) -> Compliance {
         let months = self.supervision_months(period, site);
         let logbook = self.missing_logbook_days(period, site);
-        let compliance = Compliance {
+        Compliance {
             every_month_has_meeting: months.iter().all(MonthMeetings::has_meeting),
             months,
             every_opening_day_has_entry: logbook.iter().all(|l| l.missing.is_empty()),
             logbook,
-        };
+        }
+    }
 
-        // ---- temporary protection ----
+    /// Beneficiaries and registrations with temporary protection, and the directory's capacity
+    /// for the Ukrainian crisis.
+    fn temporary_protection(&self, scope: Scope, persons: &BTreeSet<Ix>) -> TemporaryProtection {
+        let at_site = |s: Sym| scope.at_site(s);
+        let end = scope.period.end_exclusive();
+        let tp_beneficiaries = persons
+            .iter()
+            .filter_map(|p| self.persons[*p as usize].profile.as_ref())
+            .filter(|pr| pr.permit_type == PermitType::TemporaryProtection)
+            .count();
         let registered_tp = self
             .persons
             .iter()
@@ -825,7 +922,7 @@ impl ReadModels {
             })
             .count();
         let mut tp = TemporaryProtection {
-            beneficiaries: tp_beneficiaries,
+            beneficiaries: count(tp_beneficiaries),
             registered: count(registered_tp),
             services_with_capacity: 0,
             reception_places: 0,
@@ -843,8 +940,13 @@ impl ReadModels {
                 tp.services_with_school_access += u32::from(cap.school_access);
             }
         }
+        tp
+    }
 
-        // ---- group activities ----
+    /// Group activities of the period, per kind.
+    fn group_figures(&self, scope: Scope) -> Vec<GroupFigure> {
+        let at_site = |s: Sym| scope.at_site(s);
+        let period = scope.period;
         let mut groups: BTreeMap<GroupActivityKind, GroupFigure> = BTreeMap::new();
         for g in &self.groups {
             if !(at_site(g.site) && period.contains(g.at)) {
@@ -862,24 +964,6 @@ impl ReadModels {
             f.attendees_other += g.attendees_other;
             f.minutes += u64::from(g.duration_minutes);
         }
-
-        MonitoringReport {
-            period: *period,
-            site: site.cloned(),
-            as_of: self.position,
-            contacts: contact_figures,
-            total_contacts: count(contacts.len()),
-            beneficiaries: b,
-            mediation,
-            referral_funnel,
-            access,
-            open_caseload,
-            open_cases,
-            closure_reasons: counts(closures),
-            satisfaction,
-            compliance,
-            temporary_protection: tp,
-            group_activities: groups.into_values().collect(),
-        }
+        groups.into_values().collect()
     }
 }

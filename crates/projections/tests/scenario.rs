@@ -1015,27 +1015,6 @@ fn corrections_change_the_models_from_their_position_on() {
 }
 
 #[test]
-fn every_as_of_fold_answers_like_the_live_models_did() {
-    let (desk, _) = may();
-    let mut live = ReadModels::default();
-    for (rec, event) in &desk.history {
-        live.apply(rec, event);
-        if rec.position.get() % 7 == 0 {
-            let fresh = desk.as_of(rec.position);
-            assert_eq!(fresh.position(), live.position());
-            assert_eq!(
-                fresh.monitoring(&period_may(), None),
-                live.monitoring(&period_may(), None)
-            );
-            assert_eq!(
-                fresh.cases(&CaseFilter::default()),
-                live.cases(&CaseFilter::default())
-            );
-        }
-    }
-}
-
-#[test]
 fn beneficiary_rows_one_per_person_with_a_contact() {
     let (desk, _) = may();
     let rows = desk.models.beneficiaries(&period_may(), Some(&site()));

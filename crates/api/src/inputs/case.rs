@@ -1,16 +1,15 @@
 //! Inputs about a case (*presa in carico*), the interventions delivered and the referrals issued.
 
-use async_graphql::{InputObject, ID};
+use async_graphql::{InputObject, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use domain::Command;
 
 use super::vocab::*;
-use super::{CommandInput, Ids};
+use super::*;
 
 /// Opens a case: the person is taken in charge (needs the SERVICE consent; one open case per
 /// person).
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct OpenCaseInput {
     /// A new ULID for the case, chosen by the client.
     pub case_id: ID,
@@ -31,19 +30,31 @@ pub struct OpenCaseInput {
 }
 
 impl CommandInput for OpenCaseInput {
-    const COMMAND: &'static str = "OpenCase";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default()
-            .id("caseId", &self.case_id)
-            .id("personId", &self.person_id)
-            .list("partnerServices", &self.partner_services)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            case_id,
+            person_id,
+            site_id,
+            occurred_at,
+            case_worker,
+            vulnerabilities,
+            partner_services,
+        } = self;
+        Ok(domain::OpenCase {
+            case_id: id("caseId", &case_id)?,
+            person_id: id("personId", &person_id)?,
+            site_id: site(site_id),
+            occurred_at,
+            case_worker,
+            vulnerabilities: words(vulnerabilities),
+            partner_services: ids("partnerServices", &partner_services)?,
+        }
+        .into())
     }
 }
 
 /// Records the care plan agreed with the person for an open case.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct AgreeCarePlanInput {
     /// The open case (ULID).
     pub case_id: ID,
@@ -62,18 +73,29 @@ pub struct AgreeCarePlanInput {
 }
 
 impl CommandInput for AgreeCarePlanInput {
-    const COMMAND: &'static str = "AgreeCarePlan";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default()
-            .id("caseId", &self.case_id)
-            .list("partnerServices", &self.partner_services)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            case_id,
+            occurred_at,
+            needs,
+            goals,
+            partner_services,
+            review_on,
+        } = self;
+        Ok(domain::AgreeCarePlan {
+            case_id: id("caseId", &case_id)?,
+            occurred_at,
+            needs: words(needs),
+            goals: goals.into_iter().map(domain::PersonalNote).collect(),
+            partner_services: ids("partnerServices", &partner_services)?,
+            review_on,
+        }
+        .into())
     }
 }
 
 /// Closes an open case.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct CloseCaseInput {
     /// The open case (ULID).
     pub case_id: ID,
@@ -88,16 +110,27 @@ pub struct CloseCaseInput {
 }
 
 impl CommandInput for CloseCaseInput {
-    const COMMAND: &'static str = "CloseCase";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("caseId", &self.case_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            case_id,
+            occurred_at,
+            reason,
+            outcome,
+            note,
+        } = self;
+        Ok(domain::CloseCase {
+            case_id: id("caseId", &case_id)?,
+            occurred_at,
+            reason: reason.into(),
+            outcome: outcome.into(),
+            note: note.map(domain::PersonalNote),
+        }
+        .into())
     }
 }
 
 /// Reopens a closed case (the person must have no other open case).
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct ReopenCaseInput {
     /// The closed case (ULID).
     pub case_id: ID,
@@ -108,17 +141,24 @@ pub struct ReopenCaseInput {
 }
 
 impl CommandInput for ReopenCaseInput {
-    const COMMAND: &'static str = "ReopenCase";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("caseId", &self.case_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            case_id,
+            occurred_at,
+            note,
+        } = self;
+        Ok(domain::ReopenCase {
+            case_id: id("caseId", &case_id)?,
+            occurred_at,
+            note: note.map(domain::PersonalNote),
+        }
+        .into())
     }
 }
 
 /// Records an intervention delivered to a person (needs the SERVICE consent): orientation,
 /// integrated case support, parental support or legal advice.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct RecordInterventionInput {
     /// A new ULID for the intervention, chosen by the client.
     pub intervention_id: ID,
@@ -157,21 +197,50 @@ pub struct RecordInterventionInput {
 }
 
 impl CommandInput for RecordInterventionInput {
-    const COMMAND: &'static str = "RecordIntervention";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default()
-            .id("interventionId", &self.intervention_id)
-            .id("personId", &self.person_id)
-            .opt("caseId", &self.case_id)
-            .opt("serviceId", &self.service_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            intervention_id,
+            person_id,
+            case_id,
+            site_id,
+            occurred_at,
+            activity,
+            mode,
+            duration_minutes,
+            staff,
+            language,
+            need,
+            service_id,
+            legal_topic,
+            parental_kind,
+            outcome,
+            note,
+        } = self;
+        Ok(domain::RecordIntervention {
+            intervention_id: id("interventionId", &intervention_id)?,
+            person_id: id("personId", &person_id)?,
+            case_id: opt_id("caseId", case_id.as_ref())?,
+            site_id: site(site_id),
+            occurred_at,
+            activity: activity.into(),
+            mode: mode.into(),
+            duration_minutes,
+            staff,
+            language,
+            need: need.map(Into::into),
+            service_id: opt_id("serviceId", service_id.as_ref())?,
+            legal_topic: legal_topic.map(Into::into),
+            parental_kind: parental_kind.map(Into::into),
+            outcome: outcome.into(),
+            note: note.map(domain::PersonalNote),
+        }
+        .into())
     }
 }
 
 /// Issues a referral (*invio*) of a person to a territorial service (needs the SERVICE and
 /// SHARING consents).
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct IssueReferralInput {
     /// A new ULID for the referral, chosen by the client.
     pub referral_id: ID,
@@ -194,20 +263,35 @@ pub struct IssueReferralInput {
 }
 
 impl CommandInput for IssueReferralInput {
-    const COMMAND: &'static str = "IssueReferral";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default()
-            .id("referralId", &self.referral_id)
-            .id("personId", &self.person_id)
-            .opt("caseId", &self.case_id)
-            .id("serviceId", &self.service_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            referral_id,
+            person_id,
+            case_id,
+            site_id,
+            occurred_at,
+            service_id,
+            reason,
+            urgency,
+            note,
+        } = self;
+        Ok(domain::IssueReferral {
+            referral_id: id("referralId", &referral_id)?,
+            person_id: id("personId", &person_id)?,
+            case_id: opt_id("caseId", case_id.as_ref())?,
+            site_id: site(site_id),
+            occurred_at,
+            service_id: id("serviceId", &service_id)?,
+            reason: reason.into(),
+            urgency: urgency.into(),
+            note: note.map(domain::PersonalNote),
+        }
+        .into())
     }
 }
 
 /// Records an outcome (*esito*) of a referral; none follows a final one.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct RecordReferralOutcomeInput {
     /// The referral (ULID).
     pub referral_id: ID,
@@ -223,9 +307,21 @@ pub struct RecordReferralOutcomeInput {
 }
 
 impl CommandInput for RecordReferralOutcomeInput {
-    const COMMAND: &'static str = "RecordReferralOutcome";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("referralId", &self.referral_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            referral_id,
+            occurred_at,
+            outcome,
+            appointment_on,
+            note,
+        } = self;
+        Ok(domain::RecordReferralOutcome {
+            referral_id: id("referralId", &referral_id)?,
+            occurred_at,
+            outcome: outcome.into(),
+            appointment_on,
+            note: note.map(domain::PersonalNote),
+        }
+        .into())
     }
 }

@@ -2,16 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use async_graphql::{InputObject, Json, ID};
+use async_graphql::{InputObject, Json, Result, ID};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use domain::Command;
 
-use super::{CommandInput, Ids};
+use super::*;
 
 /// Corrects fields of an earlier event. The original stays in the journal; readers see the
 /// corrected values. Ids and the logbook date cannot be corrected: record a new fact instead.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct CorrectEventInput {
     /// The id (ULID) of the event to correct; not itself a correction.
     pub corrects: ID,
@@ -19,20 +18,32 @@ pub struct CorrectEventInput {
     pub occurred_at: DateTime<Utc>,
     /// Statistics fields with their right values, by the event's JSON field names:
     /// `{"durationMinutes": 45}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Json<BTreeMap<String, serde_json::Value>>>,
     /// Personal data: personal fields (`note`, `comment`, `personal`, `goals`, `observations`,
     /// `incidents`, `decisions`, `actions`) with their right values.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub personal_fields: Option<Json<BTreeMap<String, serde_json::Value>>>,
     /// Why the correction is made ("typo in the duration"); name nobody here.
     pub reason: String,
 }
 
 impl CommandInput for CorrectEventInput {
-    const COMMAND: &'static str = "CorrectEvent";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("corrects", &self.corrects)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            corrects,
+            occurred_at,
+            fields,
+            personal_fields,
+            reason,
+        } = self;
+        Ok(domain::CorrectEvent {
+            corrects: parse_ulid("corrects", &corrects)?,
+            occurred_at,
+            fields: fields.map(|f| f.0).unwrap_or_default(),
+            personal_fields: domain::PersonalFields(
+                personal_fields.map(|f| f.0).unwrap_or_default(),
+            ),
+            reason,
+        }
+        .into())
     }
 }

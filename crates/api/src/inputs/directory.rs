@@ -1,57 +1,68 @@
 //! Inputs of the directory of territorial services (action research, activity 11).
 
-use async_graphql::{InputObject, ID};
+use async_graphql::{InputObject, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use domain::Command;
 
 use super::vocab::*;
-use super::{CommandInput, Ids};
+use super::*;
 
 /// Adds a territorial service to the directory.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct MapServiceInput {
     /// A new ULID for the service, chosen by the client.
     pub service_id: ID,
     /// When it was mapped: ISO 8601 date-time with offset, not in the future.
     pub occurred_at: DateTime<Utc>,
     #[graphql(flatten)]
-    #[serde(flatten)]
     pub description: ServiceDescriptionInput,
 }
 
 impl CommandInput for MapServiceInput {
-    const COMMAND: &'static str = "MapService";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("serviceId", &self.service_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            service_id,
+            occurred_at,
+            description,
+        } = self;
+        Ok(domain::MapService {
+            service_id: id("serviceId", &service_id)?,
+            occurred_at,
+            description: description.into(),
+        }
+        .into())
     }
 }
 
 /// Replaces the directory entry of a service with a new, verified description.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct UpdateServiceInput {
     /// The service (ULID), not retired.
     pub service_id: ID,
     /// When it was updated: ISO 8601 date-time with offset, not in the future.
     pub occurred_at: DateTime<Utc>,
     #[graphql(flatten)]
-    #[serde(flatten)]
     pub description: ServiceDescriptionInput,
 }
 
 impl CommandInput for UpdateServiceInput {
-    const COMMAND: &'static str = "UpdateService";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("serviceId", &self.service_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            service_id,
+            occurred_at,
+            description,
+        } = self;
+        Ok(domain::UpdateService {
+            service_id: id("serviceId", &service_id)?,
+            occurred_at,
+            description: description.into(),
+        }
+        .into())
     }
 }
 
 /// What the directory says about a service: the fields of `mapService` and `updateService`.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct ServiceDescriptionInput {
     /// Name of the service ("ASL Roma 1 – Consultorio via Nomentana").
     pub name: String,
@@ -71,9 +82,43 @@ pub struct ServiceDescriptionInput {
     pub verified_on: NaiveDate,
 }
 
+impl From<ServiceDescriptionInput> for domain::ServiceDescription {
+    fn from(input: ServiceDescriptionInput) -> Self {
+        let ServiceDescriptionInput {
+            name,
+            kind,
+            address,
+            opening_hours,
+            languages,
+            access_rules,
+            ukraine_capacity,
+            verified_on,
+        } = input;
+        domain::ServiceDescription {
+            name,
+            kind: kind.into(),
+            address,
+            opening_hours,
+            languages,
+            access_rules,
+            ukraine_capacity: ukraine_capacity.map(
+                |UkraineCapacityInput {
+                     reception_places,
+                     health,
+                     school_access,
+                 }| domain::UkraineCapacity {
+                    reception_places,
+                    health,
+                    school_access,
+                },
+            ),
+            verified_on,
+        }
+    }
+}
+
 /// Capacity of a service to face the Ukrainian crisis.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct UkraineCapacityInput {
     /// Reception places available for temporary-protection holders.
     pub reception_places: u32,
@@ -84,8 +129,7 @@ pub struct UkraineCapacityInput {
 }
 
 /// Retires a service from the directory: it can no longer be referred to.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct RetireServiceInput {
     /// The service (ULID), not already retired.
     pub service_id: ID,
@@ -96,17 +140,24 @@ pub struct RetireServiceInput {
 }
 
 impl CommandInput for RetireServiceInput {
-    const COMMAND: &'static str = "RetireService";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("serviceId", &self.service_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            service_id,
+            occurred_at,
+            reason,
+        } = self;
+        Ok(domain::RetireService {
+            service_id: id("serviceId", &service_id)?,
+            occurred_at,
+            reason,
+        }
+        .into())
     }
 }
 
 /// Sets a site's (*sportello*'s) name and the weekdays it opens; scheduling a site again replaces
 /// its days. Admins and supervisors.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct ScheduleSiteInput {
     /// Site slug (a-z, 0-9 and -, like `montelucci-4`).
     pub site_id: String,
@@ -119,9 +170,19 @@ pub struct ScheduleSiteInput {
 }
 
 impl CommandInput for ScheduleSiteInput {
-    const COMMAND: &'static str = "ScheduleSite";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default()
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            site_id,
+            occurred_at,
+            name,
+            opening_days,
+        } = self;
+        Ok(domain::ScheduleSite {
+            site_id: domain::SiteId::new(site_id),
+            occurred_at,
+            name,
+            opening_days: words(opening_days),
+        }
+        .into())
     }
 }

@@ -1,15 +1,14 @@
 //! Inputs about social and intercultural mediation: requests, sessions, cancellations.
 
-use async_graphql::{InputObject, ID};
+use async_graphql::{InputObject, Result, ID};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use domain::Command;
 
 use super::vocab::*;
-use super::{CommandInput, Ids};
+use super::*;
 
 /// Records a request for a mediator, on call or scheduled.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct RequestMediationInput {
     /// A new ULID for the mediation, chosen by the client; its sessions and cancellation name it.
     pub mediation_id: ID,
@@ -35,20 +34,37 @@ pub struct RequestMediationInput {
 }
 
 impl CommandInput for RequestMediationInput {
-    const COMMAND: &'static str = "RequestMediation";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default()
-            .id("mediationId", &self.mediation_id)
-            .opt("requestingService", &self.requesting_service)
-            .opt("personId", &self.person_id)
-            .opt("caseId", &self.case_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            mediation_id,
+            site_id,
+            occurred_at,
+            mode,
+            requesting_service,
+            person_id,
+            case_id,
+            language,
+            slot_start,
+            slot_end,
+        } = self;
+        Ok(domain::RequestMediation {
+            mediation_id: id("mediationId", &mediation_id)?,
+            site_id: site(site_id),
+            occurred_at,
+            mode: mode.into(),
+            requesting_service: opt_id("requestingService", requesting_service.as_ref())?,
+            person_id: opt_id("personId", person_id.as_ref())?,
+            case_id: opt_id("caseId", case_id.as_ref())?,
+            language,
+            slot_start,
+            slot_end,
+        }
+        .into())
     }
 }
 
 /// Records a mediation session held for a request.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct RecordMediationSessionInput {
     /// The mediation request (ULID), not cancelled.
     pub mediation_id: ID,
@@ -75,16 +91,37 @@ pub struct RecordMediationSessionInput {
 }
 
 impl CommandInput for RecordMediationSessionInput {
-    const COMMAND: &'static str = "RecordMediationSession";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("mediationId", &self.mediation_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            mediation_id,
+            started_at,
+            ended_at,
+            mediator,
+            languages: LanguagePairInput { from, to },
+            parties,
+            kind,
+            outcome,
+            follow_up_needed,
+            note,
+        } = self;
+        Ok(domain::RecordMediationSession {
+            mediation_id: id("mediationId", &mediation_id)?,
+            started_at,
+            ended_at,
+            mediator,
+            languages: domain::LanguagePair { from, to },
+            parties: words(parties),
+            kind: kind.into(),
+            outcome: outcome.into(),
+            follow_up_needed,
+            note: note.map(domain::PersonalNote),
+        }
+        .into())
     }
 }
 
 /// The two languages a mediator bridged.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct LanguagePairInput {
     /// ISO 639 code of the person's language (`ar`).
     pub from: String,
@@ -93,8 +130,7 @@ pub struct LanguagePairInput {
 }
 
 /// Cancels a mediation request.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct CancelMediationInput {
     /// The mediation request (ULID), not already cancelled.
     pub mediation_id: ID,
@@ -105,9 +141,17 @@ pub struct CancelMediationInput {
 }
 
 impl CommandInput for CancelMediationInput {
-    const COMMAND: &'static str = "CancelMediation";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("mediationId", &self.mediation_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            mediation_id,
+            occurred_at,
+            reason,
+        } = self;
+        Ok(domain::CancelMediation {
+            mediation_id: id("mediationId", &mediation_id)?,
+            occurred_at,
+            reason: reason.into(),
+        }
+        .into())
     }
 }

@@ -1,9 +1,10 @@
 //! Typed inputs of the mutations, one per domain command.
 //!
-//! Each input mirrors its command field for field, with the same camelCase names, so that
-//! serializing the input gives the command's JSON (`mutations::to_command`). Ids are GraphQL `ID`s
-//! holding ULIDs, checked one by one first so that a malformed one is named in the error; the
-//! domain checks everything else and names the field it refuses.
+//! Each input mirrors its command field for field, with the same camelCase names, and becomes
+//! it through a typed conversion ([`CommandInput::into_command`]); `tests/input_parity.rs`
+//! checks that every input has the fields of its command's JSON. Ids are GraphQL `ID`s holding
+//! ULIDs, each named in the error when malformed; the domain checks everything else and names the
+//! field it refuses.
 //!
 //! Personal data (names, contacts, notes, comments, observations, goals, decisions) is plain
 //! text here and documented as such: the journal keeps it apart so it can be made unreadable.
@@ -16,8 +17,9 @@ mod person;
 mod record;
 pub(crate) mod vocab;
 
-use async_graphql::ID;
-use serde::Serialize;
+use async_graphql::{Result, ID};
+use domain::Command;
+use ulid::Ulid;
 
 pub(crate) use case::*;
 pub(crate) use correction::*;
@@ -26,38 +28,50 @@ pub(crate) use mediation::*;
 pub(crate) use person::*;
 pub(crate) use record::*;
 
-/// A mutation's input: the domain command it becomes and the ids it carries.
-pub(crate) trait CommandInput: Serialize {
-    /// The domain command's name, as in `domain::COMMAND_NAMES`.
-    const COMMAND: &'static str;
+pub(crate) use crate::mutations::parse_ulid;
 
-    /// Every id field with its JSON path (`partnerServices[1]`), to check they are ULIDs.
-    fn ids(&self) -> Ids<'_>;
+/// A mutation's input: the domain command it becomes.
+///
+/// Each conversion takes the input apart field by field (`let Self { .. } = self`) and builds
+/// the command with a struct literal, so that a field added to either side and not carried
+/// over does not compile: an unused input field is a warning the build refuses, a missing
+/// command field an error. Nothing goes through untyped JSON.
+pub(crate) trait CommandInput {
+    /// The command, or `BAD_INPUT` naming the first id field that is not a ULID.
+    fn into_command(self) -> Result<Command>;
 }
 
-/// The id fields of an input, by JSON path.
-#[derive(Default)]
-pub(crate) struct Ids<'a>(pub(crate) Vec<(String, &'a ID)>);
+/// The typed id in `field`, or `BAD_INPUT` naming the field.
+pub(crate) fn id<T: From<Ulid>>(field: &str, id: &ID) -> Result<T> {
+    parse_ulid(field, id).map(T::from)
+}
 
-impl<'a> Ids<'a> {
-    pub(crate) fn id(mut self, field: &str, id: &'a ID) -> Self {
-        self.0.push((field.to_owned(), id));
-        self
-    }
+/// An optional typed id.
+pub(crate) fn opt_id<T: From<Ulid>>(field: &str, id: Option<&ID>) -> Result<Option<T>> {
+    id.map(|id| self::id(field, id)).transpose()
+}
 
-    pub(crate) fn opt(self, field: &str, id: &'a Option<ID>) -> Self {
-        match id {
-            Some(id) => self.id(field, id),
-            None => self,
-        }
-    }
+/// A list of typed ids, each named by its place (`partnerServices[1]`) when malformed.
+pub(crate) fn ids<T: From<Ulid>>(field: &str, ids: &[ID]) -> Result<Vec<T>> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, one)| id(&format!("{field}[{i}]"), one))
+        .collect()
+}
 
-    pub(crate) fn list(mut self, field: &str, ids: &'a [ID]) -> Self {
-        self.0.extend(
-            ids.iter()
-                .enumerate()
-                .map(|(i, id)| (format!("{field}[{i}]"), id)),
-        );
-        self
-    }
+/// A site named in an input (a slug; the domain checks it).
+pub(crate) fn site(id: ID) -> domain::SiteId {
+    domain::SiteId::new(id.0)
+}
+
+/// Words of a closed list, each as the domain's.
+pub(crate) fn words<W, D: From<W>>(words: Vec<W>) -> Vec<D> {
+    words.into_iter().map(D::from).collect()
+}
+
+/// `BAD_INPUT` for a field the mutation needs and did not get.
+pub(crate) fn required(field: &'static str) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions;
+    crate::error::bad_input(format!("{field} is required"))
+        .extend_with(move |_, e| e.set("field", field))
 }

@@ -1,16 +1,15 @@
 //! Inputs about a person: registration, consent, vulnerability, intake.
 
-use async_graphql::{InputObject, ID};
+use async_graphql::{InputObject, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use domain::Command;
 
 use super::vocab::*;
-use super::{CommandInput, Ids};
+use super::*;
 
 /// Registers a person served by the desk. The statistics fields are counted in reports; the
 /// name, exact birth date and contacts in `personal` are personal data kept apart.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct RegisterPersonInput {
     /// A new ULID (26 characters) for the person, chosen by the client.
     pub person_id: ID,
@@ -47,16 +46,63 @@ pub struct RegisterPersonInput {
 }
 
 impl CommandInput for RegisterPersonInput {
-    const COMMAND: &'static str = "RegisterPerson";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("personId", &self.person_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            person_id,
+            site_id,
+            occurred_at,
+            birth_year,
+            sex,
+            citizenships,
+            country_of_birth,
+            arrival_year,
+            permit_type,
+            permit_expires_on,
+            languages,
+            household_size,
+            minor,
+            unaccompanied_minor,
+            personal,
+        } = self;
+        let PersonalDataInput {
+            full_name,
+            birth_date,
+            contacts,
+        } = personal;
+        let contacts = contacts
+            .into_iter()
+            .map(|ContactInput { kind, value }| domain::Contact {
+                kind: kind.into(),
+                value,
+            })
+            .collect();
+        Ok(domain::RegisterPerson {
+            person_id: id("personId", &person_id)?,
+            site_id: site(site_id),
+            occurred_at,
+            birth_year,
+            sex: sex.into(),
+            citizenships,
+            country_of_birth,
+            arrival_year,
+            permit_type: permit_type.into(),
+            permit_expires_on,
+            languages,
+            household_size,
+            minor,
+            unaccompanied_minor,
+            personal: domain::PersonalData {
+                full_name,
+                birth_date,
+                contacts,
+            },
+        }
+        .into())
     }
 }
 
 /// Personal data of a person: never shown to evaluators, never logged, erasable on request.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct PersonalDataInput {
     /// Personal data: the full name as the person writes it.
     pub full_name: String,
@@ -68,8 +114,7 @@ pub struct PersonalDataInput {
 }
 
 /// One way to reach a person (personal data).
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct ContactInput {
     /// Phone, e-mail or postal address.
     pub kind: ContactKind,
@@ -79,8 +124,7 @@ pub struct ContactInput {
 
 /// Erases a person's personal data (name, birth date, contacts, notes) for good; statistics
 /// fields stay. Supervisors only.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct ErasePersonInput {
     /// The registered person (ULID).
     pub person_id: ID,
@@ -92,16 +136,23 @@ pub struct ErasePersonInput {
 }
 
 impl CommandInput for ErasePersonInput {
-    const COMMAND: &'static str = "ErasePerson";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("personId", &self.person_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            person_id,
+            reason,
+            occurred_at,
+        } = self;
+        Ok(domain::ErasePerson {
+            person_id: id("personId", &person_id)?,
+            occurred_at: occurred_at.ok_or_else(|| required("occurredAt"))?,
+            reason: reason.into(),
+        }
+        .into())
     }
 }
 
 /// Records a consent given by the person or their guardian.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct GiveConsentInput {
     /// The registered person (ULID).
     pub person_id: ID,
@@ -119,16 +170,29 @@ pub struct GiveConsentInput {
 }
 
 impl CommandInput for GiveConsentInput {
-    const COMMAND: &'static str = "GiveConsent";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("personId", &self.person_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            person_id,
+            site_id,
+            occurred_at,
+            scopes,
+            shared_with,
+            given_by,
+        } = self;
+        Ok(domain::GiveConsent {
+            person_id: id("personId", &person_id)?,
+            site_id: site(site_id),
+            occurred_at,
+            scopes: words(scopes),
+            shared_with,
+            given_by: given_by.into(),
+        }
+        .into())
     }
 }
 
 /// Records that a person withdrew consents given earlier.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct WithdrawConsentInput {
     /// The registered person (ULID).
     pub person_id: ID,
@@ -141,17 +205,26 @@ pub struct WithdrawConsentInput {
 }
 
 impl CommandInput for WithdrawConsentInput {
-    const COMMAND: &'static str = "WithdrawConsent";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("personId", &self.person_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            person_id,
+            site_id,
+            occurred_at,
+            scopes,
+        } = self;
+        Ok(domain::WithdrawConsent {
+            person_id: id("personId", &person_id)?,
+            site_id: site(site_id),
+            occurred_at,
+            scopes: words(scopes),
+        }
+        .into())
     }
 }
 
 /// Records a vulnerability assessment (needs the SERVICE consent). The categories are
 /// special-category data (GDPR art. 9).
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct AssessVulnerabilityInput {
     /// The registered person (ULID).
     pub person_id: ID,
@@ -168,16 +241,27 @@ pub struct AssessVulnerabilityInput {
 }
 
 impl CommandInput for AssessVulnerabilityInput {
-    const COMMAND: &'static str = "AssessVulnerability";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("personId", &self.person_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            person_id,
+            site_id,
+            occurred_at,
+            categories,
+            note,
+        } = self;
+        Ok(domain::AssessVulnerability {
+            person_id: id("personId", &person_id)?,
+            site_id: site(site_id),
+            occurred_at,
+            categories: words(categories),
+            note: note.map(domain::PersonalNote),
+        }
+        .into())
     }
 }
 
 /// Records an intake: a person came to the desk with needs (needs the SERVICE consent).
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct RecordIntakeInput {
     /// The registered person (ULID).
     pub person_id: ID,
@@ -197,11 +281,25 @@ pub struct RecordIntakeInput {
 }
 
 impl CommandInput for RecordIntakeInput {
-    const COMMAND: &'static str = "RecordIntake";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default()
-            .id("personId", &self.person_id)
-            .opt("referredBy", &self.referred_by)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            person_id,
+            site_id,
+            occurred_at,
+            channel,
+            referred_by,
+            needs,
+            note,
+        } = self;
+        Ok(domain::RecordIntake {
+            person_id: id("personId", &person_id)?,
+            site_id: site(site_id),
+            occurred_at,
+            channel: channel.into(),
+            referred_by: opt_id("referredBy", referred_by.as_ref())?,
+            needs: words(needs),
+            note: note.map(domain::PersonalNote),
+        }
+        .into())
     }
 }

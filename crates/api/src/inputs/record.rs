@@ -1,17 +1,16 @@
 //! Inputs of the desk's other records: group activities, information material, surveys, the
 //! logbook (*diario di bordo*) and supervision meetings.
 
-use async_graphql::{InputObject, ID};
+use async_graphql::{InputObject, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use domain::Command;
 
 use super::vocab::*;
-use super::{CommandInput, Ids};
+use super::*;
 
 /// Records a group activity: proximity, parental group, community activation, information
 /// session. Attendees are counted, not named.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct RecordGroupActivityInput {
     /// A new ULID for the activity, chosen by the client.
     pub activity_id: ID,
@@ -40,16 +39,39 @@ pub struct RecordGroupActivityInput {
 }
 
 impl CommandInput for RecordGroupActivityInput {
-    const COMMAND: &'static str = "RecordGroupActivity";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("activityId", &self.activity_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            activity_id,
+            site_id,
+            occurred_at,
+            kind,
+            title,
+            duration_minutes,
+            attendees_third_country,
+            attendees_other,
+            languages,
+            associations,
+            facilitators,
+        } = self;
+        Ok(domain::RecordGroupActivity {
+            activity_id: id("activityId", &activity_id)?,
+            site_id: site(site_id),
+            occurred_at,
+            kind: kind.into(),
+            title,
+            duration_minutes,
+            attendees_third_country,
+            attendees_other,
+            languages,
+            associations,
+            facilitators,
+        }
+        .into())
     }
 }
 
 /// Records a distribution of information material.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct DistributeInformationMaterialInput {
     /// A new ULID for the distribution, chosen by the client.
     pub distribution_id: ID,
@@ -68,17 +90,32 @@ pub struct DistributeInformationMaterialInput {
 }
 
 impl CommandInput for DistributeInformationMaterialInput {
-    const COMMAND: &'static str = "DistributeInformationMaterial";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default().id("distributionId", &self.distribution_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            distribution_id,
+            site_id,
+            occurred_at,
+            item,
+            language,
+            quantity,
+            channel,
+        } = self;
+        Ok(domain::DistributeInformationMaterial {
+            distribution_id: id("distributionId", &distribution_id)?,
+            site_id: site(site_id),
+            occurred_at,
+            item,
+            language,
+            quantity,
+            channel: channel.into(),
+        }
+        .into())
     }
 }
 
 /// Records a completed satisfaction survey (*gradimento*), anonymous or of a person who gave the
 /// SURVEY_CONTACT consent.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct RecordSurveyResponseInput {
     /// A new ULID for the survey, chosen by the client.
     pub survey_id: ID,
@@ -97,18 +134,37 @@ pub struct RecordSurveyResponseInput {
 }
 
 impl CommandInput for RecordSurveyResponseInput {
-    const COMMAND: &'static str = "RecordSurveyResponse";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default()
-            .id("surveyId", &self.survey_id)
-            .opt("personId", &self.person_id)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            survey_id,
+            site_id,
+            occurred_at,
+            person_id,
+            scores,
+            helpful_for_integration,
+            comment,
+        } = self;
+        Ok(domain::RecordSurveyResponse {
+            survey_id: id("surveyId", &survey_id)?,
+            site_id: site(site_id),
+            occurred_at,
+            person_id: opt_id("personId", person_id.as_ref())?,
+            scores: scores
+                .into_iter()
+                .map(|ItemScoreInput { item, score }| domain::ItemScore {
+                    item: item.into(),
+                    score,
+                })
+                .collect(),
+            helpful_for_integration,
+            comment: comment.map(domain::PersonalNote),
+        }
+        .into())
     }
 }
 
 /// One answer of a satisfaction survey.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct ItemScoreInput {
     /// The item scored.
     pub item: SurveyItem,
@@ -118,8 +174,7 @@ pub struct ItemScoreInput {
 
 /// Writes the logbook entry (*diario di bordo*) of a site's opening day; one entry per site and
 /// day, written by the mediator on rotation in their own name.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct WriteLogbookEntryInput {
     /// The desk: `montelucci-4`.
     pub site_id: ID,
@@ -145,17 +200,38 @@ pub struct WriteLogbookEntryInput {
 }
 
 impl CommandInput for WriteLogbookEntryInput {
-    const COMMAND: &'static str = "WriteLogbookEntry";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default()
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            site_id,
+            date,
+            occurred_at,
+            mediator,
+            slot,
+            contacts,
+            languages,
+            observations,
+            incidents,
+            emerging_needs,
+        } = self;
+        Ok(domain::WriteLogbookEntry {
+            site_id: site(site_id),
+            date,
+            occurred_at,
+            mediator,
+            slot: slot.into(),
+            contacts,
+            languages,
+            observations: observations.map(domain::PersonalNote),
+            incidents: incidents.map(domain::PersonalNote),
+            emerging_needs: words(emerging_needs),
+        }
+        .into())
     }
 }
 
 /// Records a supervision meeting (at least one a month); only a supervisor or an admin records
 /// it.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct RecordSupervisionMeetingInput {
     /// A new ULID for the meeting, chosen by the client.
     pub meeting_id: ID,
@@ -184,18 +260,50 @@ pub struct RecordSupervisionMeetingInput {
 }
 
 impl CommandInput for RecordSupervisionMeetingInput {
-    const COMMAND: &'static str = "RecordSupervisionMeeting";
-
-    fn ids(&self) -> Ids<'_> {
-        Ids::default()
-            .id("meetingId", &self.meeting_id)
-            .list("casesDiscussed", &self.cases_discussed)
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            meeting_id,
+            occurred_at,
+            duration_minutes,
+            supervisor,
+            attendees,
+            site_ids,
+            themes,
+            cases_discussed,
+            decisions,
+            actions,
+        } = self;
+        Ok(domain::RecordSupervisionMeeting {
+            meeting_id: id("meetingId", &meeting_id)?,
+            occurred_at,
+            duration_minutes,
+            supervisor,
+            attendees,
+            site_ids: site_ids.into_iter().map(site).collect(),
+            themes,
+            cases_discussed: ids("casesDiscussed", &cases_discussed)?,
+            decisions: decisions.into_iter().map(domain::PersonalNote).collect(),
+            actions: actions
+                .into_iter()
+                .map(
+                    |SupervisionActionInput {
+                         description,
+                         owner,
+                         due_on,
+                     }| domain::SupervisionAction {
+                        description: domain::PersonalNote(description),
+                        owner,
+                        due_on,
+                    },
+                )
+                .collect(),
+        }
+        .into())
     }
 }
 
 /// An action decided in supervision.
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(InputObject)]
 pub struct SupervisionActionInput {
     /// Personal data: what is to be done, in free text.
     pub description: String,

@@ -1,0 +1,388 @@
+//! The read-model root fields (`ReadModelQuery`), each with `asOf`, and what they share: the
+//! models as of a moment, the fields a request selected.
+
+use super::*;
+
+/// A past moment to answer as of: exactly one of `at` (what had been recorded by then) and
+/// `position` (the journal up to that position). Later events, corrections included, do not
+/// change such an answer.
+#[derive(InputObject, Clone, Copy)]
+pub struct AsOfInput {
+    pub at: Option<DateTime<Utc>>,
+    pub position: Option<u64>,
+}
+
+impl AsOfInput {
+    pub(super) fn parse(self) -> Result<desk::AsOf> {
+        match (self.at, self.position) {
+            (Some(at), None) => Ok(desk::AsOf::Time(at)),
+            (None, Some(position)) => Ok(desk::AsOf::Position(desk::journal::Position(position))),
+            _ => Err(crate::error::bad_input(
+                "asOf takes exactly one of `at` (a date-time) and `position`",
+            )),
+        }
+    }
+}
+
+/// The names of the fields selected under the current field (`fullName`, `personal.contacts`).
+pub(super) fn selected_fields(ctx: &Context<'_>) -> Vec<String> {
+    fn walk(prefix: &str, set: async_graphql::SelectionField<'_>, out: &mut Vec<String>) {
+        for field in set.selection_set() {
+            let name = if prefix.is_empty() {
+                field.name().to_string()
+            } else {
+                format!("{prefix}.{}", field.name())
+            };
+            let before = out.len();
+            walk(&name, field, out);
+            if out.len() == before && !name.ends_with("__typename") {
+                out.push(name);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", ctx.field(), &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Runs `f` on the read models now, or as they stood at `as_of` (folded off the async threads and
+/// cached by the desk).
+pub(crate) async fn with_models<R>(
+    ctx: &Context<'_>,
+    as_of: Option<AsOfInput>,
+    f: impl FnOnce(&desk::projections::ReadModels) -> R,
+) -> Result<R> {
+    let desk = ctx.data::<Desk>()?;
+    match as_of {
+        None => Ok(desk.read(f)),
+        Some(as_of) => {
+            let as_of = as_of.parse()?;
+            let desk = desk.clone();
+            let (_, models) = tokio::task::spawn_blocking(move || desk.read_models_as_of(as_of))
+                .await
+                .map_err(crate::error::internal)?
+                .map_err(crate::error::from_desk)?;
+            Ok(f(&models))
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ReadModelQuery;
+
+#[Object]
+impl ReadModelQuery {
+    /// One registered person, with their personal data; `null` if the desk does not know the id.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
+    async fn person(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        id: ID,
+    ) -> Result<Option<Person>> {
+        let id = PersonId(parse_ulid("id", &id)?);
+        let Some(person) = with_models(ctx, as_of, |m| m.person(id)).await? else {
+            return Ok(None);
+        };
+        access::ensure_site(ctx, person.site.as_str())?;
+        // Every field of a person is about them: record the ones asked for.
+        let fields = selected_fields(ctx);
+        access::note_read(ctx, id, fields)?;
+        Ok(Some(Person::from(person)))
+    }
+
+    /// One case with its full timeline; `null` if the desk does not know the id.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
+    async fn case(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        id: ID,
+    ) -> Result<Option<Case>> {
+        let id = CaseId(parse_ulid("id", &id)?);
+        let case = with_models(ctx, as_of, |m| m.case(id)).await?;
+        if let Some(case) = &case {
+            access::ensure_site(ctx, case.site.as_str())?;
+        }
+        Ok(case.map(Case::from))
+    }
+
+    /// Cases matching the filter, in the order they were opened.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        filter: Option<CaseFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<Case>> {
+        let mut filter = filter.unwrap_or_default().parse()?;
+        filter.site = access::scoped_site(ctx, filter.site)?;
+        let args = page_args(first, after)?;
+        let cases = with_models(ctx, as_of, |m| m.cases(&filter)).await?;
+        Ok(page(
+            cases.into_iter().map(Case::from).collect(),
+            |c| c.position,
+            &args,
+        ))
+    }
+
+    /// One referral; `null` if the desk does not know the id.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
+    async fn referral(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        id: ID,
+    ) -> Result<Option<Referral>> {
+        let id = domain::ReferralId(parse_ulid("id", &id)?);
+        let referral =
+            with_models(ctx, as_of, |m| m.referral(id).map(|r| Referral::new(r, m))).await?;
+        if let Some(referral) = &referral {
+            access::ensure_site(ctx, &referral.site)?;
+        }
+        Ok(referral)
+    }
+
+    /// Referrals matching the filter, in the order they were issued, with their outcomes and the
+    /// days to them.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        filter: Option<ReferralFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<Referral>> {
+        let mut filter = filter.unwrap_or_default().parse()?;
+        filter.site = access::scoped_site(ctx, filter.site)?;
+        let args = page_args(first, after)?;
+        let referrals = with_models(ctx, as_of, |m| {
+            m.referrals(&filter)
+                .into_iter()
+                .map(|r| Referral::new(r, m))
+                .collect()
+        })
+        .await?;
+        Ok(page(referrals, |r| r.position, &args))
+    }
+
+    /// Mediation requests and sessions matching the filter.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
+    async fn mediations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        filter: Option<MediationFilter>,
+    ) -> Result<Mediations> {
+        let mut filter = filter.unwrap_or_default().parse()?;
+        filter.site = access::scoped_site(ctx, filter.site)?;
+        let (requests, sessions) = with_models(ctx, as_of, |m| {
+            (m.mediation_requests(&filter), m.mediation_sessions(&filter))
+        })
+        .await?;
+        Ok(Mediations {
+            requests: requests.into_iter().map(Into::into).collect(),
+            sessions: sessions.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    /// The logbook from `from` to `to` (days included, at most 366): the entries, and the
+    /// opening days that lack one.
+    #[graphql(guard = "Allow(access::CASE_READERS)")]
+    async fn logbook(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        #[graphql(desc = "Site slug; all sites when omitted.")] site: Option<String>,
+        from: NaiveDate,
+        to: NaiveDate,
+        #[graphql(desc = "Only entries written by this mediator.")] mediator: Option<String>,
+    ) -> Result<Logbook> {
+        let site = access::scoped_site(ctx, opt(&site, |s| parse_site("site", s))?)?;
+        let period = bounded_period(from, to)?;
+        let filter = desk::projections::LogbookFilter {
+            site: site.clone(),
+            period: Some(period),
+            mediator,
+        };
+        let (entries, coverage) = with_models(ctx, as_of, |m| {
+            (
+                m.logbook_entries(&filter),
+                m.missing_logbook_days(&period, site.as_ref()),
+            )
+        })
+        .await?;
+        Ok(Logbook {
+            entries: entries
+                .into_iter()
+                .map(|e| LogbookEntry {
+                    site: e.site.0,
+                    date: e.date,
+                    written_at: e.written_at,
+                    position: e.position.0,
+                    mediator: e.mediator,
+                    slot: e.slot.into(),
+                    contacts: e.contacts,
+                    languages: e.languages,
+                    emerging_needs: words(&e.emerging_needs),
+                })
+                .collect(),
+            every_opening_day_has_entry: coverage.iter().all(|c| c.missing.is_empty()),
+            coverage: coverage.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    /// One service of the directory (retired or not); `null` if the desk does not know the id.
+    #[graphql(guard = "Allow(access::EVERYONE)")]
+    async fn service(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        id: ID,
+    ) -> Result<Option<Service>> {
+        let id = ServiceId(parse_ulid("id", &id)?);
+        Ok(with_models(ctx, as_of, |m| m.service(id))
+            .await?
+            .map(Service::from))
+    }
+
+    /// The desk's sites and the weekdays each opens, by slug.
+    #[graphql(guard = "Allow(access::EVERYONE)")]
+    async fn sites(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+    ) -> Result<Vec<Site>> {
+        let schedule = with_models(ctx, as_of, |m| m.schedule().clone()).await?;
+        Ok(schedule
+            .opening_days
+            .iter()
+            .map(|(site, days)| Site {
+                site_id: site.0.clone(),
+                name: schedule.names.get(site).cloned(),
+                opening_days: days.iter().map(|d| weekday(*d)).collect(),
+            })
+            .collect())
+    }
+
+    /// The territorial service directory, in the order services were mapped; services still in
+    /// use unless `includeRetired`.
+    #[graphql(guard = "Allow(access::EVERYONE)")]
+    async fn services(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        filter: Option<ServiceFilter>,
+    ) -> Result<Vec<Service>> {
+        let filter = filter.unwrap_or_default().parse()?;
+        Ok(with_models(ctx, as_of, |m| m.services(&filter))
+            .await?
+            .into_iter()
+            .map(Service::from)
+            .collect())
+    }
+
+    /// Supervision meetings from `from` to `to` (days included, at most 366), optionally those
+    /// about one site, and for every month the period touches whether it had one.
+    #[graphql(guard = "Allow(access::SUPERVISORS)")]
+    async fn supervision_meetings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        from: NaiveDate,
+        to: NaiveDate,
+        #[graphql(desc = "Site slug: only meetings that name it.")] site: Option<String>,
+    ) -> Result<Supervision> {
+        let site = opt(&site, |s| parse_site("site", s))?;
+        let period = bounded_period(from, to)?;
+        let (meetings, months) = with_models(ctx, as_of, |m| {
+            (
+                m.supervision_meetings(&period, site.as_ref()),
+                m.supervision_months(&period, site.as_ref()),
+            )
+        })
+        .await?;
+        Ok(Supervision {
+            meetings: meetings
+                .into_iter()
+                .map(|m| SupervisionMeeting {
+                    id: id(m.id),
+                    occurred_at: m.occurred_at,
+                    position: m.position.0,
+                    duration_minutes: m.duration_minutes,
+                    supervisor: m.supervisor,
+                    attendees: m.attendees,
+                    sites: m.sites.into_iter().map(|s| s.0).collect(),
+                    themes: m.themes,
+                    cases_discussed: ids(&m.cases_discussed),
+                })
+                .collect(),
+            every_month_has_meeting: months
+                .iter()
+                .all(desk::projections::MonthMeetings::has_meeting),
+            months: months.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    /// Every figure supervisors and evaluators ask for, for a month (`period: "2024-05"`) or
+    /// from `from` to `to` (days included), at one site or all.
+    #[graphql(guard = "Allow(access::EVALUATION)")]
+    async fn monitoring(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+        #[graphql(desc = "A month written yyyy-mm; or give from and to.")] period: Option<String>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        #[graphql(desc = "Site slug; all sites when omitted.")] site: Option<String>,
+    ) -> Result<MonitoringReport> {
+        let period = report_period(period.as_deref(), from, to)?;
+        let site = opt(&site, |s| parse_site("site", s))?;
+        Ok(
+            with_models(ctx, as_of, |m| m.monitoring(&period, site.as_ref()))
+                .await?
+                .into(),
+        )
+    }
+}

@@ -1,0 +1,208 @@
+//! Decisions on a case's stream (`case-<ulid>`): opening, care plan, closing, reopening, and
+//! the interventions delivered (on the case's stream, or the person's outside a case).
+
+use super::*;
+
+impl DeskState {
+    pub(super) fn open_case(&self, c: &OpenCase) -> Decided {
+        site(&c.site_id, "siteId")?;
+        ensure!(
+            !self.cases.contains_key(&c.case_id),
+            "caseId",
+            K::AlreadyExists,
+            "this case is already open"
+        );
+        let p = self.person_with_consent(c.person_id, ConsentScope::Service)?;
+        ensure!(
+            p.open_case.is_none(),
+            "personId",
+            K::CaseAlreadyOpen,
+            "the person already has an open case"
+        );
+        ensure!(
+            !c.case_worker.trim().is_empty(),
+            "caseWorker",
+            K::Required,
+            "say who holds the case"
+        );
+        no_duplicates(&c.vulnerabilities, "vulnerabilities")?;
+        for (i, s) in c.partner_services.iter().enumerate() {
+            self.usable_service(*s, &format!("partnerServices[{i}]"))?;
+        }
+        let event = CaseOpened {
+            case_id: c.case_id,
+            person_id: c.person_id,
+            site_id: c.site_id.clone(),
+            occurred_at: c.occurred_at,
+            case_worker: c.case_worker.clone(),
+            vulnerabilities: c.vulnerabilities.clone(),
+            partner_services: c.partner_services.clone(),
+        };
+        self.creation(StreamId::case(c.case_id), "caseId", "case", event)
+    }
+
+    pub(super) fn agree_care_plan(&self, c: &AgreeCarePlan) -> Decided {
+        let case = self.case(c.case_id, "caseId")?;
+        ensure!(
+            case.open,
+            "caseId",
+            K::CaseClosed,
+            "the case is closed: reopen it first"
+        );
+        after_opening(case, c.occurred_at)?;
+        ensure!(
+            !c.needs.is_empty(),
+            "needs",
+            K::Required,
+            "say at least one area of need"
+        );
+        ensure!(
+            c.review_on > c.occurred_at.date_naive(),
+            "reviewOn",
+            K::OutOfRange,
+            "the review date must come after the day the plan is agreed"
+        );
+        for (i, s) in c.partner_services.iter().enumerate() {
+            self.usable_service(*s, &format!("partnerServices[{i}]"))?;
+        }
+        let event = CarePlanAgreed {
+            case_id: c.case_id,
+            person_id: case.person_id,
+            site_id: case.site_id.clone(),
+            occurred_at: c.occurred_at,
+            needs: c.needs.clone(),
+            goals: c.goals.clone(),
+            partner_services: c.partner_services.clone(),
+            review_on: c.review_on,
+        };
+        self.decision(StreamId::case(c.case_id), event)
+    }
+
+    pub(super) fn close_case(&self, c: &CloseCase) -> Decided {
+        let case = self.case(c.case_id, "caseId")?;
+        ensure!(
+            case.open,
+            "caseId",
+            K::CaseClosed,
+            "the case is already closed"
+        );
+        after_opening(case, c.occurred_at)?;
+        let event = CaseClosed {
+            case_id: c.case_id,
+            person_id: case.person_id,
+            site_id: case.site_id.clone(),
+            occurred_at: c.occurred_at,
+            reason: c.reason,
+            outcome: c.outcome,
+            note: c.note.clone(),
+        };
+        self.decision(StreamId::case(c.case_id), event)
+    }
+
+    pub(super) fn reopen_case(&self, c: &ReopenCase) -> Decided {
+        let case = self.case(c.case_id, "caseId")?;
+        ensure!(
+            !case.open,
+            "caseId",
+            K::CaseNotClosed,
+            "the case is open: there is nothing to reopen"
+        );
+        after_opening(case, c.occurred_at)?;
+        let p = self.person(case.person_id, "personId")?;
+        ensure!(
+            p.open_case.is_none(),
+            "caseId",
+            K::CaseAlreadyOpen,
+            "the person has another open case"
+        );
+        let event = CaseReopened {
+            case_id: c.case_id,
+            person_id: case.person_id,
+            site_id: case.site_id.clone(),
+            occurred_at: c.occurred_at,
+            note: c.note.clone(),
+        };
+        self.decision(StreamId::case(c.case_id), event)
+    }
+
+    pub(super) fn record_intervention(&self, c: &RecordIntervention) -> Decided {
+        site(&c.site_id, "siteId")?;
+        ensure!(
+            !self.interventions.contains(&c.intervention_id),
+            "interventionId",
+            K::AlreadyExists,
+            "this intervention is already recorded (the same id was sent twice)"
+        );
+        self.person_with_consent(c.person_id, ConsentScope::Service)?;
+        if let Some(case_id) = c.case_id {
+            self.open_case_of(case_id, c.person_id, "caseId")?;
+        }
+        duration(c.duration_minutes, "durationMinutes")?;
+        ensure!(
+            !c.staff.iter().all(|s| s.trim().is_empty()),
+            "staff",
+            K::Required,
+            "say who delivered the intervention"
+        );
+        language(&c.language, "language")?;
+        match c.activity {
+            Activity::IntegratedCaseSupport => {
+                ensure!(
+                    c.case_id.is_some(),
+                    "caseId",
+                    K::Required,
+                    "integrated case support is given within a case"
+                );
+                ensure!(
+                    c.service_id.is_some(),
+                    "serviceId",
+                    K::Required,
+                    "say which partner service is supported"
+                );
+            }
+            Activity::LegalAdvice => {
+                ensure!(
+                    c.legal_topic.is_some(),
+                    "legalTopic",
+                    K::Required,
+                    "say the topic of the legal advice"
+                );
+            }
+            Activity::ParentalSupport => {
+                ensure!(
+                    c.parental_kind.is_some(),
+                    "parentalKind",
+                    K::Required,
+                    "say which kind of parental support"
+                );
+            }
+            Activity::OrientationAccompaniment => {}
+        }
+        if let Some(s) = c.service_id {
+            self.usable_service(s, "serviceId")?;
+        }
+        let event = InterventionDelivered {
+            intervention_id: c.intervention_id,
+            person_id: c.person_id,
+            case_id: c.case_id,
+            site_id: c.site_id.clone(),
+            occurred_at: c.occurred_at,
+            activity: c.activity,
+            mode: c.mode,
+            duration_minutes: c.duration_minutes,
+            staff: c.staff.clone(),
+            language: c.language.clone(),
+            need: c.need,
+            service_id: c.service_id,
+            legal_topic: c.legal_topic,
+            parental_kind: c.parental_kind,
+            outcome: c.outcome,
+            note: c.note.clone(),
+        };
+        let stream = match c.case_id {
+            Some(case_id) => StreamId::case(case_id),
+            None => StreamId::person(c.person_id),
+        };
+        self.decision(stream, event)
+    }
+}

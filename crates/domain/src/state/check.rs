@@ -1,0 +1,133 @@
+//! The checks decisions share: times, sites, durations, languages, countries, repeats, service
+//! descriptions.
+
+use super::*;
+
+pub(super) fn not_in_future(
+    at: DateTime<Utc>,
+    ctx: &Context,
+    field: &str,
+) -> Result<(), Rejection> {
+    ensure!(
+        at <= ctx.now,
+        field,
+        K::InFuture,
+        "this time is in the future"
+    );
+    Ok(())
+}
+
+pub(super) fn after_opening(case: &CaseState, at: DateTime<Utc>) -> Result<(), Rejection> {
+    ensure!(
+        at >= case.opened_at,
+        "occurredAt",
+        K::OutOfRange,
+        "this cannot happen before the case was opened"
+    );
+    Ok(())
+}
+
+pub(super) fn site(id: &SiteId, field: &str) -> Result<(), Rejection> {
+    ensure!(
+        id.is_valid(),
+        field,
+        K::Invalid,
+        "a site is named by a short lowercase name such as montelucci-4"
+    );
+    Ok(())
+}
+
+pub(super) fn duration(minutes: u32, field: &str) -> Result<(), Rejection> {
+    ensure!(
+        minutes >= 1,
+        field,
+        K::OutOfRange,
+        "the duration is at least one minute"
+    );
+    ensure!(
+        minutes < MINUTES_IN_A_DAY,
+        field,
+        K::TooLong,
+        "it lasts less than a day"
+    );
+    Ok(())
+}
+
+pub(super) fn language(code: &str, field: &str) -> Result<(), Rejection> {
+    ensure!(
+        is_language_code(code),
+        field,
+        K::Invalid,
+        "use a language code such as ar, uk or ti"
+    );
+    Ok(())
+}
+
+pub(super) fn languages(codes: &[String], field: &str) -> Result<(), Rejection> {
+    ensure!(
+        !codes.is_empty(),
+        field,
+        K::Required,
+        "say at least one language"
+    );
+    for (i, code) in codes.iter().enumerate() {
+        language(code, &format!("{field}[{i}]"))?;
+    }
+    no_duplicates(codes, field)
+}
+
+pub(super) fn countries(codes: &[String], field: &str) -> Result<(), Rejection> {
+    ensure!(
+        !codes.is_empty(),
+        field,
+        K::Required,
+        "say at least one citizenship"
+    );
+    for (i, code) in codes.iter().enumerate() {
+        ensure!(
+            is_country_code(code),
+            format!("{field}[{i}]"),
+            K::Invalid,
+            "use a two-letter country code such as UA or BD"
+        );
+    }
+    no_duplicates(codes, field)
+}
+
+pub(super) fn no_duplicates<T: Ord>(items: &[T], field: &str) -> Result<(), Rejection> {
+    let mut seen = BTreeSet::new();
+    for (i, item) in items.iter().enumerate() {
+        ensure!(
+            seen.insert(item),
+            format!("{field}[{i}]"),
+            K::Duplicate,
+            "this value is given twice"
+        );
+    }
+    Ok(())
+}
+
+pub(super) fn description(d: &ServiceDescription, ctx: &Context) -> Result<(), Rejection> {
+    ensure!(
+        !d.name.trim().is_empty(),
+        "name",
+        K::Required,
+        "give the service a name"
+    );
+    ensure!(
+        !d.address.trim().is_empty(),
+        "address",
+        K::Required,
+        "give the service's address"
+    );
+    ensure!(
+        d.verified_on <= ctx.now.date_naive(),
+        "verifiedOn",
+        K::InFuture,
+        "a service cannot be verified in the future"
+    );
+    for (i, code) in d.languages.iter().enumerate() {
+        language(code, &format!("languages[{i}]"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! Decisions on a mediation's stream (`mediation-<ulid>`): the request, its sessions, its
+//! cancellation.
+
+use super::*;
+
+impl DeskState {
+    pub(super) fn request_mediation(&self, c: &RequestMediation) -> Decided {
+        site(&c.site_id, "siteId")?;
+        ensure!(
+            !self.mediations.contains_key(&c.mediation_id),
+            "mediationId",
+            K::AlreadyExists,
+            "this mediation request is already recorded (the same id was sent twice)"
+        );
+        language(&c.language, "language")?;
+        if let Some(s) = c.requesting_service {
+            self.usable_service(s, "requestingService")?;
+        }
+        if let Some(p) = c.person_id {
+            self.person(p, "personId")?;
+        }
+        if let Some(case_id) = c.case_id {
+            let Some(p) = c.person_id else {
+                return reject(
+                    "personId",
+                    K::Required,
+                    "a mediation within a case names the person",
+                );
+            };
+            self.open_case_of(case_id, p, "caseId")?;
+        }
+        match (c.slot_start, c.slot_end) {
+            (Some(start), Some(end)) => {
+                ensure!(
+                    start >= c.occurred_at,
+                    "slotStart",
+                    K::OutOfRange,
+                    "the slot cannot start before the request was made"
+                );
+                ensure!(
+                    end > start,
+                    "slotEnd",
+                    K::EndsBeforeStart,
+                    "the slot must end after it starts"
+                );
+                ensure!(
+                    end - start < TimeDelta::days(1),
+                    "slotEnd",
+                    K::TooLong,
+                    "a slot lasts less than a day"
+                );
+            }
+            (None, None) => {
+                ensure!(
+                    c.mode == MediationMode::OnCall,
+                    "slotStart",
+                    K::Required,
+                    "a scheduled mediation needs a slot"
+                );
+            }
+            (None, Some(_)) => {
+                return reject("slotStart", K::Required, "the slot has an end but no start")
+            }
+            (Some(_), None) => {
+                return reject("slotEnd", K::Required, "the slot has a start but no end")
+            }
+        }
+        let event = MediationRequested {
+            mediation_id: c.mediation_id,
+            site_id: c.site_id.clone(),
+            occurred_at: c.occurred_at,
+            mode: c.mode,
+            requesting_service: c.requesting_service,
+            person_id: c.person_id,
+            case_id: c.case_id,
+            language: c.language.clone(),
+            slot_start: c.slot_start,
+            slot_end: c.slot_end,
+        };
+        self.creation(
+            StreamId::mediation(c.mediation_id),
+            "mediationId",
+            "mediation request",
+            event,
+        )
+    }
+
+    pub(super) fn record_mediation_session(&self, c: &RecordMediationSession) -> Decided {
+        let Some(m) = self.mediations.get(&c.mediation_id) else {
+            return reject(
+                "mediationId",
+                K::NotFound,
+                "no mediation with this id was requested",
+            );
+        };
+        ensure!(
+            !m.cancelled,
+            "mediationId",
+            K::Cancelled,
+            "the mediation was cancelled: a session cannot be held"
+        );
+        ensure!(
+            c.ended_at > c.started_at,
+            "endedAt",
+            K::EndsBeforeStart,
+            "the session must end after it starts"
+        );
+        ensure!(
+            c.ended_at - c.started_at < TimeDelta::days(1),
+            "endedAt",
+            K::TooLong,
+            "a session lasts less than a day"
+        );
+        ensure!(
+            c.started_at >= m.requested_at,
+            "startedAt",
+            K::OutOfRange,
+            "a session cannot start before it was requested"
+        );
+        ensure!(
+            !c.mediator.trim().is_empty(),
+            "mediator",
+            K::Required,
+            "say who mediated"
+        );
+        language(&c.languages.from, "languages.from")?;
+        language(&c.languages.to, "languages.to")?;
+        ensure!(
+            c.languages.from != c.languages.to,
+            "languages",
+            K::Invalid,
+            "a mediation bridges two different languages"
+        );
+        ensure!(
+            !c.parties.is_empty(),
+            "parties",
+            K::Required,
+            "say who took part"
+        );
+        let event = MediationSessionHeld {
+            mediation_id: c.mediation_id,
+            site_id: m.site_id.clone(),
+            person_id: m.person_id,
+            case_id: m.case_id,
+            started_at: c.started_at,
+            ended_at: c.ended_at,
+            mediator: c.mediator.clone(),
+            languages: c.languages.clone(),
+            parties: c.parties.clone(),
+            kind: c.kind,
+            outcome: c.outcome,
+            follow_up_needed: c.follow_up_needed,
+            note: c.note.clone(),
+        };
+        self.decision(StreamId::mediation(c.mediation_id), event)
+    }
+
+    pub(super) fn cancel_mediation(&self, c: &CancelMediation) -> Decided {
+        let Some(m) = self.mediations.get(&c.mediation_id) else {
+            return reject(
+                "mediationId",
+                K::NotFound,
+                "no mediation with this id was requested",
+            );
+        };
+        ensure!(
+            !m.cancelled,
+            "mediationId",
+            K::Cancelled,
+            "the mediation is already cancelled"
+        );
+        ensure!(
+            c.occurred_at >= m.requested_at,
+            "occurredAt",
+            K::OutOfRange,
+            "a cancellation cannot come before the request"
+        );
+        let event = MediationCancelled {
+            mediation_id: c.mediation_id,
+            site_id: m.site_id.clone(),
+            occurred_at: c.occurred_at,
+            reason: c.reason,
+        };
+        self.decision(StreamId::mediation(c.mediation_id), event)
+    }
+}

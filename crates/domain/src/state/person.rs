@@ -1,0 +1,270 @@
+//! Decisions on a person's stream (`person-<ulid>`): registration, consent, vulnerability,
+//! intake, erasure.
+
+use super::*;
+
+impl DeskState {
+    pub(super) fn register_person(&self, c: &RegisterPerson, ctx: &Context) -> Decided {
+        site(&c.site_id, "siteId")?;
+        ensure!(
+            !self.persons.contains_key(&c.person_id),
+            "personId",
+            K::AlreadyExists,
+            "this person is already registered"
+        );
+        ensure!(
+            !c.personal.full_name.trim().is_empty(),
+            "personal.fullName",
+            K::Required,
+            "the name is missing"
+        );
+        ensure!(
+            c.personal.full_name.trim() != crate::personal::ERASED,
+            "personal.fullName",
+            K::Invalid,
+            "{} marks erased data; it is not a name",
+            crate::personal::ERASED
+        );
+        let this_year = ctx.now.year();
+        ensure!(
+            (1900..=this_year).contains(&c.birth_year),
+            "birthYear",
+            K::OutOfRange,
+            "the birth year must be between 1900 and {this_year}"
+        );
+        if let Some(date) = c.personal.birth_date {
+            ensure!(
+                date.year() == c.birth_year,
+                "personal.birthDate",
+                K::Mismatch,
+                "the birth date is not in the birth year"
+            );
+            ensure!(
+                date <= ctx.now.date_naive(),
+                "personal.birthDate",
+                K::InFuture,
+                "the birth date is in the future"
+            );
+        }
+        countries(&c.citizenships, "citizenships")?;
+        ensure!(
+            is_country_code(&c.country_of_birth),
+            "countryOfBirth",
+            K::Invalid,
+            "use a two-letter country code such as UA or BD"
+        );
+        if let Some(arrival) = c.arrival_year {
+            ensure!(
+                arrival >= c.birth_year && arrival <= this_year,
+                "arrivalYear",
+                K::OutOfRange,
+                "the arrival year must be between the birth year and this year"
+            );
+        }
+        languages(&c.languages, "languages")?;
+        ensure!(
+            c.household_size >= 1,
+            "householdSize",
+            K::OutOfRange,
+            "a household has at least one person"
+        );
+        let age_this_year = this_year - c.birth_year;
+        ensure!(
+            !(c.minor && age_this_year > 18),
+            "minor",
+            K::Mismatch,
+            "someone born in {} cannot be a minor",
+            c.birth_year
+        );
+        ensure!(
+            c.minor || age_this_year >= 17,
+            "minor",
+            K::Mismatch,
+            "someone born in {} is a minor",
+            c.birth_year
+        );
+        ensure!(
+            !c.unaccompanied_minor || c.minor,
+            "unaccompaniedMinor",
+            K::Mismatch,
+            "an unaccompanied minor must also be marked as a minor"
+        );
+        ensure!(
+            !(c.permit_type == PermitType::None && c.permit_expires_on.is_some()),
+            "permitExpiresOn",
+            K::Invalid,
+            "a person without a permit has no permit expiry"
+        );
+        let event = PersonRegistered {
+            person_id: c.person_id,
+            site_id: c.site_id.clone(),
+            occurred_at: c.occurred_at,
+            birth_year: c.birth_year,
+            sex: c.sex,
+            citizenships: c.citizenships.clone(),
+            country_of_birth: c.country_of_birth.clone(),
+            arrival_year: c.arrival_year,
+            permit_type: c.permit_type,
+            permit_expires_on: c.permit_expires_on,
+            languages: c.languages.clone(),
+            household_size: c.household_size,
+            minor: c.minor,
+            unaccompanied_minor: c.unaccompanied_minor,
+            personal: c.personal.clone(),
+        };
+        self.creation(StreamId::person(c.person_id), "personId", "person", event)
+    }
+
+    pub(super) fn give_consent(&self, c: &GiveConsent) -> Decided {
+        site(&c.site_id, "siteId")?;
+        let p = self.person(c.person_id, "personId")?;
+        ensure!(
+            !c.scopes.is_empty(),
+            "scopes",
+            K::Required,
+            "say what the consent covers"
+        );
+        no_duplicates(&c.scopes, "scopes")?;
+        ensure!(
+            !c.scopes.contains(&ConsentScope::Sharing) || !c.shared_with.is_empty(),
+            "sharedWith",
+            K::Required,
+            "a consent to sharing names the bodies data may be shared with"
+        );
+        ensure!(
+            !p.minor || c.given_by == ConsentGiver::Guardian,
+            "givenBy",
+            K::GuardianRequired,
+            "the person is a minor: consent must be given by a parent or guardian"
+        );
+        let event = ConsentGiven {
+            person_id: c.person_id,
+            site_id: c.site_id.clone(),
+            occurred_at: c.occurred_at,
+            scopes: c.scopes.clone(),
+            shared_with: c.shared_with.clone(),
+            given_by: c.given_by,
+        };
+        self.decision(StreamId::person(c.person_id), event)
+    }
+
+    pub(super) fn withdraw_consent(&self, c: &WithdrawConsent) -> Decided {
+        site(&c.site_id, "siteId")?;
+        let p = self.person(c.person_id, "personId")?;
+        ensure!(
+            !c.scopes.is_empty(),
+            "scopes",
+            K::Required,
+            "say which consent is withdrawn"
+        );
+        no_duplicates(&c.scopes, "scopes")?;
+        for (i, scope) in c.scopes.iter().enumerate() {
+            ensure!(
+                p.consents.contains(scope),
+                format!("scopes[{i}]"),
+                K::ConsentMissing,
+                "there is no consent to {} to withdraw",
+                scope.as_str().replace('_', " ")
+            );
+        }
+        let event = ConsentWithdrawn {
+            person_id: c.person_id,
+            site_id: c.site_id.clone(),
+            occurred_at: c.occurred_at,
+            scopes: c.scopes.clone(),
+        };
+        self.decision(StreamId::person(c.person_id), event)
+    }
+
+    pub(super) fn assess_vulnerability(&self, c: &AssessVulnerability) -> Decided {
+        site(&c.site_id, "siteId")?;
+        let p = self.person_with_consent(c.person_id, ConsentScope::Service)?;
+        no_duplicates(&c.categories, "categories")?;
+        let says_minor = c.categories.iter().any(|v| {
+            matches!(
+                v,
+                VulnerabilityCategory::Minor | VulnerabilityCategory::UnaccompaniedMinor
+            )
+        });
+        ensure!(
+            !says_minor || p.minor,
+            "categories",
+            K::Mismatch,
+            "the person was registered as an adult, not a minor"
+        );
+        let event = VulnerabilityAssessed {
+            person_id: c.person_id,
+            site_id: c.site_id.clone(),
+            occurred_at: c.occurred_at,
+            categories: c.categories.clone(),
+            note: c.note.clone(),
+        };
+        self.decision(StreamId::person(c.person_id), event)
+    }
+
+    pub(super) fn record_intake(&self, c: &RecordIntake) -> Decided {
+        site(&c.site_id, "siteId")?;
+        self.person_with_consent(c.person_id, ConsentScope::Service)?;
+        ensure!(
+            !c.needs.is_empty(),
+            "needs",
+            K::Required,
+            "say at least one area of need"
+        );
+        no_duplicates(&c.needs, "needs")?;
+        match (c.channel, c.referred_by) {
+            (IntakeChannel::ReferredByService, None) => {
+                return reject(
+                    "referredBy",
+                    K::Required,
+                    "say which service referred the person",
+                );
+            }
+            (IntakeChannel::ReferredByService, Some(s)) => {
+                ensure!(
+                    self.services.contains_key(&s),
+                    "referredBy",
+                    K::NotFound,
+                    "this service is not in the directory"
+                );
+            }
+            (_, Some(_)) => {
+                return reject(
+                    "referredBy",
+                    K::Invalid,
+                    "only an intake referred by a service names a referring service",
+                );
+            }
+            (_, None) => {}
+        }
+        let event = IntakeRecorded {
+            person_id: c.person_id,
+            site_id: c.site_id.clone(),
+            occurred_at: c.occurred_at,
+            channel: c.channel,
+            referred_by: c.referred_by,
+            needs: c.needs.clone(),
+            note: c.note.clone(),
+        };
+        self.decision(StreamId::person(c.person_id), event)
+    }
+
+    pub(super) fn erase_person(&self, c: &ErasePerson, ctx: &Context) -> Decided {
+        ensure!(
+            ctx.actor.role == Role::Supervisor,
+            "actor",
+            K::NotPermitted,
+            "only a supervisor erases a person's data"
+        );
+        // `person` refuses an erased person with `Erased`: an erasure happens once.
+        self.person(c.person_id, "personId")?;
+        self.decision(
+            StreamId::person(c.person_id),
+            PersonErased {
+                person_id: c.person_id,
+                occurred_at: c.occurred_at,
+                reason: c.reason,
+            },
+        )
+    }
+}

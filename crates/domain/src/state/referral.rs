@@ -1,0 +1,90 @@
+//! Decisions on a referral's stream (`referral-<ulid>`): issuing it and its outcomes.
+
+use super::*;
+
+impl DeskState {
+    pub(super) fn issue_referral(&self, c: &IssueReferral) -> Decided {
+        site(&c.site_id, "siteId")?;
+        ensure!(
+            !self.referrals.contains_key(&c.referral_id),
+            "referralId",
+            K::AlreadyExists,
+            "this referral is already issued (the same id was sent twice)"
+        );
+        self.person_with_consent(c.person_id, ConsentScope::Service)?;
+        self.person_with_consent(c.person_id, ConsentScope::Sharing)?;
+        self.usable_service(c.service_id, "serviceId")?;
+        if let Some(case_id) = c.case_id {
+            self.open_case_of(case_id, c.person_id, "caseId")?;
+        }
+        let event = ReferralIssued {
+            referral_id: c.referral_id,
+            person_id: c.person_id,
+            case_id: c.case_id,
+            site_id: c.site_id.clone(),
+            occurred_at: c.occurred_at,
+            service_id: c.service_id,
+            reason: c.reason,
+            urgency: c.urgency,
+            note: c.note.clone(),
+        };
+        self.creation(
+            StreamId::referral(c.referral_id),
+            "referralId",
+            "referral",
+            event,
+        )
+    }
+
+    pub(super) fn record_referral_outcome(&self, c: &RecordReferralOutcome) -> Decided {
+        let Some(r) = self.referrals.get(&c.referral_id) else {
+            return reject(
+                "referralId",
+                K::NotFound,
+                "no referral with this id was issued",
+            );
+        };
+        if let Some(last) = r.last_outcome.filter(|o| o.is_final()) {
+            return reject(
+                "referralId",
+                K::AlreadyFinal,
+                format!(
+                    "the referral already ended with outcome {}",
+                    last.as_str().replace('_', " ")
+                ),
+            );
+        }
+        ensure!(
+            c.occurred_at >= r.issued_at,
+            "occurredAt",
+            K::OutOfRange,
+            "an outcome cannot come before the referral was issued"
+        );
+        if c.outcome == ReferralOutcome::AppointmentSet {
+            let Some(on) = c.appointment_on else {
+                return reject(
+                    "appointmentOn",
+                    K::Required,
+                    "say the day of the appointment",
+                );
+            };
+            ensure!(
+                on >= c.occurred_at.date_naive(),
+                "appointmentOn",
+                K::OutOfRange,
+                "the appointment cannot be before the day it was set"
+            );
+        }
+        let event = ReferralOutcomeRecorded {
+            referral_id: c.referral_id,
+            person_id: r.person_id,
+            service_id: r.service_id,
+            site_id: r.site_id.clone(),
+            occurred_at: c.occurred_at,
+            outcome: c.outcome,
+            appointment_on: c.appointment_on,
+            note: c.note.clone(),
+        };
+        self.decision(StreamId::referral(c.referral_id), event)
+    }
+}

@@ -1,0 +1,117 @@
+//! Decisions on supervision meetings (`supervision-<ulid>`) and signed checkpoints
+//! (`checkpoints`).
+
+use super::*;
+
+impl DeskState {
+    pub(super) fn record_supervision(
+        &self,
+        c: &RecordSupervisionMeeting,
+        ctx: &Context,
+    ) -> Decided {
+        ensure!(
+            matches!(ctx.actor.role, Role::Supervisor | Role::Admin),
+            "actor",
+            K::NotPermitted,
+            "only a supervisor records a supervision meeting"
+        );
+        duration(c.duration_minutes, "durationMinutes")?;
+        ensure!(
+            !c.supervisor.trim().is_empty(),
+            "supervisor",
+            K::Required,
+            "say who supervised"
+        );
+        ensure!(
+            !c.attendees.is_empty(),
+            "attendees",
+            K::Required,
+            "say who attended"
+        );
+        ensure!(
+            !c.site_ids.is_empty(),
+            "siteIds",
+            K::Required,
+            "say which sites were discussed"
+        );
+        for (i, s) in c.site_ids.iter().enumerate() {
+            site(s, &format!("siteIds[{i}]"))?;
+        }
+        for (i, case_id) in c.cases_discussed.iter().enumerate() {
+            self.case(*case_id, &format!("casesDiscussed[{i}]"))?;
+        }
+        for (i, a) in c.actions.iter().enumerate() {
+            ensure!(
+                !a.owner.trim().is_empty(),
+                format!("actions[{i}].owner"),
+                K::Required,
+                "every action has an owner"
+            );
+        }
+        let event = SupervisionMeetingHeld {
+            meeting_id: c.meeting_id,
+            occurred_at: c.occurred_at,
+            duration_minutes: c.duration_minutes,
+            supervisor: c.supervisor.clone(),
+            attendees: c.attendees.clone(),
+            site_ids: c.site_ids.clone(),
+            themes: c.themes.clone(),
+            cases_discussed: c.cases_discussed.clone(),
+            decisions: c.decisions.clone(),
+            actions: c.actions.clone(),
+        };
+        self.creation(
+            StreamId::supervision(c.meeting_id),
+            "meetingId",
+            "supervision meeting",
+            event,
+        )
+    }
+
+    pub(super) fn record_checkpoint(&self, c: &RecordCheckpoint, ctx: &Context) -> Decided {
+        ensure!(
+            matches!(ctx.actor.role, Role::Supervisor | Role::Admin),
+            "actor",
+            K::NotPermitted,
+            "only a supervisor or an administrator signs a checkpoint"
+        );
+        ensure!(
+            c.tree_size > 0,
+            "treeSize",
+            K::Invalid,
+            "the journal is empty: there is nothing to sign yet"
+        );
+        let hex64 = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+        ensure!(
+            hex64(&c.root),
+            "root",
+            K::Invalid,
+            "the root is 64 hex digits"
+        );
+        ensure!(
+            hex64(&c.public_key),
+            "publicKey",
+            K::Invalid,
+            "the public key is 64 hex digits"
+        );
+        ensure!(
+            !c.signature.trim().is_empty(),
+            "signature",
+            K::Required,
+            "a checkpoint carries its signature"
+        );
+        let stream = StreamId::checkpoints();
+        Ok(Decision {
+            expected: self.expected(&stream),
+            stream,
+            events: vec![CheckpointSigned {
+                occurred_at: c.occurred_at,
+                tree_size: c.tree_size,
+                root: c.root.clone(),
+                public_key: c.public_key.clone(),
+                signature: c.signature.clone(),
+            }
+            .into()],
+        })
+    }
+}

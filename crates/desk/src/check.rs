@@ -2,7 +2,10 @@
 //! (`person-keys`) and the checkpoint signing key. The journal is the anchor of both: every
 //! person whose values it seals must have a slot (a missing slot is damage, never an erasure),
 //! only a `PersonErased` it holds may leave a key destroyed, and the public key of every
-//! `CheckpointSigned` it holds must be the key file's.
+//! `CheckpointSigned` it holds must be the key file's. The checkpoints themselves are checked
+//! against the journal's own tree: each signature under the key it names, and each signed root
+//! equal to the tree's root at that size (a history re-chained after a checkpoint was signed
+//! fails here even when every hash and link holds).
 //!
 //! `impact verify` runs these; [`crate::Desk::open`] applies the same rules while it replays and
 //! refuses to start on a key store they find damaged.
@@ -11,7 +14,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use domain::Event;
-use journal::{Finding, JournalError, Position, RecordedEvent};
+use journal::merkle::checkpoint::PublicKey;
+use journal::merkle::{Root, TreeSize};
+use journal::{Finding, Journal, JournalError, Position, RecordedEvent};
 use ulid::Ulid;
 use vault::{KeyState, KeyStoreReport, PERSON_KEYS_FILE, SLOT_LEN};
 
@@ -26,6 +31,8 @@ pub struct JournalKeys {
     pub erased: HashMap<Ulid, Position>,
     /// The position and public key (hex) of the last `CheckpointSigned`.
     pub last_checkpoint_key: Option<(Position, String)>,
+    /// Every `CheckpointSigned`, with its position.
+    pub checkpoints: Vec<(Position, domain::CheckpointSigned)>,
 }
 
 impl JournalKeys {
@@ -63,7 +70,8 @@ impl JournalKeys {
             }
             "CheckpointSigned" => {
                 if let Event::CheckpointSigned(e) = decode()? {
-                    self.last_checkpoint_key = Some((record.position, e.public_key));
+                    self.last_checkpoint_key = Some((record.position, e.public_key.clone()));
+                    self.checkpoints.push((record.position, e));
                 }
             }
             _ => {}
@@ -231,16 +239,72 @@ pub(crate) fn persons(n: usize) -> String {
     }
 }
 
+/// The checkpoints the journal records, each checked against the journal's own tree: its
+/// signature under the public key it names, and its root equal to `root_at(tree_size)`.
+pub fn checkpoint_findings(
+    checkpoints: &[(Position, domain::CheckpointSigned)],
+    root_at: impl Fn(TreeSize) -> Result<Root, JournalError>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (position, event) in checkpoints {
+        let finding = |what: String| Finding {
+            file: "the journal".to_owned(),
+            position: Some(position.0),
+            what,
+            action: "a checkpoint the journal's own history does not match: keep the directory \
+                     as it is, compare the head and checkpoints written down outside (impact \
+                     verify --checkpoint), and restore the last backup that matches them"
+                .to_owned(),
+            repairable: false,
+        };
+        let Some(signed) = checkpoint::signed_from_event(event) else {
+            findings.push(finding(
+                "a CheckpointSigned whose key, root or signature does not read".to_owned(),
+            ));
+            continue;
+        };
+        let verified = PublicKey::parse(&event.public_key)
+            .map_err(|e| e.to_string())
+            .and_then(|key| signed.verify(&key).map_err(|e| e.to_string()));
+        if let Err(why) = verified {
+            findings.push(finding(format!(
+                "the checkpoint of tree size {} does not verify under the key it names: {why}",
+                event.tree_size
+            )));
+            continue;
+        }
+        match root_at(TreeSize(event.tree_size)) {
+            Ok(root) if root == signed.checkpoint.root => {}
+            Ok(root) => findings.push(finding(format!(
+                "the checkpoint signs root {} for tree size {}, but the journal's tree has root \
+                 {} at that size: the history before it was rewritten",
+                event.root,
+                event.tree_size,
+                root.to_hex()
+            ))),
+            Err(error) => findings.push(finding(format!(
+                "the checkpoint signs tree size {}, which the journal's tree cannot give: {error}",
+                event.tree_size
+            ))),
+        }
+    }
+    findings
+}
+
 /// Every fault of the desk's own files in `dir` (a data directory), read with `journal`'s
-/// records and the master key file when there is one; writes nothing.
+/// records and the master key file when there is one, and every recorded checkpoint checked
+/// against the journal's tree; writes nothing.
 pub fn desk_file_findings(
     dir: &Path,
     master_key: Option<&Path>,
-    records: impl Iterator<Item = Result<RecordedEvent, JournalError>>,
+    journal: &Journal,
 ) -> Result<(Vec<Finding>, KeyStoreReport), DeskError> {
-    let journal = JournalKeys::read(records)?;
+    let keys = JournalKeys::read(journal.iter_forward(Position(1)))?;
     let report = vault::inspect(dir, master_key)?;
-    let mut findings = key_store_findings(&report, &journal);
-    findings.extend(signing_key_findings(dir, &journal));
+    let mut findings = key_store_findings(&report, &keys);
+    findings.extend(signing_key_findings(dir, &keys));
+    findings.extend(checkpoint_findings(&keys.checkpoints, |size| {
+        journal.root_at(size)
+    }));
     Ok((findings, report))
 }

@@ -125,12 +125,14 @@ pub enum DeskError {
     /// The key file is not the key the journal's checkpoints were signed with. Restore it from
     /// the backup; never make a new one while those checkpoints exist.
     #[error(
-        "the checkpoint key file {path} holds another key than the one that signed the \
-         checkpoint at position {position}; restore it from the backup"
+        "the checkpoint key file {path} holds another key than {public_key}, which signed the \
+         checkpoint at position {position}; put that key file here (from the backup, or from \
+         the installation the journal was imported from)"
     )]
     KeyFileNotTheJournals {
         path: std::path::PathBuf,
         position: Position,
+        public_key: String,
     },
     /// The key store does not account for a person the journal seals values of, or a key reads
     /// as destroyed without an erasure in the journal: damage, never an erasure.
@@ -325,6 +327,7 @@ impl Desk {
                     return Err(DeskError::KeyFileNotTheJournals {
                         path: checkpoint::key_path(journal.dir()),
                         position: *position,
+                        public_key: public.clone(),
                     });
                 }
                 key

@@ -154,3 +154,42 @@ async fn a_supervision_meeting_is_followed_by_a_checkpoint() {
     assert_eq!(desk.checkpoints().unwrap().len(), 1);
     assert_eq!(desk.journal().head().position.0, FIXTURE_EVENTS + 1);
 }
+
+/// `impact verify` checks every recorded checkpoint against the journal's own tree: a signed
+/// root the tree does not have at that size (a history re-chained after the signing), or a
+/// signature that does not verify under the key the event names, is named at its position.
+#[tokio::test]
+async fn recorded_checkpoints_are_checked_against_the_journal_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(dir.path(), options()).unwrap();
+    desk.import(BufReader::new(FIXTURE.as_bytes()))
+        .await
+        .unwrap();
+    let recorded = desk
+        .sign_checkpoint(&supervisor(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    let journal = desk.journal();
+    let keys = desk::check::JournalKeys::read(journal.iter_forward(journal::Position(1))).unwrap();
+    assert_eq!(keys.checkpoints.len(), 1);
+    assert_eq!(keys.checkpoints[0].0, recorded.position);
+
+    let own_tree = |size| journal.root_at(size);
+    assert_eq!(
+        desk::check::checkpoint_findings(&keys.checkpoints, own_tree),
+        vec![]
+    );
+    // The tree as a re-chained history would have it: another root at the signed size.
+    let other_root = journal.root_at(TreeSize(FIXTURE_EVENTS - 1)).unwrap();
+    let findings = desk::check::checkpoint_findings(&keys.checkpoints, |_| Ok(other_root));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].position, Some(recorded.position.0));
+    assert!(findings[0].what.contains("was rewritten"), "{findings:?}");
+    // A signature that does not verify.
+    let mut forged = keys.checkpoints.clone();
+    forged[0].1.tree_size -= 1;
+    let findings = desk::check::checkpoint_findings(&forged, |size| journal.root_at(size));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert!(findings[0].what.contains("does not verify"), "{findings:?}");
+}

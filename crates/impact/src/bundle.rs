@@ -145,11 +145,18 @@ async fn create(
         )
     });
     let journal = desk.journal().clone();
+    // Only a checkpoint this installation's key signed, over this journal's own tree.
+    let own_key = desk.public_key();
     let covering = desk
         .checkpoints()?
         .into_iter()
         .rev()
-        .find(|c| c.signed.checkpoint.tree_size.0 >= last.max(1));
+        .filter(|c| c.signed.checkpoint.tree_size.0 >= last.max(1))
+        .find(|c| {
+            c.signed.verify(&own_key).is_ok()
+                && journal.root_at(c.signed.checkpoint.tree_size).ok()
+                    == Some(c.signed.checkpoint.root)
+        });
     let checkpoint = match covering {
         Some(c) => c,
         None => {

@@ -599,11 +599,7 @@ struct DeskFiles {
 /// without writing anything.
 fn desk_files(data: &Path, master_key: &Path) -> Result<DeskFiles> {
     let journal = open_read_only(data)?;
-    let (mut findings, keys) = desk::check::desk_file_findings(
-        data,
-        Some(master_key),
-        journal.iter_forward(journal::Position(1)),
-    )?;
+    let (mut findings, keys) = desk::check::desk_file_findings(data, Some(master_key), &journal)?;
     let mut summary = Vec::new();
     if keys.exists {
         summary.push(format!(

@@ -298,3 +298,42 @@ fn read_only_commands_change_no_byte_intact_or_damaged() {
         }
     }
 }
+
+/// A signing key file replaced by another installation's (well formed, its public key beside
+/// it) is not the key of the journal's checkpoints: verify names it, the server refuses to start
+/// and never signs with it.
+#[test]
+fn another_installations_signing_key_is_named_and_refused() {
+    let (_a_dir, a) = imported();
+    let (_b_dir, b) = imported();
+    let a_s = a.to_str().unwrap();
+    let signed = impact(&["checkpoint", "--data", a_s]);
+    assert!(signed.status.success(), "{}", text(&signed));
+    std::fs::copy(
+        b.join("checkpoint-signing.key"),
+        a.join("checkpoint-signing.key"),
+    )
+    .unwrap();
+    let verify = impact(&["verify", "--data", a_s]);
+    assert_eq!(verify.status.code(), Some(1), "{}", text(&verify));
+    let said = text(&verify);
+    assert!(
+        said.contains("DAMAGED: checkpoint-signing.key") && said.contains("was signed with"),
+        "{said}"
+    );
+    // `timeout`: a server that started anyway is stopped after 60 s (exit 124), and fails here.
+    let serve = std::process::Command::new("timeout")
+        .args(["60", env!("CARGO_BIN_EXE_impact")])
+        .args(["serve", "--data", a_s, "--listen", "127.0.0.1:0"])
+        .env("IMPACT_LOG", "warn")
+        .env_remove("IMPACT_DATA")
+        .env_remove("IMPACT_MASTER_KEY_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(serve.status.code(), Some(2), "{}", text(&serve));
+    assert!(
+        text(&serve).contains("holds another key than"),
+        "{}",
+        text(&serve)
+    );
+}

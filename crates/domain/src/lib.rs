@@ -11,6 +11,7 @@ pub mod import;
 pub mod personal;
 pub mod rejection;
 pub mod state;
+pub mod text;
 pub mod vocab;
 
 pub use command::*;

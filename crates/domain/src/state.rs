@@ -346,6 +346,7 @@ impl DeskState {
             K::Required,
             "the actor has no id"
         );
+        crate::text::check(cmd)?;
         not_in_future(
             cmd.occurred_at(),
             ctx,

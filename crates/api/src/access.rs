@@ -49,10 +49,36 @@ pub fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal> {
     })
 }
 
-fn forbidden(role: Role) -> async_graphql::Error {
+/// A role with its article, as a sentence names it: "a mediator", "an admin".
+pub fn with_article(role: Role) -> String {
+    let name = role.as_str();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
+}
+
+/// Who may, in words: "only a supervisor may", "only a mediator or a supervisor may", or
+/// "no role may" for an empty list.
+pub fn who_may(roles: &[Role]) -> String {
+    let named: Vec<String> = roles.iter().map(|r| with_article(*r)).collect();
+    match named.as_slice() {
+        [] => "no role may".to_owned(),
+        [one] => format!("only {one} may"),
+        [init @ .., last] => format!("only {} or {last} may", init.join(", ")),
+    }
+}
+
+fn forbidden(role: Role, allowed: &[Role]) -> async_graphql::Error {
     error::coded(
         error::FORBIDDEN,
-        format!("a {} may not do this", role.as_str()),
+        format!(
+            "{} may not do this: {}",
+            with_article(role),
+            who_may(allowed)
+        ),
     )
 }
 
@@ -65,7 +91,7 @@ impl Guard for Allow {
         if self.0.contains(&principal.actor.role) {
             Ok(())
         } else {
-            Err(forbidden(principal.actor.role))
+            Err(forbidden(principal.actor.role, self.0))
         }
     }
 }
@@ -135,4 +161,22 @@ pub fn note_read<T>(
     })?;
     log.note(person, fields);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_named_with_their_article() {
+        assert_eq!(with_article(Role::Admin), "an admin");
+        assert_eq!(with_article(Role::Evaluator), "an evaluator");
+        assert_eq!(with_article(Role::Mediator), "a mediator");
+        assert_eq!(who_may(SUPERVISORS), "only a supervisor may");
+        assert_eq!(who_may(EVALUATION), "only a supervisor or an evaluator may");
+        assert_eq!(
+            who_may(EVERYONE),
+            "only a mediator, a supervisor, an evaluator or an admin may"
+        );
+    }
 }

@@ -133,7 +133,7 @@ pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -
         )
         .extend_with(|_, e| e.set("field", "actor")));
     }
-    let allowed = match role {
+    let may = |role: Role| match role {
         Role::Supervisor => true,
         Role::Admin => directory,
         Role::Mediator => {
@@ -145,14 +145,17 @@ pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -
         }
         Role::Evaluator => false,
     };
+    let allowed = may(role);
     let forbidden = |message: String| {
         error::coded(error::FORBIDDEN, message).extend_with(|_, e| e.set("field", "actor"))
     };
     if !allowed {
+        let roles: Vec<Role> = Role::ALL.iter().copied().filter(|r| may(*r)).collect();
         return Err(forbidden(format!(
-            "a {} may not record {}",
-            role.as_str(),
-            command.name()
+            "{} may not record {}: {}",
+            access::with_article(role),
+            command.name(),
+            access::who_may(&roles)
         )));
     }
     if role == Role::Mediator {
@@ -232,6 +235,9 @@ pub struct RecordOptions {
 #[derive(Default)]
 pub struct MutationRoot;
 
+/// Every mutation records one command. Limits on its texts: at most 4,000 characters in one
+/// text (a note, a name, each line of a list), at most 10,000 in all the texts of one command; no
+/// control characters (but tab and line breaks) and no bidi overrides or isolates.
 #[Object]
 impl MutationRoot {
     /// Signs a checkpoint of the journal's Merkle tree with the installation key and records it

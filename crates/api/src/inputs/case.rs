@@ -52,6 +52,7 @@ pub struct AgreeCarePlanInput {
     /// Areas of need the plan addresses, at least one.
     pub needs: Vec<NeedArea>,
     /// Personal data: the goals agreed, one free-text line each.
+    /// At most 4,000 characters a line; no control characters or bidi overrides.
     #[graphql(default)]
     pub goals: Vec<String>,
     /// Partner services involved (directory ULIDs, not retired).
@@ -84,6 +85,7 @@ pub struct CloseCaseInput {
     /// How the case ended.
     pub outcome: CaseOutcome,
     /// Personal data: free-text closing note.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 
@@ -104,6 +106,7 @@ pub struct ReopenCaseInput {
     /// When the case was reopened: ISO 8601 date-time with offset, not in the future.
     pub occurred_at: DateTime<Utc>,
     /// Personal data: free-text note on why the case is reopened.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 
@@ -153,6 +156,7 @@ pub struct RecordInterventionInput {
     /// How it ended.
     pub outcome: InterventionOutcome,
     /// Personal data: free-text note on the intervention.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 
@@ -190,6 +194,7 @@ pub struct IssueReferralInput {
     /// How soon the service should act.
     pub urgency: Urgency,
     /// Personal data: free-text note for the receiving service.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 
@@ -219,6 +224,7 @@ pub struct RecordReferralOutcomeInput {
     /// it was set.
     pub appointment_on: Option<NaiveDate>,
     /// Personal data: free-text note on the outcome.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 

@@ -71,6 +71,7 @@ pub struct RecordMediationSessionInput {
     #[graphql(default)]
     pub follow_up_needed: bool,
     /// Personal data: free-text note on the session.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 

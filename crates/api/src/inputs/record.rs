@@ -93,6 +93,7 @@ pub struct RecordSurveyResponseInput {
     /// The person found the desk helpful for their integration.
     pub helpful_for_integration: bool,
     /// Personal data: the free-text comment.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub comment: Option<String>,
 }
 
@@ -136,6 +137,7 @@ pub struct WriteLogbookEntryInput {
     /// Languages used that day, as ISO 639 codes, at least one.
     pub languages: Vec<String>,
     /// Personal data: free-text observations of the day.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub observations: Option<String>,
     /// Personal data: incidents of the day, if any.
     pub incidents: Option<String>,
@@ -176,6 +178,7 @@ pub struct RecordSupervisionMeetingInput {
     #[graphql(default)]
     pub cases_discussed: Vec<ID>,
     /// Personal data: decisions taken, one free-text line each.
+    /// At most 4,000 characters a line; no control characters or bidi overrides.
     #[graphql(default)]
     pub decisions: Vec<String>,
     /// Actions decided, each with an owner.
@@ -198,6 +201,7 @@ impl CommandInput for RecordSupervisionMeetingInput {
 #[serde(rename_all = "camelCase")]
 pub struct SupervisionActionInput {
     /// Personal data: what is to be done, in free text.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub description: String,
     /// Who owns the action (account id).
     pub owner: String,

@@ -65,7 +65,8 @@ async fn record<I: CommandInput>(
     }
     let command = to_command(I::COMMAND, &input)?;
     let options = options.unwrap_or_default();
-    run(ctx, command, options.event_id, options.expected_version).await
+    let expected_version = options.expected_version()?;
+    run(ctx, command, options.event_id, expected_version).await
 }
 
 /// Executes a command as the request's principal.
@@ -229,7 +230,22 @@ pub struct RecordOptions {
     pub event_id: Option<ID>,
     /// The stream version the client saw; the mutation is refused with CONFLICT if the stream
     /// has moved on since.
-    pub expected_version: Option<u64>,
+    pub expected_version: Option<i64>,
+}
+
+impl RecordOptions {
+    /// The expected version, refused in words when negative (GraphQL's Int is signed).
+    fn expected_version(&self) -> Result<Option<u64>> {
+        self.expected_version
+            .map(|v| {
+                u64::try_from(v).map_err(|_| {
+                    error::bad_input(format!(
+                        "options.expectedVersion must be 0 or more (a stream version), got {v}"
+                    ))
+                })
+            })
+            .transpose()
+    }
 }
 
 #[derive(Default)]
@@ -545,6 +561,7 @@ impl MutationRoot {
         let command: Command = serde_json::from_value(command.0)
             .map_err(|e| error::bad_input(format!("not a command: {e}")))?;
         let options = options.unwrap_or_default();
-        run(ctx, command, options.event_id, options.expected_version).await
+        let expected_version = options.expected_version()?;
+        run(ctx, command, options.event_id, expected_version).await
     }
 }

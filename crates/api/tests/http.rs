@@ -948,3 +948,24 @@ async fn a_text_too_long_or_with_hidden_characters_is_bad_input_naming_the_field
         .contains("U+202E"));
     assert_eq!(f.desk.journal().head().position.0, 0);
 }
+
+#[tokio::test]
+async fn a_negative_expected_version_is_told_in_words() {
+    let f = fixture(ApiConfig::default());
+    let response = graphql(
+        &f.app,
+        RECORD,
+        json!({
+            "input": map_service(&ulid::Ulid::new().to_string()),
+            "options": { "expectedVersion": -1 }
+        }),
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(codes(&response), ["BAD_INPUT"], "{response}");
+    let message = response["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("expectedVersion"), "{response}");
+    assert!(message.contains("0 or more"), "{response}");
+    assert!(!message.contains("Failed to parse"), "{response}");
+    assert_eq!(f.desk.journal().head().position.0, 0);
+}

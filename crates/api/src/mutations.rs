@@ -57,12 +57,13 @@ pub(crate) fn parse_ulid(field: &str, id: &ID) -> Result<Ulid> {
 /// Checks the input's ids, turns it into its command and executes it.
 async fn record<I: CommandInput>(
     ctx: &Context<'_>,
-    input: I,
+    mut input: I,
     options: Option<RecordOptions>,
 ) -> Result<Recorded> {
     for (field, id) in &input.ids().0 {
         parse_ulid(field, id)?;
     }
+    input.default_actor(&access::principal(ctx)?.actor.id);
     let command = to_command(I::COMMAND, &input)?;
     let options = options.unwrap_or_default();
     let expected_version = options.expected_version()?;

@@ -20,8 +20,9 @@ pub struct OpenCaseInput {
     pub site_id: ID,
     /// When the case was opened: ISO 8601 date-time with offset, not in the future.
     pub occurred_at: DateTime<Utc>,
-    /// The operator who holds the case (account id, e.g. `m.rossi`).
-    pub case_worker: String,
+    /// The operator who holds the case (account id, e.g. `m.rossi`); the token's actor when
+    /// left out.
+    pub case_worker: Option<String>,
     /// Vulnerabilities that motivate the case, no repeats (special-category data).
     #[graphql(default)]
     pub vulnerabilities: Vec<VulnerabilityCategory>,
@@ -38,6 +39,10 @@ impl CommandInput for OpenCaseInput {
             .id("caseId", &self.case_id)
             .id("personId", &self.person_id)
             .list("partnerServices", &self.partner_services)
+    }
+
+    fn default_actor(&mut self, actor: &str) {
+        self.case_worker.get_or_insert_with(|| actor.to_owned());
     }
 }
 

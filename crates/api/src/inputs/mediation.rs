@@ -57,8 +57,8 @@ pub struct RecordMediationSessionInput {
     /// When it ended: after the start, less than a day later, not in the future. Mediation
     /// hours are counted from the two.
     pub ended_at: DateTime<Utc>,
-    /// The mediator (account id, e.g. `m.rossi`).
-    pub mediator: String,
+    /// The mediator (account id, e.g. `m.rossi`); the token's actor when left out.
+    pub mediator: Option<String>,
     /// The two languages bridged.
     pub languages: LanguagePairInput,
     /// Who took part, by role, at least one.
@@ -80,6 +80,10 @@ impl CommandInput for RecordMediationSessionInput {
 
     fn ids(&self) -> Ids<'_> {
         Ids::default().id("mediationId", &self.mediation_id)
+    }
+
+    fn default_actor(&mut self, actor: &str) {
+        self.mediator.get_or_insert_with(|| actor.to_owned());
     }
 }
 

@@ -33,6 +33,10 @@ pub(crate) trait CommandInput: Serialize {
 
     /// Every id field with its JSON path (`partnerServices[1]`), to check they are ULIDs.
     fn ids(&self) -> Ids<'_>;
+
+    /// Fills the fields that name the acting person (`mediator`, `caseWorker`) with the
+    /// token's actor where the client left them out.
+    fn default_actor(&mut self, _actor: &str) {}
 }
 
 /// The id fields of an input, by JSON path.

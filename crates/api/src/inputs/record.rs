@@ -128,8 +128,9 @@ pub struct WriteLogbookEntryInput {
     pub date: NaiveDate,
     /// When it was written: ISO 8601 date-time with offset, on that day or later.
     pub occurred_at: DateTime<Utc>,
-    /// The mediator writing (account id); a mediator writes only in their own name.
-    pub mediator: String,
+    /// The mediator writing (account id); a mediator writes only in their own name. The token's
+    /// actor when left out.
+    pub mediator: Option<String>,
     /// Part of the day covered.
     pub slot: RotationSlot,
     /// People met that day.
@@ -151,6 +152,10 @@ impl CommandInput for WriteLogbookEntryInput {
 
     fn ids(&self) -> Ids<'_> {
         Ids::default()
+    }
+
+    fn default_actor(&mut self, actor: &str) {
+        self.mediator.get_or_insert_with(|| actor.to_owned());
     }
 }
 

@@ -56,6 +56,7 @@ pub struct EventMeta {
 
 #[derive(Clone, Debug)]
 struct PersonState {
+    registered_at: DateTime<Utc>,
     minor: bool,
     consents: BTreeSet<ConsentScope>,
     open_case: Option<CaseId>,
@@ -123,6 +124,8 @@ pub struct DeskState {
     services: HashMap<ServiceId, ServiceState>,
     logbook_authors: HashMap<StreamId, String>,
     interventions: HashSet<InterventionId>,
+    /// When the project started: the time of the first site's first schedule.
+    project_start: Option<DateTime<Utc>>,
 }
 
 type Decided = Result<Decision, Rejection>;
@@ -211,6 +214,7 @@ impl DeskState {
                 self.persons.insert(
                     e.person_id,
                     PersonState {
+                        registered_at: e.occurred_at,
                         minor: e.minor,
                         consents: BTreeSet::new(),
                         open_case: None,
@@ -317,8 +321,13 @@ impl DeskState {
                     p.erased = true;
                 }
             }
+            Event::SiteScheduled(e) => {
+                let first = self
+                    .project_start
+                    .map_or(e.occurred_at, |t| t.min(e.occurred_at));
+                self.project_start = Some(first);
+            }
             Event::VulnerabilityAssessed(_)
-            | Event::SiteScheduled(_)
             | Event::IntakeRecorded(_)
             | Event::CarePlanAgreed(_)
             | Event::MediationSessionHeld(_)
@@ -347,15 +356,13 @@ impl DeskState {
             "the actor has no id"
         );
         crate::text::check(cmd)?;
-        not_in_future(
-            cmd.occurred_at(),
-            ctx,
-            if let Command::RecordMediationSession(_) = cmd {
-                "endedAt"
-            } else {
-                "occurredAt"
-            },
-        )?;
+        let time_field = if let Command::RecordMediationSession(_) = cmd {
+            "endedAt"
+        } else {
+            "occurredAt"
+        };
+        not_in_future(cmd.occurred_at(), ctx, time_field)?;
+        self.not_before_its_bounds(cmd, time_field)?;
         match cmd {
             Command::RegisterPerson(c) => self.register_person(c, ctx),
             Command::GiveConsent(c) => self.give_consent(c),
@@ -1682,6 +1689,38 @@ fn not_in_future(at: DateTime<Utc>, ctx: &Context, field: &str) -> Result<(), Re
         "this time is in the future"
     );
     Ok(())
+}
+
+impl DeskState {
+    /// Refuses a time before the project started (the first site's first schedule), before the
+    /// registration of the person the command is about, or before the opening of its case,
+    /// naming the bound: a mistyped year (`0099`) is not recorded.
+    fn not_before_its_bounds(&self, cmd: &Command, field: &str) -> Result<(), Rejection> {
+        let at = cmd.occurred_at();
+        let value = serde_json::to_value(cmd).unwrap_or_default();
+        let id = |name: &str| -> Option<Ulid> { value.get(name)?.as_str()?.parse().ok() };
+        let mut bounds = Vec::new();
+        if let Some(start) = self.project_start {
+            bounds.push((start, "the project started (its first site schedule)"));
+        }
+        if let Some(person) = id("personId").and_then(|p| self.persons.get(&PersonId(p))) {
+            bounds.push((person.registered_at, "the person was registered"));
+        }
+        if let Some(case) = id("caseId").and_then(|c| self.cases.get(&CaseId(c))) {
+            bounds.push((case.opened_at, "the case was opened"));
+        }
+        for (bound, what) in bounds {
+            ensure!(
+                at >= bound,
+                field,
+                K::OutOfRange,
+                "this time ({}) is before {what} ({}); check the date",
+                at.format("%Y-%m-%dT%H:%M:%SZ"),
+                bound.format("%Y-%m-%dT%H:%M:%SZ")
+            );
+        }
+        Ok(())
+    }
 }
 
 fn after_opening(case: &CaseState, at: DateTime<Utc>) -> Result<(), Rejection> {

@@ -1374,7 +1374,10 @@ impl From<projections::MonitoringReport> for MonitoringReport {
 /// change such an answer.
 #[derive(InputObject, Clone, Copy)]
 pub struct AsOfInput {
+    /// An instant of recording: the answer holds what had been recorded by then, whenever it
+    /// happened (`period`, `from` and `to` select by when things happened).
     pub at: Option<DateTime<Utc>>,
+    /// A journal position: the answer holds the events up to it.
     pub position: Option<u64>,
 }
 

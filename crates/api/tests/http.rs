@@ -969,3 +969,33 @@ async fn a_negative_expected_version_is_told_in_words() {
     assert!(!message.contains("Failed to parse"), "{response}");
     assert_eq!(f.desk.journal().head().position.0, 0);
 }
+
+/// The whole queries (`{ ... }` in backticks) of a Markdown file.
+fn queries_in(markdown: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = markdown;
+    while let Some(at) = rest.find("`{ ") {
+        rest = &rest[at + 1..];
+        let Some(end) = rest.find('`') else { break };
+        let text = rest[..end].replace('\n', " ");
+        if text.ends_with('}') {
+            found.push(text);
+        }
+        rest = &rest[end..];
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_queries_of_the_readme_run() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let queries = queries_in(&readme);
+    assert!(queries.len() >= 2, "{queries:?}");
+    let f = fixture(ApiConfig::default());
+    for query in queries {
+        let response = graphql(&f.app, &query, json!({}), None).await;
+        assert_no_errors(&response);
+        assert!(!response["data"].is_null(), "{query}");
+    }
+}

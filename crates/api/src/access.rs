@@ -119,11 +119,27 @@ pub fn scoped_site(ctx: &Context<'_>, asked: Option<SiteId>) -> Result<Option<Si
         (None, asked) => Ok(asked),
         (Some(own), None) => Ok(Some(own)),
         (Some(own), Some(asked)) if own == asked => Ok(Some(own)),
-        (Some(own), Some(_)) => Err(error::coded(
-            error::FORBIDDEN,
-            format!("a mediator of {own} may not see the records of another site"),
-        )),
+        (Some(own), Some(asked)) => Err(other_site(&own, &asked, "see the records")),
     }
+}
+
+/// A mediator naming a site not theirs: a name that cannot be a site is unknown (`BAD_INPUT`,
+/// field `siteId`: a mistyped `Montelucci-4`); a real other site is `FORBIDDEN`.
+pub fn other_site(own: &SiteId, asked: &SiteId, doing: &str) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions;
+    if !asked.is_valid() {
+        return error::bad_input(format!(
+            "the site {:?} is unknown: a site's name is short and lowercase, such as {own} \
+             (your site)",
+            asked.0
+        ))
+        .extend_with(|_, e| e.set("field", "siteId"));
+    }
+    error::coded(
+        error::FORBIDDEN,
+        format!("a mediator of {own} may not {doing} of another site ({asked})"),
+    )
+    .extend_with(|_, e| e.set("field", "actor"))
 }
 
 /// The reads of personal data one request made: person → field paths.

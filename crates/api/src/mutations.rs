@@ -167,9 +167,7 @@ pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -
             .ok_or_else(|| forbidden("this mediator's token names no site".into()))?;
         match command_site(desk, command)? {
             Some(Some(site)) if site != *own => {
-                return Err(forbidden(format!(
-                    "a mediator of {own} may not record facts of another site"
-                )))
+                return Err(access::other_site(own, &site, "record facts"))
             }
             Some(None) => {
                 return Err(forbidden(

@@ -265,6 +265,32 @@ async fn every_query_field_for_every_role() {
         )
         .await;
     assert_eq!(codes(&asked), ["FORBIDDEN"], "{asked}");
+    // A mistyped site is not another site: a read says it is not a site's name...
+    let mistyped = SITE.to_uppercase();
+    let asked = f
+        .query(
+            Who::Mediator,
+            &format!("{{ referrals(filter: {{ site: \"{mistyped}\" }}) {{ totalCount }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(codes(&asked), ["BAD_INPUT"], "{asked}");
+    assert!(!asked.to_string().contains("another site"), "{asked}");
+    // ... and so does a record: the site is unknown.
+    let recorded = f
+        .query(
+            Who::Mediator,
+            "mutation($site: ID!) { writeLogbookEntry(input: { siteId: $site, date: \"2024-05-10\", \
+             occurredAt: \"2024-05-10T12:00:00Z\", slot: MORNING, contacts: 1, \
+             languages: [\"it\"] }) { alreadyRecorded } }",
+            json!({ "site": mistyped }),
+        )
+        .await;
+    assert_eq!(codes(&recorded), ["BAD_INPUT"], "{recorded}");
+    let message = recorded["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("is unknown"), "{recorded}");
+    assert!(!message.contains("another site"), "{recorded}");
+    assert_eq!(recorded["errors"][0]["extensions"]["field"], "siteId");
 }
 
 /// Who may record each command: the site's facts are mediators' (their own site) and

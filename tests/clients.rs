@@ -2,7 +2,9 @@
 //! The standard introspection query (GraphiQL's) passes with `--demo` and is refused with a code
 //! without it; GraphiQL's page and files come from the binary; the WebSocket closes with the
 //! codes of `graphql-transport-ws`; Python's `gql` client fetches the schema and runs a query
-//! (installed from PyPI when missing, as the verifier tests do).
+//! (installed from PyPI when missing, as the verifier tests do); the npm `graphql-ws` client
+//! follows the `events` subscription and receives a live event (`tests/clients/`, `npm ci`
+//! there when missing).
 //!
 //! Every wait is bounded, so a hang fails the test instead of blocking it.
 
@@ -450,4 +452,88 @@ async fn python_gql_fetches_the_schema_and_runs_a_query() {
     assert_eq!(result["viewer"]["role"], "mediator", "{learnt}");
     assert_eq!(result["viewer"]["site"], "montelucci-4", "{learnt}");
     assert!(result["chain"]["head"]["position"].as_u64().unwrap() > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The graphql-ws client (npm)
+
+/// `tests/clients/` with its npm packages (`npm ci` there when they are missing).
+fn npm_clients() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
+    let installed = || dir.join("node_modules/graphql-ws/package.json").exists();
+    if !installed() {
+        let _ = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .status();
+    }
+    assert!(
+        installed(),
+        "node and the npm packages of tests/clients are needed: npm ci there"
+    );
+    dir
+}
+
+type ClientLines = tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>;
+
+/// The next event the graphql-ws client printed.
+async fn next_event(lines: &mut ClientLines) -> Value {
+    let line = tokio::time::timeout(IO_DEADLINE, lines.next_line())
+        .await
+        .expect("no event from the graphql-ws client in time")
+        .unwrap()
+        .expect("the graphql-ws client ended without an event");
+    let result: Value = serde_json::from_str(&line).unwrap();
+    assert!(result.get("errors").is_none(), "{result}");
+    result["data"]["events"].clone()
+}
+
+#[tokio::test]
+async fn the_graphql_ws_client_follows_a_live_event() {
+    use tokio::io::AsyncBufReadExt;
+
+    let clients = npm_clients();
+    let demo = Server::start(&["--demo"]);
+    let (_, chain) = demo
+        .graphql("supervisor", "{ chain { head { position } } }")
+        .await;
+    let head = chain["data"]["chain"]["head"]["position"].as_u64().unwrap();
+    let mut child = tokio::process::Command::new("node")
+        .arg(clients.join("subscribe.mjs"))
+        .arg(format!("ws://{}/graphql", demo.addr))
+        .arg(demo.token("supervisor"))
+        .arg(head.to_string())
+        .arg("2")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    // The catch-up: the event at the head.
+    let first = next_event(&mut lines).await;
+    assert_eq!(first["position"].as_u64(), Some(head), "{first}");
+
+    // A live one: recorded now, after the client follows.
+    let service = ulid::Ulid::new().to_string();
+    let mutation = format!(
+        "mutation {{ mapService(input: {{ serviceId: \"{service}\", \
+         occurredAt: \"2024-05-30T10:00:00+02:00\", name: \"Sportello lavoro\", kind: WORK, \
+         address: \"via Roma 1\", openingHours: \"lun 9-12\", languages: [\"it\"], \
+         accessRules: \"accesso diretto\", verifiedOn: \"2024-05-30\" }}) {{ alreadyRecorded }} }}"
+    );
+    let (status, answer) = demo.graphql("admin", &mutation).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.get("errors").is_none(), "{answer}");
+    let second = next_event(&mut lines).await;
+    assert_eq!(second["position"].as_u64(), Some(head + 1), "{second}");
+    assert_eq!(second["type"], "ServiceMapped", "{second}");
+
+    let status = tokio::time::timeout(IO_DEADLINE, child.wait())
+        .await
+        .expect("the graphql-ws client did not exit")
+        .unwrap();
+    assert!(status.success());
 }

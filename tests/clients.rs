@@ -3,8 +3,9 @@
 //! without it; GraphiQL's page and files come from the binary; the WebSocket closes with the
 //! codes of `graphql-transport-ws`; Python's `gql` client fetches the schema and runs a query
 //! (installed from PyPI when missing, as the verifier tests do); the npm `graphql-ws` client
-//! follows the `events` subscription and receives a live event (`tests/clients/`, `npm ci`
-//! there when missing).
+//! follows the `events` subscription and receives a live event, and `@graphql-inspector/cli`
+//! validates every query of the README and the docs against `schema.graphql`
+//! (`tests/clients/`, `npm ci` there when missing).
 //!
 //! Every wait is bounded, so a hang fails the test instead of blocking it.
 
@@ -460,7 +461,10 @@ async fn python_gql_fetches_the_schema_and_runs_a_query() {
 /// `tests/clients/` with its npm packages (`npm ci` there when they are missing).
 fn npm_clients() -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
-    let installed = || dir.join("node_modules/graphql-ws/package.json").exists();
+    let installed = || {
+        dir.join("node_modules/graphql-ws/package.json").exists()
+            && dir.join("node_modules/.bin/graphql-inspector").exists()
+    };
     if !installed() {
         let _ = std::process::Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
@@ -536,4 +540,74 @@ async fn the_graphql_ws_client_follows_a_live_event() {
         .expect("the graphql-ws client did not exit")
         .unwrap();
     assert!(status.success());
+}
+
+// ---------------------------------------------------------------------------------------------
+// @graphql-inspector/cli (npm)
+
+/// The whole queries (`{ ... }` in backticks) of the README and the docs, by file.
+fn documented_queries() -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = vec![root.join("README.md")];
+    let mut docs: Vec<_> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    files.extend(docs);
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("`{ ") {
+            rest = &rest[at + 1..];
+            let Some(end) = rest.find('`') else { break };
+            let query = rest[..end].replace('\n', " ");
+            if query.ends_with('}') {
+                found.push((name.clone(), query));
+            }
+            rest = &rest[end..];
+        }
+    }
+    found
+}
+
+/// `graphql-inspector validate` of the documents in `dir` against `schema.graphql`.
+fn inspector_validate(clients: &std::path::Path, dir: &std::path::Path) -> (bool, String) {
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema.graphql");
+    let output = std::process::Command::new(clients.join("node_modules/.bin/graphql-inspector"))
+        .arg("validate")
+        .arg(format!("{}/*.graphql", dir.display()))
+        .arg(schema)
+        .current_dir(clients)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn graphql_inspector_validates_every_query_of_the_readme_and_docs() {
+    let clients = npm_clients();
+    let queries = documented_queries();
+    assert!(queries.len() >= 3, "{queries:?}");
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (file, query)) in queries.iter().enumerate() {
+        std::fs::write(dir.path().join(format!("{i}-{file}.graphql")), query).unwrap();
+    }
+    let (valid, report) = inspector_validate(&clients, dir.path());
+    assert!(valid, "{queries:#?}\n{report}");
+
+    // The same tool refuses a document the schema does not have.
+    std::fs::write(dir.path().join("wrong.graphql"), "{ viewer { nope } }").unwrap();
+    let (valid, report) = inspector_validate(&clients, dir.path());
+    assert!(!valid, "{report}");
+    assert!(report.contains("nope"), "{report}");
 }

@@ -1,8 +1,8 @@
 //! The GraphQL API of the IMPACT case journal, served by axum.
 //!
-//! `POST /graphql` (queries and mutations), `GET /graphql` (GraphiQL in dev mode, or a
-//! `graphql-transport-ws` WebSocket for subscriptions), `GET /healthz`, `GET /metrics`
-//! (Prometheus text).
+//! `POST /graphql` (queries and mutations), `GET /graphql` (GraphiQL in dev mode, its files under
+//! `GET /graphiql/`, or a `graphql-transport-ws` WebSocket for subscriptions), `GET /healthz`,
+//! `GET /metrics` (Prometheus text).
 //!
 //! Key items: [`build_schema`], [`app`], [`AppState`], [`ApiConfig`], [`Principal`].
 //! Invariant: this is the only crate that knows GraphQL and HTTP; every error leaves through

@@ -49,10 +49,36 @@ pub fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal> {
     })
 }
 
-fn forbidden(role: Role) -> async_graphql::Error {
+/// A role with its article, as a sentence names it: "a mediator", "an admin".
+pub fn with_article(role: Role) -> String {
+    let name = role.as_str();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
+}
+
+/// Who may, in words: "only a supervisor may", "only a mediator or a supervisor may", or
+/// "no role may" for an empty list.
+pub fn who_may(roles: &[Role]) -> String {
+    let named: Vec<String> = roles.iter().map(|r| with_article(*r)).collect();
+    match named.as_slice() {
+        [] => "no role may".to_owned(),
+        [one] => format!("only {one} may"),
+        [init @ .., last] => format!("only {} or {last} may", init.join(", ")),
+    }
+}
+
+fn forbidden(role: Role, allowed: &[Role]) -> async_graphql::Error {
     error::coded(
         error::FORBIDDEN,
-        format!("a {} may not do this", role.as_str()),
+        format!(
+            "{} may not do this: {}",
+            with_article(role),
+            who_may(allowed)
+        ),
     )
 }
 
@@ -65,7 +91,7 @@ impl Guard for Allow {
         if self.0.contains(&principal.actor.role) {
             Ok(())
         } else {
-            Err(forbidden(principal.actor.role))
+            Err(forbidden(principal.actor.role, self.0))
         }
     }
 }
@@ -93,11 +119,27 @@ pub fn scoped_site(ctx: &Context<'_>, asked: Option<SiteId>) -> Result<Option<Si
         (None, asked) => Ok(asked),
         (Some(own), None) => Ok(Some(own)),
         (Some(own), Some(asked)) if own == asked => Ok(Some(own)),
-        (Some(own), Some(_)) => Err(error::coded(
-            error::FORBIDDEN,
-            format!("a mediator of {own} may not see the records of another site"),
-        )),
+        (Some(own), Some(asked)) => Err(other_site(&own, &asked, "see the records")),
     }
+}
+
+/// A mediator naming a site not theirs: a name that cannot be a site is unknown (`BAD_INPUT`,
+/// field `siteId`: a mistyped `Montelucci-4`); a real other site is `FORBIDDEN`.
+pub fn other_site(own: &SiteId, asked: &SiteId, doing: &str) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions;
+    if !asked.is_valid() {
+        return error::bad_input(format!(
+            "the site {:?} is unknown: a site's name is short and lowercase, such as {own} \
+             (your site)",
+            asked.0
+        ))
+        .extend_with(|_, e| e.set("field", "siteId"));
+    }
+    error::coded(
+        error::FORBIDDEN,
+        format!("a mediator of {own} may not {doing} of another site ({asked})"),
+    )
+    .extend_with(|_, e| e.set("field", "actor"))
 }
 
 /// The reads of personal data one request made: person → field paths.
@@ -135,4 +177,22 @@ pub fn note_read<T>(
     })?;
     log.note(person, fields);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_named_with_their_article() {
+        assert_eq!(with_article(Role::Admin), "an admin");
+        assert_eq!(with_article(Role::Evaluator), "an evaluator");
+        assert_eq!(with_article(Role::Mediator), "a mediator");
+        assert_eq!(who_may(SUPERVISORS), "only a supervisor may");
+        assert_eq!(who_may(EVALUATION), "only a supervisor or an evaluator may");
+        assert_eq!(
+            who_may(EVERYONE),
+            "only a mediator, a supervisor, an evaluator or an admin may"
+        );
+    }
 }

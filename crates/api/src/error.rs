@@ -83,6 +83,7 @@ pub fn from_refused(refused: &Refused) -> Error {
             let code = match rejection.kind {
                 domain::RejectionKind::NotFound => NOT_FOUND,
                 domain::RejectionKind::NotPermitted => FORBIDDEN,
+                domain::RejectionKind::TooLarge => BAD_INPUT,
                 _ => REJECTED,
             };
             Error::new(rejection.message.clone()).extend_with(move |_, e| {

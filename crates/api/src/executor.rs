@@ -1,6 +1,6 @@
-//! The schema as the server runs it: every request's document is checked against the limits
-//! async-graphql has no setting for (aliases), and every error that leaves gets an
-//! `extensions.code`. Both are done around the schema rather than as async-graphql extensions:
+//! The schema as the server runs it: every request's document is parsed once, checked against
+//! the limits async-graphql has no setting for (aliases, depth with introspection counted apart,
+//! introspection only in dev mode), and every error that leaves gets an `extensions.code`. Both are done around the schema rather than as async-graphql extensions:
 //! with any extension installed, async-graphql sends every resolved field through the extension
 //! chain, which cost a page of the audit trail a large share of its time (docs/BENCHMARKS.md).
 
@@ -13,9 +13,9 @@ use async_graphql::{Data, Executor, Request, Response, ServerError};
 use futures_util::StreamExt;
 use parking_lot::Mutex;
 
-use crate::error::BAD_INPUT;
-use crate::limits;
-use crate::ImpactSchema;
+use crate::error::{BAD_INPUT, FORBIDDEN};
+use crate::limits::{self, INTROSPECTION_MAX_DEPTH};
+use crate::{ApiConfig, ImpactSchema};
 
 /// How many parsed documents are kept. Clients send a handful of distinct queries (with
 /// variables); when a client sends more, the cache starts over.
@@ -31,14 +31,19 @@ struct Parsed(Mutex<HashMap<[u8; 32], ExecutableDocument>>);
 pub struct Api {
     schema: ImpactSchema,
     max_aliases: usize,
+    max_depth: usize,
+    /// Introspection allowed (`--dev`, `--demo`).
+    dev: bool,
     parsed: Arc<Parsed>,
 }
 
 impl Api {
-    pub fn new(schema: ImpactSchema, max_aliases: usize) -> Api {
+    pub fn new(schema: ImpactSchema, config: &ApiConfig) -> Api {
         Api {
             schema,
-            max_aliases,
+            max_aliases: config.max_aliases,
+            max_depth: config.max_depth,
+            dev: config.dev,
             parsed: Arc::default(),
         }
     }
@@ -77,15 +82,17 @@ impl Api {
         stream.map(coded).boxed()
     }
 
-    /// A document over the alias limit, refused before anything runs. A document that does not
-    /// parse goes on to the schema, which answers it as usual.
+    /// A document that does not parse, or is over a limit, refused before anything runs.
     fn refuse(&self, request: &mut Request) -> Option<Response> {
         let key = *blake3::hash(request.query.as_bytes()).as_bytes();
         let cached = self.parsed.0.lock().get(&key).cloned();
         match cached {
             Some(document) => request.set_parsed_query(document),
             None => {
-                let document = request.parsed_query().ok()?.clone();
+                let document = match request.parsed_query() {
+                    Ok(document) => document.clone(),
+                    Err(error) => return Some(unparsed(&request.query, &error)),
+                };
                 let mut parsed = self.parsed.0.lock();
                 if parsed.len() >= PARSED_KEPT {
                     parsed.clear();
@@ -95,16 +102,74 @@ impl Api {
         }
         let document = request.parsed_query().ok()?;
         let found = limits::aliases(document);
-        (found > self.max_aliases).then(|| {
-            coded(Response::from_errors(vec![ServerError::new(
+        if found > self.max_aliases {
+            return Some(refusal(
+                BAD_INPUT,
                 format!(
                     "the query uses {found} aliases; at most {} are allowed",
                     self.max_aliases
                 ),
-                None,
-            )]))
-        })
+            ));
+        }
+        let depth = limits::depth(document);
+        if depth.introspects && !self.dev {
+            return Some(refusal(
+                FORBIDDEN,
+                "introspection (__schema, __type) is turned off on this server; it is on with \
+                 --dev or --demo, and the schema is in schema.graphql",
+            ));
+        }
+        if depth.data > self.max_depth {
+            return Some(refusal(
+                BAD_INPUT,
+                format!(
+                    "the query is nested too deep: {} levels of fields, at most {} are allowed \
+                     (introspection is counted apart)",
+                    depth.data, self.max_depth
+                ),
+            ));
+        }
+        if depth.introspection > INTROSPECTION_MAX_DEPTH {
+            return Some(refusal(
+                BAD_INPUT,
+                format!(
+                    "the introspection is nested too deep: {} levels of fields, at most \
+                     {INTROSPECTION_MAX_DEPTH} are allowed",
+                    depth.introspection
+                ),
+            ));
+        }
+        None
     }
+}
+
+fn refusal(code: &'static str, message: impl Into<String>) -> Response {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    Response::from_errors(vec![error])
+}
+
+/// A query that does not parse: where, in words, without the parser's own dump.
+fn unparsed(query: &str, error: &ServerError) -> Response {
+    let blank = query
+        .lines()
+        .map(|line| line.split_once('#').map_or(line, |(code, _)| code))
+        .all(|code| code.chars().all(|c| c.is_whitespace() || c == ','));
+    let message = if blank {
+        "the query is empty: send a GraphQL operation, for example { __typename }".to_owned()
+    } else {
+        match error.locations.first() {
+            Some(at) => format!(
+                "the query is not valid GraphQL: look at line {}, column {}",
+                at.line, at.column
+            ),
+            None => "the query is not valid GraphQL".to_owned(),
+        }
+    };
+    refusal(BAD_INPUT, message)
 }
 
 /// Gives every error without a code `BAD_INPUT`: errors raised before any resolver runs (a query

@@ -1,21 +1,23 @@
 //! The axum router: GraphQL over HTTP and WebSocket, health and metrics, with the request limits.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, FromRequestParts, State, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
 use desk::read_audit::{PersonalDataRead, ReadAudit, ReadChannel};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::access::ReadLog;
@@ -26,11 +28,16 @@ use crate::{AppState, Principal};
 pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
     let timeout = state.config.request_timeout;
-    Router::new()
+    let mut router = Router::new();
+    if state.config.dev {
+        router = router.route("/graphiql/{file}", get(crate::graphiql::asset));
+    }
+    router
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        // The extractors enforce it, so that the handler answers 413 in the GraphQL shape.
+        .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -100,9 +107,15 @@ async fn graphql_post(State(state): State<AppState>, request: axum::extract::Req
     // Buffer the body first: axum's `Bytes` answers a body over the limit with 413 whether or not
     // it came with a content-length (`GraphQLRequest` alone answers a streamed one with 400).
     let (parts, body) = request.into_parts();
-    let body = match Bytes::from_request(axum::extract::Request::new(body), &state).await {
+    // The extensions carry the body limit (`DefaultBodyLimit`).
+    let mut body_request = axum::extract::Request::new(body);
+    *body_request.extensions_mut() = parts.extensions.clone();
+    let body = match Bytes::from_request(body_request, &state).await {
         Ok(body) => body,
-        Err(rejection) => return rejection.into_response(),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return too_large(state.config.body_limit_bytes)
+        }
+        Err(_) => return bad_request_message("the request body could not be read"),
     };
     let request = axum::extract::Request::from_parts(parts, Body::from(body));
     let batch = match GraphQLBatchRequest::<GraphQLRejection>::from_request(request, &state).await {
@@ -185,6 +198,24 @@ fn bad_request(error: &async_graphql::ParseRequestError) -> Response {
     bad_request_message(message)
 }
 
+/// 413 with a GraphQL-shaped error that states the limit.
+fn too_large(limit_bytes: usize) -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Json(serde_json::json!({
+            "errors": [{
+                "message": format!(
+                    "the request body is larger than the server's limit of {limit_bytes} bytes \
+                     ({} KiB): send less at once (a long text in variables counts too)",
+                    limit_bytes / 1024
+                ),
+                "extensions": { "code": crate::error::BAD_INPUT }
+            }]
+        })),
+    )
+        .into_response()
+}
+
 fn bad_request_message(message: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
@@ -215,10 +246,22 @@ async fn graphql_get(State(state): State<AppState>, request: axum::extract::Requ
             Err(rejection) => return rejection.into_response(),
         };
         let schema = state.schema.clone();
+        let transport_ws = speaks_graphql_transport_ws(&parts.headers);
         return upgrade
             .protocols(ALL_WEBSOCKET_PROTOCOLS)
             .on_upgrade(move |socket| async move {
-                GraphQLWebSocket::new(socket, schema, protocol)
+                let refused = Arc::new(AtomicBool::new(false));
+                let (sink, stream) = futures_util::StreamExt::split(socket);
+                let closing = Arc::clone(&refused);
+                let sink = futures_util::SinkExt::with(sink, move |message: Message| {
+                    let message = if transport_ws {
+                        close_code(message, closing.load(Ordering::SeqCst))
+                    } else {
+                        message
+                    };
+                    std::future::ready(Ok::<_, axum::Error>(message))
+                });
+                GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
                     .on_connection_init(move |payload| async move {
                         let token = header_token.or_else(|| {
                             ["Authorization", "authorization"].iter().find_map(|key| {
@@ -230,6 +273,7 @@ async fn graphql_get(State(state): State<AppState>, request: axum::extract::Requ
                             })
                         });
                         let principal = authenticate(&state, token.as_deref()).map_err(|r| {
+                            refused.store(true, Ordering::SeqCst);
                             crate::error::coded(crate::error::UNAUTHENTICATED, r.message())
                         })?;
                         let mut data = async_graphql::Data::default();
@@ -241,13 +285,7 @@ async fn graphql_get(State(state): State<AppState>, request: axum::extract::Requ
             });
     }
     if state.config.dev {
-        Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql")
-                .finish(),
-        )
-        .into_response()
+        crate::graphiql::page()
     } else {
         (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -255,6 +293,51 @@ async fn graphql_get(State(state): State<AppState>, request: axum::extract::Requ
         )
             .into_response()
     }
+}
+
+/// Whether the client asked for `graphql-transport-ws` (async-graphql takes the first protocol
+/// of the header that it knows; the other one is the older `graphql-ws`).
+fn speaks_graphql_transport_ws(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .find(|p| *p == "graphql-transport-ws" || *p == "graphql-ws")
+        == Some("graphql-transport-ws")
+}
+
+/// The close codes of the `graphql-transport-ws` protocol, where async-graphql closes with
+/// WebSocket's generic ones: 4403 Forbidden for a connection_init whose token is refused
+/// (`refused`), 4400 for a message that is not of the protocol (1002), 4401 Unauthorized for a
+/// subscribe before the connection is acknowledged (1011).
+fn close_code(message: Message, refused: bool) -> Message {
+    let Message::Close(Some(frame)) = message else {
+        return message;
+    };
+    let (code, reason) = match (frame.code, refused) {
+        (1002, true) => (4403, format!("Forbidden: {}", frame.reason.as_str())),
+        (1002, false) => (4400, format!("Bad message: {}", frame.reason.as_str())),
+        (1011, _) => (
+            4401,
+            "Unauthorized: send connection_init and wait for connection_ack first".to_owned(),
+        ),
+        (code, _) => (code, frame.reason.as_str().to_owned()),
+    };
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: within_close_reason(&reason).into(),
+    }))
+}
+
+/// A close frame's reason holds at most 123 bytes (RFC 6455 §5.5).
+fn within_close_reason(reason: &str) -> &str {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason[..end]
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {

@@ -1,8 +1,8 @@
 //! The GraphQL API of the IMPACT case journal, served by axum.
 //!
-//! `POST /graphql` (queries and mutations), `GET /graphql` (GraphiQL in dev mode, or a
-//! `graphql-transport-ws` WebSocket for subscriptions), `GET /healthz`, `GET /metrics`
-//! (Prometheus text).
+//! `POST /graphql` (queries and mutations), `GET /graphql` (GraphiQL in dev mode, its files under
+//! `GET /graphiql/`, or a `graphql-transport-ws` WebSocket for subscriptions), `GET /healthz`,
+//! `GET /metrics` (Prometheus text).
 //!
 //! Key items: [`build_schema`], [`app`], [`AppState`], [`ApiConfig`], [`Principal`].
 //! Invariant: this is the only crate that knows GraphQL and HTTP; every error leaves through
@@ -13,6 +13,7 @@ pub mod auth;
 pub mod error;
 mod evaluation;
 mod executor;
+mod graphiql;
 mod http;
 mod inputs;
 mod limits;
@@ -23,6 +24,7 @@ mod proofs;
 mod queries;
 mod read_models;
 mod subscription;
+mod viewer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +46,7 @@ pub struct QueryRoot(
     read_models::ReadModelQuery,
     evaluation::EvaluationQuery,
     proofs::ProofQuery,
+    viewer::ViewerQuery,
 );
 
 pub type ImpactSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -117,7 +120,7 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let schema = Api::new(
             build_schema(desk.clone(), &config, Arc::clone(&metrics), &security),
-            config.max_aliases,
+            &config,
         );
         AppState {
             desk,
@@ -148,8 +151,8 @@ impl Security {
     }
 }
 
-/// Builds the schema with its limits; the desk, metrics and read audit are reachable from every
-/// resolver.
+/// Builds the schema with its complexity limit; the desk, metrics and read audit are reachable
+/// from every resolver. The depth limit is [`Api`]'s, which counts introspection apart.
 pub fn build_schema(
     desk: Desk,
     config: &ApiConfig,
@@ -160,7 +163,6 @@ pub fn build_schema(
         .data(desk)
         .data(metrics)
         .data(security.read_audit.clone())
-        .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity);
     if !config.dev {
         builder = builder.disable_introspection().disable_suggestions();

@@ -46,12 +46,14 @@ pub(crate) fn parse_ulid(field: &str, id: &ID) -> Result<Ulid> {
 /// Turns the input into its command and executes it.
 async fn record<I: CommandInput>(
     ctx: &Context<'_>,
-    input: I,
+    mut input: I,
     options: Option<RecordOptions>,
 ) -> Result<Recorded> {
+    input.default_actor(&access::principal(ctx)?.actor.id);
     let command = input.into_command()?;
     let options = options.unwrap_or_default();
-    run(ctx, command, options.event_id, options.expected_version).await
+    let expected_version = options.expected_version()?;
+    run(ctx, command, options.event_id, expected_version).await
 }
 
 /// Executes a command as the request's principal.
@@ -110,7 +112,17 @@ pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -
         return Err(forbidden(if let Command::RecordCheckpoint(_) = command {
             "a checkpoint is signed by the desk's own key: use signCheckpoint".into()
         } else {
-            format!("a {} may not record {}", role.as_str(), command.name())
+            let roles: Vec<Role> = Role::ALL
+                .iter()
+                .copied()
+                .filter(|r| command.permits(*r))
+                .collect();
+            format!(
+                "{} may not record {}: {}",
+                access::with_article(role),
+                command.name(),
+                access::who_may(&roles)
+            )
         }));
     }
     match role {
@@ -120,9 +132,9 @@ pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -
                 .as_ref()
                 .ok_or_else(|| forbidden("this mediator's token names no site".into()))?;
             match desk.read_state(|state| state.placement(command)) {
-                Placement::Site(site) if site != *own => Err(forbidden(format!(
-                    "a mediator of {own} may not record facts of another site"
-                ))),
+                Placement::Site(site) if site != *own => {
+                    Err(access::other_site(own, &site, "record facts"))
+                }
                 Placement::NoSite => Err(forbidden(
                     "a mediator may record and correct only the facts of a site".into(),
                 )),
@@ -141,12 +153,30 @@ pub struct RecordOptions {
     pub event_id: Option<ID>,
     /// The stream version the client saw; the mutation is refused with CONFLICT if the stream
     /// has moved on since.
-    pub expected_version: Option<u64>,
+    pub expected_version: Option<i64>,
+}
+
+impl RecordOptions {
+    /// The expected version, refused in words when negative (GraphQL's Int is signed).
+    fn expected_version(&self) -> Result<Option<u64>> {
+        self.expected_version
+            .map(|v| {
+                u64::try_from(v).map_err(|_| {
+                    error::bad_input(format!(
+                        "options.expectedVersion must be 0 or more (a stream version), got {v}"
+                    ))
+                })
+            })
+            .transpose()
+    }
 }
 
 #[derive(Default)]
 pub struct MutationRoot;
 
+/// Every mutation records one command. Limits on its texts: at most 4,000 characters in one
+/// text (a note, a name, each line of a list), at most 10,000 in all the texts of one command; no
+/// control characters (but tab and line breaks) and no bidi overrides or isolates.
 #[Object]
 impl MutationRoot {
     /// Signs a checkpoint of the journal's Merkle tree with the installation key and records it
@@ -454,6 +484,7 @@ impl MutationRoot {
         let command: Command = serde_json::from_value(command.0)
             .map_err(|e| error::bad_input(format!("not a command: {e}")))?;
         let options = options.unwrap_or_default();
-        run(ctx, command, options.event_id, options.expected_version).await
+        let expected_version = options.expected_version()?;
+        run(ctx, command, options.event_id, expected_version).await
     }
 }

@@ -202,6 +202,40 @@ impl Chain {
     }
 }
 
+/// The arguments of a Relay page, checked before the page is read: one direction at a time, no
+/// negative size, cursors that are positions (a cursor comes from an earlier page).
+fn check_page(
+    first: Option<i32>,
+    after: &Option<String>,
+    last: Option<i32>,
+    before: &Option<String>,
+) -> Result<()> {
+    if first.is_some() && last.is_some() {
+        return Err(error::bad_input(
+            "first and last cannot be used together: page forward with first and after, or \
+             backward with last and before",
+        ));
+    }
+    for (name, n) in [("first", first), ("last", last)] {
+        if let Some(n) = n.filter(|n| *n < 0) {
+            return Err(error::bad_input(format!(
+                "{name} must be 0 to {MAX_PAGE}, got {n}"
+            )));
+        }
+    }
+    for (name, cursor) in [("after", after), ("before", before)] {
+        if let Some(cursor) = cursor.as_deref() {
+            if cursor.parse::<u64>().is_err() {
+                return Err(error::bad_input(format!(
+                    "{name} must be a cursor from a previous page (an edge's cursor or \
+                     pageInfo's startCursor or endCursor), got {cursor:?}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[derive(Default)]
 pub struct AuditQuery;
 
@@ -221,6 +255,7 @@ impl AuditQuery {
         let desk = ctx.data::<Desk>()?.clone();
         let filter = filter.unwrap_or_default().to_audit_filter()?;
         let want_total = ctx.look_ahead().field("totalCount").exists();
+        check_page(first, &after, last, &before)?;
         async_graphql::connection::query(
             after,
             before,

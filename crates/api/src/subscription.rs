@@ -29,10 +29,19 @@ impl SubscriptionRoot {
         from_position: Option<u64>,
     ) -> Result<impl Stream<Item = Result<EventNode>>> {
         let desk = ctx.data::<Desk>()?.clone();
+        let next = desk.journal().head().position.next();
         let from = match from_position {
             Some(0) => return Err(error::bad_input("fromPosition starts at 1")),
+            Some(p) if p > next.0 => {
+                return Err(error::bad_input(format!(
+                    "fromPosition {p} is past the head of the journal (position {}): ask for \
+                     at most {}, the next event to be recorded, or leave fromPosition out",
+                    next.0 - 1,
+                    next.0
+                )))
+            }
             Some(p) => Position(p),
-            None => desk.journal().head().position.next(),
+            None => next,
         };
         let filter = filter.unwrap_or_default();
         let subscription = desk.journal().subscribe(from);

@@ -169,6 +169,7 @@ fn query_cells() -> Vec<(&'static str, String, &'static [Who])> {
         ("stream", format!("{{ stream(id: \"person-{OLENA_ID}\") {{ id }} }}"), supervisors),
         ("chain", "{ chain { head { position } } }".into(), EVERYONE),
         ("projection", "{ projection { position lag } }".into(), EVERYONE),
+        ("viewer", "{ viewer { actorId role } }".into(), EVERYONE),
         ("person", format!("{{ person(id: \"{OLENA_ID}\") {{ id }} }}"), own_site),
         ("case", format!("{{ case(id: \"{CASE_ID}\") {{ id }} }}"), own_site),
         // Lists: a mediator of another site gets their own site's rows (none here).
@@ -264,6 +265,32 @@ async fn every_query_field_for_every_role() {
         )
         .await;
     assert_eq!(codes(&asked), ["FORBIDDEN"], "{asked}");
+    // A mistyped site is not another site: a read says it is not a site's name...
+    let mistyped = SITE.to_uppercase();
+    let asked = f
+        .query(
+            Who::Mediator,
+            &format!("{{ referrals(filter: {{ site: \"{mistyped}\" }}) {{ totalCount }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(codes(&asked), ["BAD_INPUT"], "{asked}");
+    assert!(!asked.to_string().contains("another site"), "{asked}");
+    // ... and so does a record: the site is unknown.
+    let recorded = f
+        .query(
+            Who::Mediator,
+            "mutation($site: ID!) { writeLogbookEntry(input: { siteId: $site, date: \"2024-05-10\", \
+             occurredAt: \"2024-05-10T12:00:00Z\", slot: MORNING, contacts: 1, \
+             languages: [\"it\"] }) { alreadyRecorded } }",
+            json!({ "site": mistyped }),
+        )
+        .await;
+    assert_eq!(codes(&recorded), ["BAD_INPUT"], "{recorded}");
+    let message = recorded["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("is unknown"), "{recorded}");
+    assert!(!message.contains("another site"), "{recorded}");
+    assert_eq!(recorded["errors"][0]["extensions"]["field"], "siteId");
 }
 
 /// Who may record each command (`docs/ACCESS.md`): the site's facts are mediators' (their own
@@ -434,6 +461,59 @@ async fn only_supervisors_follow_the_event_subscription() {
         } else {
             assert_eq!(codes(&first), ["FORBIDDEN"], "{who:?}: {first}");
         }
+    }
+}
+
+#[tokio::test]
+async fn a_subscription_from_past_the_head_is_refused_with_the_head() {
+    let f = Fixture::open(ApiConfig::default()).await;
+    let head = f.state.desk.journal().head().position.0;
+    let principal = f
+        .state
+        .tokens
+        .authenticate(f.token(Who::Supervisor), Utc::now())
+        .unwrap();
+    let query = format!(
+        "subscription {{ events(fromPosition: {}) {{ position }} }}",
+        head + 2
+    );
+    let request = async_graphql::Request::new(query).data(principal);
+    let mut stream = f.state.schema.execute_stream(request);
+    // Refused at once; a subscription that waits instead fails here rather than hanging.
+    let first = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        futures_util::StreamExt::next(&mut stream),
+    )
+    .await
+    .expect("no answer: the subscription waits for an event past the head")
+    .unwrap();
+    let first = serde_json::to_value(first).unwrap();
+    assert_eq!(codes(&first), ["BAD_INPUT"], "{first}");
+    let message = first["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains(&format!("(position {head})")), "{first}");
+}
+
+#[tokio::test]
+async fn viewer_tells_each_role_who_it_is_and_what_it_may_do() {
+    let f = Fixture::open(ApiConfig::default()).await;
+    for &who in EVERYONE {
+        let response = f
+            .query(who, "{ viewer { actorId role site may } }", json!({}))
+            .await;
+        assert!(response.get("errors").is_none(), "{who:?}: {response}");
+        let viewer = &response["data"]["viewer"];
+        let principal = f
+            .state
+            .tokens
+            .authenticate(f.token(who), Utc::now())
+            .unwrap();
+        assert_eq!(viewer["actorId"], principal.actor.id.as_str());
+        assert_eq!(viewer["role"], principal.actor.role.as_str());
+        assert_eq!(
+            viewer["site"].as_str(),
+            principal.site.as_ref().map(|s| s.0.as_str())
+        );
+        assert!(!viewer["may"].as_array().unwrap().is_empty());
     }
 }
 

@@ -326,6 +326,33 @@ async fn malformed_json_is_a_client_error() {
 }
 
 #[tokio::test]
+async fn an_empty_or_broken_query_is_told_in_words() {
+    let f = fixture(ApiConfig::default());
+    for (query, expected) in [
+        ("", "the query is empty"),
+        ("  # only a comment\n ,", "the query is empty"),
+        ("{ chain { head { position } }", "line 1, column 30"),
+        ("query {\n  chain {{ head }\n}", "line 2, column 10"),
+    ] {
+        let response = graphql(&f.app, query, json!({}), None).await;
+        assert_eq!(codes(&response), ["BAD_INPUT"], "{query:?}: {response}");
+        let message = response["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains(expected), "{query:?}: {response}");
+        for dump in [
+            "-->",
+            "^---",
+            "expected executable_definition",
+            "= expected",
+        ] {
+            assert!(
+                !message.contains(dump),
+                "{query:?}: the parser's dump: {response}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn invalid_graphql_is_answered_without_internal_detail() {
     let f = fixture(ApiConfig::default());
     for query in [
@@ -359,6 +386,19 @@ async fn invalid_graphql_is_answered_without_internal_detail() {
     }
 }
 
+/// A 413 in the GraphQL shape, with a code and the limit.
+fn assert_too_large(reply: &Reply, limit: usize) {
+    assert!(
+        reply.content_type.starts_with("application/json"),
+        "{}",
+        reply.content_type
+    );
+    let answer = reply.json();
+    assert_eq!(codes(&answer), ["BAD_INPUT"], "{answer}");
+    let message = answer["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains(&format!("{limit} bytes")), "{answer}");
+}
+
 #[tokio::test]
 async fn a_body_over_the_limit_is_refused_with_413() {
     let limit = 4 * 1024;
@@ -375,6 +415,7 @@ async fn a_body_over_the_limit_is_refused_with_413() {
         "{}",
         reply.text()
     );
+    assert_too_large(&reply, limit);
 
     // The same without a content-length header (a streamed body) is refused too.
     let request = Request::post("/graphql")
@@ -397,6 +438,7 @@ async fn a_body_over_the_limit_is_refused_with_413() {
         "{}",
         reply.text()
     );
+    assert_too_large(&reply, limit);
 
     // Just under the limit is served.
     let small = "{\"query\": \"{ chain { head { position } } }\"}";
@@ -411,6 +453,8 @@ async fn graphiql_only_in_dev_mode() {
     assert_ne!(reply.status, StatusCode::OK);
     assert!(!reply.content_type.starts_with("text/html"));
     assert!(!reply.text().contains("<html"), "{}", reply.text());
+    let reply = send(&production.app, get("/graphiql/graphiql.min.js")).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
 
     let dev = fixture(ApiConfig {
         dev: true,
@@ -425,34 +469,150 @@ async fn graphiql_only_in_dev_mode() {
     );
     let html = reply.text();
     assert!(html.to_lowercase().contains("graphiql"), "{html}");
-    assert!(html.contains("/graphql"), "{html}");
+}
+
+/// Every `src` and `href` of the GraphiQL page.
+fn linked_files(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        let mut rest = html;
+        while let Some(at) = rest.find(attribute) {
+            rest = &rest[at + attribute.len()..];
+            let end = rest.find('"').unwrap();
+            found.push(rest[..end].to_owned());
+            rest = &rest[end..];
+        }
+    }
+    found
 }
 
 #[tokio::test]
+async fn graphiql_is_served_from_the_binary_with_a_strict_policy() {
+    let dev = fixture(ApiConfig {
+        dev: true,
+        ..ApiConfig::default()
+    });
+    let response = dev.app.clone().oneshot(get("/graphql")).await.unwrap();
+    let policy = response.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self';",
+        "style-src 'self';",
+        "connect-src 'self';",
+    ] {
+        assert!(policy.contains(directive), "{policy}");
+    }
+    assert!(!policy.contains("unsafe"), "{policy}");
+    let html = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    // Nothing from elsewhere, no inline script or style (the policy would block them).
+    assert!(!html.contains("://"), "{html}");
+    assert!(!html.contains("<style"), "{html}");
+    assert!(!html.contains("<script>"), "{html}");
+    let files = linked_files(&html);
+    assert!(files.len() >= 6, "{files:?}");
+    for file in files {
+        assert!(file.starts_with("/graphiql/"), "{file}");
+        let reply = send(&dev.app, get(&file)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{file}");
+        let expected = if file.ends_with(".js") {
+            "text/javascript"
+        } else {
+            "text/css"
+        };
+        assert!(
+            reply.content_type.starts_with(expected),
+            "{file}: {}",
+            reply.content_type
+        );
+        assert!(!reply.body.is_empty(), "{file}");
+    }
+    let reply = send(&dev.app, get("/graphiql/../Cargo.toml")).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+/// The standard introspection query (graphql-js 16, every option on), as GraphiQL sends it.
+const INTROSPECTION: &str = include_str!("queries/introspection.graphql");
+
+#[tokio::test]
 async fn introspection_only_in_dev_mode() {
-    let query = "{ __schema { queryType { name } types { name } } }";
     let production = fixture(ApiConfig::default());
-    let response = graphql(&production.app, query, json!({}), None).await;
-    assert!(
-        response["data"]["__schema"]["types"].as_array().is_none(),
-        "introspection answered in production: {response}"
-    );
-    assert!(
-        !response.to_string().contains("RecordOptions"),
-        "introspection answered in production: {response}"
-    );
+    for query in [
+        "{ __schema { queryType { name } types { name } } }",
+        "{ __type(name: \"RecordOptions\") { name } }",
+        INTROSPECTION,
+    ] {
+        let response = graphql(&production.app, query, json!({}), None).await;
+        assert_eq!(codes(&response), ["FORBIDDEN"], "{response}");
+        let message = response["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains("--dev"), "{response}");
+        assert!(response["data"].is_null(), "{response}");
+        assert!(
+            !response.to_string().contains("RecordOptions\","),
+            "introspection answered in production: {response}"
+        );
+    }
+    // `__typename` is not introspection of the schema.
+    let response = graphql(&production.app, "{ __typename }", json!({}), None).await;
+    assert_no_errors(&response);
 
     let dev = fixture(ApiConfig {
         dev: true,
         ..ApiConfig::default()
     });
-    let response = graphql(&dev.app, query, json!({}), None).await;
+    let response = graphql(&dev.app, INTROSPECTION, json!({}), None).await;
     assert_no_errors(&response);
-    assert_eq!(
-        response["data"]["__schema"]["queryType"]["name"],
-        "QueryRoot"
+    let schema = &response["data"]["__schema"];
+    assert_eq!(schema["queryType"]["name"], "QueryRoot");
+    let types = schema["types"].as_array().unwrap();
+    let options = types
+        .iter()
+        .find(|t| t["name"] == "RecordOptions")
+        .unwrap_or_else(|| panic!("no RecordOptions in {schema}"));
+    assert_eq!(options["kind"], "INPUT_OBJECT");
+    assert!(!options["inputFields"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn introspection_has_its_own_depth_limit() {
+    let dev = fixture(ApiConfig {
+        dev: true,
+        max_depth: 4,
+        ..ApiConfig::default()
+    });
+    // The standard query is 15 deep, over a data limit of 4: introspection is counted apart.
+    let response = graphql(&dev.app, INTROSPECTION, json!({}), None).await;
+    assert_no_errors(&response);
+    // Data is still held to 4.
+    let response = graphql(
+        &dev.app,
+        "{ __schema { queryType { name } } auditTrail { edges { node { actor { id } } } } }",
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(codes(&response), ["BAD_INPUT"], "{response}");
+    // Introspection nested past its own limit (20) is refused.
+    let deep = format!(
+        "{{ __schema {{ types {{ {}name{} }} }} }}",
+        "ofType { ".repeat(19),
+        " }".repeat(19)
     );
-    assert!(response.to_string().contains("RecordOptions"), "{response}");
+    let response = graphql(&dev.app, &deep, json!({}), None).await;
+    assert_eq!(codes(&response), ["BAD_INPUT"], "{response}");
+    let message = response["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("at most 20"), "{response}");
 }
 
 #[tokio::test]
@@ -750,4 +910,153 @@ async fn a_panic_in_a_request_is_a_generic_500_without_its_message() {
     panicking.store(false, Ordering::SeqCst);
     let reply = send(&app, post_graphql(erase.to_string(), None)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+}
+
+#[tokio::test]
+async fn a_refusal_names_the_role_with_its_article_and_who_may() {
+    let f = fixture(ApiConfig::default());
+    let response = graphql(
+        &f.app,
+        "{ auditTrail(first: 1) { edges { cursor } } }",
+        json!({}),
+        Some(("e.verdi", "evaluator")),
+    )
+    .await;
+    assert_eq!(codes(&response), ["FORBIDDEN"], "{response}");
+    assert_eq!(
+        response["errors"][0]["message"],
+        "an evaluator may not do this: only a supervisor may"
+    );
+    // A command: the roles that may record it.
+    let response = graphql(
+        &f.app,
+        RECORD,
+        json!({ "input": map_service(&ulid::Ulid::new().to_string()) }),
+        Some(("e.verdi", "evaluator")),
+    )
+    .await;
+    assert_eq!(codes(&response), ["FORBIDDEN"], "{response}");
+    assert_eq!(
+        response["errors"][0]["message"],
+        "an evaluator may not record MapService: only a supervisor or an admin may"
+    );
+}
+
+#[tokio::test]
+async fn page_arguments_are_checked_in_words() {
+    let f = fixture(ApiConfig::default());
+    for (arguments, expected) in [
+        (
+            "first: 2, last: 2",
+            "first and last cannot be used together",
+        ),
+        (
+            "after: \"abc\"",
+            "after must be a cursor from a previous page",
+        ),
+        (
+            "before: \"-1\"",
+            "before must be a cursor from a previous page",
+        ),
+        ("last: -3", "last must be 0 to 500, got -3"),
+    ] {
+        let query = format!("{{ auditTrail({arguments}) {{ edges {{ cursor }} }} }}");
+        let response = graphql(&f.app, &query, json!({}), None).await;
+        assert_eq!(codes(&response), ["BAD_INPUT"], "{arguments}: {response}");
+        let message = response["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains(expected), "{arguments}: {response}");
+        assert!(
+            !message.contains("invalid digit"),
+            "{arguments}: {response}"
+        );
+    }
+    // Other connections say the same of a bad cursor.
+    let response = graphql(
+        &f.app,
+        "{ cases(after: \"x\") { edges { cursor } } }",
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(codes(&response), ["BAD_INPUT"], "{response}");
+    assert!(
+        !response.to_string().contains("invalid digit"),
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn a_text_too_long_or_with_hidden_characters_is_bad_input_naming_the_field() {
+    let f = fixture(ApiConfig::default());
+    let mut input = map_service(&ulid::Ulid::new().to_string());
+    input["accessRules"] = json!("x".repeat(50_000));
+    let response = graphql(&f.app, RECORD, json!({ "input": input }), Some(ADMIN)).await;
+    assert_eq!(codes(&response), ["BAD_INPUT"], "{response}");
+    let error = &response["errors"][0];
+    assert_eq!(error["extensions"]["field"], "accessRules", "{response}");
+    let message = error["message"].as_str().unwrap_or("");
+    assert!(message.contains("accessRules"), "{response}");
+    assert!(message.contains("at most 4000 are allowed"), "{response}");
+
+    let mut input = map_service(&ulid::Ulid::new().to_string());
+    input["name"] = json!("Consultorio \u{202E}1 amoR");
+    let response = graphql(&f.app, RECORD, json!({ "input": input }), Some(ADMIN)).await;
+    assert_eq!(codes(&response), ["REJECTED"], "{response}");
+    assert_eq!(response["errors"][0]["extensions"]["field"], "name");
+    assert!(response["errors"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("U+202E"));
+    assert_eq!(f.desk.journal().head().position.0, 0);
+}
+
+#[tokio::test]
+async fn a_negative_expected_version_is_told_in_words() {
+    let f = fixture(ApiConfig::default());
+    let response = graphql(
+        &f.app,
+        RECORD,
+        json!({
+            "input": map_service(&ulid::Ulid::new().to_string()),
+            "options": { "expectedVersion": -1 }
+        }),
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(codes(&response), ["BAD_INPUT"], "{response}");
+    let message = response["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("expectedVersion"), "{response}");
+    assert!(message.contains("0 or more"), "{response}");
+    assert!(!message.contains("Failed to parse"), "{response}");
+    assert_eq!(f.desk.journal().head().position.0, 0);
+}
+
+/// The whole queries (`{ ... }` in backticks) of a Markdown file.
+fn queries_in(markdown: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = markdown;
+    while let Some(at) = rest.find("`{ ") {
+        rest = &rest[at + 1..];
+        let Some(end) = rest.find('`') else { break };
+        let text = rest[..end].replace('\n', " ");
+        if text.ends_with('}') {
+            found.push(text);
+        }
+        rest = &rest[end..];
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_queries_of_the_readme_run() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let queries = queries_in(&readme);
+    assert!(queries.len() >= 2, "{queries:?}");
+    let f = fixture(ApiConfig::default());
+    for query in queries {
+        let response = graphql(&f.app, &query, json!({}), None).await;
+        assert_no_errors(&response);
+        assert!(!response["data"].is_null(), "{query}");
+    }
 }

@@ -12,6 +12,7 @@ pub mod permission;
 pub mod personal;
 pub mod rejection;
 pub mod state;
+pub mod text;
 pub mod vocab;
 
 pub use command::*;

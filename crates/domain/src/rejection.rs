@@ -36,6 +36,8 @@ pub enum RejectionKind {
     EndsBeforeStart,
     /// Something lasts a day or more.
     TooLong,
+    /// A text is longer than its limit (`domain::text`), or a command's texts together are.
+    TooLarge,
     /// A minor's consent must be given by a guardian.
     GuardianRequired,
     /// The person has not given (or has withdrawn) the consent this needs.

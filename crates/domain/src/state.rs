@@ -56,6 +56,7 @@ pub struct EventMeta {
 
 #[derive(Clone, Debug)]
 struct PersonState {
+    registered_at: DateTime<Utc>,
     minor: bool,
     consents: BTreeSet<ConsentScope>,
     open_case: Option<CaseId>,
@@ -123,6 +124,8 @@ pub struct DeskState {
     services: HashMap<ServiceId, ServiceState>,
     logbook_authors: HashMap<StreamId, String>,
     interventions: HashSet<InterventionId>,
+    /// When the project started: the time of the first site's first schedule.
+    project_start: Option<DateTime<Utc>>,
 }
 
 type Decided = Result<Decision, Rejection>;
@@ -246,6 +249,7 @@ impl DeskState {
                 self.persons.insert(
                     e.person_id,
                     PersonState {
+                        registered_at: e.occurred_at,
                         minor: e.minor,
                         consents: BTreeSet::new(),
                         open_case: None,
@@ -352,8 +356,13 @@ impl DeskState {
                     p.erased = true;
                 }
             }
+            Event::SiteScheduled(e) => {
+                let first = self
+                    .project_start
+                    .map_or(e.occurred_at, |t| t.min(e.occurred_at));
+                self.project_start = Some(first);
+            }
             Event::VulnerabilityAssessed(_)
-            | Event::SiteScheduled(_)
             | Event::IntakeRecorded(_)
             | Event::CarePlanAgreed(_)
             | Event::MediationSessionHeld(_)
@@ -381,15 +390,14 @@ impl DeskState {
             K::Required,
             "the actor has no id"
         );
-        not_in_future(
-            cmd.occurred_at(),
-            ctx,
-            if let Command::RecordMediationSession(_) = cmd {
-                "endedAt"
-            } else {
-                "occurredAt"
-            },
-        )?;
+        crate::text::check(cmd)?;
+        let time_field = if let Command::RecordMediationSession(_) = cmd {
+            "endedAt"
+        } else {
+            "occurredAt"
+        };
+        not_in_future(cmd.occurred_at(), ctx, time_field)?;
+        self.not_before_its_bounds(cmd, time_field)?;
         match cmd {
             Command::RegisterPerson(c) => self.register_person(c, ctx),
             Command::GiveConsent(c) => self.give_consent(c),

@@ -1426,3 +1426,52 @@ fn admins_schedule_sites_and_a_later_schedule_replaces_the_first() {
         )
         .then_rejected("siteId", RejectionKind::Invalid);
 }
+
+#[test]
+fn a_time_before_the_registration_the_opening_or_the_project_is_refused_naming_the_bound() {
+    let registered = history(vec![m(register()), m(consent())]);
+    // A mistyped year: before the person was registered (2024-05-07T09:10:00Z).
+    let rejection = given(registered.clone())
+        .when(RecordIntake {
+            occurred_at: t("0099-01-01T09:00:00Z"),
+            ..intake()
+        })
+        .then_rejected("occurredAt", K::OutOfRange);
+    assert!(
+        rejection
+            .message
+            .contains("person was registered (2024-05-07T09:10:00Z)"),
+        "{}",
+        rejection.message
+    );
+    given(registered).when(intake()).then_accepted();
+
+    // Before the case was opened.
+    let rejection = given(base())
+        .when(AgreeCarePlan {
+            occurred_at: t("2020-01-01T00:00:00Z"),
+            ..care_plan()
+        })
+        .then_rejected("occurredAt", K::OutOfRange);
+    assert!(
+        rejection.message.contains("before "),
+        "{}",
+        rejection.message
+    );
+
+    // Before the project started: the first site schedule.
+    let admin = Actor::new("a.conti", Role::Admin);
+    let scheduled = history(vec![(admin, schedule(vec![Weekday::Monday]).into())]);
+    let rejection = given(scheduled.clone())
+        .when(RegisterPerson {
+            occurred_at: t("2024-05-01T00:00:00Z"),
+            ..register()
+        })
+        .then_rejected("occurredAt", K::OutOfRange);
+    assert!(
+        rejection.message.contains("project started"),
+        "{}",
+        rejection.message
+    );
+    given(scheduled).when(register()).then_accepted();
+}

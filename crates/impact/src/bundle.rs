@@ -145,6 +145,9 @@ async fn create(
         )
     });
     let journal = desk.journal().clone();
+    if first > last {
+        bail!("{}", nothing_recorded(&journal, from, to)?);
+    }
     // Only a checkpoint this installation's key signed, over this journal's own tree.
     let own_key = desk.public_key();
     let covering = desk
@@ -214,6 +217,27 @@ async fn create(
         bundle.events.len()
     );
     Ok(())
+}
+
+/// Why a bundle of these days would be empty: the days are days of recording, not of what
+/// happened, and when the journal did record.
+fn nothing_recorded(journal: &journal::Journal, from: NaiveDate, to: NaiveDate) -> Result<String> {
+    let day = |position: u64| -> Result<Option<String>> {
+        Ok(journal
+            .get(Position(position))?
+            .and_then(|r| r.recorded_at.to_datetime())
+            .map(|t| t.format("%Y-%m-%d").to_string()))
+    };
+    let recorded = match (day(1)?, day(journal.head().position.0)?) {
+        (Some(first), Some(last)) => {
+            format!("the journal recorded its events from {first} to {last}")
+        }
+        _ => "the journal is empty".to_owned(),
+    };
+    Ok(format!(
+        "no event was recorded from {from} to {to}: --from and --to are days on which events \
+         were recorded, not days on which things happened; {recorded}"
+    ))
 }
 
 fn verify_file(file: &Path, public_key: &str) -> ExitCode {

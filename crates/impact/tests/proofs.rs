@@ -429,3 +429,32 @@ fn a_bundle_verifies_offline_in_rust_and_python_and_damage_is_named() {
     let (code, _) = rust_verify(bundle, "not a key");
     assert_eq!(code, 2);
 }
+
+#[test]
+fn a_bundle_of_days_when_nothing_was_recorded_is_refused_saying_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = installation(dir.path(), "a");
+    // The fixture's events happened in May 2024 but were recorded today.
+    let bundle_path = dir.path().join("bundle.json");
+    let output = impact(&[
+        "bundle",
+        "create",
+        "--data",
+        &a.data,
+        "--from",
+        "2024-05-01",
+        "--to",
+        "2024-05-31",
+        "--out",
+        bundle_path.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(code(&output), 2, "{stderr}");
+    assert!(
+        stderr.contains("no event was recorded from 2024-05-01 to 2024-05-31"),
+        "{stderr}"
+    );
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert!(stderr.contains(&format!("to {today}")), "{stderr}");
+    assert!(!bundle_path.exists());
+}

@@ -19,8 +19,9 @@ pub struct OpenCaseInput {
     pub site_id: ID,
     /// When the case was opened: ISO 8601 date-time with offset, not in the future.
     pub occurred_at: DateTime<Utc>,
-    /// The operator who holds the case (account id, e.g. `m.rossi`).
-    pub case_worker: String,
+    /// The operator who holds the case (account id, e.g. `m.rossi`); the token's actor when
+    /// left out.
+    pub case_worker: Option<String>,
     /// Vulnerabilities that motivate the case, no repeats (special-category data).
     #[graphql(default)]
     pub vulnerabilities: Vec<VulnerabilityCategory>,
@@ -45,11 +46,15 @@ impl CommandInput for OpenCaseInput {
             person_id: id("personId", &person_id)?,
             site_id: site(site_id),
             occurred_at,
-            case_worker,
+            case_worker: case_worker.unwrap_or_default(),
             vulnerabilities: words(vulnerabilities),
             partner_services: ids("partnerServices", &partner_services)?,
         }
         .into())
+    }
+
+    fn default_actor(&mut self, actor: &str) {
+        self.case_worker.get_or_insert_with(|| actor.to_owned());
     }
 }
 
@@ -63,6 +68,7 @@ pub struct AgreeCarePlanInput {
     /// Areas of need the plan addresses, at least one.
     pub needs: Vec<NeedArea>,
     /// Personal data: the goals agreed, one free-text line each.
+    /// At most 4,000 characters a line; no control characters or bidi overrides.
     #[graphql(default)]
     pub goals: Vec<String>,
     /// Partner services involved (directory ULIDs, not retired).
@@ -106,6 +112,7 @@ pub struct CloseCaseInput {
     /// How the case ended.
     pub outcome: CaseOutcome,
     /// Personal data: free-text closing note.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 
@@ -137,6 +144,7 @@ pub struct ReopenCaseInput {
     /// When the case was reopened: ISO 8601 date-time with offset, not in the future.
     pub occurred_at: DateTime<Utc>,
     /// Personal data: free-text note on why the case is reopened.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 
@@ -193,6 +201,7 @@ pub struct RecordInterventionInput {
     /// How it ended.
     pub outcome: InterventionOutcome,
     /// Personal data: free-text note on the intervention.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 
@@ -259,6 +268,7 @@ pub struct IssueReferralInput {
     /// How soon the service should act.
     pub urgency: Urgency,
     /// Personal data: free-text note for the receiving service.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 
@@ -303,6 +313,7 @@ pub struct RecordReferralOutcomeInput {
     /// it was set.
     pub appointment_on: Option<NaiveDate>,
     /// Personal data: free-text note on the outcome.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 

@@ -73,8 +73,8 @@ pub struct RecordMediationSessionInput {
     /// When it ended: after the start, less than a day later, not in the future. Mediation
     /// hours are counted from the two.
     pub ended_at: DateTime<Utc>,
-    /// The mediator (account id, e.g. `m.rossi`).
-    pub mediator: String,
+    /// The mediator (account id, e.g. `m.rossi`); the token's actor when left out.
+    pub mediator: Option<String>,
     /// The two languages bridged.
     pub languages: LanguagePairInput,
     /// Who took part, by role, at least one.
@@ -87,6 +87,7 @@ pub struct RecordMediationSessionInput {
     #[graphql(default)]
     pub follow_up_needed: bool,
     /// Personal data: free-text note on the session.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 
@@ -108,7 +109,7 @@ impl CommandInput for RecordMediationSessionInput {
             mediation_id: id("mediationId", &mediation_id)?,
             started_at,
             ended_at,
-            mediator,
+            mediator: mediator.unwrap_or_default(),
             languages: domain::LanguagePair { from, to },
             parties: words(parties),
             kind: kind.into(),
@@ -117,6 +118,10 @@ impl CommandInput for RecordMediationSessionInput {
             note: note.map(domain::PersonalNote),
         }
         .into())
+    }
+
+    fn default_actor(&mut self, actor: &str) {
+        self.mediator.get_or_insert_with(|| actor.to_owned());
     }
 }
 

@@ -39,6 +39,10 @@ pub(crate) use crate::mutations::parse_ulid;
 pub(crate) trait CommandInput {
     /// The command, or `BAD_INPUT` naming the first id field that is not a ULID.
     fn into_command(self) -> Result<Command>;
+
+    /// Fills the fields that name the acting person (`mediator`, `caseWorker`) with the
+    /// token's actor where the client left them out.
+    fn default_actor(&mut self, _actor: &str) {}
 }
 
 /// The typed id in `field`, or `BAD_INPUT` naming the field.

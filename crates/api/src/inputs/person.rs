@@ -237,6 +237,7 @@ pub struct AssessVulnerabilityInput {
     #[graphql(default)]
     pub categories: Vec<VulnerabilityCategory>,
     /// Personal data: free-text note on the assessment.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 
@@ -277,6 +278,7 @@ pub struct RecordIntakeInput {
     /// Areas of need, at least one, no repeats.
     pub needs: Vec<NeedArea>,
     /// Personal data: free-text note on the intake.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
 }
 

@@ -130,6 +130,7 @@ pub struct RecordSurveyResponseInput {
     /// The person found the desk helpful for their integration.
     pub helpful_for_integration: bool,
     /// Personal data: the free-text comment.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub comment: Option<String>,
 }
 
@@ -182,8 +183,9 @@ pub struct WriteLogbookEntryInput {
     pub date: NaiveDate,
     /// When it was written: ISO 8601 date-time with offset, on that day or later.
     pub occurred_at: DateTime<Utc>,
-    /// The mediator writing (account id); a mediator writes only in their own name.
-    pub mediator: String,
+    /// The mediator writing (account id); a mediator writes only in their own name. The token's
+    /// actor when left out.
+    pub mediator: Option<String>,
     /// Part of the day covered.
     pub slot: RotationSlot,
     /// People met that day.
@@ -191,6 +193,7 @@ pub struct WriteLogbookEntryInput {
     /// Languages used that day, as ISO 639 codes, at least one.
     pub languages: Vec<String>,
     /// Personal data: free-text observations of the day.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub observations: Option<String>,
     /// Personal data: incidents of the day, if any.
     pub incidents: Option<String>,
@@ -217,7 +220,7 @@ impl CommandInput for WriteLogbookEntryInput {
             site_id: site(site_id),
             date,
             occurred_at,
-            mediator,
+            mediator: mediator.unwrap_or_default(),
             slot: slot.into(),
             contacts,
             languages,
@@ -226,6 +229,10 @@ impl CommandInput for WriteLogbookEntryInput {
             emerging_needs: words(emerging_needs),
         }
         .into())
+    }
+
+    fn default_actor(&mut self, actor: &str) {
+        self.mediator.get_or_insert_with(|| actor.to_owned());
     }
 }
 
@@ -252,6 +259,7 @@ pub struct RecordSupervisionMeetingInput {
     #[graphql(default)]
     pub cases_discussed: Vec<ID>,
     /// Personal data: decisions taken, one free-text line each.
+    /// At most 4,000 characters a line; no control characters or bidi overrides.
     #[graphql(default)]
     pub decisions: Vec<String>,
     /// Actions decided, each with an owner.
@@ -306,6 +314,7 @@ impl CommandInput for RecordSupervisionMeetingInput {
 #[derive(InputObject)]
 pub struct SupervisionActionInput {
     /// Personal data: what is to be done, in free text.
+    /// At most 4,000 characters; no control characters or bidi overrides.
     pub description: String,
     /// Who owns the action (account id).
     pub owner: String,

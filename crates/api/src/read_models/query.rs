@@ -8,7 +8,10 @@ use super::*;
 /// change such an answer.
 #[derive(InputObject, Clone, Copy)]
 pub struct AsOfInput {
+    /// An instant of recording: the answer holds what had been recorded by then, whenever it
+    /// happened (`period`, `from` and `to` select by when things happened).
     pub at: Option<DateTime<Utc>>,
+    /// A journal position: the answer holds the events up to it.
     pub position: Option<u64>,
 }
 

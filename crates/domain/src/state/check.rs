@@ -131,3 +131,39 @@ pub(super) fn description(d: &ServiceDescription, ctx: &Context) -> Result<(), R
     }
     Ok(())
 }
+
+impl DeskState {
+    /// Refuses a time before the project started (the first site's first schedule), before the
+    /// registration of the person the command is about, or before the opening of its case,
+    /// naming the bound: a mistyped year (`0099`) is not recorded.
+    pub(super) fn not_before_its_bounds(
+        &self,
+        cmd: &Command,
+        field: &str,
+    ) -> Result<(), Rejection> {
+        let at = cmd.occurred_at();
+        let value = serde_json::to_value(cmd).unwrap_or_default();
+        let id = |name: &str| -> Option<Ulid> { value.get(name)?.as_str()?.parse().ok() };
+        let mut bounds = Vec::new();
+        if let Some(start) = self.project_start {
+            bounds.push((start, "the project started (its first site schedule)"));
+        }
+        if let Some(person) = id("personId").and_then(|p| self.persons.get(&PersonId(p))) {
+            bounds.push((person.registered_at, "the person was registered"));
+        }
+        if let Some(case) = id("caseId").and_then(|c| self.cases.get(&CaseId(c))) {
+            bounds.push((case.opened_at, "the case was opened"));
+        }
+        for (bound, what) in bounds {
+            ensure!(
+                at >= bound,
+                field,
+                K::OutOfRange,
+                "this time ({}) is before {what} ({}); check the date",
+                at.format("%Y-%m-%dT%H:%M:%SZ"),
+                bound.format("%Y-%m-%dT%H:%M:%SZ")
+            );
+        }
+        Ok(())
+    }
+}

@@ -193,3 +193,35 @@ async fn recorded_checkpoints_are_checked_against_the_journal_tree() {
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert!(findings[0].what.contains("does not verify"), "{findings:?}");
 }
+
+/// `signCheckpoint` retried under the same event id gives the checkpoint recorded the first time
+/// (its content is the desk's, signed when first asked), even after the journal moved on.
+#[tokio::test]
+async fn a_checkpoint_retried_under_its_id_is_the_one_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(dir.path(), options()).unwrap();
+    desk.import(BufReader::new(FIXTURE.as_bytes()))
+        .await
+        .unwrap();
+    let id = ulid::Ulid::new();
+    let first = desk
+        .sign_checkpoint(&supervisor(), Some(id))
+        .await
+        .unwrap()
+        .unwrap();
+    let head = desk.journal().head();
+    let again = desk
+        .sign_checkpoint(&supervisor(), Some(id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.position, first.position);
+    assert_eq!(again.note(), first.note());
+    assert_eq!(desk.journal().head(), head, "nothing recorded twice");
+    // Another actor under the same id is not a retry.
+    let other = Actor::new("s.bianchi", Role::Supervisor);
+    assert!(matches!(
+        desk.sign_checkpoint(&other, Some(id)).await.unwrap(),
+        Err(Refused::IdReused { .. })
+    ));
+}

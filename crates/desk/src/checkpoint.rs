@@ -166,6 +166,15 @@ impl Desk {
         self.signer.public()
     }
 
+    /// Signs the journal's tree as of its head without recording the checkpoint: what a command
+    /// that only reads (`impact bundle create`) hands out when no recorded checkpoint covers
+    /// what it proves. The note states what the journal holds, checkable like any other.
+    pub fn sign_head_unrecorded(&self) -> SignedCheckpoint {
+        let (size, root) = self.journal.tree_head();
+        self.signer
+            .sign(size, root, Time((self.clock)().timestamp()))
+    }
+
     /// Signs the journal's tree as of its head and records the checkpoint (a supervisor or an
     /// administrator). The checkpoint event itself lands after the size it signs.
     pub async fn sign_checkpoint(

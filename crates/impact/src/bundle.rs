@@ -10,17 +10,15 @@ use anyhow::{bail, Context as _, Result};
 use chrono::{Datelike, NaiveDate};
 use clap::Subcommand;
 use desk::bundle::{verify_bundle, Bundle, BundleEvent, Period, FORMAT};
-use domain::{
-    Actor, PersonId, Role, PERSONAL_FIELDS, PERSONAL_FIELD_NAMES, TYPES_WITHOUT_PERSONAL_DATA,
-};
+use domain::{PersonId, PERSONAL_FIELDS, PERSONAL_FIELD_NAMES, TYPES_WITHOUT_PERSONAL_DATA};
 use journal::{Position, Timestamp};
 use serde_json::Value;
 
 #[derive(Subcommand, Debug)]
 pub enum BundleCmd {
     /// Pack the events recorded from --from to --to (UTC days, inclusive), pseudonymised, with
-    /// their inclusion proofs and a signed checkpoint (the latest that covers them, or a new one,
-    /// recorded). The server must be stopped.
+    /// their inclusion proofs and a signed checkpoint (the latest recorded one that covers them,
+    /// or one signed for the bundle and not recorded). Changes no byte of the data directory.
     Create {
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
         data: PathBuf,
@@ -127,7 +125,8 @@ async fn create(
     if to < from {
         bail!("--to {to} is before --from {from}");
     }
-    let desk = crate::cli::open_desk(data, master_key)?;
+    // A bundle only reads: not a byte of the data directory changes.
+    let desk = crate::cli::open_desk_read_only(data, master_key)?;
     let pseudonym = |id: PersonId| desk.vault().pseudonym(id.0);
     let start = Timestamp::from(from.and_hms_opt(0, 0, 0).context("date")?.and_utc());
     let end = Timestamp::from(
@@ -160,26 +159,19 @@ async fn create(
                 && journal.root_at(c.signed.checkpoint.tree_size).ok()
                     == Some(c.signed.checkpoint.root)
         });
-    let checkpoint = match covering {
-        Some(c) => c,
+    let signed = match covering {
+        Some(c) => c.signed,
         None => {
-            let actor = Actor::new("impact-cli", Role::Admin);
-            match desk.sign_checkpoint(&actor, None).await? {
-                Ok(c) => {
-                    eprintln!(
-                        "signed a new checkpoint of tree size {} (recorded at position {})",
-                        c.signed.checkpoint.tree_size, c.position
-                    );
-                    c
-                }
-                Err(refused) => bail!(
-                    "cannot sign a checkpoint: {}",
-                    desk::describe_refusal(&refused)
-                ),
-            }
+            let signed = desk.sign_head_unrecorded();
+            eprintln!(
+                "signed a checkpoint of tree size {} for this bundle (no recorded checkpoint \
+                 covers position {last}; it is not recorded: the data directory is unchanged)",
+                signed.checkpoint.tree_size
+            );
+            signed
         }
     };
-    let size = checkpoint.signed.checkpoint.tree_size;
+    let size = signed.checkpoint.tree_size;
     let mut events = Vec::new();
     if first <= last {
         for record in journal.iter_forward(Position(first)) {
@@ -201,7 +193,7 @@ async fn create(
     let bundle = Bundle {
         format: FORMAT.into(),
         public_key_fingerprint: desk.public_key().fingerprint(),
-        checkpoint: checkpoint.note(),
+        checkpoint: signed.to_note(),
         period: Period { from, to },
         first_position: first,
         last_position: last,

@@ -355,6 +355,17 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// Opens the desk of `data` without changing any byte of it: for the commands that only read.
+pub(crate) fn open_desk_read_only(data: &Path, master_key: Option<&Path>) -> Result<Desk> {
+    let options = DeskOptions {
+        master_key: master_key.map(Path::to_owned),
+        read_only: true,
+        ..DeskOptions::default()
+    };
+    Desk::open(data, options)
+        .with_context(|| format!("cannot open the journal in {}", data.display()))
+}
+
 pub(crate) fn open_desk(data: &Path, master_key: Option<&Path>) -> Result<Desk> {
     let options = DeskOptions {
         master_key: master_key.map(Path::to_owned),

@@ -222,6 +222,7 @@ fn a_damaged_backup_is_refused_by_name() {
 /// The commands that only read, each as a desk runs it, with where it writes its output.
 fn read_only_commands(data: &str, out: &str) -> Vec<Vec<String>> {
     let today = chrono::Utc::now().date_naive().to_string();
+    let bundle = format!("{out}.bundle.json");
     let commands: Vec<Vec<&str>> = vec![
         vec!["verify", "--data", data],
         vec!["verify", "--data", data, "--json"],
@@ -237,6 +238,9 @@ fn read_only_commands(data: &str, out: &str) -> Vec<Vec<String>> {
             "replay", "--data", data, "--as-of", &today, "--period", "2024-05",
         ],
         vec!["directory", "--data", data],
+        vec![
+            "bundle", "create", "--data", data, "--from", &today, "--to", &today, "--out", &bundle,
+        ],
         vec![
             "proof",
             "inclusion",

@@ -1,12 +1,17 @@
-//! Opening, appending (with group commit) and reading.
+//! The journal's handle: its public types, the in-memory index, appends handed to the writer,
+//! and reads. Beside it: `open.rs` (opening, sled and the log compared and repaired),
+//! `scan.rs` (the scan of sled when there is no log), `upgrade.rs` (moving older formats),
+//! `writer.rs` (the writer thread: group commit, and the sled sync), `import.rs` (records taken
+//! as they are).
 //!
 //! Layout in sled (see `docs/adr/0002-storage-layout.md` and `docs/adr/0006-record-blocks.md`):
 //! - tree `blocks`: the stored records (body ‖ hash), packed in position order into blocks of
 //!   about 4 KiB, key = the block's first position (`blocks.rs`). A group commit writes each
 //!   block it touches with one plain insert, the last block again as it grows.
-//! - tree `meta`: `format` = [2]; `head` = position (u64 BE) ‖ hash, written once per group
-//!   commit, so that a removed tail is noticed. A format-1 journal (one record per key in tree
-//!   `events`) is moved into blocks when it is opened.
+//! - tree `meta`: `format` = [3] (blocks and the journal's log; [2]: blocks alone); `head` =
+//!   position (u64 BE) ‖ hash, written once per group commit, so that a removed tail is noticed.
+//!   A format-1 journal (one record per key in tree `events`) is moved into blocks when it is
+//!   opened.
 //!
 //! The stream index (stream → positions) and the id index (event id → position) live in memory
 //! and are rebuilt by the scan that opening does anyway to check the chain's links.
@@ -208,6 +213,16 @@ impl Index {
     /// Adds the record stored at `position` after checking that it continues the journal: its
     /// position, its link, its time, its stream's version, its id and its place in its append.
     /// Returns where its append starts, its index in it and the append's length.
+    /// Indexes a record the writer has just made durable (checked before it was written).
+    fn add_acknowledged(&mut self, record: &RecordedEvent) {
+        self.streams
+            .entry(record.stream.as_str().into())
+            .or_default()
+            .push(record.position.0);
+        self.ids.insert(record.id.0, record.position.0);
+        self.tree.push(crate::tree::leaf(&record.hash));
+    }
+
     fn push(
         &mut self,
         position: Position,
@@ -711,6 +726,21 @@ fn read_record(events: &sled::Tree, position: Position) -> Result<RecordedEvent,
             problem: Problem::MissingPosition,
         }),
     }
+}
+
+/// Checks that the record at the recorded head mark is the one the mark names (its hash).
+fn check_at_mark(events: &sled::Tree, mark: &Head) -> Result<(), JournalError> {
+    let at_mark = read_record(events, mark.position)?;
+    if at_mark.hash != mark.hash {
+        return Err(JournalError::Corrupt {
+            position: mark.position,
+            problem: Problem::HashMismatch {
+                stored: mark.hash,
+                computed: at_mark.hash,
+            },
+        });
+    }
+    Ok(())
 }
 
 /// Decodes the record stored at `position` and checks that its hash recomputes.

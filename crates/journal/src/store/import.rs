@@ -132,13 +132,7 @@ pub(super) fn import_records(
     {
         let mut index = shared.index.write();
         for record in records {
-            index
-                .streams
-                .entry(record.stream.as_str().into())
-                .or_default()
-                .push(record.position.0);
-            index.ids.insert(record.id.0, record.position.0);
-            index.tree.push(crate::tree::leaf(&record.hash));
+            index.add_acknowledged(record);
         }
         index.head = head;
         index.last_recorded_at = last_recorded_at;

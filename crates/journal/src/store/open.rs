@@ -7,7 +7,7 @@ use super::scan::{build_index, first_damage};
 use super::upgrade::{drop_records_tree, migrate_to_blocks, replay_wal};
 use super::writer::{sync_dir, Syncer};
 use super::{
-    decode_checked, head_mark_bytes, read_record, Head, Index, Options, StoredRecord, FORMAT_LOG,
+    check_at_mark, decode_checked, head_mark_bytes, Head, Index, Options, StoredRecord, FORMAT_LOG,
     META_FORMAT, META_HEAD, META_TREE,
 };
 use crate::blocks::{self, Layout, Packer, Slot, Slots};
@@ -238,16 +238,7 @@ pub(super) fn open_files(
                         // rewritten from some position on, links and hashes made to hold, still
                         // ends at another hash.
                         if mark.position > Position::ZERO {
-                            let at_mark = read_record(&events, mark.position)?;
-                            if at_mark.hash != mark.hash {
-                                return Err(JournalError::Corrupt {
-                                    position: mark.position,
-                                    problem: Problem::HashMismatch {
-                                        stored: mark.hash,
-                                        computed: at_mark.hash,
-                                    },
-                                });
-                            }
+                            check_at_mark(&events, &mark)?;
                         }
                     }
                 }

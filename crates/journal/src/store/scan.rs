@@ -3,7 +3,7 @@
 //! in-memory indexes built.
 
 use super::open::read_head_mark;
-use super::{decode_checked, read_record, Index, Options, StoredRecord};
+use super::{check_at_mark, decode_checked, Index, Options, StoredRecord};
 use crate::blocks::{self, Layout, Slots};
 use crate::error::{JournalError, Problem};
 use crate::record::{decode, Position};
@@ -87,16 +87,7 @@ pub(super) fn build_index(
                 problem: Problem::MissingPosition,
             });
         }
-        let at_mark = read_record(events, mark.position)?;
-        if at_mark.hash != mark.hash {
-            return Err(JournalError::Corrupt {
-                position: mark.position,
-                problem: Problem::HashMismatch {
-                    stored: mark.hash,
-                    computed: at_mark.hash,
-                },
-            });
-        }
+        check_at_mark(events, &mark)?;
     }
     check_tail_hashes(events, &index, options.tail_check_events)?;
     Ok(index)

@@ -500,13 +500,7 @@ pub(super) fn write_batch(
         let mut index = shared.index.write();
         for recorded in &written {
             for event in recorded {
-                index
-                    .streams
-                    .entry(event.stream.as_str().into())
-                    .or_default()
-                    .push(event.position.0);
-                index.ids.insert(event.id.0, event.position.0);
-                index.tree.push(crate::tree::leaf(&event.hash));
+                index.add_acknowledged(event);
             }
         }
         index.head = head;

@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{fixture, impact};
+use common::{fixture, impact, FIXTURE_LINES};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -75,7 +75,7 @@ fn pristine() -> &'static Pristine {
         assert!(out.status.success(), "{out:?}");
         // An export records its reads: the read audit then has records too.
         let records = records_of(&data).unwrap();
-        assert_eq!(records.len(), 102);
+        assert_eq!(records.len(), FIXTURE_LINES);
         Pristine { root, records }
     })
 }

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{fixture, impact};
+use common::{fixture, impact, FIXTURE_EVENTS};
 
 fn hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
@@ -63,7 +63,7 @@ fn a_flipped_bit_in_sled_is_named_by_verify_and_repaired() {
     let (_dir, data) = imported();
     let d = data.to_str().unwrap();
     let head = head_of(&data);
-    assert!(head.starts_with("102 "), "{head}");
+    assert!(head.starts_with(&format!("{FIXTURE_EVENTS} ")), "{head}");
     let db = data.join("db");
     let mut bytes = std::fs::read(&db).unwrap();
     let at = bytes
@@ -79,8 +79,8 @@ fn a_flipped_bit_in_sled_is_named_by_verify_and_repaired() {
     let said = text(&verify);
     assert!(
         said.contains(&format!(
-            "sled holds positions 1..0; the journal had acknowledged 102 (hash {}",
-            &head[4..]
+            "sled holds positions 1..0; the journal had acknowledged {FIXTURE_EVENTS} (hash {}",
+            head.split_once(' ').unwrap().1
         )),
         "{said}"
     );
@@ -95,7 +95,9 @@ fn a_flipped_bit_in_sled_is_named_by_verify_and_repaired() {
     assert!(text(&repair).contains("rebuilt sled"), "{}", text(&repair));
     let verify = impact(&["verify", "--data", d]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
-    assert!(text(&verify).contains(&format!("intact: 102 events checked; head {head}")));
+    assert!(text(&verify).contains(&format!(
+        "intact: {FIXTURE_EVENTS} events checked; head {head}"
+    )));
     let repair = impact(&["repair", "--data", d]);
     assert!(
         text(&repair).contains("nothing to repair"),
@@ -146,17 +148,21 @@ fn a_backup_restores_and_verifies_and_never_undoes_an_erasure() {
     ]);
     assert!(out.status.success(), "{}", text(&out));
     let said = text(&out);
-    assert!(said.contains("restored 102 events"), "{said}");
+    assert!(
+        said.contains(&format!("restored {FIXTURE_EVENTS} events")),
+        "{said}"
+    );
     assert!(said.contains("re-applied 1 erasures"), "{said}");
     // The restored journal is the backup's, then the erasure recorded again.
     let verify = impact(&["verify", "--data", r, "--master-key", &master_key]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
     assert!(
-        text(&verify).contains("intact: 103 events checked"),
+        // The fixture's events and the erasure.
+        text(&verify).contains(&format!("intact: {} events checked", FIXTURE_EVENTS + 1)),
         "{}",
         text(&verify)
     );
-    let prefix = impact(&["verify", "--data", r, "--to", "102"]);
+    let prefix = impact(&["verify", "--data", r, "--to", &FIXTURE_EVENTS.to_string()]);
     assert!(
         text(&prefix).contains(&format!("head {head}")),
         "{}",

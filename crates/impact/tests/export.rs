@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::{fixture, impact};
+use common::{fixture, impact, FIXTURE_EVENTS, FIXTURE_LINES};
 
 /// The verifier needs Python's `blake3` package; a fresh machine gets it from PyPI once, so that
 /// `cargo test --workspace` alone runs this test (`.ci/run` installs it too).
@@ -60,13 +60,13 @@ fn an_export_reverifies_in_python_and_tampering_is_named() {
     let head = impact(&["head", "--data", data]);
     let head = String::from_utf8(head.stdout).unwrap();
     let (position, hash) = head.trim().split_once(' ').unwrap();
-    assert_eq!(position, "102");
+    assert_eq!(position, FIXTURE_EVENTS.to_string());
 
     let export = dir.path().join("export.jsonl");
     let out = impact(&["export", "--data", data, "--out", export.to_str().unwrap()]);
     assert!(out.status.success(), "{out:?}");
     let text = std::fs::read_to_string(&export).unwrap();
-    assert_eq!(text.lines().count(), 102);
+    assert_eq!(text.lines().count(), FIXTURE_LINES);
 
     let (code, stdout) = python_verify(&export, &["--head", &format!("{position}:{hash}")]);
     assert_eq!(code, 0, "{stdout}");
@@ -110,7 +110,7 @@ fn an_export_reverifies_in_python_and_tampering_is_named() {
     let verified = impact(&["verify", "--data", data, "--json"]);
     assert_eq!(verified.status.code(), Some(0), "{verified:?}");
     let report: serde_json::Value = serde_json::from_slice(&verified.stdout).unwrap();
-    assert_eq!(report["checked"], 102);
+    assert_eq!(report["checked"], FIXTURE_EVENTS);
     assert_eq!(report["head"]["hash"], hash);
 }
 
@@ -142,7 +142,12 @@ fn an_export_imported_into_an_empty_journal_reproduces_the_chain() {
     let imported = impact(&["import", "--data", copy, export]);
     assert!(imported.status.success(), "{imported:?}");
     let said = String::from_utf8_lossy(&imported.stdout);
-    assert!(said.contains("102 events, 102 recorded"), "{said}");
+    assert!(
+        said.contains(&format!(
+            "{FIXTURE_EVENTS} events, {FIXTURE_EVENTS} recorded"
+        )),
+        "{said}"
+    );
     let head = |data: &str| String::from_utf8(impact(&["head", "--data", data]).stdout).unwrap();
     assert_eq!(head(copy), head(source), "the same chain, to the last hash");
     assert_eq!(impact(&["verify", "--data", copy]).status.code(), Some(0));
@@ -150,7 +155,8 @@ fn an_export_imported_into_an_empty_journal_reproduces_the_chain() {
     // Importing it again records nothing twice.
     let again = impact(&["import", "--data", copy, export]);
     assert!(again.status.success(), "{again:?}");
-    assert!(String::from_utf8_lossy(&again.stdout).contains("0 recorded, 102 already recorded"));
+    assert!(String::from_utf8_lossy(&again.stdout)
+        .contains(&format!("0 recorded, {FIXTURE_EVENTS} already recorded")));
     assert_eq!(head(copy), head(source));
 
     // The copy's read models are those of the source: export it again, byte for byte the same.

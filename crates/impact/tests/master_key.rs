@@ -7,12 +7,7 @@ use std::path::Path;
 use std::process::Output;
 
 mod common;
-use common::impact;
-
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../fixtures/montelucci-2024-05.jsonl"
-);
+use common::{fixture, impact};
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -51,7 +46,7 @@ fn fami(data: &Path, master_key: Option<&Path>) -> Vec<Vec<String>> {
 fn the_master_key_lives_beside_the_data_and_is_never_made_anew_for_sealed_data() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    ok(impact(&["import", "--data", path(&data), FIXTURE]));
+    ok(impact(&["import", "--data", path(&data), path(&fixture())]));
     let master = tmp.path().join("data.master-key");
     let mode = std::fs::metadata(&master).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
@@ -76,7 +71,7 @@ fn the_master_key_lives_beside_the_data_and_is_never_made_anew_for_sealed_data()
 fn an_export_is_sealed_and_pseudonyms_follow_the_master_key() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    ok(impact(&["import", "--data", path(&data), FIXTURE]));
+    ok(impact(&["import", "--data", path(&data), path(&fixture())]));
     let export = tmp.path().join("export.jsonl");
     ok(impact(&[
         "export",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod common;
-use common::{fixture, impact};
+use common::{fixture, impact, FIXTURE_EVENTS};
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -70,10 +70,11 @@ fn proofs_verify_against_a_written_down_checkpoint_and_tampering_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let a = installation(dir.path(), "a");
     let note = std::fs::read_to_string(&a.note).unwrap();
-    assert_eq!(note.lines().nth(1), Some("102"), "{note}");
+    let events = FIXTURE_EVENTS.to_string();
+    assert_eq!(note.lines().nth(1), Some(events.as_str()), "{note}");
     let note_path = a.note.to_str().unwrap();
 
-    // Inclusion of position 5 in the tree of 102, checked with the note and the key only.
+    // Inclusion of position 5 in the tree of the fixture, checked with the note and the key only.
     let proof = ok(impact(&[
         "proof",
         "inclusion",
@@ -82,7 +83,7 @@ fn proofs_verify_against_a_written_down_checkpoint_and_tampering_is_named() {
         "--position",
         "5",
         "--tree-size",
-        "102",
+        &events,
     ]));
     let proof_path = write(dir.path(), "inclusion.json", &proof);
     let verified = ok(impact(&[
@@ -180,9 +181,10 @@ fn proofs_verify_against_a_written_down_checkpoint_and_tampering_is_named() {
         "--data",
         &a.data,
         "--from",
-        "102",
+        &events,
         "--to",
-        "103",
+        // The later checkpoint's event.
+        &(FIXTURE_EVENTS + 1).to_string(),
     ]));
     let consistency_path = write(dir.path(), "consistency.json", &consistency);
     let verified = ok(impact(&[
@@ -198,7 +200,7 @@ fn proofs_verify_against_a_written_down_checkpoint_and_tampering_is_named() {
         &a.key,
     ]));
     assert!(
-        verified.contains("extends the tree of size 102"),
+        verified.contains(&format!("extends the tree of size {FIXTURE_EVENTS}")),
         "{verified}"
     );
     // And the journal as a whole extends the first checkpoint.
@@ -247,7 +249,7 @@ fn a_journal_replaced_by_another_valid_chain_fails_against_the_old_checkpoint() 
         "--data",
         &b.data,
         "--from",
-        "102",
+        &FIXTURE_EVENTS.to_string(),
     ]));
     let proof_path = write(dir.path(), "b-consistency.json", &proof);
     let out = impact(&[
@@ -318,11 +320,15 @@ fn a_bundle_verifies_offline_in_rust_and_python_and_damage_is_named() {
     ]));
     let text = std::fs::read_to_string(&bundle_path).unwrap();
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    // 102 events and the checkpoint: a new checkpoint of 103 was signed to cover them all.
-    assert_eq!(value["events"].as_array().unwrap().len(), 103);
+    // The fixture's events and the checkpoint: a new checkpoint was signed to cover them all.
+    let covered = FIXTURE_EVENTS + 1;
+    assert_eq!(
+        u64::try_from(value["events"].as_array().unwrap().len()).unwrap(),
+        covered
+    );
     assert_eq!(
         value["checkpoint"].as_str().unwrap().lines().nth(1),
-        Some("103")
+        Some(covered.to_string().as_str())
     );
 
     // The evaluator view: no names, contacts, notes, birth years or person ids.
@@ -352,10 +358,10 @@ fn a_bundle_verifies_offline_in_rust_and_python_and_damage_is_named() {
 
     let (code_rust, out) = rust_verify(bundle, &a.key);
     assert_eq!(code_rust, 0, "{out}");
-    assert!(out.contains("103 events"), "{out}");
+    assert!(out.contains(&format!("{covered} events")), "{out}");
     let (code_py, out) = python_verify(bundle, &a.key);
     assert_eq!(code_py, 0, "{out}");
-    assert!(out.contains("103 events"), "{out}");
+    assert!(out.contains(&format!("{covered} events")), "{out}");
 
     // A full record's payload changed (a service renamed): both name the position.
     let mut altered = value.clone();

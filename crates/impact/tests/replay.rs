@@ -1,10 +1,8 @@
 //! `impact replay --as-of` prints the figures exactly as `impact report` printed them at that
 //! moment, after later events; by position, by instant and by date.
 
-use std::path::Path;
-
 mod common;
-use common::impact;
+use common::{fixture, impact};
 
 fn stdout(out: &std::process::Output) -> String {
     assert!(out.status.success(), "{out:?}");
@@ -16,10 +14,7 @@ fn replay_as_of_equals_the_report_seen_then() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
-    let fixture = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/montelucci-2024-05.jsonl"),
-    )
-    .unwrap();
+    let fixture = std::fs::read_to_string(fixture()).unwrap();
     let lines: Vec<&str> = fixture.lines().collect();
     let first = dir.path().join("first.jsonl");
     let rest = dir.path().join("rest.jsonl");

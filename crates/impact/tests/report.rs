@@ -10,18 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
-use common::impact;
-
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../fixtures/montelucci-2024-05.jsonl"
-);
+use common::{fixture, impact, FIXTURE_EVENTS};
 
 /// A temporary data directory with the fixture imported.
 fn imported() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let out = impact(&["import", "--data", path(&data), FIXTURE]);
+    let out = impact(&["import", "--data", path(&data), path(&fixture())]);
     assert!(out.status.success(), "import: {}", stderr(&out));
     (tmp, data)
 }
@@ -399,7 +394,7 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
     assert_eq!(summary["beneficiaries"], "11");
     assert_eq!(summary["mediation_hours"], "2.25"); // 50 + 40 + 45 = 135 minutes
     assert_eq!(summary["survey_response_rate"], "0.3636"); // 4 surveys / 11 beneficiaries
-    assert_eq!(summary["as_of_position"], "102"); // one event per fixture line
+    assert_eq!(summary["as_of_position"], FIXTURE_EVENTS.to_string()); // one event a line
     assert_eq!(summary["every_opening_day_has_logbook_entry"], "true");
 }
 
@@ -490,7 +485,7 @@ fn fami_sheet_has_one_pseudonymous_row_per_beneficiary() {
         .all(|p| p.len() == 12 && p.bytes().all(|b| b.is_ascii_hexdigit())));
 
     // The canary (line 7) and every other name, phone and id of the fixture stay out.
-    let fixture = std::fs::read_to_string(FIXTURE).unwrap();
+    let fixture = std::fs::read_to_string(fixture()).unwrap();
     for canary in ["Zorbeta", "Quillfeather", "+39 300 000 0101", "300 000"] {
         assert!(!text.contains(canary), "{canary} leaked");
     }

@@ -9,7 +9,7 @@ use journal::tamper;
 mod common;
 use common::impact;
 
-/// A journal of the fixture month (102 events, one an append) in a fresh directory.
+/// A journal of the fixture month (one event a line, each its own append) in a fresh directory.
 fn journal(dir: &Path) -> String {
     let data = dir.join("data");
     let data = data.to_str().unwrap().to_owned();

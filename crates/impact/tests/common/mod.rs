@@ -16,6 +16,13 @@ pub fn impact(args: &[&str]) -> Output {
         .expect("the impact binary runs")
 }
 
+#[path = "../../../../fixtures/fixture.rs"]
+mod month;
+/// How many lines the fixture has and how many events importing it records, counted from the
+/// file.
+#[allow(unused_imports)] // each test file uses its own part
+pub use month::{FIXTURE_EVENTS, FIXTURE_LINES};
+
 /// The hand-written month of the via Montelucci desk.
 pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/montelucci-2024-05.jsonl")

@@ -1,0 +1,206 @@
+//! The replay at open: the whole journal folded into new models on four threads, and the key
+//! store checked against what the journal seals and erases.
+
+use std::sync::Arc;
+
+use domain::{DeskState, Event};
+use journal::{Position, RecordedEvent};
+use projections::ReadModels;
+use ulid::Ulid;
+use vault::Vault;
+
+use crate::sealing::{decode, is_sealed, sealed_persons};
+use crate::{check, DeskError, Models};
+
+/// Records handed from one replay thread to the next at a time.
+const REPLAY_BATCH: usize = 256;
+/// Batches a replay thread may run ahead of the next one.
+const REPLAY_QUEUE: usize = 4;
+
+type Decoded = Vec<(RecordedEvent, Event)>;
+
+/// Folds a whole journal into new models, on four threads: the caller runs `read`, which hands
+/// every record in position order to the closure it is given (the journal's open scan, or a
+/// read of an open journal); one thread copies each record out (`to_record`) and decodes it
+/// (parsing JSON and opening sealed values); one folds the write model and one the read models,
+/// each in journal order. The same as `apply` on each record in turn, except that the keys of
+/// erased persons are destroyed at the end, once `read` has returned `Ok` (an open that fails
+/// its checks after the scan destroys nothing).
+///
+/// What a thread allocates goes back to it to be freed: the handed records to the reading
+/// thread, the copied records and events (once both models folded them) to the decoding one.
+/// The system allocator (glibc) pays dearly for memory freed by another thread than the one
+/// that allocated it (in a million-event replay, about as much as the whole open scan).
+pub(crate) fn replay<T, R: Send>(
+    vault: &Vault,
+    read: impl FnOnce(&mut dyn FnMut(R)) -> Result<T, DeskError>,
+    to_record: impl Fn(&R) -> Result<RecordedEvent, DeskError> + Send,
+) -> Result<(T, Models, Option<SignedWith>), DeskError> {
+    use std::sync::mpsc::{channel, sync_channel};
+    let (records_tx, records) = sync_channel::<Vec<R>>(REPLAY_QUEUE);
+    let (desk_tx, desk_batches) = sync_channel::<Arc<Decoded>>(REPLAY_QUEUE);
+    let (read_tx, read_batches) = sync_channel::<Arc<Decoded>>(REPLAY_QUEUE);
+    // Unbounded, so that giving a batch back never blocks a folding thread.
+    let (folded_tx, folded) = channel::<Decoded>();
+    let (spent_tx, spent) = channel::<Vec<R>>();
+    let (read_out, decoded, desk, (read_models, erased)) = std::thread::scope(|scope| {
+        let decoder = scope.spawn(move || -> Result<KeyCheck, DeskError> {
+            // The records and events are made here and freed here when they come back folded;
+            // what the reading thread made (`R`) goes back to it once copied out.
+            let mut outs: Vec<Decoded> = Vec::new();
+            let mut keys = KeyCheck::default();
+            for batch in records {
+                for mut done in folded.try_iter() {
+                    done.clear();
+                    outs.push(done);
+                }
+                let mut out = outs.pop().unwrap_or_default();
+                for read in &batch {
+                    let record = to_record(read)?;
+                    let event = decode(vault, &record)?;
+                    keys.note(vault, &record, &event);
+                    out.push((record, event));
+                }
+                let _ = spent_tx.send(batch);
+                let out = Arc::new(out);
+                if desk_tx.send(Arc::clone(&out)).is_err() || read_tx.send(out).is_err() {
+                    break;
+                }
+            }
+            drop((desk_tx, read_tx));
+            folded.iter().for_each(drop);
+            Ok(keys)
+        });
+        let desk_folded = folded_tx.clone();
+        let desk = scope.spawn(move || {
+            let mut desk = DeskState::new();
+            for batch in desk_batches {
+                for (record, event) in batch.iter() {
+                    desk.apply_stored(record.id, &record.stream, record.version, event);
+                }
+                if let Some(batch) = Arc::into_inner(batch) {
+                    let _ = desk_folded.send(batch);
+                }
+            }
+            desk
+        });
+        let read_models = scope.spawn(move || {
+            let mut read = ReadModels::default();
+            let mut erased = Vec::new();
+            for batch in read_batches {
+                for (record, event) in batch.iter() {
+                    read.apply(record, event);
+                    if let Event::PersonErased(e) = event {
+                        erased.push(e.person_id.0);
+                    }
+                }
+                if let Some(batch) = Arc::into_inner(batch) {
+                    let _ = folded_tx.send(batch);
+                }
+            }
+            (read, erased)
+        });
+        let mut batch = Vec::with_capacity(REPLAY_BATCH);
+        let mut open = true;
+        let read_out = read(&mut |record| {
+            if !open {
+                return;
+            }
+            batch.push(record);
+            if batch.len() == REPLAY_BATCH {
+                let next = match spent.try_iter().last() {
+                    Some(mut used) => {
+                        used.clear();
+                        used
+                    }
+                    None => Vec::with_capacity(REPLAY_BATCH),
+                };
+                // The decoder stopped at an undecodable event: read on, fold no more.
+                open = records_tx.send(std::mem::replace(&mut batch, next)).is_ok();
+            }
+        });
+        if open && !batch.is_empty() {
+            let _ = records_tx.send(batch);
+        }
+        drop(records_tx);
+        spent.iter().for_each(drop);
+        let join = |name| move |_| DeskError::ReplayThread { name };
+        Ok::<_, DeskError>((
+            read_out,
+            decoder.join().map_err(join("decode"))?,
+            desk.join().map_err(join("write model"))?,
+            read_models.join().map_err(join("read models"))?,
+        ))
+    })?;
+    let read_out = read_out?;
+    let keys = decoded?;
+    if let Some((position, person)) = keys.missing_first {
+        return Err(DeskError::KeyStoreDamaged {
+            position: Some(position),
+            what: format!(
+                "no key for {} whose values the journal seals (the first, person {person}, at \
+                 position {position})",
+                check::persons(keys.missing.len())
+            ),
+        });
+    }
+    let erased_set: std::collections::HashSet<Ulid> = erased.iter().copied().collect();
+    let unexplained: Vec<Ulid> = vault
+        .destroyed()
+        .into_iter()
+        .filter(|person| !erased_set.contains(person))
+        .collect();
+    if let Some(first) = unexplained.first() {
+        return Err(DeskError::KeyStoreDamaged {
+            position: None,
+            what: format!(
+                "the keys of {} read as destroyed (the first, person {first}) with no \
+                 PersonErased in the journal",
+                check::persons(unexplained.len())
+            ),
+        });
+    }
+    // The journal has opened (its checks passed): the erasures it holds can take effect. The
+    // keys were destroyed when the erasures were first folded, unless a crash came in between.
+    for person in erased {
+        vault.destroy(person)?;
+    }
+    let position = read_models.position();
+    Ok((
+        read_out,
+        Models {
+            desk,
+            read: read_models,
+            position,
+        },
+        keys.signed_with,
+    ))
+}
+
+/// The position of the journal's last `CheckpointSigned` and the public key (hex) it names.
+pub(crate) type SignedWith = (Position, String);
+
+/// What the replay learns about keys as it decodes: persons whose sealed values have no slot
+/// in the key store (damage: only a `PersonErased` erases), and the key of the last checkpoint.
+#[derive(Default)]
+struct KeyCheck {
+    missing: std::collections::HashSet<Ulid>,
+    missing_first: Option<(Position, Ulid)>,
+    signed_with: Option<SignedWith>,
+}
+
+impl KeyCheck {
+    fn note(&mut self, vault: &Vault, record: &RecordedEvent, event: &Event) {
+        if let Event::CheckpointSigned(e) = event {
+            self.signed_with = Some((record.position, e.public_key.clone()));
+        }
+        if !is_sealed(&record.payload) {
+            return;
+        }
+        for person in sealed_persons(&record.payload) {
+            if vault.key_state(person) == vault::KeyState::Unknown && self.missing.insert(person) {
+                self.missing_first.get_or_insert((record.position, person));
+            }
+        }
+    }
+}

@@ -457,6 +457,18 @@ pub struct ErasePerson {
     pub reason: ErasureReason,
 }
 
+/// Records that `person_id` is the same person as `into_person_id` (a duplicate registration),
+/// by a supervisor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MergePersons {
+    /// The registration merged away: from now on it points at `into_person_id`.
+    pub person_id: PersonId,
+    /// The registration kept.
+    pub into_person_id: PersonId,
+    pub occurred_at: DateTime<Utc>,
+}
+
 macro_rules! commands {
     ($($variant:ident),* $(,)?) => {
         /// Everything a user can ask the desk to record.
@@ -514,6 +526,7 @@ commands!(
     ScheduleSite,
     CorrectEvent,
     ErasePerson,
+    MergePersons,
 );
 
 impl Command {
@@ -547,6 +560,7 @@ impl Command {
             Command::ScheduleSite(_) => "SiteScheduled",
             Command::CorrectEvent(_) => "EventCorrected",
             Command::ErasePerson(_) => "PersonErased",
+            Command::MergePersons(_) => "PersonsMerged",
         }
     }
 
@@ -580,6 +594,7 @@ impl Command {
             Command::ScheduleSite(c) => c.occurred_at,
             Command::CorrectEvent(c) => c.occurred_at,
             Command::ErasePerson(c) => c.occurred_at,
+            Command::MergePersons(c) => c.occurred_at,
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::vocab::Role;
 
 /// The site's facts: mediators (of that site) and supervisors.
 const SITE_STAFF: &[Role] = &[Role::Mediator, Role::Supervisor];
-/// Supervision and erasures.
+/// Supervision, erasures and merges.
 const SUPERVISORS: &[Role] = &[Role::Supervisor];
 /// The service directory and the sites' schedules.
 const DIRECTORY_KEEPERS: &[Role] = &[Role::Supervisor, Role::Admin];
@@ -45,7 +45,9 @@ impl Command {
             | Command::RecordSurveyResponse(_)
             | Command::WriteLogbookEntry(_)
             | Command::CorrectEvent(_) => SITE_STAFF,
-            Command::RecordSupervisionMeeting(_) | Command::ErasePerson(_) => SUPERVISORS,
+            Command::RecordSupervisionMeeting(_)
+            | Command::ErasePerson(_)
+            | Command::MergePersons(_) => SUPERVISORS,
             Command::MapService(_)
             | Command::UpdateService(_)
             | Command::RetireService(_)
@@ -109,7 +111,8 @@ impl DeskState {
             | Command::MapService(_)
             | Command::UpdateService(_)
             | Command::RetireService(_)
-            | Command::ErasePerson(_) => Placement::NoSite,
+            | Command::ErasePerson(_)
+            | Command::MergePersons(_) => Placement::NoSite,
         }
     }
 }

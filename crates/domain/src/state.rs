@@ -56,11 +56,15 @@ pub struct EventMeta {
 
 #[derive(Clone, Debug)]
 struct PersonState {
+    /// The site that registered them.
+    site_id: SiteId,
     minor: bool,
     consents: BTreeSet<ConsentScope>,
     open_case: Option<CaseId>,
     /// Their personal data was erased: nothing new is recorded about them.
     erased: bool,
+    /// The registration kept when this one was merged away (`PersonsMerged`).
+    merged_into: Option<PersonId>,
 }
 
 #[derive(Clone, Debug)]
@@ -152,6 +156,7 @@ mod check;
 mod correction;
 mod directory;
 mod mediation;
+mod merge;
 mod person;
 mod referral;
 mod supervision;
@@ -246,10 +251,12 @@ impl DeskState {
                 self.persons.insert(
                     e.person_id,
                     PersonState {
+                        site_id: e.site_id.clone(),
                         minor: e.minor,
                         consents: BTreeSet::new(),
                         open_case: None,
                         erased: false,
+                        merged_into: None,
                     },
                 );
             }
@@ -352,6 +359,11 @@ impl DeskState {
                     p.erased = true;
                 }
             }
+            Event::PersonsMerged(e) => {
+                if let Some(p) = self.persons.get_mut(&e.person_id) {
+                    p.merged_into = Some(e.into_person_id);
+                }
+            }
             Event::VulnerabilityAssessed(_)
             | Event::SiteScheduled(_)
             | Event::IntakeRecorded(_)
@@ -418,6 +430,7 @@ impl DeskState {
             Command::ScheduleSite(c) => self.schedule_site(c, ctx),
             Command::CorrectEvent(c) => self.correct_event(c),
             Command::ErasePerson(c) => self.erase_person(c, ctx),
+            Command::MergePersons(c) => self.merge_persons(c, ctx),
         }
     }
 
@@ -464,7 +477,14 @@ impl DeskState {
                 K::Erased,
                 "this person's data was erased: nothing more is recorded about them",
             ),
-            Some(p) => Ok(p),
+            Some(p) => match p.merged_into {
+                Some(into) => reject(
+                    field,
+                    K::Merged,
+                    format!("this registration was merged into person {into}: record on that id"),
+                ),
+                None => Ok(p),
+            },
             None => reject(field, K::NotFound, "this person is not registered"),
         }
     }

@@ -35,6 +35,9 @@ pub struct Person {
     /// The person's personal data was erased (`erasePerson`): only the statistics fields are
     /// left.
     pub erased: bool,
+    /// This registration was merged into another (`mergePersons`): the same person, whose id
+    /// is the one to use.
+    pub merged_into: Option<ID>,
 }
 
 /// Name, exact birth date and contacts of a person.
@@ -43,6 +46,8 @@ pub struct PersonalData {
     pub full_name: String,
     pub birth_date: Option<NaiveDate>,
     pub contacts: Vec<PersonContact>,
+    /// The *codice fiscale*, where the person has one.
+    pub fiscal_code: Option<String>,
 }
 
 /// One way to reach a person.
@@ -73,6 +78,7 @@ impl From<desk::projections::PersonView> for Person {
             vulnerabilities: words(&v.vulnerabilities),
             consents: words(&v.consents),
             erased: v.personal.is_erased(),
+            merged_into: v.merged_into.map(id),
             personal: PersonalData {
                 full_name: v.personal.full_name,
                 birth_date: v.personal.birth_date,
@@ -85,6 +91,7 @@ impl From<desk::projections::PersonView> for Person {
                         value: c.value,
                     })
                     .collect(),
+                fiscal_code: v.personal.fiscal_code,
             },
         }
     }

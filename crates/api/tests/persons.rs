@@ -499,3 +499,69 @@ async fn a_persons_history_holds_their_merged_registrations_for_their_site_only(
         Value::Null
     );
 }
+
+// ---- persons of another site -------------------------------------------------------------------
+
+#[tokio::test]
+async fn another_sites_person_is_found_by_exact_identifier_and_taken_on() {
+    let desk = Desk::open().await;
+    let tivoli = || mediator_of(TIVOLI);
+    let person = |id: &str| format!("{{ person(id: \"{id}\") {{ id takenOnAt }} }}");
+    // Unknown and not yours answer alike: `null` to a read, the same refusal to a record.
+    assert_eq!(
+        desk.run(tivoli(), &person(THI), json!({})).await,
+        desk.run(tivoli(), &person("01J00000000000000000000000"), json!({}))
+            .await
+    );
+    assert_eq!(
+        desk.run(tivoli(), &person(THI), json!({})).await,
+        json!({ "data": { "person": null } })
+    );
+    let intake = |id: &str| {
+        json!({ "input": { "personId": id, "siteId": TIVOLI,
+                           "occurredAt": "2024-05-03T09:00:00Z", "channel": "WALK_IN",
+                           "needs": ["WORK"] } })
+    };
+    let record =
+        "mutation($input: RecordIntakeInput!) { recordIntake(input: $input) { events { type } } }";
+    let not_yours = desk.run(tivoli(), record, intake(THI)).await;
+    let unknown = desk
+        .run(tivoli(), record, intake("01J00000000000000000000000"))
+        .await;
+    assert_eq!(not_yours["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    assert_eq!(not_yours["errors"], unknown["errors"]);
+    // A partial search does not reach another site; an exact identifier does.
+    assert!(desk
+        .found(tivoli(), json!({ "name": "thi" }))
+        .await
+        .is_empty());
+    let found = desk
+        .duplicates(tivoli(), json!({ "n": "Thi Nguyen", "y": 1990 }))
+        .await;
+    assert_eq!(found[0]["id"], THI);
+    // Taken on at Tivoli: a recorded fact, seen by supervisors on the person.
+    let taken = desk
+        .run(
+            tivoli(),
+            "mutation($i: TakeOnPersonInput!) { takeOnPerson(input: $i) { events { type } } }",
+            json!({ "i": { "personId": THI, "siteId": TIVOLI } }),
+        )
+        .await;
+    assert_eq!(
+        taken["data"]["takeOnPerson"]["events"],
+        json!([{ "type": "PersonTakenOn" }]),
+        "{taken:#}"
+    );
+    assert_eq!(
+        desk.run(supervisor(), &person(THI), json!({})).await["data"]["person"]["takenOnAt"],
+        json!([TIVOLI])
+    );
+    assert_eq!(
+        desk.found(tivoli(), json!({ "name": "thi" })).await,
+        ids(&[THI])
+    );
+    assert_eq!(
+        desk.run(tivoli(), &person(THI), json!({})).await["data"]["person"]["id"],
+        THI
+    );
+}

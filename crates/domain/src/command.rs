@@ -469,6 +469,16 @@ pub struct MergePersons {
     pub occurred_at: DateTime<Utc>,
 }
 
+/// Takes on at `site_id` a person registered at another site (found by an exact identifier:
+/// `possibleDuplicates`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TakeOnPerson {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+}
+
 macro_rules! commands {
     ($($variant:ident),* $(,)?) => {
         /// Everything a user can ask the desk to record.
@@ -527,6 +537,7 @@ commands!(
     CorrectEvent,
     ErasePerson,
     MergePersons,
+    TakeOnPerson,
 );
 
 impl Command {
@@ -561,6 +572,7 @@ impl Command {
             Command::CorrectEvent(_) => "EventCorrected",
             Command::ErasePerson(_) => "PersonErased",
             Command::MergePersons(_) => "PersonsMerged",
+            Command::TakeOnPerson(_) => "PersonTakenOn",
         }
     }
 
@@ -595,6 +607,7 @@ impl Command {
             Command::CorrectEvent(c) => c.occurred_at,
             Command::ErasePerson(c) => c.occurred_at,
             Command::MergePersons(c) => c.occurred_at,
+            Command::TakeOnPerson(c) => c.occurred_at,
         }
     }
 }

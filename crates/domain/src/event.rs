@@ -479,6 +479,17 @@ pub struct PersonsMerged {
     pub occurred_at: DateTime<Utc>,
 }
 
+/// A person registered at another site is taken on at this one: from now on the facts about
+/// them may be recorded here too, and this site's mediators see them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonTakenOn {
+    pub person_id: PersonId,
+    /// The site that takes them on.
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+}
+
 /// Why a payload could not be read. The caller holds the position: corruption is reported with it.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -618,6 +629,7 @@ events!(
     EventCorrected = 1,
     PersonErased = 1,
     PersonsMerged = 1,
+    PersonTakenOn = 1,
 );
 
 /// Old schema versions still read: `(event type, version)`.
@@ -687,6 +699,7 @@ impl Event {
             Event::EventCorrected(e) => e.occurred_at,
             Event::PersonErased(e) => e.occurred_at,
             Event::PersonsMerged(e) => e.occurred_at,
+            Event::PersonTakenOn(e) => e.occurred_at,
         }
     }
 
@@ -695,6 +708,7 @@ impl Event {
         match self {
             Event::PersonRegistered(e) => Some(&e.site_id),
             Event::PersonsMerged(e) => Some(&e.site_id),
+            Event::PersonTakenOn(e) => Some(&e.site_id),
             Event::ConsentGiven(e) => Some(&e.site_id),
             Event::ConsentWithdrawn(e) => Some(&e.site_id),
             Event::VulnerabilityAssessed(e) => Some(&e.site_id),
@@ -746,6 +760,7 @@ impl Event {
             Event::EventCorrected(e) => e.person_id,
             Event::PersonErased(e) => Some(e.person_id),
             Event::PersonsMerged(e) => Some(e.person_id),
+            Event::PersonTakenOn(e) => Some(e.person_id),
             // Facts about no single person: the desk seals nothing in them.
             Event::MediationCancelled(_)
             | Event::GroupActivityHeld(_)
@@ -790,7 +805,8 @@ impl Event {
             | Event::ServiceRetired(_)
             | Event::SiteScheduled(_)
             | Event::PersonErased(_)
-            | Event::PersonsMerged(_) => None,
+            | Event::PersonsMerged(_)
+            | Event::PersonTakenOn(_) => None,
         }
     }
 }
@@ -830,6 +846,7 @@ impl Event {
             Event::SiteScheduled(e) => StreamId::site(&e.site_id),
             Event::PersonErased(e) => StreamId::person(e.person_id),
             Event::PersonsMerged(e) => StreamId::person(e.person_id),
+            Event::PersonTakenOn(e) => StreamId::person(e.person_id),
             Event::EventCorrected(_) => return None,
         })
     }

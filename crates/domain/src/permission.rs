@@ -44,7 +44,8 @@ impl Command {
             | Command::DistributeInformationMaterial(_)
             | Command::RecordSurveyResponse(_)
             | Command::WriteLogbookEntry(_)
-            | Command::CorrectEvent(_) => SITE_STAFF,
+            | Command::CorrectEvent(_)
+            | Command::TakeOnPerson(_) => SITE_STAFF,
             Command::RecordSupervisionMeeting(_)
             | Command::ErasePerson(_)
             | Command::MergePersons(_) => SUPERVISORS,
@@ -95,6 +96,7 @@ impl DeskState {
             Command::RecordSurveyResponse(c) => own(&c.site_id),
             Command::WriteLogbookEntry(c) => own(&c.site_id),
             Command::ScheduleSite(c) => own(&c.site_id),
+            Command::TakeOnPerson(c) => own(&c.site_id),
             Command::AgreeCarePlan(c) => known(self.case_site(c.case_id)),
             Command::CloseCase(c) => known(self.case_site(c.case_id)),
             Command::ReopenCase(c) => known(self.case_site(c.case_id)),

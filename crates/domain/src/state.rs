@@ -58,6 +58,8 @@ pub struct EventMeta {
 struct PersonState {
     /// The site that registered them.
     site_id: SiteId,
+    /// The sites that took them on after (`PersonTakenOn`).
+    taken_on: Vec<SiteId>,
     minor: bool,
     consents: BTreeSet<ConsentScope>,
     open_case: Option<CaseId>,
@@ -159,6 +161,7 @@ mod mediation;
 mod merge;
 mod person;
 mod referral;
+mod sites;
 mod supervision;
 
 use check::*;
@@ -252,6 +255,7 @@ impl DeskState {
                     e.person_id,
                     PersonState {
                         site_id: e.site_id.clone(),
+                        taken_on: Vec::new(),
                         minor: e.minor,
                         consents: BTreeSet::new(),
                         open_case: None,
@@ -359,6 +363,11 @@ impl DeskState {
                     p.erased = true;
                 }
             }
+            Event::PersonTakenOn(e) => {
+                if let Some(p) = self.persons.get_mut(&e.person_id) {
+                    p.taken_on.push(e.site_id.clone());
+                }
+            }
             Event::PersonsMerged(e) => {
                 if let Some(p) = self.persons.get_mut(&e.person_id) {
                     p.merged_into = Some(e.into_person_id);
@@ -402,6 +411,7 @@ impl DeskState {
                 "occurredAt"
             },
         )?;
+        self.person_of_the_site(cmd)?;
         match cmd {
             Command::RegisterPerson(c) => self.register_person(c, ctx),
             Command::GiveConsent(c) => self.give_consent(c),
@@ -431,6 +441,7 @@ impl DeskState {
             Command::CorrectEvent(c) => self.correct_event(c),
             Command::ErasePerson(c) => self.erase_person(c, ctx),
             Command::MergePersons(c) => self.merge_persons(c, ctx),
+            Command::TakeOnPerson(c) => self.take_on_person(c),
         }
     }
 

@@ -363,6 +363,12 @@ impl ReadModels {
                 self.apply_correction(e);
                 None
             }
+            Event::PersonTakenOn(e) => {
+                let ix = self.person_ix(e.person_id);
+                let site = self.syms.intern(e.site_id.as_str());
+                self.persons[ix as usize].taken_on.push(site);
+                None
+            }
             Event::PersonsMerged(e) => {
                 let ix = self.person_ix(e.person_id);
                 let into = self.person_ix(e.into_person_id);

@@ -123,6 +123,7 @@ impl ReadModels {
                 consents: 0,
                 last_intake: None,
                 merged_into: NO_IX,
+                taken_on: Vec::new(),
             });
         }
         ix
@@ -211,6 +212,8 @@ pub(crate) struct PersonRow {
     pub last_intake: Option<(Position, Ulid, DateTime<Utc>)>,
     /// The registration this one was merged into (`PersonsMerged`), or [`NO_IX`].
     pub merged_into: Ix,
+    /// The sites that took the person on after their registration (`PersonTakenOn`).
+    pub taken_on: Vec<Sym>,
 }
 
 #[derive(Clone)]

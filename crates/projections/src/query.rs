@@ -44,6 +44,8 @@ pub struct PersonView {
     /// The registration this one was merged into (`PersonsMerged`): the same person, whose id
     /// is the one to use.
     pub merged_into: Option<PersonId>,
+    /// The sites that took the person on after the one that registered them.
+    pub taken_on: Vec<SiteId>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -324,6 +326,7 @@ impl ReadModels {
             vulnerabilities: from_bits(VulnerabilityCategory::ALL, p.vulnerabilities),
             consents: from_bits(ConsentScope::ALL, p.consents),
             personal: pr.personal.clone(),
+            taken_on: p.taken_on.iter().map(|s| self.site(*s)).collect(),
             merged_into: (p.merged_into != NO_IX)
                 .then(|| self.person_keys.key(self.kept(p.merged_into))),
         })
@@ -349,7 +352,7 @@ impl ReadModels {
                     return false;
                 };
                 p.merged_into == NO_IX
-                    && site.is_none_or(|s| s == pr.site)
+                    && site.is_none_or(|s| s == pr.site || p.taken_on.contains(&s))
                     && f.permit_type.is_none_or(|t| t == pr.permit_type)
                     && f.sex.is_none_or(|s| s == pr.sex)
                     && citizenship.is_none_or(|c| c.is_some_and(|c| pr.citizenships.contains(&c)))

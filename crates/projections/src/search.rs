@@ -54,7 +54,7 @@ pub struct PersonSearch {
     pub phone: Option<String>,
     /// The *codice fiscale*, exactly (case and spaces aside).
     pub fiscal_code: Option<String>,
-    /// Only the persons of this site; every site when `None`.
+    /// Only the persons of this site (registered or taken on there); every site when `None`.
     pub site: Option<SiteId>,
 }
 
@@ -172,7 +172,7 @@ impl ReadModels {
             .filter(|p| {
                 p.profile
                     .as_ref()
-                    .is_some_and(|pr| site.is_none_or(|s| s == pr.site))
+                    .is_some_and(|pr| site.is_none_or(|s| s == pr.site || p.taken_on.contains(&s)))
             })
             .filter_map(|p| self.person_view(p))
             .collect())

@@ -48,7 +48,7 @@ impl PersonHistoryQuery {
                 .merged_into
                 .and_then(|k| m.person(k))
                 .unwrap_or(person);
-            if scope.as_ref().is_some_and(|own| *own != kept.site) {
+            if !person_in_scope(scope.as_ref(), &kept) {
                 return None;
             }
             m.person_history(id)

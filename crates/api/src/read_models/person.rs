@@ -38,6 +38,9 @@ pub struct Person {
     /// This registration was merged into another (`mergePersons`): the same person, whose id
     /// is the one to use.
     pub merged_into: Option<ID>,
+    /// The sites that took the person on after the one that registered them
+    /// (`takeOnPerson`).
+    pub taken_on_at: Vec<String>,
 }
 
 /// Name, exact birth date and contacts of a person.
@@ -79,6 +82,7 @@ impl From<desk::projections::PersonView> for Person {
             consents: words(&v.consents),
             erased: v.personal.is_erased(),
             merged_into: v.merged_into.map(id),
+            taken_on_at: v.taken_on.into_iter().map(|s| s.0).collect(),
             personal: PersonalData {
                 full_name: v.personal.full_name,
                 birth_date: v.personal.birth_date,
@@ -95,4 +99,13 @@ impl From<desk::projections::PersonView> for Person {
             },
         }
     }
+}
+
+/// `true` when the principal's scope (a mediator's site, or `None` for every site) holds the
+/// person: the site registered them or took them on.
+pub(crate) fn person_in_scope(
+    scope: Option<&SiteId>,
+    person: &desk::projections::PersonView,
+) -> bool {
+    scope.is_none_or(|own| person.site == *own || person.taken_on.contains(own))
 }

@@ -696,7 +696,22 @@ pub fn everything() -> Vec<Event> {
     cmds.push((supervisor(), checkpoint().into()));
     cmds.push(m(register_duplicate()));
     cmds.push((supervisor(), merge().into()));
+    cmds.push(m(take_on()));
     history(cmds)
+}
+
+/// Another site of the municipality.
+pub fn other_site() -> SiteId {
+    SiteId::new("tivoli-1")
+}
+
+/// Olena, registered at Montelucci, taken on at Tivoli.
+pub fn take_on() -> TakeOnPerson {
+    TakeOnPerson {
+        person_id: person(),
+        site_id: other_site(),
+        occurred_at: t("2024-05-16T11:59:40Z"),
+    }
 }
 
 /// Olena registered a second time, with her name written without its accent.

@@ -44,6 +44,9 @@ pub use subscription::SubscriptionRoot;
 pub struct QueryRoot(
     queries::AuditQuery,
     read_models::ReadModelQuery,
+    read_models::PersonSearchQuery,
+    read_models::DuplicateQuery,
+    read_models::PersonHistoryQuery,
     evaluation::EvaluationQuery,
     proofs::ProofQuery,
     viewer::ViewerQuery,

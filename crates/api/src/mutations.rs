@@ -473,6 +473,37 @@ impl MutationRoot {
         record(ctx, input, options).await
     }
 
+    /// Takes on at a second site a person registered at another one, found by an exact
+    /// identifier (`possibleDuplicates`). Refused, as for an unknown id, if the person is not
+    /// registered; refused if they are of the site already.
+    async fn take_on_person(
+        &self,
+        ctx: &Context<'_>,
+        mut input: TakeOnPersonInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        if input.occurred_at.is_none() {
+            input.occurred_at = Some(ctx.data::<Desk>()?.now());
+        }
+        record(ctx, input, options).await
+    }
+
+    /// Records that two registrations are one person (supervisors only): `personId` points at
+    /// `intoPersonId` from now on, both histories stay, and figures count the person once.
+    /// Refused if either is unknown or erased, if `personId` was merged already or has an open
+    /// case, or if `intoPersonId` was itself merged into another.
+    async fn merge_persons(
+        &self,
+        ctx: &Context<'_>,
+        mut input: MergePersonsInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        if input.occurred_at.is_none() {
+            input.occurred_at = Some(ctx.data::<Desk>()?.now());
+        }
+        record(ctx, input, options).await
+    }
+
     /// Records a command given as the JSON of an import line's `command` (the same shape as
     /// `fixtures/*.jsonl`); for tools that move data in bulk. Typed mutations are preferred.
     async fn record_command(

@@ -457,6 +457,28 @@ pub struct ErasePerson {
     pub reason: ErasureReason,
 }
 
+/// Records that `person_id` is the same person as `into_person_id` (a duplicate registration),
+/// by a supervisor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MergePersons {
+    /// The registration merged away: from now on it points at `into_person_id`.
+    pub person_id: PersonId,
+    /// The registration kept.
+    pub into_person_id: PersonId,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Takes on at `site_id` a person registered at another site (found by an exact identifier:
+/// `possibleDuplicates`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TakeOnPerson {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+}
+
 macro_rules! commands {
     ($($variant:ident),* $(,)?) => {
         /// Everything a user can ask the desk to record.
@@ -514,6 +536,8 @@ commands!(
     ScheduleSite,
     CorrectEvent,
     ErasePerson,
+    MergePersons,
+    TakeOnPerson,
 );
 
 impl Command {
@@ -547,6 +571,8 @@ impl Command {
             Command::ScheduleSite(_) => "SiteScheduled",
             Command::CorrectEvent(_) => "EventCorrected",
             Command::ErasePerson(_) => "PersonErased",
+            Command::MergePersons(_) => "PersonsMerged",
+            Command::TakeOnPerson(_) => "PersonTakenOn",
         }
     }
 
@@ -580,6 +606,8 @@ impl Command {
             Command::ScheduleSite(c) => c.occurred_at,
             Command::CorrectEvent(c) => c.occurred_at,
             Command::ErasePerson(c) => c.occurred_at,
+            Command::MergePersons(c) => c.occurred_at,
+            Command::TakeOnPerson(c) => c.occurred_at,
         }
     }
 }

@@ -466,6 +466,30 @@ pub struct PersonErased {
     pub reason: ErasureReason,
 }
 
+/// Two registrations turned out to be one person: `person_id` (the later or lesser record) now
+/// points at `into_person_id`, the one kept. Both histories stay as recorded; read models and
+/// figures count the two ids as one person, under `into_person_id`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonsMerged {
+    pub person_id: PersonId,
+    pub into_person_id: PersonId,
+    /// The site that registered `person_id`.
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// A person registered at another site is taken on at this one: from now on the facts about
+/// them may be recorded here too, and this site's mediators see them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonTakenOn {
+    pub person_id: PersonId,
+    /// The site that takes them on.
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+}
+
 /// Why a payload could not be read. The caller holds the position: corruption is reported with it.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -604,6 +628,8 @@ events!(
     SiteScheduled = 1,
     EventCorrected = 1,
     PersonErased = 1,
+    PersonsMerged = 1,
+    PersonTakenOn = 1,
 );
 
 /// Old schema versions still read: `(event type, version)`.
@@ -672,6 +698,8 @@ impl Event {
             Event::SiteScheduled(e) => e.occurred_at,
             Event::EventCorrected(e) => e.occurred_at,
             Event::PersonErased(e) => e.occurred_at,
+            Event::PersonsMerged(e) => e.occurred_at,
+            Event::PersonTakenOn(e) => e.occurred_at,
         }
     }
 
@@ -679,6 +707,8 @@ impl Event {
     pub fn site_id(&self) -> Option<&SiteId> {
         match self {
             Event::PersonRegistered(e) => Some(&e.site_id),
+            Event::PersonsMerged(e) => Some(&e.site_id),
+            Event::PersonTakenOn(e) => Some(&e.site_id),
             Event::ConsentGiven(e) => Some(&e.site_id),
             Event::ConsentWithdrawn(e) => Some(&e.site_id),
             Event::VulnerabilityAssessed(e) => Some(&e.site_id),
@@ -729,6 +759,8 @@ impl Event {
             Event::SatisfactionSurveyCompleted(e) => e.person_id,
             Event::EventCorrected(e) => e.person_id,
             Event::PersonErased(e) => Some(e.person_id),
+            Event::PersonsMerged(e) => Some(e.person_id),
+            Event::PersonTakenOn(e) => Some(e.person_id),
             // Facts about no single person: the desk seals nothing in them.
             Event::MediationCancelled(_)
             | Event::GroupActivityHeld(_)
@@ -772,7 +804,9 @@ impl Event {
             | Event::ServiceUpdated(_)
             | Event::ServiceRetired(_)
             | Event::SiteScheduled(_)
-            | Event::PersonErased(_) => None,
+            | Event::PersonErased(_)
+            | Event::PersonsMerged(_)
+            | Event::PersonTakenOn(_) => None,
         }
     }
 }
@@ -811,6 +845,8 @@ impl Event {
             Event::ServiceRetired(e) => StreamId::service(e.service_id),
             Event::SiteScheduled(e) => StreamId::site(&e.site_id),
             Event::PersonErased(e) => StreamId::person(e.person_id),
+            Event::PersonsMerged(e) => StreamId::person(e.person_id),
+            Event::PersonTakenOn(e) => StreamId::person(e.person_id),
             Event::EventCorrected(_) => return None,
         })
     }

@@ -495,6 +495,7 @@ impl Generator {
                             kind: ContactKind::Phone,
                             value: format!("+39 3{:09}", self.rng.gen_range(0..1_000_000_000u64))
                         }],
+                        fiscal_code: None,
                     },
                 },
             );

@@ -12,7 +12,7 @@ use crate::vocab::Role;
 
 /// The site's facts: mediators (of that site) and supervisors.
 const SITE_STAFF: &[Role] = &[Role::Mediator, Role::Supervisor];
-/// Supervision and erasures.
+/// Supervision, erasures and merges.
 const SUPERVISORS: &[Role] = &[Role::Supervisor];
 /// The service directory and the sites' schedules.
 const DIRECTORY_KEEPERS: &[Role] = &[Role::Supervisor, Role::Admin];
@@ -44,8 +44,11 @@ impl Command {
             | Command::DistributeInformationMaterial(_)
             | Command::RecordSurveyResponse(_)
             | Command::WriteLogbookEntry(_)
-            | Command::CorrectEvent(_) => SITE_STAFF,
-            Command::RecordSupervisionMeeting(_) | Command::ErasePerson(_) => SUPERVISORS,
+            | Command::CorrectEvent(_)
+            | Command::TakeOnPerson(_) => SITE_STAFF,
+            Command::RecordSupervisionMeeting(_)
+            | Command::ErasePerson(_)
+            | Command::MergePersons(_) => SUPERVISORS,
             Command::MapService(_)
             | Command::UpdateService(_)
             | Command::RetireService(_)
@@ -93,6 +96,7 @@ impl DeskState {
             Command::RecordSurveyResponse(c) => own(&c.site_id),
             Command::WriteLogbookEntry(c) => own(&c.site_id),
             Command::ScheduleSite(c) => own(&c.site_id),
+            Command::TakeOnPerson(c) => own(&c.site_id),
             Command::AgreeCarePlan(c) => known(self.case_site(c.case_id)),
             Command::CloseCase(c) => known(self.case_site(c.case_id)),
             Command::ReopenCase(c) => known(self.case_site(c.case_id)),
@@ -109,7 +113,8 @@ impl DeskState {
             | Command::MapService(_)
             | Command::UpdateService(_)
             | Command::RetireService(_)
-            | Command::ErasePerson(_) => Placement::NoSite,
+            | Command::ErasePerson(_)
+            | Command::MergePersons(_) => Placement::NoSite,
         }
     }
 }

@@ -24,6 +24,10 @@ pub struct PersonalData {
     pub birth_date: Option<NaiveDate>,
     #[serde(default)]
     pub contacts: Vec<Contact>,
+    /// The Italian *codice fiscale* where the person has one: 16 uppercase letters and digits.
+    /// Absent in payloads written before it existed, which decode as `None`.
+    #[serde(default)]
+    pub fiscal_code: Option<String>,
 }
 
 /// What an erased personal value reads as.
@@ -36,12 +40,16 @@ impl PersonalData {
             full_name: ERASED.to_string(),
             birth_date: None,
             contacts: Vec::new(),
+            fiscal_code: None,
         }
     }
 
     /// `true` for [`PersonalData::erased`].
     pub fn is_erased(&self) -> bool {
-        self.full_name == ERASED && self.birth_date.is_none() && self.contacts.is_empty()
+        self.full_name == ERASED
+            && self.birth_date.is_none()
+            && self.contacts.is_empty()
+            && self.fiscal_code.is_none()
     }
 
     /// The JSON an erased value decodes from (what the desk puts in place of a sealed value it
@@ -163,6 +171,9 @@ pub fn erased_json(name: &str) -> serde_json::Value {
     }
 }
 
+/// The payload fields that hold a person's id: evaluator views replace each by its pseudonym.
+pub const PERSON_ID_FIELDS: &[&str] = &["personId", "intoPersonId"];
+
 /// Event types whose payload names no person and holds no personal field: an evaluator bundle
 /// carries their full stored record, so that an outsider re-hashes it.
 pub const TYPES_WITHOUT_PERSONAL_DATA: &[&str] = &[
@@ -173,3 +184,50 @@ pub const TYPES_WITHOUT_PERSONAL_DATA: &[&str] = &[
     "CheckpointSigned",
     "SiteScheduled",
 ];
+
+/// `true` for a *codice fiscale* as the desk stores it: 16 uppercase ASCII letters and digits in
+/// the shape of a person's code (six letters, then birth year, month letter, day and place, with
+/// the digits possibly replaced by letters for homonyms, *omocodia*), ending in its check letter.
+pub fn is_fiscal_code(code: &str) -> bool {
+    let bytes = code.as_bytes();
+    if bytes.len() != 16
+        || !bytes
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        return false;
+    }
+    // Letters where the shape has letters: surname and name, month, place letter, check letter.
+    let letters = [0, 1, 2, 3, 4, 5, 8, 11, 15];
+    if !letters.iter().all(|&i| bytes[i].is_ascii_uppercase()) {
+        return false;
+    }
+    fiscal_code_check_letter(&bytes[..15]) == bytes[15]
+}
+
+/// The check letter of the first 15 characters of a *codice fiscale* (DM 23/12/1976).
+fn fiscal_code_check_letter(first: &[u8]) -> u8 {
+    // Values of a character at an odd place (1st, 3rd, ...), for 0-9 and A-Z alike.
+    const ODD: [u32; 26] = [
+        1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24,
+        23,
+    ];
+    let sum: u32 = first
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            let v = if b.is_ascii_digit() {
+                b - b'0'
+            } else {
+                b - b'A'
+            };
+            let v = usize::from(v);
+            if i % 2 == 0 {
+                ODD[v]
+            } else {
+                u32::try_from(v).unwrap_or(0)
+            }
+        })
+        .sum();
+    b'A' + u8::try_from(sum % 26).unwrap_or(0)
+}

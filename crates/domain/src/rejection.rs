@@ -52,6 +52,8 @@ pub enum RejectionKind {
     NotCorrectable,
     /// The person's data was erased: nothing more is recorded about them.
     Erased,
+    /// The person was merged into another registration: record on the id kept.
+    Merged,
 }
 
 /// A refused command: which field, what kind of problem, and a sentence saying it plainly.

@@ -57,11 +57,17 @@ pub struct EventMeta {
 #[derive(Clone, Debug)]
 struct PersonState {
     registered_at: DateTime<Utc>,
+    /// The site that registered them.
+    site_id: SiteId,
+    /// The sites that took them on after (`PersonTakenOn`).
+    taken_on: Vec<SiteId>,
     minor: bool,
     consents: BTreeSet<ConsentScope>,
     open_case: Option<CaseId>,
     /// Their personal data was erased: nothing new is recorded about them.
     erased: bool,
+    /// The registration kept when this one was merged away (`PersonsMerged`).
+    merged_into: Option<PersonId>,
 }
 
 #[derive(Clone, Debug)]
@@ -155,8 +161,10 @@ mod check;
 mod correction;
 mod directory;
 mod mediation;
+mod merge;
 mod person;
 mod referral;
+mod sites;
 mod supervision;
 
 use check::*;
@@ -250,10 +258,13 @@ impl DeskState {
                     e.person_id,
                     PersonState {
                         registered_at: e.occurred_at,
+                        site_id: e.site_id.clone(),
+                        taken_on: Vec::new(),
                         minor: e.minor,
                         consents: BTreeSet::new(),
                         open_case: None,
                         erased: false,
+                        merged_into: None,
                     },
                 );
             }
@@ -362,6 +373,16 @@ impl DeskState {
                     .map_or(e.occurred_at, |t| t.min(e.occurred_at));
                 self.project_start = Some(first);
             }
+            Event::PersonTakenOn(e) => {
+                if let Some(p) = self.persons.get_mut(&e.person_id) {
+                    p.taken_on.push(e.site_id.clone());
+                }
+            }
+            Event::PersonsMerged(e) => {
+                if let Some(p) = self.persons.get_mut(&e.person_id) {
+                    p.merged_into = Some(e.into_person_id);
+                }
+            }
             Event::VulnerabilityAssessed(_)
             | Event::IntakeRecorded(_)
             | Event::CarePlanAgreed(_)
@@ -398,6 +419,7 @@ impl DeskState {
         };
         not_in_future(cmd.occurred_at(), ctx, time_field)?;
         self.not_before_its_bounds(cmd, time_field)?;
+        self.person_of_the_site(cmd)?;
         match cmd {
             Command::RegisterPerson(c) => self.register_person(c, ctx),
             Command::GiveConsent(c) => self.give_consent(c),
@@ -426,6 +448,8 @@ impl DeskState {
             Command::ScheduleSite(c) => self.schedule_site(c, ctx),
             Command::CorrectEvent(c) => self.correct_event(c),
             Command::ErasePerson(c) => self.erase_person(c, ctx),
+            Command::MergePersons(c) => self.merge_persons(c, ctx),
+            Command::TakeOnPerson(c) => self.take_on_person(c),
         }
     }
 
@@ -472,7 +496,14 @@ impl DeskState {
                 K::Erased,
                 "this person's data was erased: nothing more is recorded about them",
             ),
-            Some(p) => Ok(p),
+            Some(p) => match p.merged_into {
+                Some(into) => reject(
+                    field,
+                    K::Merged,
+                    format!("this registration was merged into person {into}: record on that id"),
+                ),
+                None => Ok(p),
+            },
             None => reject(field, K::NotFound, "this person is not registered"),
         }
     }

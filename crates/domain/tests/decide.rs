@@ -42,6 +42,23 @@ fn registering_a_person_opens_the_person_stream() {
 }
 
 #[test]
+fn a_person_is_registered_with_a_fiscal_code() {
+    let decision = given(vec![])
+        .when(RegisterPerson {
+            personal: PersonalData {
+                fiscal_code: Some("RSSMRA85T10A562S".into()),
+                ..register().personal
+            },
+            ..register()
+        })
+        .then_decision(StreamId::person(person()), Expected::NoStream);
+    let Event::PersonRegistered(e) = &decision.events[0] else {
+        panic!()
+    };
+    assert_eq!(e.personal.fiscal_code.as_deref(), Some("RSSMRA85T10A562S"));
+}
+
+#[test]
 fn a_person_is_registered_once() {
     given(base())
         .when(register())
@@ -188,6 +205,39 @@ fn registration_checks_its_fields() {
             },
             "personal.birthDate",
             K::Mismatch,
+        ),
+        (
+            RegisterPerson {
+                personal: PersonalData {
+                    fiscal_code: Some("RSSMRA85T10A562X".into()),
+                    ..register().personal
+                },
+                ..register()
+            },
+            "personal.fiscalCode",
+            K::Invalid,
+        ),
+        (
+            RegisterPerson {
+                personal: PersonalData {
+                    fiscal_code: Some("rssmra85t10a562s".into()),
+                    ..register().personal
+                },
+                ..register()
+            },
+            "personal.fiscalCode",
+            K::Invalid,
+        ),
+        (
+            RegisterPerson {
+                personal: PersonalData {
+                    fiscal_code: Some("RSSMRA85T10A562".into()),
+                    ..register().personal
+                },
+                ..register()
+            },
+            "personal.fiscalCode",
+            K::Invalid,
         ),
         (
             RegisterPerson {

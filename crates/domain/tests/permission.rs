@@ -55,6 +55,8 @@ fn every_command() -> Vec<Command> {
             reason: ErasureReason::PersonRequest,
         }
         .into(),
+        merge().into(),
+        take_on().into(),
     ];
     let names: Vec<&str> = commands.iter().map(Command::name).collect();
     assert_eq!(names, COMMAND_NAMES, "one command of every kind, in order");

@@ -10,7 +10,9 @@ use anyhow::{bail, Context as _, Result};
 use chrono::{Datelike, NaiveDate};
 use clap::Subcommand;
 use desk::bundle::{verify_bundle, Bundle, BundleEvent, Period, FORMAT};
-use domain::{PersonId, PERSONAL_FIELDS, PERSONAL_FIELD_NAMES, TYPES_WITHOUT_PERSONAL_DATA};
+use domain::{
+    PersonId, PERSONAL_FIELDS, PERSONAL_FIELD_NAMES, PERSON_ID_FIELDS, TYPES_WITHOUT_PERSONAL_DATA,
+};
 use journal::{Position, Timestamp};
 use serde_json::Value;
 
@@ -89,12 +91,14 @@ fn scrub(value: &mut Value, year: i32, pseudonym: &dyn Fn(PersonId) -> String) {
             for name in PERSONAL_FIELD_NAMES.iter().chain(&[PERSONAL_FIELDS]) {
                 map.remove(*name);
             }
-            if let Some(Value::String(id)) = map.get("personId") {
-                let pseudonym = id
-                    .parse::<ulid::Ulid>()
-                    .map(|u| pseudonym(PersonId(u)))
-                    .unwrap_or_default();
-                map.insert("personId".into(), Value::String(pseudonym));
+            for field in PERSON_ID_FIELDS {
+                if let Some(Value::String(id)) = map.get(*field) {
+                    let pseudonym = id
+                        .parse::<ulid::Ulid>()
+                        .map(|u| pseudonym(PersonId(u)))
+                        .unwrap_or_default();
+                    map.insert((*field).into(), Value::String(pseudonym));
+                }
             }
             if let Some(birth_year) = map.remove("birthYear") {
                 let band = birth_year

@@ -5,6 +5,7 @@ use journal::RecordedEvent;
 
 use crate::audit::AuditRow;
 use crate::model::*;
+use crate::search::SearchKeys;
 use crate::sym::{bits, Sym};
 
 fn len_ix(len: usize) -> Ix {
@@ -49,6 +50,7 @@ impl ReadModels {
                     minor: e.minor,
                     unaccompanied_minor: e.unaccompanied_minor,
                     personal: e.personal.clone(),
+                    search: SearchKeys::of(&e.personal),
                 };
                 self.persons[ix as usize].profile = Some(profile);
                 Some(Target::Person(ix))
@@ -361,12 +363,25 @@ impl ReadModels {
                 self.apply_correction(e);
                 None
             }
+            Event::PersonTakenOn(e) => {
+                let ix = self.person_ix(e.person_id);
+                let site = self.syms.intern(e.site_id.as_str());
+                self.persons[ix as usize].taken_on.push(site);
+                None
+            }
+            Event::PersonsMerged(e) => {
+                let ix = self.person_ix(e.person_id);
+                let into = self.person_ix(e.into_person_id);
+                self.persons[ix as usize].merged_into = into;
+                None
+            }
             Event::PersonErased(e) => {
                 // The only personal data the read models hold is the registration's; the desk
                 // decodes every other sealed value as erased from now on.
                 let ix = self.person_ix(e.person_id);
                 if let Some(profile) = self.persons[ix as usize].profile.as_mut() {
                     profile.personal = PersonalData::erased();
+                    profile.search = SearchKeys::default();
                 }
                 None
             }

@@ -43,7 +43,7 @@ impl AuditIndex {
         self.rows.push(row);
     }
 
-    fn position_of(&self, i: usize) -> Position {
+    pub(crate) fn position_of(&self, i: usize) -> Position {
         Position(self.first + i as u64)
     }
 }

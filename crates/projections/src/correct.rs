@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::model::*;
+use crate::search::SearchKeys;
 use crate::sym::bits;
 
 type Fields = BTreeMap<String, Value>;
@@ -69,6 +70,7 @@ impl ReadModels {
                     p.country_of_birth = v;
                 }
                 set(&e.personal_fields.0, "personal", &mut p.personal);
+                p.search = SearchKeys::of(&p.personal);
             }
             Target::Assessment(ix) => {
                 let p = &mut self.persons[ix as usize];

@@ -16,17 +16,21 @@
 mod apply;
 mod audit;
 mod correct;
+mod history;
 mod model;
 mod monitoring;
 mod period;
 mod query;
+mod search;
 mod sym;
 
 pub use audit::{AuditEntry, AuditFilter, Page, PageRequest, PositionRange, TimeRange};
+pub use history::HISTORY_EVENT_TYPES;
 pub use model::ReadModels;
 pub use monitoring::*;
 pub use period::{Month, Period, SiteSchedule};
 pub use query::*;
+pub use search::{name_words, PersonSearch, SearchError, MIN_NAME_CHARS, MIN_PHONE_DIGITS};
 
 /// What a query can reject. Folding never fails: what cannot be read is counted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -9,6 +9,7 @@ use ulid::Ulid;
 
 use crate::audit::AuditIndex;
 use crate::period::SiteSchedule;
+use crate::search::SearchKeys;
 use crate::sym::{Keys, Sym, Symbols};
 
 /// Index of a person, case, ... in its table.
@@ -121,7 +122,22 @@ impl ReadModels {
                 assessed_at: None,
                 consents: 0,
                 last_intake: None,
+                merged_into: NO_IX,
+                taken_on: Vec::new(),
             });
+        }
+        ix
+    }
+
+    /// The person a row counts as: the end of its chain of merges (itself if never merged).
+    /// The domain refuses a merge into a merged registration, so a chain has no loop; the bound
+    /// keeps a damaged journal from looping all the same.
+    pub(crate) fn kept(&self, mut ix: Ix) -> Ix {
+        for _ in 0..self.persons.len() {
+            match self.persons.get(ix as usize).map(|p| p.merged_into) {
+                Some(next) if next != NO_IX => ix = next,
+                _ => break,
+            }
         }
         ix
     }
@@ -194,6 +210,10 @@ pub(crate) struct PersonRow {
     pub consents: u32,
     /// The latest intake: position, time.
     pub last_intake: Option<(Position, Ulid, DateTime<Utc>)>,
+    /// The registration this one was merged into (`PersonsMerged`), or [`NO_IX`].
+    pub merged_into: Ix,
+    /// The sites that took the person on after their registration (`PersonTakenOn`).
+    pub taken_on: Vec<Sym>,
 }
 
 #[derive(Clone)]
@@ -213,6 +233,8 @@ pub(crate) struct Profile {
     pub minor: bool,
     pub unaccompanied_minor: bool,
     pub personal: PersonalData,
+    /// What the person is found by, folded from `personal` (memory only).
+    pub search: SearchKeys,
 }
 
 #[derive(Clone, Copy)]

@@ -9,7 +9,9 @@
 //!   (`MediationSessionHeld`, [`ContactActivity::Mediation`]; counted even without a person).
 //!   Group activities are counted apart, by attendees, since they name no person.
 //! - *Beneficiary*: a distinct person with at least one contact in the period (at the site, when
-//!   one is given). Their profile is as the fold knows it, corrections included.
+//!   one is given). Their profile is as the fold knows it, corrections included. Two
+//!   registrations merged (`PersonsMerged`) are one person, counted under the one kept, with
+//!   its profile.
 //! - With a site, every figure keeps only events at that site; supervision meetings count when
 //!   they name the site; the directory (capacity) is territorial and ignores the site.
 
@@ -409,7 +411,8 @@ struct MediationAccess {
 }
 
 impl ReadModels {
-    /// Every contact in the period at the site (all sites for `None`), in no particular order.
+    /// Every contact in the period at the site (all sites for `None`), in no particular order;
+    /// a contact of a registration merged into another counts as the kept one's.
     fn contacts_in(&self, period: &Period, site_sym: Option<Sym>) -> Vec<Contact> {
         let at_site = |s: Sym| site_sym.is_none_or(|x| x == s);
         let mut contacts = Vec::new();
@@ -418,7 +421,7 @@ impl ReadModels {
                 contacts.push(Contact {
                     activity: ContactActivity::Intake,
                     site: r.site,
-                    person: Some(r.person),
+                    person: Some(self.kept(r.person)),
                     at: r.at,
                 });
             }
@@ -428,7 +431,7 @@ impl ReadModels {
                 contacts.push(Contact {
                     activity: r.activity.into(),
                     site: r.site,
-                    person: Some(r.person).filter(|p| *p != NO_IX),
+                    person: Some(r.person).filter(|p| *p != NO_IX).map(|p| self.kept(p)),
                     at: r.at,
                 });
             }
@@ -438,7 +441,7 @@ impl ReadModels {
                 contacts.push(Contact {
                     activity: ContactActivity::Mediation,
                     site: s.site,
-                    person: s.person,
+                    person: s.person.map(|p| self.kept(p)),
                     at: s.started_at,
                 });
             }
@@ -914,6 +917,7 @@ impl ReadModels {
         let registered_tp = self
             .persons
             .iter()
+            .filter(|p| p.merged_into == NO_IX)
             .filter_map(|p| p.profile.as_ref())
             .filter(|pr| {
                 at_site(pr.site)

@@ -41,6 +41,11 @@ pub struct PersonView {
     pub vulnerabilities: Vec<VulnerabilityCategory>,
     pub consents: Vec<ConsentScope>,
     pub personal: PersonalData,
+    /// The registration this one was merged into (`PersonsMerged`): the same person, whose id
+    /// is the one to use.
+    pub merged_into: Option<PersonId>,
+    /// The sites that took the person on after the one that registered them.
+    pub taken_on: Vec<SiteId>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -300,7 +305,7 @@ impl ReadModels {
 
     // ---- persons ----
 
-    fn person_view(&self, p: &PersonRow) -> Option<PersonView> {
+    pub(crate) fn person_view(&self, p: &PersonRow) -> Option<PersonView> {
         let pr = p.profile.as_ref()?;
         Some(PersonView {
             id: p.id,
@@ -321,6 +326,9 @@ impl ReadModels {
             vulnerabilities: from_bits(VulnerabilityCategory::ALL, p.vulnerabilities),
             consents: from_bits(ConsentScope::ALL, p.consents),
             personal: pr.personal.clone(),
+            taken_on: p.taken_on.iter().map(|s| self.site(*s)).collect(),
+            merged_into: (p.merged_into != NO_IX)
+                .then(|| self.person_keys.key(self.kept(p.merged_into))),
         })
     }
 
@@ -329,7 +337,8 @@ impl ReadModels {
         self.person_view(&self.persons[ix as usize])
     }
 
-    /// Registered persons matching the filter, in registration order.
+    /// Registered persons matching the filter, in registration order; a registration merged
+    /// into another is left out (the kept one stands for both).
     pub fn persons(&self, f: &PersonFilter) -> Vec<PersonView> {
         let Some(site) = self.site_filter(&f.site) else {
             return Vec::new();
@@ -342,7 +351,8 @@ impl ReadModels {
                 let Some(pr) = p.profile.as_ref() else {
                     return false;
                 };
-                site.is_none_or(|s| s == pr.site)
+                p.merged_into == NO_IX
+                    && site.is_none_or(|s| s == pr.site || p.taken_on.contains(&s))
                     && f.permit_type.is_none_or(|t| t == pr.permit_type)
                     && f.sex.is_none_or(|s| s == pr.sex)
                     && citizenship.is_none_or(|c| c.is_some_and(|c| pr.citizenships.contains(&c)))

@@ -40,6 +40,7 @@ fn desk() -> Desk {
                     full_name: "X".into(),
                     birth_date: None,
                     contacts: vec![],
+                    fiscal_code: None,
                 },
             },
         );

@@ -41,6 +41,7 @@ fn folds_many_events() {
                 full_name: "X".into(),
                 birth_date: None,
                 contacts: vec![],
+                fiscal_code: None,
             },
         },
     );

@@ -71,6 +71,7 @@ fn register(
             full_name: format!("Person {n}"),
             birth_date: None,
             contacts: vec![],
+            fiscal_code: None,
         },
     }
 }

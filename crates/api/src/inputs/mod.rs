@@ -13,6 +13,7 @@ mod case;
 mod correction;
 mod directory;
 mod mediation;
+mod merge;
 mod person;
 mod record;
 pub(crate) mod vocab;
@@ -25,6 +26,7 @@ pub(crate) use case::*;
 pub(crate) use correction::*;
 pub(crate) use directory::*;
 pub(crate) use mediation::*;
+pub(crate) use merge::*;
 pub(crate) use person::*;
 pub(crate) use record::*;
 

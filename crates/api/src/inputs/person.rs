@@ -68,6 +68,7 @@ impl CommandInput for RegisterPersonInput {
             full_name,
             birth_date,
             contacts,
+            fiscal_code,
         } = personal;
         let contacts = contacts
             .into_iter()
@@ -95,6 +96,7 @@ impl CommandInput for RegisterPersonInput {
                 full_name,
                 birth_date,
                 contacts,
+                fiscal_code,
             },
         }
         .into())
@@ -111,6 +113,9 @@ pub struct PersonalDataInput {
     /// Personal data: ways to reach the person.
     #[graphql(default)]
     pub contacts: Vec<ContactInput>,
+    /// Personal data: the *codice fiscale* where the person has one (16 uppercase letters and
+    /// digits, its check letter last).
+    pub fiscal_code: Option<String>,
 }
 
 /// One way to reach a person (personal data).

@@ -39,24 +39,28 @@ const MAX_PERIOD_DAYS: i64 = 366;
 
 mod case;
 mod enums;
+mod history;
 mod logbook;
 mod mediation;
 mod monitoring;
 mod person;
 mod query;
 mod referral;
+mod search;
 mod service;
 mod site;
 mod supervision;
 
 pub use case::*;
 pub use enums::*;
+pub use history::*;
 pub use logbook::*;
 pub use mediation::*;
 pub use monitoring::*;
 pub use person::*;
 pub use query::*;
 pub use referral::*;
+pub use search::*;
 pub use service::*;
 pub use site::*;
 pub use supervision::*;

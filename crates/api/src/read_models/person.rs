@@ -35,6 +35,12 @@ pub struct Person {
     /// The person's personal data was erased (`erasePerson`): only the statistics fields are
     /// left.
     pub erased: bool,
+    /// This registration was merged into another (`mergePersons`): the same person, whose id
+    /// is the one to use.
+    pub merged_into: Option<ID>,
+    /// The sites that took the person on after the one that registered them
+    /// (`takeOnPerson`).
+    pub taken_on_at: Vec<String>,
 }
 
 /// Name, exact birth date and contacts of a person.
@@ -43,6 +49,8 @@ pub struct PersonalData {
     pub full_name: String,
     pub birth_date: Option<NaiveDate>,
     pub contacts: Vec<PersonContact>,
+    /// The *codice fiscale*, where the person has one.
+    pub fiscal_code: Option<String>,
 }
 
 /// One way to reach a person.
@@ -73,6 +81,8 @@ impl From<desk::projections::PersonView> for Person {
             vulnerabilities: words(&v.vulnerabilities),
             consents: words(&v.consents),
             erased: v.personal.is_erased(),
+            merged_into: v.merged_into.map(id),
+            taken_on_at: v.taken_on.into_iter().map(|s| s.0).collect(),
             personal: PersonalData {
                 full_name: v.personal.full_name,
                 birth_date: v.personal.birth_date,
@@ -85,7 +95,17 @@ impl From<desk::projections::PersonView> for Person {
                         value: c.value,
                     })
                     .collect(),
+                fiscal_code: v.personal.fiscal_code,
             },
         }
     }
+}
+
+/// `true` when the principal's scope (a mediator's site, or `None` for every site) holds the
+/// person: the site registered them or took them on.
+pub(crate) fn person_in_scope(
+    scope: Option<&SiteId>,
+    person: &desk::projections::PersonView,
+) -> bool {
+    scope.is_none_or(|own| person.site == *own || person.taken_on.contains(own))
 }

@@ -77,7 +77,9 @@ pub struct ReadModelQuery;
 
 #[Object]
 impl ReadModelQuery {
-    /// One registered person, with their personal data; `null` if the desk does not know the id.
+    /// One registered person, with their personal data; `null` if the desk does not know the id
+    /// and, alike, for a mediator, if the person is not of their site (registered or taken on
+    /// there).
     #[graphql(guard = "Allow(access::CASE_READERS)")]
     async fn person(
         &self,
@@ -89,10 +91,15 @@ impl ReadModelQuery {
         id: ID,
     ) -> Result<Option<Person>> {
         let id = PersonId(parse_ulid("id", &id)?);
-        let Some(person) = with_models(ctx, as_of, |m| m.person(id)).await? else {
+        // A person of another site answers a mediator as an unknown id does: no existence
+        // oracle (docs/ACCESS.md, "Persons of another site").
+        let scope = access::site_scope(ctx)?;
+        let Some(person) = with_models(ctx, as_of, |m| m.person(id))
+            .await?
+            .filter(|p| person_in_scope(scope.as_ref(), p))
+        else {
             return Ok(None);
         };
-        access::ensure_site(ctx, person.site.as_str())?;
         // Every field of a person is about them: record the ones asked for.
         let fields = selected_fields(ctx);
         access::note_read(ctx, id, fields)?;

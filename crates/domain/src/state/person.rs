@@ -46,6 +46,15 @@ impl DeskState {
                 "the birth date is in the future"
             );
         }
+        if let Some(code) = &c.personal.fiscal_code {
+            ensure!(
+                crate::personal::is_fiscal_code(code),
+                "personal.fiscalCode",
+                K::Invalid,
+                "a codice fiscale is 16 uppercase letters and digits (like RSSMRA85T10A562S) \
+                 ending in its check letter"
+            );
+        }
         countries(&c.citizenships, "citizenships")?;
         ensure!(
             is_country_code(&c.country_of_birth),
@@ -256,8 +265,9 @@ impl DeskState {
             K::NotPermitted,
             "only a supervisor erases a person's data"
         );
-        // `person` refuses an erased person with `Erased`: an erasure happens once.
-        self.person(c.person_id, "personId")?;
+        // `registered` refuses an erased person with `Erased`: an erasure happens once. A
+        // registration merged into another is erased on its own.
+        self.registered(c.person_id, "personId")?;
         self.decision(
             StreamId::person(c.person_id),
             PersonErased {

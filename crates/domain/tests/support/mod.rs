@@ -29,6 +29,10 @@ pub fn person() -> PersonId {
 pub fn minor() -> PersonId {
     PersonId(id(2))
 }
+/// A second registration of [`person`], made by mistake.
+pub fn duplicate() -> PersonId {
+    PersonId(id(13))
+}
 pub fn case() -> CaseId {
     CaseId(id(3))
 }
@@ -276,6 +280,7 @@ pub fn register() -> RegisterPerson {
                 kind: ContactKind::Phone,
                 value: "+39 333 000 0000".into(),
             }],
+            fiscal_code: None,
         },
     }
 }
@@ -295,6 +300,7 @@ pub fn register_minor() -> RegisterPerson {
             full_name: "Yusuf Bel-Amri".into(),
             birth_date: None,
             contacts: vec![],
+            fiscal_code: None,
         },
         ..register()
     }
@@ -688,7 +694,47 @@ pub fn everything() -> Vec<Event> {
         ..cancel_mediation()
     }));
     cmds.push((supervisor(), checkpoint().into()));
+    cmds.push(m(register_duplicate()));
+    cmds.push((supervisor(), merge().into()));
+    cmds.push(m(take_on()));
     history(cmds)
+}
+
+/// Another site of the municipality.
+pub fn other_site() -> SiteId {
+    SiteId::new("tivoli-1")
+}
+
+/// Olena, registered at Montelucci, taken on at Tivoli.
+pub fn take_on() -> TakeOnPerson {
+    TakeOnPerson {
+        person_id: person(),
+        site_id: other_site(),
+        occurred_at: t("2024-05-16T11:59:40Z"),
+    }
+}
+
+/// Olena registered a second time, with her name written without its accent.
+pub fn register_duplicate() -> RegisterPerson {
+    RegisterPerson {
+        person_id: duplicate(),
+        personal: PersonalData {
+            full_name: "Olena Kovalenko".into(),
+            birth_date: None,
+            contacts: vec![],
+            fiscal_code: None,
+        },
+        ..register()
+    }
+}
+
+/// The duplicate registration merged into the first one.
+pub fn merge() -> MergePersons {
+    MergePersons {
+        person_id: duplicate(),
+        into_person_id: person(),
+        occurred_at: t("2024-05-16T11:59:30Z"),
+    }
 }
 
 /// A checkpoint as the desk would sign it (the domain does not check the signature).

@@ -1,0 +1,66 @@
+//! Merging two registrations of one person (`MergePersons`), on the stream of the one merged
+//! away.
+
+use super::*;
+
+impl DeskState {
+    /// A registered person who may be named by an erasure or a merge: known and not erased (a
+    /// merged registration is still theirs to erase).
+    pub(super) fn registered(&self, id: PersonId, field: &str) -> Result<&PersonState, Rejection> {
+        match self.persons.get(&id) {
+            Some(p) if p.erased => reject(
+                field,
+                K::Erased,
+                "this person's data was erased: nothing more is recorded about them",
+            ),
+            Some(p) => Ok(p),
+            None => reject(field, K::NotFound, "this person is not registered"),
+        }
+    }
+
+    pub(super) fn merge_persons(&self, c: &MergePersons, ctx: &Context) -> Decided {
+        ensure!(
+            ctx.actor.role == Role::Supervisor,
+            "actor",
+            K::NotPermitted,
+            "only a supervisor merges two registrations"
+        );
+        ensure!(
+            c.person_id != c.into_person_id,
+            "intoPersonId",
+            K::Invalid,
+            "a registration is not merged into itself"
+        );
+        let merged = self.registered(c.person_id, "personId")?;
+        if let Some(into) = merged.merged_into {
+            return reject(
+                "personId",
+                K::Merged,
+                format!("this registration was merged into person {into} already"),
+            );
+        }
+        ensure!(
+            merged.open_case.is_none(),
+            "personId",
+            K::CaseNotClosed,
+            "this registration has an open case: close it, or merge the other way round"
+        );
+        let kept = self.registered(c.into_person_id, "intoPersonId")?;
+        if let Some(into) = kept.merged_into {
+            return reject(
+                "intoPersonId",
+                K::Merged,
+                format!("this registration was merged into person {into}: merge into that one"),
+            );
+        }
+        self.decision(
+            StreamId::person(c.person_id),
+            PersonsMerged {
+                person_id: c.person_id,
+                into_person_id: c.into_person_id,
+                site_id: merged.site_id.clone(),
+                occurred_at: c.occurred_at,
+            },
+        )
+    }
+}

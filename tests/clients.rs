@@ -17,17 +17,17 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
+#[path = "support/raw_http.rs"]
+mod raw_http;
+use raw_http::{http, IO_DEADLINE};
+
 const BIN: &str = env!("CARGO_BIN_EXE_impact");
 /// Longest the server may take to start (the demo month is loaded first).
 const START_DEADLINE: Duration = Duration::from_secs(120);
-/// Longest one request, message or client run may take.
-const IO_DEADLINE: Duration = Duration::from_secs(60);
-
 /// The standard introspection query, as GraphiQL sends it.
 const INTROSPECTION: &str = include_str!("../crates/api/tests/queries/introspection.graphql");
 
@@ -154,75 +154,6 @@ impl Drop for Server {
 
 // ---------------------------------------------------------------------------------------------
 // A tiny HTTP/1.1 client (one request per connection)
-
-struct HttpReply {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-async fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> HttpReply {
-    tokio::time::timeout(IO_DEADLINE, async {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-             Content-Length: {}\r\n",
-            body.len()
-        );
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.push_str(body);
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.unwrap();
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("a response head");
-        let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-        let mut payload = raw[split + 4..].to_vec();
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("a status code");
-        if head
-            .lines()
-            .any(|l| l.eq_ignore_ascii_case("transfer-encoding: chunked"))
-        {
-            payload = dechunk(&payload);
-        }
-        HttpReply {
-            status,
-            head,
-            body: String::from_utf8_lossy(&payload).into_owned(),
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("{method} {path} did not finish in time"))
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let end = data.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size_text = std::str::from_utf8(&data[..end]).unwrap();
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[end + 2..end + 2 + size]);
-        data = &data[end + 2 + size + 2..];
-    }
-}
 
 /// The value of a response header, by name.
 fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {

@@ -9,10 +9,8 @@
 //!
 //! Every wait is bounded, so a hang fails the test instead of blocking it.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -72,16 +70,7 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (lines_tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { return };
-                if lines_tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
+        let lines = raw_http::stdout_lines(&mut child);
         let deadline = Instant::now() + START_DEADLINE;
         let addr = loop {
             let left = deadline.saturating_duration_since(Instant::now());

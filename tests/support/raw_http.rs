@@ -1,8 +1,12 @@
-//! A plain HTTP/1.1 exchange over a TCP socket, for the tests that talk to the real binary on
-//! 127.0.0.1: one request with `Connection: close`, the whole answer read, a chunked body
-//! joined. Shared by `tests/e2e.rs` and `tests/clients.rs` (`#[path]`).
+//! What the tests that talk to the real binary on 127.0.0.1 share: the server's stdout read line
+//! by line, and a plain HTTP/1.1 exchange over a TCP socket (one request with
+//! `Connection: close`, the whole answer read, a chunked body joined). Used by `tests/e2e.rs`
+//! and `tests/clients.rs` (`#[path]`).
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::process::Child;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,6 +21,21 @@ pub struct HttpReply {
     #[allow(dead_code)] // each test file uses its own part
     pub head: String,
     pub body: String,
+}
+
+/// The lines the child prints on its stdout (piped), as they come, read on a thread of their own.
+pub fn stdout_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("the child's stdout is piped");
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    lines
 }
 
 /// Sends one request and reads the whole answer, failing the test after [`IO_DEADLINE`].

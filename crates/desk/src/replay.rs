@@ -9,7 +9,7 @@ use projections::ReadModels;
 use ulid::Ulid;
 use vault::Vault;
 
-use crate::sealing::{decode, is_sealed, sealed_persons};
+use crate::sealing::{decode, is_sealed};
 use crate::{check, DeskError, Models};
 
 /// Records handed from one replay thread to the next at a time.
@@ -194,13 +194,16 @@ impl KeyCheck {
         if let Event::CheckpointSigned(e) = event {
             self.signed_with = Some((record.position, e.public_key.clone()));
         }
-        if !is_sealed(&record.payload) {
+        // The desk seals a payload's values under the person the event names (`sealed_payload`):
+        // the decoded event says whose key it needs, without parsing the payload again.
+        let Some(person) = event.person_id().map(|p| p.0) else {
             return;
-        }
-        for person in sealed_persons(&record.payload) {
-            if vault.key_state(person) == vault::KeyState::Unknown && self.missing.insert(person) {
-                self.missing_first.get_or_insert((record.position, person));
-            }
+        };
+        if is_sealed(&record.payload)
+            && vault.key_state(person) == vault::KeyState::Unknown
+            && self.missing.insert(person)
+        {
+            self.missing_first.get_or_insert((record.position, person));
         }
     }
 }

@@ -17,7 +17,6 @@
 //! is damage, never an end: a torn write cannot leave a later commit behind it.
 
 use std::fs::{File, OpenOptions};
-use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -133,8 +132,8 @@ pub(crate) fn scan(
     let count = listed.len();
     for (i, (first, path)) in listed.into_iter().enumerate() {
         let last_segment = i + 1 == count;
-        let bytes = read_file(&path)?;
-        let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        let window = Window::open(&path)?;
+        let size = u64::try_from(window.size).unwrap_or(u64::MAX);
         let expected = pending
             .last()
             .map(|(p, _)| *p)
@@ -154,7 +153,7 @@ pub(crate) fn scan(
             return Ok(scan);
         }
         let mut walk = Walk {
-            bytes: &bytes,
+            window,
             at: 0,
             last: pending
                 .last()
@@ -167,7 +166,7 @@ pub(crate) fn scan(
         };
         let mut append_end_offset = 0u64;
         let stop = loop {
-            match walk.next_frame() {
+            match walk.next_frame()? {
                 Step::Frame {
                     start,
                     len,
@@ -176,7 +175,7 @@ pub(crate) fn scan(
                     append_index,
                     append_len,
                 } => {
-                    let frame = &bytes[start..start + len];
+                    let frame = walk.window.slice(start, len);
                     let complete = append_index + 1 >= append_len;
                     let single = append_index == 0 && append_len == 1;
                     if single && pending.is_empty() {
@@ -215,14 +214,14 @@ pub(crate) fn scan(
         };
         let end = u64::try_from(walk.at).unwrap_or(u64::MAX);
         match stop {
-            Stop::End if walk.zeros_after() => {}
+            Stop::End if walk.zeros_after()? => {}
             Stop::End | Stop::Bad { .. } => {
                 let (at, what) = match stop {
                     Stop::Bad { at, what } => (at, what),
                     Stop::End => (walk.at, "stray bytes after the last frame".to_string()),
                 };
                 let at_u64 = u64::try_from(at).unwrap_or(u64::MAX);
-                match walk.valid_frame_after(at) {
+                match walk.valid_frame_after(at)? {
                     Some((offset, position)) => {
                         scan.damage = Some(LogDamage {
                             file: path.clone(),
@@ -296,34 +295,101 @@ enum Stop {
     Bad { at: usize, what: String },
 }
 
-struct Walk<'a> {
-    bytes: &'a [u8],
+/// A segment read in bounded pieces: the bytes from `base` on that are still needed, so that
+/// reading the log at open holds about one frame and one read's worth, never a whole segment.
+struct Window {
+    file: File,
+    path: PathBuf,
+    /// The file's size.
+    size: usize,
+    /// The file offset of `buf[0]`.
+    base: usize,
+    buf: Vec<u8>,
+}
+
+/// How much one read of a segment asks for.
+const READ_CHUNK: usize = 1024 * 1024;
+
+impl Window {
+    fn open(path: &Path) -> Result<Self, JournalError> {
+        let file = File::open(path).map_err(|e| JournalError::io("open", path, e))?;
+        let size = file
+            .metadata()
+            .map_err(|e| JournalError::io("read", path, e))?
+            .len();
+        Ok(Window {
+            file,
+            path: path.to_path_buf(),
+            size: usize::try_from(size).unwrap_or(usize::MAX),
+            base: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Holds `from..end` (cut at the file's end) in the buffer, dropping what lies before `from`.
+    fn fill(&mut self, from: usize, end: usize) -> Result<(), JournalError> {
+        let end = end.min(self.size);
+        if end <= self.base + self.buf.len() {
+            return Ok(());
+        }
+        if from > self.base {
+            let drop = (from - self.base).min(self.buf.len());
+            self.buf.drain(..drop);
+            self.base += drop;
+        }
+        let want = (end - self.base).max(self.buf.len() + READ_CHUNK);
+        let target = want.min(self.size - self.base);
+        let have = self.buf.len();
+        self.buf.resize(target, 0);
+        let offset = u64::try_from(self.base + have).unwrap_or(u64::MAX);
+        self.file
+            .read_exact_at(&mut self.buf[have..], offset)
+            .map_err(|e| JournalError::io("read", &self.path, e))
+    }
+
+    /// `at..at + len` of the file, if it was filled.
+    fn get(&self, at: usize, len: usize) -> Option<&[u8]> {
+        let from = at.checked_sub(self.base)?;
+        self.buf.get(from..from.checked_add(len)?)
+    }
+
+    /// `at..at + len` of the file, which `next_frame` has just filled.
+    fn slice(&self, at: usize, len: usize) -> &[u8] {
+        let from = at - self.base;
+        &self.buf[from..from + len]
+    }
+}
+
+struct Walk {
+    window: Window,
     at: usize,
     last: Position,
     last_hash: ChainHash,
 }
 
-impl Walk<'_> {
-    fn next_frame(&mut self) -> Step {
-        let Some(len_bytes) = self.bytes.get(self.at..self.at + 4) else {
-            return if self.at == self.bytes.len() {
+impl Walk {
+    fn next_frame(&mut self) -> Result<Step, JournalError> {
+        self.window.fill(self.at, self.at + 4)?;
+        let Some(len_bytes) = self.window.get(self.at, 4) else {
+            return Ok(if self.at == self.window.size {
                 Step::End
             } else {
                 Step::Bad {
                     at: self.at,
                     what: "a frame's length is cut".into(),
                 }
-            };
+            });
         };
         let len = be_u32(len_bytes);
         if len == 0 {
-            return Step::End;
+            return Ok(Step::End);
         }
-        let bad = |what: String| Step::Bad { at: self.at, what };
+        let bad = |what: String| Ok(Step::Bad { at: self.at, what });
         if !(MIN_FRAME..=MAX_FRAME).contains(&len) {
             return bad(format!("a frame's length ({len}) is not a record's"));
         }
-        let Some(frame) = self.bytes.get(self.at + 4..self.at + 4 + len) else {
+        self.window.fill(self.at, self.at + 4 + len)?;
+        let Some(frame) = self.window.get(self.at + 4, len) else {
             return bad("a frame is cut".into());
         };
         let view = match decode(frame) {
@@ -347,32 +413,48 @@ impl Walk<'_> {
                 self.last_hash, view.prev_hash
             ));
         }
-        self.last = view.position;
-        self.last_hash = view.hash;
+        let (position, hash) = (view.position, view.hash);
+        let (append_index, append_len) = (view.append_index, view.append_len);
+        self.last = position;
+        self.last_hash = hash;
         let start = self.at + 4;
         self.at += 4 + len;
-        Step::Frame {
+        Ok(Step::Frame {
             start,
             len,
-            position: view.position,
-            hash: view.hash,
-            append_index: view.append_index,
-            append_len: view.append_len,
-        }
+            position,
+            hash,
+            append_index,
+            append_len,
+        })
     }
 
-    fn zeros_after(&self) -> bool {
-        self.bytes
-            .get(self.at..)
-            .is_none_or(|rest| rest.iter().all(|b| *b == 0))
+    /// Whether only zeros follow the walk, read a piece at a time.
+    fn zeros_after(&mut self) -> Result<bool, JournalError> {
+        let mut at = self.at;
+        while at < self.window.size {
+            self.window.fill(at, at + READ_CHUNK)?;
+            let end = (at + READ_CHUNK).min(self.window.size);
+            let Some(piece) = self.window.get(at, end - at) else {
+                return Ok(false);
+            };
+            if piece.iter().any(|b| *b != 0) {
+                return Ok(false);
+            }
+            at = end;
+        }
+        Ok(true)
     }
 
     /// A whole frame at or after `at` that decodes and hashes right. Segments are written once,
     /// over zeros, so no such frame can lie after the end of what a crash left: finding one
-    /// means the bytes before it were damaged, not torn.
-    fn valid_frame_after(&self, at: usize) -> Option<(usize, Position)> {
-        let bytes = self.bytes;
-        let mut offset = at;
+    /// means the bytes before it were damaged, not torn. Reads the rest of the segment, which
+    /// happens only where something is wrong.
+    fn valid_frame_after(&mut self, at: usize) -> Result<Option<(usize, Position)>, JournalError> {
+        self.window.fill(at, self.window.size)?;
+        let base = self.window.base;
+        let bytes = &self.window.buf;
+        let mut offset = at - base;
         while offset + 4 + MIN_FRAME <= bytes.len() {
             let len = be_u32(&bytes[offset..offset + 4]);
             if (MIN_FRAME..=MAX_FRAME).contains(&len)
@@ -381,13 +463,13 @@ impl Walk<'_> {
             {
                 if let Ok(view) = decode(&bytes[offset + 4..offset + 4 + len]) {
                     if view.recompute_hash() == view.hash {
-                        return Some((offset, view.position));
+                        return Ok(Some((base + offset, view.position)));
                     }
                 }
             }
             offset += 1;
         }
-        None
+        Ok(None)
     }
 }
 
@@ -395,14 +477,6 @@ fn be_u32(bytes: &[u8]) -> usize {
     let mut len = [0u8; 4];
     len.copy_from_slice(&bytes[..4]);
     usize::try_from(u32::from_be_bytes(len)).unwrap_or(usize::MAX)
-}
-
-fn read_file(path: &Path) -> Result<Vec<u8>, JournalError> {
-    let mut file = File::open(path).map_err(|e| JournalError::io("open", path, e))?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)
-        .map_err(|e| JournalError::io("read", path, e))?;
-    Ok(bytes)
 }
 
 /// Appends frames to the last segment of the log, starting a new segment when one is full.

@@ -430,3 +430,83 @@ fn a_backup_taken_while_appenders_run_restores_a_prefix_with_all_acknowledged_be
         .unwrap()
         .is_intact());
 }
+
+/// A journal whose one segment holds several megabytes: more than one read of the log at open.
+fn big_records(n: u128) -> (tempfile::TempDir, Options) {
+    let clock = TestClock::new(1_700_000_000_000_000);
+    let options = Options {
+        log_segment_bytes: 16 * 1024 * 1024,
+        ..clock.options()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(dir.path(), options.clone()).unwrap();
+    for id in 1..=n {
+        let mut e = event(id, 0);
+        e.payload = format!(
+            r#"{{"id":{id},"text":"{}"}}"#,
+            "x".repeat(7_000 + (id as usize % 97))
+        )
+        .into_bytes();
+        journal
+            .append_blocking(&format!("s-{}", id % 5), ExpectedVersion::Any, vec![e])
+            .unwrap()
+            .unwrap();
+    }
+    (dir, options)
+}
+
+/// The offset of the frame of `position` (1-based) in a segment's bytes.
+fn frame_offset(bytes: &[u8], position: usize) -> usize {
+    let mut at = 0usize;
+    for _ in 1..position {
+        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        at += 4 + len;
+    }
+    at
+}
+
+#[test]
+fn a_segment_of_several_megabytes_rebuilds_sled_whole_and_its_damage_is_found_where_it_is() {
+    let (dir, options) = big_records(700);
+    let expected = Journal::open(dir.path(), options.clone())
+        .unwrap()
+        .read_forward(Position(1), 1_000)
+        .unwrap();
+    assert_eq!(expected.len(), 700);
+    let segment = segments(dir.path());
+    assert_eq!(segment.len(), 1, "one segment, read in pieces");
+    let segment = segment[0].clone();
+    let at = frame_offset(&std::fs::read(&segment).unwrap(), 600);
+    assert!(
+        at > 3 * 1024 * 1024,
+        "position 600 lies past the first reads ({at})"
+    );
+
+    // sled gone: every record comes back from the log, read across the read boundaries.
+    let remove_sled = || {
+        for path in sled_files(dir.path()) {
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+    };
+    remove_sled();
+    let journal = Journal::open(dir.path(), options.clone()).unwrap();
+    assert_eq!(journal.read_forward(Position(1), 1_000).unwrap(), expected);
+    drop(journal);
+
+    // A bit of position 600's payload, and no sled to cover it: refused, naming position 600.
+    let mut bytes = std::fs::read(&segment).unwrap();
+    bytes[at + 4 + 200] ^= 0x08;
+    std::fs::write(&segment, &bytes).unwrap();
+    remove_sled();
+    match Journal::open(dir.path(), options) {
+        Err(JournalError::Damaged(findings)) => {
+            assert_eq!(findings[0].position, Some(600), "{findings:?}")
+        }
+        Err(other) => panic!("expected Damaged, got {other}"),
+        Ok(_) => panic!("expected Damaged, the journal opened"),
+    }
+}

@@ -509,8 +509,21 @@ pub enum DecodeError {
     },
 }
 
+/// When an event's fact happened: its `occurred_at`, unless its line in `events!` names another
+/// field (`at started_at`).
+macro_rules! happened {
+    ($e:ident) => {
+        $e.occurred_at
+    };
+    ($e:ident, $at:ident) => {
+        $e.$at
+    };
+}
+
+/// Declares every event type, one line each: the struct, its current schema version and, when it
+/// is not `occurred_at`, the field that says when it happened.
 macro_rules! events {
-    ($($variant:ident = $version:literal),* $(,)?) => {
+    ($($variant:ident = $version:literal $(at $at:ident)?),* $(,)?) => {
         /// Every fact the desk records.
         #[derive(Clone, Debug, PartialEq)]
         pub enum Event {
@@ -531,6 +544,13 @@ macro_rules! events {
             pub fn event_type(&self) -> &'static str {
                 match self {
                     $(Event::$variant(_) => stringify!($variant),)*
+                }
+            }
+
+            /// When the fact happened (for a mediation session, when it started).
+            pub fn occurred_at(&self) -> DateTime<Utc> {
+                match self {
+                    $(Event::$variant(e) => happened!(e $(, $at)?),)*
                 }
             }
 
@@ -614,7 +634,7 @@ events!(
     ReferralIssued = 1,
     ReferralOutcomeRecorded = 1,
     MediationRequested = 1,
-    MediationSessionHeld = 1,
+    MediationSessionHeld = 1 at started_at,
     MediationCancelled = 1,
     GroupActivityHeld = 1,
     InformationMaterialDistributed = 1,
@@ -668,41 +688,6 @@ fn upcast<S: PayloadSource>(
 }
 
 impl Event {
-    /// When the fact happened (for a mediation session, when it started).
-    pub fn occurred_at(&self) -> DateTime<Utc> {
-        match self {
-            Event::PersonRegistered(e) => e.occurred_at,
-            Event::ConsentGiven(e) => e.occurred_at,
-            Event::ConsentWithdrawn(e) => e.occurred_at,
-            Event::VulnerabilityAssessed(e) => e.occurred_at,
-            Event::IntakeRecorded(e) => e.occurred_at,
-            Event::CaseOpened(e) => e.occurred_at,
-            Event::CarePlanAgreed(e) => e.occurred_at,
-            Event::CaseClosed(e) => e.occurred_at,
-            Event::CaseReopened(e) => e.occurred_at,
-            Event::InterventionDelivered(e) => e.occurred_at,
-            Event::ReferralIssued(e) => e.occurred_at,
-            Event::ReferralOutcomeRecorded(e) => e.occurred_at,
-            Event::MediationRequested(e) => e.occurred_at,
-            Event::MediationSessionHeld(e) => e.started_at,
-            Event::MediationCancelled(e) => e.occurred_at,
-            Event::GroupActivityHeld(e) => e.occurred_at,
-            Event::InformationMaterialDistributed(e) => e.occurred_at,
-            Event::SatisfactionSurveyCompleted(e) => e.occurred_at,
-            Event::LogbookEntryWritten(e) => e.occurred_at,
-            Event::SupervisionMeetingHeld(e) => e.occurred_at,
-            Event::CheckpointSigned(e) => e.occurred_at,
-            Event::ServiceMapped(e) => e.occurred_at,
-            Event::ServiceUpdated(e) => e.occurred_at,
-            Event::ServiceRetired(e) => e.occurred_at,
-            Event::SiteScheduled(e) => e.occurred_at,
-            Event::EventCorrected(e) => e.occurred_at,
-            Event::PersonErased(e) => e.occurred_at,
-            Event::PersonsMerged(e) => e.occurred_at,
-            Event::PersonTakenOn(e) => e.occurred_at,
-        }
-    }
-
     /// The site the fact concerns; none for directory events and supervision (see `site_ids`).
     pub fn site_id(&self) -> Option<&SiteId> {
         match self {

@@ -206,3 +206,53 @@ impl DeskState {
         self.decision(stream, event)
     }
 }
+
+impl Decide for OpenCase {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.open_case(self)
+    }
+}
+
+impl Decide for AgreeCarePlan {
+    fn placement(&self, state: &DeskState) -> Placement {
+        Placement::known(state.case_site(self.case_id))
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.agree_care_plan(self)
+    }
+}
+
+impl Decide for CloseCase {
+    fn placement(&self, state: &DeskState) -> Placement {
+        Placement::known(state.case_site(self.case_id))
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.close_case(self)
+    }
+}
+
+impl Decide for ReopenCase {
+    fn placement(&self, state: &DeskState) -> Placement {
+        Placement::known(state.case_site(self.case_id))
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.reopen_case(self)
+    }
+}
+
+impl Decide for RecordIntervention {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.record_intervention(self)
+    }
+}

@@ -78,3 +78,13 @@ impl DeskState {
         )
     }
 }
+
+impl Decide for TakeOnPerson {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.take_on_person(self)
+    }
+}

@@ -615,3 +615,115 @@ impl Command {
         self.occurred().0
     }
 }
+
+/// What each command names, for the checks every command shares (`state/check.rs`,
+/// `state/sites.rs`). One arm per command, no catch-all: a new command says them.
+impl Command {
+    /// The person the command is about (`personId`), if it names one.
+    pub fn person_id(&self) -> Option<PersonId> {
+        match self {
+            Command::RegisterPerson(c) => Some(c.person_id),
+            Command::GiveConsent(c) => Some(c.person_id),
+            Command::WithdrawConsent(c) => Some(c.person_id),
+            Command::AssessVulnerability(c) => Some(c.person_id),
+            Command::RecordIntake(c) => Some(c.person_id),
+            Command::OpenCase(c) => Some(c.person_id),
+            Command::RecordIntervention(c) => Some(c.person_id),
+            Command::IssueReferral(c) => Some(c.person_id),
+            Command::RequestMediation(c) => c.person_id,
+            Command::RecordSurveyResponse(c) => c.person_id,
+            Command::ErasePerson(c) => Some(c.person_id),
+            Command::MergePersons(c) => Some(c.person_id),
+            Command::TakeOnPerson(c) => Some(c.person_id),
+            Command::AgreeCarePlan(_)
+            | Command::CloseCase(_)
+            | Command::ReopenCase(_)
+            | Command::RecordReferralOutcome(_)
+            | Command::RecordMediationSession(_)
+            | Command::CancelMediation(_)
+            | Command::RecordGroupActivity(_)
+            | Command::DistributeInformationMaterial(_)
+            | Command::WriteLogbookEntry(_)
+            | Command::RecordSupervisionMeeting(_)
+            | Command::RecordCheckpoint(_)
+            | Command::MapService(_)
+            | Command::UpdateService(_)
+            | Command::RetireService(_)
+            | Command::ScheduleSite(_)
+            | Command::CorrectEvent(_) => None,
+        }
+    }
+
+    /// The case the command acts on or opens (`caseId`), if it names one.
+    pub fn case_id(&self) -> Option<CaseId> {
+        match self {
+            Command::OpenCase(c) => Some(c.case_id),
+            Command::AgreeCarePlan(c) => Some(c.case_id),
+            Command::CloseCase(c) => Some(c.case_id),
+            Command::ReopenCase(c) => Some(c.case_id),
+            Command::RecordIntervention(c) => c.case_id,
+            Command::IssueReferral(c) => c.case_id,
+            Command::RequestMediation(c) => c.case_id,
+            Command::RegisterPerson(_)
+            | Command::GiveConsent(_)
+            | Command::WithdrawConsent(_)
+            | Command::AssessVulnerability(_)
+            | Command::RecordIntake(_)
+            | Command::RecordReferralOutcome(_)
+            | Command::RecordMediationSession(_)
+            | Command::CancelMediation(_)
+            | Command::RecordGroupActivity(_)
+            | Command::DistributeInformationMaterial(_)
+            | Command::RecordSurveyResponse(_)
+            | Command::WriteLogbookEntry(_)
+            | Command::RecordSupervisionMeeting(_)
+            | Command::RecordCheckpoint(_)
+            | Command::MapService(_)
+            | Command::UpdateService(_)
+            | Command::RetireService(_)
+            | Command::ScheduleSite(_)
+            | Command::CorrectEvent(_)
+            | Command::ErasePerson(_)
+            | Command::MergePersons(_)
+            | Command::TakeOnPerson(_) => None,
+        }
+    }
+
+    /// The person a command records a fact about at its own site, if any. One arm per command, no
+    /// catch-all: a new command says whether it names a person at a site.
+    pub(crate) fn person_at_site(&self) -> Option<(PersonId, &SiteId)> {
+        match self {
+            Command::GiveConsent(c) => Some((c.person_id, &c.site_id)),
+            Command::WithdrawConsent(c) => Some((c.person_id, &c.site_id)),
+            Command::AssessVulnerability(c) => Some((c.person_id, &c.site_id)),
+            Command::RecordIntake(c) => Some((c.person_id, &c.site_id)),
+            Command::OpenCase(c) => Some((c.person_id, &c.site_id)),
+            Command::RecordIntervention(c) => Some((c.person_id, &c.site_id)),
+            Command::IssueReferral(c) => Some((c.person_id, &c.site_id)),
+            Command::RequestMediation(c) => c.person_id.map(|p| (p, &c.site_id)),
+            Command::RecordSurveyResponse(c) => c.person_id.map(|p| (p, &c.site_id)),
+            // A registration creates the person; taking on is how another site comes in; the rest
+            // act on a record of their own site, or on no person, or belong to no site.
+            Command::RegisterPerson(_)
+            | Command::TakeOnPerson(_)
+            | Command::AgreeCarePlan(_)
+            | Command::CloseCase(_)
+            | Command::ReopenCase(_)
+            | Command::RecordReferralOutcome(_)
+            | Command::RecordMediationSession(_)
+            | Command::CancelMediation(_)
+            | Command::RecordGroupActivity(_)
+            | Command::DistributeInformationMaterial(_)
+            | Command::WriteLogbookEntry(_)
+            | Command::RecordSupervisionMeeting(_)
+            | Command::RecordCheckpoint(_)
+            | Command::MapService(_)
+            | Command::UpdateService(_)
+            | Command::RetireService(_)
+            | Command::ScheduleSite(_)
+            | Command::CorrectEvent(_)
+            | Command::ErasePerson(_)
+            | Command::MergePersons(_) => None,
+        }
+    }
+}

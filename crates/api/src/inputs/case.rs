@@ -1,6 +1,6 @@
 //! Inputs about a case (*presa in carico*), the interventions delivered and the referrals issued.
 
-use async_graphql::{InputObject, Result, ID};
+use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Command;
 
@@ -334,5 +334,83 @@ impl CommandInput for RecordReferralOutcomeInput {
             note: note.map(domain::PersonalNote),
         }
         .into())
+    }
+}
+
+/// The mutations of this file's inputs (merged into `MutationRoot`).
+#[derive(Default)]
+pub struct CaseMutations;
+
+#[Object]
+impl CaseMutations {
+    /// Opens a case: the person is taken in charge (*presa in carico*).
+    async fn open_case(
+        &self,
+        ctx: &Context<'_>,
+        input: OpenCaseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records the care plan agreed for an open case.
+    async fn agree_care_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: AgreeCarePlanInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Closes an open case with its reason and outcome.
+    async fn close_case(
+        &self,
+        ctx: &Context<'_>,
+        input: CloseCaseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Reopens a closed case.
+    async fn reopen_case(
+        &self,
+        ctx: &Context<'_>,
+        input: ReopenCaseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records an intervention delivered to a person: orientation, integrated case support,
+    /// parental support or legal advice.
+    async fn record_intervention(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordInterventionInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Issues a referral (*invio*) of a person to a territorial service.
+    async fn issue_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: IssueReferralInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records an outcome (*esito*) of a referral.
+    async fn record_referral_outcome(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordReferralOutcomeInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
     }
 }

@@ -444,6 +444,11 @@ async fn every_command_for_every_role() {
                 "occurredAt": "2024-05-30T10:00:00+02:00" }),
     ));
     samples.push((
+        "TransferCase".into(),
+        json!({ "command": "TransferCase", "caseId": CASE_ID, "caseWorker": "l.bianchi",
+                "occurredAt": "2024-05-30T10:00:00+02:00" }),
+    ));
+    samples.push((
         "MergePersons".into(),
         json!({ "command": "MergePersons", "personId": OLENA_ID, "intoPersonId": CANARY_ID,
                 "occurredAt": "2024-05-30T10:00:00+02:00" }),

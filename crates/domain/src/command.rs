@@ -10,10 +10,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use crate::event::{ItemScore, LanguagePair, ServiceDescription, SupervisionAction};
+use crate::event::{
+    HoldingService, ItemScore, LanguagePair, ServiceDescription, SupervisionAction,
+};
 use crate::ids::*;
-use crate::personal::{PersonalData, PersonalFields, PersonalNote};
 use crate::permission::Placement;
+use crate::personal::{PersonalData, PersonalFields, PersonalNote};
 use crate::rejection::Rejection;
 use crate::state::{Context, Decide, Decision, DeskState};
 use crate::vocab::*;
@@ -134,6 +136,21 @@ pub struct ReopenCase {
     pub occurred_at: DateTime<Utc>,
     #[serde(default)]
     pub note: Option<PersonalNote>,
+}
+
+/// Moves an open case to another case worker, or records the partner service that holds it, or
+/// both (supervisors).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TransferCase {
+    pub case_id: CaseId,
+    pub occurred_at: DateTime<Utc>,
+    /// The case worker who takes the case (an account id); `None`: the same.
+    #[serde(default)]
+    pub case_worker: Option<String>,
+    /// The partner service that holds the case from now on; `None`: the same.
+    #[serde(default)]
+    pub holding_service: Option<HoldingService>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -587,6 +604,7 @@ commands! {
     AgreeCarePlan => CarePlanAgreed, roles: [Mediator, Supervisor];
     CloseCase => CaseClosed, roles: [Mediator, Supervisor];
     ReopenCase => CaseReopened, roles: [Mediator, Supervisor];
+    TransferCase => CaseTransferred, roles: [Supervisor];
     RecordIntervention => InterventionDelivered, roles: [Mediator, Supervisor];
     IssueReferral => ReferralIssued, roles: [Mediator, Supervisor];
     RecordReferralOutcome => ReferralOutcomeRecorded, roles: [Mediator, Supervisor];
@@ -638,6 +656,7 @@ impl Command {
             Command::AgreeCarePlan(_)
             | Command::CloseCase(_)
             | Command::ReopenCase(_)
+            | Command::TransferCase(_)
             | Command::RecordReferralOutcome(_)
             | Command::RecordMediationSession(_)
             | Command::CancelMediation(_)
@@ -661,6 +680,7 @@ impl Command {
             Command::AgreeCarePlan(c) => Some(c.case_id),
             Command::CloseCase(c) => Some(c.case_id),
             Command::ReopenCase(c) => Some(c.case_id),
+            Command::TransferCase(c) => Some(c.case_id),
             Command::RecordIntervention(c) => c.case_id,
             Command::IssueReferral(c) => c.case_id,
             Command::RequestMediation(c) => c.case_id,
@@ -709,6 +729,7 @@ impl Command {
             | Command::AgreeCarePlan(_)
             | Command::CloseCase(_)
             | Command::ReopenCase(_)
+            | Command::TransferCase(_)
             | Command::RecordReferralOutcome(_)
             | Command::RecordMediationSession(_)
             | Command::CancelMediation(_)

@@ -129,6 +129,30 @@ pub struct CaseReopened {
     pub note: Option<PersonalNote>,
 }
 
+/// A supervisor moved a case to another case worker, or recorded the partner service that holds
+/// it (*presa in carico* by the service), or both.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseTransferred {
+    pub case_id: CaseId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    /// The case worker who holds the case from now on; `None`: the same as before.
+    pub case_worker: Option<String>,
+    /// The partner service that holds the case from now on; `None`: the same as before.
+    pub holding_service: Option<HoldingService>,
+}
+
+/// A partner service of the directory that holds a case, with that service's own reference for
+/// it (its file or protocol number).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HoldingService {
+    pub service_id: ServiceId,
+    pub reference: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InterventionDelivered {
@@ -630,6 +654,7 @@ events!(
     CarePlanAgreed = 1,
     CaseClosed = 1,
     CaseReopened = 1,
+    CaseTransferred = 1,
     InterventionDelivered = 1,
     ReferralIssued = 1,
     ReferralOutcomeRecorded = 1,
@@ -702,6 +727,7 @@ impl Event {
             Event::CarePlanAgreed(e) => Some(&e.site_id),
             Event::CaseClosed(e) => Some(&e.site_id),
             Event::CaseReopened(e) => Some(&e.site_id),
+            Event::CaseTransferred(e) => Some(&e.site_id),
             Event::InterventionDelivered(e) => Some(&e.site_id),
             Event::ReferralIssued(e) => Some(&e.site_id),
             Event::ReferralOutcomeRecorded(e) => Some(&e.site_id),
@@ -736,6 +762,7 @@ impl Event {
             Event::CarePlanAgreed(e) => Some(e.person_id),
             Event::CaseClosed(e) => Some(e.person_id),
             Event::CaseReopened(e) => Some(e.person_id),
+            Event::CaseTransferred(e) => Some(e.person_id),
             Event::InterventionDelivered(e) => Some(e.person_id),
             Event::ReferralIssued(e) => Some(e.person_id),
             Event::ReferralOutcomeRecorded(e) => Some(e.person_id),
@@ -767,6 +794,7 @@ impl Event {
             Event::CarePlanAgreed(e) => Some(e.case_id),
             Event::CaseClosed(e) => Some(e.case_id),
             Event::CaseReopened(e) => Some(e.case_id),
+            Event::CaseTransferred(e) => Some(e.case_id),
             Event::InterventionDelivered(e) => e.case_id,
             Event::ReferralIssued(e) => e.case_id,
             Event::MediationRequested(e) => e.case_id,
@@ -810,6 +838,7 @@ impl Event {
             Event::CarePlanAgreed(e) => StreamId::case(e.case_id),
             Event::CaseClosed(e) => StreamId::case(e.case_id),
             Event::CaseReopened(e) => StreamId::case(e.case_id),
+            Event::CaseTransferred(e) => StreamId::case(e.case_id),
             Event::InterventionDelivered(e) => match e.case_id {
                 Some(case_id) => StreamId::case(case_id),
                 None => StreamId::person(e.person_id),

@@ -77,6 +77,8 @@ struct CaseState {
     site_id: SiteId,
     opened_at: DateTime<Utc>,
     open: bool,
+    /// Who holds the case now (`CaseOpened`, then each `CaseTransferred` that names one).
+    case_worker: String,
 }
 
 #[derive(Clone, Debug)]
@@ -302,6 +304,7 @@ impl DeskState {
                         site_id: e.site_id.clone(),
                         opened_at: e.occurred_at,
                         open: true,
+                        case_worker: e.case_worker.clone(),
                     },
                 );
                 if let Some(p) = self.persons.get_mut(&e.person_id) {
@@ -324,6 +327,11 @@ impl DeskState {
                 }
                 if let Some(p) = self.persons.get_mut(&e.person_id) {
                     p.open_case = Some(e.case_id);
+                }
+            }
+            Event::CaseTransferred(e) => {
+                if let (Some(c), Some(worker)) = (self.cases.get_mut(&e.case_id), &e.case_worker) {
+                    c.case_worker = worker.clone();
                 }
             }
             Event::InterventionDelivered(e) => {

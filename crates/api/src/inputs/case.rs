@@ -337,6 +337,58 @@ impl CommandInput for RecordReferralOutcomeInput {
     }
 }
 
+/// Moves an open case to another case worker, or records the partner service that holds it
+/// (*presa in carico* by the service), or both (supervisors).
+#[derive(InputObject)]
+pub struct TransferCaseInput {
+    /// The open case (ULID).
+    pub case_id: ID,
+    /// When the case moved: ISO 8601 date-time with offset, not before it opened.
+    pub occurred_at: DateTime<Utc>,
+    /// The case worker who takes the case (account id, e.g. `l.bianchi`), not the one who holds
+    /// it now; left out: the same.
+    pub case_worker: Option<String>,
+    /// The partner service that holds the case from now on; left out: the same.
+    pub holding_service: Option<HoldingServiceInput>,
+}
+
+/// A partner service that holds a case, with its own reference for it.
+#[derive(InputObject)]
+pub struct HoldingServiceInput {
+    /// The service (directory ULID, not retired).
+    pub service_id: ID,
+    /// The service's own reference for the case (its file or protocol number), not empty.
+    pub reference: String,
+}
+
+impl CommandInput for TransferCaseInput {
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            case_id,
+            occurred_at,
+            case_worker,
+            holding_service,
+        } = self;
+        let holding_service = match holding_service {
+            Some(HoldingServiceInput {
+                service_id,
+                reference,
+            }) => Some(domain::HoldingService {
+                service_id: id("holdingService.serviceId", &service_id)?,
+                reference,
+            }),
+            None => None,
+        };
+        Ok(domain::TransferCase {
+            case_id: id("caseId", &case_id)?,
+            occurred_at,
+            case_worker,
+            holding_service,
+        }
+        .into())
+    }
+}
+
 /// The mutations of this file's inputs (merged into `MutationRoot`).
 #[derive(Default)]
 pub struct CaseMutations;
@@ -378,6 +430,18 @@ impl CaseMutations {
         &self,
         ctx: &Context<'_>,
         input: ReopenCaseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Moves an open case to another case worker, or records the partner service that holds
+    /// it, or both (supervisors). Refused if the case is unknown or closed, if it is already with
+    /// that case worker, or if the service is unknown or retired.
+    async fn transfer_case(
+        &self,
+        ctx: &Context<'_>,
+        input: TransferCaseInput,
         options: Option<RecordOptions>,
     ) -> Result<Recorded> {
         record(ctx, input, options).await

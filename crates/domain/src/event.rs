@@ -223,7 +223,7 @@ pub struct MediationRequested {
 
 /// The two languages a mediator bridged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LanguagePair {
     pub from: String,
     pub to: String,
@@ -287,7 +287,7 @@ pub struct InformationMaterialDistributed {
 
 /// One item of a satisfaction survey, scored 1 (poor) to 5 (excellent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ItemScore {
     pub item: SurveyItem,
     pub score: u8,
@@ -361,7 +361,7 @@ impl From<LogbookEntryWrittenV1> for LogbookEntryWritten {
 
 /// An action decided in supervision, with who owns it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SupervisionAction {
     pub description: PersonalNote,
     pub owner: String,
@@ -401,7 +401,7 @@ pub struct CheckpointSigned {
 
 /// Capacity of a service to face the Ukrainian crisis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UkraineCapacity {
     pub reception_places: u32,
     pub health: bool,

@@ -162,11 +162,15 @@ pub fn build_schema(
     metrics: Arc<Metrics>,
     security: &Security,
 ) -> ImpactSchema {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
-        .data(desk)
-        .data(metrics)
-        .data(security.read_audit.clone())
-        .limit_complexity(config.max_complexity);
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .data(desk)
+    .data(metrics)
+    .data(security.read_audit.clone())
+    .limit_complexity(config.max_complexity);
     if !config.dev {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -175,7 +179,11 @@ pub fn build_schema(
 
 /// The SDL of the schema the code builds; `schema.graphql` must equal it.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .finish()
+    .sdl()
 }

@@ -9,7 +9,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{
+    Context, ErrorExtensions, InputObject, MergedObject, Object, Result, SimpleObject, ID,
+};
 use desk::Desk;
 use domain::{Command, Placement, Role};
 use ulid::Ulid;
@@ -44,7 +46,7 @@ pub(crate) fn parse_ulid(field: &str, id: &ID) -> Result<Ulid> {
 }
 
 /// Turns the input into its command and executes it.
-async fn record<I: CommandInput>(
+pub(crate) async fn record<I: CommandInput>(
     ctx: &Context<'_>,
     mut input: I,
     options: Option<RecordOptions>,
@@ -171,14 +173,29 @@ impl RecordOptions {
     }
 }
 
-#[derive(Default)]
-pub struct MutationRoot;
-
 /// Every mutation records one command. Limits on its texts: at most 4,000 characters in one
 /// text (a note, a name, each line of a list), at most 10,000 in all the texts of one command; no
 /// control characters (but tab and line breaks) and no bidi overrides or isolates.
+// Each typed mutation lives beside its input in `inputs/<file>.rs`, one `#[Object]` per file,
+// merged here: a new mutation in an existing file changes nothing here.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    PersonMutations,
+    MergeMutations,
+    CaseMutations,
+    MediationMutations,
+    ActivityMutations,
+    DirectoryMutations,
+    CorrectionMutations,
+    RecordingMutations,
+);
+
+/// The mutations that are not one input's command: signing a checkpoint, and a command as JSON.
+#[derive(Default)]
+pub struct RecordingMutations;
+
 #[Object]
-impl MutationRoot {
+impl RecordingMutations {
     /// Signs a checkpoint of the journal's Merkle tree with the installation key and records it
     /// (supervisors and admins). Print or mail its `note`: it can be checked later with the
     /// public key alone. `options.eventId` makes a retry safe.
@@ -202,306 +219,6 @@ impl MutationRoot {
             Ok(recorded) => recorded.try_into(),
             Err(refused) => Err(error::from_refused(&refused)),
         }
-    }
-
-    /// Registers a person served by the desk (name and contacts are kept apart as personal data).
-    async fn register_person(
-        &self,
-        ctx: &Context<'_>,
-        input: RegisterPersonInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records a consent given by a person or their guardian.
-    async fn give_consent(
-        &self,
-        ctx: &Context<'_>,
-        input: GiveConsentInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records the withdrawal of consents given earlier.
-    async fn withdraw_consent(
-        &self,
-        ctx: &Context<'_>,
-        input: WithdrawConsentInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records a vulnerability assessment (D.Lgs. 142/2015 art. 17).
-    async fn assess_vulnerability(
-        &self,
-        ctx: &Context<'_>,
-        input: AssessVulnerabilityInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records an intake: a person came to the desk with needs.
-    async fn record_intake(
-        &self,
-        ctx: &Context<'_>,
-        input: RecordIntakeInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Opens a case: the person is taken in charge (*presa in carico*).
-    async fn open_case(
-        &self,
-        ctx: &Context<'_>,
-        input: OpenCaseInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records the care plan agreed for an open case.
-    async fn agree_care_plan(
-        &self,
-        ctx: &Context<'_>,
-        input: AgreeCarePlanInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Closes an open case with its reason and outcome.
-    async fn close_case(
-        &self,
-        ctx: &Context<'_>,
-        input: CloseCaseInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Reopens a closed case.
-    async fn reopen_case(
-        &self,
-        ctx: &Context<'_>,
-        input: ReopenCaseInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records an intervention delivered to a person: orientation, integrated case support,
-    /// parental support or legal advice.
-    async fn record_intervention(
-        &self,
-        ctx: &Context<'_>,
-        input: RecordInterventionInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Issues a referral (*invio*) of a person to a territorial service.
-    async fn issue_referral(
-        &self,
-        ctx: &Context<'_>,
-        input: IssueReferralInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records an outcome (*esito*) of a referral.
-    async fn record_referral_outcome(
-        &self,
-        ctx: &Context<'_>,
-        input: RecordReferralOutcomeInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records a request for mediation, on call or scheduled.
-    async fn request_mediation(
-        &self,
-        ctx: &Context<'_>,
-        input: RequestMediationInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records a mediation session held for a request.
-    async fn record_mediation_session(
-        &self,
-        ctx: &Context<'_>,
-        input: RecordMediationSessionInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Cancels a mediation request.
-    async fn cancel_mediation(
-        &self,
-        ctx: &Context<'_>,
-        input: CancelMediationInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records a group activity (proximity, parental group, community activation, information
-    /// session).
-    async fn record_group_activity(
-        &self,
-        ctx: &Context<'_>,
-        input: RecordGroupActivityInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records a distribution of information material.
-    async fn distribute_information_material(
-        &self,
-        ctx: &Context<'_>,
-        input: DistributeInformationMaterialInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records a completed satisfaction survey.
-    async fn record_survey_response(
-        &self,
-        ctx: &Context<'_>,
-        input: RecordSurveyResponseInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Writes the logbook entry (*diario di bordo*) of a site's opening day.
-    async fn write_logbook_entry(
-        &self,
-        ctx: &Context<'_>,
-        input: WriteLogbookEntryInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Records a supervision meeting (supervisors only).
-    async fn record_supervision_meeting(
-        &self,
-        ctx: &Context<'_>,
-        input: RecordSupervisionMeetingInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Adds a territorial service to the directory.
-    async fn map_service(
-        &self,
-        ctx: &Context<'_>,
-        input: MapServiceInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Replaces a service's directory entry with a new, verified description.
-    async fn update_service(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateServiceInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Sets a site's name and opening weekdays (admins and supervisors); the logbook check
-    /// counts a site's opening days from its schedule.
-    async fn schedule_site(
-        &self,
-        ctx: &Context<'_>,
-        input: ScheduleSiteInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Retires a service from the directory.
-    async fn retire_service(
-        &self,
-        ctx: &Context<'_>,
-        input: RetireServiceInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Corrects fields of an earlier event with a new event that names it; nothing is edited.
-    async fn correct_event(
-        &self,
-        ctx: &Context<'_>,
-        input: CorrectEventInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        record(ctx, input, options).await
-    }
-
-    /// Erases a person's personal data (supervisors only): records `PersonErased` on the
-    /// person's stream, then destroys the person's key, so that their name, birth date,
-    /// contacts and notes read as erased everywhere, for good. Statistics fields stay, and the
-    /// hash chain still verifies. Refused if the person is unknown or erased already.
-    async fn erase_person(
-        &self,
-        ctx: &Context<'_>,
-        mut input: ErasePersonInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        if input.occurred_at.is_none() {
-            input.occurred_at = Some(ctx.data::<Desk>()?.now());
-        }
-        record(ctx, input, options).await
-    }
-
-    /// Takes on at a second site a person registered at another one, found by an exact
-    /// identifier (`possibleDuplicates`). Refused, as for an unknown id, if the person is not
-    /// registered; refused if they are of the site already.
-    async fn take_on_person(
-        &self,
-        ctx: &Context<'_>,
-        mut input: TakeOnPersonInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        if input.occurred_at.is_none() {
-            input.occurred_at = Some(ctx.data::<Desk>()?.now());
-        }
-        record(ctx, input, options).await
-    }
-
-    /// Records that two registrations are one person (supervisors only): `personId` points at
-    /// `intoPersonId` from now on, both histories stay, and figures count the person once.
-    /// Refused if either is unknown or erased, if `personId` was merged already or has an open
-    /// case, or if `intoPersonId` was itself merged into another.
-    async fn merge_persons(
-        &self,
-        ctx: &Context<'_>,
-        mut input: MergePersonsInput,
-        options: Option<RecordOptions>,
-    ) -> Result<Recorded> {
-        if input.occurred_at.is_none() {
-            input.occurred_at = Some(ctx.data::<Desk>()?.now());
-        }
-        record(ctx, input, options).await
     }
 
     /// Records a command given as the JSON of an import line's `command` (the same shape as

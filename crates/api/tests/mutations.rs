@@ -1082,3 +1082,76 @@ async fn a_wrong_enum_value_is_refused_before_the_desk() {
         "nothing recorded"
     );
 }
+
+#[tokio::test]
+async fn a_supervisor_transfers_a_case_and_the_case_shows_who_holds_it() {
+    let mut h = Harness::open();
+    let start = days_ago(20);
+    let served = h.serve_a_person(start).await;
+    let case = new_id();
+    h.record(
+        "openCase",
+        json!({"caseId": case, "personId": served.person, "siteId": SITE,
+               "occurredAt": at(start + Duration::hours(1)), "caseWorker": "m.rossi"}),
+    )
+    .await;
+    let transfer = json!({
+        "caseId": case, "occurredAt": at(start + Duration::hours(2)), "caseWorker": "l.bianchi",
+        "holdingService": {"serviceId": served.service, "reference": "CF-2024/0173"},
+    });
+
+    // A mediator may not move a case; nothing is recorded.
+    let refused = h
+        .execute(
+            Some(mediator()),
+            "transferCase",
+            transfer.clone(),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(code_and_field(&refused.errors[0]).0, "FORBIDDEN");
+
+    let event = h
+        .expect_event_as(
+            supervisor(),
+            "transferCase",
+            transfer,
+            "CaseTransferred",
+            &format!("case-{case}"),
+        )
+        .await;
+    assert_eq!(event["payload"]["caseWorker"], "l.bianchi");
+    assert_eq!(
+        event["payload"]["holdingService"],
+        json!({"serviceId": served.service, "reference": "CF-2024/0173"})
+    );
+
+    // The case read model shows the case worker and the holding service now.
+    let request = Request::new(format!(
+        "{{ case(id: \"{case}\") {{ caseWorker holdingService {{ serviceId reference }} }} }}"
+    ))
+    .data(Principal::new(supervisor(), None))
+    .data(api::access::ReadLog::default());
+    let response = h.state.schema.execute(request).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    assert_eq!(
+        response.data.into_json().unwrap()["case"],
+        json!({"caseWorker": "l.bianchi",
+               "holdingService": {"serviceId": served.service, "reference": "CF-2024/0173"}})
+    );
+
+    // The same case worker again is refused, naming the field.
+    let again = h
+        .execute(
+            Some(supervisor()),
+            "transferCase",
+            json!({"caseId": case, "occurredAt": at(start + Duration::hours(3)),
+                   "caseWorker": "l.bianchi"}),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        code_and_field(&again.errors[0]),
+        ("REJECTED".to_string(), Some("caseWorker".to_string()))
+    );
+}

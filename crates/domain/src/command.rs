@@ -10,9 +10,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use crate::event::{ItemScore, LanguagePair, ServiceDescription, SupervisionAction};
+use crate::event::{
+    HoldingService, ItemScore, LanguagePair, ServiceDescription, SupervisionAction,
+};
 use crate::ids::*;
+use crate::permission::Placement;
 use crate::personal::{PersonalData, PersonalFields, PersonalNote};
+use crate::rejection::Rejection;
+use crate::state::{Context, Decide, Decision, DeskState};
 use crate::vocab::*;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -131,6 +136,21 @@ pub struct ReopenCase {
     pub occurred_at: DateTime<Utc>,
     #[serde(default)]
     pub note: Option<PersonalNote>,
+}
+
+/// Moves an open case to another case worker, or records the partner service that holds it, or
+/// both (supervisors).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TransferCase {
+    pub case_id: CaseId,
+    pub occurred_at: DateTime<Utc>,
+    /// The case worker who takes the case (an account id); `None`: the same.
+    #[serde(default)]
+    pub case_worker: Option<String>,
+    /// The partner service that holds the case from now on; `None`: the same.
+    #[serde(default)]
+    pub holding_service: Option<HoldingService>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -479,8 +499,24 @@ pub struct TakeOnPerson {
     pub occurred_at: DateTime<Utc>,
 }
 
+/// The field that says when a command's fact happened: `occurredAt`, unless its line in
+/// `commands!` names another.
+macro_rules! occurred {
+    ($c:ident) => {
+        ($c.occurred_at, "occurredAt")
+    };
+    ($c:ident, $at:ident = $field:literal) => {
+        ($c.$at, $field)
+    };
+}
+
+/// Declares every command, one line each: the command's struct, the event it records, the roles
+/// that may send it (deny by default: a role not named is refused; `[]`: nobody, the desk
+/// records it itself) and, when it is not `occurred_at`, the field that says when it happened.
+/// The decision and the site of each command's fact are its `Decide` impl, beside its stream's
+/// other decisions in `state/<stream>.rs`; a command without one does not compile.
 macro_rules! commands {
-    ($($variant:ident),* $(,)?) => {
+    ($($variant:ident => $event:ident, roles: [$($role:ident),*] $(, at: $at:ident = $field:literal)?;)*) => {
         /// Everything a user can ask the desk to record.
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         #[serde(tag = "command")]
@@ -497,6 +533,15 @@ macro_rules! commands {
         /// Every command name.
         pub const COMMAND_NAMES: &[&str] = &[$(stringify!($variant)),*];
 
+        /// Every command name with the roles that may send it ([`Command::roles`]).
+        pub const COMMAND_ROLES: &[(&str, &[Role])] =
+            &[$((stringify!($variant), &[$(Role::$role),*])),*];
+
+        // Each event named in a line is an event type (a misspelt one does not compile).
+        const _: () = {
+            $(let _ = ::std::mem::size_of::<crate::event::$event>();)*
+        };
+
         impl Command {
             /// The command's name: `"RecordIntake"`.
             pub fn name(&self) -> &'static str {
@@ -504,110 +549,202 @@ macro_rules! commands {
                     $(Command::$variant(_) => stringify!($variant),)*
                 }
             }
+
+            /// The type of the event this command records when it is accepted.
+            pub fn event_type(&self) -> &'static str {
+                match self {
+                    $(Command::$variant(_) => stringify!($event),)*
+                }
+            }
+
+            /// The roles that may send this command. A `RecordCheckpoint` is sent by nobody: the
+            /// desk records it when it signs with its own key (`Desk::sign_checkpoint`).
+            /// Evaluators send nothing.
+            pub fn roles(&self) -> &'static [Role] {
+                match self {
+                    $(Command::$variant(_) => &[$(Role::$role),*],)*
+                }
+            }
+
+            /// When the fact it records happened (a mediation session: when it ended), and the
+            /// field that says it (`occurredAt`, `endedAt`).
+            pub fn occurred(&self) -> (DateTime<Utc>, &'static str) {
+                match self {
+                    $(Command::$variant(c) => occurred!(c $(, $at = $field)?),)*
+                }
+            }
+
+            /// Its decision (`Decide::decide`), once the checks every command shares have passed.
+            pub(crate) fn decide_in(&self, state: &DeskState, ctx: &Context) -> Result<Decision, Rejection> {
+                match self {
+                    $(Command::$variant(c) => Decide::decide(c, state, ctx),)*
+                }
+            }
+        }
+
+        impl DeskState {
+            /// Where the fact `cmd` records belongs: its own `siteId`, or the site of the case,
+            /// referral, mediation or event it acts on (`Decide::placement`).
+            pub fn placement(&self, cmd: &Command) -> Placement {
+                match cmd {
+                    $(Command::$variant(c) => Decide::placement(c, self),)*
+                }
+            }
         }
     };
 }
 
-commands!(
-    RegisterPerson,
-    GiveConsent,
-    WithdrawConsent,
-    AssessVulnerability,
-    RecordIntake,
-    OpenCase,
-    AgreeCarePlan,
-    CloseCase,
-    ReopenCase,
-    RecordIntervention,
-    IssueReferral,
-    RecordReferralOutcome,
-    RequestMediation,
-    RecordMediationSession,
-    CancelMediation,
-    RecordGroupActivity,
-    DistributeInformationMaterial,
-    RecordSurveyResponse,
-    WriteLogbookEntry,
-    RecordSupervisionMeeting,
-    RecordCheckpoint,
-    MapService,
-    UpdateService,
-    RetireService,
-    ScheduleSite,
-    CorrectEvent,
-    ErasePerson,
-    MergePersons,
-    TakeOnPerson,
-);
+commands! {
+    RegisterPerson => PersonRegistered, roles: [Mediator, Supervisor];
+    GiveConsent => ConsentGiven, roles: [Mediator, Supervisor];
+    WithdrawConsent => ConsentWithdrawn, roles: [Mediator, Supervisor];
+    AssessVulnerability => VulnerabilityAssessed, roles: [Mediator, Supervisor];
+    RecordIntake => IntakeRecorded, roles: [Mediator, Supervisor];
+    OpenCase => CaseOpened, roles: [Mediator, Supervisor];
+    AgreeCarePlan => CarePlanAgreed, roles: [Mediator, Supervisor];
+    CloseCase => CaseClosed, roles: [Mediator, Supervisor];
+    ReopenCase => CaseReopened, roles: [Mediator, Supervisor];
+    TransferCase => CaseTransferred, roles: [Supervisor];
+    RecordIntervention => InterventionDelivered, roles: [Mediator, Supervisor];
+    IssueReferral => ReferralIssued, roles: [Mediator, Supervisor];
+    RecordReferralOutcome => ReferralOutcomeRecorded, roles: [Mediator, Supervisor];
+    RequestMediation => MediationRequested, roles: [Mediator, Supervisor];
+    RecordMediationSession => MediationSessionHeld, roles: [Mediator, Supervisor], at: ended_at = "endedAt";
+    CancelMediation => MediationCancelled, roles: [Mediator, Supervisor];
+    RecordGroupActivity => GroupActivityHeld, roles: [Mediator, Supervisor];
+    DistributeInformationMaterial => InformationMaterialDistributed, roles: [Mediator, Supervisor];
+    RecordSurveyResponse => SatisfactionSurveyCompleted, roles: [Mediator, Supervisor];
+    WriteLogbookEntry => LogbookEntryWritten, roles: [Mediator, Supervisor];
+    RecordSupervisionMeeting => SupervisionMeetingHeld, roles: [Supervisor];
+    RecordCheckpoint => CheckpointSigned, roles: [];
+    MapService => ServiceMapped, roles: [Supervisor, Admin];
+    UpdateService => ServiceUpdated, roles: [Supervisor, Admin];
+    RetireService => ServiceRetired, roles: [Supervisor, Admin];
+    ScheduleSite => SiteScheduled, roles: [Supervisor, Admin];
+    CorrectEvent => EventCorrected, roles: [Mediator, Supervisor];
+    ErasePerson => PersonErased, roles: [Supervisor];
+    MergePersons => PersonsMerged, roles: [Supervisor];
+    TakeOnPerson => PersonTakenOn, roles: [Mediator, Supervisor];
+}
 
 impl Command {
-    /// The type of the event this command records when it is accepted.
-    pub fn event_type(&self) -> &'static str {
+    /// When the fact it records happened (a mediation session: when it ended).
+    pub fn occurred_at(&self) -> DateTime<Utc> {
+        self.occurred().0
+    }
+}
+
+/// What each command names, for the checks every command shares (`state/check.rs`,
+/// `state/sites.rs`). One arm per command, no catch-all: a new command says them.
+impl Command {
+    /// The person the command is about (`personId`), if it names one.
+    pub fn person_id(&self) -> Option<PersonId> {
         match self {
-            Command::RegisterPerson(_) => "PersonRegistered",
-            Command::GiveConsent(_) => "ConsentGiven",
-            Command::WithdrawConsent(_) => "ConsentWithdrawn",
-            Command::AssessVulnerability(_) => "VulnerabilityAssessed",
-            Command::RecordIntake(_) => "IntakeRecorded",
-            Command::OpenCase(_) => "CaseOpened",
-            Command::AgreeCarePlan(_) => "CarePlanAgreed",
-            Command::CloseCase(_) => "CaseClosed",
-            Command::ReopenCase(_) => "CaseReopened",
-            Command::RecordIntervention(_) => "InterventionDelivered",
-            Command::IssueReferral(_) => "ReferralIssued",
-            Command::RecordReferralOutcome(_) => "ReferralOutcomeRecorded",
-            Command::RequestMediation(_) => "MediationRequested",
-            Command::RecordMediationSession(_) => "MediationSessionHeld",
-            Command::CancelMediation(_) => "MediationCancelled",
-            Command::RecordGroupActivity(_) => "GroupActivityHeld",
-            Command::DistributeInformationMaterial(_) => "InformationMaterialDistributed",
-            Command::RecordSurveyResponse(_) => "SatisfactionSurveyCompleted",
-            Command::WriteLogbookEntry(_) => "LogbookEntryWritten",
-            Command::RecordSupervisionMeeting(_) => "SupervisionMeetingHeld",
-            Command::RecordCheckpoint(_) => "CheckpointSigned",
-            Command::MapService(_) => "ServiceMapped",
-            Command::UpdateService(_) => "ServiceUpdated",
-            Command::RetireService(_) => "ServiceRetired",
-            Command::ScheduleSite(_) => "SiteScheduled",
-            Command::CorrectEvent(_) => "EventCorrected",
-            Command::ErasePerson(_) => "PersonErased",
-            Command::MergePersons(_) => "PersonsMerged",
-            Command::TakeOnPerson(_) => "PersonTakenOn",
+            Command::RegisterPerson(c) => Some(c.person_id),
+            Command::GiveConsent(c) => Some(c.person_id),
+            Command::WithdrawConsent(c) => Some(c.person_id),
+            Command::AssessVulnerability(c) => Some(c.person_id),
+            Command::RecordIntake(c) => Some(c.person_id),
+            Command::OpenCase(c) => Some(c.person_id),
+            Command::RecordIntervention(c) => Some(c.person_id),
+            Command::IssueReferral(c) => Some(c.person_id),
+            Command::RequestMediation(c) => c.person_id,
+            Command::RecordSurveyResponse(c) => c.person_id,
+            Command::ErasePerson(c) => Some(c.person_id),
+            Command::MergePersons(c) => Some(c.person_id),
+            Command::TakeOnPerson(c) => Some(c.person_id),
+            Command::AgreeCarePlan(_)
+            | Command::CloseCase(_)
+            | Command::ReopenCase(_)
+            | Command::TransferCase(_)
+            | Command::RecordReferralOutcome(_)
+            | Command::RecordMediationSession(_)
+            | Command::CancelMediation(_)
+            | Command::RecordGroupActivity(_)
+            | Command::DistributeInformationMaterial(_)
+            | Command::WriteLogbookEntry(_)
+            | Command::RecordSupervisionMeeting(_)
+            | Command::RecordCheckpoint(_)
+            | Command::MapService(_)
+            | Command::UpdateService(_)
+            | Command::RetireService(_)
+            | Command::ScheduleSite(_)
+            | Command::CorrectEvent(_) => None,
         }
     }
 
-    /// When the fact it records happened (a mediation session: when it ended).
-    pub fn occurred_at(&self) -> DateTime<Utc> {
+    /// The case the command acts on or opens (`caseId`), if it names one.
+    pub fn case_id(&self) -> Option<CaseId> {
         match self {
-            Command::RegisterPerson(c) => c.occurred_at,
-            Command::GiveConsent(c) => c.occurred_at,
-            Command::WithdrawConsent(c) => c.occurred_at,
-            Command::AssessVulnerability(c) => c.occurred_at,
-            Command::RecordIntake(c) => c.occurred_at,
-            Command::OpenCase(c) => c.occurred_at,
-            Command::AgreeCarePlan(c) => c.occurred_at,
-            Command::CloseCase(c) => c.occurred_at,
-            Command::ReopenCase(c) => c.occurred_at,
-            Command::RecordIntervention(c) => c.occurred_at,
-            Command::IssueReferral(c) => c.occurred_at,
-            Command::RecordReferralOutcome(c) => c.occurred_at,
-            Command::RequestMediation(c) => c.occurred_at,
-            Command::RecordMediationSession(c) => c.ended_at,
-            Command::CancelMediation(c) => c.occurred_at,
-            Command::RecordGroupActivity(c) => c.occurred_at,
-            Command::DistributeInformationMaterial(c) => c.occurred_at,
-            Command::RecordSurveyResponse(c) => c.occurred_at,
-            Command::WriteLogbookEntry(c) => c.occurred_at,
-            Command::RecordSupervisionMeeting(c) => c.occurred_at,
-            Command::RecordCheckpoint(c) => c.occurred_at,
-            Command::MapService(c) => c.occurred_at,
-            Command::UpdateService(c) => c.occurred_at,
-            Command::RetireService(c) => c.occurred_at,
-            Command::ScheduleSite(c) => c.occurred_at,
-            Command::CorrectEvent(c) => c.occurred_at,
-            Command::ErasePerson(c) => c.occurred_at,
-            Command::MergePersons(c) => c.occurred_at,
-            Command::TakeOnPerson(c) => c.occurred_at,
+            Command::OpenCase(c) => Some(c.case_id),
+            Command::AgreeCarePlan(c) => Some(c.case_id),
+            Command::CloseCase(c) => Some(c.case_id),
+            Command::ReopenCase(c) => Some(c.case_id),
+            Command::TransferCase(c) => Some(c.case_id),
+            Command::RecordIntervention(c) => c.case_id,
+            Command::IssueReferral(c) => c.case_id,
+            Command::RequestMediation(c) => c.case_id,
+            Command::RegisterPerson(_)
+            | Command::GiveConsent(_)
+            | Command::WithdrawConsent(_)
+            | Command::AssessVulnerability(_)
+            | Command::RecordIntake(_)
+            | Command::RecordReferralOutcome(_)
+            | Command::RecordMediationSession(_)
+            | Command::CancelMediation(_)
+            | Command::RecordGroupActivity(_)
+            | Command::DistributeInformationMaterial(_)
+            | Command::RecordSurveyResponse(_)
+            | Command::WriteLogbookEntry(_)
+            | Command::RecordSupervisionMeeting(_)
+            | Command::RecordCheckpoint(_)
+            | Command::MapService(_)
+            | Command::UpdateService(_)
+            | Command::RetireService(_)
+            | Command::ScheduleSite(_)
+            | Command::CorrectEvent(_)
+            | Command::ErasePerson(_)
+            | Command::MergePersons(_)
+            | Command::TakeOnPerson(_) => None,
+        }
+    }
+
+    /// The person a command records a fact about at its own site, if any. One arm per command, no
+    /// catch-all: a new command says whether it names a person at a site.
+    pub(crate) fn person_at_site(&self) -> Option<(PersonId, &SiteId)> {
+        match self {
+            Command::GiveConsent(c) => Some((c.person_id, &c.site_id)),
+            Command::WithdrawConsent(c) => Some((c.person_id, &c.site_id)),
+            Command::AssessVulnerability(c) => Some((c.person_id, &c.site_id)),
+            Command::RecordIntake(c) => Some((c.person_id, &c.site_id)),
+            Command::OpenCase(c) => Some((c.person_id, &c.site_id)),
+            Command::RecordIntervention(c) => Some((c.person_id, &c.site_id)),
+            Command::IssueReferral(c) => Some((c.person_id, &c.site_id)),
+            Command::RequestMediation(c) => c.person_id.map(|p| (p, &c.site_id)),
+            Command::RecordSurveyResponse(c) => c.person_id.map(|p| (p, &c.site_id)),
+            // A registration creates the person; taking on is how another site comes in; the rest
+            // act on a record of their own site, or on no person, or belong to no site.
+            Command::RegisterPerson(_)
+            | Command::TakeOnPerson(_)
+            | Command::AgreeCarePlan(_)
+            | Command::CloseCase(_)
+            | Command::ReopenCase(_)
+            | Command::TransferCase(_)
+            | Command::RecordReferralOutcome(_)
+            | Command::RecordMediationSession(_)
+            | Command::CancelMediation(_)
+            | Command::RecordGroupActivity(_)
+            | Command::DistributeInformationMaterial(_)
+            | Command::WriteLogbookEntry(_)
+            | Command::RecordSupervisionMeeting(_)
+            | Command::RecordCheckpoint(_)
+            | Command::MapService(_)
+            | Command::UpdateService(_)
+            | Command::RetireService(_)
+            | Command::ScheduleSite(_)
+            | Command::CorrectEvent(_)
+            | Command::ErasePerson(_)
+            | Command::MergePersons(_) => None,
         }
     }
 }

@@ -129,6 +129,30 @@ pub struct CaseReopened {
     pub note: Option<PersonalNote>,
 }
 
+/// A supervisor moved a case to another case worker, or recorded the partner service that holds
+/// it (*presa in carico* by the service), or both.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseTransferred {
+    pub case_id: CaseId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    /// The case worker who holds the case from now on; `None`: the same as before.
+    pub case_worker: Option<String>,
+    /// The partner service that holds the case from now on; `None`: the same as before.
+    pub holding_service: Option<HoldingService>,
+}
+
+/// A partner service of the directory that holds a case, with that service's own reference for
+/// it (its file or protocol number).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HoldingService {
+    pub service_id: ServiceId,
+    pub reference: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InterventionDelivered {
@@ -199,7 +223,7 @@ pub struct MediationRequested {
 
 /// The two languages a mediator bridged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LanguagePair {
     pub from: String,
     pub to: String,
@@ -263,7 +287,7 @@ pub struct InformationMaterialDistributed {
 
 /// One item of a satisfaction survey, scored 1 (poor) to 5 (excellent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ItemScore {
     pub item: SurveyItem,
     pub score: u8,
@@ -337,7 +361,7 @@ impl From<LogbookEntryWrittenV1> for LogbookEntryWritten {
 
 /// An action decided in supervision, with who owns it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SupervisionAction {
     pub description: PersonalNote,
     pub owner: String,
@@ -377,7 +401,7 @@ pub struct CheckpointSigned {
 
 /// Capacity of a service to face the Ukrainian crisis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UkraineCapacity {
     pub reception_places: u32,
     pub health: bool,
@@ -509,8 +533,21 @@ pub enum DecodeError {
     },
 }
 
+/// When an event's fact happened: its `occurred_at`, unless its line in `events!` names another
+/// field (`at started_at`).
+macro_rules! happened {
+    ($e:ident) => {
+        $e.occurred_at
+    };
+    ($e:ident, $at:ident) => {
+        $e.$at
+    };
+}
+
+/// Declares every event type, one line each: the struct, its current schema version and, when it
+/// is not `occurred_at`, the field that says when it happened.
 macro_rules! events {
-    ($($variant:ident = $version:literal),* $(,)?) => {
+    ($($variant:ident = $version:literal $(at $at:ident)?),* $(,)?) => {
         /// Every fact the desk records.
         #[derive(Clone, Debug, PartialEq)]
         pub enum Event {
@@ -531,6 +568,13 @@ macro_rules! events {
             pub fn event_type(&self) -> &'static str {
                 match self {
                     $(Event::$variant(_) => stringify!($variant),)*
+                }
+            }
+
+            /// When the fact happened (for a mediation session, when it started).
+            pub fn occurred_at(&self) -> DateTime<Utc> {
+                match self {
+                    $(Event::$variant(e) => happened!(e $(, $at)?),)*
                 }
             }
 
@@ -610,11 +654,12 @@ events!(
     CarePlanAgreed = 1,
     CaseClosed = 1,
     CaseReopened = 1,
+    CaseTransferred = 1,
     InterventionDelivered = 1,
     ReferralIssued = 1,
     ReferralOutcomeRecorded = 1,
     MediationRequested = 1,
-    MediationSessionHeld = 1,
+    MediationSessionHeld = 1 at started_at,
     MediationCancelled = 1,
     GroupActivityHeld = 1,
     InformationMaterialDistributed = 1,
@@ -668,41 +713,6 @@ fn upcast<S: PayloadSource>(
 }
 
 impl Event {
-    /// When the fact happened (for a mediation session, when it started).
-    pub fn occurred_at(&self) -> DateTime<Utc> {
-        match self {
-            Event::PersonRegistered(e) => e.occurred_at,
-            Event::ConsentGiven(e) => e.occurred_at,
-            Event::ConsentWithdrawn(e) => e.occurred_at,
-            Event::VulnerabilityAssessed(e) => e.occurred_at,
-            Event::IntakeRecorded(e) => e.occurred_at,
-            Event::CaseOpened(e) => e.occurred_at,
-            Event::CarePlanAgreed(e) => e.occurred_at,
-            Event::CaseClosed(e) => e.occurred_at,
-            Event::CaseReopened(e) => e.occurred_at,
-            Event::InterventionDelivered(e) => e.occurred_at,
-            Event::ReferralIssued(e) => e.occurred_at,
-            Event::ReferralOutcomeRecorded(e) => e.occurred_at,
-            Event::MediationRequested(e) => e.occurred_at,
-            Event::MediationSessionHeld(e) => e.started_at,
-            Event::MediationCancelled(e) => e.occurred_at,
-            Event::GroupActivityHeld(e) => e.occurred_at,
-            Event::InformationMaterialDistributed(e) => e.occurred_at,
-            Event::SatisfactionSurveyCompleted(e) => e.occurred_at,
-            Event::LogbookEntryWritten(e) => e.occurred_at,
-            Event::SupervisionMeetingHeld(e) => e.occurred_at,
-            Event::CheckpointSigned(e) => e.occurred_at,
-            Event::ServiceMapped(e) => e.occurred_at,
-            Event::ServiceUpdated(e) => e.occurred_at,
-            Event::ServiceRetired(e) => e.occurred_at,
-            Event::SiteScheduled(e) => e.occurred_at,
-            Event::EventCorrected(e) => e.occurred_at,
-            Event::PersonErased(e) => e.occurred_at,
-            Event::PersonsMerged(e) => e.occurred_at,
-            Event::PersonTakenOn(e) => e.occurred_at,
-        }
-    }
-
     /// The site the fact concerns; none for directory events and supervision (see `site_ids`).
     pub fn site_id(&self) -> Option<&SiteId> {
         match self {
@@ -717,6 +727,7 @@ impl Event {
             Event::CarePlanAgreed(e) => Some(&e.site_id),
             Event::CaseClosed(e) => Some(&e.site_id),
             Event::CaseReopened(e) => Some(&e.site_id),
+            Event::CaseTransferred(e) => Some(&e.site_id),
             Event::InterventionDelivered(e) => Some(&e.site_id),
             Event::ReferralIssued(e) => Some(&e.site_id),
             Event::ReferralOutcomeRecorded(e) => Some(&e.site_id),
@@ -751,6 +762,7 @@ impl Event {
             Event::CarePlanAgreed(e) => Some(e.person_id),
             Event::CaseClosed(e) => Some(e.person_id),
             Event::CaseReopened(e) => Some(e.person_id),
+            Event::CaseTransferred(e) => Some(e.person_id),
             Event::InterventionDelivered(e) => Some(e.person_id),
             Event::ReferralIssued(e) => Some(e.person_id),
             Event::ReferralOutcomeRecorded(e) => Some(e.person_id),
@@ -782,6 +794,7 @@ impl Event {
             Event::CarePlanAgreed(e) => Some(e.case_id),
             Event::CaseClosed(e) => Some(e.case_id),
             Event::CaseReopened(e) => Some(e.case_id),
+            Event::CaseTransferred(e) => Some(e.case_id),
             Event::InterventionDelivered(e) => e.case_id,
             Event::ReferralIssued(e) => e.case_id,
             Event::MediationRequested(e) => e.case_id,
@@ -825,6 +838,7 @@ impl Event {
             Event::CarePlanAgreed(e) => StreamId::case(e.case_id),
             Event::CaseClosed(e) => StreamId::case(e.case_id),
             Event::CaseReopened(e) => StreamId::case(e.case_id),
+            Event::CaseTransferred(e) => StreamId::case(e.case_id),
             Event::InterventionDelivered(e) => match e.case_id {
                 Some(case_id) => StreamId::case(case_id),
                 None => StreamId::person(e.person_id),

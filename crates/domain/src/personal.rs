@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 /// Name, exact birth date and contacts of a person.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PersonalData {
     pub full_name: String,
     #[serde(default)]
@@ -67,7 +67,7 @@ impl fmt::Debug for PersonalData {
 
 /// One way to reach a person.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Contact {
     pub kind: ContactKind,
     pub value: String,

@@ -13,6 +13,7 @@ use ulid::Ulid;
 use crate::command::*;
 use crate::event::*;
 use crate::ids::*;
+use crate::permission::Placement;
 use crate::personal::PERSONAL_FIELD_NAMES;
 use crate::rejection::{Rejection, RejectionKind as K};
 use crate::vocab::*;
@@ -76,6 +77,8 @@ struct CaseState {
     site_id: SiteId,
     opened_at: DateTime<Utc>,
     open: bool,
+    /// Who holds the case now (`CaseOpened`, then each `CaseTransferred` that names one).
+    case_worker: String,
 }
 
 #[derive(Clone, Debug)]
@@ -135,6 +138,19 @@ pub struct DeskState {
 }
 
 type Decided = Result<Decision, Rejection>;
+
+/// A command's own decision, and the site its fact belongs to: one impl per command, beside the
+/// other decisions of its stream in `state/<stream>.rs`. `commands!` dispatches to them, so a
+/// command without one does not compile.
+pub(crate) trait Decide {
+    /// Where the fact belongs ([`DeskState::placement`]): the command's own `siteId`, or the site
+    /// of the record it acts on. No default: each command says it.
+    fn placement(&self, state: &DeskState) -> Placement;
+
+    /// The events to append, or why not; [`DeskState::decide`] has run the checks every command
+    /// shares (actor, texts, time, the person's site) before.
+    fn decide(&self, state: &DeskState, ctx: &Context) -> Decided;
+}
 
 fn reject<T>(
     field: impl Into<String>,
@@ -288,6 +304,7 @@ impl DeskState {
                         site_id: e.site_id.clone(),
                         opened_at: e.occurred_at,
                         open: true,
+                        case_worker: e.case_worker.clone(),
                     },
                 );
                 if let Some(p) = self.persons.get_mut(&e.person_id) {
@@ -310,6 +327,11 @@ impl DeskState {
                 }
                 if let Some(p) = self.persons.get_mut(&e.person_id) {
                     p.open_case = Some(e.case_id);
+                }
+            }
+            Event::CaseTransferred(e) => {
+                if let (Some(c), Some(worker)) = (self.cases.get_mut(&e.case_id), &e.case_worker) {
+                    c.case_worker = worker.clone();
                 }
             }
             Event::InterventionDelivered(e) => {
@@ -412,45 +434,11 @@ impl DeskState {
             "the actor has no id"
         );
         crate::text::check(cmd)?;
-        let time_field = if let Command::RecordMediationSession(_) = cmd {
-            "endedAt"
-        } else {
-            "occurredAt"
-        };
-        not_in_future(cmd.occurred_at(), ctx, time_field)?;
+        let (at, time_field) = cmd.occurred();
+        not_in_future(at, ctx, time_field)?;
         self.not_before_its_bounds(cmd, time_field)?;
         self.person_of_the_site(cmd)?;
-        match cmd {
-            Command::RegisterPerson(c) => self.register_person(c, ctx),
-            Command::GiveConsent(c) => self.give_consent(c),
-            Command::WithdrawConsent(c) => self.withdraw_consent(c),
-            Command::AssessVulnerability(c) => self.assess_vulnerability(c),
-            Command::RecordIntake(c) => self.record_intake(c),
-            Command::OpenCase(c) => self.open_case(c),
-            Command::AgreeCarePlan(c) => self.agree_care_plan(c),
-            Command::CloseCase(c) => self.close_case(c),
-            Command::ReopenCase(c) => self.reopen_case(c),
-            Command::RecordIntervention(c) => self.record_intervention(c),
-            Command::IssueReferral(c) => self.issue_referral(c),
-            Command::RecordReferralOutcome(c) => self.record_referral_outcome(c),
-            Command::RequestMediation(c) => self.request_mediation(c),
-            Command::RecordMediationSession(c) => self.record_mediation_session(c),
-            Command::CancelMediation(c) => self.cancel_mediation(c),
-            Command::RecordGroupActivity(c) => self.record_group_activity(c),
-            Command::DistributeInformationMaterial(c) => self.distribute_material(c),
-            Command::RecordSurveyResponse(c) => self.record_survey(c),
-            Command::WriteLogbookEntry(c) => self.write_logbook_entry(c, ctx),
-            Command::RecordSupervisionMeeting(c) => self.record_supervision(c, ctx),
-            Command::RecordCheckpoint(c) => self.record_checkpoint(c, ctx),
-            Command::MapService(c) => self.map_service(c, ctx),
-            Command::UpdateService(c) => self.update_service(c, ctx),
-            Command::RetireService(c) => self.retire_service(c),
-            Command::ScheduleSite(c) => self.schedule_site(c, ctx),
-            Command::CorrectEvent(c) => self.correct_event(c),
-            Command::ErasePerson(c) => self.erase_person(c, ctx),
-            Command::MergePersons(c) => self.merge_persons(c, ctx),
-            Command::TakeOnPerson(c) => self.take_on_person(c),
-        }
+        cmd.decide_in(self, ctx)
     }
 
     fn expected(&self, stream: &StreamId) -> Expected {

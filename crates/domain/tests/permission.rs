@@ -19,6 +19,7 @@ fn every_command() -> Vec<Command> {
         care_plan().into(),
         close_case().into(),
         reopen_case().into(),
+        transfer().into(),
         intervention_cmd().into(),
         issue_referral().into(),
         referral_outcome().into(),

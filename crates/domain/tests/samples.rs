@@ -234,3 +234,44 @@ fn a_command_or_import_line_with_an_unknown_field_is_refused() {
         assert!(error.to_string().contains("openingHour"), "{name}: {error}");
     }
 }
+
+/// A struct stored inside an event (a person's data, a contact, a language pair, a score, an
+/// action, a capacity, a holding service) refuses a field it does not know: the stored samples
+/// above still decode, so no old journal holds one, and a new field is a new schema version.
+#[test]
+fn a_nested_stored_struct_refuses_an_unknown_field() {
+    let read = |name: &str| -> serde_json::Value {
+        let path = samples_dir().join(format!("{name}.v1.json"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let cases: [(&str, &str); 7] = [
+        ("ServiceMapped", "/ukraineCapacity"),
+        ("PersonRegistered", "/personal"),
+        ("PersonRegistered", "/personal/contacts/0"),
+        ("MediationSessionHeld", "/languages"),
+        ("SatisfactionSurveyCompleted", "/scores/0"),
+        ("SupervisionMeetingHeld", "/actions/0"),
+        ("CaseTransferred", "/holdingService"),
+    ];
+    for (event_type, pointer) in cases {
+        let mut payload = read(event_type);
+        let bytes = serde_json::to_vec(&payload).unwrap();
+        assert!(
+            Event::from_payload(event_type, 1, &bytes).is_ok(),
+            "{event_type}"
+        );
+        payload
+            .pointer_mut(pointer)
+            .and_then(|v| v.as_object_mut())
+            .unwrap_or_else(|| panic!("{event_type} has no object at {pointer}"))
+            .insert("nickname".into(), serde_json::json!("x"));
+        let bytes = serde_json::to_vec(&payload).unwrap();
+        assert!(
+            matches!(
+                Event::from_payload(event_type, 1, &bytes),
+                Err(DecodeError::Invalid { .. })
+            ),
+            "{event_type}{pointer} took an unknown field"
+        );
+    }
+}

@@ -114,6 +114,7 @@ impl ReadModels {
                     }],
                     closure: None,
                     plan: None,
+                    holding_service: None,
                     timeline,
                 });
                 Some(Target::CaseOpened(ix))
@@ -162,6 +163,19 @@ impl ReadModels {
                     });
                 }
                 Some(Target::CaseReopened(ix))
+            }
+            Event::CaseTransferred(e) => {
+                let worker = e.case_worker.as_ref().map(|w| self.syms.intern(w));
+                let ix = self.case_ix(e.case_id);
+                if let Some(c) = self.cases[ix as usize].as_mut() {
+                    if let Some(w) = worker {
+                        c.case_worker = w;
+                    }
+                    if let Some(holding) = &e.holding_service {
+                        c.holding_service = Some(holding.clone());
+                    }
+                }
+                None
             }
             Event::InterventionDelivered(e) => {
                 let language = self.syms.intern(&e.language);

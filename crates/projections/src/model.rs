@@ -284,6 +284,8 @@ pub(crate) struct CaseRow {
     /// The latest closure.
     pub closure: Option<Closure>,
     pub plan: Option<Plan>,
+    /// The partner service that holds the case (the latest `CaseTransferred` naming one).
+    pub holding_service: Option<HoldingService>,
     pub timeline: Vec<TimelineEntry>,
 }
 

@@ -72,7 +72,10 @@ pub struct CaseView {
     pub id: CaseId,
     pub person: PersonId,
     pub site: SiteId,
+    /// Who holds the case now: the case worker it was opened with, or the one it was moved to.
     pub case_worker: String,
+    /// The partner service that holds the case, with its own reference, if one was recorded.
+    pub holding_service: Option<HoldingService>,
     pub opened_at: DateTime<Utc>,
     pub position: Position,
     pub status: CaseStatus,
@@ -376,6 +379,7 @@ impl ReadModels {
             person: self.person_keys.key(c.person),
             site: self.site(c.site),
             case_worker: self.syms.name(c.case_worker).to_string(),
+            holding_service: c.holding_service.clone(),
             opened_at: c.opened_at,
             position: c.position,
             status: if c.is_open() {

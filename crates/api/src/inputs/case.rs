@@ -1,6 +1,6 @@
 //! Inputs about a case (*presa in carico*), the interventions delivered and the referrals issued.
 
-use async_graphql::{InputObject, Result, ID};
+use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Command;
 
@@ -334,5 +334,147 @@ impl CommandInput for RecordReferralOutcomeInput {
             note: note.map(domain::PersonalNote),
         }
         .into())
+    }
+}
+
+/// Moves an open case to another case worker, or records the partner service that holds it
+/// (*presa in carico* by the service), or both (supervisors).
+#[derive(InputObject)]
+pub struct TransferCaseInput {
+    /// The open case (ULID).
+    pub case_id: ID,
+    /// When the case moved: ISO 8601 date-time with offset, not before it opened.
+    pub occurred_at: DateTime<Utc>,
+    /// The case worker who takes the case (account id, e.g. `l.bianchi`), not the one who holds
+    /// it now; left out: the same.
+    pub case_worker: Option<String>,
+    /// The partner service that holds the case from now on; left out: the same.
+    pub holding_service: Option<HoldingServiceInput>,
+}
+
+/// A partner service that holds a case, with its own reference for it.
+#[derive(InputObject)]
+pub struct HoldingServiceInput {
+    /// The service (directory ULID, not retired).
+    pub service_id: ID,
+    /// The service's own reference for the case (its file or protocol number), not empty.
+    pub reference: String,
+}
+
+impl CommandInput for TransferCaseInput {
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            case_id,
+            occurred_at,
+            case_worker,
+            holding_service,
+        } = self;
+        let holding_service = match holding_service {
+            Some(HoldingServiceInput {
+                service_id,
+                reference,
+            }) => Some(domain::HoldingService {
+                service_id: id("holdingService.serviceId", &service_id)?,
+                reference,
+            }),
+            None => None,
+        };
+        Ok(domain::TransferCase {
+            case_id: id("caseId", &case_id)?,
+            occurred_at,
+            case_worker,
+            holding_service,
+        }
+        .into())
+    }
+}
+
+/// The mutations of this file's inputs (merged into `MutationRoot`).
+#[derive(Default)]
+pub struct CaseMutations;
+
+#[Object]
+impl CaseMutations {
+    /// Opens a case: the person is taken in charge (*presa in carico*).
+    async fn open_case(
+        &self,
+        ctx: &Context<'_>,
+        input: OpenCaseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records the care plan agreed for an open case.
+    async fn agree_care_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: AgreeCarePlanInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Closes an open case with its reason and outcome.
+    async fn close_case(
+        &self,
+        ctx: &Context<'_>,
+        input: CloseCaseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Reopens a closed case.
+    async fn reopen_case(
+        &self,
+        ctx: &Context<'_>,
+        input: ReopenCaseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Moves an open case to another case worker, or records the partner service that holds
+    /// it, or both (supervisors). Refused if the case is unknown or closed, if it is already with
+    /// that case worker, or if the service is unknown or retired.
+    async fn transfer_case(
+        &self,
+        ctx: &Context<'_>,
+        input: TransferCaseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records an intervention delivered to a person: orientation, integrated case support,
+    /// parental support or legal advice.
+    async fn record_intervention(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordInterventionInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Issues a referral (*invio*) of a person to a territorial service.
+    async fn issue_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: IssueReferralInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records an outcome (*esito*) of a referral.
+    async fn record_referral_outcome(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordReferralOutcomeInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use async_graphql::{InputObject, Json, Result, ID};
+use async_graphql::{Context, InputObject, Json, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use domain::Command;
 
@@ -45,5 +45,22 @@ impl CommandInput for CorrectEventInput {
             reason,
         }
         .into())
+    }
+}
+
+/// The mutations of this file's inputs (merged into `MutationRoot`).
+#[derive(Default)]
+pub struct CorrectionMutations;
+
+#[Object]
+impl CorrectionMutations {
+    /// Corrects fields of an earlier event with a new event that names it; nothing is edited.
+    async fn correct_event(
+        &self,
+        ctx: &Context<'_>,
+        input: CorrectEventInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
     }
 }

@@ -1,6 +1,6 @@
 //! Inputs of the directory of territorial services (action research, activity 11).
 
-use async_graphql::{InputObject, Result, ID};
+use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Command;
 
@@ -184,5 +184,53 @@ impl CommandInput for ScheduleSiteInput {
             opening_days: words(opening_days),
         }
         .into())
+    }
+}
+
+/// The mutations of this file's inputs (merged into `MutationRoot`).
+#[derive(Default)]
+pub struct DirectoryMutations;
+
+#[Object]
+impl DirectoryMutations {
+    /// Adds a territorial service to the directory.
+    async fn map_service(
+        &self,
+        ctx: &Context<'_>,
+        input: MapServiceInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Replaces a service's directory entry with a new, verified description.
+    async fn update_service(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateServiceInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Sets a site's name and opening weekdays (admins and supervisors); the logbook check
+    /// counts a site's opening days from its schedule.
+    async fn schedule_site(
+        &self,
+        ctx: &Context<'_>,
+        input: ScheduleSiteInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Retires a service from the directory.
+    async fn retire_service(
+        &self,
+        ctx: &Context<'_>,
+        input: RetireServiceInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
     }
 }

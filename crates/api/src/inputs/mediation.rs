@@ -1,6 +1,6 @@
 //! Inputs about social and intercultural mediation: requests, sessions, cancellations.
 
-use async_graphql::{InputObject, Result, ID};
+use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use domain::Command;
 
@@ -158,5 +158,42 @@ impl CommandInput for CancelMediationInput {
             reason: reason.into(),
         }
         .into())
+    }
+}
+
+/// The mutations of this file's inputs (merged into `MutationRoot`).
+#[derive(Default)]
+pub struct MediationMutations;
+
+#[Object]
+impl MediationMutations {
+    /// Records a request for mediation, on call or scheduled.
+    async fn request_mediation(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestMediationInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a mediation session held for a request.
+    async fn record_mediation_session(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordMediationSessionInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Cancels a mediation request.
+    async fn cancel_mediation(
+        &self,
+        ctx: &Context<'_>,
+        input: CancelMediationInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
     }
 }

@@ -1,7 +1,7 @@
 //! Inputs about one person's registrations and sites: merging two registrations, taking a
 //! person of another site on.
 
-use async_graphql::{InputObject, Result, ID};
+use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use domain::Command;
 
@@ -62,5 +62,43 @@ impl CommandInput for TakeOnPersonInput {
             occurred_at: occurred_at.ok_or_else(|| required("occurredAt"))?,
         }
         .into())
+    }
+}
+
+/// The mutations of this file's inputs (merged into `MutationRoot`).
+#[derive(Default)]
+pub struct MergeMutations;
+
+#[Object]
+impl MergeMutations {
+    /// Takes on at a second site a person registered at another one, found by an exact
+    /// identifier (`possibleDuplicates`). Refused, as for an unknown id, if the person is not
+    /// registered; refused if they are of the site already.
+    async fn take_on_person(
+        &self,
+        ctx: &Context<'_>,
+        mut input: TakeOnPersonInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        if input.occurred_at.is_none() {
+            input.occurred_at = Some(ctx.data::<desk::Desk>()?.now());
+        }
+        record(ctx, input, options).await
+    }
+
+    /// Records that two registrations are one person (supervisors only): `personId` points at
+    /// `intoPersonId` from now on, both histories stay, and figures count the person once.
+    /// Refused if either is unknown or erased, if `personId` was merged already or has an open
+    /// case, or if `intoPersonId` was itself merged into another.
+    async fn merge_persons(
+        &self,
+        ctx: &Context<'_>,
+        mut input: MergePersonsInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        if input.occurred_at.is_none() {
+            input.occurred_at = Some(ctx.data::<desk::Desk>()?.now());
+        }
+        record(ctx, input, options).await
     }
 }

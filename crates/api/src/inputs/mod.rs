@@ -30,7 +30,7 @@ pub(crate) use merge::*;
 pub(crate) use person::*;
 pub(crate) use record::*;
 
-pub(crate) use crate::mutations::parse_ulid;
+pub(crate) use crate::mutations::{parse_ulid, record, RecordOptions, Recorded};
 
 /// A mutation's input: the domain command it becomes.
 ///

@@ -1,6 +1,6 @@
 //! Inputs about a person: registration, consent, vulnerability, intake.
 
-use async_graphql::{InputObject, Result, ID};
+use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Command;
 
@@ -308,5 +308,78 @@ impl CommandInput for RecordIntakeInput {
             note: note.map(domain::PersonalNote),
         }
         .into())
+    }
+}
+
+/// The mutations of this file's inputs (merged into `MutationRoot`).
+#[derive(Default)]
+pub struct PersonMutations;
+
+#[Object]
+impl PersonMutations {
+    /// Registers a person served by the desk (name and contacts are kept apart as personal data).
+    async fn register_person(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterPersonInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a consent given by a person or their guardian.
+    async fn give_consent(
+        &self,
+        ctx: &Context<'_>,
+        input: GiveConsentInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records the withdrawal of consents given earlier.
+    async fn withdraw_consent(
+        &self,
+        ctx: &Context<'_>,
+        input: WithdrawConsentInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a vulnerability assessment (D.Lgs. 142/2015 art. 17).
+    async fn assess_vulnerability(
+        &self,
+        ctx: &Context<'_>,
+        input: AssessVulnerabilityInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records an intake: a person came to the desk with needs.
+    async fn record_intake(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordIntakeInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Erases a person's personal data (supervisors only): records `PersonErased` on the
+    /// person's stream, then destroys the person's key, so that their name, birth date,
+    /// contacts and notes read as erased everywhere, for good. Statistics fields stay, and the
+    /// hash chain still verifies. Refused if the person is unknown or erased already.
+    async fn erase_person(
+        &self,
+        ctx: &Context<'_>,
+        mut input: ErasePersonInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        if input.occurred_at.is_none() {
+            input.occurred_at = Some(ctx.data::<desk::Desk>()?.now());
+        }
+        record(ctx, input, options).await
     }
 }

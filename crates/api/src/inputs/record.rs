@@ -1,7 +1,7 @@
 //! Inputs of the desk's other records: group activities, information material, surveys, the
 //! logbook (*diario di bordo*) and supervision meetings.
 
-use async_graphql::{InputObject, Result, ID};
+use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Command;
 
@@ -320,4 +320,62 @@ pub struct SupervisionActionInput {
     pub owner: String,
     /// Day it is due (`yyyy-mm-dd`), if any.
     pub due_on: Option<NaiveDate>,
+}
+
+/// The mutations of this file's inputs (merged into `MutationRoot`).
+#[derive(Default)]
+pub struct ActivityMutations;
+
+#[Object]
+impl ActivityMutations {
+    /// Records a group activity (proximity, parental group, community activation, information
+    /// session).
+    async fn record_group_activity(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordGroupActivityInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a distribution of information material.
+    async fn distribute_information_material(
+        &self,
+        ctx: &Context<'_>,
+        input: DistributeInformationMaterialInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a completed satisfaction survey.
+    async fn record_survey_response(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordSurveyResponseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Writes the logbook entry (*diario di bordo*) of a site's opening day.
+    async fn write_logbook_entry(
+        &self,
+        ctx: &Context<'_>,
+        input: WriteLogbookEntryInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a supervision meeting (supervisors only).
+    async fn record_supervision_meeting(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordSupervisionMeetingInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
 }

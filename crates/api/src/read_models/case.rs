@@ -9,7 +9,11 @@ pub struct Case {
     /// The person taken in charge (their data: `person(id)`).
     pub person_id: ID,
     pub site: String,
+    /// Who holds the case now: the case worker it was opened with, or the one it was moved to
+    /// (`transferCase`).
     pub case_worker: String,
+    /// The partner service that holds the case, with its own reference, if one was recorded.
+    pub holding_service: Option<HoldingService>,
     pub opened_at: DateTime<Utc>,
     /// Journal position of the opening; the cursor of `cases`.
     pub position: u64,
@@ -25,6 +29,15 @@ pub struct Case {
     /// interventions, referrals and their outcomes, mediations, supervision meetings that
     /// discussed it, corrections.
     pub timeline: Vec<TimelineEntry>,
+}
+
+/// A partner service that holds a case (*presa in carico* by the service).
+#[derive(SimpleObject, Clone)]
+pub struct HoldingService {
+    /// The service (`services`).
+    pub service_id: ID,
+    /// The service's own reference for the case.
+    pub reference: String,
 }
 
 #[derive(SimpleObject, Clone)]
@@ -73,6 +86,10 @@ impl From<desk::projections::CaseView> for Case {
             person_id: id(v.person),
             site: v.site.0,
             case_worker: v.case_worker,
+            holding_service: v.holding_service.map(|h| HoldingService {
+                service_id: id(h.service_id),
+                reference: h.reference,
+            }),
             opened_at: v.opened_at,
             position: v.position.0,
             status: v.status.into(),

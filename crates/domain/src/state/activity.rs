@@ -177,3 +177,43 @@ impl DeskState {
         self.creation(stream, "date", "logbook entry", event)
     }
 }
+
+impl Decide for RecordGroupActivity {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.record_group_activity(self)
+    }
+}
+
+impl Decide for DistributeInformationMaterial {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.distribute_material(self)
+    }
+}
+
+impl Decide for RecordSurveyResponse {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.record_survey(self)
+    }
+}
+
+impl Decide for WriteLogbookEntry {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
+        state.write_logbook_entry(self, ctx)
+    }
+}

@@ -125,6 +125,55 @@ impl DeskState {
         self.decision(StreamId::case(c.case_id), event)
     }
 
+    pub(super) fn transfer_case(&self, c: &TransferCase) -> Decided {
+        let case = self.case(c.case_id, "caseId")?;
+        ensure!(
+            case.open,
+            "caseId",
+            K::CaseClosed,
+            "the case is closed: reopen it first"
+        );
+        after_opening(case, c.occurred_at)?;
+        ensure!(
+            c.case_worker.is_some() || c.holding_service.is_some(),
+            "caseWorker",
+            K::Required,
+            "say who takes the case, or which service holds it"
+        );
+        if let Some(worker) = &c.case_worker {
+            ensure!(
+                !worker.trim().is_empty(),
+                "caseWorker",
+                K::Required,
+                "say who takes the case"
+            );
+            ensure!(
+                *worker != case.case_worker,
+                "caseWorker",
+                K::Invalid,
+                "the case is already with this case worker"
+            );
+        }
+        if let Some(holding) = &c.holding_service {
+            self.usable_service(holding.service_id, "holdingService.serviceId")?;
+            ensure!(
+                !holding.reference.trim().is_empty(),
+                "holdingService.reference",
+                K::Required,
+                "give the service's own reference for the case"
+            );
+        }
+        let event = CaseTransferred {
+            case_id: c.case_id,
+            person_id: case.person_id,
+            site_id: case.site_id.clone(),
+            occurred_at: c.occurred_at,
+            case_worker: c.case_worker.clone(),
+            holding_service: c.holding_service.clone(),
+        };
+        self.decision(StreamId::case(c.case_id), event)
+    }
+
     pub(super) fn record_intervention(&self, c: &RecordIntervention) -> Decided {
         site(&c.site_id, "siteId")?;
         ensure!(
@@ -204,5 +253,65 @@ impl DeskState {
             None => StreamId::person(c.person_id),
         };
         self.decision(stream, event)
+    }
+}
+
+impl Decide for OpenCase {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.open_case(self)
+    }
+}
+
+impl Decide for AgreeCarePlan {
+    fn placement(&self, state: &DeskState) -> Placement {
+        Placement::known(state.case_site(self.case_id))
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.agree_care_plan(self)
+    }
+}
+
+impl Decide for CloseCase {
+    fn placement(&self, state: &DeskState) -> Placement {
+        Placement::known(state.case_site(self.case_id))
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.close_case(self)
+    }
+}
+
+impl Decide for ReopenCase {
+    fn placement(&self, state: &DeskState) -> Placement {
+        Placement::known(state.case_site(self.case_id))
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.reopen_case(self)
+    }
+}
+
+impl Decide for RecordIntervention {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.record_intervention(self)
+    }
+}
+
+impl Decide for TransferCase {
+    fn placement(&self, state: &DeskState) -> Placement {
+        Placement::known(state.case_site(self.case_id))
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.transfer_case(self)
     }
 }

@@ -142,16 +142,14 @@ impl DeskState {
         field: &str,
     ) -> Result<(), Rejection> {
         let at = cmd.occurred_at();
-        let value = serde_json::to_value(cmd).unwrap_or_default();
-        let id = |name: &str| -> Option<Ulid> { value.get(name)?.as_str()?.parse().ok() };
         let mut bounds = Vec::new();
         if let Some(start) = self.project_start {
             bounds.push((start, "the project started (its first site schedule)"));
         }
-        if let Some(person) = id("personId").and_then(|p| self.persons.get(&PersonId(p))) {
+        if let Some(person) = cmd.person_id().and_then(|p| self.persons.get(&p)) {
             bounds.push((person.registered_at, "the person was registered"));
         }
-        if let Some(case) = id("caseId").and_then(|c| self.cases.get(&CaseId(c))) {
+        if let Some(case) = cmd.case_id().and_then(|c| self.cases.get(&c)) {
             bounds.push((case.opened_at, "the case was opened"));
         }
         for (bound, what) in bounds {

@@ -89,3 +89,17 @@ impl DeskState {
         self.decision(self.stream_ids[original.stream as usize].clone(), event)
     }
 }
+
+impl Decide for CorrectEvent {
+    fn placement(&self, state: &DeskState) -> Placement {
+        match state.event_site(self.corrects) {
+            None => Placement::Unknown,
+            Some(None) => Placement::NoSite,
+            Some(Some(site)) => Placement::own(site),
+        }
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.correct_event(self)
+    }
+}

@@ -89,3 +89,43 @@ impl DeskState {
         self.decision(StreamId::site(&c.site_id), event)
     }
 }
+
+impl Decide for MapService {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::NoSite
+    }
+
+    fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
+        state.map_service(self, ctx)
+    }
+}
+
+impl Decide for UpdateService {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::NoSite
+    }
+
+    fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
+        state.update_service(self, ctx)
+    }
+}
+
+impl Decide for RetireService {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::NoSite
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.retire_service(self)
+    }
+}
+
+impl Decide for ScheduleSite {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
+        state.schedule_site(self, ctx)
+    }
+}

@@ -184,3 +184,33 @@ impl DeskState {
         self.decision(StreamId::mediation(c.mediation_id), event)
     }
 }
+
+impl Decide for RequestMediation {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.request_mediation(self)
+    }
+}
+
+impl Decide for RecordMediationSession {
+    fn placement(&self, state: &DeskState) -> Placement {
+        Placement::known(state.mediation_site(self.mediation_id))
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.record_mediation_session(self)
+    }
+}
+
+impl Decide for CancelMediation {
+    fn placement(&self, state: &DeskState) -> Placement {
+        Placement::known(state.mediation_site(self.mediation_id))
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.cancel_mediation(self)
+    }
+}

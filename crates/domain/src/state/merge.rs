@@ -64,3 +64,13 @@ impl DeskState {
         )
     }
 }
+
+impl Decide for MergePersons {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::NoSite
+    }
+
+    fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
+        state.merge_persons(self, ctx)
+    }
+}

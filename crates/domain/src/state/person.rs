@@ -278,3 +278,63 @@ impl DeskState {
         )
     }
 }
+
+impl Decide for RegisterPerson {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
+        state.register_person(self, ctx)
+    }
+}
+
+impl Decide for GiveConsent {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.give_consent(self)
+    }
+}
+
+impl Decide for WithdrawConsent {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.withdraw_consent(self)
+    }
+}
+
+impl Decide for AssessVulnerability {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.assess_vulnerability(self)
+    }
+}
+
+impl Decide for RecordIntake {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.record_intake(self)
+    }
+}
+
+impl Decide for ErasePerson {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::NoSite
+    }
+
+    fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
+        state.erase_person(self, ctx)
+    }
+}

@@ -88,3 +88,23 @@ impl DeskState {
         self.decision(StreamId::referral(c.referral_id), event)
     }
 }
+
+impl Decide for IssueReferral {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.issue_referral(self)
+    }
+}
+
+impl Decide for RecordReferralOutcome {
+    fn placement(&self, state: &DeskState) -> Placement {
+        Placement::known(state.referral_site(self.referral_id))
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.record_referral_outcome(self)
+    }
+}

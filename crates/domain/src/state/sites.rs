@@ -4,44 +4,6 @@
 
 use super::*;
 
-/// The person a command records a fact about at its own site, if any. One arm per command, no
-/// catch-all: a new command says whether it names a person at a site.
-fn person_at_site(cmd: &Command) -> Option<(PersonId, &SiteId)> {
-    match cmd {
-        Command::GiveConsent(c) => Some((c.person_id, &c.site_id)),
-        Command::WithdrawConsent(c) => Some((c.person_id, &c.site_id)),
-        Command::AssessVulnerability(c) => Some((c.person_id, &c.site_id)),
-        Command::RecordIntake(c) => Some((c.person_id, &c.site_id)),
-        Command::OpenCase(c) => Some((c.person_id, &c.site_id)),
-        Command::RecordIntervention(c) => Some((c.person_id, &c.site_id)),
-        Command::IssueReferral(c) => Some((c.person_id, &c.site_id)),
-        Command::RequestMediation(c) => c.person_id.map(|p| (p, &c.site_id)),
-        Command::RecordSurveyResponse(c) => c.person_id.map(|p| (p, &c.site_id)),
-        // A registration creates the person; taking on is how another site comes in; the rest
-        // act on a record of their own site, or on no person, or belong to no site.
-        Command::RegisterPerson(_)
-        | Command::TakeOnPerson(_)
-        | Command::AgreeCarePlan(_)
-        | Command::CloseCase(_)
-        | Command::ReopenCase(_)
-        | Command::RecordReferralOutcome(_)
-        | Command::RecordMediationSession(_)
-        | Command::CancelMediation(_)
-        | Command::RecordGroupActivity(_)
-        | Command::DistributeInformationMaterial(_)
-        | Command::WriteLogbookEntry(_)
-        | Command::RecordSupervisionMeeting(_)
-        | Command::RecordCheckpoint(_)
-        | Command::MapService(_)
-        | Command::UpdateService(_)
-        | Command::RetireService(_)
-        | Command::ScheduleSite(_)
-        | Command::CorrectEvent(_)
-        | Command::ErasePerson(_)
-        | Command::MergePersons(_) => None,
-    }
-}
-
 /// What an unknown person and a person of another site both answer.
 const NOT_AT_THIS_SITE: &str = "this person is not registered at this site: search for them, \
      and take them on if they were registered at another site";
@@ -50,7 +12,7 @@ impl DeskState {
     /// Refuses a command about a person the command's site neither registered nor took on, in
     /// the same words as for an id nobody registered.
     pub(super) fn person_of_the_site(&self, cmd: &Command) -> Result<(), Rejection> {
-        let Some((person, site)) = person_at_site(cmd) else {
+        let Some((person, site)) = cmd.person_at_site() else {
             return Ok(());
         };
         match self.persons.get(&person) {
@@ -76,5 +38,15 @@ impl DeskState {
                 occurred_at: c.occurred_at,
             },
         )
+    }
+}
+
+impl Decide for TakeOnPerson {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::own(&self.site_id)
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.take_on_person(self)
     }
 }

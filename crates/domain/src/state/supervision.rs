@@ -115,3 +115,23 @@ impl DeskState {
         })
     }
 }
+
+impl Decide for RecordSupervisionMeeting {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::NoSite
+    }
+
+    fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
+        state.record_supervision(self, ctx)
+    }
+}
+
+impl Decide for RecordCheckpoint {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::NoSite
+    }
+
+    fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
+        state.record_checkpoint(self, ctx)
+    }
+}

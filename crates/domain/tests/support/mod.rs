@@ -375,6 +375,19 @@ pub fn care_plan() -> AgreeCarePlan {
     }
 }
 
+/// The case moves to another case worker and is taken in charge by the ASL's consultorio.
+pub fn transfer() -> TransferCase {
+    TransferCase {
+        case_id: case(),
+        occurred_at: t("2024-05-10T10:00:00Z"),
+        case_worker: Some("l.bianchi".into()),
+        holding_service: Some(HoldingService {
+            service_id: asl(),
+            reference: "CF-2024/0173".into(),
+        }),
+    }
+}
+
 pub fn close_case() -> CloseCase {
     CloseCase {
         case_id: case(),
@@ -662,6 +675,7 @@ pub fn everything() -> Vec<Event> {
         m(issue_referral()),
         m(request_mediation()),
         m(care_plan()),
+        (supervisor(), transfer().into()),
         m(referral_outcome()),
         m(update_asl()),
         m(retire_cpia()),

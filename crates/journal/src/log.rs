@@ -329,10 +329,14 @@ impl Window {
     /// Holds `from..end` (cut at the file's end) in the buffer, dropping what lies before `from`.
     fn fill(&mut self, from: usize, end: usize) -> Result<(), JournalError> {
         let end = end.min(self.size);
-        if end <= self.base + self.buf.len() {
+        if from >= self.base && end <= self.base + self.buf.len() {
             return Ok(());
         }
-        if from > self.base {
+        if from < self.base {
+            // Back to bytes already let go (the search for a valid frame after the walk's end).
+            self.buf.clear();
+            self.base = from;
+        } else if from > self.base {
             let drop = (from - self.base).min(self.buf.len());
             self.buf.drain(..drop);
             self.base += drop;

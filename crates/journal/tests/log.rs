@@ -497,6 +497,16 @@ fn a_segment_of_several_megabytes_rebuilds_sled_whole_and_its_damage_is_found_wh
     assert_eq!(journal.read_forward(Position(1), 1_000).unwrap(), expected);
     drop(journal);
 
+    // A stray byte among the zeros far after the last frame: looked at, found to start no
+    // record, and the history is whole.
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let end = frame_offset(&bytes, 701);
+    bytes[end + 3 * 1024 * 1024] = 0x5a;
+    std::fs::write(&segment, &bytes).unwrap();
+    let journal = Journal::open(dir.path(), options.clone()).unwrap();
+    assert_eq!(journal.read_forward(Position(1), 1_000).unwrap(), expected);
+    drop(journal);
+
     // A bit of position 600's payload, and no sled to cover it: refused, naming position 600.
     let mut bytes = std::fs::read(&segment).unwrap();
     bytes[at + 4 + 200] ^= 0x08;

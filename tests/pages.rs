@@ -77,7 +77,7 @@ async fn sign_in(browser: &Browser, server: &Server, user: &str, password: &str)
     browser.goto(&server.url("/accedi")).await;
     browser.fill("f-user", user).await;
     browser.fill("f-password", password).await;
-    browser.click("#sign-in").await;
+    browser.follow("#sign-in").await;
 }
 
 async fn sign_in_demo(browser: &Browser, server: &Server, user: &str) {
@@ -113,6 +113,33 @@ async fn the_desks_pages_in_a_real_browser() {
     sign_out_ends_the_sign_in(&server, &driver).await;
 }
 
+/// Each demo account's pages (path, screenshot name); the first is its home.
+const PAGES: [(&str, &[(&str, &str)]); 4] = [
+    (
+        "demo-mediatore",
+        &[
+            ("/oggi", "oggi"),
+            ("/persone/nuova", "registra-persona"),
+            ("/diario/nuovo", "diario"),
+        ],
+    ),
+    (
+        "demo-supervisore",
+        &[
+            ("/mese?mese=2024-05", "mese"),
+            ("/registro", "registro"),
+            ("/letture", "letture"),
+        ],
+    ),
+    ("demo-valutatore", &[("/verifica", "verifica")]),
+    ("demo-amministratore", &[("/account", "account")]),
+];
+
+/// Pages two roles share: supervisors also see the checkpoints.
+fn allowed_to_both(user: &str, _other: &str, path: &str) -> bool {
+    user == "demo-supervisore" && path == "/verifica"
+}
+
 async fn every_role_signs_in_and_sees_its_pages(server: &Server, driver: &Driver) {
     let browser = driver.browser().await;
     browser.goto(&server.url("/")).await;
@@ -128,26 +155,7 @@ async fn every_role_signs_in_and_sees_its_pages(server: &Server, driver: &Driver
     check_page(&browser, "accedi").await;
     browser.close().await;
 
-    let pages: [(&str, &[(&str, &str)]); 4] = [
-        (
-            "demo-mediatore",
-            &[
-                ("/oggi", "oggi"),
-                ("/persone/nuova", "registra-persona"),
-                ("/diario/nuovo", "diario"),
-            ],
-        ),
-        (
-            "demo-supervisore",
-            &[
-                ("/mese?mese=2024-05", "mese"),
-                ("/registro", "registro"),
-                ("/letture", "letture"),
-            ],
-        ),
-        ("demo-valutatore", &[("/verifica", "verifica")]),
-        ("demo-amministratore", &[("/account", "account")]),
-    ];
+    let pages = PAGES;
     for (user, paths) in pages {
         let browser = driver.browser().await;
         sign_in_demo(&browser, server, user).await;
@@ -161,20 +169,33 @@ async fn every_role_signs_in_and_sees_its_pages(server: &Server, driver: &Driver
             assert!(!browser.has("#refused").await, "{user} may see {path}");
             check_page(&browser, name).await;
         }
+        // Every other role's pages are refused (deny by default, as the API's matrix).
+        for (other, other_paths) in pages {
+            if other == user {
+                continue;
+            }
+            for (path, _) in other_paths {
+                if allowed_to_both(user, other, path) {
+                    continue;
+                }
+                browser.goto(&server.url(path)).await;
+                assert!(browser.has("#refused").await, "{user} is refused {path}");
+            }
+        }
         browser.close().await;
     }
 
     // The switch: the same page in English.
     let browser = driver.browser().await;
     sign_in_demo(&browser, server, "demo-supervisore").await;
-    browser.click("button[name=lang][value=en]").await;
+    browser.follow("button[name=lang][value=en]").await;
     browser.goto(&server.url("/mese?mese=2024-05")).await;
     let text = browser.page_text().await;
     assert!(
         text.contains("The month") && text.contains("Persons served"),
         "{text}"
     );
-    browser.click("button[name=lang][value=it]").await;
+    browser.follow("button[name=lang][value=it]").await;
     browser.goto(&server.url("/registro")).await;
     assert!(browser.text("#chain").await.contains("Catena verificata"));
     browser.close().await;
@@ -186,19 +207,24 @@ async fn a_mediators_day_from_search_to_diary(server: &Server, driver: &Driver) 
 
     // A returning person, found by part of her name.
     browser.fill("f-q", "olena").await;
-    browser.click("#search").await;
+    browser.follow("#search").await;
     assert!(browser.text("#found").await.contains("Olena Marchuk-Vey"));
     check_page(&browser, "persone-trovate").await;
-    browser.click("#found a").await;
+    browser.follow("#found a").await;
     assert_eq!(browser.text("#person-name").await, "Olena Marchuk-Vey");
     check_page(&browser, "persona").await;
 
     // An intake for her.
-    browser.click("#go-intake").await;
+    browser.follow("#go-intake").await;
     check_page(&browser, "colloquio").await;
-    browser.click("#f-needs-DOCUMENTS").await;
+    browser.click("label[for=f-needs-DOCUMENTS]").await;
     browser.fill("f-note", "Rinnovo del permesso.").await;
-    browser.click("#record-intake").await;
+    browser.follow("#record-intake").await;
+    assert!(
+        browser.has("#history").await,
+        "the person's page after the intake: {}",
+        browser.page_text().await
+    );
     assert!(
         browser.text("#history").await.contains("Colloquio"),
         "the intake is in her history"
@@ -213,7 +239,7 @@ async fn a_mediators_day_from_search_to_diary(server: &Server, driver: &Driver) 
     browser.fill("f-citizenships", "SY").await;
     browser.fill("f-countryOfBirth", "SY").await;
     browser.fill("f-languages", "ar").await;
-    browser.click("#register").await;
+    browser.follow("#register").await;
     assert_eq!(
         browser.text("#e-birthYear").await,
         "Scrivi un numero intero."
@@ -224,14 +250,14 @@ async fn a_mediators_day_from_search_to_diary(server: &Server, driver: &Driver) 
         .contains("Scrivi un numero intero."));
     check_page(&browser, "registra-persona-errore").await;
     browser.fill("f-birthYear", "1990").await;
-    browser.click("#register").await;
+    browser.follow("#register").await;
     assert_eq!(browser.text("#person-name").await, "Amal Haddad-Test");
 
     // The diary of the day: the domain's refusal (no language) beside its field, in Italian.
     browser.goto(&server.url("/diario/nuovo")).await;
     browser.fill("f-contacts", "7").await;
     browser.fill("f-observations", "Giornata intensa.").await;
-    browser.click("#write-diary").await;
+    browser.follow("#write-diary").await;
     let error = browser.text("#e-languages").await;
     assert!(
         error.contains("Lingue"),
@@ -249,7 +275,7 @@ async fn a_mediators_day_from_search_to_diary(server: &Server, driver: &Driver) 
         .await
         .unwrap();
     let sent = sent.as_str().unwrap().to_owned();
-    browser.click("#write-diary").await;
+    browser.follow("#write-diary").await;
     assert_eq!(browser.path().await, "/oggi");
     assert!(browser.text("#done").await.contains("diario"));
     let diaries = browser.text("#diaries").await;
@@ -295,8 +321,8 @@ async fn another_sites_person_gets_a_refusal_page(server: &Server, driver: &Driv
     let browser = driver.browser().await;
     sign_in_demo(&browser, server, "demo-mediatore").await;
     browser.fill("f-q", "olena").await;
-    browser.click("#search").await;
-    browser.click("#found a").await;
+    browser.follow("#search").await;
+    browser.follow("#found a").await;
     let person_path = browser.path().await;
     browser.close().await;
 
@@ -349,7 +375,7 @@ async fn sign_out_ends_the_sign_in(server: &Server, driver: &Driver) {
     let header = format!("impact_signin={cookie}");
     let before = raw_http::http(server.addr, "GET", "/registro", &[("Cookie", &header)], "").await;
     assert_eq!(before.status, 200, "the cookie works before sign-out");
-    browser.click("#sign-out").await;
+    browser.follow("#sign-out").await;
     assert_eq!(browser.path().await, "/accedi");
     let after = raw_http::http(server.addr, "GET", "/registro", &[("Cookie", &header)], "").await;
     assert_eq!(after.status, 303, "the old cookie no longer signs in");

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 
 /// How many times (100 ms apart) chromedriver's port is tried before the test fails.
 const DRIVER_START_TRIES: u32 = 300;
+/// How many times (100 ms apart) a new page is looked for after a click that navigates.
+const NAVIGATION_TRIES: u32 = 300;
 
 /// A free port on 127.0.0.1 (bound, then released for the child to take).
 pub fn free_port() -> u16 {
@@ -132,15 +134,53 @@ impl Browser {
         field.send_keys(text).await.expect("the field takes text");
     }
 
-    /// Clicks the element with this CSS selector.
+    /// Clicks the element with this CSS selector, scrolled to the middle of the window first
+    /// (as a person would scroll to it).
     pub async fn click(&self, css: &str) {
-        self.client
+        let element = self
+            .client
             .find(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"))
-            .click()
+            .unwrap_or_else(|e| panic!("no {css}: {e}"));
+        let arg = serde_json::to_value(&element).expect("an element reference");
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
             .await
-            .unwrap_or_else(|e| panic!("{css} does not click: {e}"));
+            .expect("the element scrolls into view");
+        if let Err(error) = element.click().await {
+            // Chromedriver sometimes computes the point before its own scroll ends ("element
+            // click intercepted" at a point below the window): the element's own click then.
+            let arg = serde_json::to_value(&element).expect("an element reference");
+            self.client
+                .execute("arguments[0].click();", vec![arg])
+                .await
+                .unwrap_or_else(|e| panic!("{css} does not click: {error}; {e}"));
+        }
+    }
+
+    /// Clicks a link or a form's button and waits until the next page has loaded (the old
+    /// page's marker gone, the new one complete), at most [`NAVIGATION_TRIES`] × 100 ms.
+    pub async fn follow(&self, css: &str) {
+        self.client
+            .execute("window.__impactOldPage = true;", Vec::new())
+            .await
+            .expect("the page takes a marker");
+        self.click(css).await;
+        for _ in 0..NAVIGATION_TRIES {
+            let loaded = self
+                .client
+                .execute(
+                    "return !window.__impactOldPage && document.readyState === 'complete';",
+                    Vec::new(),
+                )
+                .await
+                .unwrap_or(Value::Bool(false));
+            if loaded == Value::Bool(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("clicking {css} led to no new page");
     }
 
     /// The text of the element with this CSS selector.

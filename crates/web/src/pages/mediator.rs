@@ -373,7 +373,7 @@ pub async fn register_person(State(web): State<Web>, headers: HeaderMap, body: B
     let input = json!({
         "personId": person_id,
         "siteId": site_of(&account),
-        "occurredAt": Utc::now(),
+        "occurredAt": drawn_at(fields.get("eventId")),
         "birthYear": birth_year,
         "sex": fields.get("sex"),
         "citizenships": fields.list("citizenships").iter().map(|c| c.to_ascii_uppercase()).collect::<Vec<_>>(),
@@ -660,8 +660,8 @@ pub async fn write_diary(State(web): State<Web>, headers: HeaderMap, body: Bytes
             &errors,
         );
     }
-    // Written now; a diary of an earlier day is written after it, on the day it is written.
-    let now = Utc::now();
+    // Written when the form was drawn: a retry then sends the very same command.
+    let now = drawn_at(fields.get("eventId"));
     let observations = fields.get("observations");
     let incidents = fields.get("incidents");
     let input = json!({
@@ -701,6 +701,15 @@ pub async fn write_diary(State(web): State<Web>, headers: HeaderMap, body: Bytes
             )
         }
     }
+}
+
+/// When a form was drawn: the instant of its event id (a ULID carries its milliseconds), so that
+/// a form sent twice (a retry after a lost answer) is the same command both times and records
+/// nothing twice. Now, for an id that is not a ULID (the API refuses it anyway).
+fn drawn_at(event_id: &str) -> chrono::DateTime<Utc> {
+    Ulid::from_string(event_id)
+        .map(|id| chrono::DateTime::<Utc>::from(id.datetime()))
+        .unwrap_or_else(|_| Utc::now())
 }
 
 /// The month a date falls in, `aaaa-mm`.

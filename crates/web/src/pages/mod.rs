@@ -178,7 +178,16 @@ pub fn page(web: &Web, ctx: &Ctx, status: StatusCode, name: &str, context: Value
         Err(error) => {
             // The template's name and minijinja's reason, never the data.
             tracing::error!(template = name, kind = ?error.kind(), "a page did not render");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            let title = web.catalogues.text(ctx.lang, "refused-failed-title", &[]);
+            let text = web.catalogues.text(ctx.lang, "refused-failed", &[]);
+            crate::render::html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(
+                    "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+                     <body><main><h1>{title}</h1><p>{text}</p><p><a href=\"/\">/</a></p></main></body></html>",
+                    ctx.lang.code()
+                ),
+            )
         }
     }
 }

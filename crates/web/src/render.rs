@@ -80,8 +80,7 @@ impl Templates {
             crate::time::parse_date(&text).map_or(text, crate::time::date)
         });
         env.add_filter("datetime", |text: String| {
-            text.parse()
-                .map_or(text, |instant| crate::time::date_time(instant))
+            text.parse().map_or(text, crate::time::date_time)
         });
         Templates { env }
     }

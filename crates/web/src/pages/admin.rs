@@ -32,7 +32,7 @@ fn show(web: &Web, ctx: &Ctx, status: StatusCode, extra: minijinja::Value) -> Re
 pub async fn accounts(State(web): State<Web>, headers: HeaderMap) -> Response {
     let ctx = Ctx::of(&web, &headers);
     if let Err(response) = require(&web, &ctx, &[Role::Admin]) {
-        return response;
+        return *response;
     }
     show(&web, &ctx, StatusCode::OK, minijinja::context! {})
 }
@@ -41,7 +41,7 @@ pub async fn accounts(State(web): State<Web>, headers: HeaderMap) -> Response {
 pub async fn change(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
     let ctx = Ctx::of(&web, &headers);
     if let Err(response) = require(&web, &ctx, &[Role::Admin]) {
-        return response;
+        return *response;
     }
     let fields = Fields::parse(&body);
     if !csrf_ok(&ctx, fields.get("csrf")) {

@@ -14,7 +14,7 @@ pub async fn checkpoints(State(web): State<Web>, headers: HeaderMap) -> Response
     let ctx = Ctx::of(&web, &headers);
     let account = match require(&web, &ctx, &[Role::Evaluator, Role::Supervisor]) {
         Ok(account) => account,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let outcome = ask(
         &web,

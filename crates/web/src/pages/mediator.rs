@@ -68,7 +68,7 @@ pub async fn today(
     let ctx = Ctx::of(&web, &headers);
     let account = match require(&web, &ctx, &[Role::Mediator]) {
         Ok(account) => account,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let today = time::today(Utc::now());
     let from = today - Duration::days(27);
@@ -116,7 +116,7 @@ pub async fn search(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> 
     let ctx = Ctx::of(&web, &headers);
     let account = match require(&web, &ctx, &[Role::Mediator, Role::Supervisor]) {
         Ok(account) => account,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let fields = Fields::parse(&body);
     if !csrf_ok(&ctx, fields.get("csrf")) {
@@ -190,7 +190,7 @@ pub async fn person(
     let ctx = Ctx::of(&web, &headers);
     let account = match require(&web, &ctx, &[Role::Mediator, Role::Supervisor]) {
         Ok(account) => account,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if Ulid::from_string(&id).is_err() {
         return refused(&web, &ctx, StatusCode::NOT_FOUND, "refused-not-found");
@@ -271,7 +271,7 @@ fn person_form(
 pub async fn new_person(State(web): State<Web>, headers: HeaderMap) -> Response {
     let ctx = Ctx::of(&web, &headers);
     if let Err(response) = require(&web, &ctx, &[Role::Mediator]) {
-        return response;
+        return *response;
     }
     let form = json!({
         "personId": Ulid::new().to_string(),
@@ -343,7 +343,7 @@ pub async fn register_person(State(web): State<Web>, headers: HeaderMap, body: B
     let ctx = Ctx::of(&web, &headers);
     let account = match require(&web, &ctx, &[Role::Mediator]) {
         Ok(account) => account,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let fields = Fields::parse(&body);
     if !csrf_ok(&ctx, fields.get("csrf")) {
@@ -461,7 +461,7 @@ pub async fn intake_form(
     let ctx = Ctx::of(&web, &headers);
     let account = match require(&web, &ctx, &[Role::Mediator]) {
         Ok(account) => account,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if Ulid::from_string(&id).is_err() {
         return refused(&web, &ctx, StatusCode::NOT_FOUND, "refused-not-found");
@@ -518,7 +518,7 @@ pub async fn record_intake(
     let ctx = Ctx::of(&web, &headers);
     let account = match require(&web, &ctx, &[Role::Mediator]) {
         Ok(account) => account,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let fields = Fields::parse(&body);
     if !csrf_ok(&ctx, fields.get("csrf")) {
@@ -619,7 +619,7 @@ fn diary_page(
 pub async fn diary_form(State(web): State<Web>, headers: HeaderMap) -> Response {
     let ctx = Ctx::of(&web, &headers);
     if let Err(response) = require(&web, &ctx, &[Role::Mediator]) {
-        return response;
+        return *response;
     }
     let today = time::today(Utc::now());
     let form = json!({
@@ -634,7 +634,7 @@ pub async fn write_diary(State(web): State<Web>, headers: HeaderMap, body: Bytes
     let ctx = Ctx::of(&web, &headers);
     let account = match require(&web, &ctx, &[Role::Mediator]) {
         Ok(account) => account,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let fields = Fields::parse(&body);
     if !csrf_ok(&ctx, fields.get("csrf")) {

@@ -117,12 +117,17 @@ impl Ctx {
 }
 
 /// The signed-in account of a page for `roles`, or the answer to send instead: the sign-in
-/// page for nobody, a refusal for another role.
-pub fn require(web: &Web, ctx: &Ctx, roles: &[Role]) -> Result<Account, Response> {
+/// page for nobody, a refusal for another role (boxed: a response is large).
+pub fn require(web: &Web, ctx: &Ctx, roles: &[Role]) -> Result<Account, Box<Response>> {
     match ctx.account() {
-        None => Err(Redirect::to("/accedi").into_response()),
+        None => Err(Box::new(Redirect::to("/accedi").into_response())),
         Some(account) if roles.contains(&account.role) => Ok(account.clone()),
-        Some(_) => Err(refused(web, ctx, StatusCode::FORBIDDEN, "refused-role")),
+        Some(_) => Err(Box::new(refused(
+            web,
+            ctx,
+            StatusCode::FORBIDDEN,
+            "refused-role",
+        ))),
     }
 }
 

@@ -29,7 +29,7 @@ pub async fn month(
     let ctx = Ctx::of(&web, &headers);
     let account = match require(&web, &ctx, &[Role::Supervisor]) {
         Ok(account) => account,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let month = match query
         .mese
@@ -104,7 +104,7 @@ pub async fn trail(
     let ctx = Ctx::of(&web, &headers);
     let account = match require(&web, &ctx, &[Role::Supervisor]) {
         Ok(account) => account,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let after = query
         .dopo
@@ -141,7 +141,7 @@ pub async fn trail(
 pub async fn reads_form(State(web): State<Web>, headers: HeaderMap) -> Response {
     let ctx = Ctx::of(&web, &headers);
     if let Err(response) = require(&web, &ctx, &[Role::Supervisor]) {
-        return response;
+        return *response;
     }
     page(
         &web,
@@ -157,7 +157,7 @@ pub async fn reads(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> R
     let ctx = Ctx::of(&web, &headers);
     let account = match require(&web, &ctx, &[Role::Supervisor]) {
         Ok(account) => account,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let fields = Fields::parse(&body);
     if !csrf_ok(&ctx, fields.get("csrf")) {

@@ -734,6 +734,22 @@ fn desk_files(data: &Path, master_key: &Path) -> Result<DeskFiles> {
         }
         Err(error) => return Err(error.into()),
     }
+    match web::accounts::check_file(data) {
+        Ok(Some(accounts)) => summary.push(format!("accounts file: {accounts} accounts checked")),
+        Ok(None) => {}
+        Err(web::AccountError::Corrupt { line, reason, .. }) => {
+            findings.push(journal::Finding {
+                file: web::accounts::ACCOUNT_FILE.to_owned(),
+                position: None,
+                what: format!("line {line}: {reason}"),
+                action: "restore accounts.jsonl from the backup, or move it aside and create the \
+                         accounts again (impact account create); the server refuses to start on it"
+                    .to_owned(),
+                repairable: false,
+            });
+        }
+        Err(error) => return Err(error.into()),
+    }
     Ok(DeskFiles { findings, summary })
 }
 

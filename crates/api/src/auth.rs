@@ -359,8 +359,8 @@ impl Tokens {
 /// Length in hex digits of a line's checksum.
 const CHECK_HEX: usize = 32;
 
-/// The checksum of one line's JSON text.
-fn line_check(json: &str) -> String {
+/// The checksum of one line's JSON text (the token file's, and the accounts file of the pages).
+pub fn line_check(json: &str) -> String {
     blake3::hash(json.as_bytes()).to_hex()[..CHECK_HEX].to_string()
 }
 

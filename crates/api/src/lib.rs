@@ -33,6 +33,7 @@ use async_graphql::{MergedObject, Schema};
 use desk::read_audit::ReadAudit;
 use desk::Desk;
 
+pub use desk::read_audit::ReadChannel;
 pub use executor::Api;
 pub use http::{app, record_reads};
 pub use metrics::Metrics;

@@ -5,8 +5,8 @@
 //!   started (`journal::Journal::backup_to`), taken while the server runs, changing no byte;
 //! - `read-audit.frames`: the read audit's, the same way;
 //! - `files/<name>`: the data directory's own files (the key store `person-keys`, the tokens,
-//!   the checkpoint signing key), copied after the journal, so that every person the journal
-//!   copy names has their key, and a key destroyed meanwhile stays destroyed;
+//!   the accounts, the checkpoint signing key), copied after the journal, so that every person
+//!   the journal copy names has their key, and a key destroyed meanwhile stays destroyed;
 //! - `manifest.json`, last: the heads, and the size and blake3 hash of every entry.
 //!
 //! Never in a backup: the master key (it lives beside the data directory, not in it), sled's

@@ -57,6 +57,22 @@ enum Cmd {
         /// Longest a request may run, in seconds.
         #[arg(long, env = "IMPACT_REQUEST_TIMEOUT", default_value_t = 30)]
         request_timeout: u64,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+        #[arg(
+            long,
+            env = "IMPACT_TLS_CERT",
+            value_name = "FILE",
+            requires = "tls_key"
+        )]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM); needs --tls-cert.
+        #[arg(
+            long,
+            env = "IMPACT_TLS_KEY",
+            value_name = "FILE",
+            requires = "tls_cert"
+        )]
+        tls_key: Option<PathBuf>,
     },
     /// Import commands (one JSON line each, through the desk's rules) or an export of
     /// `impact export` (reproducing the same chain). Stops at the first bad line; importing the
@@ -184,6 +200,10 @@ enum Cmd {
     /// the token file when it changes).
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Accounts that sign in to the pages with a user name and password: create, disable,
+    /// reset, list. Works while the server runs.
+    #[command(subcommand)]
+    Account(crate::account::AccountCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -287,6 +307,8 @@ pub fn run(args: Args) -> ExitCode {
             dev,
             body_limit,
             request_timeout,
+            tls_cert,
+            tls_key,
         } => {
             let config = ApiConfig {
                 dev: dev || demo,
@@ -295,7 +317,15 @@ pub fn run(args: Args) -> ExitCode {
                 ..ApiConfig::default()
             };
             runtime().and_then(|rt| {
-                rt.block_on(serve(&data, master_key.as_deref(), listen, demo, config))
+                let tls = tls_cert.zip(tls_key);
+                rt.block_on(serve(
+                    &data,
+                    master_key.as_deref(),
+                    listen,
+                    demo,
+                    config,
+                    tls,
+                ))
             })
         }
         Cmd::Import {
@@ -308,6 +338,7 @@ pub fn run(args: Args) -> ExitCode {
         Cmd::Replay(args) => crate::report::replay(&args),
         Cmd::Directory(args) => crate::directory::run(&args),
         Cmd::Token(cmd) => token(cmd),
+        Cmd::Account(cmd) => crate::account::run(cmd),
         Cmd::Export {
             data,
             actor,
@@ -381,6 +412,7 @@ async fn serve(
     listen: SocketAddr,
     demo: bool,
     config: ApiConfig,
+    tls: Option<(PathBuf, PathBuf)>,
 ) -> Result<()> {
     let desk = open_desk(data, master_key)?;
     if demo {
@@ -395,22 +427,39 @@ async fn serve(
         }
     }
     let security = open_security(data)?;
+    let accounts = web::Accounts::open(data)
+        .map_err(|e| anyhow::anyhow!("cannot open the accounts in {}: {e}", data.display()))?;
     if demo {
         print_demo_tokens(&security.tokens)?;
+        print_demo_accounts(&accounts)?;
     }
     let state = AppState::new(desk.clone(), config, security);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let local = listener.local_addr().context("no local address")?;
-    tracing::info!(address = %local, "serving GraphQL on http://{local}/graphql");
-    // A line on stdout that scripts and tests can wait for.
-    println!("listening on http://{local}");
-    let _ = std::io::stdout().flush();
-    axum::serve(listener, api::app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    let pages = web::Web::new(state.clone(), accounts, tls.is_some());
+    let app = api::app(state).merge(web::router(pages));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if tls.is_none() && !listen.ip().is_loopback() {
+        let warning = format!(
+            "WARNING: listening on {listen} without TLS: passwords and personal data would cross \
+             the network in clear. Serve with --tls-cert and --tls-key, or put a reverse proxy \
+             that terminates TLS in front and listen on 127.0.0.1."
+        );
+        tracing::warn!("{warning}");
+        eprintln!("\n{warning}\n");
+    }
+    match tls {
+        None => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            let local = listener.local_addr().context("no local address")?;
+            announce(scheme, local);
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("server failed")?;
+        }
+        Some((cert, key)) => crate::tls::serve(listen, &cert, &key, app, announce).await?,
+    }
     tracing::info!("shutting down: finishing queued appends");
     let journal = desk.journal().clone();
     drop(desk);
@@ -419,7 +468,14 @@ async fn serve(
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Says where the server listens: the log, and a line on stdout that scripts and tests wait for.
+fn announce(scheme: &str, local: SocketAddr) {
+    tracing::info!(address = %local, "serving the pages on {scheme}://{local}/ and GraphQL on {scheme}://{local}/graphql");
+    println!("listening on {scheme}://{local}");
+    let _ = std::io::stdout().flush();
+}
+
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -506,7 +562,34 @@ fn print_demo_tokens(tokens: &api::auth::Tokens) -> Result<()> {
     Ok(())
 }
 
-fn parse_role(text: &str) -> Result<Role> {
+/// `--demo`: one account per role for the pages, printed with its password.
+fn print_demo_accounts(accounts: &web::Accounts) -> Result<()> {
+    let now = chrono::Utc::now();
+    println!("demo accounts (sign in at the address below, /):");
+    for (role, user, site) in [
+        (
+            Role::Mediator,
+            "demo-mediatore",
+            Some(domain::SiteId::new("montelucci-4")),
+        ),
+        (Role::Supervisor, "demo-supervisore", None),
+        (Role::Evaluator, "demo-valutatore", None),
+        (Role::Admin, "demo-amministratore", None),
+    ] {
+        let password = match accounts.get(user) {
+            Some(_) => accounts.reset(user, now)?,
+            None => accounts.create(user, role, site, now)?.1,
+        };
+        println!(
+            "  {:<10} user {user:<20} password {}",
+            role.as_str(),
+            password.0
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn parse_role(text: &str) -> Result<Role> {
     Role::ALL
         .iter()
         .copied()
@@ -645,6 +728,22 @@ fn desk_files(data: &Path, master_key: &Path) -> Result<DeskFiles> {
                 what: format!("line {line}: {reason}"),
                 action: "restore tokens.jsonl from the backup, or move it aside and issue new \
                          tokens (impact token issue); the server refuses to start on it"
+                    .to_owned(),
+                repairable: false,
+            });
+        }
+        Err(error) => return Err(error.into()),
+    }
+    match web::accounts::check_file(data) {
+        Ok(Some(accounts)) => summary.push(format!("accounts file: {accounts} accounts checked")),
+        Ok(None) => {}
+        Err(web::AccountError::Corrupt { line, reason, .. }) => {
+            findings.push(journal::Finding {
+                file: web::accounts::ACCOUNT_FILE.to_owned(),
+                position: None,
+                what: format!("line {line}: {reason}"),
+                action: "restore accounts.jsonl from the backup, or move it aside and create the \
+                         accounts again (impact account create); the server refuses to start on it"
                     .to_owned(),
                 repairable: false,
             });

@@ -4,12 +4,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod account;
 mod backup;
 mod bundle;
 mod cli;
 mod directory;
 mod proofs;
 mod report;
+mod tls;
 
 fn main() -> ExitCode {
     cli::run(cli::Args::parse())

@@ -1,0 +1,202 @@
+//! The supervisor's pages: the month's figures, the audit trail with each event's hash and the
+//! chain's verified head, and who read a person's data. Charts are not drawn yet: the figures
+//! are tables (`docs/adr/0008-pages.md`).
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use domain::Role;
+use serde::Deserialize;
+use serde_json::json;
+use ulid::Ulid;
+
+use super::{ask, csrf_ok, failed, page, refused, require, Ctx};
+use crate::forms::{Fields, FormErrors};
+use crate::Web;
+
+#[derive(Deserialize)]
+pub struct MonthQuery {
+    /// `aaaa-mm`; the month of the latest event when omitted.
+    mese: Option<String>,
+}
+
+pub async fn month(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Query(query): Query<MonthQuery>,
+) -> Response {
+    let ctx = Ctx::of(&web, &headers);
+    let account = match require(&web, &ctx, &[Role::Supervisor]) {
+        Ok(account) => account,
+        Err(response) => return *response,
+    };
+    let month = match query
+        .mese
+        .filter(|m| chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").is_ok())
+    {
+        Some(month) => month,
+        None => {
+            let latest = ask(
+                &web,
+                &account,
+                "{ auditTrail(last: 1) { nodes { occurredAt } } }",
+                json!({}),
+            )
+            .await;
+            latest
+                .ok()
+                .and_then(|data| {
+                    data["auditTrail"]["nodes"][0]["occurredAt"]
+                        .as_str()
+                        .map(str::to_owned)
+                })
+                .and_then(|at| at.get(..7).map(str::to_owned))
+                .unwrap_or_else(|| {
+                    super::mediator::month_of(crate::time::today(chrono::Utc::now()))
+                })
+        }
+    };
+    let outcome = ask(
+        &web,
+        &account,
+        "query Month($period: String!) {
+           monitoring(period: $period) {
+             from to totalContacts openCases
+             contacts { activity site contacts distinctPersons }
+             beneficiaries { total new returning
+               byCitizenship { key count } bySex { key count } byAgeBand { key count } }
+             mediation { requests sessions cancelled hours }
+             referralFunnel { serviceName issued accepted concluded serviceReceived }
+             satisfaction { responses }
+             compliance { everyMonthHasMeeting everyOpeningDayHasEntry
+               months { month meetings } logbook { site openingDays daysWithEntry missingDays } }
+           }
+         }",
+        json!({ "period": month }),
+    )
+    .await;
+    let data = match outcome {
+        Ok(data) => data,
+        Err(refusals) => return failed(&web, &ctx, &refusals),
+    };
+    page(
+        &web,
+        &ctx,
+        StatusCode::OK,
+        "month.html",
+        minijinja::context! { month, report => minijinja::Value::from_serialize(&data["monitoring"]) },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct TrailQuery {
+    /// The cursor (a position) after which the page starts: no personal data.
+    dopo: Option<String>,
+}
+
+/// The audit trail, twenty events a page, each with its hash, and the chain verified.
+pub async fn trail(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Query(query): Query<TrailQuery>,
+) -> Response {
+    let ctx = Ctx::of(&web, &headers);
+    let account = match require(&web, &ctx, &[Role::Supervisor]) {
+        Ok(account) => account,
+        Err(response) => return *response,
+    };
+    let after = query
+        .dopo
+        .filter(|c| c.len() <= 20 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'='));
+    let outcome = ask(
+        &web,
+        &account,
+        "query Trail($after: String) {
+           chain { head { position hash } verify { intact checked head { position hash } problem { position kind } } }
+           auditTrail(first: 20, after: $after) {
+             nodes { position type stream occurredAt recordedAt actor { id role } hash }
+             pageInfo { hasNextPage endCursor }
+           }
+         }",
+        json!({ "after": after }),
+    )
+    .await;
+    let data = match outcome {
+        Ok(data) => data,
+        Err(refusals) => return failed(&web, &ctx, &refusals),
+    };
+    page(
+        &web,
+        &ctx,
+        StatusCode::OK,
+        "trail.html",
+        minijinja::context! {
+            chain => minijinja::Value::from_serialize(&data["chain"]),
+            trail => minijinja::Value::from_serialize(&data["auditTrail"]),
+        },
+    )
+}
+
+pub async fn reads_form(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let ctx = Ctx::of(&web, &headers);
+    if let Err(response) = require(&web, &ctx, &[Role::Supervisor]) {
+        return *response;
+    }
+    page(
+        &web,
+        &ctx,
+        StatusCode::OK,
+        "reads.html",
+        minijinja::context! {},
+    )
+}
+
+/// `POST /letture`: who read a person's data (the person's id is sent in the body).
+pub async fn reads(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
+    let ctx = Ctx::of(&web, &headers);
+    let account = match require(&web, &ctx, &[Role::Supervisor]) {
+        Ok(account) => account,
+        Err(response) => return *response,
+    };
+    let fields = Fields::parse(&body);
+    if !csrf_ok(&ctx, fields.get("csrf")) {
+        return refused(&web, &ctx, StatusCode::FORBIDDEN, "refused-csrf");
+    }
+    let person = fields.get("personId").to_owned();
+    let mut errors = FormErrors::default();
+    if Ulid::from_string(&person).is_err() {
+        errors.field(
+            "personId",
+            web.catalogues.text(ctx.lang, "form-not-an-id", &[]),
+        );
+        return page(
+            &web,
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reads.html",
+            minijinja::context! { person_id => person, errors => minijinja::Value::from_serialize(&errors) },
+        );
+    }
+    let outcome = ask(
+        &web,
+        &account,
+        "query Reads($id: ID!) { readsOfPerson(personId: $id) { at actorId actorRole fields channel } }",
+        json!({ "id": person }),
+    )
+    .await;
+    let data = match outcome {
+        Ok(data) => data,
+        Err(refusals) => return failed(&web, &ctx, &refusals),
+    };
+    page(
+        &web,
+        &ctx,
+        StatusCode::OK,
+        "reads.html",
+        minijinja::context! {
+            person_id => person,
+            reads => minijinja::Value::from_serialize(&data["readsOfPerson"]),
+        },
+    )
+}

@@ -1,0 +1,407 @@
+//! The desk's pages in a real browser: the real `impact serve --demo` on a free port of
+//! 127.0.0.1, headless Chromium driven over WebDriver. Each scenario a person would walk through:
+//! signing in as each role, a mediator's day from search to diary, a form's error beside its
+//! field in Italian, another site's person refused, five wrong passwords locking the account,
+//! sign-out ending the sign-in; axe-core on every page; a screenshot of every page in
+//! `target/test-artefacts/`.
+
+#[path = "support/browser.rs"]
+mod browser;
+#[path = "support/raw_http.rs"]
+mod raw_http;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::RecvTimeoutError;
+
+use browser::{Browser, Driver};
+
+const BIN: &str = env!("CARGO_BIN_EXE_impact");
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    /// Demo passwords by user name, as `serve --demo` printed them.
+    passwords: HashMap<String, String>,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env("IMPACT_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("impact serve starts");
+        let lines = raw_http::stdout_lines(&mut child);
+        let mut passwords = HashMap::new();
+        loop {
+            let line = match lines.recv_timeout(raw_http::IO_DEADLINE) {
+                Ok(line) => line,
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                    panic!("impact serve printed no `listening on` line")
+                }
+            };
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if let [_role, "user", user, "password", password] = words[..] {
+                passwords.insert(user.to_owned(), password.to_owned());
+            }
+            if let Some(addr) = line.strip_prefix("listening on http://") {
+                let addr = addr.trim().parse().expect("an address");
+                return Server {
+                    child,
+                    addr,
+                    passwords,
+                };
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn sign_in(browser: &Browser, server: &Server, user: &str, password: &str) {
+    browser.goto(&server.url("/accedi")).await;
+    browser.fill("f-user", user).await;
+    browser.fill("f-password", password).await;
+    browser.follow("#sign-in").await;
+}
+
+async fn sign_in_demo(browser: &Browser, server: &Server, user: &str) {
+    let password = server.passwords[user].clone();
+    sign_in(browser, server, user, &password).await;
+    assert!(
+        browser.has("#signed-in-as").await,
+        "{user} is signed in: {}",
+        browser.page_text().await
+    );
+}
+
+/// Checks the page with axe-core and keeps its screenshot.
+async fn check_page(browser: &Browser, name: &str) {
+    browser.screenshot(name).await;
+    let violations = browser.axe().await;
+    assert!(
+        violations.is_empty(),
+        "{name}: axe-core found serious or critical violations: {violations:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desks_pages_in_a_real_browser() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let driver = Driver::start();
+
+    every_role_signs_in_and_sees_its_pages(&server, &driver).await;
+    a_mediators_day_from_search_to_diary(&server, &driver).await;
+    another_sites_person_gets_a_refusal_page(&server, &driver, data.path()).await;
+    five_wrong_passwords_lock_the_account(&server, &driver, data.path()).await;
+    sign_out_ends_the_sign_in(&server, &driver).await;
+}
+
+/// Each demo account's pages (path, screenshot name); the first is its home.
+const PAGES: [(&str, &[(&str, &str)]); 4] = [
+    (
+        "demo-mediatore",
+        &[
+            ("/oggi", "oggi"),
+            ("/persone/nuova", "registra-persona"),
+            ("/diario/nuovo", "diario"),
+        ],
+    ),
+    (
+        "demo-supervisore",
+        &[
+            ("/mese?mese=2024-05", "mese"),
+            ("/registro", "registro"),
+            ("/letture", "letture"),
+        ],
+    ),
+    ("demo-valutatore", &[("/verifica", "verifica")]),
+    ("demo-amministratore", &[("/account", "account")]),
+];
+
+/// Pages two roles share: supervisors also see the checkpoints.
+fn allowed_to_both(user: &str, _other: &str, path: &str) -> bool {
+    user == "demo-supervisore" && path == "/verifica"
+}
+
+async fn every_role_signs_in_and_sees_its_pages(server: &Server, driver: &Driver) {
+    let browser = driver.browser().await;
+    browser.goto(&server.url("/")).await;
+    assert_eq!(
+        browser.path().await,
+        "/accedi",
+        "nobody signed in: the sign-in page"
+    );
+    assert!(
+        browser.page_text().await.contains("Nome utente"),
+        "in Italian"
+    );
+    check_page(&browser, "accedi").await;
+    browser.close().await;
+
+    let pages = PAGES;
+    for (user, paths) in pages {
+        let browser = driver.browser().await;
+        sign_in_demo(&browser, server, user).await;
+        assert_eq!(
+            browser.path().await,
+            paths[0].0.split('?').next().unwrap(),
+            "{user}'s home"
+        );
+        for (path, name) in paths {
+            browser.goto(&server.url(path)).await;
+            assert!(!browser.has("#refused").await, "{user} may see {path}");
+            check_page(&browser, name).await;
+        }
+        // Every other role's pages are refused (deny by default, as the API's matrix).
+        for (other, other_paths) in pages {
+            if other == user {
+                continue;
+            }
+            for (path, _) in other_paths {
+                if allowed_to_both(user, other, path) {
+                    continue;
+                }
+                browser.goto(&server.url(path)).await;
+                assert!(browser.has("#refused").await, "{user} is refused {path}");
+            }
+        }
+        browser.close().await;
+    }
+
+    // The switch: the same page in English.
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-supervisore").await;
+    browser.follow("button[name=lang][value=en]").await;
+    browser.goto(&server.url("/mese?mese=2024-05")).await;
+    let text = browser.page_text().await;
+    assert!(
+        text.contains("The month") && text.contains("Persons served"),
+        "{text}"
+    );
+    browser.follow("button[name=lang][value=it]").await;
+    browser.goto(&server.url("/registro")).await;
+    assert!(browser.text("#chain").await.contains("Catena verificata"));
+    browser.close().await;
+}
+
+async fn a_mediators_day_from_search_to_diary(server: &Server, driver: &Driver) {
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-mediatore").await;
+
+    // A returning person, found by part of her name.
+    browser.fill("f-q", "olena").await;
+    browser.follow("#search").await;
+    assert!(browser.text("#found").await.contains("Olena Marchuk-Vey"));
+    check_page(&browser, "persone-trovate").await;
+    browser.follow("#found a").await;
+    assert_eq!(browser.text("#person-name").await, "Olena Marchuk-Vey");
+    check_page(&browser, "persona").await;
+
+    // An intake for her.
+    browser.follow("#go-intake").await;
+    check_page(&browser, "colloquio").await;
+    browser.click("label[for=f-needs-DOCUMENTS]").await;
+    browser.fill("f-note", "Rinnovo del permesso.").await;
+    browser.follow("#record-intake").await;
+    assert!(
+        browser.has("#history").await,
+        "the person's page after the intake: {}",
+        browser.page_text().await
+    );
+    assert!(
+        browser.text("#history").await.contains("Colloquio"),
+        "the intake is in her history"
+    );
+
+    // A new person, whose form first comes back with an error beside its field, in Italian.
+    browser.goto(&server.url("/persone/nuova")).await;
+    browser
+        .fill("f-personal-fullName", "Amal Haddad-Test")
+        .await;
+    browser.fill("f-birthYear", "novanta").await;
+    browser.fill("f-citizenships", "SY").await;
+    browser.fill("f-countryOfBirth", "SY").await;
+    browser.fill("f-languages", "ar").await;
+    browser.follow("#register").await;
+    assert_eq!(
+        browser.text("#e-birthYear").await,
+        "Scrivi un numero intero."
+    );
+    assert!(browser
+        .text("#error-summary")
+        .await
+        .contains("Scrivi un numero intero."));
+    check_page(&browser, "registra-persona-errore").await;
+    browser.fill("f-birthYear", "1990").await;
+    browser.follow("#register").await;
+    assert_eq!(browser.text("#person-name").await, "Amal Haddad-Test");
+
+    // The diary of the day: the domain's refusal (no language) beside its field, in Italian.
+    browser.goto(&server.url("/diario/nuovo")).await;
+    browser.fill("f-contacts", "7").await;
+    browser.fill("f-observations", "Giornata intensa.").await;
+    browser.follow("#write-diary").await;
+    let error = browser.text("#e-languages").await;
+    assert!(
+        error.contains("Lingue"),
+        "the domain's rejection beside «Lingue»: {error}"
+    );
+    check_page(&browser, "diario-errore").await;
+    browser.fill("f-languages", "ar, uk").await;
+    // What the browser sends, kept to send it again as a retry after a lost answer would.
+    let sent = browser
+        .client
+        .execute(
+            "return new URLSearchParams(new FormData(document.querySelector('form[action=\"/diario/nuovo\"]'))).toString();",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let sent = sent.as_str().unwrap().to_owned();
+    browser.follow("#write-diary").await;
+    assert_eq!(browser.path().await, "/oggi");
+    assert!(browser.text("#done").await.contains("diario"));
+    let diaries = browser.text("#diaries").await;
+    assert!(
+        diaries.contains("demo-mediatore") && diaries.contains("ar, uk"),
+        "{diaries}"
+    );
+    check_page(&browser, "oggi-con-diario").await;
+
+    // The same form sent again (its event id with it) records nothing twice: the answer is the
+    // one recorded, not "this day's diary exists".
+    let cookie = format!(
+        "impact_signin={}",
+        browser.cookie("impact_signin").await.unwrap()
+    );
+    let retry = raw_http::http(
+        server.addr,
+        "POST",
+        "/diario/nuovo",
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &sent,
+    )
+    .await;
+    assert_eq!(retry.status, 303, "{}", retry.body);
+    browser.goto(&server.url("/oggi")).await;
+    assert_eq!(
+        browser
+            .text("#diaries")
+            .await
+            .matches("demo-mediatore")
+            .count(),
+        1,
+        "one diary"
+    );
+    browser.close().await;
+}
+
+async fn another_sites_person_gets_a_refusal_page(server: &Server, driver: &Driver, dir: &Path) {
+    // A person of montelucci-4, as its mediator sees her.
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-mediatore").await;
+    browser.fill("f-q", "olena").await;
+    browser.follow("#search").await;
+    browser.follow("#found a").await;
+    let person_path = browser.path().await;
+    browser.close().await;
+
+    // A mediator of another site, created while the server runs.
+    let password = account_create(dir, "mediatore-altrove", "mediator", Some("altra-sede"));
+    let browser = driver.browser().await;
+    sign_in(&browser, server, "mediatore-altrove", &password).await;
+    browser.goto(&server.url(&person_path)).await;
+    assert!(
+        browser.has("#refused").await,
+        "another site's person is refused"
+    );
+    assert!(
+        !browser.page_text().await.contains("Olena"),
+        "nothing of her is shown"
+    );
+    check_page(&browser, "persona-rifiutata").await;
+    browser.close().await;
+}
+
+async fn five_wrong_passwords_lock_the_account(server: &Server, driver: &Driver, dir: &Path) {
+    let password = account_create(dir, "da-bloccare", "supervisor", None);
+    let browser = driver.browser().await;
+    for attempt in 1..=5 {
+        sign_in(&browser, server, "da-bloccare", "sbagliata").await;
+        let summary = browser.text("#error-summary").await;
+        if attempt < 5 {
+            assert!(
+                summary.contains("non corretti"),
+                "attempt {attempt}: {summary}"
+            );
+        } else {
+            assert!(summary.contains("bloccato"), "the fifth locks: {summary}");
+        }
+    }
+    // Locked: even the right password is refused for a while.
+    sign_in(&browser, server, "da-bloccare", &password).await;
+    assert!(browser.text("#error-summary").await.contains("bloccato"));
+    assert!(!browser.has("#signed-in-as").await);
+    browser.close().await;
+}
+
+async fn sign_out_ends_the_sign_in(server: &Server, driver: &Driver) {
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-supervisore").await;
+    let cookie = browser
+        .cookie("impact_signin")
+        .await
+        .expect("the sign-in cookie");
+    let header = format!("impact_signin={cookie}");
+    let before = raw_http::http(server.addr, "GET", "/registro", &[("Cookie", &header)], "").await;
+    assert_eq!(before.status, 200, "the cookie works before sign-out");
+    browser.follow("#sign-out").await;
+    assert_eq!(browser.path().await, "/accedi");
+    let after = raw_http::http(server.addr, "GET", "/registro", &[("Cookie", &header)], "").await;
+    assert_eq!(after.status, 303, "the old cookie no longer signs in");
+    assert!(after
+        .head
+        .to_ascii_lowercase()
+        .contains("location: /accedi"));
+    browser.close().await;
+}
+
+/// `impact account create` while the server runs: the password it prints.
+fn account_create(dir: &Path, user: &str, role: &str, site: Option<&str>) -> String {
+    let mut command = Command::new(BIN);
+    command
+        .args([
+            "account", "create", "--user", user, "--role", role, "--data",
+        ])
+        .arg(dir.join("data"));
+    if let Some(site) = site {
+        command.args(["--site", site]);
+    }
+    let output = command.output().expect("impact account create runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}

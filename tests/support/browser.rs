@@ -1,0 +1,296 @@
+//! A real browser for the tests: Debian's headless `chromium` driven by `chromedriver` over
+//! WebDriver (the `fantoccini` crate), each test with a chromedriver of its own on a free port
+//! of 127.0.0.1. Screenshots go to `target/test-artefacts/`; [`Browser::axe`] runs axe-core
+//! (npm `axe-core`, installed in `tests/clients/` by `.ci/run`) on the page shown. Used by
+//! `tests/pages.rs` (`#[path]`).
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+/// How many times (100 ms apart) chromedriver's port is tried before the test fails.
+const DRIVER_START_TRIES: u32 = 300;
+/// How many times (100 ms apart) a new page is looked for after a click that navigates.
+const NAVIGATION_TRIES: u32 = 300;
+
+/// A free port on 127.0.0.1 (bound, then released for the child to take).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+/// A chromedriver, and the headless Chromium sessions opened through it.
+pub struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    /// Starts `chromedriver` on a free port and waits until it accepts connections.
+    pub fn start() -> Driver {
+        let port = free_port();
+        let child = Command::new(driver_binary())
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "chromedriver runs (apt-get install -y chromium chromium-driver; .ci/run does)",
+            );
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut tries = 0;
+        while TcpStream::connect(addr).is_err() {
+            tries += 1;
+            assert!(tries < DRIVER_START_TRIES, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver {
+            child,
+            url: format!("http://{addr}"),
+        }
+    }
+
+    /// A new browser (its own cookies) through this driver.
+    pub async fn browser(&self) -> Browser {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium_binary(),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--window-size=1280,1000", "--lang=it-IT", "--no-first-run",
+                    "--disable-extensions", "--disable-background-networking"
+                ],
+                "prefs": { "intl.accept_languages": "it-IT,it" }
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("a Chromium session through chromedriver");
+        Browser { client }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn driver_binary() -> String {
+    std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into())
+}
+
+fn chromium_binary() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// One browser window.
+pub struct Browser {
+    pub client: Client,
+}
+
+/// An accessibility violation axe-core found (shown through `Debug` in a failed assertion).
+#[derive(Debug)]
+#[allow(dead_code)] // read through Debug only
+pub struct Violation {
+    pub id: String,
+    pub impact: String,
+    pub nodes: Vec<String>,
+}
+
+impl Browser {
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("the page loads");
+    }
+
+    pub async fn path(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("the current address")
+            .path()
+            .to_owned()
+    }
+
+    /// Types into the field with this id (its content replaced).
+    pub async fn fill(&self, id: &str, text: &str) {
+        let field = self
+            .client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no field #{id}: {e}"));
+        field.clear().await.expect("the field clears");
+        field.send_keys(text).await.expect("the field takes text");
+    }
+
+    /// Clicks the element with this CSS selector, scrolled to the middle of the window first
+    /// (as a person would scroll to it).
+    pub async fn click(&self, css: &str) {
+        let element = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"));
+        let arg = serde_json::to_value(&element).expect("an element reference");
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+            .await
+            .expect("the element scrolls into view");
+        if let Err(error) = element.click().await {
+            // Chromedriver sometimes computes the point before its own scroll ends ("element
+            // click intercepted" at a point below the window): the element's own click then.
+            let arg = serde_json::to_value(&element).expect("an element reference");
+            self.client
+                .execute("arguments[0].click();", vec![arg])
+                .await
+                .unwrap_or_else(|e| panic!("{css} does not click: {error}; {e}"));
+        }
+    }
+
+    /// Clicks a link or a form's button and waits until the next page has loaded (the old
+    /// page's marker gone, the new one complete), at most [`NAVIGATION_TRIES`] × 100 ms.
+    pub async fn follow(&self, css: &str) {
+        self.client
+            .execute("window.__impactOldPage = true;", Vec::new())
+            .await
+            .expect("the page takes a marker");
+        self.click(css).await;
+        for _ in 0..NAVIGATION_TRIES {
+            let loaded = self
+                .client
+                .execute(
+                    "return !window.__impactOldPage && document.readyState === 'complete';",
+                    Vec::new(),
+                )
+                .await
+                .unwrap_or(Value::Bool(false));
+            if loaded == Value::Bool(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("clicking {css} led to no new page");
+    }
+
+    /// The text of the element with this CSS selector.
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .text()
+            .await
+            .expect("the element's text")
+    }
+
+    /// Whether an element with this CSS selector is on the page.
+    pub async fn has(&self, css: &str) -> bool {
+        !self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("a search of the page")
+            .is_empty()
+    }
+
+    /// The whole page's visible text.
+    pub async fn page_text(&self) -> String {
+        self.text("body").await
+    }
+
+    /// Writes a screenshot of the page to `target/test-artefacts/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        let dir = artefacts_dir();
+        std::fs::create_dir_all(&dir).expect("the artefacts folder");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("the screenshot is written");
+        path
+    }
+
+    /// The value of a cookie of the page, if set.
+    pub async fn cookie(&self, name: &str) -> Option<String> {
+        self.client
+            .get_all_cookies()
+            .await
+            .expect("the cookies")
+            .into_iter()
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_owned())
+    }
+
+    /// Runs axe-core on the page; the violations whose impact is serious or critical.
+    pub async fn axe(&self) -> Vec<Violation> {
+        let source = std::fs::read_to_string(axe_path())
+            .expect("tests/clients/node_modules/axe-core/axe.min.js (cd tests/clients && npm ci)");
+        self.client
+            .execute(&source, Vec::new())
+            .await
+            .expect("axe-core loads into the page");
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then(r => done(r.violations.map(v => ({
+                     id: v.id, impact: v.impact,
+                     nodes: v.nodes.map(n => n.target.join(' '))
+                   }))))
+                   .catch(e => done({ error: String(e) }));",
+                Vec::new(),
+            )
+            .await
+            .expect("axe-core runs");
+        let Value::Array(violations) = result else {
+            panic!("axe-core failed: {result}");
+        };
+        violations
+            .into_iter()
+            .map(|v| Violation {
+                id: v["id"].as_str().unwrap_or_default().to_owned(),
+                impact: v["impact"].as_str().unwrap_or_default().to_owned(),
+                nodes: v["nodes"]
+                    .as_array()
+                    .map(|n| {
+                        n.iter()
+                            .filter_map(|t| t.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .filter(|v| v.impact == "serious" || v.impact == "critical")
+            .collect()
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `target/test-artefacts/` of the workspace (or of `CARGO_TARGET_DIR`).
+pub fn artefacts_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("test-artefacts")
+}
+
+fn axe_path() -> PathBuf {
+    workspace_root().join("tests/clients/node_modules/axe-core/axe.min.js")
+}

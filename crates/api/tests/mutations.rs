@@ -1113,7 +1113,10 @@ async fn a_mediator_records_only_in_their_own_name_and_a_supervisor_for_anyone()
         code_and_field(&error),
         ("FORBIDDEN".into(), Some("caseWorker".into()))
     );
-    assert!(error.message.contains("caseWorker must be m.rossi"), "{error:?}");
+    assert!(
+        error.message.contains("caseWorker must be m.rossi"),
+        "{error:?}"
+    );
 
     // The mediator's own name, or none, is recorded; a supervisor records for a mediator.
     let event = h

@@ -878,7 +878,9 @@ fn a_mediator_records_a_session_or_a_case_in_their_own_name_and_a_supervisor_for
         .when_by(other.clone(), session())
         .then_rejected("mediator", K::NotPermitted);
     assert!(
-        rejection.message.contains("mediator must be o.kovalenko (you)"),
+        rejection
+            .message
+            .contains("mediator must be o.kovalenko (you)"),
         "{}",
         rejection.message
     );

@@ -178,7 +178,9 @@ impl Given {
 
     /// The desk's configured project start ([`domain::ProjectStart`]).
     pub fn with_project_start(mut self, start: DateTime<Utc>) -> Given {
-        self.sim.state.set_project_start(domain::ProjectStart(start));
+        self.sim
+            .state
+            .set_project_start(domain::ProjectStart(start));
         self
     }
 

@@ -5,7 +5,9 @@
 //! (installed from PyPI when missing, as the verifier tests do); the npm `graphql-ws` client
 //! follows the `events` subscription and receives a live event, and `@graphql-inspector/cli`
 //! validates every query of the README and the docs against `schema.graphql`
-//! (`tests/clients/`, `npm ci` there when missing).
+//! (`tests/clients/`, `npm ci` there when missing); GraphiQL, in Debian's headless `chromium`
+//! reaching nothing but loopback (`support/browser.rs`), shows the schema's docs, and its
+//! screenshot is kept as `target/test-artefacts/graphiql-docs.png`.
 //!
 //! Every wait is bounded, so a hang fails the test instead of blocking it.
 
@@ -19,6 +21,8 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/raw_http.rs"]
 mod raw_http;
 use raw_http::{http, IO_DEADLINE};
@@ -533,4 +537,148 @@ fn graphql_inspector_validates_every_query_of_the_readme_and_docs() {
     let (valid, report) = inspector_validate(&clients, dir.path());
     assert!(!valid, "{report}");
     assert!(report.contains("nope"), "{report}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// GraphiQL in a real browser
+
+/// The description of `field` in `schema.graphql`'s `type QueryRoot`, as one line.
+fn query_root_description(field: &str) -> String {
+    let schema = include_str!("../schema.graphql");
+    let root = &schema[schema.find("type QueryRoot {").unwrap()..];
+    let at = root
+        .find(&format!("\n\t{field}:"))
+        .unwrap_or_else(|| panic!("no {field} in QueryRoot"));
+    let before = &root[..at];
+    let end = before.rfind("\"\"\"").unwrap();
+    let start = before[..end].rfind("\"\"\"").unwrap() + 3;
+    before[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The text of the first element `css` finds once `expected` is in it, or a failure naming what
+/// was there.
+async fn text_once_it_shows(browser: &browser::Browser, css: &str, expected: &str) -> String {
+    let deadline = Instant::now() + browser::WAIT_DEADLINE;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(element) = browser.client.find(fantoccini::Locator::Css(css)).await {
+            last = element.text().await.unwrap_or_default();
+            if last.contains(expected) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = browser.screenshot("graphiql-failed").await;
+    panic!("{css} did not show {expected:?} in time; it showed {last:?}");
+}
+
+#[tokio::test]
+async fn graphiql_in_a_browser_without_network_shows_the_schema_docs() {
+    use fantoccini::Locator;
+
+    let demo = Server::start(&["--demo"]);
+    let driver = browser::Driver::start();
+    let browser = driver.browser().await;
+    let client = &browser.client;
+
+    // The browser reaches nothing but loopback: a CDN would not load.
+    let outside = client.goto("http://cdn.example.com/").await;
+    let reached = outside.is_ok() && client.source().await.unwrap().contains("Example Domain");
+    assert!(!reached, "the browser reached the network");
+
+    client
+        .goto(&format!("http://{}/graphql", demo.addr))
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(browser::WAIT_DEADLINE)
+        .for_element(Locator::Css(".graphiql-container"))
+        .await
+        .expect("GraphiQL did not start: its scripts did not load");
+
+    // The token goes in the headers pane, as a person would paste it; then the schema is
+    // fetched again with it.
+    let headers = json!({ "Authorization": format!("Bearer {}", demo.token("mediator")) });
+    let set = client
+        .execute(
+            "const editor = [...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')]
+                 .map((e) => e.CodeMirror)
+                 .find((cm) => cm.getValue().includes('Authorization'));
+             if (!editor) { return false; }
+             editor.setValue(arguments[0]);
+             return true;",
+            vec![json!(headers.to_string())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        set,
+        json!(true),
+        "no headers editor with an Authorization header"
+    );
+    client
+        .find(Locator::Css("button[aria-label='Re-fetch GraphQL schema']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // The documentation explorer: the root types, then the query root and `viewer`.
+    client
+        .wait()
+        .at_most(browser::WAIT_DEADLINE)
+        .for_element(Locator::Css(
+            "button[aria-label='Show Documentation Explorer']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let roots = text_once_it_shows(&browser, ".graphiql-doc-explorer", "QueryRoot").await;
+    assert!(roots.contains("Root Types"), "{roots}");
+    assert!(roots.contains("mutation: MutationRoot"), "{roots}");
+    client
+        .find(Locator::XPath(
+            "//a[contains(@class, 'graphiql-doc-explorer-type-name')][text()='QueryRoot']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let description = query_root_description("viewer");
+    let docs = text_once_it_shows(&browser, ".graphiql-doc-explorer", "viewer").await;
+    assert!(
+        docs.contains("The query root: the audit trail and chain"),
+        "{docs}"
+    );
+    let docs = docs.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        docs.contains(&format!("viewer: Viewer! {description}")),
+        "viewer's description is not shown: {description:?}\n{docs}"
+    );
+    // `viewer` in sight for the screenshot.
+    let viewer = client
+        .find(Locator::XPath(
+            "//a[contains(@class, 'graphiql-doc-explorer-field-name')][text()='viewer']",
+        ))
+        .await
+        .unwrap();
+    client
+        .execute(
+            "arguments[0].scrollIntoView({ block: 'center' });",
+            vec![serde_json::to_value(&viewer).unwrap()],
+        )
+        .await
+        .unwrap();
+    let shot = browser.screenshot("graphiql-docs").await;
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "{shot:?}");
+    browser.close().await;
 }

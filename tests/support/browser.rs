@@ -1,19 +1,36 @@
-//! A real browser for the tests: Debian's headless `chromium` driven by `chromedriver` over
-//! WebDriver (the `fantoccini` crate), each test with a chromedriver of its own on a free port
-//! of 127.0.0.1. Screenshots go to `target/test-artefacts/`; [`Browser::axe`] runs axe-core
-//! (npm `axe-core`, installed in `tests/clients/` by `.ci/run`) on the page shown. Used by
-//! `tests/pages.rs` (`#[path]`).
+//! A real browser for the tests: Debian's `chromium`, headless, driven by its `chromedriver`
+//! over WebDriver with `fantoccini`, and able to reach nothing but loopback. Used by
+//! `tests/clients.rs` (GraphiQL) and `tests/pages.rs` (the desk's pages), through `#[path]`.
+//!
+//! - [`Driver::start`] runs `chromedriver` on a free port of 127.0.0.1, in a process group of its
+//!   own, and dropping the [`Driver`] kills the group (the driver and every browser it started),
+//!   so a failed test leaves no browser behind;
+//! - [`Driver::browser`] opens a window with its own profile and cookies, in Italian; it sends
+//!   every request but loopback to a proxy on a closed port (127.0.0.1:9) and resolves no host
+//!   name but loopback (`--host-resolver-rules`): a page that needs a CDN fails here as it would
+//!   on a desk PC that reaches only the server;
+//! - a missing `chromium` or `chromedriver` fails the test, naming the packages
+//!   (`apt-get install chromium chromium-driver`; `.ci/run` installs them);
+//! - [`Browser::screenshot`] keeps a PNG under `target/test-artefacts/`; [`Browser::axe`] runs
+//!   axe-core (npm `axe-core`, installed in `tests/clients/` by `.ci/run`) on the page shown.
+//!
+//! Every wait is bounded, so a hang fails the test instead of blocking it.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-/// How many times (100 ms apart) chromedriver's port is tried before the test fails.
-const DRIVER_START_TRIES: u32 = 300;
+/// Longest the driver and a browser session may take to start.
+const START_DEADLINE: Duration = Duration::from_secs(60);
+/// Longest a page may take to show what a test waits for.
+pub const WAIT_DEADLINE: Duration = Duration::from_secs(60);
 /// How many times (100 ms apart) a new page is looked for after a click that navigates.
 const NAVIGATION_TRIES: u32 = 300;
 
@@ -34,21 +51,38 @@ pub struct Driver {
 impl Driver {
     /// Starts `chromedriver` on a free port and waits until it accepts connections.
     pub fn start() -> Driver {
+        for (path, package) in [
+            (chromium_binary(), "chromium"),
+            (driver_binary(), "chromium-driver"),
+        ] {
+            assert!(
+                Path::new(&path).exists(),
+                "{path} is missing: the browser tests need Debian's {package} \
+                 (apt-get install chromium chromium-driver; .ci/run does)"
+            );
+        }
         let port = free_port();
-        let child = Command::new(driver_binary())
+        let mut child = Command::new(driver_binary())
             .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // Its own process group: dropping the driver kills it and its browsers.
+            .process_group(0)
             .spawn()
-            .expect(
-                "chromedriver runs (apt-get install -y chromium chromium-driver; .ci/run does)",
-            );
+            .expect("chromedriver could not start");
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let mut tries = 0;
-        while TcpStream::connect(addr).is_err() {
-            tries += 1;
-            assert!(tries < DRIVER_START_TRIES, "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(100));
+        let deadline = Instant::now() + START_DEADLINE;
+        while TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("chromedriver exited at start: {status}");
+            }
+            if Instant::now() > deadline {
+                kill_group(&mut child);
+                panic!("chromedriver did not listen on {addr} in time");
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
         Driver {
             child,
@@ -56,8 +90,9 @@ impl Driver {
         }
     }
 
-    /// A new browser (its own cookies) through this driver.
+    /// A new browser window (its own profile and cookies) through this driver.
     pub async fn browser(&self) -> Browser {
+        let profile = tempfile::tempdir().expect("a browser profile folder");
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".into(),
@@ -66,30 +101,59 @@ impl Driver {
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--window-size=1280,1000", "--lang=it-IT", "--no-first-run",
-                    "--disable-extensions", "--disable-background-networking"
+                    "--no-default-browser-check", "--disable-extensions",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-default-apps", "--disable-sync",
+                    format!("--user-data-dir={}", profile.path().display()),
+                    // Nothing but loopback: every other request goes to a closed port, and no
+                    // host name but loopback resolves.
+                    "--proxy-server=http://127.0.0.1:9",
+                    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"
                 ],
                 "prefs": { "intl.accept_languages": "it-IT,it" }
             }),
         );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector)
-            .capabilities(capabilities)
-            .connect(&self.url)
-            .await
-            .expect("a Chromium session through chromedriver");
-        Browser { client }
+        let client = match tokio::time::timeout(
+            START_DEADLINE,
+            ClientBuilder::new(connector)
+                .capabilities(capabilities)
+                .connect(&self.url),
+        )
+        .await
+        {
+            Ok(Ok(client)) => client,
+            outcome => panic!("no Chromium session through chromedriver: {outcome:?}"),
+        };
+        Browser {
+            client,
+            _profile: profile,
+        }
     }
 }
 
 impl Drop for Driver {
+    /// A failed test must not leave a driver or a browser behind.
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_group(&mut self.child);
     }
 }
 
+/// Kills the driver's process group (the driver and the browsers it started) and reaps the
+/// driver.
+fn kill_group(driver: &mut Child) {
+    if let Ok(pid) = i32::try_from(driver.id()) {
+        // SAFETY: kill(2) with a negative pid signals the group the driver leads; it touches no
+        // memory of this process.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = driver.wait();
+}
+
 fn driver_binary() -> String {
-    std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into())
+    std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
 }
 
 fn chromium_binary() -> String {
@@ -99,6 +163,7 @@ fn chromium_binary() -> String {
 /// One browser window.
 pub struct Browser {
     pub client: Client,
+    _profile: tempfile::TempDir,
 }
 
 /// An accessibility violation axe-core found (shown through `Debug` in a failed assertion).
@@ -212,7 +277,11 @@ impl Browser {
 
     /// Writes a screenshot of the page to `target/test-artefacts/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
-        let png = self.client.screenshot().await.expect("a screenshot");
+        let png = tokio::time::timeout(WAIT_DEADLINE, self.client.screenshot())
+            .await
+            .expect("no screenshot in time")
+            .expect("a screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "a screenshot is a PNG");
         let dir = artefacts_dir();
         std::fs::create_dir_all(&dir).expect("the artefacts folder");
         let path = dir.join(format!("{name}.png"));
@@ -274,8 +343,9 @@ impl Browser {
             .collect()
     }
 
+    /// Ends the session (the window closes).
     pub async fn close(self) {
-        let _ = self.client.close().await;
+        let _ = tokio::time::timeout(WAIT_DEADLINE, self.client.clone().close()).await;
     }
 }
 

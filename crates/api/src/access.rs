@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_graphql::{Context, ContextBase, Guard, Result};
+use desk::Desk;
 use domain::{PersonId, Role, SiteId};
 use parking_lot::Mutex;
 
@@ -119,19 +120,31 @@ pub fn scoped_site(ctx: &Context<'_>, asked: Option<SiteId>) -> Result<Option<Si
         (None, asked) => Ok(asked),
         (Some(own), None) => Ok(Some(own)),
         (Some(own), Some(asked)) if own == asked => Ok(Some(own)),
-        (Some(own), Some(asked)) => Err(other_site(&own, &asked, "see the records")),
+        (Some(own), Some(asked)) => {
+            let desk = ctx.data::<Desk>()?;
+            Err(other_site(desk, &own, &asked, "see the records"))
+        }
     }
 }
 
-/// A mediator naming a site not theirs: a name that cannot be a site is unknown (`BAD_INPUT`,
-/// field `siteId`: a mistyped `Montelucci-4`); a real other site is `FORBIDDEN`.
-pub fn other_site(own: &SiteId, asked: &SiteId, doing: &str) -> async_graphql::Error {
+/// A mediator naming a site not theirs: a name that cannot be a site (a mistyped
+/// `Montelucci-4`), or a well-formed name that no recorded fact names (`montelucci-5` where
+/// there is no such site), is unknown (`BAD_INPUT`, field `siteId`); a real other site is
+/// `FORBIDDEN`.
+pub fn other_site(desk: &Desk, own: &SiteId, asked: &SiteId, doing: &str) -> async_graphql::Error {
     use async_graphql::ErrorExtensions;
     if !asked.is_valid() {
         return error::bad_input(format!(
             "the site {:?} is unknown: a site's name is short and lowercase, such as {own} \
              (your site)",
             asked.0
+        ))
+        .extend_with(|_, e| e.set("field", "siteId"));
+    }
+    if !desk.read_state(|state| state.knows_site(asked)) {
+        return error::bad_input(format!(
+            "the site {asked} is unknown: no site of that name has any record; check the name \
+             (your site is {own})"
         ))
         .extend_with(|_, e| e.set("field", "siteId"));
     }

@@ -172,11 +172,20 @@ fn unparsed(query: &str, error: &ServerError) -> Response {
     refusal(BAD_INPUT, message)
 }
 
+/// What async-graphql answers a subscription sent over plain HTTP.
+const SUBSCRIPTION_OVER_HTTP: &str = "Subscriptions are not supported on this transport.";
+
 /// Gives every error without a code `BAD_INPUT`: errors raised before any resolver runs (a query
 /// that does not parse or validate, a wrong enum value or type, a limit exceeded) carry none of
-/// their own, and are the client's to fix.
+/// their own, and are the client's to fix. A subscription sent with a POST is told where
+/// subscriptions go.
 fn coded(mut response: Response) -> Response {
     for error in &mut response.errors {
+        if error.message == SUBSCRIPTION_OVER_HTTP {
+            error.message = "a subscription runs over a WebSocket: connect to /graphql with the \
+                 graphql-transport-ws protocol (the graphql-ws client does), not with a POST"
+                .to_owned();
+        }
         let has_code = error
             .extensions
             .as_ref()

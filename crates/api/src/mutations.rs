@@ -135,7 +135,7 @@ pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -
                 .ok_or_else(|| forbidden("this mediator's token names no site".into()))?;
             match desk.read_state(|state| state.placement(command)) {
                 Placement::Site(site) if site != *own => {
-                    Err(access::other_site(own, &site, "record facts"))
+                    Err(access::other_site(desk, own, &site, "record facts"))
                 }
                 Placement::NoSite => Err(forbidden(
                     "a mediator may record and correct only the facts of a site".into(),

@@ -317,6 +317,20 @@ async fn every_query_field_for_every_role() {
     assert!(message.contains("is unknown"), "{recorded}");
     assert!(!message.contains("another site"), "{recorded}");
     assert_eq!(recorded["errors"][0]["extensions"]["field"], "siteId");
+    // A well-formed name no record names is unknown too; a real other site stays forbidden.
+    let asked = f
+        .query(
+            Who::Mediator,
+            "{ referrals(filter: { site: \"montelucci-5\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(codes(&asked), ["BAD_INPUT"], "{asked}");
+    assert_eq!(
+        asked["errors"][0]["message"],
+        "the site montelucci-5 is unknown: no site of that name has any record; check the name \
+         (your site is montelucci-4)"
+    );
 }
 
 /// Who may record each command: the roles its line in `commands!` names (`Command::roles`,
@@ -476,6 +490,19 @@ async fn every_command_for_every_role() {
         for &who in EVERYONE {
             let options = json!({ "eventId": ulid::Ulid::new().to_string() });
             let head = f.state.desk.journal().head().position.0;
+            // A mediator records in their own name (the domain's rule, checked after this
+            // matrix): the fields that repeat the actor name the sender.
+            let mut command = command.clone();
+            let own = match who {
+                Who::Mediator => Some("m.rossi"),
+                Who::OtherMediator => Some("l.ferri"),
+                Who::Supervisor | Who::Evaluator | Who::Admin => None,
+            };
+            for field in ["mediator", "caseWorker"] {
+                if let (Some(own), Some(named)) = (own, command.get_mut(field)) {
+                    *named = json!(own);
+                }
+            }
             let response = f
                 .query(
                     who,

@@ -353,6 +353,24 @@ async fn an_empty_or_broken_query_is_told_in_words() {
 }
 
 #[tokio::test]
+async fn a_subscription_over_post_is_told_where_subscriptions_go() {
+    let f = fixture(ApiConfig::default());
+    let response = graphql(
+        &f.app,
+        "subscription { events { position } }",
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(codes(&response), ["BAD_INPUT"], "{response}");
+    assert_eq!(
+        response["errors"][0]["message"],
+        "a subscription runs over a WebSocket: connect to /graphql with the \
+         graphql-transport-ws protocol (the graphql-ws client does), not with a POST",
+    );
+}
+
+#[tokio::test]
 async fn invalid_graphql_is_answered_without_internal_detail() {
     let f = fixture(ApiConfig::default());
     for query in [

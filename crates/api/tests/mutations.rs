@@ -1057,7 +1057,160 @@ async fn nobody_records_nothing_and_roles_are_enforced() {
         .await;
     assert_eq!(
         code_and_field(&error),
-        ("REJECTED".into(), Some("mediator".into()))
+        ("FORBIDDEN".into(), Some("mediator".into()))
+    );
+}
+
+/// A mediator records in their own name: every input that repeats the actor (`mediator`,
+/// `caseWorker`) names the token's actor or is left out; a supervisor may record for someone
+/// else (docs/ACCESS.md).
+#[tokio::test]
+async fn a_mediator_records_only_in_their_own_name_and_a_supervisor_for_anyone() {
+    let mut h = Harness::open();
+    let t0 = days_ago(10);
+    let mediation = new_id();
+    h.record(
+        "requestMediation",
+        json!({
+            "mediationId": mediation, "siteId": SITE, "occurredAt": at(t0),
+            "mode": "ON_CALL", "language": "ti",
+        }),
+    )
+    .await;
+    let session = |mediator: &str| {
+        json!({
+            "mediationId": mediation, "startedAt": at(t0 + Duration::hours(1)),
+            "endedAt": at(t0 + Duration::hours(2)), "mediator": mediator,
+            "languages": {"from": "ti", "to": "it"}, "parties": ["BENEFICIARY", "TEACHER"],
+            "kind": "INTERCULTURAL", "outcome": "COMPLETED",
+        })
+    };
+    let error = h
+        .refusal("recordMediationSession", session("a.verdi"), Value::Null)
+        .await;
+    assert_eq!(
+        code_and_field(&error),
+        ("FORBIDDEN".into(), Some("mediator".into()))
+    );
+    assert_eq!(
+        error.message,
+        "a mediator records in their own name: mediator must be m.rossi (you) or left out; \
+         only a supervisor may record for someone else"
+    );
+
+    let served = h.serve_a_person(t0).await;
+    let error = h
+        .refusal(
+            "openCase",
+            json!({
+                "caseId": new_id(), "personId": served.person, "siteId": SITE,
+                "occurredAt": at(t0 + Duration::hours(3)), "caseWorker": "a.verdi",
+            }),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        code_and_field(&error),
+        ("FORBIDDEN".into(), Some("caseWorker".into()))
+    );
+    assert!(
+        error.message.contains("caseWorker must be m.rossi"),
+        "{error:?}"
+    );
+
+    // The mediator's own name, or none, is recorded; a supervisor records for a mediator.
+    let event = h
+        .record_as(
+            mediator(),
+            "recordMediationSession",
+            session("m.rossi"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(event["alreadyRecorded"], false);
+    let event = h
+        .record_as(
+            supervisor(),
+            "recordMediationSession",
+            session("a.verdi"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(event["alreadyRecorded"], false);
+}
+
+/// A well-formed site name that no record names is unknown (`BAD_INPUT`, `siteId`), not
+/// another site; a real other site stays `FORBIDDEN`.
+#[tokio::test]
+async fn a_site_nobody_recorded_is_unknown_and_a_real_other_site_is_forbidden() {
+    let mut h = Harness::open();
+    let t0 = days_ago(10);
+    let logbook = |site: &str| {
+        json!({
+            "siteId": site, "date": day(t0), "occurredAt": at(t0),
+            "slot": "MORNING", "contacts": 1, "languages": ["it"],
+        })
+    };
+    let error = h
+        .refusal("writeLogbookEntry", logbook("montelucci-5"), Value::Null)
+        .await;
+    assert_eq!(
+        code_and_field(&error),
+        ("BAD_INPUT".into(), Some("siteId".into()))
+    );
+    assert_eq!(
+        error.message,
+        "the site montelucci-5 is unknown: no site of that name has any record; check the name \
+         (your site is montelucci-4)"
+    );
+
+    // Once a supervisor records something at it, it is another site.
+    h.record_as(
+        supervisor(),
+        "writeLogbookEntry",
+        json!({
+            "siteId": "montelucci-5", "date": day(t0), "occurredAt": at(t0),
+            "mediator": "a.verdi", "slot": "MORNING", "contacts": 1, "languages": ["it"],
+        }),
+        Value::Null,
+    )
+    .await;
+    let error = h
+        .refusal("writeLogbookEntry", logbook("montelucci-5"), Value::Null)
+        .await;
+    assert_eq!(
+        code_and_field(&error),
+        ("FORBIDDEN".into(), Some("actor".into()))
+    );
+    assert_eq!(
+        error.message,
+        "a mediator of montelucci-4 may not record facts of another site (montelucci-5)"
+    );
+}
+
+/// The project's start is a bound on a fresh journal too: a mistyped year is refused, naming
+/// it.
+#[tokio::test]
+async fn a_time_before_the_project_started_is_refused_on_a_fresh_journal() {
+    let h = Harness::open();
+    let error = h
+        .refusal(
+            "writeLogbookEntry",
+            json!({
+                "siteId": SITE, "date": "0099-01-01", "occurredAt": "0099-01-01T10:00:00+01:00",
+                "slot": "MORNING", "contacts": 1, "languages": ["it"],
+            }),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        code_and_field(&error),
+        ("REJECTED".into(), Some("occurredAt".into()))
+    );
+    assert_eq!(
+        error.message,
+        "this time (0099-01-01T09:00:00Z) is before the project started \
+         (2013-12-31T23:00:00Z); check the date"
     );
 }
 

@@ -75,6 +75,9 @@ pub struct DeskOptions {
     /// sled, the key store with [`Vault::open_read_only`], the signing key read, never made):
     /// for the commands that only read. Commands are then refused by the journal.
     pub read_only: bool,
+    /// The project's start: commands that say an earlier time are refused, naming it
+    /// (default: [`domain::ProjectStart::fami_programme`]).
+    pub project_start: domain::ProjectStart,
 }
 
 impl Default for DeskOptions {
@@ -84,6 +87,7 @@ impl Default for DeskOptions {
             clock: Arc::new(Utc::now),
             master_key: None,
             read_only: false,
+            project_start: domain::ProjectStart::default(),
         }
     }
 }
@@ -134,11 +138,12 @@ impl Desk {
             read_only: options.read_only || options.journal.read_only,
             ..options.journal
         };
-        let (journal, models, signed_with) = replay(
+        let (journal, mut models, signed_with) = replay(
             &vault,
             |each| Journal::open_and_read(dir, journal_options, each).map_err(DeskError::from),
             |stored: &journal::StoredRecord| stored.to_recorded().map_err(DeskError::from),
         )?;
+        models.desk.set_project_start(options.project_start);
         Desk::start(journal, vault, options.clock, models, signed_with)
     }
 

@@ -22,5 +22,5 @@ pub use import::ImportLine;
 pub use permission::Placement;
 pub use personal::*;
 pub use rejection::{Rejection, RejectionKind};
-pub use state::{Context, Decision, DeskState, EventMeta, Expected};
+pub use state::{Context, Decision, DeskState, EventMeta, Expected, ProjectStart};
 pub use vocab::*;

@@ -35,6 +35,28 @@ pub struct Decision {
     pub events: Vec<Event>,
 }
 
+/// The earliest time a fact can have: the project's start. IMPACT LAZIO is funded by the EU
+/// asylum, migration and integration fund (FAMI/AMIF), whose programme began on 1 January 2014,
+/// so nothing the desk records happened before 2014-01-01T00:00:00+01:00, the default. A desk
+/// that knows its own start configures it (`impact serve --project-start`); the first site
+/// schedule is a later bound once there is one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProjectStart(pub DateTime<Utc>);
+
+impl ProjectStart {
+    /// 2014-01-01T00:00:00+01:00 (Rome): the FAMI/AMIF 2014-2020 programme's first day.
+    pub fn fami_programme() -> ProjectStart {
+        const SECONDS: i64 = 1_388_530_800;
+        ProjectStart(DateTime::from_timestamp(SECONDS, 0).unwrap_or(DateTime::<Utc>::MIN_UTC))
+    }
+}
+
+impl Default for ProjectStart {
+    fn default() -> Self {
+        ProjectStart::fami_programme()
+    }
+}
+
 /// What a decision is made with: the time now and who asks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Context {
@@ -133,8 +155,10 @@ pub struct DeskState {
     services: HashMap<ServiceId, ServiceState>,
     logbook_authors: HashMap<StreamId, String>,
     interventions: HashSet<InterventionId>,
-    /// When the project started: the time of the first site's first schedule.
-    project_start: Option<DateTime<Utc>>,
+    /// When the project started, as configured: no fact is earlier.
+    project_start: ProjectStart,
+    /// The time of the first site's first schedule: no later fact is earlier.
+    first_schedule: Option<DateTime<Utc>>,
 }
 
 type Decided = Result<Decision, Rejection>;
@@ -188,6 +212,23 @@ use check::*;
 impl DeskState {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sets the project's start ([`ProjectStart`]): commands that say an earlier time are
+    /// refused, naming it.
+    pub fn set_project_start(&mut self, start: ProjectStart) {
+        self.project_start = start;
+    }
+
+    /// The project's start, as configured.
+    pub fn project_start(&self) -> ProjectStart {
+        self.project_start
+    }
+
+    /// `true` if some recorded fact names this site (a site exists once something happened
+    /// there, or once it was scheduled).
+    pub fn knows_site(&self, site: &SiteId) -> bool {
+        self.sites.contains_key(site)
     }
 
     /// The version of the last event applied to `stream`, or `None` if it has none.
@@ -391,9 +432,9 @@ impl DeskState {
             }
             Event::SiteScheduled(e) => {
                 let first = self
-                    .project_start
+                    .first_schedule
                     .map_or(e.occurred_at, |t| t.min(e.occurred_at));
-                self.project_start = Some(first);
+                self.first_schedule = Some(first);
             }
             Event::PersonTakenOn(e) => {
                 if let Some(p) = self.persons.get_mut(&e.person_id) {
@@ -438,6 +479,7 @@ impl DeskState {
         not_in_future(at, ctx, time_field)?;
         self.not_before_its_bounds(cmd, time_field)?;
         self.person_of_the_site(cmd)?;
+        in_own_name(cmd, ctx)?;
         cmd.decide_in(self, ctx)
     }
 

@@ -871,6 +871,35 @@ fn session_rules() {
 }
 
 #[test]
+fn a_mediator_records_a_session_or_a_case_in_their_own_name_and_a_supervisor_for_anyone() {
+    let events = base_plus(vec![m(request_mediation())]);
+    let other = Actor::new("o.kovalenko", Role::Mediator);
+    let rejection = given(events.clone())
+        .when_by(other.clone(), session())
+        .then_rejected("mediator", K::NotPermitted);
+    assert!(
+        rejection
+            .message
+            .contains("mediator must be o.kovalenko (you)"),
+        "{}",
+        rejection.message
+    );
+    given(events.clone())
+        .when_by(supervisor(), session())
+        .then_accepted();
+    given(events).when(session()).then_accepted();
+
+    let registered = history(vec![m(map_asl()), m(register()), m(consent())]);
+    given(registered.clone())
+        .when_by(other, open_case())
+        .then_rejected("caseWorker", K::NotPermitted);
+    given(registered.clone())
+        .when_by(supervisor(), open_case())
+        .then_accepted();
+    given(registered).when(open_case()).then_accepted();
+}
+
+#[test]
 fn a_mediation_cannot_be_held_after_it_was_cancelled() {
     let events = base_plus(vec![m(request_mediation()), m(cancel_mediation())]);
     given(events.clone())
@@ -1041,7 +1070,7 @@ fn a_logbook_entry_is_not_dated_in_the_future() {
 fn a_mediator_writes_the_logbook_in_their_own_name() {
     given(vec![])
         .when_by(Actor::new("o.kovalenko", Role::Mediator), logbook())
-        .then_rejected("mediator", K::Mismatch);
+        .then_rejected("mediator", K::NotPermitted);
     given(vec![])
         .when_by(supervisor(), logbook())
         .then_accepted();
@@ -1524,4 +1553,34 @@ fn a_time_before_the_registration_the_opening_or_the_project_is_refused_naming_t
         rejection.message
     );
     given(scheduled).when(register()).then_accepted();
+}
+
+#[test]
+fn the_project_start_is_a_bound_on_a_fresh_journal_and_can_be_configured() {
+    // Nothing recorded, no site scheduled: the default start (the FAMI programme's first day).
+    let rejection = given(vec![])
+        .when(RegisterPerson {
+            occurred_at: t("0099-01-01T09:00:00Z"),
+            ..register()
+        })
+        .then_rejected("occurredAt", K::OutOfRange);
+    assert_eq!(
+        rejection.message,
+        "this time (0099-01-01T09:00:00Z) is before the project started \
+         (2013-12-31T23:00:00Z); check the date"
+    );
+    given(vec![]).when(register()).then_accepted();
+
+    // A desk that knows its own start refuses what came before it.
+    let rejection = given(vec![])
+        .with_project_start(t("2024-05-07T10:00:00Z"))
+        .when(register())
+        .then_rejected("occurredAt", K::OutOfRange);
+    assert!(
+        rejection
+            .message
+            .contains("before the project started (2024-05-07T10:00:00Z)"),
+        "{}",
+        rejection.message
+    );
 }

@@ -420,7 +420,7 @@ fn reapply_erasures(live: &Path, data: &Path, master_key: &Path) -> Result<usize
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let desk = crate::cli::open_desk(data, Some(master_key))?;
+        let desk = crate::cli::open_desk(data, Some(master_key), domain::ProjectStart::default())?;
         let mut recorded = 0;
         for (id, actor, erased) in erasures {
             let command = domain::Command::ErasePerson(domain::ErasePerson {

@@ -18,16 +18,18 @@ use serde_json::Value;
 
 #[derive(Subcommand, Debug)]
 pub enum BundleCmd {
-    /// Pack the events recorded from --from to --to (UTC days, inclusive), pseudonymised, with
+    /// Pack the events recorded from --from to --to (UTC days, inclusive; by when the journal
+    /// recorded them, `recordedAt`, not when they happened), pseudonymised, with
     /// their inclusion proofs and a signed checkpoint (the latest recorded one that covers them,
     /// or one signed for the bundle and not recorded). Changes no byte of the data directory.
     Create {
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
         data: PathBuf,
-        /// First day (YYYY-MM-DD), by the time the journal recorded the events.
+        /// First day (YYYY-MM-DD, UTC) on which the journal recorded the events (`recordedAt`;
+        /// not the day they happened).
         #[arg(long)]
         from: NaiveDate,
-        /// Last day (YYYY-MM-DD), inclusive.
+        /// Last day (YYYY-MM-DD, UTC) of recording, inclusive (`recordedAt`).
         #[arg(long)]
         to: NaiveDate,
         #[arg(long)]

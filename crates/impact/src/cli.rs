@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use api::{ApiConfig, AppState, Security};
+use chrono::{DateTime, FixedOffset};
 use clap::{Parser, Subcommand};
 use desk::{Desk, DeskOptions, ImportError};
-use domain::Role;
+use domain::{ProjectStart, Role};
 use journal::Journal;
 use tracing_subscriber::EnvFilter;
 
@@ -73,6 +74,11 @@ enum Cmd {
             requires = "tls_cert"
         )]
         tls_key: Option<PathBuf>,
+        /// The project's start: a command that says an earlier time is refused, naming it
+        /// (RFC 3339, such as 2024-04-12T00:00:00+02:00; default 2014-01-01T00:00:00+01:00, the
+        /// first day of the FAMI/AMIF programme that funds IMPACT LAZIO).
+        #[arg(long, env = "IMPACT_PROJECT_START", value_name = "TIME")]
+        project_start: Option<DateTime<FixedOffset>>,
     },
     /// Import commands (one JSON line each, through the desk's rules) or an export of
     /// `impact export` (reproducing the same chain). Stops at the first bad line; importing the
@@ -83,6 +89,11 @@ enum Cmd {
         /// The master key file (default: `<data>.master-key`, beside the data directory).
         #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
         master_key: Option<PathBuf>,
+        /// The project's start: a command that says an earlier time is refused, naming it
+        /// (RFC 3339, such as 2024-04-12T00:00:00+02:00; default 2014-01-01T00:00:00+01:00, the
+        /// first day of the FAMI/AMIF programme that funds IMPACT LAZIO).
+        #[arg(long, env = "IMPACT_PROJECT_START", value_name = "TIME")]
+        project_start: Option<DateTime<FixedOffset>>,
         /// The JSON Lines file.
         file: PathBuf,
     },
@@ -175,11 +186,14 @@ enum Cmd {
         #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
         data: PathBuf,
     },
-    /// Monitoring figures of a month or quarter as CSV tables or JSON; with --fami, the quarterly
-    /// FAMI beneficiary sheet (pseudonymised). The server must be stopped.
+    /// Monitoring figures of what happened in a month or quarter (--period, --quarter: by
+    /// `occurredAt`), as recorded by now or by --as-of (`recordedAt`), as CSV tables or JSON;
+    /// with --fami, the quarterly FAMI beneficiary sheet (pseudonymised). The server must be
+    /// stopped.
     Report(crate::report::ReportArgs),
-    /// Print the monitoring figures as they stood at a past moment (later events and
-    /// corrections do not change them). The server must be stopped.
+    /// Print the monitoring figures of what happened in a month (--period, by `occurredAt`) as
+    /// they stood at a past moment (--as-of: what had been recorded by then, by `recordedAt`;
+    /// later events and corrections do not change them). The server must be stopped.
     Replay(crate::report::ReplayArgs),
     /// The territorial service directory as Open Referral HSDS 3.0 JSON. The server must be
     /// stopped.
@@ -309,6 +323,7 @@ pub fn run(args: Args) -> ExitCode {
             request_timeout,
             tls_cert,
             tls_key,
+            project_start,
         } => {
             let config = ApiConfig {
                 dev: dev || demo,
@@ -318,21 +333,23 @@ pub fn run(args: Args) -> ExitCode {
             };
             runtime().and_then(|rt| {
                 let tls = tls_cert.zip(tls_key);
-                rt.block_on(serve(
-                    &data,
-                    master_key.as_deref(),
-                    listen,
-                    demo,
-                    config,
-                    tls,
-                ))
+                rt.block_on(async {
+                    let desk = open_desk(&data, master_key.as_deref(), project(project_start))?;
+                    serve(desk, &data, listen, demo, config, tls).await
+                })
             })
         }
         Cmd::Import {
             data,
             master_key,
+            project_start,
             file,
-        } => runtime().and_then(|rt| rt.block_on(import(&data, master_key.as_deref(), &file))),
+        } => runtime().and_then(|rt| {
+            rt.block_on(async {
+                let desk = open_desk(&data, master_key.as_deref(), project(project_start))?;
+                import(desk, &file).await
+            })
+        }),
         Cmd::Head { data } => head(&data),
         Cmd::Report(args) => crate::report::run(&args),
         Cmd::Replay(args) => crate::report::replay(&args),
@@ -397,9 +414,19 @@ pub(crate) fn open_desk_read_only(data: &Path, master_key: Option<&Path>) -> Res
         .with_context(|| format!("cannot open the journal in {}", data.display()))
 }
 
-pub(crate) fn open_desk(data: &Path, master_key: Option<&Path>) -> Result<Desk> {
+/// The project's start given on the command line, or the default.
+fn project(start: Option<DateTime<FixedOffset>>) -> ProjectStart {
+    start.map_or_else(ProjectStart::default, |at| ProjectStart(at.to_utc()))
+}
+
+pub(crate) fn open_desk(
+    data: &Path,
+    master_key: Option<&Path>,
+    project_start: ProjectStart,
+) -> Result<Desk> {
     let options = DeskOptions {
         master_key: master_key.map(Path::to_owned),
+        project_start,
         ..DeskOptions::default()
     };
     Desk::open(data, options)
@@ -407,14 +434,13 @@ pub(crate) fn open_desk(data: &Path, master_key: Option<&Path>) -> Result<Desk> 
 }
 
 async fn serve(
+    desk: Desk,
     data: &Path,
-    master_key: Option<&Path>,
     listen: SocketAddr,
     demo: bool,
     config: ApiConfig,
     tls: Option<(PathBuf, PathBuf)>,
 ) -> Result<()> {
-    let desk = open_desk(data, master_key)?;
     if demo {
         if desk.journal().head().position.0 == 0 {
             let report = desk
@@ -493,8 +519,7 @@ pub(crate) async fn shutdown_signal() {
     }
 }
 
-async fn import(data: &Path, master_key: Option<&Path>, file: &Path) -> Result<()> {
-    let desk = open_desk(data, master_key)?;
+async fn import(desk: Desk, file: &Path) -> Result<()> {
     let open = || -> Result<BufReader<File>> {
         Ok(BufReader::new(File::open(file).with_context(|| {
             format!("cannot open {}", file.display())

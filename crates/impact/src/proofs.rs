@@ -108,7 +108,11 @@ pub fn key(cmd: &KeyCmd) -> Result<()> {
 }
 
 pub async fn checkpoint(args: &CheckpointArgs) -> Result<()> {
-    let desk = crate::cli::open_desk(&args.data, args.master_key.as_deref())?;
+    let desk = crate::cli::open_desk(
+        &args.data,
+        args.master_key.as_deref(),
+        domain::ProjectStart::default(),
+    )?;
     let actor = Actor::new(args.actor.clone(), Role::Admin);
     match desk.sign_checkpoint(&actor, None).await? {
         Ok(recorded) => {

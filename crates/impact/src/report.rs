@@ -28,10 +28,11 @@ pub struct ReportArgs {
     /// outside the data directory and out of its backups.
     #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
     pub master_key: Option<PathBuf>,
-    /// The month, written yyyy-mm (2024-05).
+    /// The month of what happened (events by the time they happened, `occurredAt`), written
+    /// yyyy-mm (2024-05).
     #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
     pub period: Option<Period>,
-    /// The calendar quarter, written yyyy-Qn (2024-Q2).
+    /// The calendar quarter of what happened (by `occurredAt`), written yyyy-Qn (2024-Q2).
     #[arg(long, value_name = "YYYY-QN", value_parser = parse_quarter)]
     pub quarter: Option<Period>,
     /// csv (the default): one table per figure family; json: the whole report as one object.
@@ -47,13 +48,16 @@ pub struct ReportArgs {
     /// file. Standard output by default (CSV tables each after a `# name` line).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// The figures as they stood at this moment: a date-time (2024-06-01T09:00:00Z), a date
-    /// (everything recorded by the end of that UTC day), or a journal position. Now by default.
+    /// What was known then: only the events the journal had recorded by this moment count (by
+    /// the time they were recorded, `recordedAt`, not when they happened): a date-time
+    /// (2024-06-01T09:00:00Z), a date (everything recorded by the end of that UTC day), or a
+    /// journal position. Now by default.
     #[arg(long, value_name = "WHEN", value_parser = parse_as_of)]
     pub as_of: Option<AsOf>,
 }
 
-/// `impact replay`: the monitoring figures as they stood at a past moment.
+/// `impact replay`: the monitoring figures of what happened in a month, as they stood at a past
+/// moment (what had been recorded by then).
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
     #[arg(long, env = "IMPACT_DATA", default_value = "./impact-data")]
@@ -62,12 +66,14 @@ pub struct ReplayArgs {
     /// outside the data directory and out of its backups.
     #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
     pub master_key: Option<PathBuf>,
-    /// A date-time (2024-06-01T09:00:00Z), a date (everything recorded by the end of that UTC
-    /// day), or a journal position.
+    /// What was known then: only the events the journal had recorded by this moment count (by
+    /// the time they were recorded, `recordedAt`, not when they happened): a date-time
+    /// (2024-06-01T09:00:00Z), a date (everything recorded by the end of that UTC day), or a
+    /// journal position.
     #[arg(long, value_name = "WHEN", value_parser = parse_as_of)]
     pub as_of: AsOf,
-    /// The month of the figures, yyyy-mm; by default the month of `--as-of` (for a position,
-    /// the month it was recorded in).
+    /// The month of what happened (events by the time they happened, `occurredAt`), yyyy-mm;
+    /// by default the month of `--as-of` (for a position, the month it was recorded in).
     #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
     pub period: Option<Period>,
     /// Only this site; all sites by default.

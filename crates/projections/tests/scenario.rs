@@ -345,8 +345,9 @@ fn may() -> (Desk, Ids) {
     desk.run(&m, intake(A, SITE, "2024-05-07T09:15:00Z"));
     desk.run(&m, intake(B, SITE, "2024-05-07T10:00:00Z"));
     desk.run(&m, open_case(CASE_A, A, "2024-05-07T09:40:00Z", "m.haddad"));
+    // A mediator opens a case in their own name.
     desk.run(
-        &m,
+        &k,
         open_case(CASE_B, B, "2024-05-07T10:30:00Z", "o.kovalenko"),
     );
     desk.run(

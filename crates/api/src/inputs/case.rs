@@ -20,7 +20,7 @@ pub struct OpenCaseInput {
     /// When the case was opened: ISO 8601 date-time with offset, not in the future.
     pub occurred_at: DateTime<Utc>,
     /// The operator who holds the case (account id, e.g. `m.rossi`); the token's actor when
-    /// left out.
+    /// left out. A mediator opens a case only in their own name; a supervisor, for anyone.
     pub case_worker: Option<String>,
     /// Vulnerabilities that motivate the case, no repeats (special-category data).
     #[graphql(default)]

@@ -73,7 +73,8 @@ pub struct RecordMediationSessionInput {
     /// When it ended: after the start, less than a day later, not in the future. Mediation
     /// hours are counted from the two.
     pub ended_at: DateTime<Utc>,
-    /// The mediator (account id, e.g. `m.rossi`); the token's actor when left out.
+    /// The mediator (account id, e.g. `m.rossi`); the token's actor when left out. A mediator
+    /// records only their own sessions; a supervisor, anyone's.
     pub mediator: Option<String>,
     /// The two languages bridged.
     pub languages: LanguagePairInput,

@@ -133,7 +133,8 @@ pub(super) fn description(d: &ServiceDescription, ctx: &Context) -> Result<(), R
 }
 
 impl DeskState {
-    /// Refuses a time before the project started (the first site's first schedule), before the
+    /// Refuses a time before the project started (its configured start, and the first site's
+    /// first schedule once there is one), before the
     /// registration of the person the command is about, or before the opening of its case,
     /// naming the bound: a mistyped year (`0099`) is not recorded.
     pub(super) fn not_before_its_bounds(
@@ -143,8 +144,9 @@ impl DeskState {
     ) -> Result<(), Rejection> {
         let at = cmd.occurred_at();
         let mut bounds = Vec::new();
-        if let Some(start) = self.project_start {
-            bounds.push((start, "the project started (its first site schedule)"));
+        bounds.push((self.project_start.0, "the project started"));
+        if let Some(first) = self.first_schedule {
+            bounds.push((first, "the project started (its first site schedule)"));
         }
         if let Some(person) = cmd.person_id().and_then(|p| self.persons.get(&p)) {
             bounds.push((person.registered_at, "the person was registered"));
@@ -152,16 +154,81 @@ impl DeskState {
         if let Some(case) = cmd.case_id().and_then(|c| self.cases.get(&c)) {
             bounds.push((case.opened_at, "the case was opened"));
         }
-        for (bound, what) in bounds {
-            ensure!(
-                at >= bound,
+        // The latest bound it misses is the one to name: a mistyped year is before the project
+        // started too, but the person's registration says more.
+        let missed = bounds
+            .into_iter()
+            .filter(|(bound, _)| at < *bound)
+            .max_by_key(|(bound, _)| *bound);
+        if let Some((bound, what)) = missed {
+            return reject(
                 field,
                 K::OutOfRange,
-                "this time ({}) is before {what} ({}); check the date",
-                at.format("%Y-%m-%dT%H:%M:%SZ"),
-                bound.format("%Y-%m-%dT%H:%M:%SZ")
+                format!(
+                    "this time ({}) is before {what} ({}); check the date",
+                    at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    bound.format("%Y-%m-%dT%H:%M:%SZ")
+                ),
             );
         }
         Ok(())
     }
+}
+
+/// The field of a command that repeats its actor (the member of staff who did it), if any. One
+/// arm per command, no catch-all: a new command says whether it names its actor again.
+fn actor_field(cmd: &Command) -> Option<(&'static str, &str)> {
+    match cmd {
+        Command::OpenCase(c) => Some(("caseWorker", &c.case_worker)),
+        Command::RecordMediationSession(c) => Some(("mediator", &c.mediator)),
+        Command::WriteLogbookEntry(c) => Some(("mediator", &c.mediator)),
+        // Sent by supervisors only, who may record for anyone.
+        Command::RecordSupervisionMeeting(_)
+        | Command::RegisterPerson(_)
+        | Command::GiveConsent(_)
+        | Command::WithdrawConsent(_)
+        | Command::AssessVulnerability(_)
+        | Command::RecordIntake(_)
+        | Command::AgreeCarePlan(_)
+        | Command::CloseCase(_)
+        | Command::ReopenCase(_)
+        | Command::RecordIntervention(_)
+        | Command::IssueReferral(_)
+        | Command::RecordReferralOutcome(_)
+        | Command::RequestMediation(_)
+        | Command::CancelMediation(_)
+        | Command::RecordGroupActivity(_)
+        | Command::DistributeInformationMaterial(_)
+        | Command::RecordSurveyResponse(_)
+        | Command::RecordCheckpoint(_)
+        | Command::MapService(_)
+        | Command::UpdateService(_)
+        | Command::RetireService(_)
+        | Command::ScheduleSite(_)
+        | Command::CorrectEvent(_)
+        | Command::ErasePerson(_)
+        | Command::MergePersons(_)
+        | Command::TakeOnPerson(_)
+        // Names the case worker a case moves to, not the supervisor who sends it.
+        | Command::TransferCase(_) => None,
+    }
+}
+
+/// A mediator records in their own name: a field that repeats the actor (`mediator`,
+/// `caseWorker`) names the mediator who sends the command. A supervisor may record for someone
+/// else (a session held by a mediator, written up from paper). An empty field is left to the
+/// decision, which requires it.
+pub(super) fn in_own_name(cmd: &Command, ctx: &Context) -> Result<(), Rejection> {
+    let Some((field, named)) = actor_field(cmd) else {
+        return Ok(());
+    };
+    ensure!(
+        ctx.actor.role != Role::Mediator || named.trim().is_empty() || named == ctx.actor.id,
+        field,
+        K::NotPermitted,
+        "a mediator records in their own name: {field} must be {} (you) or left out; only a \
+         supervisor may record for someone else",
+        ctx.actor.id
+    );
+    Ok(())
 }

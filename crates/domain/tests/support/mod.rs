@@ -176,6 +176,14 @@ impl Given {
         }
     }
 
+    /// The desk's configured project start ([`domain::ProjectStart`]).
+    pub fn with_project_start(mut self, start: DateTime<Utc>) -> Given {
+        self.sim
+            .state
+            .set_project_start(domain::ProjectStart(start));
+        self
+    }
+
     pub fn state(&self) -> &DeskState {
         &self.sim.state
     }
@@ -471,7 +479,7 @@ pub fn session() -> RecordMediationSession {
         mediation_id: mediation(),
         started_at: t("2024-05-14T09:05:00Z"),
         ended_at: t("2024-05-14T09:55:00Z"),
-        mediator: "o.kovalenko".into(),
+        mediator: "m.haddad".into(),
         languages: LanguagePair {
             from: "uk".into(),
             to: "it".into(),
@@ -680,7 +688,15 @@ pub fn everything() -> Vec<Event> {
         m(update_asl()),
         m(retire_cpia()),
         m(close_case()),
-        m(session()),
+        // Held by another mediator, written up by a supervisor (the stored sample's shape).
+        (
+            supervisor(),
+            RecordMediationSession {
+                mediator: "o.kovalenko".into(),
+                ..session()
+            }
+            .into(),
+        ),
         m(withdraw()),
         (supervisor(), supervision().into()),
         m(reopen_case()),

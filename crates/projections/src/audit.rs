@@ -115,7 +115,8 @@ pub struct Page<T> {
 }
 
 /// What the index knows of one event; the API reads the event itself from the journal.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     pub position: Position,
     pub stream: String,
@@ -125,8 +126,15 @@ pub struct AuditEntry {
     pub site: Option<SiteId>,
     pub person: Option<PersonId>,
     pub case: Option<CaseId>,
+    #[serde(serialize_with = "micros")]
     pub occurred_at: Timestamp,
+    #[serde(serialize_with = "micros")]
     pub recorded_at: Timestamp,
+}
+
+/// A [`Timestamp`] as its microseconds since the epoch (the journal's own unit).
+fn micros<S: serde::Serializer>(at: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_i64(at.micros())
 }
 
 /// A filter with its strings resolved to symbols; `None` when it can match nothing.

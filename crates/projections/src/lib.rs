@@ -11,7 +11,8 @@
 //! Key types: [`ReadModels`] (fold and query), the filters ([`AuditFilter`], [`CaseFilter`],
 //! [`ReferralFilter`], [`MediationFilter`], [`LogbookFilter`], [`ServiceFilter`], [`PersonFilter`]),
 //! [`Period`] and [`Month`], [`SiteSchedule`], [`Page`], [`MonitoringReport`] (serialisable, for
-//! exports) and [`BeneficiaryRow`].
+//! exports) and [`BeneficiaryRow`]. The views (`CaseView`, ...) are serialisable too: the API's
+//! test `view_parity` compares their fields with the GraphQL objects that show them.
 
 mod apply;
 mod audit;

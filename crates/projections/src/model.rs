@@ -261,7 +261,8 @@ pub(crate) struct Plan {
 }
 
 /// One event in a case's timeline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TimelineEntry {
     pub position: Position,
     pub event_id: Ulid,

@@ -20,7 +20,8 @@ pub(crate) fn days_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
 
 /// A registered person: the statistics fields as the domain gives them (corrections applied),
 /// and the personal data, which the API shows only to whom it may.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PersonView {
     pub id: PersonId,
     pub site: SiteId,
@@ -61,13 +62,15 @@ pub struct PersonFilter {
 
 // ---- cases ----------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     Open,
     Closed,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CaseView {
     pub id: CaseId,
     pub person: PersonId,
@@ -109,13 +112,15 @@ pub struct CaseFilter {
 // ---- referrals ------------------------------------------------------------------------------
 
 /// Where a referral stands: its latest outcome, or `Issued` before any.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ReferralStatus {
     Issued,
     Outcome(ReferralOutcome),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReferralOutcomeView {
     pub outcome: ReferralOutcome,
     pub occurred_at: DateTime<Utc>,
@@ -123,7 +128,8 @@ pub struct ReferralOutcomeView {
     pub position: Position,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReferralView {
     pub id: ReferralId,
     pub person: PersonId,
@@ -155,7 +161,8 @@ pub struct ReferralFilter {
 
 // ---- mediations -----------------------------------------------------------------------------
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MediationRequestView {
     pub id: MediationId,
     pub site: SiteId,
@@ -174,7 +181,8 @@ pub struct MediationRequestView {
     pub duration_minutes: u64,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MediationSessionView {
     pub mediation: MediationId,
     pub site: SiteId,
@@ -211,7 +219,8 @@ pub struct MediationFilter {
 
 // ---- logbook --------------------------------------------------------------------------------
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LogbookEntryView {
     pub site: SiteId,
     pub date: NaiveDate,
@@ -244,7 +253,8 @@ pub struct MissingLogbookDays {
 
 // ---- services -------------------------------------------------------------------------------
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ServiceView {
     pub id: ServiceId,
     pub description: ServiceDescription,
@@ -266,7 +276,8 @@ pub struct ServiceFilter {
 
 // ---- supervision ----------------------------------------------------------------------------
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MeetingView {
     pub id: MeetingId,
     pub occurred_at: DateTime<Utc>,

@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
+use crate::calendar::OpeningHours;
 use crate::event::{ItemScore, LanguagePair, ServiceDescription, SupervisionAction};
 use crate::ids::*;
 use crate::personal::{PersonalData, PersonalFields, PersonalNote};
@@ -223,6 +224,12 @@ pub struct RecordMediationSession {
     pub follow_up_needed: bool,
     #[serde(default)]
     pub note: Option<PersonalNote>,
+    /// Where it was held (at the desk, a hospital, the *Questura*, a school, by phone).
+    #[serde(default)]
+    pub place: Option<SessionPlace>,
+    /// When a follow-up is needed, the day it is due by (default: a week after the session).
+    #[serde(default)]
+    pub follow_up_by: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -348,7 +355,8 @@ pub struct UpdateService {
     pub description: ServiceDescription,
 }
 
-/// Sets a site's name and opening weekdays (admins and supervisors).
+/// Sets a site's name, opening weekdays, their hours and its phone numbers (admins and
+/// supervisors).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScheduleSite {
@@ -357,6 +365,85 @@ pub struct ScheduleSite {
     pub name: String,
     #[serde(default)]
     pub opening_days: Vec<Weekday>,
+    /// Opening periods in Rome's local time, each on one of `opening_days`.
+    #[serde(default)]
+    pub hours: Vec<OpeningHours>,
+    #[serde(default)]
+    pub phones: Vec<String>,
+}
+
+/// Closes a scheduled site from `from` to `to` (both included): a local holiday, a strike, works.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CloseSite {
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub reason: String,
+}
+
+/// Books a slot inside the site's hours for a person of the site, with a mediator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BookAppointment {
+    pub appointment_id: AppointmentId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub mediator: String,
+    pub language: String,
+    pub channel: IntakeChannel,
+    #[serde(default)]
+    pub referred_by: Option<ServiceId>,
+    #[serde(default)]
+    pub note: Option<PersonalNote>,
+}
+
+/// Moves a booked appointment to another slot; `mediator` when it changes hands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RescheduleAppointment {
+    pub appointment_id: AppointmentId,
+    pub occurred_at: DateTime<Utc>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    #[serde(default)]
+    pub mediator: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelAppointment {
+    pub appointment_id: AppointmentId,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: CancellationReason,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecordAppointmentAttended {
+    pub appointment_id: AppointmentId,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecordNoShow {
+    pub appointment_id: AppointmentId,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Records that an action of a supervision meeting was done (supervisors).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CompleteSupervisionAction {
+    pub meeting_id: MeetingId,
+    /// The action's index in the meeting's `actions`, from 0.
+    pub action: u32,
+    pub occurred_at: DateTime<Utc>,
 }
 
 /// The JSON of `MapService` and `UpdateService`, read with every field named so that an unknown
@@ -538,6 +625,13 @@ commands!(
     ErasePerson,
     MergePersons,
     TakeOnPerson,
+    CloseSite,
+    BookAppointment,
+    RescheduleAppointment,
+    CancelAppointment,
+    RecordAppointmentAttended,
+    RecordNoShow,
+    CompleteSupervisionAction,
 );
 
 impl Command {
@@ -573,6 +667,13 @@ impl Command {
             Command::ErasePerson(_) => "PersonErased",
             Command::MergePersons(_) => "PersonsMerged",
             Command::TakeOnPerson(_) => "PersonTakenOn",
+            Command::CloseSite(_) => "SiteClosed",
+            Command::BookAppointment(_) => "AppointmentBooked",
+            Command::RescheduleAppointment(_) => "AppointmentRescheduled",
+            Command::CancelAppointment(_) => "AppointmentCancelled",
+            Command::RecordAppointmentAttended(_) => "AppointmentAttended",
+            Command::RecordNoShow(_) => "AppointmentMissed",
+            Command::CompleteSupervisionAction(_) => "SupervisionActionCompleted",
         }
     }
 
@@ -608,6 +709,13 @@ impl Command {
             Command::ErasePerson(c) => c.occurred_at,
             Command::MergePersons(c) => c.occurred_at,
             Command::TakeOnPerson(c) => c.occurred_at,
+            Command::CloseSite(c) => c.occurred_at,
+            Command::BookAppointment(c) => c.occurred_at,
+            Command::RescheduleAppointment(c) => c.occurred_at,
+            Command::CancelAppointment(c) => c.occurred_at,
+            Command::RecordAppointmentAttended(c) => c.occurred_at,
+            Command::RecordNoShow(c) => c.occurred_at,
+            Command::CompleteSupervisionAction(c) => c.occurred_at,
         }
     }
 }

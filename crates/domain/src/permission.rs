@@ -12,9 +12,9 @@ use crate::vocab::Role;
 
 /// The site's facts: mediators (of that site) and supervisors.
 const SITE_STAFF: &[Role] = &[Role::Mediator, Role::Supervisor];
-/// Supervision, erasures and merges.
+/// Supervision (and its actions done), erasures and merges.
 const SUPERVISORS: &[Role] = &[Role::Supervisor];
-/// The service directory and the sites' schedules.
+/// The service directory and the sites' schedules and closures.
 const DIRECTORY_KEEPERS: &[Role] = &[Role::Supervisor, Role::Admin];
 /// Nobody sends it: the desk records it itself.
 const NOBODY: &[Role] = &[];
@@ -45,14 +45,21 @@ impl Command {
             | Command::RecordSurveyResponse(_)
             | Command::WriteLogbookEntry(_)
             | Command::CorrectEvent(_)
-            | Command::TakeOnPerson(_) => SITE_STAFF,
+            | Command::TakeOnPerson(_)
+            | Command::BookAppointment(_)
+            | Command::RescheduleAppointment(_)
+            | Command::CancelAppointment(_)
+            | Command::RecordAppointmentAttended(_)
+            | Command::RecordNoShow(_) => SITE_STAFF,
             Command::RecordSupervisionMeeting(_)
+            | Command::CompleteSupervisionAction(_)
             | Command::ErasePerson(_)
             | Command::MergePersons(_) => SUPERVISORS,
             Command::MapService(_)
             | Command::UpdateService(_)
             | Command::RetireService(_)
-            | Command::ScheduleSite(_) => DIRECTORY_KEEPERS,
+            | Command::ScheduleSite(_)
+            | Command::CloseSite(_) => DIRECTORY_KEEPERS,
             Command::RecordCheckpoint(_) => NOBODY,
         }
     }
@@ -97,6 +104,12 @@ impl DeskState {
             Command::WriteLogbookEntry(c) => own(&c.site_id),
             Command::ScheduleSite(c) => own(&c.site_id),
             Command::TakeOnPerson(c) => own(&c.site_id),
+            Command::CloseSite(c) => own(&c.site_id),
+            Command::BookAppointment(c) => own(&c.site_id),
+            Command::RescheduleAppointment(c) => known(self.appointment_site(c.appointment_id)),
+            Command::CancelAppointment(c) => known(self.appointment_site(c.appointment_id)),
+            Command::RecordAppointmentAttended(c) => known(self.appointment_site(c.appointment_id)),
+            Command::RecordNoShow(c) => known(self.appointment_site(c.appointment_id)),
             Command::AgreeCarePlan(c) => known(self.case_site(c.case_id)),
             Command::CloseCase(c) => known(self.case_site(c.case_id)),
             Command::ReopenCase(c) => known(self.case_site(c.case_id)),
@@ -109,6 +122,7 @@ impl DeskState {
                 Some(Some(site)) => own(site),
             },
             Command::RecordSupervisionMeeting(_)
+            | Command::CompleteSupervisionAction(_)
             | Command::RecordCheckpoint(_)
             | Command::MapService(_)
             | Command::UpdateService(_)

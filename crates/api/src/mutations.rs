@@ -504,6 +504,80 @@ impl MutationRoot {
         record(ctx, input, options).await
     }
 
+    /// Closes a scheduled site from one day to another (a local feast, a strike, works); public
+    /// holidays need no record. Admins and supervisors.
+    async fn close_site(
+        &self,
+        ctx: &Context<'_>,
+        input: CloseSiteInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Books an appointment for a person of the site with a mediator (the token's actor when
+    /// left out), inside the site's opening hours on a day it is open. Refused naming the field:
+    /// outside the hours, a closed day, a slot already begun, the mediator already booked then.
+    async fn book_appointment(
+        &self,
+        ctx: &Context<'_>,
+        input: BookAppointmentInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Moves a booked appointment to another slot (and perhaps another mediator).
+    async fn reschedule_appointment(
+        &self,
+        ctx: &Context<'_>,
+        input: RescheduleAppointmentInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Cancels a booked appointment: its slot is free again.
+    async fn cancel_appointment(
+        &self,
+        ctx: &Context<'_>,
+        input: CancelAppointmentInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records that the person came to their appointment.
+    async fn record_appointment_attended(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordAppointmentAttendedInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records that the person did not come to their appointment (a no-show).
+    async fn record_no_show(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordNoShowInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records that an action of a supervision meeting was done (supervisors): it leaves the
+    /// owner's due list.
+    async fn complete_supervision_action(
+        &self,
+        ctx: &Context<'_>,
+        input: CompleteSupervisionActionInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
     /// Records a command given as the JSON of an import line's `command` (the same shape as
     /// `fixtures/*.jsonl`); for tools that move data in bulk. Typed mutations are preferred.
     async fn record_command(

@@ -51,7 +51,7 @@ fn montelucci_may_2024_covers_every_command_but_few() {
         .filter(|n| !used.contains(*n))
         .collect();
     // Erasing a person is an exception, not a month's routine (the erasure tests in `desk` cover
-    // it on a real journal); a checkpoint is signed by the desk itself, never imported; the
+    // it on a real journal); a checkpoint is signed by the desk itself, never imported;
     // merging two registrations is a supervisor's repair
     // (tests/decide_merge.rs and the API's persons tests cover it); the demo month has one site,
     // so nobody is taken on at a second one.

@@ -167,6 +167,23 @@ pub struct ScheduleSiteInput {
     pub name: String,
     /// The weekdays it opens (none: closed until scheduled again).
     pub opening_days: Vec<Weekday>,
+    /// The opening periods of each opening day, in Rome's local time (`09:00`-`12:00`); when
+    /// any is given, every opening day has one. Appointments are booked inside them.
+    #[graphql(default)]
+    pub hours: Vec<OpeningHoursInput>,
+    /// The site's public phone numbers (`0774 301234`).
+    #[graphql(default)]
+    pub phones: Vec<String>,
+}
+
+/// One opening period of a weekday, in Rome's local time.
+#[derive(InputObject)]
+pub struct OpeningHoursInput {
+    pub day: Weekday,
+    /// `HH:MM` (or `HH:MM:SS`).
+    pub opens: chrono::NaiveTime,
+    /// After `opens`.
+    pub closes: chrono::NaiveTime,
 }
 
 impl CommandInput for ScheduleSiteInput {
@@ -176,12 +193,25 @@ impl CommandInput for ScheduleSiteInput {
             occurred_at,
             name,
             opening_days,
+            hours,
+            phones,
         } = self;
         Ok(domain::ScheduleSite {
             site_id: domain::SiteId::new(site_id),
             occurred_at,
             name,
             opening_days: words(opening_days),
+            hours: hours
+                .into_iter()
+                .map(
+                    |OpeningHoursInput { day, opens, closes }| domain::OpeningHours {
+                        day: day.into(),
+                        opens,
+                        closes,
+                    },
+                )
+                .collect(),
+            phones,
         }
         .into())
     }

@@ -467,7 +467,7 @@ async fn every_command_for_every_role() {
         )
         .await;
     let hours = |day: &str| {
-        [("09:00:00", "12:00:00"), ("15:00:00", "17:00:00")]
+        [("09:00", "12:00"), ("15:00", "17:00")]
             .map(|(opens, closes)| json!({ "day": day, "opens": opens, "closes": closes }))
     };
     let mut all_hours = hours("TUESDAY").to_vec();

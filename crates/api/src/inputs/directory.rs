@@ -180,10 +180,21 @@ pub struct ScheduleSiteInput {
 #[derive(InputObject)]
 pub struct OpeningHoursInput {
     pub day: Weekday,
-    /// `HH:MM` (or `HH:MM:SS`).
-    pub opens: chrono::NaiveTime,
-    /// After `opens`.
-    pub closes: chrono::NaiveTime,
+    /// `HH:MM`, Rome's local time.
+    pub opens: String,
+    /// `HH:MM`, after `opens`.
+    pub closes: String,
+}
+
+/// A time of day written `HH:MM` (or `HH:MM:SS`), or `BAD_INPUT` naming the field.
+fn time_of_day(field: String, text: &str) -> Result<chrono::NaiveTime> {
+    use async_graphql::ErrorExtensions;
+    chrono::NaiveTime::parse_from_str(text, "%H:%M")
+        .or_else(|_| chrono::NaiveTime::parse_from_str(text, "%H:%M:%S"))
+        .map_err(|_| {
+            crate::error::bad_input(format!("{field} is a time written HH:MM, got {text:?}"))
+                .extend_with(move |_, e| e.set("field", field.clone()))
+        })
 }
 
 impl CommandInput for ScheduleSiteInput {
@@ -203,14 +214,15 @@ impl CommandInput for ScheduleSiteInput {
             opening_days: words(opening_days),
             hours: hours
                 .into_iter()
-                .map(
-                    |OpeningHoursInput { day, opens, closes }| domain::OpeningHours {
+                .enumerate()
+                .map(|(i, OpeningHoursInput { day, opens, closes })| {
+                    Ok(domain::OpeningHours {
                         day: day.into(),
-                        opens,
-                        closes,
-                    },
-                )
-                .collect(),
+                        opens: time_of_day(format!("hours[{i}].opens"), &opens)?,
+                        closes: time_of_day(format!("hours[{i}].closes"), &closes)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
             phones,
         }
         .into())

@@ -23,8 +23,10 @@ pub struct Site {
 #[derive(SimpleObject)]
 pub struct OpeningHours {
     pub day: Weekday,
-    pub opens: chrono::NaiveTime,
-    pub closes: chrono::NaiveTime,
+    /// `HH:MM`.
+    pub opens: String,
+    /// `HH:MM`.
+    pub closes: String,
 }
 
 /// A closure a site recorded, both days included.
@@ -51,8 +53,8 @@ impl Site {
                 .iter()
                 .map(|h| OpeningHours {
                     day: h.day.into(),
-                    opens: h.opens,
-                    closes: h.closes,
+                    opens: h.opens.format("%H:%M").to_string(),
+                    closes: h.closes.format("%H:%M").to_string(),
                 })
                 .collect(),
             phones: calendar.phones.clone(),

@@ -1146,3 +1146,46 @@ async fn bad_arguments_are_bad_input() -> Result<(), Box<dyn std::error::Error>>
     }
     Ok(())
 }
+
+/// The README's queries of the desk's day, on the demo month: Thursday 6 June 2024 holds the
+/// appointment moved there from 28 May and the one the Questura referred; what is due by then.
+#[tokio::test]
+async fn the_demo_agenda_and_due_list() -> Result<(), Box<dyn std::error::Error>> {
+    let f = fixture().await?;
+    let data = f
+        .data(
+            "{ agenda(date: \"2024-06-06\") { startsAt mediator personId status rescheduled channel }
+               due(on: \"2024-06-05\", withinDays: 1) { kind dueOn owner } }",
+        )
+        .await;
+    assert_eq!(
+        data["agenda"],
+        json!([
+            { "startsAt": "2024-06-06T07:30:00+00:00", "mediator": "m.haddad", "personId": YUSUF_ID,
+              "status": "BOOKED", "rescheduled": 1, "channel": "PHONE" },
+            { "startsAt": "2024-06-06T13:00:00+00:00", "mediator": "t.tesfaye",
+              "personId": "01HXVK9K30RXKNJ2951DDR4WJ9", "status": "BOOKED", "rescheduled": 0,
+              "channel": "REFERRED_BY_SERVICE" },
+        ])
+    );
+    let due = data["due"].as_array().unwrap();
+    let kinds: std::collections::BTreeSet<&str> =
+        due.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    // The month leaves appointments for tomorrow, a follow-up, referrals without an outcome and
+    // the supervision action m.haddad owns (s.malik's was done).
+    for kind in ["APPOINTMENT", "FOLLOW_UP", "REFERRAL_OUTCOME", "SUPERVISION_ACTION"] {
+        assert!(kinds.contains(kind), "{kind} in {due:?}");
+    }
+    let actions: Vec<&Value> = due
+        .iter()
+        .filter(|i| i["kind"] == "SUPERVISION_ACTION")
+        .collect();
+    assert_eq!(actions, [&json!({ "kind": "SUPERVISION_ACTION", "dueOn": "2024-05-28", "owner": "m.haddad" })]);
+    // The sites list the local closure of 4 June.
+    let sites = f.data("{ sites { closures { from to reason } } }").await;
+    assert_eq!(
+        sites["sites"][0]["closures"],
+        json!([{ "from": "2024-06-04", "to": "2024-06-04", "reason": "formazione del personale" }])
+    );
+    Ok(())
+}

@@ -1173,14 +1173,22 @@ async fn the_demo_agenda_and_due_list() -> Result<(), Box<dyn std::error::Error>
         due.iter().map(|i| i["kind"].as_str().unwrap()).collect();
     // The month leaves appointments for tomorrow, a follow-up, referrals without an outcome and
     // the supervision action m.haddad owns (s.malik's was done).
-    for kind in ["APPOINTMENT", "FOLLOW_UP", "REFERRAL_OUTCOME", "SUPERVISION_ACTION"] {
+    for kind in [
+        "APPOINTMENT",
+        "FOLLOW_UP",
+        "REFERRAL_OUTCOME",
+        "SUPERVISION_ACTION",
+    ] {
         assert!(kinds.contains(kind), "{kind} in {due:?}");
     }
     let actions: Vec<&Value> = due
         .iter()
         .filter(|i| i["kind"] == "SUPERVISION_ACTION")
         .collect();
-    assert_eq!(actions, [&json!({ "kind": "SUPERVISION_ACTION", "dueOn": "2024-05-28", "owner": "m.haddad" })]);
+    assert_eq!(
+        actions,
+        [&json!({ "kind": "SUPERVISION_ACTION", "dueOn": "2024-05-28", "owner": "m.haddad" })]
+    );
     // The sites list the local closure of 4 June.
     let sites = f.data("{ sites { closures { from to reason } } }").await;
     assert_eq!(

@@ -195,7 +195,7 @@ impl ReadModels {
         self.due_follow_ups(&at_site, horizon, &mut items);
         self.due_actions(f.site.as_ref(), horizon, &mut items);
         items.retain(|i| f.owner.as_ref().is_none_or(|o| i.owner.as_ref() == Some(o)));
-        items.sort_by(|a, b| (a.due_on, a.kind).cmp(&(b.due_on, b.kind)));
+        items.sort_by_key(|i| (i.due_on, i.kind));
         items
     }
 

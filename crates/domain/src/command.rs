@@ -410,8 +410,7 @@ pub struct RescheduleAppointment {
     pub occurred_at: DateTime<Utc>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    /// Left out of the JSON when `None`, so that a retry compares with the recorded event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub mediator: Option<String>,
 }
 

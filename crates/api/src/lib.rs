@@ -48,6 +48,7 @@ pub struct QueryRoot(
     read_models::PersonSearchQuery,
     read_models::DuplicateQuery,
     read_models::PersonHistoryQuery,
+    read_models::CalendarQuery,
     evaluation::EvaluationQuery,
     proofs::ProofQuery,
     viewer::ViewerQuery,

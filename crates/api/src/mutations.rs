@@ -186,6 +186,7 @@ pub struct MutationRoot(
     MediationMutations,
     ActivityMutations,
     DirectoryMutations,
+    CalendarMutations,
     CorrectionMutations,
     RecordingMutations,
 );

@@ -201,6 +201,11 @@ fn query_cells() -> Vec<(&'static str, String, &'static [Who])> {
             "{ logbook(from: \"2024-05-01\", to: \"2024-05-31\") { entries { date } } }".into(),
             case_readers,
         ),
+        // The agenda and the due list: a mediator's own site (another site's mediator gets theirs).
+        ("agenda", "{ agenda(date: \"2024-05-16\") { id } }".into(), case_readers),
+        ("myAgenda", "{ myAgenda(date: \"2024-05-16\") { id } }".into(), case_readers),
+        ("due", "{ due(on: \"2024-05-16\") { kind } }".into(), case_readers),
+        ("myDue", "{ myDue(on: \"2024-05-16\") { kind } }".into(), case_readers),
         ("service", format!("{{ service(id: \"{ASL_ID}\") {{ id }} }}"), EVERYONE),
         ("services", "{ services { id } }".into(), EVERYONE),
         ("sites", "{ sites { siteId openingDays } }".into(), EVERYONE),
@@ -442,11 +447,6 @@ async fn every_command_for_every_role() {
         json!({ "command": "ReopenCase", "caseId": CASE_ID, "occurredAt": "2024-05-30T10:00:00+02:00" }),
     ));
     samples.push((
-        "ScheduleSite".into(),
-        json!({ "command": "ScheduleSite", "siteId": SITE, "occurredAt": "2024-05-30T10:00:00Z",
-                "name": "Sportello via Montelucci 4", "openingDays": ["tuesday", "thursday"] }),
-    ));
-    samples.push((
         "RecordCheckpoint".into(),
         json!({ "command": "RecordCheckpoint", "occurredAt": "2024-05-30T10:00:00Z",
                 "treeSize": 3, "root": "00".repeat(32), "publicKey": "00".repeat(32),
@@ -534,18 +534,25 @@ async fn every_command_for_every_role() {
     assert!(allowed > 0 && forbidden > 0);
     assert!(f.state.desk.journal().head().position.0 > head_before);
 
-    // The site an admin scheduled answers with its name and days.
+    // The site an admin scheduled answers with its name, days, hours and phones.
     let sites = f
         .query(
             Who::Evaluator,
-            "{ sites { siteId name openingDays } }",
+            "{ sites { siteId name openingDays hours { day opens closes } phones } }",
             json!({}),
         )
         .await;
+    let hours = |day: &str| {
+        [("09:00", "12:00"), ("15:00", "17:00")]
+            .map(|(opens, closes)| json!({ "day": day, "opens": opens, "closes": closes }))
+    };
+    let mut all_hours = hours("TUESDAY").to_vec();
+    all_hours.extend(hours("THURSDAY"));
     assert_eq!(
         sites["data"]["sites"],
-        json!([{ "siteId": SITE, "name": "Sportello via Montelucci 4",
-                 "openingDays": ["TUESDAY", "THURSDAY"] }])
+        json!([{ "siteId": SITE, "name": "Segretariato Sociale - via Montelucci 4",
+                 "openingDays": ["TUESDAY", "THURSDAY"], "hours": all_hours,
+                 "phones": ["0774 301234", "0774 301235"] }])
     );
 
     // `signCheckpoint`: supervisors and admins.

@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
+use crate::calendar::OpeningHours;
 use crate::event::{
     HoldingService, ItemScore, LanguagePair, ServiceDescription, SupervisionAction,
 };
@@ -243,6 +244,12 @@ pub struct RecordMediationSession {
     pub follow_up_needed: bool,
     #[serde(default)]
     pub note: Option<PersonalNote>,
+    /// Where it was held (at the desk, a hospital, the *Questura*, a school, by phone).
+    #[serde(default)]
+    pub place: Option<SessionPlace>,
+    /// When a follow-up is needed, the day it is due by (default: a week after the session).
+    #[serde(default)]
+    pub follow_up_by: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -368,7 +375,8 @@ pub struct UpdateService {
     pub description: ServiceDescription,
 }
 
-/// Sets a site's name and opening weekdays (admins and supervisors).
+/// Sets a site's name, opening weekdays, their hours and its phone numbers (admins and
+/// supervisors).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScheduleSite {
@@ -377,6 +385,85 @@ pub struct ScheduleSite {
     pub name: String,
     #[serde(default)]
     pub opening_days: Vec<Weekday>,
+    /// Opening periods in Rome's local time, each on one of `opening_days`.
+    #[serde(default)]
+    pub hours: Vec<OpeningHours>,
+    #[serde(default)]
+    pub phones: Vec<String>,
+}
+
+/// Closes a scheduled site from `from` to `to` (both included): a local holiday, a strike, works.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CloseSite {
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub reason: String,
+}
+
+/// Books a slot inside the site's hours for a person of the site, with a mediator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BookAppointment {
+    pub appointment_id: AppointmentId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub mediator: String,
+    pub language: String,
+    pub channel: IntakeChannel,
+    #[serde(default)]
+    pub referred_by: Option<ServiceId>,
+    #[serde(default)]
+    pub note: Option<PersonalNote>,
+}
+
+/// Moves a booked appointment to another slot; `mediator` when it changes hands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RescheduleAppointment {
+    pub appointment_id: AppointmentId,
+    pub occurred_at: DateTime<Utc>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    #[serde(default)]
+    pub mediator: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelAppointment {
+    pub appointment_id: AppointmentId,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: CancellationReason,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecordAppointmentAttended {
+    pub appointment_id: AppointmentId,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecordNoShow {
+    pub appointment_id: AppointmentId,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Records that an action of a supervision meeting was done (supervisors).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CompleteSupervisionAction {
+    pub meeting_id: MeetingId,
+    /// The action's index in the meeting's `actions`, from 0.
+    pub action: u32,
+    pub occurred_at: DateTime<Utc>,
 }
 
 /// The JSON of `MapService` and `UpdateService`, read with every field named so that an unknown
@@ -625,6 +712,13 @@ commands! {
     ErasePerson => PersonErased, roles: [Supervisor];
     MergePersons => PersonsMerged, roles: [Supervisor];
     TakeOnPerson => PersonTakenOn, roles: [Mediator, Supervisor];
+    CloseSite => SiteClosed, roles: [Supervisor, Admin];
+    BookAppointment => AppointmentBooked, roles: [Mediator, Supervisor];
+    RescheduleAppointment => AppointmentRescheduled, roles: [Mediator, Supervisor];
+    CancelAppointment => AppointmentCancelled, roles: [Mediator, Supervisor];
+    RecordAppointmentAttended => AppointmentAttended, roles: [Mediator, Supervisor];
+    RecordNoShow => AppointmentMissed, roles: [Mediator, Supervisor];
+    CompleteSupervisionAction => SupervisionActionCompleted, roles: [Supervisor];
 }
 
 impl Command {
@@ -653,6 +747,7 @@ impl Command {
             Command::ErasePerson(c) => Some(c.person_id),
             Command::MergePersons(c) => Some(c.person_id),
             Command::TakeOnPerson(c) => Some(c.person_id),
+            Command::BookAppointment(c) => Some(c.person_id),
             Command::AgreeCarePlan(_)
             | Command::CloseCase(_)
             | Command::ReopenCase(_)
@@ -669,7 +764,13 @@ impl Command {
             | Command::UpdateService(_)
             | Command::RetireService(_)
             | Command::ScheduleSite(_)
-            | Command::CorrectEvent(_) => None,
+            | Command::CorrectEvent(_)
+            | Command::CloseSite(_)
+            | Command::RescheduleAppointment(_)
+            | Command::CancelAppointment(_)
+            | Command::RecordAppointmentAttended(_)
+            | Command::RecordNoShow(_)
+            | Command::CompleteSupervisionAction(_) => None,
         }
     }
 
@@ -705,7 +806,14 @@ impl Command {
             | Command::CorrectEvent(_)
             | Command::ErasePerson(_)
             | Command::MergePersons(_)
-            | Command::TakeOnPerson(_) => None,
+            | Command::TakeOnPerson(_)
+            | Command::CloseSite(_)
+            | Command::BookAppointment(_)
+            | Command::RescheduleAppointment(_)
+            | Command::CancelAppointment(_)
+            | Command::RecordAppointmentAttended(_)
+            | Command::RecordNoShow(_)
+            | Command::CompleteSupervisionAction(_) => None,
         }
     }
 
@@ -722,6 +830,7 @@ impl Command {
             Command::IssueReferral(c) => Some((c.person_id, &c.site_id)),
             Command::RequestMediation(c) => c.person_id.map(|p| (p, &c.site_id)),
             Command::RecordSurveyResponse(c) => c.person_id.map(|p| (p, &c.site_id)),
+            Command::BookAppointment(c) => Some((c.person_id, &c.site_id)),
             // A registration creates the person; taking on is how another site comes in; the rest
             // act on a record of their own site, or on no person, or belong to no site.
             Command::RegisterPerson(_)
@@ -744,7 +853,13 @@ impl Command {
             | Command::ScheduleSite(_)
             | Command::CorrectEvent(_)
             | Command::ErasePerson(_)
-            | Command::MergePersons(_) => None,
+            | Command::MergePersons(_)
+            | Command::CloseSite(_)
+            | Command::RescheduleAppointment(_)
+            | Command::CancelAppointment(_)
+            | Command::RecordAppointmentAttended(_)
+            | Command::RecordNoShow(_)
+            | Command::CompleteSupervisionAction(_) => None,
         }
     }
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
+use crate::calendar::OpeningHours;
 use crate::ids::*;
 use crate::personal::{PersonalData, PersonalFields, PersonalNote};
 use crate::vocab::*;
@@ -229,6 +230,7 @@ pub struct LanguagePair {
     pub to: String,
 }
 
+/// A mediation session, current version 2: where it was held, and by when its follow-up is due.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MediationSessionHeld {
@@ -245,6 +247,51 @@ pub struct MediationSessionHeld {
     pub outcome: SessionOutcome,
     pub follow_up_needed: bool,
     pub note: Option<PersonalNote>,
+    /// Where it was held; none when not recorded (every version-1 session).
+    pub place: Option<SessionPlace>,
+    /// The day the follow-up is due by, when one is needed; none: a week after the session.
+    pub follow_up_by: Option<NaiveDate>,
+}
+
+/// A mediation session as written by schema version 1: no place, no follow-up date.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediationSessionHeldV1 {
+    pub mediation_id: MediationId,
+    pub site_id: SiteId,
+    pub person_id: Option<PersonId>,
+    pub case_id: Option<CaseId>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub mediator: String,
+    pub languages: LanguagePair,
+    pub parties: Vec<PartyRole>,
+    pub kind: MediationKind,
+    pub outcome: SessionOutcome,
+    pub follow_up_needed: bool,
+    pub note: Option<PersonalNote>,
+}
+
+impl From<MediationSessionHeldV1> for MediationSessionHeld {
+    fn from(v1: MediationSessionHeldV1) -> Self {
+        MediationSessionHeld {
+            mediation_id: v1.mediation_id,
+            site_id: v1.site_id,
+            person_id: v1.person_id,
+            case_id: v1.case_id,
+            started_at: v1.started_at,
+            ended_at: v1.ended_at,
+            mediator: v1.mediator,
+            languages: v1.languages,
+            parties: v1.parties,
+            kind: v1.kind,
+            outcome: v1.outcome,
+            follow_up_needed: v1.follow_up_needed,
+            note: v1.note,
+            place: None,
+            follow_up_by: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -449,8 +496,9 @@ pub struct ServiceRetired {
     pub reason: String,
 }
 
-/// A site (*sportello*) of the desk and the weekdays it opens, as an admin set them; a later one
-/// for the same site replaces its schedule (from the day it is recorded, for the logbook check).
+/// A site (*sportello*) of the desk, the weekdays it opens, their hours (Rome's local time) and
+/// its phone numbers, as an admin set them; current version 2. A later one for the same site
+/// replaces its schedule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SiteScheduled {
@@ -460,6 +508,121 @@ pub struct SiteScheduled {
     pub name: String,
     /// Weekdays it opens; empty: closed until scheduled again.
     pub opening_days: Vec<Weekday>,
+    /// The opening periods of each opening day; empty: hours not recorded (version 1).
+    pub hours: Vec<OpeningHours>,
+    /// The site's public phone numbers, as written (`0774 123456`).
+    pub phones: Vec<String>,
+}
+
+/// A site's schedule as written by schema version 1: weekdays only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteScheduledV1 {
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub name: String,
+    pub opening_days: Vec<Weekday>,
+}
+
+impl From<SiteScheduledV1> for SiteScheduled {
+    fn from(v1: SiteScheduledV1) -> Self {
+        SiteScheduled {
+            site_id: v1.site_id,
+            occurred_at: v1.occurred_at,
+            name: v1.name,
+            opening_days: v1.opening_days,
+            hours: Vec::new(),
+            phones: Vec::new(),
+        }
+    }
+}
+
+/// A site is closed from `from` to `to` (both included, Rome's dates): a local holiday, a strike,
+/// works. Public holidays need no record (`calendar::italian_holiday`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteClosed {
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Why, in a few words that name nobody (`festa patronale`).
+    pub reason: String,
+}
+
+/// An appointment booked for a person at a site, with a mediator, inside the site's hours.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppointmentBooked {
+    pub appointment_id: AppointmentId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    /// When it was booked.
+    pub occurred_at: DateTime<Utc>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// The mediator who holds it.
+    pub mediator: String,
+    /// ISO 639 code of the language needed.
+    pub language: String,
+    /// How it was asked for: by phone, at the desk, or by a service.
+    pub channel: IntakeChannel,
+    /// The service that referred the person, for `referred_by_service`.
+    pub referred_by: Option<ServiceId>,
+    pub note: Option<PersonalNote>,
+}
+
+/// The appointment moved to another slot (and perhaps another mediator).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppointmentRescheduled {
+    pub appointment_id: AppointmentId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub mediator: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppointmentCancelled {
+    pub appointment_id: AppointmentId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: CancellationReason,
+}
+
+/// The person came to the appointment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppointmentAttended {
+    pub appointment_id: AppointmentId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// The person did not come (a no-show).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppointmentMissed {
+    pub appointment_id: AppointmentId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// An action of a supervision meeting (by its place in the meeting's `actions`) was done.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SupervisionActionCompleted {
+    pub meeting_id: MeetingId,
+    /// The action's index in the meeting's `actions`, from 0.
+    pub action: u32,
+    pub occurred_at: DateTime<Utc>,
 }
 
 /// A correction of an earlier event: the corrected fields with their right values.
@@ -659,7 +822,7 @@ events!(
     ReferralIssued = 1,
     ReferralOutcomeRecorded = 1,
     MediationRequested = 1,
-    MediationSessionHeld = 1 at started_at,
+    MediationSessionHeld = 2 at started_at,
     MediationCancelled = 1,
     GroupActivityHeld = 1,
     InformationMaterialDistributed = 1,
@@ -670,15 +833,26 @@ events!(
     ServiceMapped = 1,
     ServiceUpdated = 1,
     ServiceRetired = 1,
-    SiteScheduled = 1,
+    SiteScheduled = 2,
     EventCorrected = 1,
     PersonErased = 1,
     PersonsMerged = 1,
     PersonTakenOn = 1,
+    SiteClosed = 1,
+    AppointmentBooked = 1,
+    AppointmentRescheduled = 1,
+    AppointmentCancelled = 1,
+    AppointmentAttended = 1,
+    AppointmentMissed = 1,
+    SupervisionActionCompleted = 1,
 );
 
 /// Old schema versions still read: `(event type, version)`.
-pub const OLD_EVENT_VERSIONS: &[(&str, u16)] = &[("LogbookEntryWritten", 1)];
+pub const OLD_EVENT_VERSIONS: &[(&str, u16)] = &[
+    ("LogbookEntryWritten", 1),
+    ("MediationSessionHeld", 1),
+    ("SiteScheduled", 1),
+];
 
 /// A payload to decode: stored bytes, or a JSON value already parsed.
 trait PayloadSource {
@@ -708,6 +882,12 @@ fn upcast<S: PayloadSource>(
         ("LogbookEntryWritten", 1) => Ok(payload
             .parse::<LogbookEntryWrittenV1>()
             .map(|v1| Event::LogbookEntryWritten(v1.into()))),
+        ("MediationSessionHeld", 1) => Ok(payload
+            .parse::<MediationSessionHeldV1>()
+            .map(|v1| Event::MediationSessionHeld(v1.into()))),
+        ("SiteScheduled", 1) => Ok(payload
+            .parse::<SiteScheduledV1>()
+            .map(|v1| Event::SiteScheduled(v1.into()))),
         _ => Err(payload),
     }
 }
@@ -740,7 +920,14 @@ impl Event {
             Event::LogbookEntryWritten(e) => Some(&e.site_id),
             Event::EventCorrected(e) => e.site_id.as_ref(),
             Event::SiteScheduled(e) => Some(&e.site_id),
+            Event::SiteClosed(e) => Some(&e.site_id),
+            Event::AppointmentBooked(e) => Some(&e.site_id),
+            Event::AppointmentRescheduled(e) => Some(&e.site_id),
+            Event::AppointmentCancelled(e) => Some(&e.site_id),
+            Event::AppointmentAttended(e) => Some(&e.site_id),
+            Event::AppointmentMissed(e) => Some(&e.site_id),
             Event::SupervisionMeetingHeld(_)
+            | Event::SupervisionActionCompleted(_)
             | Event::CheckpointSigned(_)
             | Event::ServiceMapped(_)
             | Event::ServiceUpdated(_)
@@ -773,6 +960,11 @@ impl Event {
             Event::PersonErased(e) => Some(e.person_id),
             Event::PersonsMerged(e) => Some(e.person_id),
             Event::PersonTakenOn(e) => Some(e.person_id),
+            Event::AppointmentBooked(e) => Some(e.person_id),
+            Event::AppointmentRescheduled(e) => Some(e.person_id),
+            Event::AppointmentCancelled(e) => Some(e.person_id),
+            Event::AppointmentAttended(e) => Some(e.person_id),
+            Event::AppointmentMissed(e) => Some(e.person_id),
             // Facts about no single person: the desk seals nothing in them.
             Event::MediationCancelled(_)
             | Event::GroupActivityHeld(_)
@@ -783,7 +975,9 @@ impl Event {
             | Event::ServiceMapped(_)
             | Event::ServiceUpdated(_)
             | Event::ServiceRetired(_)
-            | Event::SiteScheduled(_) => None,
+            | Event::SiteScheduled(_)
+            | Event::SiteClosed(_)
+            | Event::SupervisionActionCompleted(_) => None,
         }
     }
 
@@ -819,7 +1013,14 @@ impl Event {
             | Event::SiteScheduled(_)
             | Event::PersonErased(_)
             | Event::PersonsMerged(_)
-            | Event::PersonTakenOn(_) => None,
+            | Event::PersonTakenOn(_)
+            | Event::SiteClosed(_)
+            | Event::AppointmentBooked(_)
+            | Event::AppointmentRescheduled(_)
+            | Event::AppointmentCancelled(_)
+            | Event::AppointmentAttended(_)
+            | Event::AppointmentMissed(_)
+            | Event::SupervisionActionCompleted(_) => None,
         }
     }
 }
@@ -861,6 +1062,13 @@ impl Event {
             Event::PersonErased(e) => StreamId::person(e.person_id),
             Event::PersonsMerged(e) => StreamId::person(e.person_id),
             Event::PersonTakenOn(e) => StreamId::person(e.person_id),
+            Event::SiteClosed(e) => StreamId::site(&e.site_id),
+            Event::AppointmentBooked(e) => StreamId::appointment(e.appointment_id),
+            Event::AppointmentRescheduled(e) => StreamId::appointment(e.appointment_id),
+            Event::AppointmentCancelled(e) => StreamId::appointment(e.appointment_id),
+            Event::AppointmentAttended(e) => StreamId::appointment(e.appointment_id),
+            Event::AppointmentMissed(e) => StreamId::appointment(e.appointment_id),
+            Event::SupervisionActionCompleted(e) => StreamId::supervision(e.meeting_id),
             Event::EventCorrected(_) => return None,
         })
     }

@@ -913,6 +913,8 @@ fn session(
         outcome: SessionOutcome::Completed,
         follow_up_needed: false,
         note: None,
+        place: Some(SessionPlace::Desk),
+        follow_up_by: None,
     }
 }
 

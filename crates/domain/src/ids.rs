@@ -60,6 +60,8 @@ ulid_id!(
     SurveyId,
     /// One supervision meeting.
     MeetingId,
+    /// An appointment booked at a site for a person.
+    AppointmentId,
 );
 
 /// A desk (*sportello*), named by a lowercase slug such as `montelucci-4`.
@@ -179,6 +181,11 @@ impl StreamId {
     /// `supervision-<ulid>`.
     pub fn supervision(id: MeetingId) -> Self {
         StreamId(format!("supervision-{id}"))
+    }
+
+    /// `appointment-<ulid>`: a booking, its changes and what became of it.
+    pub fn appointment(id: AppointmentId) -> Self {
+        StreamId(format!("appointment-{id}"))
     }
 }
 

@@ -3,6 +3,7 @@
 //! No IO, no async: the clock comes in as [`Context::now`], ids come in with the commands, and
 //! the caller assigns event ids and talks to the journal. See `docs/DOMAIN-MODEL.md`.
 
+pub mod calendar;
 pub mod command;
 pub mod event;
 pub mod generator;
@@ -15,6 +16,7 @@ pub mod state;
 pub mod text;
 pub mod vocab;
 
+pub use calendar::{OpeningHours, SiteCalendar};
 pub use command::*;
 pub use event::*;
 pub use ids::*;

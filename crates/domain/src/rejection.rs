@@ -46,8 +46,15 @@ pub enum RejectionKind {
     NotPermitted,
     /// Two values that must agree do not (a case of another person, a mediator not the author).
     Mismatch,
-    /// The referral already has a final outcome.
+    /// The referral already has a final outcome; the appointment was attended, missed or
+    /// cancelled; the supervision action is already done.
     AlreadyFinal,
+    /// The site is closed that day: not an opening day, a public holiday or a recorded closure.
+    SiteClosed,
+    /// The slot is not within one of the site's opening periods of that day.
+    OutsideOpeningHours,
+    /// The mediator already has an appointment that overlaps the slot.
+    DoubleBooked,
     /// The field cannot be corrected (it names the stream, or is itself a correction).
     NotCorrectable,
     /// The person's data was erased: nothing more is recorded about them.

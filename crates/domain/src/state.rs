@@ -10,6 +10,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
+use crate::calendar::{LocalClosure, SiteCalendar};
 use crate::command::*;
 use crate::event::*;
 use crate::ids::*;
@@ -122,6 +123,22 @@ struct MediationState {
 }
 
 #[derive(Clone, Debug)]
+struct AppointmentState {
+    person_id: PersonId,
+    site_id: SiteId,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    mediator: String,
+    status: AppointmentStatus,
+}
+
+#[derive(Clone, Debug)]
+struct MeetingState {
+    /// Per action of the meeting: done (`SupervisionActionCompleted`).
+    done: Vec<bool>,
+}
+
+#[derive(Clone, Debug)]
 struct ServiceState {
     retired: bool,
 }
@@ -159,6 +176,12 @@ pub struct DeskState {
     project_start: ProjectStart,
     /// The time of the first site's first schedule: no later fact is earlier.
     first_schedule: Option<DateTime<Utc>>,
+    /// Each scheduled site's days, hours, phones and closures.
+    calendars: HashMap<SiteId, SiteCalendar>,
+    appointments: HashMap<AppointmentId, AppointmentState>,
+    /// The appointments each mediator holds, to refuse a double booking.
+    mediator_appointments: HashMap<String, Vec<AppointmentId>>,
+    meetings: HashMap<MeetingId, MeetingState>,
 }
 
 type Decided = Result<Decision, Rejection>;
@@ -196,6 +219,7 @@ const MINUTES_IN_A_DAY: u32 = 24 * 60;
 
 // The decisions, by the stream they append to (declared after `ensure!`, which they use).
 mod activity;
+mod appointment;
 mod case;
 mod check;
 mod correction;
@@ -254,6 +278,16 @@ impl DeskState {
     /// The site of a mediation, if it was requested.
     pub(crate) fn mediation_site(&self, id: MediationId) -> Option<&SiteId> {
         self.mediations.get(&id).map(|mediation| &mediation.site_id)
+    }
+
+    /// The site of an appointment, if it was booked.
+    pub(crate) fn appointment_site(&self, id: AppointmentId) -> Option<&SiteId> {
+        self.appointments.get(&id).map(|a| &a.site_id)
+    }
+
+    /// A scheduled site's calendar (its days, hours, phones and closures).
+    pub fn calendar(&self, site: &SiteId) -> Option<&SiteCalendar> {
+        self.calendars.get(site)
     }
 
     /// The site of a recorded event (`Some(None)`: it has none), if the event was applied.
@@ -435,6 +469,80 @@ impl DeskState {
                     .first_schedule
                     .map_or(e.occurred_at, |t| t.min(e.occurred_at));
                 self.first_schedule = Some(first);
+                let calendar = self.calendars.entry(e.site_id.clone()).or_default();
+                calendar.opening_days = e.opening_days.clone();
+                calendar.hours = e.hours.clone();
+                calendar.phones = e.phones.clone();
+            }
+            Event::SiteClosed(e) => {
+                self.calendars
+                    .entry(e.site_id.clone())
+                    .or_default()
+                    .closures
+                    .push(LocalClosure {
+                        from: e.from,
+                        to: e.to,
+                        reason: e.reason.clone(),
+                    });
+            }
+            Event::AppointmentBooked(e) => {
+                self.appointments.insert(
+                    e.appointment_id,
+                    AppointmentState {
+                        person_id: e.person_id,
+                        site_id: e.site_id.clone(),
+                        starts_at: e.starts_at,
+                        ends_at: e.ends_at,
+                        mediator: e.mediator.clone(),
+                        status: AppointmentStatus::Booked,
+                    },
+                );
+                self.mediator_appointments
+                    .entry(e.mediator.clone())
+                    .or_default()
+                    .push(e.appointment_id);
+            }
+            Event::AppointmentRescheduled(e) => {
+                if let Some(a) = self.appointments.get_mut(&e.appointment_id) {
+                    a.starts_at = e.starts_at;
+                    a.ends_at = e.ends_at;
+                    if a.mediator != e.mediator {
+                        if let Some(held) = self.mediator_appointments.get_mut(&a.mediator) {
+                            held.retain(|id| *id != e.appointment_id);
+                        }
+                        a.mediator = e.mediator.clone();
+                        self.mediator_appointments
+                            .entry(e.mediator.clone())
+                            .or_default()
+                            .push(e.appointment_id);
+                    }
+                }
+            }
+            Event::AppointmentCancelled(e) => {
+                self.appointment_ends(e.appointment_id, AppointmentStatus::Cancelled)
+            }
+            Event::AppointmentAttended(e) => {
+                self.appointment_ends(e.appointment_id, AppointmentStatus::Attended)
+            }
+            Event::AppointmentMissed(e) => {
+                self.appointment_ends(e.appointment_id, AppointmentStatus::Missed)
+            }
+            Event::SupervisionMeetingHeld(e) => {
+                self.meetings.insert(
+                    e.meeting_id,
+                    MeetingState {
+                        done: vec![false; e.actions.len()],
+                    },
+                );
+            }
+            Event::SupervisionActionCompleted(e) => {
+                let done = self
+                    .meetings
+                    .get_mut(&e.meeting_id)
+                    .and_then(|m| m.done.get_mut(e.action as usize));
+                if let Some(done) = done {
+                    *done = true;
+                }
             }
             Event::PersonTakenOn(e) => {
                 if let Some(p) = self.persons.get_mut(&e.person_id) {
@@ -453,7 +561,6 @@ impl DeskState {
             | Event::GroupActivityHeld(_)
             | Event::InformationMaterialDistributed(_)
             | Event::SatisfactionSurveyCompleted(_)
-            | Event::SupervisionMeetingHeld(_)
             | Event::CheckpointSigned(_)
             | Event::ServiceUpdated(_)
             | Event::EventCorrected(_) => {}
@@ -481,6 +588,12 @@ impl DeskState {
         self.person_of_the_site(cmd)?;
         in_own_name(cmd, ctx)?;
         cmd.decide_in(self, ctx)
+    }
+
+    fn appointment_ends(&mut self, id: AppointmentId, status: AppointmentStatus) {
+        if let Some(a) = self.appointments.get_mut(&id) {
+            a.status = status;
+        }
     }
 
     fn expected(&self, stream: &StreamId) -> Expected {

@@ -252,6 +252,31 @@ words!(CancellationReason {
     Other = "other",
 });
 
+words!(
+    /// Where a mediation session was held.
+    SessionPlace {
+        /// At the desk.
+        Desk = "desk",
+        Hospital = "hospital",
+        /// The police immigration office.
+        Questura = "questura",
+        School = "school",
+        /// By phone.
+        Phone = "phone",
+        Other = "other",
+    }
+);
+
+words!(
+    /// What became of an appointment; `Booked` until one of the others is recorded.
+    AppointmentStatus {
+        Booked = "booked",
+        Attended = "attended",
+        Missed = "missed",
+        Cancelled = "cancelled",
+    }
+);
+
 words!(GroupActivityKind {
     /// 5. Mutual aid, good neighbourhood, intercultural exchange.
     Proximity = "proximity",

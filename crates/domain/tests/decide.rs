@@ -1468,6 +1468,8 @@ fn schedule(days: Vec<Weekday>) -> ScheduleSite {
         occurred_at: t("2024-05-02T07:00:00Z"),
         name: "Sportello Quarticciolo".into(),
         opening_days: days,
+        hours: vec![],
+        phones: vec![],
     }
 }
 

@@ -35,13 +35,7 @@ fn every_command() -> Vec<Command> {
         map_asl().into(),
         update_asl().into(),
         retire_cpia().into(),
-        ScheduleSite {
-            site_id: site(),
-            occurred_at: t("2024-05-02T07:00:00Z"),
-            name: "Sportello".into(),
-            opening_days: vec![Weekday::Tuesday],
-        }
-        .into(),
+        schedule_site().into(),
         CorrectEvent {
             corrects: event_id(4),
             occurred_at: t("2024-05-16T11:55:00Z"),
@@ -58,6 +52,13 @@ fn every_command() -> Vec<Command> {
         .into(),
         merge().into(),
         take_on().into(),
+        close_site().into(),
+        book().into(),
+        reschedule().into(),
+        cancel_appointment().into(),
+        attended().into(),
+        no_show().into(),
+        complete_action().into(),
     ];
     let names: Vec<&str> = commands.iter().map(Command::name).collect();
     assert_eq!(names, COMMAND_NAMES, "one command of every kind, in order");

@@ -46,18 +46,6 @@ fn current_samples() -> Vec<Event> {
         )
         .then_accepted();
     events.extend(erasure.events);
-    let schedule = given(everything())
-        .when_by(
-            Actor::new("a.conti", Role::Admin),
-            ScheduleSite {
-                site_id: SiteId::new("montelucci-4"),
-                occurred_at: t("2024-05-02T07:00:00Z"),
-                name: "Segretariato Sociale - via Montelucci 4".into(),
-                opening_days: vec![Weekday::Tuesday, Weekday::Thursday],
-            },
-        )
-        .then_accepted();
-    events.extend(schedule.events);
     let mut seen = std::collections::BTreeSet::new();
     events.retain(|e| seen.insert(e.event_type()));
     events

@@ -382,7 +382,7 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
     assert_eq!(t["logbook"].get(&["montelucci-4"]), ["9", "9", "0", ""]);
 
     // Temporary protection: persons 7 and 22 hold it, both came in May. Capacity: ASL (0
-    // places, health), CPIA (school access, retired at 101), CAS (18 places, updated to 12 at
+    // places, health), CPIA (school access, retired by the RetireService line), CAS (18 places, updated to 12 at
     // 86): 2 services in use, 12 places, 1 with health, none with school access.
     assert_eq!(
         t["temporary_protection"].rows,
@@ -559,7 +559,7 @@ fn hsds_directory_has_every_mapped_service() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    // Six MapService lines (1 to 6); RetireService at 101 retires the CPIA.
+    // Six MapService lines (1 to 6); the RetireService line retires the CPIA.
     let services = doc["contents"].as_array().unwrap();
     assert_eq!(services.len(), 6);
     assert_eq!(doc["total_items"], 6);

@@ -35,6 +35,7 @@ impl ReadModels {
             Event::PersonRegistered(e) => {
                 let ix = self.person_ix(e.person_id);
                 let profile = Profile {
+                    event_id: rec.id,
                     site,
                     registered_at: e.occurred_at,
                     position,
@@ -123,6 +124,7 @@ impl ReadModels {
                 let ix = self.case_ix(e.case_id);
                 if let Some(c) = self.cases[ix as usize].as_mut() {
                     c.plan = Some(Plan {
+                        event_id: rec.id,
                         agreed_at: e.occurred_at,
                         position,
                         needs: bits(NeedArea::ALL, &e.needs),
@@ -195,8 +197,11 @@ impl ReadModels {
             }
             Event::ReferralIssued(e) => {
                 let ix = self.referral_ix(e.referral_id);
+                let issued_by = self.syms.intern(&rec.actor.id);
                 self.referrals[ix as usize] = Some(ReferralRow {
                     id: e.referral_id,
+                    event_id: rec.id,
+                    issued_by,
                     person: person.unwrap_or(NO_IX),
                     case,
                     site,
@@ -248,6 +253,7 @@ impl ReadModels {
             Event::MediationSessionHeld(e) => {
                 let m = self.mediation_ix(e.mediation_id);
                 let session = SessionRow {
+                    event_id: rec.id,
                     mediation: m,
                     site,
                     person,
@@ -261,6 +267,8 @@ impl ReadModels {
                     kind: e.kind,
                     outcome: e.outcome,
                     follow_up_needed: e.follow_up_needed,
+                    follow_up_by: e.follow_up_by,
+                    place: e.place,
                 };
                 self.sessions.push(session);
                 let ix = len_ix(self.sessions.len());
@@ -319,6 +327,16 @@ impl ReadModels {
             Event::SupervisionMeetingHeld(e) => {
                 self.meetings.push(MeetingRow {
                     id: e.meeting_id,
+                    event_id: rec.id,
+                    actions: e
+                        .actions
+                        .iter()
+                        .map(|a| ActionRow {
+                            owner: a.owner.clone(),
+                            due_on: a.due_on,
+                            done: false,
+                        })
+                        .collect(),
                     at: e.occurred_at,
                     position,
                     duration_minutes: e.duration_minutes,
@@ -343,6 +361,81 @@ impl ReadModels {
                 self.schedule
                     .names
                     .insert(e.site_id.clone(), e.name.clone());
+                let calendar = self
+                    .schedule
+                    .calendars
+                    .entry(e.site_id.clone())
+                    .or_default();
+                calendar.opening_days = e.opening_days.clone();
+                calendar.hours = e.hours.clone();
+                calendar.phones = e.phones.clone();
+                None
+            }
+            Event::SiteClosed(e) => {
+                self.schedule
+                    .calendars
+                    .entry(e.site_id.clone())
+                    .or_default()
+                    .closures
+                    .push(domain::calendar::LocalClosure {
+                        from: e.from,
+                        to: e.to,
+                        reason: e.reason.clone(),
+                    });
+                None
+            }
+            Event::AppointmentBooked(e) => {
+                let ix = self.appointment_ix(e.appointment_id);
+                let mediator = self.syms.intern(&e.mediator);
+                let language = self.syms.intern(&e.language);
+                self.appointments[ix as usize] = Some(AppointmentRow {
+                    id: e.appointment_id,
+                    event_id: rec.id,
+                    position,
+                    person: person.unwrap_or(NO_IX),
+                    site,
+                    booked_at: e.occurred_at,
+                    starts_at: e.starts_at,
+                    ends_at: e.ends_at,
+                    mediator,
+                    language,
+                    channel: e.channel,
+                    referred_by: e.referred_by,
+                    status: AppointmentStatus::Booked,
+                    rescheduled: 0,
+                });
+                None
+            }
+            Event::AppointmentRescheduled(e) => {
+                let ix = self.appointment_ix(e.appointment_id);
+                let mediator = self.syms.intern(&e.mediator);
+                if let Some(a) = self.appointments[ix as usize].as_mut() {
+                    a.starts_at = e.starts_at;
+                    a.ends_at = e.ends_at;
+                    a.mediator = mediator;
+                    a.rescheduled += 1;
+                }
+                None
+            }
+            Event::AppointmentCancelled(e) => {
+                self.appointment_ends(e.appointment_id, AppointmentStatus::Cancelled)
+            }
+            Event::AppointmentAttended(e) => {
+                self.appointment_ends(e.appointment_id, AppointmentStatus::Attended)
+            }
+            Event::AppointmentMissed(e) => {
+                self.appointment_ends(e.appointment_id, AppointmentStatus::Missed)
+            }
+            Event::SupervisionActionCompleted(e) => {
+                let action = self
+                    .meetings
+                    .iter_mut()
+                    .rev()
+                    .find(|m| m.id == e.meeting_id)
+                    .and_then(|m| m.actions.get_mut(e.action as usize));
+                if let Some(action) = action {
+                    action.done = true;
+                }
                 None
             }
             Event::ServiceMapped(e) => {
@@ -410,6 +503,14 @@ impl ReadModels {
             self.targets.insert(rec.id, (t, position));
         }
         self.position = position;
+    }
+
+    fn appointment_ends(&mut self, id: AppointmentId, status: AppointmentStatus) -> Option<Target> {
+        let ix = self.appointment_ix(id);
+        if let Some(a) = self.appointments[ix as usize].as_mut() {
+            a.status = status;
+        }
+        None
     }
 
     /// Counts an event the caller could not decode and keeps it in the audit index (with its

@@ -6,7 +6,7 @@ use crate::audit::AuditEntry;
 use crate::model::{ReadModels, NO_IX};
 
 /// The event types of a person's own history: intakes, interventions outside a case, referrals,
-/// mediation requests, sessions and cancellations.
+/// mediation requests, sessions and cancellations, appointments and what became of them.
 pub const HISTORY_EVENT_TYPES: &[&str] = &[
     "IntakeRecorded",
     "InterventionDelivered",
@@ -14,6 +14,11 @@ pub const HISTORY_EVENT_TYPES: &[&str] = &[
     "MediationRequested",
     "MediationSessionHeld",
     "MediationCancelled",
+    "AppointmentBooked",
+    "AppointmentRescheduled",
+    "AppointmentCancelled",
+    "AppointmentAttended",
+    "AppointmentMissed",
 ];
 
 impl ReadModels {

@@ -16,6 +16,7 @@
 
 mod apply;
 mod audit;
+mod calendar;
 mod correct;
 mod history;
 mod model;
@@ -26,6 +27,10 @@ mod search;
 mod sym;
 
 pub use audit::{AuditEntry, AuditFilter, Page, PageRequest, PositionRange, TimeRange};
+pub use calendar::{
+    AppointmentView, DueFilter, DueItem, DueKind, FOLLOW_UP_DAYS, PERMIT_WARNING_DAYS,
+    REFERRAL_OUTCOME_DAYS, SUPERVISION_ACTION_DAYS,
+};
 pub use history::HISTORY_EVENT_TYPES;
 pub use model::ReadModels;
 pub use monitoring::*;

@@ -47,6 +47,8 @@ pub struct ReadModels {
     pub(crate) surveys: Vec<SurveyRow>,
     pub(crate) logbook: Vec<LogbookRow>,
     pub(crate) meetings: Vec<MeetingRow>,
+    pub(crate) appointment_keys: Keys<AppointmentId>,
+    pub(crate) appointments: Vec<Option<AppointmentRow>>,
     /// Where the row of each event lives, for corrections.
     pub(crate) targets: HashMap<Ulid, (Target, Position)>,
 }
@@ -84,6 +86,8 @@ impl ReadModels {
             surveys: Vec::new(),
             logbook: Vec::new(),
             meetings: Vec::new(),
+            appointment_keys: Keys::default(),
+            appointments: Vec::new(),
             targets: HashMap::default(),
         }
     }
@@ -166,6 +170,14 @@ impl ReadModels {
         ix
     }
 
+    pub(crate) fn appointment_ix(&mut self, id: AppointmentId) -> Ix {
+        let (ix, new) = self.appointment_keys.insert(id);
+        if new {
+            self.appointments.push(None);
+        }
+        ix
+    }
+
     pub(crate) fn service_ix(&mut self, id: ServiceId) -> Ix {
         let (ix, new) = self.service_keys.insert(id);
         if new {
@@ -218,6 +230,8 @@ pub(crate) struct PersonRow {
 
 #[derive(Clone)]
 pub(crate) struct Profile {
+    /// The registration's event.
+    pub event_id: Ulid,
     pub site: Sym,
     pub registered_at: DateTime<Utc>,
     pub position: Position,
@@ -254,6 +268,7 @@ pub(crate) struct Closure {
 
 #[derive(Clone, Copy)]
 pub(crate) struct Plan {
+    pub event_id: Ulid,
     pub agreed_at: DateTime<Utc>,
     pub position: Position,
     pub needs: u32,
@@ -317,6 +332,9 @@ pub(crate) struct OutcomeRow {
 #[derive(Clone)]
 pub(crate) struct ReferralRow {
     pub id: ReferralId,
+    pub event_id: Ulid,
+    /// Who issued it, and so follows it up.
+    pub issued_by: Sym,
     pub person: Ix,
     pub case: Option<Ix>,
     pub site: Sym,
@@ -381,6 +399,7 @@ pub(crate) struct InterventionRow {
 
 #[derive(Clone)]
 pub(crate) struct SessionRow {
+    pub event_id: Ulid,
     pub mediation: Ix,
     pub site: Sym,
     pub person: Option<Ix>,
@@ -394,6 +413,8 @@ pub(crate) struct SessionRow {
     pub kind: MediationKind,
     pub outcome: SessionOutcome,
     pub follow_up_needed: bool,
+    pub follow_up_by: Option<NaiveDate>,
+    pub place: Option<SessionPlace>,
 }
 
 impl SessionRow {
@@ -437,6 +458,9 @@ pub(crate) struct LogbookRow {
 #[derive(Clone)]
 pub(crate) struct MeetingRow {
     pub id: MeetingId,
+    pub event_id: Ulid,
+    /// Each action's owner, due day and whether it was done (`SupervisionActionCompleted`).
+    pub actions: Vec<ActionRow>,
     pub at: DateTime<Utc>,
     pub position: Position,
     pub duration_minutes: u32,
@@ -445,6 +469,33 @@ pub(crate) struct MeetingRow {
     pub sites: Vec<SiteId>,
     pub themes: Vec<String>,
     pub cases_discussed: Vec<CaseId>,
+}
+
+#[derive(Clone)]
+pub(crate) struct ActionRow {
+    pub owner: String,
+    pub due_on: Option<NaiveDate>,
+    pub done: bool,
+}
+
+#[derive(Clone)]
+pub(crate) struct AppointmentRow {
+    pub id: AppointmentId,
+    /// The booking's event.
+    pub event_id: Ulid,
+    pub position: Position,
+    pub person: Ix,
+    pub site: Sym,
+    pub booked_at: DateTime<Utc>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub mediator: Sym,
+    pub language: Sym,
+    pub channel: IntakeChannel,
+    pub referred_by: Option<ServiceId>,
+    pub status: AppointmentStatus,
+    /// How many times it was moved.
+    pub rescheduled: u32,
 }
 
 pub(crate) fn scores_array(scores: &[ItemScore]) -> [u8; 6] {

@@ -180,6 +180,8 @@ pub struct MediationFigures {
     pub by_mode: Vec<MediationFigure<MediationMode>>,
     /// `None`: the desk itself asked.
     pub by_requesting_service: Vec<MediationFigure<Option<ServiceId>>>,
+    /// Sessions by where they were held (`None`: not recorded); requests are not counted here.
+    pub by_place: Vec<MediationFigure<Option<SessionPlace>>>,
 }
 
 /// The referrals issued in the period to one service, followed to their outcomes as the fold
@@ -218,6 +220,10 @@ pub struct AccessTimes {
     pub mediation_requests_served: u32,
     /// Median UTC days from a mediation request to its first session.
     pub median_days_request_to_session: Option<f64>,
+    /// On-call mediation requests in the period with at least one session.
+    pub on_call_requests_served: u32,
+    /// Median hours from an on-call request to its first session (the response time).
+    pub median_hours_on_call_request_to_session: Option<f64>,
 }
 
 /// Cases open at the end of the period held by one operator.
@@ -408,6 +414,8 @@ struct MediationAccess {
     requests: u32,
     served: u32,
     request_days: Vec<i64>,
+    /// Minutes from each served on-call request to its first session.
+    on_call_minutes: Vec<i64>,
 }
 
 impl ReadModels {
@@ -634,6 +642,8 @@ impl ReadModels {
         let mut by_service: BTreeMap<Option<ServiceId>, MedAcc> = BTreeMap::new();
         let (mut requests, mut cancelled, mut sessions, mut minutes) = (0u32, 0u32, 0u32, 0u64);
         let mut request_days = Vec::new();
+        let mut on_call_minutes = Vec::new();
+        let mut by_place: BTreeMap<Option<SessionPlace>, MedAcc> = BTreeMap::new();
         let mut served = 0u32;
         for m in self.mediations.iter().flatten() {
             if !(at_site(m.site) && period.contains(m.requested_at)) {
@@ -657,6 +667,9 @@ impl ReadModels {
             {
                 served += 1;
                 request_days.push(days_between(m.requested_at, first));
+                if m.mode == MediationMode::OnCall {
+                    on_call_minutes.push((first - m.requested_at).num_minutes().max(0));
+                }
             }
         }
         for s in &self.sessions {
@@ -666,6 +679,9 @@ impl ReadModels {
             let mins = s.minutes();
             sessions += 1;
             minutes += mins;
+            let place = by_place.entry(s.place).or_default();
+            place.sessions += 1;
+            place.minutes += mins;
             let req = self.mediations[s.mediation as usize].as_ref();
             let language = req.map_or(s.from, |r| r.language);
             let acc = by_language
@@ -691,11 +707,13 @@ impl ReadModels {
             by_language: med_figures(by_language),
             by_mode: med_figures(by_mode),
             by_requesting_service: med_figures(by_service),
+            by_place: med_figures(by_place),
         };
         let access = MediationAccess {
             requests,
             served,
             request_days,
+            on_call_minutes,
         };
         (mediation, access)
     }
@@ -775,6 +793,7 @@ impl ReadModels {
             requests,
             served,
             request_days,
+            on_call_minutes,
         } = mediation;
         let mut interventions_by_person: HashMap<Ix, Vec<DateTime<Utc>>> = HashMap::default();
         for r in &self.interventions {
@@ -809,6 +828,8 @@ impl ReadModels {
             mediation_requests: requests,
             mediation_requests_served: served,
             median_days_request_to_session: median(request_days),
+            on_call_requests_served: u32::try_from(on_call_minutes.len()).unwrap_or(u32::MAX),
+            median_hours_on_call_request_to_session: median(on_call_minutes).map(|m| m / 60.0),
         }
     }
 

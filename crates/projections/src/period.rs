@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
-use domain::SiteId;
+use domain::calendar::ClosedBecause;
+use domain::{SiteCalendar, SiteId};
 use serde::{Serialize, Serializer};
 
 use crate::ProjectionError;
@@ -186,6 +187,8 @@ impl std::str::FromStr for Month {
 pub struct SiteSchedule {
     pub opening_days: BTreeMap<SiteId, Vec<Weekday>>,
     pub names: BTreeMap<SiteId, String>,
+    /// Each scheduled site's hours, phones and recorded closures (`SiteClosed`).
+    pub calendars: BTreeMap<SiteId, SiteCalendar>,
 }
 
 impl Default for SiteSchedule {
@@ -200,6 +203,7 @@ impl SiteSchedule {
         SiteSchedule {
             opening_days: BTreeMap::new(),
             names: BTreeMap::new(),
+            calendars: BTreeMap::new(),
         }
     }
 
@@ -209,11 +213,21 @@ impl SiteSchedule {
         self
     }
 
-    /// `true` when the site is open on that date; `false` for a site not in the schedule.
+    /// `true` when the site is open on that date: one of its opening days, neither a public
+    /// holiday nor a closure it recorded; `false` for a site not in the schedule.
     pub fn is_open(&self, site: &SiteId, date: NaiveDate) -> bool {
         self.opening_days
             .get(site)
             .is_some_and(|days| days.contains(&date.weekday()))
+            && self.closed_on(site, date).is_none()
+    }
+
+    /// Why the site is closed on `date` (a public holiday, a recorded closure), if it is.
+    pub fn closed_on(&self, site: &SiteId, date: NaiveDate) -> Option<ClosedBecause> {
+        match self.calendars.get(site) {
+            Some(calendar) => calendar.closed_on(date),
+            None => SiteCalendar::default().closed_on(date),
+        }
     }
 
     /// The site's opening days within the period.

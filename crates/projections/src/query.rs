@@ -203,6 +203,8 @@ pub struct MediationSessionView {
     pub kind: MediationKind,
     pub outcome: SessionOutcome,
     pub follow_up_needed: bool,
+    /// Where it was held, when recorded.
+    pub place: Option<SessionPlace>,
 }
 
 /// For requests, `period` is on the request time; for sessions, on the start time. `language`
@@ -602,6 +604,7 @@ impl ReadModels {
                     kind: s.kind,
                     outcome: s.outcome,
                     follow_up_needed: s.follow_up_needed,
+                    place: s.place,
                 }
             })
             .collect()

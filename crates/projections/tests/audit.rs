@@ -280,3 +280,32 @@ fn periods_and_months() {
     );
     assert!(!schedule.is_open(&SiteId::new("centro-2"), d("2024-05-07")));
 }
+
+#[test]
+fn closed_days_are_not_opening_days() {
+    let mut schedule = SiteSchedule::default();
+    // April 2024 at the Tuesday-and-Thursday desk: nine days, less 25 April (a Thursday, Festa
+    // della Liberazione).
+    let april = Period::parse_month("2024-04").unwrap();
+    let open = schedule.opening_days_in(&site(), &april);
+    assert_eq!(open.len(), 8);
+    assert!(!open.contains(&d("2024-04-25")));
+    // 15 August and 26 December 2024 are Thursdays too.
+    assert!(!schedule.is_open(&site(), d("2024-08-15")));
+    assert!(!schedule.is_open(&site(), d("2024-12-26")));
+    assert!(schedule.is_open(&site(), d("2024-12-19")));
+    // A closure the site recorded.
+    schedule
+        .calendars
+        .entry(site())
+        .or_default()
+        .closures
+        .push(domain::calendar::LocalClosure {
+            from: d("2024-04-09"),
+            to: d("2024-04-11"),
+            reason: "lavori".into(),
+        });
+    let open = schedule.opening_days_in(&site(), &april);
+    assert_eq!(open.len(), 6);
+    assert!(schedule.closed_on(&site(), d("2024-04-10")).is_some());
+}

@@ -201,6 +201,8 @@ fn session(m: u128, from: &str, to: &str, language: &str) -> RecordMediationSess
         outcome: SessionOutcome::Completed,
         follow_up_needed: false,
         note: None,
+        place: None,
+        follow_up_by: None,
     }
 }
 
@@ -791,6 +793,8 @@ fn compliance_meetings_and_logbook() {
             occurred_at: t("2024-05-31T18:00:00Z"),
             name: "Sportello via Montelucci 4".into(),
             opening_days: vec![domain::Weekday::Monday],
+            hours: vec![],
+            phones: vec![],
         },
     );
     let missing = scheduled.models.missing_logbook_days(&period_may(), None);

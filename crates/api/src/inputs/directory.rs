@@ -167,6 +167,34 @@ pub struct ScheduleSiteInput {
     pub name: String,
     /// The weekdays it opens (none: closed until scheduled again).
     pub opening_days: Vec<Weekday>,
+    /// The opening periods of each opening day, in Rome's local time (`09:00`-`12:00`); when
+    /// any is given, every opening day has one. Appointments are booked inside them.
+    #[graphql(default)]
+    pub hours: Vec<OpeningHoursInput>,
+    /// The site's public phone numbers (`0774 301234`).
+    #[graphql(default)]
+    pub phones: Vec<String>,
+}
+
+/// One opening period of a weekday, in Rome's local time.
+#[derive(InputObject)]
+pub struct OpeningHoursInput {
+    pub day: Weekday,
+    /// `HH:MM`, Rome's local time.
+    pub opens: String,
+    /// `HH:MM`, after `opens`.
+    pub closes: String,
+}
+
+/// A time of day written `HH:MM` (or `HH:MM:SS`), or `BAD_INPUT` naming the field.
+fn time_of_day(field: String, text: &str) -> Result<chrono::NaiveTime> {
+    use async_graphql::ErrorExtensions;
+    chrono::NaiveTime::parse_from_str(text, "%H:%M")
+        .or_else(|_| chrono::NaiveTime::parse_from_str(text, "%H:%M:%S"))
+        .map_err(|_| {
+            crate::error::bad_input(format!("{field} is a time written HH:MM, got {text:?}"))
+                .extend_with(move |_, e| e.set("field", field.clone()))
+        })
 }
 
 impl CommandInput for ScheduleSiteInput {
@@ -176,12 +204,26 @@ impl CommandInput for ScheduleSiteInput {
             occurred_at,
             name,
             opening_days,
+            hours,
+            phones,
         } = self;
         Ok(domain::ScheduleSite {
             site_id: domain::SiteId::new(site_id),
             occurred_at,
             name,
             opening_days: words(opening_days),
+            hours: hours
+                .into_iter()
+                .enumerate()
+                .map(|(i, OpeningHoursInput { day, opens, closes })| {
+                    Ok(domain::OpeningHours {
+                        day: day.into(),
+                        opens: time_of_day(format!("hours[{i}].opens"), &opens)?,
+                        closes: time_of_day(format!("hours[{i}].closes"), &closes)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            phones,
         }
         .into())
     }

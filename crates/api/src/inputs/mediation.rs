@@ -90,6 +90,10 @@ pub struct RecordMediationSessionInput {
     /// Personal data: free-text note on the session.
     /// At most 4,000 characters; no control characters or bidi overrides.
     pub note: Option<String>,
+    /// Where it was held (at the desk, a hospital, the *Questura*, a school, by phone).
+    pub place: Option<SessionPlace>,
+    /// With `followUpNeeded`: the day the follow-up is due by (default: a week after).
+    pub follow_up_by: Option<chrono::NaiveDate>,
 }
 
 impl CommandInput for RecordMediationSessionInput {
@@ -105,6 +109,8 @@ impl CommandInput for RecordMediationSessionInput {
             outcome,
             follow_up_needed,
             note,
+            place,
+            follow_up_by,
         } = self;
         Ok(domain::RecordMediationSession {
             mediation_id: id("mediationId", &mediation_id)?,
@@ -117,6 +123,8 @@ impl CommandInput for RecordMediationSessionInput {
             outcome: outcome.into(),
             follow_up_needed,
             note: note.map(domain::PersonalNote),
+            place: place.map(Into::into),
+            follow_up_by,
         }
         .into())
     }

@@ -9,6 +9,7 @@
 //! Personal data (names, contacts, notes, comments, observations, goals, decisions) is plain
 //! text here and documented as such: the journal keeps it apart so it can be made unreadable.
 
+mod calendar;
 mod case;
 mod correction;
 mod directory;
@@ -22,6 +23,7 @@ use async_graphql::{Result, ID};
 use domain::Command;
 use ulid::Ulid;
 
+pub(crate) use calendar::*;
 pub(crate) use case::*;
 pub(crate) use correction::*;
 pub(crate) use directory::*;

@@ -444,3 +444,29 @@ mod tests {
         });
     }
 }
+
+mirror!(
+    /// Where a mediation session was held.
+    SessionPlace: "domain::SessionPlace" {
+        /// At the desk.
+        Desk,
+        Hospital,
+        /// The *Questura*, the police immigration office.
+        Questura,
+        School,
+        /// By phone.
+        Phone,
+        Other,
+    }
+);
+
+mirror!(
+    /// What became of an appointment: `BOOKED` until it is attended, missed or cancelled.
+    AppointmentStatus: "domain::AppointmentStatus" {
+        Booked,
+        Attended,
+        /// The person did not come (a no-show).
+        Missed,
+        Cancelled,
+    }
+);

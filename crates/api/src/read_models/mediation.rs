@@ -75,6 +75,8 @@ pub struct MediationSession {
     pub kind: MediationKind,
     pub outcome: SessionOutcome,
     pub follow_up_needed: bool,
+    /// Where it was held, when recorded.
+    pub place: Option<SessionPlace>,
 }
 
 impl From<desk::projections::MediationSessionView> for MediationSession {
@@ -97,6 +99,7 @@ impl From<desk::projections::MediationSessionView> for MediationSession {
             kind: v.kind.into(),
             outcome: v.outcome.into(),
             follow_up_needed: v.follow_up_needed,
+            place: v.place.map(Into::into),
         }
     }
 }

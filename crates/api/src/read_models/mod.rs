@@ -26,7 +26,7 @@ use crate::error;
 use crate::inputs::vocab::{
     CancellationReason, CaseOutcome, ClosureReason, ConsentScope, ContactKind, GroupActivityKind,
     MediationKind, MediationMode, NeedArea, PermitType, ReferralOutcome, RotationSlot, ServiceKind,
-    SessionOutcome, Sex, SurveyItem, Urgency, VulnerabilityCategory, Weekday,
+    SessionOutcome, SessionPlace, Sex, SurveyItem, Urgency, VulnerabilityCategory, Weekday,
 };
 use crate::objects::EventNode;
 
@@ -37,6 +37,7 @@ const DEFAULT_PAGE: usize = 50;
 /// Longest period of a query that lists rows per day or per month.
 const MAX_PERIOD_DAYS: i64 = 366;
 
+mod calendar;
 mod case;
 mod enums;
 mod history;
@@ -51,6 +52,7 @@ mod service;
 mod site;
 mod supervision;
 
+pub use calendar::*;
 pub use case::*;
 pub use enums::*;
 pub use history::*;

@@ -116,6 +116,19 @@ pub struct MediationFigures {
     /// On call versus scheduled.
     pub by_mode: Vec<MediationFigure<MediationMode>>,
     pub by_requesting_service: Vec<MediationByRequestingService>,
+    /// Sessions by where they were held (`place: null`: not recorded).
+    pub by_place: Vec<SessionsByPlace>,
+}
+
+/// The sessions held at one kind of place in the period.
+#[derive(SimpleObject)]
+pub struct SessionsByPlace {
+    pub place: Option<SessionPlace>,
+    pub sessions: u32,
+    /// Whole minutes from start to end, summed over the sessions.
+    pub minutes: u64,
+    /// `minutes / 60`.
+    pub hours: f64,
 }
 
 /// The referrals issued in the period to one service, followed to their outcomes as the fold
@@ -152,6 +165,10 @@ pub struct AccessTimes {
     pub mediation_requests_served: u32,
     /// Median UTC days from a mediation request to its first session.
     pub median_days_request_to_session: Option<f64>,
+    /// On-call requests in the period with at least one session.
+    pub on_call_requests_served: u32,
+    /// Median hours from an on-call request to its first session: the response time.
+    pub median_hours_on_call_request_to_session: Option<f64>,
 }
 
 /// Cases open at the end of the period held by one operator.
@@ -316,6 +333,16 @@ impl From<desk::projections::MonitoringReport> for MonitoringReport {
                         hours: f.hours,
                     })
                     .collect(),
+                by_place: m
+                    .by_place
+                    .into_iter()
+                    .map(|f| SessionsByPlace {
+                        place: f.key.map(Into::into),
+                        sessions: f.sessions,
+                        minutes: f.minutes,
+                        hours: f.hours,
+                    })
+                    .collect(),
             },
             referral_funnel: r
                 .referral_funnel
@@ -338,6 +365,10 @@ impl From<desk::projections::MonitoringReport> for MonitoringReport {
                 mediation_requests: r.access.mediation_requests,
                 mediation_requests_served: r.access.mediation_requests_served,
                 median_days_request_to_session: r.access.median_days_request_to_session,
+                on_call_requests_served: r.access.on_call_requests_served,
+                median_hours_on_call_request_to_session: r
+                    .access
+                    .median_hours_on_call_request_to_session,
             },
             open_caseload: r
                 .open_caseload

@@ -285,7 +285,7 @@ impl ReadModelQuery {
             .map(Service::from))
     }
 
-    /// The desk's sites and the weekdays each opens, by slug.
+    /// The desk's sites, by slug: the weekdays each opens, their hours, its phones and closures.
     #[graphql(guard = "Allow(access::EVERYONE)")]
     async fn sites(
         &self,
@@ -299,11 +299,7 @@ impl ReadModelQuery {
         Ok(schedule
             .opening_days
             .iter()
-            .map(|(site, days)| Site {
-                site_id: site.0.clone(),
-                name: schedule.names.get(site).cloned(),
-                opening_days: days.iter().map(|d| weekday(*d)).collect(),
-            })
+            .map(|(site, days)| Site::new(site, days, &schedule))
             .collect())
     }
 

@@ -210,7 +210,16 @@ fn actor_field(cmd: &Command) -> Option<(&'static str, &str)> {
         | Command::MergePersons(_)
         | Command::TakeOnPerson(_)
         // Names the case worker a case moves to, not the supervisor who sends it.
-        | Command::TransferCase(_) => None,
+        | Command::TransferCase(_)
+        // A booking names the mediator who will hold it (the one who speaks the language
+        // needed): whoever answers the phone books for them, as a reschedule may hand over.
+        | Command::BookAppointment(_)
+        | Command::CloseSite(_)
+        | Command::RescheduleAppointment(_)
+        | Command::CancelAppointment(_)
+        | Command::RecordAppointmentAttended(_)
+        | Command::RecordNoShow(_)
+        | Command::CompleteSupervisionAction(_) => None,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Decisions on the directory of services (`service-<ulid>`) and the sites' schedules
 //! (`site-<slug>`).
 
+use crate::calendar::OpeningHours;
+
 use super::*;
 
 impl DeskState {
@@ -80,11 +82,27 @@ impl DeskState {
             K::Invalid,
             "a weekday is named twice"
         );
+        opening_hours(&c.hours, &c.opening_days)?;
+        for (i, phone) in c.phones.iter().enumerate() {
+            let digits = phone.chars().filter(char::is_ascii_digit).count();
+            ensure!(
+                (6..=15).contains(&digits)
+                    && phone
+                        .chars()
+                        .all(|ch| ch.is_ascii_digit() || matches!(ch, '+' | ' ' | '-' | '/')),
+                format!("phones[{i}]"),
+                K::Invalid,
+                "a phone number is 6 to 15 digits, with spaces, + or - (like 0774 123456)"
+            );
+        }
+        no_duplicates(&c.phones, "phones")?;
         let event = SiteScheduled {
             site_id: c.site_id.clone(),
             occurred_at: c.occurred_at,
             name: c.name.trim().to_string(),
             opening_days: c.opening_days.clone(),
+            hours: c.hours.clone(),
+            phones: c.phones.iter().map(|p| p.trim().to_string()).collect(),
         };
         self.decision(StreamId::site(&c.site_id), event)
     }
@@ -128,4 +146,44 @@ impl Decide for ScheduleSite {
     fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
         state.schedule_site(self, ctx)
     }
+}
+
+/// Opening periods: each on an opening day, ending after it starts, none overlapping another of
+/// its day; and when any is given, every opening day has one.
+fn opening_hours(hours: &[OpeningHours], days: &[Weekday]) -> Result<(), Rejection> {
+    for (i, h) in hours.iter().enumerate() {
+        ensure!(
+            days.contains(&h.day),
+            format!("hours[{i}].day"),
+            K::Mismatch,
+            "this day is not one of the opening days"
+        );
+        ensure!(
+            h.closes > h.opens,
+            format!("hours[{i}].closes"),
+            K::EndsBeforeStart,
+            "a period closes after it opens"
+        );
+        let overlaps = hours[..i]
+            .iter()
+            .any(|o| o.day == h.day && o.opens < h.closes && h.opens < o.closes);
+        ensure!(
+            !overlaps,
+            format!("hours[{i}]"),
+            K::Duplicate,
+            "this period overlaps another of the same day"
+        );
+    }
+    if !hours.is_empty() {
+        for day in days {
+            ensure!(
+                hours.iter().any(|h| h.day == *day),
+                "hours",
+                K::Required,
+                "give the hours of every opening day ({} has none)",
+                day.as_str()
+            );
+        }
+    }
+    Ok(())
 }

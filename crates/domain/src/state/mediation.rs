@@ -137,6 +137,20 @@ impl DeskState {
             K::Required,
             "say who took part"
         );
+        if let Some(by) = c.follow_up_by {
+            ensure!(
+                c.follow_up_needed,
+                "followUpBy",
+                K::Mismatch,
+                "a follow-up date goes with followUpNeeded"
+            );
+            ensure!(
+                by >= crate::calendar::rome_date(c.ended_at),
+                "followUpBy",
+                K::OutOfRange,
+                "the follow-up cannot be due before the session"
+            );
+        }
         let event = MediationSessionHeld {
             mediation_id: c.mediation_id,
             site_id: m.site_id.clone(),
@@ -151,6 +165,8 @@ impl DeskState {
             outcome: c.outcome,
             follow_up_needed: c.follow_up_needed,
             note: c.note.clone(),
+            place: c.place,
+            follow_up_by: c.follow_up_by,
         };
         self.decision(StreamId::mediation(c.mediation_id), event)
     }

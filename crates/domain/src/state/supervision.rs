@@ -68,6 +68,38 @@ impl DeskState {
         )
     }
 
+    pub(super) fn complete_supervision_action(&self, c: &CompleteSupervisionAction) -> Decided {
+        let Some(meeting) = self.meetings.get(&c.meeting_id) else {
+            return reject(
+                "meetingId",
+                K::NotFound,
+                "no supervision meeting with this id was recorded",
+            );
+        };
+        let Some(done) = meeting.done.get(c.action as usize) else {
+            return reject(
+                "action",
+                K::NotFound,
+                format!(
+                    "the meeting has {} actions, numbered from 0",
+                    meeting.done.len()
+                ),
+            );
+        };
+        ensure!(
+            !done,
+            "action",
+            K::AlreadyFinal,
+            "this action is already recorded as done"
+        );
+        let event = SupervisionActionCompleted {
+            meeting_id: c.meeting_id,
+            action: c.action,
+            occurred_at: c.occurred_at,
+        };
+        self.decision(StreamId::supervision(c.meeting_id), event)
+    }
+
     pub(super) fn record_checkpoint(&self, c: &RecordCheckpoint, ctx: &Context) -> Decided {
         ensure!(
             matches!(ctx.actor.role, Role::Supervisor | Role::Admin),
@@ -133,5 +165,15 @@ impl Decide for RecordCheckpoint {
 
     fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
         state.record_checkpoint(self, ctx)
+    }
+}
+
+impl Decide for CompleteSupervisionAction {
+    fn placement(&self, _: &DeskState) -> Placement {
+        Placement::NoSite
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.complete_supervision_action(self)
     }
 }

@@ -64,6 +64,17 @@ pub fn meeting() -> MeetingId {
     MeetingId(id(12))
 }
 
+pub fn appointment() -> AppointmentId {
+    AppointmentId(id(14))
+}
+/// A second appointment, held by another mediator.
+pub fn appointment_2() -> AppointmentId {
+    AppointmentId(id(15))
+}
+
+pub fn admin() -> Actor {
+    Actor::new("a.conti", Role::Admin)
+}
 pub fn mediator() -> Actor {
     Actor::new("m.haddad", Role::Mediator)
 }
@@ -489,6 +500,8 @@ pub fn session() -> RecordMediationSession {
         outcome: SessionOutcome::Completed,
         follow_up_needed: false,
         note: None,
+        place: Some(SessionPlace::Hospital),
+        follow_up_by: None,
     }
 }
 
@@ -727,7 +740,161 @@ pub fn everything() -> Vec<Event> {
     cmds.push(m(register_duplicate()));
     cmds.push((supervisor(), merge().into()));
     cmds.push(m(take_on()));
+    // The calendar last, so that the events above keep their ids (`event_id(4)` is the intake).
+    cmds.push((admin(), schedule_site().into()));
+    cmds.push((admin(), close_site().into()));
+    cmds.push(m(book()));
+    cmds.push(m(BookAppointment {
+        appointment_id: appointment_2(),
+        mediator: "o.kovalenko".into(),
+        channel: IntakeChannel::ReferredByService,
+        referred_by: Some(asl()),
+        note: None,
+        ..book()
+    }));
+    cmds.push(m(reschedule()));
+    cmds.push(m(CancelAppointment {
+        appointment_id: appointment_2(),
+        ..cancel_appointment()
+    }));
+    cmds.push((supervisor(), complete_action().into()));
+    cmds.push(m(BookAppointment {
+        appointment_id: AppointmentId(Ulid(98)),
+        starts_at: t("2024-05-16T13:00:00Z"),
+        ends_at: t("2024-05-16T13:30:00Z"),
+        occurred_at: t("2024-05-16T06:00:00Z"),
+        ..book()
+    }));
+    cmds.push(m(RecordNoShow {
+        appointment_id: AppointmentId(Ulid(98)),
+        occurred_at: t("2024-05-16T13:30:00Z"),
+    }));
+    cmds.push(m(BookAppointment {
+        appointment_id: AppointmentId(Ulid(97)),
+        starts_at: t("2024-05-14T07:00:00Z"),
+        ends_at: t("2024-05-14T07:30:00Z"),
+        occurred_at: t("2024-05-13T06:00:00Z"),
+        ..book()
+    }));
+    cmds.push(m(RecordAppointmentAttended {
+        appointment_id: AppointmentId(Ulid(97)),
+        occurred_at: t("2024-05-14T07:05:00Z"),
+    }));
     history(cmds)
+}
+
+// ---- the calendar ------------------------------------------------------------------------------
+
+/// Tuesday and Thursday, 9:00-12:00 and 15:00-17:00 (Rome), two phone numbers.
+pub fn schedule_site() -> ScheduleSite {
+    let hours = |day, opens: &str, closes: &str| OpeningHours {
+        day,
+        opens: opens.parse().unwrap(),
+        closes: closes.parse().unwrap(),
+    };
+    ScheduleSite {
+        site_id: site(),
+        occurred_at: t("2024-05-02T07:00:00Z"),
+        name: "Segretariato Sociale - via Montelucci 4".into(),
+        opening_days: vec![Weekday::Tuesday, Weekday::Thursday],
+        hours: vec![
+            hours(Weekday::Tuesday, "09:00", "12:00"),
+            hours(Weekday::Tuesday, "15:00", "17:00"),
+            hours(Weekday::Thursday, "09:00", "12:00"),
+            hours(Weekday::Thursday, "15:00", "17:00"),
+        ],
+        phones: vec!["0774 301234".into(), "0774 301235".into()],
+    }
+}
+
+/// The site closes on Tuesday 21 May 2024 (a local feast).
+pub fn close_site() -> CloseSite {
+    CloseSite {
+        site_id: site(),
+        occurred_at: t("2024-05-10T08:00:00Z"),
+        from: d("2024-05-21"),
+        to: d("2024-05-21"),
+        reason: "festa patronale".into(),
+    }
+}
+
+/// Olena, by phone, Thursday 16 May 2024 9:30-10:00 in Rome (07:30-08:00 UTC), with m.haddad.
+pub fn book() -> BookAppointment {
+    BookAppointment {
+        appointment_id: appointment(),
+        person_id: person(),
+        site_id: site(),
+        occurred_at: t("2024-05-14T08:00:00Z"),
+        starts_at: t("2024-05-16T07:30:00Z"),
+        ends_at: t("2024-05-16T08:00:00Z"),
+        mediator: "m.haddad".into(),
+        language: "uk".into(),
+        channel: IntakeChannel::Phone,
+        referred_by: None,
+        note: Some(PersonalNote::new("porta il passaporto")),
+    }
+}
+
+/// Moved to Thursday 23 May 2024 15:00-15:30 in Rome.
+pub fn reschedule() -> RescheduleAppointment {
+    RescheduleAppointment {
+        appointment_id: appointment(),
+        occurred_at: t("2024-05-15T10:00:00Z"),
+        starts_at: t("2024-05-23T13:00:00Z"),
+        ends_at: t("2024-05-23T13:30:00Z"),
+        mediator: None,
+    }
+}
+
+pub fn cancel_appointment() -> CancelAppointment {
+    CancelAppointment {
+        appointment_id: appointment(),
+        occurred_at: t("2024-05-15T10:00:00Z"),
+        reason: CancellationReason::RequesterCancelled,
+    }
+}
+
+pub fn attended() -> RecordAppointmentAttended {
+    RecordAppointmentAttended {
+        appointment_id: appointment(),
+        occurred_at: t("2024-05-16T07:35:00Z"),
+    }
+}
+
+pub fn no_show() -> RecordNoShow {
+    RecordNoShow {
+        appointment_id: appointment(),
+        occurred_at: t("2024-05-16T08:00:00Z"),
+    }
+}
+
+pub fn complete_action() -> CompleteSupervisionAction {
+    CompleteSupervisionAction {
+        meeting_id: meeting(),
+        action: 0,
+        occurred_at: t("2024-05-16T09:00:00Z"),
+    }
+}
+
+/// `base()` with the site's schedule (hours, phones) first.
+pub fn scheduled() -> Vec<Event> {
+    let mut cmds = vec![(admin(), schedule_site().into())];
+    cmds.extend([
+        m(map_asl()),
+        m(map_cpia()),
+        m(register()),
+        m(consent()),
+        m(intake()),
+        m(open_case()),
+    ]);
+    history(cmds)
+}
+
+/// `scheduled()` and the appointment booked.
+pub fn booked() -> Vec<Event> {
+    let mut events = scheduled();
+    events.extend(given(scheduled()).when(book()).then_accepted().events);
+    events
 }
 
 /// Another site of the municipality.

@@ -488,6 +488,22 @@ impl MutationRoot {
         record(ctx, input, options).await
     }
 
+    /// Records what changed about a registered person of the site (a renewed or converted
+    /// permit, an acquired citizenship, languages, household, a new phone): news, not a mistake
+    /// (`correctEvent` is for mistakes). Each value given is the current one from now on.
+    /// Refused, as for an unknown id, if the person is not of the site.
+    async fn update_person(
+        &self,
+        ctx: &Context<'_>,
+        mut input: UpdatePersonInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        if input.occurred_at.is_none() {
+            input.occurred_at = Some(ctx.data::<Desk>()?.now());
+        }
+        record(ctx, input, options).await
+    }
+
     /// Records that two registrations are one person (supervisors only): `personId` points at
     /// `intoPersonId` from now on, both histories stay, and figures count the person once.
     /// Refused if either is unknown or erased, if `personId` was merged already or has an open

@@ -10,7 +10,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use crate::event::{ItemScore, LanguagePair, ServiceDescription, SupervisionAction};
+use crate::event::{
+    ItemScore, LanguagePair, Permit, PersonalChanges, ServiceDescription, SupervisionAction,
+};
 use crate::ids::*;
 use crate::personal::{PersonalData, PersonalFields, PersonalNote};
 use crate::vocab::*;
@@ -30,6 +32,9 @@ pub struct RegisterPerson {
     pub permit_type: PermitType,
     #[serde(default)]
     pub permit_expires_on: Option<NaiveDate>,
+    /// The renewal was applied for (a status beside the type).
+    #[serde(default)]
+    pub permit_renewal_pending: bool,
     pub languages: Vec<String>,
     pub household_size: u8,
     #[serde(default)]
@@ -49,6 +54,12 @@ pub struct GiveConsent {
     #[serde(default)]
     pub shared_with: Vec<String>,
     pub given_by: ConsentGiver,
+    /// Who the guardian is: required when a guardian gives it.
+    #[serde(default)]
+    pub guardian_kind: Option<GuardianKind>,
+    /// The guardian's name: required when a guardian gives it.
+    #[serde(default)]
+    pub guardian_name: Option<PersonalNote>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -479,6 +490,26 @@ pub struct TakeOnPerson {
     pub occurred_at: DateTime<Utc>,
 }
 
+/// Records what changed about a registered person (news; a mistake is corrected with
+/// `CorrectEvent`). Each field given is the value from now on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdatePerson {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(default)]
+    pub permit: Option<Permit>,
+    #[serde(default)]
+    pub citizenships: Option<Vec<String>>,
+    #[serde(default)]
+    pub languages: Option<Vec<String>>,
+    #[serde(default)]
+    pub household_size: Option<u8>,
+    #[serde(default)]
+    pub personal: Option<PersonalChanges>,
+}
+
 macro_rules! commands {
     ($($variant:ident),* $(,)?) => {
         /// Everything a user can ask the desk to record.
@@ -538,6 +569,7 @@ commands!(
     ErasePerson,
     MergePersons,
     TakeOnPerson,
+    UpdatePerson,
 );
 
 impl Command {
@@ -573,6 +605,7 @@ impl Command {
             Command::ErasePerson(_) => "PersonErased",
             Command::MergePersons(_) => "PersonsMerged",
             Command::TakeOnPerson(_) => "PersonTakenOn",
+            Command::UpdatePerson(_) => "PersonUpdated",
         }
     }
 
@@ -608,6 +641,7 @@ impl Command {
             Command::ErasePerson(c) => c.occurred_at,
             Command::MergePersons(c) => c.occurred_at,
             Command::TakeOnPerson(c) => c.occurred_at,
+            Command::UpdatePerson(c) => c.occurred_at,
         }
     }
 }

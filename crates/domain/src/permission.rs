@@ -45,7 +45,8 @@ impl Command {
             | Command::RecordSurveyResponse(_)
             | Command::WriteLogbookEntry(_)
             | Command::CorrectEvent(_)
-            | Command::TakeOnPerson(_) => SITE_STAFF,
+            | Command::TakeOnPerson(_)
+            | Command::UpdatePerson(_) => SITE_STAFF,
             Command::RecordSupervisionMeeting(_)
             | Command::ErasePerson(_)
             | Command::MergePersons(_) => SUPERVISORS,
@@ -97,6 +98,7 @@ impl DeskState {
             Command::WriteLogbookEntry(c) => own(&c.site_id),
             Command::ScheduleSite(c) => own(&c.site_id),
             Command::TakeOnPerson(c) => own(&c.site_id),
+            Command::UpdatePerson(c) => own(&c.site_id),
             Command::AgreeCarePlan(c) => known(self.case_site(c.case_id)),
             Command::CloseCase(c) => known(self.case_site(c.case_id)),
             Command::ReopenCase(c) => known(self.case_site(c.case_id)),

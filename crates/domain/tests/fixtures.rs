@@ -61,7 +61,7 @@ fn montelucci_may_2024_covers_every_command_but_few() {
             "RecordCheckpoint",
             "ScheduleSite",
             "MergePersons",
-            "TakeOnPerson"
+            "TakeOnPerson",
         ]
         .contains(*n)),
         "not in the fixture: {missing:?}"

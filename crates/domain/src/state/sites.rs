@@ -17,6 +17,7 @@ fn person_at_site(cmd: &Command) -> Option<(PersonId, &SiteId)> {
         Command::IssueReferral(c) => Some((c.person_id, &c.site_id)),
         Command::RequestMediation(c) => c.person_id.map(|p| (p, &c.site_id)),
         Command::RecordSurveyResponse(c) => c.person_id.map(|p| (p, &c.site_id)),
+        Command::UpdatePerson(c) => Some((c.person_id, &c.site_id)),
         // A registration creates the person; taking on is how another site comes in; the rest
         // act on a record of their own site, or on no person, or belong to no site.
         Command::RegisterPerson(_)

@@ -59,11 +59,11 @@ impl Default for GeneratorConfig {
 
 const SITE_NAMES: &[&str] = &[
     "montelucci-4",
-    "tor-sapienza",
-    "quarticciolo",
-    "centocelle",
-    "pigneto",
-    "torpignattara",
+    "guidonia-centro",
+    "villanova",
+    "setteville",
+    "tivoli-centro",
+    "villalba",
 ];
 
 /// (language, citizenship, permit most often held)

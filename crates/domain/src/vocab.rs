@@ -85,11 +85,11 @@ words!(
         SpecialProtection = "special_protection",
         /// *Casi speciali*, Testo Unico Immigrazione art. 18: victims of violence or
         /// exploitation.
-        SpecialCaseArt18 = "special_case_art18",
+        SpecialCaseArt18 = "special_case_art_18",
         /// *Casi speciali*, TUI art. 18-bis: victims of domestic violence.
-        SpecialCaseArt18Bis = "special_case_art18bis",
+        SpecialCaseArt18Bis = "special_case_art_18_bis",
         /// *Casi speciali*, TUI art. 22 c. 12-quater: victims of labour exploitation.
-        SpecialCaseArt22 = "special_case_art22",
+        SpecialCaseArt22 = "special_case_art_22",
         /// *Minore età*.
         MinorAge = "minor_age",
         /// *Cure mediche*.

@@ -57,6 +57,7 @@ fn every_command() -> Vec<Command> {
         .into(),
         merge().into(),
         take_on().into(),
+        update_person().into(),
     ];
     let names: Vec<&str> = commands.iter().map(Command::name).collect();
     assert_eq!(names, COMMAND_NAMES, "one command of every kind, in order");

@@ -442,6 +442,7 @@ mod tests {
         check!(
             Sex,
             PermitType,
+            GuardianKind,
             VulnerabilityCategory,
             ConsentScope,
             ConsentGiver,

@@ -9,8 +9,9 @@
 //! - admins manage the service directory (and accounts, with `impact token`), read the directory
 //!   and the chain, and read no case content.
 //!
-//! Root fields carry a [`Allow`] guard; rows of another site are refused to a mediator by
-//! [`ensure_site`] and filtered by [`site_scope`]. Every resolver that shows a person's personal
+//! Root fields carry a [`Allow`] guard; rows of another site are answered to a mediator as an
+//! unknown id (by-id queries: `null`) and filtered out of lists by [`site_scope`]; a filter naming
+//! another site is refused by [`scoped_site`]. Every resolver that shows a person's personal
 //! data calls [`note_read`]; the HTTP layer records the request's reads in the read audit before
 //! it answers.
 
@@ -106,11 +107,6 @@ pub fn site_scope(ctx: &Context<'_>) -> Result<Option<SiteId>> {
         })?),
         Role::Supervisor | Role::Evaluator | Role::Admin => None,
     })
-}
-
-/// Refuses a row of another site to a mediator.
-pub fn ensure_site(ctx: &Context<'_>, site: &str) -> Result<()> {
-    scoped_site(ctx, Some(SiteId::new(site))).map(|_| ())
 }
 
 /// Narrows a filter's site to the principal's scope: a mediator's own site (asking for another

@@ -79,7 +79,8 @@ pub struct EvaluationQuery;
 #[Object]
 impl EvaluationQuery {
     /// Registered persons, pseudonymised, in registration order (the cursor is the order of
-    /// registration). Evaluators and supervisors.
+    /// registration). Evaluators and supervisors. A person without a `REPORTING` consent (never
+    /// given, or withdrawn) is not a row here; the aggregate figures (`monitoring`) count them.
     #[graphql(guard = "Allow(access::EVALUATION)")]
     async fn pseudonymised_persons(
         &self,
@@ -100,7 +101,11 @@ impl EvaluationQuery {
             site,
             ..PersonFilter::default()
         };
-        let persons = with_models(ctx, as_of, |m| m.persons(&filter)).await?;
+        let persons: Vec<_> = with_models(ctx, as_of, |m| m.persons(&filter))
+            .await?
+            .into_iter()
+            .filter(|p| p.consents.contains(&domain::ConsentScope::Reporting))
+            .collect();
         let skip = usize::try_from(after.unwrap_or(0)).unwrap_or(usize::MAX);
         let total = persons.len();
         let mut connection = Connection::new(skip > 0, total.saturating_sub(skip) > first);

@@ -187,6 +187,7 @@ pub struct MutationRoot(
     ActivityMutations,
     DirectoryMutations,
     CalendarMutations,
+    UpdateMutations,
     CorrectionMutations,
     RecordingMutations,
 );

@@ -565,3 +565,44 @@ async fn another_sites_person_is_found_by_exact_identifier_and_taken_on() {
         THI
     );
 }
+
+#[tokio::test]
+async fn a_case_of_a_merged_registration_is_a_case_of_the_person_kept() {
+    let desk = Desk::open().await;
+    desk.register_thi_again().await;
+    // A case opened and closed on the second registration, at Tivoli, before the merge.
+    let case = "01HX0000000000000000000C01";
+    let actor = Actor::new("m.tivoli", Role::Mediator);
+    for command in [
+        json!({ "command": "OpenCase", "caseId": case, "personId": THI_AGAIN, "siteId": TIVOLI,
+                "occurredAt": "2024-05-03T09:00:00Z", "caseWorker": "m.tivoli" }),
+        json!({ "command": "CloseCase", "caseId": case, "occurredAt": "2024-05-03T10:00:00Z",
+                "reason": "goals_achieved", "outcome": "positive" }),
+    ] {
+        let command: Command = serde_json::from_value(command).unwrap();
+        let recorded = desk
+            .state
+            .desk
+            .execute(&actor, &command, None, None)
+            .await
+            .unwrap();
+        assert!(recorded.is_ok(), "{recorded:?}");
+    }
+    let merged = desk.merge(supervisor(), THI_AGAIN, THI).await;
+    assert!(merged.get("errors").is_none(), "{merged:#}");
+    // The case row names the person kept, and a filter by either id finds it: one person.
+    for asked in [THI, THI_AGAIN] {
+        let cases = desk
+            .run(
+                supervisor(),
+                "query($p: ID!) { cases(filter: { personId: $p }) { totalCount nodes { id personId } } }",
+                json!({ "p": asked }),
+            )
+            .await;
+        assert_eq!(
+            cases["data"]["cases"],
+            json!({ "totalCount": 1, "nodes": [{ "id": case, "personId": THI }] }),
+            "{asked}: {cases:#}"
+        );
+    }
+}

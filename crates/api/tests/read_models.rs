@@ -303,9 +303,9 @@ async fn case_has_its_full_timeline_with_the_events() -> Result<(), Box<dyn std:
         .await;
     assert_eq!(data["missing"], Value::Null);
     let timeline = data["case"]["timeline"].as_array().unwrap();
-    // Olena's intake (line 24), the opening (26), the care plan (38), the referral (39), the
-    // intervention (40), the referral's outcomes (76, 92), the supervision meeting that
-    // discussed the case (85) and the closure (93). Each fixture line records one event, so a
+    // Olena's intake (line 25), the opening (27), the care plan (39), the referral (40), the
+    // intervention (41), the referral's outcomes (79, 106), the supervision meeting that
+    // discussed the case (89) and the closure (107). Each fixture line records one event, so a
     // line number is a position.
     let lines = lines();
     let expected: Vec<(u64, &str)> = vec![
@@ -316,8 +316,8 @@ async fn case_has_its_full_timeline_with_the_events() -> Result<(), Box<dyn std:
         (41, "InterventionDelivered"),
         (79, "ReferralOutcomeRecorded"),
         (89, "SupervisionMeetingHeld"),
-        (100, "ReferralOutcomeRecorded"),
-        (101, "CaseClosed"),
+        (106, "ReferralOutcomeRecorded"),
+        (107, "CaseClosed"),
     ];
     let got: Vec<(u64, &str)> = timeline
         .iter()
@@ -367,7 +367,7 @@ async fn referrals_by_status_and_service_with_outcomes() -> Result<(), Box<dyn s
     let lines = lines();
     let issued = commands(&lines, "IssueReferral");
     let outcomes = commands(&lines, "RecordReferralOutcome");
-    assert_eq!((issued.len(), outcomes.len()), (8, 11));
+    assert_eq!((issued.len(), outcomes.len()), (9, 11));
     assert_eq!(data["all"]["totalCount"], issued.len());
     let all = nodes(&data["all"]);
     assert_eq!(
@@ -395,7 +395,7 @@ async fn referrals_by_status_and_service_with_outcomes() -> Result<(), Box<dyn s
         assert_eq!(node["status"], last.as_str(), "{}", node["id"]);
     }
     // By hand: received R1 (ASL), R4 (CPI, Olena's case), R5 (Anagrafe); accepted R2, R3, R8;
-    // an appointment set R6 (Questura); no-show R7.
+    // an appointment set R6 (Commissariato); no-show R7; R9 (ASL, Amadou, 23 May) just issued.
     assert_eq!(
         strings(&nodes(&data["received"]).into(), "id"),
         [
@@ -408,9 +408,9 @@ async fn referrals_by_status_and_service_with_outcomes() -> Result<(), Box<dyn s
     assert_eq!(total("accepted"), 3);
     assert_eq!(total("appointment"), 1);
     assert_eq!(total("noShow"), 1);
-    assert_eq!(total("issued"), 0);
+    assert_eq!(total("issued"), 1);
     assert_eq!(total("cpiaAccepted"), 2);
-    assert_eq!(total("lateMay"), 2);
+    assert_eq!(total("lateMay"), 3);
     let to_cpi = nodes(&data["toCpi"]);
     assert_eq!(
         to_cpi.len(),
@@ -419,7 +419,7 @@ async fn referrals_by_status_and_service_with_outcomes() -> Result<(), Box<dyn s
     assert_eq!(to_cpi.len(), 3);
     assert!(to_cpi
         .iter()
-        .all(|n| n["serviceName"] == "Centro per l'impiego Roma Est"));
+        .all(|n| n["serviceName"] == "Centro per l'impiego di Tivoli"));
     assert_eq!(
         data["olena"]["edges"],
         json!([{ "node": { "caseId": CASE_ID } }])
@@ -432,7 +432,7 @@ async fn referrals_by_status_and_service_with_outcomes() -> Result<(), Box<dyn s
             "caseId": null,
             "site": "montelucci-4",
             "serviceId": ASL_ID,
-            "serviceName": "ASL Roma 1 - Consultorio familiare via Montelucci",
+            "serviceName": "ASL Roma 5 - Consultorio familiare di Guidonia Montecelio",
             "reason": "HEALTH",
             "urgency": "ROUTINE",
             "issuedAt": "2024-05-02T07:50:00+00:00",
@@ -474,7 +474,8 @@ async fn referrals_page_by_cursor() -> Result<(), Box<dyn std::error::Error>> {
             ))
             .await;
         let page = &data["referrals"];
-        assert_eq!(page["totalCount"], 8);
+        let total = commands(&lines(), "IssueReferral").len();
+        assert_eq!(page["totalCount"], total);
         assert_eq!(page["pageInfo"]["hasPreviousPage"], pages > 0);
         for edge in page["edges"].as_array().unwrap() {
             assert_eq!(edge["cursor"], edge["node"]["position"].to_string());
@@ -482,7 +483,7 @@ async fn referrals_page_by_cursor() -> Result<(), Box<dyn std::error::Error>> {
         }
         pages += 1;
         if page["pageInfo"]["hasNextPage"] == false {
-            assert_eq!(page["edges"].as_array().unwrap().len(), 2);
+            assert_eq!(page["edges"].as_array().unwrap().len(), (total - 1) % 3 + 1);
             break;
         }
         assert_eq!(page["edges"].as_array().unwrap().len(), 3);
@@ -869,11 +870,11 @@ async fn monitoring_may_2024() -> Result<(), Box<dyn std::error::Error>> {
         .await;
     let m = &data["may"];
     let lines = lines();
-    // Contacts: 11 intakes, 9 interventions, 3 mediation sessions.
+    // Contacts: 16 intakes, 10 interventions, 3 mediation sessions.
     let intakes = commands(&lines, "RecordIntake").len();
     let interventions = commands(&lines, "RecordIntervention").len();
     let sessions = commands(&lines, "RecordMediationSession").len();
-    assert_eq!((intakes, interventions, sessions), (11, 9, 3));
+    assert_eq!((intakes, interventions, sessions), (16, 10, 3));
     assert_eq!(m["totalContacts"], intakes + interventions + sessions);
     assert_eq!(m["from"], "2024-05-01");
     assert_eq!(m["to"], "2024-05-31");
@@ -884,13 +885,14 @@ async fn monitoring_may_2024() -> Result<(), Box<dyn std::error::Error>> {
                 "distinctPersons": persons })
     };
     let per_activity = [
-        ("INTAKE", 11, 11),
-        // Canary (10), Karim (64), Senait (100).
+        // Fourteen persons; the canary (9, by phone 78) and Nadia (70, by phone 111) twice.
+        ("INTAKE", 16, 14),
+        // Canary (10), Karim (64), Senait (115).
         ("ORIENTATION_ACCOMPANIMENT", 3, 3),
         // Olena, in her case (40).
         ("INTEGRATED_CASE_SUPPORT", 1, 1),
-        // Saima twice (30, 77).
-        ("PARENTAL_SUPPORT", 2, 1),
+        // Saima twice (30, 77), Fatma (109).
+        ("PARENTAL_SUPPORT", 3, 2),
         // Karim (15), Rosa (48), Nadia (71).
         ("LEGAL_ADVICE", 3, 3),
         // Canary (52), nobody named (55), Nadia (99).
@@ -907,32 +909,35 @@ async fn monitoring_may_2024() -> Result<(), Box<dyn std::error::Error>> {
     );
     assert_eq!(m["contacts"], Value::from(expected));
 
-    // Beneficiaries: the eleven persons registered in May, all with a contact.
+    // Beneficiaries: the fourteen persons registered in May, all with a contact.
     assert_eq!(
         m["beneficiaries"],
         json!({
-            "total": 11, "new": 11, "returning": 0, "withoutVulnerability": 9,
+            "total": 14, "new": 14, "returning": 0, "withoutVulnerability": 11,
             "byCitizenship": [
                 { "key": "BD", "count": 2 }, { "key": "CN", "count": 1 },
                 { "key": "EG", "count": 2 }, { "key": "ER", "count": 1 },
                 { "key": "MA", "count": 1 }, { "key": "PE", "count": 1 },
-                { "key": "PK", "count": 1 }, { "key": "UA", "count": 2 },
+                { "key": "PK", "count": 1 }, { "key": "SN", "count": 1 },
+                { "key": "TN", "count": 2 }, { "key": "UA", "count": 2 },
             ],
-            "bySex": [{ "key": "FEMALE", "count": 8 }, { "key": "MALE", "count": 3 }],
-            // Ages in 2024: 16; 25, 27, 30, 32, 34; 36, 37, 39, 41; 45.
+            "bySex": [{ "key": "FEMALE", "count": 9 }, { "key": "MALE", "count": 5 }],
+            // Ages in 2024: 12, 16; 25, 27, 30, 32, 34; 36, 37, 38, 39, 41; 45; 75.
             "byAgeBand": [
-                { "key": "UNDER_18", "count": 1 }, { "key": "FROM_25_TO_34", "count": 5 },
-                { "key": "FROM_35_TO_44", "count": 4 }, { "key": "FROM_45_TO_54", "count": 1 },
+                { "key": "UNDER_18", "count": 2 }, { "key": "FROM_25_TO_34", "count": 5 },
+                { "key": "FROM_35_TO_44", "count": 5 }, { "key": "FROM_45_TO_54", "count": 1 },
+                { "key": "FROM_65", "count": 1 },
             ],
+            // Nadia's family permit, its renewal pending at registration, renewed on 30 May.
             "byPermitType": [
-                { "key": "WORK", "count": 2 }, { "key": "FAMILY", "count": 2 },
-                { "key": "STUDY", "count": 1 }, { "key": "INTERNATIONAL_PROTECTION", "count": 2 },
-                { "key": "TEMPORARY_PROTECTION", "count": 2 }, { "key": "LONG_TERM_EU", "count": 1 },
-                { "key": "RENEWAL_PENDING", "count": 1 },
+                { "key": "WORK", "count": 2 }, { "key": "FAMILY", "count": 6 },
+                { "key": "STUDY", "count": 1 }, { "key": "REFUGEE", "count": 1 },
+                { "key": "MINOR_AGE", "count": 1 }, { "key": "TEMPORARY_PROTECTION", "count": 2 },
+                { "key": "LONG_TERM_EU", "count": 1 },
             ],
             "byVulnerability": [
                 { "key": "MINOR", "count": 1 }, { "key": "UNACCOMPANIED_MINOR", "count": 1 },
-                { "key": "SERIOUS_OR_MENTAL_ILLNESS", "count": 1 },
+                { "key": "ELDERLY", "count": 1 }, { "key": "SERIOUS_OR_MENTAL_ILLNESS", "count": 1 },
             ],
         })
     );
@@ -968,24 +973,24 @@ async fn monitoring_may_2024() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(
         m["referralFunnel"],
         json!([
-            // R1: appointment after 5 days, received after 12.
-            { "serviceId": ASL_ID, "serviceName": "ASL Roma 1 - Consultorio familiare via Montelucci",
-              "issued": 1, "accepted": 1, "concluded": 1, "serviceReceived": 1,
+            // R1: appointment after 5 days, received after 12; R9 (Amadou) issued on 23 May.
+            { "serviceId": ASL_ID, "serviceName": "ASL Roma 5 - Consultorio familiare di Guidonia Montecelio",
+              "issued": 2, "accepted": 1, "concluded": 1, "serviceReceived": 1,
               "medianDaysToFirstOutcome": 5.0, "medianDaysToConclusion": 12.0 },
             // R3 accepted after 14 days, R8 after 7; retired since, still named.
-            { "serviceId": CPIA_ID, "serviceName": "CPIA 3 Roma - corsi di italiano L2",
+            { "serviceId": CPIA_ID, "serviceName": "CPIA - punto di erogazione di Guidonia, corsi di italiano L2",
               "issued": 2, "accepted": 2, "concluded": 0, "serviceReceived": 0,
               "medianDaysToFirstOutcome": 10.5, "medianDaysToConclusion": null },
             // R2 accepted (7), R4 appointment (12) then received (19), R7 no-show (7).
-            { "serviceId": CPI_ID, "serviceName": "Centro per l'impiego Roma Est",
+            { "serviceId": CPI_ID, "serviceName": "Centro per l'impiego di Tivoli",
               "issued": 3, "accepted": 2, "concluded": 1, "serviceReceived": 1,
               "medianDaysToFirstOutcome": 7.0, "medianDaysToConclusion": 19.0 },
             // R5: appointment after 5 days, received after 12.
-            { "serviceId": ANAGRAFE_ID, "serviceName": "Anagrafe - Municipio V",
+            { "serviceId": ANAGRAFE_ID, "serviceName": "Anagrafe - Comune di Guidonia Montecelio",
               "issued": 1, "accepted": 1, "concluded": 1, "serviceReceived": 1,
               "medianDaysToFirstOutcome": 5.0, "medianDaysToConclusion": 12.0 },
             // R6: appointment after 9 days.
-            { "serviceId": QUESTURA_ID, "serviceName": "Questura di Roma - Ufficio Immigrazione",
+            { "serviceId": QUESTURA_ID, "serviceName": "Commissariato di P.S. Tivoli - Ufficio immigrazione",
               "issued": 1, "accepted": 1, "concluded": 0, "serviceReceived": 0,
               "medianDaysToFirstOutcome": 9.0, "medianDaysToConclusion": null },
         ])
@@ -1001,12 +1006,13 @@ async fn monitoring_may_2024() -> Result<(), Box<dyn std::error::Error>> {
         commands(&lines, "IssueReferral").len()
     );
 
-    // Seven intakes followed by an intervention: five the same day, Olena after 2 days,
-    // Senait after 16. Requests served: M1 after 7 days, M3 and M4 the same day.
+    // Eight intakes followed by an intervention: six the same day (Fatma's among them), Olena
+    // after 2 days, Senait after 16; the phone calls of returning people (the canary, Nadia) came
+    // after their interventions. Requests served: M1 after 7 days, M3 and M4 the same day.
     assert_eq!(
         m["access"],
         json!({
-            "intakes": 11, "intakesWithIntervention": 7, "medianDaysIntakeToIntervention": 0.0,
+            "intakes": 16, "intakesWithIntervention": 8, "medianDaysIntakeToIntervention": 0.0,
             "mediationRequests": 4, "mediationRequestsServed": 3,
             "medianDaysRequestToSession": 0.0,
         })
@@ -1019,11 +1025,11 @@ async fn monitoring_may_2024() -> Result<(), Box<dyn std::error::Error>> {
         json!([{ "key": "GOALS_ACHIEVED", "count": 1 }])
     );
 
-    // Four surveys, all "helpful", of eleven beneficiaries.
+    // Four surveys, all "helpful", of fourteen beneficiaries.
     assert_eq!(
         m["satisfaction"],
         json!({
-            "responses": 4, "responseRate": 4.0 / 11.0, "helpfulShare": 1.0,
+            "responses": 4, "responseRate": 4.0 / 14.0, "helpfulShare": 1.0,
             "items": [
                 { "item": "WELCOME", "answers": 4, "mean": 4.75, "share4Or5": 1.0 },
                 { "item": "CLARITY", "answers": 4, "mean": 4.25, "share4Or5": 0.75 },

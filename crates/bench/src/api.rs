@@ -455,11 +455,11 @@ const AUDIT_PAGE: &str = "query Page($after: String, $filter: EventFilter) {
 
 const SITE_NAMES: [&str; 6] = [
     "montelucci-4",
-    "tor-sapienza",
-    "quarticciolo",
-    "centocelle",
-    "pigneto",
-    "torpignattara",
+    "guidonia-centro",
+    "villanova",
+    "setteville",
+    "tivoli-centro",
+    "villalba",
 ];
 
 /// A page after a random position; every other one filtered by one of the sites.

@@ -12,7 +12,8 @@ use ulid::Ulid;
 
 use crate::calendar::OpeningHours;
 use crate::event::{
-    HoldingService, ItemScore, LanguagePair, ServiceDescription, SupervisionAction,
+    HoldingService, ItemScore, LanguagePair, Permit, PersonalChanges, ServiceDescription,
+    SupervisionAction,
 };
 use crate::ids::*;
 use crate::permission::Placement;
@@ -36,6 +37,9 @@ pub struct RegisterPerson {
     pub permit_type: PermitType,
     #[serde(default)]
     pub permit_expires_on: Option<NaiveDate>,
+    /// The renewal was applied for (a status beside the type).
+    #[serde(default)]
+    pub permit_renewal_pending: bool,
     pub languages: Vec<String>,
     pub household_size: u8,
     #[serde(default)]
@@ -55,6 +59,12 @@ pub struct GiveConsent {
     #[serde(default)]
     pub shared_with: Vec<String>,
     pub given_by: ConsentGiver,
+    /// Who the guardian is: required when a guardian gives it.
+    #[serde(default)]
+    pub guardian_kind: Option<GuardianKind>,
+    /// The guardian's name: required when a guardian gives it.
+    #[serde(default)]
+    pub guardian_name: Option<PersonalNote>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -586,6 +596,27 @@ pub struct TakeOnPerson {
     pub occurred_at: DateTime<Utc>,
 }
 
+/// Records what changed about a registered person (news; a mistake is corrected with
+/// `CorrectEvent`). Each field given is the value from now on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdatePerson {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(default)]
+    pub permit: Option<Permit>,
+    #[serde(default)]
+    pub citizenships: Option<Vec<String>>,
+    #[serde(default)]
+    pub languages: Option<Vec<String>>,
+    #[serde(default)]
+    pub household_size: Option<u8>,
+    #[serde(default)]
+    pub personal: Option<PersonalChanges>,
+}
+
+
 /// The field that says when a command's fact happened: `occurredAt`, unless its line in
 /// `commands!` names another.
 macro_rules! occurred {
@@ -719,6 +750,7 @@ commands! {
     RecordAppointmentAttended => AppointmentAttended, roles: [Mediator, Supervisor];
     RecordNoShow => AppointmentMissed, roles: [Mediator, Supervisor];
     CompleteSupervisionAction => SupervisionActionCompleted, roles: [Supervisor];
+    UpdatePerson => PersonUpdated, roles: [Mediator, Supervisor];
 }
 
 impl Command {
@@ -748,6 +780,7 @@ impl Command {
             Command::MergePersons(c) => Some(c.person_id),
             Command::TakeOnPerson(c) => Some(c.person_id),
             Command::BookAppointment(c) => Some(c.person_id),
+            Command::UpdatePerson(c) => Some(c.person_id),
             Command::AgreeCarePlan(_)
             | Command::CloseCase(_)
             | Command::ReopenCase(_)
@@ -813,7 +846,8 @@ impl Command {
             | Command::CancelAppointment(_)
             | Command::RecordAppointmentAttended(_)
             | Command::RecordNoShow(_)
-            | Command::CompleteSupervisionAction(_) => None,
+            | Command::CompleteSupervisionAction(_)
+            | Command::UpdatePerson(_) => None,
         }
     }
 
@@ -831,6 +865,7 @@ impl Command {
             Command::RequestMediation(c) => c.person_id.map(|p| (p, &c.site_id)),
             Command::RecordSurveyResponse(c) => c.person_id.map(|p| (p, &c.site_id)),
             Command::BookAppointment(c) => Some((c.person_id, &c.site_id)),
+            Command::UpdatePerson(c) => Some((c.person_id, &c.site_id)),
             // A registration creates the person; taking on is how another site comes in; the rest
             // act on a record of their own site, or on no person, or belong to no site.
             Command::RegisterPerson(_)

@@ -15,7 +15,7 @@ use crate::ids::*;
 use crate::personal::{PersonalData, PersonalFields, PersonalNote};
 use crate::vocab::*;
 
-/// A person was registered at a desk.
+/// A person was registered at a desk. Current version 2.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonRegistered {
@@ -30,6 +30,8 @@ pub struct PersonRegistered {
     pub arrival_year: Option<i32>,
     pub permit_type: PermitType,
     pub permit_expires_on: Option<NaiveDate>,
+    /// The renewal of the permit was applied for (*rinnovo in corso*): a status beside the type.
+    pub permit_renewal_pending: bool,
     /// ISO 639 codes, the first being the one the person prefers.
     pub languages: Vec<String>,
     pub household_size: u8,
@@ -38,6 +40,137 @@ pub struct PersonRegistered {
     pub personal: PersonalData,
 }
 
+/// A permit type as schema version 1 of `PersonRegistered` wrote it: `renewal_pending` was a
+/// type then.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PermitTypeV1 {
+    Current(PermitType),
+    Old(OldPermitType),
+}
+
+/// The permit types of version 1 that are no type any more.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum OldPermitType {
+    /// The renewal applied for, the type not said: read as `unknown`, renewal pending.
+    #[serde(rename = "renewal_pending")]
+    RenewalPending,
+}
+
+impl PermitTypeV1 {
+    /// The type and the renewal status it stands for now.
+    pub fn upcast(self) -> (PermitType, bool) {
+        match self {
+            PermitTypeV1::Current(t) => (t, false),
+            PermitTypeV1::Old(OldPermitType::RenewalPending) => (PermitType::Unknown, true),
+        }
+    }
+}
+
+/// `PersonRegistered` as schema version 1 wrote it: no renewal status, `renewal_pending` a type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonRegisteredV1 {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub birth_year: i32,
+    pub sex: Sex,
+    pub citizenships: Vec<String>,
+    pub country_of_birth: String,
+    pub arrival_year: Option<i32>,
+    pub permit_type: PermitTypeV1,
+    pub permit_expires_on: Option<NaiveDate>,
+    pub languages: Vec<String>,
+    pub household_size: u8,
+    pub minor: bool,
+    pub unaccompanied_minor: bool,
+    pub personal: PersonalData,
+}
+
+impl From<PersonRegisteredV1> for PersonRegistered {
+    fn from(v1: PersonRegisteredV1) -> Self {
+        let (permit_type, permit_renewal_pending) = v1.permit_type.upcast();
+        PersonRegistered {
+            person_id: v1.person_id,
+            site_id: v1.site_id,
+            occurred_at: v1.occurred_at,
+            birth_year: v1.birth_year,
+            sex: v1.sex,
+            citizenships: v1.citizenships,
+            country_of_birth: v1.country_of_birth,
+            arrival_year: v1.arrival_year,
+            permit_type,
+            permit_expires_on: v1.permit_expires_on,
+            permit_renewal_pending,
+            languages: v1.languages,
+            household_size: v1.household_size,
+            minor: v1.minor,
+            unaccompanied_minor: v1.unaccompanied_minor,
+            personal: v1.personal,
+        }
+    }
+}
+
+/// A residence permit as it stands: its type, expiry and whether its renewal was applied for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Permit {
+    pub permit_type: PermitType,
+    #[serde(default)]
+    pub expires_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub renewal_pending: bool,
+}
+
+/// Personal values that changed (a new phone, a name as a new permit writes it, a fiscal code
+/// issued): each given replaces the one recorded; sealed under the person's key as a whole.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonalChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// Every way to reach the person now (the list replaces the old one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<Vec<crate::personal::Contact>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fiscal_code: Option<String>,
+}
+
+impl std::fmt::Debug for PersonalChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl PersonalChanges {
+    /// `true` when nothing is changed.
+    pub fn is_empty(&self) -> bool {
+        self.full_name.is_none() && self.contacts.is_none() && self.fiscal_code.is_none()
+    }
+}
+
+/// Something about a registered person changed (news, not a mistake: a mistake is corrected
+/// with `EventCorrected`). Each field given is the value from now on; `None` leaves it as it was.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonUpdated {
+    pub person_id: PersonId,
+    /// The site where it was recorded.
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    /// The permit as it now stands: renewed, converted, or its renewal applied for.
+    pub permit: Option<Permit>,
+    /// Every citizenship now held (an acquired one added), ISO 3166-1 alpha-2.
+    pub citizenships: Option<Vec<String>>,
+    /// Every language now spoken, ISO 639, the preferred one first.
+    pub languages: Option<Vec<String>>,
+    pub household_size: Option<u8>,
+    /// Personal values that changed (sealed).
+    pub personal: Option<PersonalChanges>,
+}
+
+/// Consent given, current version 2: a guardian's consent names the guardian.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsentGiven {
@@ -45,9 +178,40 @@ pub struct ConsentGiven {
     pub site_id: SiteId,
     pub occurred_at: DateTime<Utc>,
     pub scopes: Vec<ConsentScope>,
-    /// Bodies named in a sharing consent ("ASL Roma 1", "CPIA 3").
+    /// Bodies named in a sharing consent ("ASL Roma 5", "CPIA 4 Tivoli").
     pub shared_with: Vec<String>,
     pub given_by: ConsentGiver,
+    /// Who the guardian is, when a guardian gave it.
+    pub guardian_kind: Option<GuardianKind>,
+    /// The guardian's name (personal data, sealed with the person's).
+    pub guardian_name: Option<PersonalNote>,
+}
+
+/// Consent as schema version 1 wrote it: a guardian was not named.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentGivenV1 {
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub scopes: Vec<ConsentScope>,
+    pub shared_with: Vec<String>,
+    pub given_by: ConsentGiver,
+}
+
+impl From<ConsentGivenV1> for ConsentGiven {
+    fn from(v1: ConsentGivenV1) -> Self {
+        ConsentGiven {
+            person_id: v1.person_id,
+            site_id: v1.site_id,
+            occurred_at: v1.occurred_at,
+            scopes: v1.scopes,
+            shared_with: v1.shared_with,
+            given_by: v1.given_by,
+            guardian_kind: None,
+            guardian_name: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -808,8 +972,8 @@ macro_rules! events {
 }
 
 events!(
-    PersonRegistered = 1,
-    ConsentGiven = 1,
+    PersonRegistered = 2,
+    ConsentGiven = 2,
     ConsentWithdrawn = 1,
     VulnerabilityAssessed = 1,
     IntakeRecorded = 1,
@@ -845,6 +1009,7 @@ events!(
     AppointmentAttended = 1,
     AppointmentMissed = 1,
     SupervisionActionCompleted = 1,
+    PersonUpdated = 1,
 );
 
 /// Old schema versions still read: `(event type, version)`.
@@ -852,6 +1017,8 @@ pub const OLD_EVENT_VERSIONS: &[(&str, u16)] = &[
     ("LogbookEntryWritten", 1),
     ("MediationSessionHeld", 1),
     ("SiteScheduled", 1),
+    ("PersonRegistered", 1),
+    ("ConsentGiven", 1),
 ];
 
 /// A payload to decode: stored bytes, or a JSON value already parsed.
@@ -888,6 +1055,12 @@ fn upcast<S: PayloadSource>(
         ("SiteScheduled", 1) => Ok(payload
             .parse::<SiteScheduledV1>()
             .map(|v1| Event::SiteScheduled(v1.into()))),
+        ("PersonRegistered", 1) => Ok(payload
+            .parse::<PersonRegisteredV1>()
+            .map(|v1| Event::PersonRegistered(v1.into()))),
+        ("ConsentGiven", 1) => Ok(payload
+            .parse::<ConsentGivenV1>()
+            .map(|v1| Event::ConsentGiven(v1.into()))),
         _ => Err(payload),
     }
 }
@@ -899,6 +1072,7 @@ impl Event {
             Event::PersonRegistered(e) => Some(&e.site_id),
             Event::PersonsMerged(e) => Some(&e.site_id),
             Event::PersonTakenOn(e) => Some(&e.site_id),
+            Event::PersonUpdated(e) => Some(&e.site_id),
             Event::ConsentGiven(e) => Some(&e.site_id),
             Event::ConsentWithdrawn(e) => Some(&e.site_id),
             Event::VulnerabilityAssessed(e) => Some(&e.site_id),
@@ -965,6 +1139,7 @@ impl Event {
             Event::AppointmentCancelled(e) => Some(e.person_id),
             Event::AppointmentAttended(e) => Some(e.person_id),
             Event::AppointmentMissed(e) => Some(e.person_id),
+            Event::PersonUpdated(e) => Some(e.person_id),
             // Facts about no single person: the desk seals nothing in them.
             Event::MediationCancelled(_)
             | Event::GroupActivityHeld(_)
@@ -1020,7 +1195,8 @@ impl Event {
             | Event::AppointmentCancelled(_)
             | Event::AppointmentAttended(_)
             | Event::AppointmentMissed(_)
-            | Event::SupervisionActionCompleted(_) => None,
+            | Event::SupervisionActionCompleted(_)
+            | Event::PersonUpdated(_) => None,
         }
     }
 }
@@ -1069,6 +1245,7 @@ impl Event {
             Event::AppointmentAttended(e) => StreamId::appointment(e.appointment_id),
             Event::AppointmentMissed(e) => StreamId::appointment(e.appointment_id),
             Event::SupervisionActionCompleted(e) => StreamId::supervision(e.meeting_id),
+            Event::PersonUpdated(e) => StreamId::person(e.person_id),
             Event::EventCorrected(_) => return None,
         })
     }

@@ -59,11 +59,11 @@ impl Default for GeneratorConfig {
 
 const SITE_NAMES: &[&str] = &[
     "montelucci-4",
-    "tor-sapienza",
-    "quarticciolo",
-    "centocelle",
-    "pigneto",
-    "torpignattara",
+    "guidonia-centro",
+    "villanova",
+    "setteville",
+    "tivoli-centro",
+    "villalba",
 ];
 
 /// (language, citizenship, permit most often held)
@@ -73,11 +73,12 @@ const ORIGINS: &[(&str, &str, PermitType)] = &[
     ("ar", "MA", PermitType::Family),
     ("bn", "BD", PermitType::Work),
     ("ur", "PK", PermitType::Family),
-    ("ti", "ER", PermitType::InternationalProtection),
+    ("ti", "ER", PermitType::Refugee),
     ("zh", "CN", PermitType::Work),
     ("es", "PE", PermitType::LongTermEu),
     ("fr", "SN", PermitType::SpecialProtection),
-    ("en", "NG", PermitType::RenewalPending),
+    ("en", "NG", PermitType::AsylumSeeker),
+    ("ps", "AF", PermitType::SubsidiaryProtection),
 ];
 
 const SYLLABLES: &[&str] = &[
@@ -478,8 +479,9 @@ impl Generator {
                         day.year() - self.rng.gen_range(0..6).min(day.year() - birth_year)
                     ),
                     permit_type: permit,
-                    permit_expires_on: (permit != PermitType::None)
+                    permit_expires_on: (!permit.is_no_permit())
                         .then(|| day + TimeDelta::days(self.rng.gen_range(30..900))),
+                    permit_renewal_pending: false,
                     languages: if language == "it" {
                         vec!["it".into()]
                     } else {
@@ -515,6 +517,9 @@ impl Generator {
                     } else {
                         ConsentGiver::Person
                     },
+                    guardian_kind: minor.then_some(GuardianKind::VoluntaryGuardian),
+                    guardian_name: minor
+                        .then(|| PersonalNote::new(format!("tutore {}", self.name()))),
                 },
             );
             let need = *NeedArea::ALL.choose(&mut self.rng).expect("not empty");

@@ -152,6 +152,7 @@ pub const PERSONAL_FIELD_NAMES: &[&str] = &[
     "incidents",
     "decisions",
     "actions",
+    "guardianName",
 ];
 
 /// The field of `EventCorrected` that carries corrected personal values by field name; each of

@@ -86,6 +86,10 @@ struct PersonState {
     /// The sites that took them on after (`PersonTakenOn`).
     taken_on: Vec<SiteId>,
     minor: bool,
+    unaccompanied_minor: bool,
+    birth_year: i32,
+    /// The exact birth date, when the registration (or a later update) gave it.
+    birth_date: Option<NaiveDate>,
     consents: BTreeSet<ConsentScope>,
     open_case: Option<CaseId>,
     /// Their personal data was erased: nothing new is recorded about them.
@@ -230,8 +234,10 @@ mod person;
 mod referral;
 mod sites;
 mod supervision;
+mod update;
 
 use check::*;
+use update::{giver, permit};
 
 impl DeskState {
     pub fn new() -> Self {
@@ -352,6 +358,9 @@ impl DeskState {
                         site_id: e.site_id.clone(),
                         taken_on: Vec::new(),
                         minor: e.minor,
+                        unaccompanied_minor: e.unaccompanied_minor,
+                        birth_year: e.birth_year,
+                        birth_date: e.personal.birth_date,
                         consents: BTreeSet::new(),
                         open_case: None,
                         erased: false,
@@ -554,7 +563,9 @@ impl DeskState {
                     p.merged_into = Some(e.into_person_id);
                 }
             }
-            Event::VulnerabilityAssessed(_)
+            // What changes in a person's profile decides nothing later.
+            Event::PersonUpdated(_)
+            | Event::VulnerabilityAssessed(_)
             | Event::IntakeRecorded(_)
             | Event::CarePlanAgreed(_)
             | Event::MediationSessionHeld(_)

@@ -62,18 +62,69 @@ words!(Sex {
 });
 
 words!(
-    /// Residence permit (*permesso di soggiorno*) held.
+    /// Residence permit (*permesso di soggiorno*) held: its type. A renewal applied for is not a
+    /// type but a status beside it (`permitRenewalPending`); `renewal_pending`, once a type, is
+    /// read from older records as `unknown` with the renewal pending (`PersonRegistered` v1).
     PermitType {
+        /// *Lavoro* (subordinate or self-employed work).
         Work = "work",
+        /// *Motivi familiari*.
         Family = "family",
+        /// *Studio*.
         Study = "study",
+        /// *Richiesta asilo*: applied for international protection, awaiting the decision.
+        AsylumSeeker = "asylum_seeker",
+        /// *Status di rifugiato* (international protection).
+        Refugee = "refugee",
+        /// *Protezione sussidiaria* (international protection).
+        SubsidiaryProtection = "subsidiary_protection",
+        /// International protection without saying which: records written before refugee and
+        /// subsidiary protection were told apart.
         InternationalProtection = "international_protection",
+        /// *Protezione speciale*.
         SpecialProtection = "special_protection",
+        /// *Casi speciali*, Testo Unico Immigrazione art. 18: victims of violence or
+        /// exploitation.
+        SpecialCaseArt18 = "special_case_art_18",
+        /// *Casi speciali*, TUI art. 18-bis: victims of domestic violence.
+        SpecialCaseArt18Bis = "special_case_art_18_bis",
+        /// *Casi speciali*, TUI art. 22 c. 12-quater: victims of labour exploitation.
+        SpecialCaseArt22 = "special_case_art_22",
+        /// *Minore età*.
+        MinorAge = "minor_age",
+        /// *Cure mediche*.
+        MedicalCare = "medical_care",
+        /// *Attesa occupazione*: awaiting employment.
+        AwaitingEmployment = "awaiting_employment",
+        /// *Carta di soggiorno per familiare di cittadino UE*.
+        EuFamilyMemberCard = "eu_family_member_card",
         /// *Protezione temporanea*, the Ukrainian-crisis permit.
         TemporaryProtection = "temporary_protection",
+        /// *Permesso UE per soggiornanti di lungo periodo*.
         LongTermEu = "long_term_eu",
-        RenewalPending = "renewal_pending",
+        /// No permit.
         None = "none",
+        /// Not known yet: a first contact, before the papers are seen.
+        Unknown = "unknown",
+    }
+);
+
+impl PermitType {
+    /// `true` for the types that have no permit, and so no expiry and nothing to renew.
+    pub fn is_no_permit(self) -> bool {
+        matches!(self, PermitType::None | PermitType::Unknown)
+    }
+}
+
+words!(
+    /// Who a guardian giving consent for a minor is.
+    GuardianKind {
+        /// A parent, or who exercises parental responsibility.
+        Parent = "parent",
+        /// A *tutore volontario* appointed by the juvenile court (L. 47/2017).
+        VoluntaryGuardian = "voluntary_guardian",
+        /// The head of the reception facility, while no guardian is appointed.
+        FacilityHead = "facility_head",
     }
 );
 
@@ -96,13 +147,15 @@ words!(
 words!(
     /// What a consent covers.
     ConsentScope {
-        /// Processing needed to serve the person at the desk.
+        /// The person was told how the desk serves them. Not the legal basis of the desk's
+        /// processing (its public task: `docs/adr/0008-legal-basis.md`); no fact requires it.
         Service = "service",
         /// Sharing with the named bodies (referrals).
         Sharing = "sharing",
         /// Being contacted for a satisfaction survey.
         SurveyContact = "survey_contact",
-        /// Being counted, pseudonymised, in the commissioner's reports.
+        /// Being a row, pseudonymised, in the evaluators' tables; aggregate figures count
+        /// everyone.
         Reporting = "reporting",
     }
 );
@@ -112,7 +165,7 @@ words!(
     ConsentGiver {
         /// The person, being of age.
         Person = "person",
-        /// A parent or guardian (required for a minor).
+        /// A parent or guardian (required for a minor, and named: `GuardianKind` and the name).
         Guardian = "guardian",
     }
 );

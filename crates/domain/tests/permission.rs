@@ -59,6 +59,7 @@ fn every_command() -> Vec<Command> {
         attended().into(),
         no_show().into(),
         complete_action().into(),
+        update_person().into(),
     ];
     let names: Vec<&str> = commands.iter().map(Command::name).collect();
     assert_eq!(names, COMMAND_NAMES, "one command of every kind, in order");

@@ -124,6 +124,38 @@ fn logbook_v1_single_language_becomes_a_list() {
 }
 
 #[test]
+fn registration_v1_renewal_pending_type_becomes_a_status_beside_an_unknown_type() {
+    let stored = std::fs::read(samples_dir().join("PersonRegistered.v1.json")).unwrap();
+    let Event::PersonRegistered(e) = Event::from_payload("PersonRegistered", 1, &stored).unwrap()
+    else {
+        panic!("wrong type");
+    };
+    assert_eq!(e.permit_type, PermitType::TemporaryProtection);
+    assert!(!e.permit_renewal_pending);
+    // Version 1 had `renewal_pending` as a type: it reads as the type unknown, renewal pending.
+    let mut old: serde_json::Value = serde_json::from_slice(&stored).unwrap();
+    old["permitType"] = serde_json::json!("renewal_pending");
+    let old = serde_json::to_vec(&old).unwrap();
+    let Event::PersonRegistered(e) = Event::from_payload("PersonRegistered", 1, &old).unwrap()
+    else {
+        panic!("wrong type");
+    };
+    assert_eq!(e.permit_type, PermitType::Unknown);
+    assert!(e.permit_renewal_pending);
+    // The current version has no such type.
+    assert!(Event::from_payload("PersonRegistered", 2, &old).is_err());
+}
+
+#[test]
+fn consent_v1_names_no_guardian() {
+    let stored = std::fs::read(samples_dir().join("ConsentGiven.v1.json")).unwrap();
+    let Event::ConsentGiven(e) = Event::from_payload("ConsentGiven", 1, &stored).unwrap() else {
+        panic!("wrong type");
+    };
+    assert_eq!((e.guardian_kind, e.guardian_name), (None, None));
+}
+
+#[test]
 fn every_stored_sample_is_a_known_type_and_version() {
     let mut count = 0;
     for entry in std::fs::read_dir(samples_dir()).unwrap() {

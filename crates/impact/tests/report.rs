@@ -224,33 +224,34 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
     }
     assert_eq!(printed.len(), TABLES.len());
 
-    // Contacts. 11 RecordIntake lines, one per registered person. 9 RecordIntervention lines:
-    // orientation_accompaniment at 10, 64, 100 (three persons); legal_advice at 15, 48, 71
-    // (three persons); parental_support at 30 and 77 (the same person); integrated_case_support
-    // at 40. 3 RecordMediationSession lines (52, 55, 99); the session at 55 is for a request
-    // naming no person, so 2 persons. 11 + 9 + 3 = 23 contacts by 11 persons.
+    // Contacts. 16 RecordIntake lines, one per registered person (14) and a second call of two
+    // returning persons (78, 111). 10 RecordIntervention lines: orientation_accompaniment at 10,
+    // 64, 115 (three persons); legal_advice at 15, 48, 71 (three persons); parental_support at
+    // 30 and 77 (the same person) and 109; integrated_case_support at 40. 3
+    // RecordMediationSession lines (52, 55, 113); the session at 55 is for a request naming no
+    // person, so 2 persons. 16 + 10 + 3 = 29 contacts by 14 persons.
     let c = &t["contacts"];
-    assert_eq!(c.get(&["intake", "montelucci-4"]), ["11", "11"]);
+    assert_eq!(c.get(&["intake", "montelucci-4"]), ["16", "14"]);
     assert_eq!(
         c.get(&["orientation_accompaniment", "montelucci-4"]),
         ["3", "3"]
     );
     assert_eq!(c.get(&["legal_advice", "montelucci-4"]), ["3", "3"]);
-    assert_eq!(c.get(&["parental_support", "montelucci-4"]), ["2", "1"]);
+    assert_eq!(c.get(&["parental_support", "montelucci-4"]), ["3", "2"]);
     assert_eq!(c.get(&["integrated_case_support", "all"]), ["1", "1"]);
     assert_eq!(c.get(&["mediation", "montelucci-4"]), ["3", "2"]);
-    assert_eq!(c.get(&["all", "all"]), ["23", "11"]);
+    assert_eq!(c.get(&["all", "all"]), ["29", "14"]);
     // Two RecordGroupActivity lines: 72 (information session, 16 + 3, 90 min), 96 (community
     // activation, 9 + 11, 120 min).
     let g = &t["group_activities"];
     assert_eq!(g.get(&["information_session"]), ["1", "16", "3", "90"]);
     assert_eq!(g.get(&["community_activation"]), ["1", "9", "11", "120"]);
 
-    // Beneficiaries: the 11 RegisterPerson lines, all of them registered in May (so all new).
-    // Sex: female at 7, 22, 27, 41, 45, 56, 68, 80; male at 12, 16, 32.
+    // Beneficiaries: the 14 RegisterPerson lines, all of them registered in May (so all new).
+    // Sex: female at 7, 22, 27, 41, 45, 56, 68, 80, 103; male at 12, 16, 32, 88, 105.
     assert_eq!(
         t["beneficiaries_by_sex"].pairs(),
-        BTreeMap::from([("female", "8"), ("male", "3")])
+        BTreeMap::from([("female", "9"), ("male", "5")])
     );
     assert_eq!(
         t["beneficiaries_by_citizenship"].pairs(),
@@ -262,46 +263,51 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
             ("MA", "1"),
             ("PE", "1"),
             ("PK", "1"),
+            ("SN", "1"),
+            ("TN", "2"),
             ("UA", "2"),
         ])
     );
     // Age in 2024 from the birth years 1988, 1994, 1985, 1979, 1992, 2008, 1990, 1983, 1997,
-    // 1987, 1999: 36, 30, 39, 45, 32, 16, 34, 41, 27, 37, 25.
+    // 1987, 1999, 1949, 1986, 2012: 36, 30, 39, 45, 32, 16, 34, 41, 27, 37, 25, 75, 38, 12.
     assert_eq!(
         t["beneficiaries_by_age_band"].pairs(),
         BTreeMap::from([
-            ("0-17", "1"),
+            ("0-17", "2"),
             ("25-34", "5"),
-            ("35-44", "4"),
-            ("45-54", "1")
+            ("35-44", "5"),
+            ("45-54", "1"),
+            ("65+", "1")
         ])
     );
     assert_eq!(
         t["beneficiaries_by_permit_type"].pairs(),
         BTreeMap::from([
-            ("family", "2"),
-            ("international_protection", "2"),
+            // Nadia's family permit, renewed on 30 May (it was pending at registration).
+            ("family", "6"),
             ("long_term_eu", "1"),
-            ("renewal_pending", "1"),
+            ("minor_age", "1"),
+            ("refugee", "1"),
             ("study", "1"),
             ("temporary_protection", "2"),
             ("work", "2"),
         ])
     );
-    // Two AssessVulnerability lines: 25 (serious_or_mental_illness), 35 (minor and
-    // unaccompanied_minor); the other 9 never assessed.
+    // Three AssessVulnerability lines: 25 (serious_or_mental_illness), 35 (minor and
+    // unaccompanied_minor), 91 (elderly); the other 11 never assessed.
     assert_eq!(
         t["beneficiaries_by_vulnerability"].pairs(),
         BTreeMap::from([
+            ("elderly", "1"),
             ("minor", "1"),
-            ("none", "9"),
+            ("none", "11"),
             ("serious_or_mental_illness", "1"),
             ("unaccompanied_minor", "1"),
         ])
     );
     assert_eq!(
         t["beneficiaries_new_returning"].pairs(),
-        BTreeMap::from([("new", "11"), ("returning", "0")])
+        BTreeMap::from([("new", "14"), ("returning", "0")])
     );
 
     // Mediation. RequestMediation lines: 31 (scheduled, ASL, uk), 50 (scheduled, CPIA, ar;
@@ -318,13 +324,19 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
     assert_eq!(m.get(&["", "desk"]), ["1", "1", "45", "0.75"]);
     assert_eq!(
         m.get(&[CPIA]),
-        ["CPIA 3 Roma - corsi di italiano L2", "1", "0", "0", "0"]
+        [
+            "CPIA - punto di erogazione di Guidonia, corsi di italiano L2",
+            "1",
+            "0",
+            "0",
+            "0"
+        ]
     );
     assert_eq!(m.get(&[QUESTURA])[1..], ["1", "1", "40", "0.6667"]);
     assert_eq!(m.get(&[ASL])[1..], ["1", "1", "50", "0.8333"]);
 
-    // Referral funnel: IssueReferral lines per service: ASL 11; CPI 19, 39, 65; CPIA 36, 83;
-    // Anagrafe 44; Questura 59 (8 in all). Outcomes (RecordReferralOutcome), days from issue:
+    // Referral funnel: IssueReferral lines per service: ASL 11, 93; CPI 19, 39, 65; CPIA 36, 83;
+    // Anagrafe 44; Commissariato 59 (9 in all). Outcomes (RecordReferralOutcome), days from issue:
     // - ASL (issued 2 May): appointment 7 May (5), service received 14 May (12).
     // - CPI: 19 (2 May) accepted 9 May (7); 39 (9 May) appointment 21 May (12), received 28 May
     //   (19); 65 (16 May) no-show 23 May (7), neither accepted nor final. First outcomes 7, 12,
@@ -333,11 +345,12 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
     // - Anagrafe (9 May): appointment 14 May (5), received 21 May (12).
     // - Questura (14 May): appointment 23 May (9).
     let f = &t["referral_funnel"];
-    assert_eq!(f.get(&[ASL])[1..], ["1", "1", "1", "1", "5", "12"]);
+    // ASL again: Amadou's referral (93, 23 May), issued with no outcome yet.
+    assert_eq!(f.get(&[ASL])[1..], ["2", "1", "1", "1", "5", "12"]);
     assert_eq!(
         f.get(&[CPI]),
         [
-            "Centro per l'impiego Roma Est",
+            "Centro per l'impiego di Tivoli",
             "3",
             "2",
             "1",
@@ -355,7 +368,8 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
     // (lines 10, 15, 30, 40, 48, 71, 100), after 0, 0, 0, 2, 0, 0, 16 days: median 0. Of the 4
     // mediation requests, 3 had a session, after 7 (uk), 0 (ti) and 0 (ar) days: median 0.
     let a = &t["access_times"];
-    assert_eq!(a.get(&["intake_to_intervention"]), ["11", "7", "0"]);
+    // Of the 16 intakes, 8 were followed by an intervention (Fatma's at 109 the same day).
+    assert_eq!(a.get(&["intake_to_intervention"]), ["16", "8", "0"]);
     assert_eq!(a.get(&["mediation_request_to_session"]), ["4", "3", "0"]);
 
     // One OpenCase (26), closed at 93 (goals_achieved): nothing open at the end of May.
@@ -390,10 +404,10 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
     );
 
     let summary = t["summary"].pairs();
-    assert_eq!(summary["contacts"], "23");
-    assert_eq!(summary["beneficiaries"], "11");
+    assert_eq!(summary["contacts"], "29");
+    assert_eq!(summary["beneficiaries"], "14");
     assert_eq!(summary["mediation_hours"], "2.25"); // 50 + 40 + 45 = 135 minutes
-    assert_eq!(summary["survey_response_rate"], "0.3636"); // 4 surveys / 11 beneficiaries
+    assert_eq!(summary["survey_response_rate"], "0.2857"); // 4 surveys / 14 beneficiaries
     assert_eq!(summary["as_of_position"], FIXTURE_EVENTS.to_string()); // one event a line
     assert_eq!(summary["every_opening_day_has_logbook_entry"], "true");
 }
@@ -419,8 +433,8 @@ fn monthly_json_is_one_object_with_every_figure() {
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(r["period"]["from"], "2024-05-01");
     assert_eq!(r["site"], "montelucci-4");
-    assert_eq!(r["totalContacts"], 23);
-    assert_eq!(r["beneficiaries"]["total"], 11);
+    assert_eq!(r["totalContacts"], 29);
+    assert_eq!(r["beneficiaries"]["total"], 14);
     assert_eq!(r["mediation"]["minutes"], 135);
     assert_eq!(r["referralFunnel"].as_array().unwrap().len(), 5);
     assert_eq!(r["compliance"]["logbook"][0]["openingDays"], 9);
@@ -474,12 +488,18 @@ fn fami_sheet_has_one_pseudonymous_row_per_beneficiary() {
             "first_contact_date",
         ]
     );
-    // The 11 persons of the fixture each had an intake in May, so 11 beneficiaries in Q2, each
+    // The 14 persons of the fixture each had an intake in May, so 14 beneficiaries in Q2, each
     // under a distinct 12-hex-digit pseudonym.
-    assert_eq!(sheet.rows.len(), 11);
+    let registered = std::fs::read_to_string(fixture())
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"command\":\"RegisterPerson\""))
+        .count();
+    assert_eq!(registered, 14);
+    assert_eq!(sheet.rows.len(), registered);
     let pseudonyms: std::collections::BTreeSet<&str> =
         sheet.rows.iter().map(|r| r[0].as_str()).collect();
-    assert_eq!(pseudonyms.len(), 11);
+    assert_eq!(pseudonyms.len(), registered);
     assert!(pseudonyms
         .iter()
         .all(|p| p.len() == 12 && p.bytes().all(|b| b.is_ascii_hexdigit())));
@@ -579,7 +599,7 @@ fn hsds_directory_has_every_mapped_service() {
     assert_eq!(cas["schedules"][0]["description"], "h24");
     assert_eq!(
         cas["service_at_locations"][0]["location"]["addresses"][0]["address_1"],
-        "via delle Robinie 8"
+        "via delle Robinie 8, Villalba di Guidonia"
     );
     // Capacity updated at 86: 12 places.
     let places = cas["attributes"]

@@ -46,6 +46,8 @@ impl ReadModels {
                     arrival_year: e.arrival_year,
                     permit_type: e.permit_type,
                     permit_expires_on: e.permit_expires_on,
+                    permit_renewal_pending: e.permit_renewal_pending,
+                    updated_at: None,
                     languages: self.syms.intern_all(&e.languages),
                     household_size: e.household_size,
                     minor: e.minor,
@@ -55,6 +57,11 @@ impl ReadModels {
                 };
                 self.persons[ix as usize].profile = Some(profile);
                 Some(Target::Person(ix))
+            }
+            Event::PersonUpdated(e) => {
+                let ix = self.person_ix(e.person_id);
+                self.apply_update(ix, e);
+                None
             }
             Event::ConsentGiven(e) => {
                 let ix = self.person_ix(e.person_id);

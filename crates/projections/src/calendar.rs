@@ -246,7 +246,7 @@ impl ReadModels {
             let of_site = at_site(profile.site) || p.taken_on.iter().any(|s| at_site(*s));
             if p.merged_into != NO_IX
                 || profile.personal.is_erased()
-                || profile.permit_type == PermitType::RenewalPending
+                || profile.permit_renewal_pending
                 || !of_site
                 || expires > horizon
             {

@@ -55,7 +55,12 @@ impl ReadModels {
                 set(f, "birthYear", &mut p.birth_year);
                 set(f, "sex", &mut p.sex);
                 set(f, "arrivalYear", &mut p.arrival_year);
-                set(f, "permitType", &mut p.permit_type);
+                // A correction written when `renewal_pending` was a type reads as the upcast of
+                // `PersonRegistered` v1 does: type unknown, renewal pending.
+                if let Some(old) = get::<PermitTypeV1>(f, "permitType") {
+                    (p.permit_type, p.permit_renewal_pending) = old.upcast();
+                }
+                set(f, "permitRenewalPending", &mut p.permit_renewal_pending);
                 set(f, "permitExpiresOn", &mut p.permit_expires_on);
                 set(f, "householdSize", &mut p.household_size);
                 set(f, "minor", &mut p.minor);

@@ -25,6 +25,7 @@ mod period;
 mod query;
 mod search;
 mod sym;
+mod update;
 
 pub use audit::{AuditEntry, AuditFilter, Page, PageRequest, PositionRange, TimeRange};
 pub use calendar::{

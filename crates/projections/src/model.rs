@@ -242,6 +242,10 @@ pub(crate) struct Profile {
     pub arrival_year: Option<i32>,
     pub permit_type: PermitType,
     pub permit_expires_on: Option<NaiveDate>,
+    /// The permit's renewal was applied for (a status beside the type).
+    pub permit_renewal_pending: bool,
+    /// When the latest `PersonUpdated` happened, if any: the values here are the current ones.
+    pub updated_at: Option<DateTime<Utc>>,
     pub languages: Box<[Sym]>,
     pub household_size: u8,
     pub minor: bool,

@@ -797,8 +797,9 @@ impl ReadModels {
         } = mediation;
         let mut interventions_by_person: HashMap<Ix, Vec<DateTime<Utc>>> = HashMap::default();
         for r in &self.interventions {
+            // A merged registration's facts are the kept one's: one person.
             interventions_by_person
-                .entry(r.person)
+                .entry(self.kept(r.person))
                 .or_default()
                 .push(r.at);
         }
@@ -812,10 +813,12 @@ impl ReadModels {
                 continue;
             }
             intakes += 1;
-            let next = interventions_by_person.get(&r.person).and_then(|v| {
-                let i = v.partition_point(|t| *t < r.at);
-                v.get(i)
-            });
+            let next = interventions_by_person
+                .get(&self.kept(r.person))
+                .and_then(|v| {
+                    let i = v.partition_point(|t| *t < r.at);
+                    v.get(i)
+                });
             if let Some(next) = next {
                 followed += 1;
                 intake_days.push(days_between(r.at, *next));

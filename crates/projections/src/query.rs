@@ -34,6 +34,10 @@ pub struct PersonView {
     pub arrival_year: Option<i32>,
     pub permit_type: PermitType,
     pub permit_expires_on: Option<NaiveDate>,
+    /// The permit's renewal was applied for.
+    pub permit_renewal_pending: bool,
+    /// When the latest update (`PersonUpdated`) happened: the values shown are the current ones.
+    pub updated_at: Option<DateTime<Utc>>,
     pub languages: Vec<String>,
     pub household_size: u8,
     pub minor: bool,
@@ -335,6 +339,8 @@ impl ReadModels {
             arrival_year: pr.arrival_year,
             permit_type: pr.permit_type,
             permit_expires_on: pr.permit_expires_on,
+            permit_renewal_pending: pr.permit_renewal_pending,
+            updated_at: pr.updated_at,
             languages: self.syms.names(&pr.languages),
             household_size: pr.household_size,
             minor: pr.minor,
@@ -389,7 +395,8 @@ impl ReadModels {
     fn case_view(&self, c: &CaseRow) -> CaseView {
         CaseView {
             id: c.id,
-            person: self.person_keys.key(c.person),
+            // A registration merged into another is the kept one's: one person, one id.
+            person: self.person_keys.key(self.kept(c.person)),
             site: self.site(c.site),
             case_worker: self.syms.name(c.case_worker).to_string(),
             holding_service: c.holding_service.clone(),
@@ -435,7 +442,7 @@ impl ReadModels {
             .filter(|c| {
                 site.is_none_or(|s| s == c.site)
                     && operator.is_none_or(|o| o == Some(c.case_worker))
-                    && person.is_none_or(|p| p == Some(c.person))
+                    && person.is_none_or(|p| p.map(|p| self.kept(p)) == Some(self.kept(c.person)))
                     && f.status
                         .is_none_or(|s| (s == CaseStatus::Open) == c.is_open())
                     && f.opened_in.is_none_or(|p| p.contains(c.opened_at))
@@ -452,7 +459,7 @@ impl ReadModels {
         let fin = r.outcomes.iter().find(|o| o.outcome.is_final());
         ReferralView {
             id: r.id,
-            person: self.person_keys.key(r.person),
+            person: self.person_keys.key(self.kept(r.person)),
             case: r.case.map(|c| self.case_keys.key(c)),
             site: self.site(r.site),
             service: r.service,
@@ -497,7 +504,7 @@ impl ReadModels {
             .filter(|r| {
                 site.is_none_or(|s| s == r.site)
                     && f.service.is_none_or(|s| s == r.service)
-                    && person.is_none_or(|p| p == Some(r.person))
+                    && person.is_none_or(|p| p.map(|p| self.kept(p)) == Some(self.kept(r.person)))
                     && f.status.is_none_or(|s| s == referral_status(r))
                     && f.issued_in.is_none_or(|p| p.contains(r.issued_at))
             })
@@ -516,7 +523,7 @@ impl ReadModels {
             position: m.position,
             mode: m.mode,
             requesting_service: m.requesting_service,
-            person: m.person.map(|p| self.person_keys.key(p)),
+            person: m.person.map(|p| self.person_keys.key(self.kept(p))),
             case: m.case.map(|c| self.case_keys.key(c)),
             language: self.syms.name(m.language).to_string(),
             slot_start: m.slot_start,
@@ -589,7 +596,7 @@ impl ReadModels {
                 MediationSessionView {
                     mediation: self.mediation_keys.key(s.mediation),
                     site: self.site(s.site),
-                    person: s.person.map(|p| self.person_keys.key(p)),
+                    person: s.person.map(|p| self.person_keys.key(self.kept(p))),
                     case: s.case.map(|c| self.case_keys.key(c)),
                     started_at: s.started_at,
                     ended_at: s.ended_at,

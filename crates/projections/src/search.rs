@@ -239,15 +239,28 @@ impl ReadModels {
 }
 
 /// The words of a name, lowercase, accents and marks removed: "D'Angelo-Nguyễn  Thị" gives
-/// `["d", "angelo", "nguyen", "thi"]`. Letters outside the Latin script are kept, lowercase.
+/// `["d", "angelo", "nguyen", "thi"]`.
+///
+/// Each character is decomposed (Unicode canonical decomposition, NFD) and every combining mark
+/// dropped, in any script: Latin accents, Greek tonos and dialytika (`Ελένη`, `Ελενη`), Cyrillic
+/// breve and diaeresis (`Андрій`/`Андрии`, `Алёна`/`Алена`), Arabic short vowels, shadda and the
+/// hamza on alef (`أحمد`/`احمد`), Hebrew points, Devanagari nukta. Latin letters without a
+/// decomposition fold by a table (`ø`, `ł`, `đ`, `ß`, `æ`), the Arabic tatweel is dropped, the
+/// Greek final sigma is a sigma. Not covered: one script written in another (`Олена` does not
+/// find `Olena`), Han characters (kept as they are).
 pub fn name_words(name: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        if is_combining_mark(c) {
+    let decomposed = name.chars().flat_map(char::to_lowercase).flat_map(|c| {
+        let mut parts = Vec::with_capacity(2);
+        unicode_normalization::char::decompose_canonical(c, |p| parts.push(p));
+        parts
+    });
+    for c in decomposed {
+        if unicode_normalization::char::is_combining_mark(c) || c == ARABIC_TATWEEL {
             continue;
         }
-        match fold_latin(c) {
+        match fold_letter(c) {
             Some(base) => word.push_str(base),
             None if c.is_alphanumeric() => word.push(c),
             None => {
@@ -263,6 +276,9 @@ pub fn name_words(name: &str) -> Vec<String> {
     words
 }
 
+/// The Arabic elongation mark: typographic, not a letter.
+const ARABIC_TATWEEL: char = '\u{640}';
+
 fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
@@ -274,40 +290,25 @@ fn fold_fiscal_code(s: &str) -> String {
         .collect()
 }
 
-/// Combining diacritical marks (U+0300 to U+036F): what a decomposed accent leaves.
-fn is_combining_mark(c: char) -> bool {
-    ('\u{300}'..='\u{36f}').contains(&c)
-}
-
-/// The plain letters of a lowercase Latin letter with a diacritic (Latin-1 Supplement, Latin
-/// Extended-A, the Romanian comma letters and the Vietnamese letters), `None` for any other
-/// character.
-fn fold_latin(c: char) -> Option<&'static str> {
-    let base = match u32::from(c) {
-        0xe0..=0xe5 | 0x100..=0x105 | 0x1ea0..=0x1eb7 => "a",
-        0xe6 => "ae",
-        0xe7 | 0x106..=0x10d => "c",
-        0xf0 | 0x10e..=0x111 => "d",
-        0xe8..=0xeb | 0x112..=0x11b | 0x1eb8..=0x1ec7 => "e",
-        0x11c..=0x123 => "g",
-        0x124..=0x127 => "h",
-        0xec..=0xef | 0x128..=0x131 | 0x1ec8..=0x1ecb => "i",
-        0x132 | 0x133 => "ij",
-        0x134 | 0x135 => "j",
-        0x136..=0x138 => "k",
-        0x139..=0x142 => "l",
-        0xf1 | 0x143..=0x14b => "n",
-        0xf2..=0xf6 | 0xf8 | 0x14c..=0x151 | 0x1a0 | 0x1a1 | 0x1ecc..=0x1ee3 => "o",
-        0x152 | 0x153 => "oe",
-        0x154..=0x159 => "r",
-        0xdf => "ss",
-        0x15a..=0x161 | 0x218 | 0x219 => "s",
-        0x162..=0x167 | 0x21a | 0x21b => "t",
-        0xfe => "th",
-        0xf9..=0xfc | 0x168..=0x173 | 0x1af | 0x1b0 | 0x1ee4..=0x1ef1 => "u",
-        0x174 | 0x175 => "w",
-        0xfd | 0xff | 0x176..=0x178 | 0x1ef2..=0x1ef9 => "y",
-        0x179..=0x17e => "z",
+/// The plain letters of a lowercase letter that has no canonical decomposition but reads as
+/// plain letters (`ø`, `ł`, `đ`, `ß`, `æ`, the Greek final sigma), `None` for any other
+/// character (those with a decomposition were decomposed before).
+fn fold_letter(c: char) -> Option<&'static str> {
+    let base = match c {
+        'æ' => "ae",
+        'ð' | 'đ' => "d",
+        'ħ' => "h",
+        'ı' => "i",
+        'ĳ' => "ij",
+        'ĸ' => "k",
+        'ŀ' | 'ł' => "l",
+        'ŋ' => "n",
+        'ø' => "o",
+        'œ' => "oe",
+        'ß' => "ss",
+        'ŧ' => "t",
+        'þ' => "th",
+        'ς' => "σ",
         _ => return None,
     };
     Some(base)
@@ -331,6 +332,24 @@ mod tests {
         assert_eq!(name_words("Олена Коваль"), ["олена", "коваль"]);
         // A decomposed accent (e + U+0301) folds like the composed one.
         assert_eq!(name_words("Jose\u{301}"), name_words("José"));
+        assert_eq!(
+            name_words("Søren Łukasz Đorđe"),
+            ["soren", "lukasz", "dorde"]
+        );
+    }
+
+    #[test]
+    fn marks_fold_beyond_the_latin_script() {
+        // Greek tonos and final sigma.
+        assert_eq!(name_words("Ελένη Παππάς"), name_words("ΕΛΕΝΗ ΠΑΠΠΑΣ"));
+        // Cyrillic breve and diaeresis.
+        assert_eq!(name_words("Андрій Алёна"), name_words("Андріи Алена"));
+        // Arabic short vowels, shadda, the hamza on alef and the tatweel.
+        assert_eq!(name_words("أَحْمَد مُحَمَّد"), name_words("احمد محـمد"));
+        // Hebrew points.
+        assert_eq!(name_words("שָׁלוֹם"), name_words("שלום"));
+        // One script is not read as another.
+        assert_ne!(name_words("Олена"), name_words("Olena"));
     }
 
     #[test]

@@ -32,6 +32,7 @@ fn desk() -> Desk {
                 arrival_year: None,
                 permit_type: PermitType::TemporaryProtection,
                 permit_expires_on: None,
+                permit_renewal_pending: false,
                 languages: vec!["uk".into()],
                 household_size: 1,
                 minor: false,
@@ -53,6 +54,8 @@ fn desk() -> Desk {
                 scopes: vec![ConsentScope::Service],
                 shared_with: vec![],
                 given_by: ConsentGiver::Person,
+                guardian_kind: None,
+                guardian_name: None,
             },
         );
     }

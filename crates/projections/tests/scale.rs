@@ -33,6 +33,7 @@ fn folds_many_events() {
             arrival_year: None,
             permit_type: PermitType::TemporaryProtection,
             permit_expires_on: None,
+            permit_renewal_pending: false,
             languages: vec!["uk".into()],
             household_size: 1,
             minor: false,

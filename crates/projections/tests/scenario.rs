@@ -63,6 +63,7 @@ fn register(
         arrival_year: Some(2022),
         permit_type: permit,
         permit_expires_on: None,
+        permit_renewal_pending: false,
         languages: vec!["en".into()],
         household_size: 1,
         minor: false,
@@ -84,6 +85,8 @@ fn consent(n: u128, site_id: &str, at: &str) -> GiveConsent {
         scopes: ConsentScope::ALL.to_vec(),
         shared_with: vec!["ASL Roma 1".into()],
         given_by: ConsentGiver::Person,
+        guardian_kind: None,
+        guardian_name: None,
     }
 }
 

@@ -27,10 +27,13 @@ pub struct RegisterPersonInput {
     pub country_of_birth: String,
     /// Year of arrival in Italy, if known: between the birth year and this year.
     pub arrival_year: Option<i32>,
-    /// Residence permit held (NONE if none).
+    /// Residence permit held (NONE if none, UNKNOWN at a first contact).
     pub permit_type: PermitType,
-    /// Day the permit expires (`yyyy-mm-dd`); leave empty for NONE.
+    /// Day the permit expires (`yyyy-mm-dd`); leave empty for NONE and UNKNOWN.
     pub permit_expires_on: Option<NaiveDate>,
+    /// The renewal of the permit was applied for (*rinnovo in corso*).
+    #[graphql(default)]
+    pub permit_renewal_pending: bool,
     /// Languages spoken as ISO 639 codes (`ar`, `uk`, `ti`), the preferred one first.
     pub languages: Vec<String>,
     /// People in the household, the person included (at least 1).
@@ -58,6 +61,7 @@ impl CommandInput for RegisterPersonInput {
             arrival_year,
             permit_type,
             permit_expires_on,
+            permit_renewal_pending,
             languages,
             household_size,
             minor,
@@ -88,6 +92,7 @@ impl CommandInput for RegisterPersonInput {
             arrival_year,
             permit_type: permit_type.into(),
             permit_expires_on,
+            permit_renewal_pending,
             languages,
             household_size,
             minor,
@@ -167,11 +172,17 @@ pub struct GiveConsentInput {
     pub occurred_at: DateTime<Utc>,
     /// What the consent covers, at least one, no repeats.
     pub scopes: Vec<ConsentScope>,
-    /// Bodies data may be shared with ("ASL Roma 1", "CPIA 3"); required with SHARING.
+    /// Bodies data may be shared with ("ASL Roma 5", "Centro per l'impiego di Tivoli");
+    /// required with SHARING.
     #[graphql(default)]
     pub shared_with: Vec<String>,
-    /// Who gave it: a minor's consent is given by a GUARDIAN.
+    /// Who gave it: a minor's consent is given by a GUARDIAN, an adult's (from their 18th
+    /// birthday) by the PERSON.
     pub given_by: ConsentGiver,
+    /// Who the guardian is; required when a GUARDIAN gives it.
+    pub guardian_kind: Option<GuardianKind>,
+    /// Personal data: the guardian's name; required when a GUARDIAN gives it.
+    pub guardian_name: Option<String>,
 }
 
 impl CommandInput for GiveConsentInput {
@@ -183,6 +194,8 @@ impl CommandInput for GiveConsentInput {
             scopes,
             shared_with,
             given_by,
+            guardian_kind,
+            guardian_name,
         } = self;
         Ok(domain::GiveConsent {
             person_id: id("personId", &person_id)?,
@@ -191,6 +204,8 @@ impl CommandInput for GiveConsentInput {
             scopes: words(scopes),
             shared_with,
             given_by: given_by.into(),
+            guardian_kind: guardian_kind.map(Into::into),
+            guardian_name: guardian_name.map(domain::PersonalNote::new),
         }
         .into())
     }

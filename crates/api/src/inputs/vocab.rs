@@ -27,21 +27,60 @@ mirror!(
 );
 
 mirror!(
-    /// Residence permit (*permesso di soggiorno*) held.
+    /// Residence permit (*permesso di soggiorno*) held: its type. A renewal applied for is a
+    /// status beside it (`renewalPending`), not a type.
     PermitType: "domain::PermitType" {
+        /// *Lavoro*.
         Work,
+        /// *Motivi familiari*.
         Family,
+        /// *Studio*.
         Study,
+        /// *Richiesta asilo*: applied for international protection, awaiting the decision.
+        AsylumSeeker,
+        /// *Status di rifugiato*.
+        Refugee,
+        /// *Protezione sussidiaria*.
+        SubsidiaryProtection,
+        /// International protection, refugee or subsidiary not said (older records).
         InternationalProtection,
+        /// *Protezione speciale*.
         SpecialProtection,
+        /// *Casi speciali*, Testo Unico Immigrazione art. 18 (victims of violence or
+        /// exploitation).
+        SpecialCaseArt18,
+        /// *Casi speciali*, TUI art. 18-bis (victims of domestic violence).
+        SpecialCaseArt18Bis,
+        /// *Casi speciali*, TUI art. 22 c. 12-quater (victims of labour exploitation).
+        SpecialCaseArt22,
+        /// *Minore età*.
+        MinorAge,
+        /// *Cure mediche*.
+        MedicalCare,
+        /// *Attesa occupazione*.
+        AwaitingEmployment,
+        /// *Carta di soggiorno per familiare di cittadino UE*.
+        EuFamilyMemberCard,
         /// *Protezione temporanea*, the Ukrainian-crisis permit.
         TemporaryProtection,
         /// EU long-term residence permit.
         LongTermEu,
-        /// The permit expired and its renewal was applied for.
-        RenewalPending,
         /// No permit.
         None,
+        /// Not known yet (a first contact, before the papers are seen).
+        Unknown,
+    }
+);
+
+mirror!(
+    /// Who a guardian giving consent for a minor is.
+    GuardianKind: "domain::GuardianKind" {
+        /// A parent, or who exercises parental responsibility.
+        Parent,
+        /// A *tutore volontario* appointed by the juvenile court.
+        VoluntaryGuardian,
+        /// The head of the reception facility, while no guardian is appointed.
+        FacilityHead,
     }
 );
 
@@ -64,13 +103,15 @@ mirror!(
 mirror!(
     /// What a consent covers.
     ConsentScope: "domain::ConsentScope" {
-        /// Processing needed to serve the person at the desk.
+        /// The person was told how the desk serves them. Not the legal basis of the desk's work
+        /// (its public task); nothing requires it.
         Service,
         /// Sharing with the named bodies (needed for a referral).
         Sharing,
         /// Being contacted for a satisfaction survey.
         SurveyContact,
-        /// Being counted, pseudonymised, in the commissioner's reports.
+        /// Being a row, pseudonymised, in the evaluators' tables (`pseudonymisedPersons`);
+        /// aggregate figures count everyone.
         Reporting,
     }
 );
@@ -78,9 +119,10 @@ mirror!(
 mirror!(
     /// Who gave a consent.
     ConsentGiver: "domain::ConsentGiver" {
-        /// The person, being of age.
+        /// The person, being of age (from their 18th birthday).
         Person,
-        /// A parent or guardian (required for a minor).
+        /// A parent or guardian (required for a minor; name them in `guardianKind` and
+        /// `guardianName`).
         Guardian,
     }
 );
@@ -400,6 +442,7 @@ mod tests {
         check!(
             Sex,
             PermitType,
+            GuardianKind,
             VulnerabilityCategory,
             ConsentScope,
             ConsentGiver,

@@ -2,8 +2,8 @@
 
 use super::*;
 
-/// A registered person: the fields statistics count by (corrections applied), and the personal
-/// data apart.
+/// A registered person: the fields statistics count by, as they stand now (corrections and
+/// updates applied), and the personal data apart.
 #[derive(SimpleObject)]
 pub struct Person {
     pub id: ID,
@@ -20,6 +20,10 @@ pub struct Person {
     pub arrival_year: Option<i32>,
     pub permit_type: PermitType,
     pub permit_expires_on: Option<NaiveDate>,
+    /// The permit's renewal was applied for (*rinnovo in corso*).
+    pub permit_renewal_pending: bool,
+    /// When the latest `updatePerson` happened, if any.
+    pub updated_at: Option<DateTime<Utc>>,
     /// ISO 639 codes.
     pub languages: Vec<String>,
     pub household_size: u8,
@@ -74,6 +78,8 @@ impl From<desk::projections::PersonView> for Person {
             arrival_year: v.arrival_year,
             permit_type: v.permit_type.into(),
             permit_expires_on: v.permit_expires_on,
+            permit_renewal_pending: v.permit_renewal_pending,
+            updated_at: v.updated_at,
             languages: v.languages,
             household_size: v.household_size,
             minor: v.minor,

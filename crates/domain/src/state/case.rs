@@ -12,7 +12,7 @@ impl DeskState {
             K::AlreadyExists,
             "this case is already open"
         );
-        let p = self.person_with_consent(c.person_id, ConsentScope::Service)?;
+        let p = self.person(c.person_id, "personId")?;
         ensure!(
             p.open_case.is_none(),
             "personId",
@@ -182,7 +182,7 @@ impl DeskState {
             K::AlreadyExists,
             "this intervention is already recorded (the same id was sent twice)"
         );
-        self.person_with_consent(c.person_id, ConsentScope::Service)?;
+        self.person(c.person_id, "personId")?;
         if let Some(case_id) = c.case_id {
             self.open_case_of(case_id, c.person_id, "caseId")?;
         }

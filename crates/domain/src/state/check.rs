@@ -219,7 +219,8 @@ fn actor_field(cmd: &Command) -> Option<(&'static str, &str)> {
         | Command::CancelAppointment(_)
         | Command::RecordAppointmentAttended(_)
         | Command::RecordNoShow(_)
-        | Command::CompleteSupervisionAction(_) => None,
+        | Command::CompleteSupervisionAction(_)
+        | Command::UpdatePerson(_) => None,
     }
 }
 

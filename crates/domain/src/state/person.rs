@@ -98,12 +98,14 @@ impl DeskState {
             K::Mismatch,
             "an unaccompanied minor must also be marked as a minor"
         );
-        ensure!(
-            !(c.permit_type == PermitType::None && c.permit_expires_on.is_some()),
-            "permitExpiresOn",
-            K::Invalid,
-            "a person without a permit has no permit expiry"
-        );
+        permit(
+            &Permit {
+                permit_type: c.permit_type,
+                expires_on: c.permit_expires_on,
+                renewal_pending: c.permit_renewal_pending,
+            },
+            "",
+        )?;
         let event = PersonRegistered {
             person_id: c.person_id,
             site_id: c.site_id.clone(),
@@ -115,6 +117,7 @@ impl DeskState {
             arrival_year: c.arrival_year,
             permit_type: c.permit_type,
             permit_expires_on: c.permit_expires_on,
+            permit_renewal_pending: c.permit_renewal_pending,
             languages: c.languages.clone(),
             household_size: c.household_size,
             minor: c.minor,
@@ -140,12 +143,7 @@ impl DeskState {
             K::Required,
             "a consent to sharing names the bodies data may be shared with"
         );
-        ensure!(
-            !p.minor || c.given_by == ConsentGiver::Guardian,
-            "givenBy",
-            K::GuardianRequired,
-            "the person is a minor: consent must be given by a parent or guardian"
-        );
+        giver(p, c)?;
         let event = ConsentGiven {
             person_id: c.person_id,
             site_id: c.site_id.clone(),
@@ -153,6 +151,8 @@ impl DeskState {
             scopes: c.scopes.clone(),
             shared_with: c.shared_with.clone(),
             given_by: c.given_by,
+            guardian_kind: c.guardian_kind,
+            guardian_name: c.guardian_name.clone(),
         };
         self.decision(StreamId::person(c.person_id), event)
     }
@@ -187,7 +187,8 @@ impl DeskState {
 
     pub(super) fn assess_vulnerability(&self, c: &AssessVulnerability) -> Decided {
         site(&c.site_id, "siteId")?;
-        let p = self.person_with_consent(c.person_id, ConsentScope::Service)?;
+        // The desk's public task is the legal basis (docs/adr/0008-legal-basis.md): no consent.
+        let p = self.person(c.person_id, "personId")?;
         no_duplicates(&c.categories, "categories")?;
         let says_minor = c.categories.iter().any(|v| {
             matches!(
@@ -213,7 +214,9 @@ impl DeskState {
 
     pub(super) fn record_intake(&self, c: &RecordIntake) -> Decided {
         site(&c.site_id, "siteId")?;
-        self.person_with_consent(c.person_id, ConsentScope::Service)?;
+        // A first contact is recorded without consent: the desk's public task is the legal basis
+        // (docs/adr/0008-legal-basis.md).
+        self.person(c.person_id, "personId")?;
         ensure!(
             !c.needs.is_empty(),
             "needs",

@@ -11,7 +11,6 @@ impl DeskState {
             K::AlreadyExists,
             "this referral is already issued (the same id was sent twice)"
         );
-        self.person_with_consent(c.person_id, ConsentScope::Service)?;
         self.person_with_consent(c.person_id, ConsentScope::Sharing)?;
         self.usable_service(c.service_id, "serviceId")?;
         if let Some(case_id) = c.case_id {

@@ -288,6 +288,7 @@ pub fn register() -> RegisterPerson {
         arrival_year: Some(2022),
         permit_type: PermitType::TemporaryProtection,
         permit_expires_on: Some(d("2024-12-31")),
+        permit_renewal_pending: false,
         languages: vec!["uk".into(), "ru".into()],
         household_size: 3,
         minor: false,
@@ -337,6 +338,44 @@ pub fn consent() -> GiveConsent {
         ],
         shared_with: vec!["ASL Roma 1".into()],
         given_by: ConsentGiver::Person,
+        guardian_kind: None,
+        guardian_name: None,
+    }
+}
+
+/// The consent of Yusuf, an unaccompanied minor, given by his *tutore volontario*.
+pub fn guardian_consent() -> GiveConsent {
+    GiveConsent {
+        person_id: minor(),
+        given_by: ConsentGiver::Guardian,
+        guardian_kind: Some(GuardianKind::VoluntaryGuardian),
+        guardian_name: Some(PersonalNote::new("Tutrice Ornella Vaccaro")),
+        ..consent()
+    }
+}
+
+/// Olena's temporary protection renewed, and a new phone.
+pub fn update_person() -> UpdatePerson {
+    UpdatePerson {
+        person_id: person(),
+        site_id: site(),
+        occurred_at: t("2024-05-16T11:59:50Z"),
+        permit: Some(Permit {
+            permit_type: PermitType::TemporaryProtection,
+            expires_on: Some(d("2025-12-31")),
+            renewal_pending: false,
+        }),
+        citizenships: None,
+        languages: Some(vec!["uk".into(), "ru".into(), "it".into()]),
+        household_size: Some(4),
+        personal: Some(PersonalChanges {
+            full_name: None,
+            contacts: Some(vec![Contact {
+                kind: ContactKind::Phone,
+                value: "+39 0774 000 111".into(),
+            }]),
+            fiscal_code: None,
+        }),
     }
 }
 
@@ -723,11 +762,7 @@ pub fn everything() -> Vec<Event> {
         ..survey_cmd()
     }));
     cmds.push(m(register_minor()));
-    cmds.push(m(GiveConsent {
-        person_id: minor(),
-        given_by: ConsentGiver::Guardian,
-        ..consent()
-    }));
+    cmds.push(m(guardian_consent()));
     cmds.push(m(RequestMediation {
         mediation_id: MediationId(Ulid(99)),
         ..request_mediation()
@@ -780,6 +815,7 @@ pub fn everything() -> Vec<Event> {
         appointment_id: AppointmentId(Ulid(97)),
         occurred_at: t("2024-05-14T07:05:00Z"),
     }));
+    cmds.push(m(update_person()));
     history(cmds)
 }
 

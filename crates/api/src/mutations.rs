@@ -127,13 +127,13 @@ pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -
     }
     match role {
         Role::Mediator => {
-            let own = principal
-                .site
-                .as_ref()
+            let own = &principal.sites;
+            let first = own
+                .first()
                 .ok_or_else(|| forbidden("this mediator's token names no site".into()))?;
             match desk.read_state(|state| state.placement(command)) {
-                Placement::Site(site) if site != *own => {
-                    Err(access::other_site(own, &site, "record facts"))
+                Placement::Site(site) if !own.contains(&site) => {
+                    Err(access::other_site(first, &site, "record facts"))
                 }
                 Placement::NoSite => Err(forbidden(
                     "a mediator may record and correct only the facts of a site".into(),
@@ -386,11 +386,31 @@ impl MutationRoot {
         record(ctx, input, options).await
     }
 
-    /// Writes the logbook entry (*diario di bordo*) of a site's opening day.
+    /// Writes a mediator's own logbook entry (*diario di bordo*) of a day at a site, in a slot.
     async fn write_logbook_entry(
         &self,
         ctx: &Context<'_>,
         input: WriteLogbookEntryInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Comments on a logbook entry (supervisors only); the comment is shown under it.
+    async fn comment_logbook_entry(
+        &self,
+        ctx: &Context<'_>,
+        input: CommentLogbookEntryInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Redacts the text of a logbook entry or a supervision meeting (supervisors only).
+    async fn redact_text(
+        &self,
+        ctx: &Context<'_>,
+        input: RedactTextInput,
         options: Option<RecordOptions>,
     ) -> Result<Recorded> {
         record(ctx, input, options).await

@@ -549,7 +549,7 @@ async fn viewer_tells_each_role_who_it_is_and_what_it_may_do() {
         assert_eq!(viewer["role"], principal.actor.role.as_str());
         assert_eq!(
             viewer["site"].as_str(),
-            principal.site.as_ref().map(|s| s.0.as_str())
+            principal.sites.first().map(|s| s.0.as_str())
         );
         assert!(!viewer["may"].as_array().unwrap().is_empty());
     }

@@ -293,6 +293,31 @@ pub struct WriteLogbookEntry {
     pub incidents: Option<PersonalNote>,
     #[serde(default)]
     pub emerging_needs: Vec<NeedArea>,
+    #[serde(default)]
+    pub difficulties: Option<PersonalNote>,
+    #[serde(default)]
+    pub strategies: Option<PersonalNote>,
+    #[serde(default)]
+    pub training_needs: Option<PersonalNote>,
+}
+
+/// A supervisor comments on a logbook entry (named by its event id).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CommentLogbookEntry {
+    pub entry_id: Ulid,
+    pub occurred_at: DateTime<Utc>,
+    pub comment: PersonalNote,
+}
+
+/// Redacts the free text of a logbook entry (and its comments) or of a supervision meeting that
+/// names a person who asked to be erased, by a supervisor. The reason is a closed list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RedactText {
+    pub event_id: Ulid,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: ErasureReason,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -528,6 +553,8 @@ commands!(
     DistributeInformationMaterial,
     RecordSurveyResponse,
     WriteLogbookEntry,
+    CommentLogbookEntry,
+    RedactText,
     RecordSupervisionMeeting,
     RecordCheckpoint,
     MapService,
@@ -563,6 +590,8 @@ impl Command {
             Command::DistributeInformationMaterial(_) => "InformationMaterialDistributed",
             Command::RecordSurveyResponse(_) => "SatisfactionSurveyCompleted",
             Command::WriteLogbookEntry(_) => "LogbookEntryWritten",
+            Command::CommentLogbookEntry(_) => "LogbookEntryCommented",
+            Command::RedactText(_) => "TextRedacted",
             Command::RecordSupervisionMeeting(_) => "SupervisionMeetingHeld",
             Command::RecordCheckpoint(_) => "CheckpointSigned",
             Command::MapService(_) => "ServiceMapped",
@@ -598,6 +627,8 @@ impl Command {
             Command::DistributeInformationMaterial(c) => c.occurred_at,
             Command::RecordSurveyResponse(c) => c.occurred_at,
             Command::WriteLogbookEntry(c) => c.occurred_at,
+            Command::CommentLogbookEntry(c) => c.occurred_at,
+            Command::RedactText(c) => c.occurred_at,
             Command::RecordSupervisionMeeting(c) => c.occurred_at,
             Command::RecordCheckpoint(c) => c.occurred_at,
             Command::MapService(c) => c.occurred_at,

@@ -47,6 +47,8 @@ impl Command {
             | Command::CorrectEvent(_)
             | Command::TakeOnPerson(_) => SITE_STAFF,
             Command::RecordSupervisionMeeting(_)
+            | Command::CommentLogbookEntry(_)
+            | Command::RedactText(_)
             | Command::ErasePerson(_)
             | Command::MergePersons(_) => SUPERVISORS,
             Command::MapService(_)
@@ -103,11 +105,9 @@ impl DeskState {
             Command::RecordReferralOutcome(c) => known(self.referral_site(c.referral_id)),
             Command::RecordMediationSession(c) => known(self.mediation_site(c.mediation_id)),
             Command::CancelMediation(c) => known(self.mediation_site(c.mediation_id)),
-            Command::CorrectEvent(c) => match self.event_site(c.corrects) {
-                None => Placement::Unknown,
-                Some(None) => Placement::NoSite,
-                Some(Some(site)) => own(site),
-            },
+            Command::CorrectEvent(c) => self.placement_of_event(c.corrects),
+            Command::CommentLogbookEntry(c) => self.placement_of_event(c.entry_id),
+            Command::RedactText(c) => self.placement_of_event(c.event_id),
             Command::RecordSupervisionMeeting(_)
             | Command::RecordCheckpoint(_)
             | Command::MapService(_)
@@ -115,6 +115,15 @@ impl DeskState {
             | Command::RetireService(_)
             | Command::ErasePerson(_)
             | Command::MergePersons(_) => Placement::NoSite,
+        }
+    }
+
+    /// Where a command acting on a recorded event belongs: that event's site.
+    fn placement_of_event(&self, id: ulid::Ulid) -> Placement {
+        match self.event_site(id) {
+            None => Placement::Unknown,
+            Some(None) => Placement::NoSite,
+            Some(Some(site)) => Placement::Site(site.clone()),
         }
     }
 }

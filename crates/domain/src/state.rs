@@ -128,7 +128,12 @@ pub struct DeskState {
     referrals: HashMap<ReferralId, ReferralState>,
     mediations: HashMap<MediationId, MediationState>,
     services: HashMap<ServiceId, ServiceState>,
-    logbook_authors: HashMap<StreamId, String>,
+    /// Per logbook day (`logbook-<site>-<date>`): who wrote in which slot.
+    logbook_days: HashMap<StreamId, Vec<(String, RotationSlot)>>,
+    /// Logbook entries by event id: their site and day.
+    logbook_entries: HashMap<Ulid, (SiteId, NaiveDate)>,
+    /// Event ids of the facts whose free text was redacted (`TextRedacted`).
+    redacted_texts: HashSet<Ulid>,
     interventions: HashSet<InterventionId>,
     /// When the project started: the time of the first site's first schedule.
     project_start: Option<DateTime<Utc>>,
@@ -351,7 +356,15 @@ impl DeskState {
             }
             Event::LogbookEntryWritten(e) => {
                 let stream = self.stream_ids[stream as usize].clone();
-                self.logbook_authors.insert(stream, e.mediator.clone());
+                self.logbook_days
+                    .entry(stream)
+                    .or_default()
+                    .push((e.mediator.clone(), e.slot));
+                self.logbook_entries
+                    .insert(id, (e.site_id.clone(), e.date));
+            }
+            Event::TextRedacted(e) => {
+                self.redacted_texts.insert(e.event_id);
             }
             Event::ServiceMapped(e) => {
                 self.services
@@ -391,6 +404,7 @@ impl DeskState {
             | Event::InformationMaterialDistributed(_)
             | Event::SatisfactionSurveyCompleted(_)
             | Event::SupervisionMeetingHeld(_)
+            | Event::LogbookEntryCommented(_)
             | Event::CheckpointSigned(_)
             | Event::ServiceUpdated(_)
             | Event::EventCorrected(_) => {}
@@ -440,6 +454,8 @@ impl DeskState {
             Command::DistributeInformationMaterial(c) => self.distribute_material(c),
             Command::RecordSurveyResponse(c) => self.record_survey(c),
             Command::WriteLogbookEntry(c) => self.write_logbook_entry(c, ctx),
+            Command::CommentLogbookEntry(c) => self.comment_logbook_entry(c, ctx),
+            Command::RedactText(c) => self.redact_text(c, ctx),
             Command::RecordSupervisionMeeting(c) => self.record_supervision(c, ctx),
             Command::RecordCheckpoint(c) => self.record_checkpoint(c, ctx),
             Command::MapService(c) => self.map_service(c, ctx),

@@ -16,6 +16,7 @@
 mod apply;
 mod audit;
 mod correct;
+mod diary;
 mod history;
 mod model;
 mod monitoring;
@@ -24,6 +25,7 @@ mod query;
 mod search;
 mod sym;
 
+pub use diary::{DiaryCommentView, DiaryEntryView, DiaryFilter, GrowthView};
 pub use audit::{AuditEntry, AuditFilter, Page, PageRequest, PositionRange, TimeRange};
 pub use history::HISTORY_EVENT_TYPES;
 pub use model::ReadModels;

@@ -38,6 +38,7 @@ const DEFAULT_PAGE: usize = 50;
 const MAX_PERIOD_DAYS: i64 = 366;
 
 mod case;
+mod diary;
 mod enums;
 mod history;
 mod logbook;
@@ -54,6 +55,7 @@ mod supervision;
 pub use case::*;
 pub use enums::*;
 pub use history::*;
+pub use diary::*;
 pub use logbook::*;
 pub use mediation::*;
 pub use monitoring::*;

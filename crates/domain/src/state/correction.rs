@@ -20,6 +20,12 @@ impl DeskState {
             "an erasure is final and is not corrected"
         );
         ensure!(
+            !matches!(original.event_type, "TextRedacted" | "LogbookEntryCommented"),
+            "corrects",
+            K::NotCorrectable,
+            "a redaction or a comment is not corrected: record a new one"
+        );
+        ensure!(
             original.event_type != "SiteScheduled",
             "corrects",
             K::NotCorrectable,

@@ -30,6 +30,8 @@ fn person_at_site(cmd: &Command) -> Option<(PersonId, &SiteId)> {
         | Command::RecordGroupActivity(_)
         | Command::DistributeInformationMaterial(_)
         | Command::WriteLogbookEntry(_)
+        | Command::CommentLogbookEntry(_)
+        | Command::RedactText(_)
         | Command::RecordSupervisionMeeting(_)
         | Command::RecordCheckpoint(_)
         | Command::MapService(_)

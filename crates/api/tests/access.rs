@@ -30,6 +30,8 @@ const OLENA_ID: &str = "01HX8YRV80B3SXYDR3FYBNC7DY";
 const ASL_ID: &str = "01HWVYS2P08YEB52DDD3BHMNM3";
 const REFERRAL_ID: &str = "01HWW4G620GH956H9GW16YB51W";
 /// The event that registered the canary.
+/// The first logbook entry of the fixture (o.kovalenko, 2 May), commented by a supervisor.
+const FIRST_ENTRY: &str = "01HWWXNVA0GBRJ37S3HK4S3KA2";
 const CANARY_REGISTERED: &str = "01HWW2G390JEGFYW3G1TK48FMW";
 
 /// The principals of the matrix.
@@ -201,6 +203,17 @@ fn query_cells() -> Vec<(&'static str, String, &'static [Who])> {
             "{ logbook(from: \"2024-05-01\", to: \"2024-05-31\") { entries { date } } }".into(),
             case_readers,
         ),
+        (
+            "diaries",
+            "{ diaries(from: \"2024-05-01\", to: \"2024-05-31\") { id comments { comment } } }"
+                .into(),
+            case_readers,
+        ),
+        (
+            "professionalGrowth",
+            "{ professionalGrowth(from: \"2024-05-01\", to: \"2024-05-31\") { mediator } }".into(),
+            supervisors,
+        ),
         ("service", format!("{{ service(id: \"{ASL_ID}\") {{ id }} }}"), EVERYONE),
         ("services", "{ services { id } }".into(), EVERYONE),
         ("sites", "{ sites { siteId openingDays } }".into(), EVERYONE),
@@ -345,7 +358,11 @@ fn allowed_to_record(command: &str) -> &'static [Who] {
         | "RecordSurveyResponse"
         | "WriteLogbookEntry"
         | "CorrectEvent" => &[Mediator, Supervisor],
-        "RecordSupervisionMeeting" | "ErasePerson" | "MergePersons" => &[Supervisor],
+        "RecordSupervisionMeeting"
+        | "ErasePerson"
+        | "MergePersons"
+        | "CommentLogbookEntry"
+        | "RedactText" => &[Supervisor],
         "TakeOnPerson" => &[Mediator, Supervisor],
         // Only the desk records a checkpoint, signed with its key (`signCheckpoint`).
         "RecordCheckpoint" => &[],
@@ -394,6 +411,11 @@ async fn every_command_for_every_role() {
         json!({ "command": "MergePersons", "personId": OLENA_ID, "intoPersonId": CANARY_ID,
                 "occurredAt": "2024-05-30T10:00:00+02:00" }),
     ));
+    samples.push((
+        "RedactText".into(),
+        json!({ "command": "RedactText", "eventId": FIRST_ENTRY,
+                "occurredAt": "2024-05-30T10:00:00+02:00", "reason": "person_request" }),
+    ));
     // Last, so that the commands before it still find the canary.
     samples.push((
         "ErasePerson".into(),
@@ -441,10 +463,10 @@ async fn every_command_for_every_role() {
             }
         }
     }
-    // 29 commands: 21 site facts (taking a person on among them) refused to 3 roles, the
-    // meeting, the erasure and the merge to 4 each, the directory's 3 and the site schedule to 3
-    // each, a checkpoint of one's own to all 5.
-    assert_eq!(forbidden, 21 * 3 + 4 + 4 + 4 + 4 * 3 + 5);
+    // 31 commands: 21 site facts (taking a person on among them) refused to 3 roles, the
+    // meeting, the erasure, the merge, the diary's comment and its redaction to 4 each, the
+    // directory's 3 and the site schedule to 3 each, a checkpoint of one's own to all 5.
+    assert_eq!(forbidden, 21 * 3 + 4 * 5 + 4 * 3 + 5);
     assert!(f.state.desk.journal().head().position.0 > head_before);
 
     // The site an admin scheduled answers with its name and days.
@@ -842,4 +864,69 @@ async fn a_request_over_its_time_is_answered_408() {
         !text.contains("panicked") && !text.contains(".rs:"),
         "{text}"
     );
+}
+
+/// A mediator in rotation: one token, several sites, and every site-scoped check takes the list.
+#[tokio::test]
+async fn a_mediator_of_two_sites_reads_and_records_at_both_and_at_no_third() {
+    let f = Fixture::open(ApiConfig::default()).await;
+    let issue = |sites: &[&str]| {
+        f.state
+            .tokens
+            .issue_at_sites(
+                "m.rota",
+                Role::Mediator,
+                sites.iter().map(|s| SiteId::new(*s)).collect(),
+                Duration::hours(1),
+                Utc::now(),
+            )
+            .unwrap()
+            .token
+    };
+    let both = issue(&["quarticciolo", SITE]);
+    let elsewhere = issue(&["quarticciolo", "tor-bella-monaca"]);
+    let ask = |token: String, query: String| {
+        let app = f.app.clone();
+        async move {
+            let request = Request::post("/graphql")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::from(json!({ "query": query }).to_string()))
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        }
+    };
+    // The viewer lists both sites.
+    let viewer = ask(both.clone(), "{ viewer { sites } }".into()).await;
+    assert_eq!(viewer["data"]["viewer"]["sites"], json!(["quarticciolo", SITE]));
+    // Lists and rows of either site; none of a third.
+    let cases = "{ cases { totalCount } }".to_string();
+    assert_eq!(ask(both.clone(), cases.clone()).await["data"]["cases"]["totalCount"], 1);
+    assert_eq!(ask(elsewhere.clone(), cases).await["data"]["cases"]["totalCount"], 0);
+    let person = format!("{{ person(id: \"{OLENA_ID}\") {{ id }} }}");
+    assert_eq!(ask(both.clone(), person.clone()).await["data"]["person"]["id"], OLENA_ID);
+    assert_eq!(ask(elsewhere.clone(), person).await["data"]["person"], Value::Null);
+    let diaries = format!(
+        "{{ diaries(site: \"{SITE}\", from: \"2024-05-01\", to: \"2024-05-31\") {{ site }} }}"
+    );
+    let read = ask(both.clone(), diaries.clone()).await;
+    assert!(read["data"]["diaries"].as_array().unwrap().len() >= 10, "{read}");
+    let refused = ask(elsewhere.clone(), diaries).await;
+    assert_eq!(codes(&refused), ["FORBIDDEN"], "{refused}");
+    let all = "{ diaries(from: \"2024-05-01\", to: \"2024-05-31\") { site } }".to_string();
+    assert_eq!(ask(elsewhere.clone(), all).await["data"]["diaries"], json!([]));
+    // Records at either of their sites, and at no third.
+    let write = |site: &str| {
+        format!(
+            "mutation {{ writeLogbookEntry(input: {{ siteId: \"{site}\", date: \"2024-05-30\", \
+             occurredAt: \"2024-05-30T16:00:00Z\", slot: AFTERNOON, contacts: 2, \
+             languages: [\"it\"] }}) {{ alreadyRecorded }} }}"
+        )
+    };
+    let written = ask(both.clone(), write(SITE)).await;
+    assert!(written.get("errors").is_none(), "{written}");
+    let refused = ask(elsewhere, write(SITE)).await;
+    assert_eq!(codes(&refused), ["FORBIDDEN"], "{refused}");
 }

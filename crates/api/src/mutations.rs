@@ -204,6 +204,44 @@ impl MutationRoot {
         }
     }
 
+    /// A person's own data (GDPR art. 15 and 20), for a supervisor to hand to them: every fact
+    /// about them with its personal values opened, and every recorded read of their data, as
+    /// JSON and as a page in Italian. The access is itself recorded in the read audit (channel
+    /// `subject_access`) before it is answered. `null` for an id the desk never registered.
+    #[graphql(guard = "access::Allow(access::SUPERVISORS)")]
+    async fn subject_access(
+        &self,
+        ctx: &Context<'_>,
+        person_id: async_graphql::ID,
+    ) -> Result<Option<SubjectAccessNode>> {
+        let principal = access::principal(ctx)?;
+        let person = domain::PersonId(parse_ulid("personId", &person_id)?);
+        let desk = ctx.data::<Desk>()?;
+        let audit = ctx.data::<desk::read_audit::ReadAudit>()?;
+        let Some(access) = desk
+            .subject_access(person, audit)
+            .map_err(error::from_desk)?
+        else {
+            return Ok(None);
+        };
+        audit
+            .record(
+                &principal.actor,
+                vec![desk::subject_access::subject_access_read(person)],
+            )
+            .await
+            .map_err(error::from_desk)?;
+        Ok(Some(SubjectAccessNode {
+            erased: access.erased,
+            facts: u32::try_from(access.facts.len()).unwrap_or(u32::MAX),
+            reads: u32::try_from(access.reads.len()).unwrap_or(u32::MAX),
+            html: access.html(),
+            json: async_graphql::Json(
+                serde_json::to_value(&access).map_err(|e| error::internal(e.to_string()))?,
+            ),
+        }))
+    }
+
     /// Registers a person served by the desk (name and contacts are kept apart as personal data).
     async fn register_person(
         &self,
@@ -538,4 +576,19 @@ impl MutationRoot {
         let expected_version = options.expected_version()?;
         run(ctx, command, options.event_id, expected_version).await
     }
+}
+
+/// A person's own data, as `subjectAccess` answers it.
+#[derive(async_graphql::SimpleObject)]
+pub struct SubjectAccessNode {
+    /// The person's data was erased: the facts remain, their personal values read `[erased]`.
+    pub erased: bool,
+    /// How many facts about them.
+    pub facts: u32,
+    /// How many recorded reads of their data (this access not included).
+    pub reads: u32,
+    /// Everything, as JSON (art. 20: in a machine-readable form).
+    pub json: async_graphql::Json<serde_json::Value>,
+    /// The same as a page to print or hand over, headings in Italian.
+    pub html: String,
 }

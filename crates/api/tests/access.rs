@@ -426,8 +426,9 @@ async fn every_command_for_every_role() {
     let all: BTreeSet<&str> = domain::COMMAND_NAMES.iter().copied().collect();
     assert_eq!(names, all, "every command needs a row in the matrix");
     // Every typed mutation is one of these commands (all but `RecordCheckpoint`), through the
-    // same check (`run`); besides them, `recordCommand` and `signCheckpoint` (below).
-    assert_eq!(root_fields("MutationRoot").len(), all.len() - 1 + 2);
+    // same check (`run`); besides them, `recordCommand`, `signCheckpoint` and `subjectAccess`
+    // (below).
+    assert_eq!(root_fields("MutationRoot").len(), all.len() - 1 + 3);
 
     let mutation = "mutation($command: JSON!, $options: RecordOptions) {
         recordCommand(command: $command, options: $options) { events { position } }
@@ -482,6 +483,31 @@ async fn every_command_for_every_role() {
         json!([{ "siteId": SITE, "name": "Sportello via Montelucci 4",
                  "openingDays": ["TUESDAY", "THURSDAY"] }])
     );
+
+    // `subjectAccess`: supervisors only, and the access is itself a recorded read.
+    let query = format!(
+        "mutation {{ subjectAccess(personId: \"{OLENA_ID}\") {{ erased facts html json }} }}"
+    );
+    for &who in EVERYONE {
+        let before = f.state.read_audit.of_person(domain::PersonId(OLENA_ID.parse().unwrap()));
+        let response = f.query(who, &query, json!({})).await;
+        let after = f.state.read_audit.of_person(domain::PersonId(OLENA_ID.parse().unwrap()));
+        if who == Who::Supervisor {
+            let access = &response["data"]["subjectAccess"];
+            assert!(response.get("errors").is_none(), "{response}");
+            assert!(access["facts"].as_u64().unwrap() >= 3, "{response}");
+            assert!(access["html"].as_str().unwrap().contains("I tuoi dati personali"));
+            assert_eq!(access["json"]["person"], OLENA_ID);
+            assert_eq!(after.len(), before.len() + 1, "the access is recorded");
+            assert_eq!(
+                after.last().unwrap().read.channel,
+                desk::read_audit::ReadChannel::SubjectAccess
+            );
+        } else {
+            assert_eq!(codes(&response), ["FORBIDDEN"], "{who:?}: {response}");
+            assert_eq!(after.len(), before.len(), "{who:?}: nothing read");
+        }
+    }
 
     // `signCheckpoint`: supervisors and admins.
     for &who in EVERYONE {

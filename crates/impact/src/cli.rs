@@ -168,6 +168,10 @@ enum Cmd {
     /// The territorial service directory as Open Referral HSDS 3.0 JSON. The server must be
     /// stopped.
     Directory(crate::directory::DirectoryArgs),
+    /// A person's own data (GDPR art. 15 and 20): every fact about them, opened, and who read
+    /// their data, as JSON and a page in Italian; the access is recorded in the read audit. The
+    /// server must be stopped.
+    SubjectAccess(crate::subject_access::SubjectAccessArgs),
     /// The installation's checkpoint signing key.
     #[command(subcommand)]
     Key(crate::proofs::KeyCmd),
@@ -307,6 +311,7 @@ pub fn run(args: Args) -> ExitCode {
         Cmd::Report(args) => crate::report::run(&args),
         Cmd::Replay(args) => crate::report::replay(&args),
         Cmd::Directory(args) => crate::directory::run(&args),
+        Cmd::SubjectAccess(args) => crate::subject_access::run(&args),
         Cmd::Token(cmd) => token(cmd),
         Cmd::Export {
             data,
@@ -348,7 +353,7 @@ fn init_tracing() {
     };
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

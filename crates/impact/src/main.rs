@@ -10,6 +10,7 @@ mod cli;
 mod directory;
 mod proofs;
 mod report;
+mod subject_access;
 
 fn main() -> ExitCode {
     cli::run(cli::Args::parse())

@@ -139,7 +139,7 @@ pub fn per_site<T, K: Ord>(
         return read(one.clone());
     }
     let mut rows: Vec<T> = sites.iter().flat_map(|s| read(s.clone())).collect();
-    rows.sort_by(|a, b| key(a).cmp(&key(b)));
+    rows.sort_by_key(|r| key(r));
     rows.dedup_by(|a, b| key(a) == key(b));
     rows
 }

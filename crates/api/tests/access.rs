@@ -489,14 +489,23 @@ async fn every_command_for_every_role() {
         "mutation {{ subjectAccess(personId: \"{OLENA_ID}\") {{ erased facts html json }} }}"
     );
     for &who in EVERYONE {
-        let before = f.state.read_audit.of_person(domain::PersonId(OLENA_ID.parse().unwrap()));
+        let before = f
+            .state
+            .read_audit
+            .of_person(domain::PersonId(OLENA_ID.parse().unwrap()));
         let response = f.query(who, &query, json!({})).await;
-        let after = f.state.read_audit.of_person(domain::PersonId(OLENA_ID.parse().unwrap()));
+        let after = f
+            .state
+            .read_audit
+            .of_person(domain::PersonId(OLENA_ID.parse().unwrap()));
         if who == Who::Supervisor {
             let access = &response["data"]["subjectAccess"];
             assert!(response.get("errors").is_none(), "{response}");
             assert!(access["facts"].as_u64().unwrap() >= 3, "{response}");
-            assert!(access["html"].as_str().unwrap().contains("I tuoi dati personali"));
+            assert!(access["html"]
+                .as_str()
+                .unwrap()
+                .contains("I tuoi dati personali"));
             assert_eq!(access["json"]["person"], OLENA_ID);
             assert_eq!(after.len(), before.len() + 1, "the access is recorded");
             assert_eq!(
@@ -926,23 +935,44 @@ async fn a_mediator_of_two_sites_reads_and_records_at_both_and_at_no_third() {
     };
     // The viewer lists both sites.
     let viewer = ask(both.clone(), "{ viewer { sites } }".into()).await;
-    assert_eq!(viewer["data"]["viewer"]["sites"], json!(["quarticciolo", SITE]));
+    assert_eq!(
+        viewer["data"]["viewer"]["sites"],
+        json!(["quarticciolo", SITE])
+    );
     // Lists and rows of either site; none of a third.
     let cases = "{ cases { totalCount } }".to_string();
-    assert_eq!(ask(both.clone(), cases.clone()).await["data"]["cases"]["totalCount"], 1);
-    assert_eq!(ask(elsewhere.clone(), cases).await["data"]["cases"]["totalCount"], 0);
+    assert_eq!(
+        ask(both.clone(), cases.clone()).await["data"]["cases"]["totalCount"],
+        1
+    );
+    assert_eq!(
+        ask(elsewhere.clone(), cases).await["data"]["cases"]["totalCount"],
+        0
+    );
     let person = format!("{{ person(id: \"{OLENA_ID}\") {{ id }} }}");
-    assert_eq!(ask(both.clone(), person.clone()).await["data"]["person"]["id"], OLENA_ID);
-    assert_eq!(ask(elsewhere.clone(), person).await["data"]["person"], Value::Null);
+    assert_eq!(
+        ask(both.clone(), person.clone()).await["data"]["person"]["id"],
+        OLENA_ID
+    );
+    assert_eq!(
+        ask(elsewhere.clone(), person).await["data"]["person"],
+        Value::Null
+    );
     let diaries = format!(
         "{{ diaries(site: \"{SITE}\", from: \"2024-05-01\", to: \"2024-05-31\") {{ site }} }}"
     );
     let read = ask(both.clone(), diaries.clone()).await;
-    assert!(read["data"]["diaries"].as_array().unwrap().len() >= 10, "{read}");
+    assert!(
+        read["data"]["diaries"].as_array().unwrap().len() >= 10,
+        "{read}"
+    );
     let refused = ask(elsewhere.clone(), diaries).await;
     assert_eq!(codes(&refused), ["FORBIDDEN"], "{refused}");
     let all = "{ diaries(from: \"2024-05-01\", to: \"2024-05-31\") { site } }".to_string();
-    assert_eq!(ask(elsewhere.clone(), all).await["data"]["diaries"], json!([]));
+    assert_eq!(
+        ask(elsewhere.clone(), all).await["data"]["diaries"],
+        json!([])
+    );
     // Records at either of their sites, and at no third.
     let write = |site: &str| {
         format!(

@@ -51,7 +51,10 @@ async fn graphql(addr: SocketAddr, token: &str, query: &str, variables: Value) -
     let answer = String::from_utf8(answer).unwrap();
     let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_string()
@@ -89,7 +92,13 @@ async fn a_mediator_writes_their_diary_and_a_supervisor_reads_comments_and_follo
     let (addr, tokens, _dir) = serve().await;
     let issue = |actor: &str, role: Role, site: Option<&str>| {
         tokens
-            .issue(actor, role, site.map(SiteId::new), Duration::hours(1), Utc::now())
+            .issue(
+                actor,
+                role,
+                site.map(SiteId::new),
+                Duration::hours(1),
+                Utc::now(),
+            )
             .unwrap()
             .token
     };
@@ -134,7 +143,10 @@ async fn a_mediator_writes_their_diary_and_a_supervisor_reads_comments_and_follo
     assert_eq!(mediators, ["m.haddad", "o.kovalenko"]);
     let mine = &entries[0];
     assert_eq!(mine["id"], entry.as_str());
-    assert_eq!(mine["difficulties"], "Nessun posto al CPIA prima di settembre.");
+    assert_eq!(
+        mine["difficulties"],
+        "Nessun posto al CPIA prima di settembre."
+    );
     assert_eq!(mine["onClosedDay"], false, "30 May 2024 is a Thursday");
     assert_ne!(entries[1]["observations"], mine["observations"]);
 
@@ -165,6 +177,26 @@ async fn a_mediator_writes_their_diary_and_a_supervisor_reads_comments_and_follo
         ok(&read)["diaries"][0]["comments"][0]["supervisor"],
         "s.ferri"
     );
+
+    // The README's example on the demo month: three mediators wrote on 2 May, and a supervisor
+    // commented on the first entry.
+    let may_2 = graphql(
+        addr,
+        &supervisor,
+        "{ diaries(site: \"montelucci-4\", from: \"2024-05-02\", to: \"2024-05-02\") {
+            id mediator slot observations difficulties strategies trainingNeeds
+            comments { supervisor comment } } }",
+        json!({}),
+    )
+    .await;
+    let entries = ok(&may_2)["diaries"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 3, "{may_2}");
+    let commented: Vec<_> = entries
+        .iter()
+        .filter(|e| !e["comments"].as_array().unwrap().is_empty())
+        .collect();
+    assert_eq!(commented.len(), 1);
+    assert_eq!(commented[0]["mediator"], "o.kovalenko");
 
     // The actions of the last meeting, with their owners and due dates.
     let meetings = graphql(

@@ -11,8 +11,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use desk::vault::KeyState;
 use desk::{Desk, DeskOptions, Refused};
 use domain::{
-    Actor, Command, CommentLogbookEntry, ErasureReason, PersonalNote, RedactText,
-    RejectionKind, Role, RotationSlot, SiteId, WriteLogbookEntry,
+    Actor, Command, CommentLogbookEntry, ErasureReason, PersonalNote, RedactText, RejectionKind,
+    Role, RotationSlot, SiteId, WriteLogbookEntry,
 };
 use journal::Journal;
 use projections::{DiaryFilter, Period};
@@ -130,9 +130,14 @@ async fn a_diary_names_a_minor_and_a_redaction_takes_the_text_away() {
         occurred_at: Utc.with_ymd_and_hms(2024, 5, 31, 9, 0, 0).unwrap(),
         comment: PersonalNote::new(comment.clone()),
     };
-    run(&desk, &supervisor(), comment_cmd.clone().into(), Ulid::new())
-        .await
-        .unwrap();
+    run(
+        &desk,
+        &supervisor(),
+        comment_cmd.clone().into(),
+        Ulid::new(),
+    )
+    .await
+    .unwrap();
     let read = desk.read(|m| m.diaries(&may_30()));
     assert_eq!(read.len(), 1);
     assert_eq!(
@@ -147,7 +152,11 @@ async fn a_diary_names_a_minor_and_a_redaction_takes_the_text_away() {
 
     // 2. Neither text is anywhere in the data directory: both are sealed under the entry's key.
     for text in [&observation, &comment] {
-        assert_eq!(holding(&dir, text.as_bytes()), Vec::<PathBuf>::new(), "{text}");
+        assert_eq!(
+            holding(&dir, text.as_bytes()),
+            Vec::<PathBuf>::new(),
+            "{text}"
+        );
     }
     assert!(
         !holding(&dir, b"montelucci-4").is_empty(),
@@ -162,9 +171,14 @@ async fn a_diary_names_a_minor_and_a_redaction_takes_the_text_away() {
         occurred_at: Utc.with_ymd_and_hms(2024, 6, 1, 10, 0, 0).unwrap(),
         reason: ErasureReason::PersonRequest,
     };
-    run(&desk, &Actor::new("m.haddad", Role::Mediator), redact.clone().into(), Ulid::new())
-        .await
-        .expect_err("a mediator does not redact");
+    run(
+        &desk,
+        &Actor::new("m.haddad", Role::Mediator),
+        redact.clone().into(),
+        Ulid::new(),
+    )
+    .await
+    .expect_err("a mediator does not redact");
     run(&desk, &supervisor(), redact.into(), Ulid::new())
         .await
         .unwrap();
@@ -173,8 +187,14 @@ async fn a_diary_names_a_minor_and_a_redaction_takes_the_text_away() {
         let read = desk.read(|m| m.diaries(&may_30()));
         assert_eq!(read.len(), 1);
         assert!(read[0].redacted);
-        assert!(read[0].observations.as_ref().is_some_and(PersonalNote::is_erased));
-        assert!(read[0].difficulties.as_ref().is_some_and(PersonalNote::is_erased));
+        assert!(read[0]
+            .observations
+            .as_ref()
+            .is_some_and(PersonalNote::is_erased));
+        assert!(read[0]
+            .difficulties
+            .as_ref()
+            .is_some_and(PersonalNote::is_erased));
         assert!(read[0].comments[0].comment.is_erased());
         assert_eq!(read[0].contacts, 4, "the figures stay");
     };

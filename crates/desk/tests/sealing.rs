@@ -181,8 +181,12 @@ fn every_personal_value_of_every_event_type_is_sealed() {
             );
             // The diaries, their comments and the supervision meetings never get here.
             assert!(
-                !["LogbookEntryWritten", "LogbookEntryCommented", "SupervisionMeetingHeld"]
-                    .contains(event_type),
+                ![
+                    "LogbookEntryWritten",
+                    "LogbookEntryCommented",
+                    "SupervisionMeetingHeld"
+                ]
+                .contains(event_type),
                 "{event_type} holds free text {personal:?} but seals it under no key"
             );
             continue;

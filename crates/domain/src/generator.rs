@@ -863,7 +863,8 @@ impl Generator {
             let (writer, _) = self.mediator(site, (first + k) % 3);
             let when = step(&mut self.rng, &mut at)
                 .max(day.and_hms_opt(15, 10, 0).expect("a valid time").and_utc());
-            let (observations, difficulties, strategies, training) = DIARY[(self.day_index as usize + k) % DIARY.len()];
+            let (observations, difficulties, strategies, training) =
+                DIARY[(self.day_index as usize + k) % DIARY.len()];
             let entry = WriteLogbookEntry {
                 site_id: site_id.clone(),
                 date: day,

@@ -360,8 +360,7 @@ impl DeskState {
                     .entry(stream)
                     .or_default()
                     .push((e.mediator.clone(), e.slot));
-                self.logbook_entries
-                    .insert(id, (e.site_id.clone(), e.date));
+                self.logbook_entries.insert(id, (e.site_id.clone(), e.date));
             }
             Event::TextRedacted(e) => {
                 self.redacted_texts.insert(e.event_id);

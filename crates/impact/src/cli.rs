@@ -202,9 +202,10 @@ enum TokenCmd {
         /// Who the token is for, as events will record them (a staff id or name).
         #[arg(long)]
         actor: String,
-        /// The site a mediator works at (mediators only).
+        /// The site a mediator works at (mediators only); repeat it for a mediator who works
+        /// at several sites in rotation (`--site montelucci-4 --site tivoli-centro`).
         #[arg(long)]
-        site: Option<String>,
+        site: Vec<String>,
         /// How long the token is valid: 30m, 8h, 7d (at most 366d).
         #[arg(long, default_value = "8h")]
         ttl: String,
@@ -533,10 +534,10 @@ fn token(cmd: TokenCmd) -> Result<()> {
         } => {
             let tokens = api::auth::Tokens::open(&data)?;
             let ttl = api::auth::parse_ttl(&ttl)?;
-            let issued = tokens.issue(
+            let issued = tokens.issue_at_sites(
                 &actor,
                 parse_role(&role)?,
-                site.map(domain::SiteId::new),
+                site.into_iter().map(domain::SiteId::new).collect(),
                 ttl,
                 now,
             )?;
@@ -580,7 +581,14 @@ fn token(cmd: TokenCmd) -> Result<()> {
                     r.id,
                     r.actor,
                     r.role.as_str(),
-                    r.site.as_ref().map_or("-", |s| s.as_str()),
+                    match r.sites().as_slice() {
+                        [] => "-".to_string(),
+                        sites => sites
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    },
                     r.expires_at.to_rfc3339()
                 );
             }

@@ -44,10 +44,10 @@ pub fn run(args: &SubjectAccessArgs) -> Result<()> {
     // Recorded before anything is shown or written: no data leaves unrecorded.
     let actor = domain::Actor::new(args.actor.as_str(), Role::Supervisor);
     rt.block_on(audit.record(
-            &actor,
-            vec![desk::subject_access::subject_access_read(person)],
-        ))
-        .context("the access could not be recorded in the read audit; nothing was written")?;
+        &actor,
+        vec![desk::subject_access::subject_access_read(person)],
+    ))
+    .context("the access could not be recorded in the read audit; nothing was written")?;
     let json = serde_json::to_string_pretty(&access).context("cannot write the JSON")?;
     match &args.out {
         None => println!("{json}"),
@@ -61,11 +61,7 @@ pub fn run(args: &SubjectAccessArgs) -> Result<()> {
                 .with_context(|| format!("cannot write {}", json_path.display()))?;
             std::fs::write(&html_path, access.html())
                 .with_context(|| format!("cannot write {}", html_path.display()))?;
-            eprintln!(
-                "wrote {} and {}",
-                json_path.display(),
-                html_path.display()
-            );
+            eprintln!("wrote {} and {}", json_path.display(), html_path.display());
         }
     }
     if access.erased {

@@ -25,8 +25,8 @@ mod query;
 mod search;
 mod sym;
 
-pub use diary::{DiaryCommentView, DiaryEntryView, DiaryFilter, GrowthView};
 pub use audit::{AuditEntry, AuditFilter, Page, PageRequest, PositionRange, TimeRange};
+pub use diary::{DiaryCommentView, DiaryEntryView, DiaryFilter, GrowthView};
 pub use history::HISTORY_EVENT_TYPES;
 pub use model::ReadModels;
 pub use monitoring::*;

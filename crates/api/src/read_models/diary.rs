@@ -124,9 +124,7 @@ impl DiaryQuery {
             desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
         )]
         as_of: Option<AsOfInput>,
-        #[graphql(desc = "Site slug; every site one may read when omitted.")] site: Option<
-            String,
-        >,
+        #[graphql(desc = "Site slug; every site one may read when omitted.")] site: Option<String>,
         from: NaiveDate,
         to: NaiveDate,
         #[graphql(desc = "Only the entries of this mediator.")] mediator: Option<String>,

@@ -53,9 +53,9 @@ mod site;
 mod supervision;
 
 pub use case::*;
+pub use diary::*;
 pub use enums::*;
 pub use history::*;
-pub use diary::*;
 pub use logbook::*;
 pub use mediation::*;
 pub use monitoring::*;

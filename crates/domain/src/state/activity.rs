@@ -194,11 +194,7 @@ impl DeskState {
         self.decision(stream, event)
     }
 
-    pub(super) fn comment_logbook_entry(
-        &self,
-        c: &CommentLogbookEntry,
-        ctx: &Context,
-    ) -> Decided {
+    pub(super) fn comment_logbook_entry(&self, c: &CommentLogbookEntry, ctx: &Context) -> Decided {
         ensure!(
             matches!(ctx.actor.role, Role::Supervisor | Role::Admin),
             "actor",
@@ -206,7 +202,11 @@ impl DeskState {
             "only a supervisor comments on a logbook entry"
         );
         let Some((site_id, date)) = self.logbook_entries.get(&c.entry_id) else {
-            return reject("entryId", K::NotFound, "there is no logbook entry with this id");
+            return reject(
+                "entryId",
+                K::NotFound,
+                "there is no logbook entry with this id",
+            );
         };
         ensure!(
             c.occurred_at.date_naive() >= *date,

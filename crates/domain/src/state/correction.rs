@@ -20,7 +20,10 @@ impl DeskState {
             "an erasure is final and is not corrected"
         );
         ensure!(
-            !matches!(original.event_type, "TextRedacted" | "LogbookEntryCommented"),
+            !matches!(
+                original.event_type,
+                "TextRedacted" | "LogbookEntryCommented"
+            ),
             "corrects",
             K::NotCorrectable,
             "a redaction or a comment is not corrected: record a new one"

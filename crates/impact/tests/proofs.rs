@@ -154,7 +154,11 @@ fn proofs_verify_against_a_written_down_checkpoint_and_tampering_is_named() {
     let forged = write(
         dir.path(),
         "forged.checkpoint",
-        &note.replacen("\n102\n", "\n101\n", 1),
+        &note.replacen(
+            &format!("\n{FIXTURE_EVENTS}\n"),
+            &format!("\n{}\n", FIXTURE_EVENTS - 1),
+            1,
+        ),
     );
     let out = impact(&[
         "proof",

@@ -98,29 +98,50 @@ impl Guard for Allow {
     }
 }
 
-/// The only site the principal may see (a mediator's), or `None` for every site.
-pub fn site_scope(ctx: &Context<'_>) -> Result<Option<SiteId>> {
+/// The sites the principal may see (a mediator's, one or more), or `None` for every site.
+pub fn site_scope(ctx: &Context<'_>) -> Result<Option<Vec<SiteId>>> {
     let principal = principal(ctx)?;
     Ok(match principal.actor.role {
-        Role::Mediator => Some(principal.site.clone().ok_or_else(|| {
-            error::coded(error::FORBIDDEN, "this mediator's token names no site")
-        })?),
+        Role::Mediator if principal.sites.is_empty() => {
+            return Err(error::coded(
+                error::FORBIDDEN,
+                "this mediator's token names no site",
+            ))
+        }
+        Role::Mediator => Some(principal.sites.clone()),
         Role::Supervisor | Role::Evaluator | Role::Admin => None,
     })
 }
 
-/// Narrows a filter's site to the principal's scope: a mediator's own site (asking for another
-/// one is refused), anything for the others.
-pub fn scoped_site(ctx: &Context<'_>, asked: Option<SiteId>) -> Result<Option<SiteId>> {
+/// Narrows a filter's site to the principal's scope, as the site filters to run: every site
+/// (`[None]`) or the one asked for, for supervisors; for a mediator the site asked for if it is
+/// one of theirs (another one is refused), else each of their sites.
+pub fn scoped_sites(ctx: &Context<'_>, asked: Option<SiteId>) -> Result<Vec<Option<SiteId>>> {
     match (site_scope(ctx)?, asked) {
-        (None, asked) => Ok(asked),
-        (Some(own), None) => Ok(Some(own)),
-        (Some(own), Some(asked)) if own == asked => Ok(Some(own)),
+        (None, asked) => Ok(vec![asked]),
+        (Some(own), None) => Ok(own.into_iter().map(Some).collect()),
+        (Some(own), Some(asked)) if own.contains(&asked) => Ok(vec![Some(asked)]),
         (Some(own), Some(asked)) => {
             let desk = ctx.data::<Desk>()?;
-            Err(other_site(desk, &own, &asked, "see the records"))
+            Err(other_site(desk, &own[0], &asked, "see the records"))
         }
     }
+}
+
+/// Runs a site-filtered read once per filter of [`scoped_sites`] and merges the rows in the
+/// order of `key`, each row once (a person of two of a mediator's sites is found once).
+pub fn per_site<T, K: Ord>(
+    sites: &[Option<SiteId>],
+    mut read: impl FnMut(Option<SiteId>) -> Vec<T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<T> {
+    if let [one] = sites {
+        return read(one.clone());
+    }
+    let mut rows: Vec<T> = sites.iter().flat_map(|s| read(s.clone())).collect();
+    rows.sort_by_key(|r| key(r));
+    rows.dedup_by(|a, b| key(a) == key(b));
+    rows
 }
 
 /// A mediator naming a site not theirs: a name that cannot be a site (a mistyped

@@ -101,6 +101,13 @@ impl Refusal {
     }
 }
 
+impl TokenRecord {
+    /// Every site the token's mediator works at; empty for the other roles.
+    pub fn sites(&self) -> Vec<SiteId> {
+        self.site.iter().chain(&self.more_sites).cloned().collect()
+    }
+}
+
 /// One issued token, as stored (never the token itself).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {
@@ -109,7 +116,11 @@ pub struct TokenRecord {
     pub hash: String,
     pub actor: String,
     pub role: Role,
+    /// A mediator's (first) site.
     pub site: Option<SiteId>,
+    /// The other sites a mediator works at in rotation (absent in lines written before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_sites: Vec<SiteId>,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -221,6 +232,38 @@ impl Tokens {
         ttl: Duration,
         now: DateTime<Utc>,
     ) -> Result<Issued, AuthError> {
+        self.issue_at_sites(actor, role, site.into_iter().collect(), ttl, now)
+    }
+
+    /// [`Tokens::issue`] for a mediator who works at several sites in rotation: one token, the
+    /// sites listed (each once); the other roles name none.
+    pub fn issue_at_sites(
+        &self,
+        actor: &str,
+        role: Role,
+        sites: Vec<SiteId>,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, AuthError> {
+        for (i, s) in sites.iter().enumerate() {
+            if sites[..i].contains(s) {
+                return Err(AuthError::Invalid(format!(
+                    "the site {} is named twice",
+                    s.as_str()
+                )));
+            }
+        }
+        let mut sites = sites.into_iter();
+        let site = sites.next();
+        let more_sites: Vec<SiteId> = sites.collect();
+        for s in &more_sites {
+            if !s.is_valid() {
+                return Err(AuthError::Invalid(format!(
+                    "{:?} is not a site slug (a-z, 0-9 and -)",
+                    s.as_str()
+                )));
+            }
+        }
         let actor = actor.trim();
         if actor.is_empty() || actor.len() > 128 {
             return Err(AuthError::Invalid(
@@ -269,6 +312,7 @@ impl Tokens {
             actor: actor.to_string(),
             role,
             site,
+            more_sites,
             issued_at: now,
             expires_at: now + ttl,
             revoked_at: None,
@@ -350,7 +394,7 @@ impl Tokens {
         }
         Ok(Principal {
             actor: Actor::new(record.actor.clone(), record.role),
-            site: record.site.clone(),
+            sites: record.sites(),
             token_id: Some(record.id),
         })
     }
@@ -511,7 +555,7 @@ mod tests {
             .unwrap();
         let principal = tokens.authenticate(&issued.token, now()).unwrap();
         assert_eq!(principal.actor, Actor::new("amina", Role::Mediator));
-        assert_eq!(principal.site, site);
+        assert_eq!(principal.sites, site.into_iter().collect::<Vec<_>>());
         // Only the hash is on disk.
         let file = std::fs::read_to_string(dir.path().join(TOKEN_FILE)).unwrap();
         assert!(!file.contains(issued.token.rsplit('.').next().unwrap()));

@@ -66,6 +66,7 @@ impl From<ReadEntry> for PersonalDataReadNode {
                 ReadChannel::Query => "query",
                 ReadChannel::Subscription => "subscription",
                 ReadChannel::Export => "export",
+                ReadChannel::SubjectAccess => "subject_access",
             }
             .to_string(),
             request_id: ID(e.read.request.to_string()),

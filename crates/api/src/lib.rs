@@ -49,6 +49,7 @@ pub struct QueryRoot(
     read_models::DuplicateQuery,
     read_models::PersonHistoryQuery,
     read_models::CalendarQuery,
+    read_models::DiaryQuery,
     evaluation::EvaluationQuery,
     proofs::ProofQuery,
     viewer::ViewerQuery,
@@ -92,8 +93,8 @@ impl Default for ApiConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     pub actor: domain::Actor,
-    /// The site a mediator works at; `None` for the other roles.
-    pub site: Option<domain::SiteId>,
+    /// The sites a mediator works at (one or more, in rotation); empty for the other roles.
+    pub sites: Vec<domain::SiteId>,
     /// The token that authenticated the request (`None` in tests that run the schema alone).
     pub token_id: Option<ulid::Ulid>,
 }
@@ -101,9 +102,14 @@ pub struct Principal {
 impl Principal {
     /// A principal without a token, for tests and tools that run the schema directly.
     pub fn new(actor: domain::Actor, site: Option<domain::SiteId>) -> Principal {
+        Principal::at_sites(actor, site.into_iter().collect())
+    }
+
+    /// A principal of several sites (a mediator in rotation), without a token.
+    pub fn at_sites(actor: domain::Actor, sites: Vec<domain::SiteId>) -> Principal {
         Principal {
             actor,
-            site,
+            sites,
             token_id: None,
         }
     }

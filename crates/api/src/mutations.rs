@@ -129,13 +129,13 @@ pub(crate) fn authorize(desk: &Desk, principal: &Principal, command: &Command) -
     }
     match role {
         Role::Mediator => {
-            let own = principal
-                .site
-                .as_ref()
+            let own = &principal.sites;
+            let first = own
+                .first()
                 .ok_or_else(|| forbidden("this mediator's token names no site".into()))?;
             match desk.read_state(|state| state.placement(command)) {
-                Placement::Site(site) if site != *own => {
-                    Err(access::other_site(desk, own, &site, "record facts"))
+                Placement::Site(site) if !own.contains(&site) => {
+                    Err(access::other_site(desk, first, &site, "record facts"))
                 }
                 Placement::NoSite => Err(forbidden(
                     "a mediator may record and correct only the facts of a site".into(),
@@ -198,6 +198,44 @@ pub struct RecordingMutations;
 
 #[Object]
 impl RecordingMutations {
+    /// A person's own data (GDPR art. 15 and 20), for a supervisor to hand to them: every fact
+    /// about them with its personal values opened, and every recorded read of their data, as
+    /// JSON and as a page in Italian. The access is itself recorded in the read audit (channel
+    /// `subject_access`) before it is answered. `null` for an id the desk never registered.
+    #[graphql(guard = "access::Allow(access::SUPERVISORS)")]
+    async fn subject_access(
+        &self,
+        ctx: &Context<'_>,
+        person_id: async_graphql::ID,
+    ) -> Result<Option<SubjectAccessNode>> {
+        let principal = access::principal(ctx)?;
+        let person = domain::PersonId(parse_ulid("personId", &person_id)?);
+        let desk = ctx.data::<Desk>()?;
+        let audit = ctx.data::<desk::read_audit::ReadAudit>()?;
+        let Some(access) = desk
+            .subject_access(person, audit)
+            .map_err(error::from_desk)?
+        else {
+            return Ok(None);
+        };
+        audit
+            .record(
+                &principal.actor,
+                vec![desk::subject_access::subject_access_read(person)],
+            )
+            .await
+            .map_err(error::from_desk)?;
+        Ok(Some(SubjectAccessNode {
+            erased: access.erased,
+            facts: u32::try_from(access.facts.len()).unwrap_or(u32::MAX),
+            reads: u32::try_from(access.reads.len()).unwrap_or(u32::MAX),
+            html: access.html(),
+            json: async_graphql::Json(
+                serde_json::to_value(&access).map_err(|e| error::internal(e.to_string()))?,
+            ),
+        }))
+    }
+
     /// Signs a checkpoint of the journal's Merkle tree with the installation key and records it
     /// (supervisors and admins). Print or mail its `note`: it can be checked later with the
     /// public key alone. `options.eventId` makes a retry safe.
@@ -237,4 +275,34 @@ impl RecordingMutations {
         let expected_version = options.expected_version()?;
         run(ctx, command, options.event_id, expected_version).await
     }
+}
+
+/// A person's own data, as `subjectAccess` answers it.
+#[derive(async_graphql::SimpleObject)]
+pub struct SubjectAccessNode {
+    /// The person's data was erased: the facts remain, their personal values read `[erased]`.
+    pub erased: bool,
+    /// How many facts about them.
+    pub facts: u32,
+    /// How many recorded reads of their data (this access not included).
+    pub reads: u32,
+    /// Everything, as JSON (art. 20: in a machine-readable form).
+    pub json: async_graphql::Json<serde_json::Value>,
+    /// The same as a page to print or hand over, headings in Italian.
+    pub html: String,
+}
+
+/// A person's own data, as `subjectAccess` answers it.
+#[derive(async_graphql::SimpleObject)]
+pub struct SubjectAccessNode {
+    /// The person's data was erased: the facts remain, their personal values read `[erased]`.
+    pub erased: bool,
+    /// How many facts about them.
+    pub facts: u32,
+    /// How many recorded reads of their data (this access not included).
+    pub reads: u32,
+    /// Everything, as JSON (art. 20: in a machine-readable form).
+    pub json: async_graphql::Json<serde_json::Value>,
+    /// The same as a page to print or hand over, headings in Italian.
+    pub html: String,
 }

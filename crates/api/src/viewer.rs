@@ -20,7 +20,8 @@ impl ViewerQuery {
         Ok(Viewer {
             actor_id: principal.actor.id.clone(),
             role: role.as_str().to_owned(),
-            site: principal.site.as_ref().map(|s| s.0.clone()),
+            site: principal.sites.first().map(|s| s.0.clone()),
+            sites: principal.sites.iter().map(|s| s.0.clone()).collect(),
             may: abilities(role).iter().map(|s| (*s).to_owned()).collect(),
         })
     }
@@ -33,8 +34,11 @@ pub struct Viewer {
     pub actor_id: String,
     /// mediator, supervisor, evaluator or admin.
     pub role: String,
-    /// The site a mediator works at (its slug); null for the other roles, who see every site.
+    /// The (first) site a mediator works at (its slug); null for the other roles, who see every
+    /// site.
     pub site: Option<String>,
+    /// Every site a mediator works at, in rotation; empty for the other roles.
+    pub sites: Vec<String>,
     /// What this role may do, one sentence each.
     pub may: Vec<String>,
 }

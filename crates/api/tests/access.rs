@@ -30,6 +30,8 @@ const OLENA_ID: &str = "01HX8YRV80B3SXYDR3FYBNC7DY";
 const ASL_ID: &str = "01HWVYS2P08YEB52DDD3BHMNM3";
 const REFERRAL_ID: &str = "01HWW4G620GH956H9GW16YB51W";
 /// The event that registered the canary.
+/// The first logbook entry of the fixture (o.kovalenko, 2 May), commented by a supervisor.
+const FIRST_ENTRY: &str = "01HWWXNVA0GBRJ37S3HK4S3KA2";
 const CANARY_REGISTERED: &str = "01HWW2G390JEGFYW3G1TK48FMW";
 
 /// The principals of the matrix.
@@ -208,6 +210,17 @@ fn query_cells() -> Vec<(&'static str, String, &'static [Who])> {
         ("myAgenda", "{ myAgenda(date: \"2024-05-16\") { id } }".into(), case_readers),
         ("due", "{ due(on: \"2024-05-16\") { kind } }".into(), case_readers),
         ("myDue", "{ myDue(on: \"2024-05-16\") { kind } }".into(), case_readers),
+        (
+            "diaries",
+            "{ diaries(from: \"2024-05-01\", to: \"2024-05-31\") { id comments { comment } } }"
+                .into(),
+            case_readers,
+        ),
+        (
+            "professionalGrowth",
+            "{ professionalGrowth(from: \"2024-05-01\", to: \"2024-05-31\") { mediator } }".into(),
+            supervisors,
+        ),
         ("service", format!("{{ service(id: \"{ASL_ID}\") {{ id }} }}"), EVERYONE),
         ("services", "{ services { id } }".into(), EVERYONE),
         ("sites", "{ sites { siteId openingDays } }".into(), EVERYONE),
@@ -469,6 +482,11 @@ async fn every_command_for_every_role() {
         json!({ "command": "MergePersons", "personId": OLENA_ID, "intoPersonId": CANARY_ID,
                 "occurredAt": "2024-05-30T10:00:00+02:00" }),
     ));
+    samples.push((
+        "RedactText".into(),
+        json!({ "command": "RedactText", "eventId": FIRST_ENTRY,
+                "occurredAt": "2024-05-30T10:00:00+02:00", "reason": "person_request" }),
+    ));
     // Last, so that the commands before it still find the canary.
     samples.push((
         "ErasePerson".into(),
@@ -479,8 +497,9 @@ async fn every_command_for_every_role() {
     let all: BTreeSet<&str> = domain::COMMAND_NAMES.iter().copied().collect();
     assert_eq!(names, all, "every command needs a row in the matrix");
     // Every typed mutation is one of these commands (all but `RecordCheckpoint`), through the
-    // same check (`run`); besides them, `recordCommand` and `signCheckpoint` (below).
-    assert_eq!(root_fields("MutationRoot").len(), all.len() - 1 + 2);
+    // same check (`run`); besides them, `recordCommand`, `signCheckpoint` and `subjectAccess`
+    // (below).
+    assert_eq!(root_fields("MutationRoot").len(), all.len() - 1 + 3);
 
     let mutation = "mutation($command: JSON!, $options: RecordOptions) {
         recordCommand(command: $command, options: $options) { events { position } }
@@ -556,6 +575,40 @@ async fn every_command_for_every_role() {
                  "openingDays": ["TUESDAY", "THURSDAY"], "hours": all_hours,
                  "phones": ["0774 301234", "0774 301235"] }])
     );
+
+    // `subjectAccess`: supervisors only, and the access is itself a recorded read.
+    let query = format!(
+        "mutation {{ subjectAccess(personId: \"{OLENA_ID}\") {{ erased facts html json }} }}"
+    );
+    for &who in EVERYONE {
+        let before = f
+            .state
+            .read_audit
+            .of_person(domain::PersonId(OLENA_ID.parse().unwrap()));
+        let response = f.query(who, &query, json!({})).await;
+        let after = f
+            .state
+            .read_audit
+            .of_person(domain::PersonId(OLENA_ID.parse().unwrap()));
+        if who == Who::Supervisor {
+            let access = &response["data"]["subjectAccess"];
+            assert!(response.get("errors").is_none(), "{response}");
+            assert!(access["facts"].as_u64().unwrap() >= 3, "{response}");
+            assert!(access["html"]
+                .as_str()
+                .unwrap()
+                .contains("I tuoi dati personali"));
+            assert_eq!(access["json"]["person"], OLENA_ID);
+            assert_eq!(after.len(), before.len() + 1, "the access is recorded");
+            assert_eq!(
+                after.last().unwrap().read.channel,
+                desk::read_audit::ReadChannel::SubjectAccess
+            );
+        } else {
+            assert_eq!(codes(&response), ["FORBIDDEN"], "{who:?}: {response}");
+            assert_eq!(after.len(), before.len(), "{who:?}: nothing read");
+        }
+    }
 
     // `signCheckpoint`: supervisors and admins.
     for &who in EVERYONE {
@@ -645,7 +698,7 @@ async fn viewer_tells_each_role_who_it_is_and_what_it_may_do() {
         assert_eq!(viewer["role"], principal.actor.role.as_str());
         assert_eq!(
             viewer["site"].as_str(),
-            principal.site.as_ref().map(|s| s.0.as_str())
+            principal.sites.first().map(|s| s.0.as_str())
         );
         assert!(!viewer["may"].as_array().unwrap().is_empty());
     }
@@ -939,4 +992,90 @@ async fn a_request_over_its_time_is_answered_408() {
         !text.contains("panicked") && !text.contains(".rs:"),
         "{text}"
     );
+}
+
+/// A mediator in rotation: one token, several sites, and every site-scoped check takes the list.
+#[tokio::test]
+async fn a_mediator_of_two_sites_reads_and_records_at_both_and_at_no_third() {
+    let f = Fixture::open(ApiConfig::default()).await;
+    let issue = |sites: &[&str]| {
+        f.state
+            .tokens
+            .issue_at_sites(
+                "m.rota",
+                Role::Mediator,
+                sites.iter().map(|s| SiteId::new(*s)).collect(),
+                Duration::hours(1),
+                Utc::now(),
+            )
+            .unwrap()
+            .token
+    };
+    let both = issue(&["quarticciolo", SITE]);
+    let elsewhere = issue(&["quarticciolo", "tor-bella-monaca"]);
+    let ask = |token: String, query: String| {
+        let app = f.app.clone();
+        async move {
+            let request = Request::post("/graphql")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::from(json!({ "query": query }).to_string()))
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        }
+    };
+    // The viewer lists both sites.
+    let viewer = ask(both.clone(), "{ viewer { sites } }".into()).await;
+    assert_eq!(
+        viewer["data"]["viewer"]["sites"],
+        json!(["quarticciolo", SITE])
+    );
+    // Lists and rows of either site; none of a third.
+    let cases = "{ cases { totalCount } }".to_string();
+    assert_eq!(
+        ask(both.clone(), cases.clone()).await["data"]["cases"]["totalCount"],
+        1
+    );
+    assert_eq!(
+        ask(elsewhere.clone(), cases).await["data"]["cases"]["totalCount"],
+        0
+    );
+    let person = format!("{{ person(id: \"{OLENA_ID}\") {{ id }} }}");
+    assert_eq!(
+        ask(both.clone(), person.clone()).await["data"]["person"]["id"],
+        OLENA_ID
+    );
+    assert_eq!(
+        ask(elsewhere.clone(), person).await["data"]["person"],
+        Value::Null
+    );
+    let diaries = format!(
+        "{{ diaries(site: \"{SITE}\", from: \"2024-05-01\", to: \"2024-05-31\") {{ site }} }}"
+    );
+    let read = ask(both.clone(), diaries.clone()).await;
+    assert!(
+        read["data"]["diaries"].as_array().unwrap().len() >= 10,
+        "{read}"
+    );
+    let refused = ask(elsewhere.clone(), diaries).await;
+    assert_eq!(codes(&refused), ["FORBIDDEN"], "{refused}");
+    let all = "{ diaries(from: \"2024-05-01\", to: \"2024-05-31\") { site } }".to_string();
+    assert_eq!(
+        ask(elsewhere.clone(), all).await["data"]["diaries"],
+        json!([])
+    );
+    // Records at either of their sites, and at no third.
+    let write = |site: &str| {
+        format!(
+            "mutation {{ writeLogbookEntry(input: {{ siteId: \"{site}\", date: \"2024-05-30\", \
+             occurredAt: \"2024-05-30T16:00:00Z\", slot: AFTERNOON, contacts: 2, \
+             languages: [\"it\"] }}) {{ alreadyRecorded }} }}"
+        )
+    };
+    let written = ask(both.clone(), write(SITE)).await;
+    assert!(written.get("errors").is_none(), "{written}");
+    let refused = ask(elsewhere, write(SITE)).await;
+    assert_eq!(codes(&refused), ["FORBIDDEN"], "{refused}");
 }

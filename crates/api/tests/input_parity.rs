@@ -108,6 +108,8 @@ fn every_input_has_the_fields_of_its_command() {
                 "openingDays": ["tuesday"] }),
         json!({ "command": "ErasePerson", "personId": "01HX5000000000000000000001",
                 "occurredAt": "2024-05-30T10:00:00Z", "reason": "person_request" }),
+        json!({ "command": "RedactText", "eventId": "01HX5000000000000000000001",
+                "occurredAt": "2024-05-30T10:00:00Z", "reason": "person_request" }),
         json!({ "command": "TakeOnPerson", "personId": "01HX5000000000000000000001",
                 "siteId": "tivoli-1", "occurredAt": "2024-05-30T10:00:00Z" }),
         json!({ "command": "TransferCase", "caseId": "01HX5000000000000000000003",

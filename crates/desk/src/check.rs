@@ -68,6 +68,11 @@ impl JournalKeys {
                     self.erased.insert(e.person_id.0, record.position);
                 }
             }
+            "TextRedacted" => {
+                if let Event::TextRedacted(e) = decode()? {
+                    self.erased.insert(e.event_id, record.position);
+                }
+            }
             "CheckpointSigned" => {
                 if let Event::CheckpointSigned(e) = decode()? {
                     self.last_checkpoint_key = Some((record.position, e.public_key.clone()));

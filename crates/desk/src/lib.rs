@@ -45,6 +45,7 @@ mod import;
 mod projector;
 mod replay;
 mod sealing;
+pub mod subject_access;
 
 pub use as_of::AsOf;
 pub use checkpoint::{

@@ -13,7 +13,7 @@ use vault::Vault;
 
 use crate::checkpoint::{self, load_or_create_key};
 use crate::replay::SignedWith;
-use crate::sealing::{decode, ERASURE};
+use crate::sealing::{decode, destroyed_key, ERASURE, REDACTION};
 use crate::{Clock, Desk, DeskError, Models};
 
 impl Desk {
@@ -85,8 +85,12 @@ impl Desk {
                     }
                     models.position
                 };
-                if batch.iter().any(|r| r.event_type == ERASURE) {
-                    // Past states folded before the erasure still hold what was erased.
+                if batch
+                    .iter()
+                    .any(|r| r.event_type == ERASURE || r.event_type == REDACTION)
+                {
+                    // Past states folded before an erasure or a redaction still hold what it
+                    // took away.
                     let mut kept = projector_snapshots.lock();
                     projector_erasures.fetch_add(1, Ordering::SeqCst);
                     kept.clear();
@@ -129,10 +133,10 @@ fn fold(
         .desk
         .apply_stored(record.id, &record.stream, record.version, event);
     models.read.apply(record, event);
-    if let Event::PersonErased(erased) = event {
-        // The journal acknowledged the erasure (readers see only durable records): the key can
-        // go. After a crash between the two, the replay at the next open destroys it.
-        vault.destroy(erased.person_id.0)?;
+    if let Some(key) = destroyed_key(event) {
+        // The journal acknowledged the erasure or redaction (readers see only durable records):
+        // the key can go. After a crash between the two, the replay at the next open destroys it.
+        vault.destroy(key)?;
     }
     models.position = record.position;
     Ok(())

@@ -44,6 +44,8 @@ pub enum ReadChannel {
     Query,
     Subscription,
     Export,
+    /// The person's own data handed to them (`impact subject-access`, `subjectAccess`).
+    SubjectAccess,
 }
 
 /// One person's data shown to one actor by one request.

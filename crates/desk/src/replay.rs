@@ -9,7 +9,7 @@ use projections::ReadModels;
 use ulid::Ulid;
 use vault::Vault;
 
-use crate::sealing::{decode, is_sealed};
+use crate::sealing::{decode, destroyed_key, is_sealed, key_of};
 use crate::{check, DeskError, Models};
 
 /// Records handed from one replay thread to the next at a time.
@@ -90,8 +90,8 @@ pub(crate) fn replay<T, R: Send>(
             for batch in read_batches {
                 for (record, event) in batch.iter() {
                     read.apply(record, event);
-                    if let Event::PersonErased(e) = event {
-                        erased.push(e.person_id.0);
+                    if let Some(key) = destroyed_key(event) {
+                        erased.push(key);
                     }
                 }
                 if let Some(batch) = Arc::into_inner(batch) {
@@ -155,7 +155,7 @@ pub(crate) fn replay<T, R: Send>(
             position: None,
             what: format!(
                 "the keys of {} read as destroyed (the first, person {first}) with no \
-                 PersonErased in the journal",
+                 PersonErased (or TextRedacted) in the journal",
                 check::persons(unexplained.len())
             ),
         });
@@ -196,7 +196,7 @@ impl KeyCheck {
         }
         // The desk seals a payload's values under the person the event names (`sealed_payload`):
         // the decoded event says whose key it needs, without parsing the payload again.
-        let Some(person) = event.person_id().map(|p| p.0) else {
+        let Some(person) = key_of(event, record.id) else {
             return;
         };
         if is_sealed(&record.payload)

@@ -31,10 +31,11 @@ pub fn decode(vault: &Vault, record: &RecordedEvent) -> Result<Event, DeskError>
     let payload = &record.payload[..];
     let event = Event::from_payload(&record.event_type, record.schema_version, payload)
         .map_err(undecodable)?;
-    if let Some(person) = event.person_id() {
-        if vault.key_state(person.0) == vault::KeyState::Destroyed {
-            // Values written in clear before the vault existed read as erased too (their bytes
-            // stay in the journal: see docs/adr/0003).
+    if let Some(key) = key_of(&event, record.id) {
+        if vault.key_state(key) == vault::KeyState::Destroyed {
+            // Values written in clear before the vault existed (or, for a diary or a meeting,
+            // before their text was sealed) read as erased too (their bytes stay in the
+            // journal: see docs/adr/0003 and 0008).
             if let Some(erased) = erase_personal(payload) {
                 return Event::from_payload(&record.event_type, record.schema_version, &erased)
                     .map_err(undecodable);
@@ -66,6 +67,27 @@ fn erase_personal(payload: &[u8]) -> Option<Vec<u8>> {
 
 /// The event type whose folding destroys a person's key.
 pub(crate) const ERASURE: &str = "PersonErased";
+/// The event type whose folding destroys the key of a text (`docs/adr/0010-sealed-free-text.md`).
+pub(crate) const REDACTION: &str = "TextRedacted";
+
+/// The id of the key an event's personal values are sealed under: the person it names, or for
+/// a fact about no single person, the key of its free text (`Event::text_key`); `None` when it
+/// seals nothing.
+pub(crate) fn key_of(event: &Event, event_id: Ulid) -> Option<Ulid> {
+    match event.person_id() {
+        Some(person) => Some(person.0),
+        None => event.text_key().map(|key| key.id(event_id)),
+    }
+}
+
+/// The key an event's folding destroys: an erased person's, a redacted text's.
+pub(crate) fn destroyed_key(event: &Event) -> Option<Ulid> {
+    match event {
+        Event::PersonErased(e) => Some(e.person_id.0),
+        Event::TextRedacted(e) => Some(e.event_id),
+        _ => None,
+    }
+}
 /// Bytes every payload with a sealed value contains.
 const SEALED_MARK: &[u8] = b"\"sealed\"";
 
@@ -159,18 +181,19 @@ fn canonical(v: serde_json::Value) -> serde_json::Value {
 }
 
 /// The payload to store for `event` (its JSON, `payload`), with its personal values sealed under
-/// the key of the person it is about, as [`Desk::execute`] stores it; `Err(Erased)` when that
-/// person's key was destroyed. For tools that append decided events themselves (the bench).
+/// the key of the person it is about (or of its text: a diary, a supervision meeting), as
+/// [`Desk::execute`] stores it; `Err(Erased)` when that key was destroyed. For tools that append
+/// decided events themselves (the bench).
 pub fn sealed_payload(
     vault: &Vault,
     event: &Event,
     event_id: Ulid,
     payload: Vec<u8>,
 ) -> Result<Result<Vec<u8>, vault::Erased>, DeskError> {
-    let Some(person) = event.person_id() else {
+    let Some(key) = key_of(event, event_id) else {
         return Ok(Ok(payload));
     };
-    Ok(seal_payload(vault, person.0, event_id, &payload)?.map(|sealed| sealed.unwrap_or(payload)))
+    Ok(seal_payload(vault, key, event_id, &payload)?.map(|sealed| sealed.unwrap_or(payload)))
 }
 
 /// Seals the personal values of a payload about `person`: `Ok(Ok(None))` when it has none (the

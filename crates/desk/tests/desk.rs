@@ -236,27 +236,31 @@ async fn a_pinned_version_that_moved_on_is_a_conflict() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_logbook_entries_for_one_site_and_day_have_one_winner() {
+async fn concurrent_logbook_entries_one_per_mediator_and_slot() {
     let dir = tempfile::tempdir().unwrap();
     let desk = Desk::open(dir.path().join("data"), options()).unwrap();
     let entry = lines()
         .into_iter()
         .find(|l| l.command.name() == "WriteLogbookEntry")
         .unwrap();
-    let mut tasks = Vec::new();
-    for n in 0..8 {
-        let desk = desk.clone();
-        let entry = entry.clone();
-        tasks.push(tokio::spawn(async move {
-            let actor = Actor::new(format!("mediator-{n}"), Role::Mediator);
-            let mut command = serde_json::to_value(&entry.command).unwrap();
-            command["mediator"] = serde_json::json!(format!("mediator-{n}"));
-            let command: Command = serde_json::from_value(command).unwrap();
-            desk.execute(&actor, &command, None, None).await.unwrap()
-        }));
-    }
+    // The same mediator's entry sent eight times at once (other event ids): one is recorded.
+    let run = |mediators: Vec<String>| {
+        let mut tasks = Vec::new();
+        for who in mediators {
+            let desk = desk.clone();
+            let entry = entry.clone();
+            tasks.push(tokio::spawn(async move {
+                let actor = Actor::new(who.clone(), Role::Mediator);
+                let mut command = serde_json::to_value(&entry.command).unwrap();
+                command["mediator"] = serde_json::json!(who);
+                let command: Command = serde_json::from_value(command).unwrap();
+                desk.execute(&actor, &command, None, None).await.unwrap()
+            }));
+        }
+        tasks
+    };
     let mut winners = 0;
-    for task in tasks {
+    for task in run(vec!["mediator-0".to_string(); 8]) {
         match task.await.unwrap() {
             Ok(_) => winners += 1,
             Err(Refused::Rejected(r)) => assert_eq!(r.kind, RejectionKind::AlreadyExists, "{r:?}"),
@@ -264,8 +268,23 @@ async fn concurrent_logbook_entries_for_one_site_and_day_have_one_winner() {
             Err(other) => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!(winners, 1, "one entry per site and day");
+    assert_eq!(winners, 1, "one entry per mediator, site, day and slot");
     assert_eq!(desk.journal().head().position.0, 1);
+    // Seven other mediators of the same day at once: none is refused for the others' entries;
+    // each is recorded once (or told to retry after a conflict).
+    let mut recorded = 1;
+    for task in run((1..8).map(|n| format!("mediator-{n}")).collect()) {
+        match task.await.unwrap() {
+            Ok(_) => recorded += 1,
+            Err(Refused::Conflict { .. }) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(
+        recorded > 1,
+        "another mediator's entry of the day is recorded"
+    );
+    assert_eq!(desk.journal().head().position.0, recorded);
 }
 
 #[tokio::test]

@@ -330,6 +330,31 @@ pub struct WriteLogbookEntry {
     pub incidents: Option<PersonalNote>,
     #[serde(default)]
     pub emerging_needs: Vec<NeedArea>,
+    #[serde(default)]
+    pub difficulties: Option<PersonalNote>,
+    #[serde(default)]
+    pub strategies: Option<PersonalNote>,
+    #[serde(default)]
+    pub training_needs: Option<PersonalNote>,
+}
+
+/// A supervisor comments on a logbook entry (named by its event id).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CommentLogbookEntry {
+    pub entry_id: Ulid,
+    pub occurred_at: DateTime<Utc>,
+    pub comment: PersonalNote,
+}
+
+/// Redacts the free text of a logbook entry (and its comments) or of a supervision meeting that
+/// names a person who asked to be erased, by a supervisor. The reason is a closed list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RedactText {
+    pub event_id: Ulid,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: ErasureReason,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -751,6 +776,8 @@ commands! {
     RecordNoShow => AppointmentMissed, roles: [Mediator, Supervisor];
     CompleteSupervisionAction => SupervisionActionCompleted, roles: [Supervisor];
     UpdatePerson => PersonUpdated, roles: [Mediator, Supervisor];
+    CommentLogbookEntry => LogbookEntryCommented, roles: [Supervisor];
+    RedactText => TextRedacted, roles: [Supervisor];
 }
 
 impl Command {
@@ -803,7 +830,9 @@ impl Command {
             | Command::CancelAppointment(_)
             | Command::RecordAppointmentAttended(_)
             | Command::RecordNoShow(_)
-            | Command::CompleteSupervisionAction(_) => None,
+            | Command::CompleteSupervisionAction(_)
+            | Command::CommentLogbookEntry(_)
+            | Command::RedactText(_) => None,
         }
     }
 
@@ -847,7 +876,9 @@ impl Command {
             | Command::RecordAppointmentAttended(_)
             | Command::RecordNoShow(_)
             | Command::CompleteSupervisionAction(_)
-            | Command::UpdatePerson(_) => None,
+            | Command::UpdatePerson(_)
+            | Command::CommentLogbookEntry(_)
+            | Command::RedactText(_) => None,
         }
     }
 
@@ -894,7 +925,9 @@ impl Command {
             | Command::CancelAppointment(_)
             | Command::RecordAppointmentAttended(_)
             | Command::RecordNoShow(_)
-            | Command::CompleteSupervisionAction(_) => None,
+            | Command::CompleteSupervisionAction(_)
+            | Command::CommentLogbookEntry(_)
+            | Command::RedactText(_) => None,
         }
     }
 }

@@ -517,7 +517,9 @@ pub struct SatisfactionSurveyCompleted {
     pub comment: Option<PersonalNote>,
 }
 
-/// Logbook entry (*diario di bordo*), current version 2.
+/// Logbook entry (*diario di bordo*), current version 3: one mediator's working day at a site,
+/// in a slot. Its free text is sealed under a key of its own (the entry's event id,
+/// `docs/adr/0010-sealed-free-text.md`) and its comments under the same key.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogbookEntryWritten {
@@ -535,6 +537,48 @@ pub struct LogbookEntryWritten {
     pub observations: Option<PersonalNote>,
     pub incidents: Option<PersonalNote>,
     pub emerging_needs: Vec<NeedArea>,
+    /// Difficulties met (v3; absent before).
+    pub difficulties: Option<PersonalNote>,
+    /// Strategies used to face them (v3).
+    pub strategies: Option<PersonalNote>,
+    /// Training needs the day showed (v3).
+    pub training_needs: Option<PersonalNote>,
+}
+
+/// Logbook entry as written by schema version 2: no difficulties, strategies or training needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogbookEntryWrittenV2 {
+    pub site_id: SiteId,
+    pub date: NaiveDate,
+    pub occurred_at: DateTime<Utc>,
+    pub mediator: String,
+    pub slot: RotationSlot,
+    pub contacts: u32,
+    pub languages: Vec<String>,
+    pub observations: Option<PersonalNote>,
+    pub incidents: Option<PersonalNote>,
+    pub emerging_needs: Vec<NeedArea>,
+}
+
+impl From<LogbookEntryWrittenV2> for LogbookEntryWritten {
+    fn from(v2: LogbookEntryWrittenV2) -> Self {
+        LogbookEntryWritten {
+            site_id: v2.site_id,
+            date: v2.date,
+            occurred_at: v2.occurred_at,
+            mediator: v2.mediator,
+            slot: v2.slot,
+            contacts: v2.contacts,
+            languages: v2.languages,
+            observations: v2.observations,
+            incidents: v2.incidents,
+            emerging_needs: v2.emerging_needs,
+            difficulties: None,
+            strategies: None,
+            training_needs: None,
+        }
+    }
 }
 
 /// Logbook entry as written by schema version 1: one language only.
@@ -555,7 +599,7 @@ pub struct LogbookEntryWrittenV1 {
 
 impl From<LogbookEntryWrittenV1> for LogbookEntryWritten {
     fn from(v1: LogbookEntryWrittenV1) -> Self {
-        LogbookEntryWritten {
+        LogbookEntryWrittenV2 {
             site_id: v1.site_id,
             date: v1.date,
             occurred_at: v1.occurred_at,
@@ -567,7 +611,35 @@ impl From<LogbookEntryWrittenV1> for LogbookEntryWritten {
             incidents: v1.incidents,
             emerging_needs: v1.emerging_needs,
         }
+        .into()
     }
+}
+
+/// A supervisor's comment on a logbook entry, shown under it; in the stream of the entry's day
+/// and sealed under the entry's key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogbookEntryCommented {
+    /// The event id of the `LogbookEntryWritten` commented.
+    pub entry_id: Ulid,
+    pub site_id: SiteId,
+    /// The day of the entry.
+    pub date: NaiveDate,
+    pub occurred_at: DateTime<Utc>,
+    pub supervisor: String,
+    pub comment: PersonalNote,
+}
+
+/// The free text of a logbook entry (with its comments) or of a supervision meeting is
+/// redacted: the desk destroys the text's key once this is recorded, in the stream of that fact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TextRedacted {
+    /// The event id of the entry or meeting whose text is redacted.
+    pub event_id: Ulid,
+    pub site_id: Option<SiteId>,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: ErasureReason,
 }
 
 /// An action decided in supervision, with who owns it.
@@ -991,7 +1063,9 @@ events!(
     GroupActivityHeld = 1,
     InformationMaterialDistributed = 1,
     SatisfactionSurveyCompleted = 1,
-    LogbookEntryWritten = 2,
+    LogbookEntryWritten = 3,
+    LogbookEntryCommented = 1,
+    TextRedacted = 1,
     SupervisionMeetingHeld = 1,
     CheckpointSigned = 1,
     ServiceMapped = 1,
@@ -1015,6 +1089,7 @@ events!(
 /// Old schema versions still read: `(event type, version)`.
 pub const OLD_EVENT_VERSIONS: &[(&str, u16)] = &[
     ("LogbookEntryWritten", 1),
+    ("LogbookEntryWritten", 2),
     ("MediationSessionHeld", 1),
     ("SiteScheduled", 1),
     ("PersonRegistered", 1),
@@ -1061,7 +1136,29 @@ fn upcast<S: PayloadSource>(
         ("ConsentGiven", 1) => Ok(payload
             .parse::<ConsentGivenV1>()
             .map(|v1| Event::ConsentGiven(v1.into()))),
+        ("LogbookEntryWritten", 2) => Ok(payload
+            .parse::<LogbookEntryWrittenV2>()
+            .map(|v2| Event::LogbookEntryWritten(v2.into()))),
         _ => Err(payload),
+    }
+}
+
+/// Which key the free text of a fact about no single person is sealed under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextKey {
+    /// Its own: the key's id is the event's id.
+    Own,
+    /// The key of the fact with this event id (a comment: its entry's).
+    Of(Ulid),
+}
+
+impl TextKey {
+    /// The id of the key, for the event with id `event_id`.
+    pub fn id(self, event_id: Ulid) -> Ulid {
+        match self {
+            TextKey::Own => event_id,
+            TextKey::Of(id) => id,
+        }
     }
 }
 
@@ -1092,6 +1189,8 @@ impl Event {
             Event::InformationMaterialDistributed(e) => Some(&e.site_id),
             Event::SatisfactionSurveyCompleted(e) => Some(&e.site_id),
             Event::LogbookEntryWritten(e) => Some(&e.site_id),
+            Event::LogbookEntryCommented(e) => Some(&e.site_id),
+            Event::TextRedacted(e) => e.site_id.as_ref(),
             Event::EventCorrected(e) => e.site_id.as_ref(),
             Event::SiteScheduled(e) => Some(&e.site_id),
             Event::SiteClosed(e) => Some(&e.site_id),
@@ -1145,6 +1244,8 @@ impl Event {
             | Event::GroupActivityHeld(_)
             | Event::InformationMaterialDistributed(_)
             | Event::LogbookEntryWritten(_)
+            | Event::LogbookEntryCommented(_)
+            | Event::TextRedacted(_)
             | Event::SupervisionMeetingHeld(_)
             | Event::CheckpointSigned(_)
             | Event::ServiceMapped(_)
@@ -1153,6 +1254,50 @@ impl Event {
             | Event::SiteScheduled(_)
             | Event::SiteClosed(_)
             | Event::SupervisionActionCompleted(_) => None,
+        }
+    }
+
+    /// The key a fact about no single person seals its free text under
+    /// (`docs/adr/0010-sealed-free-text.md`): a logbook entry and a supervision meeting their
+    /// own (the event's id), a comment its entry's. One arm per type, no catch-all.
+    pub fn text_key(&self) -> Option<TextKey> {
+        match self {
+            Event::LogbookEntryWritten(_) | Event::SupervisionMeetingHeld(_) => Some(TextKey::Own),
+            Event::LogbookEntryCommented(e) => Some(TextKey::Of(e.entry_id)),
+            // A correction of their text is sealed under the key of the fact it corrects.
+            Event::EventCorrected(e) => match e.corrected_event_type.as_str() {
+                "LogbookEntryWritten" | "SupervisionMeetingHeld" if e.person_id.is_none() => {
+                    Some(TextKey::Of(e.corrects))
+                }
+                _ => None,
+            },
+            Event::PersonRegistered(_)
+            | Event::ConsentGiven(_)
+            | Event::ConsentWithdrawn(_)
+            | Event::VulnerabilityAssessed(_)
+            | Event::IntakeRecorded(_)
+            | Event::CaseOpened(_)
+            | Event::CarePlanAgreed(_)
+            | Event::CaseClosed(_)
+            | Event::CaseReopened(_)
+            | Event::InterventionDelivered(_)
+            | Event::ReferralIssued(_)
+            | Event::ReferralOutcomeRecorded(_)
+            | Event::MediationRequested(_)
+            | Event::MediationSessionHeld(_)
+            | Event::MediationCancelled(_)
+            | Event::GroupActivityHeld(_)
+            | Event::InformationMaterialDistributed(_)
+            | Event::SatisfactionSurveyCompleted(_)
+            | Event::CheckpointSigned(_)
+            | Event::ServiceMapped(_)
+            | Event::ServiceUpdated(_)
+            | Event::ServiceRetired(_)
+            | Event::SiteScheduled(_)
+            | Event::PersonErased(_)
+            | Event::PersonsMerged(_)
+            | Event::PersonTakenOn(_)
+            | Event::TextRedacted(_) => None,
         }
     }
 
@@ -1180,6 +1325,8 @@ impl Event {
             | Event::InformationMaterialDistributed(_)
             | Event::SatisfactionSurveyCompleted(_)
             | Event::LogbookEntryWritten(_)
+            | Event::LogbookEntryCommented(_)
+            | Event::TextRedacted(_)
             | Event::SupervisionMeetingHeld(_)
             | Event::CheckpointSigned(_)
             | Event::ServiceMapped(_)
@@ -1203,7 +1350,7 @@ impl Event {
 
 impl Event {
     /// The stream this event belongs in, when the event alone tells it: every type but
-    /// `EventCorrected`, which goes to the stream of the event it corrects.
+    /// `EventCorrected` and `TextRedacted`, which go to the stream of the event they name.
     pub fn stream(&self) -> Option<StreamId> {
         Some(match self {
             Event::PersonRegistered(e) => StreamId::person(e.person_id),
@@ -1229,6 +1376,7 @@ impl Event {
             Event::InformationMaterialDistributed(e) => StreamId::distribution(e.distribution_id),
             Event::SatisfactionSurveyCompleted(e) => StreamId::survey(e.survey_id),
             Event::LogbookEntryWritten(e) => StreamId::logbook(&e.site_id, e.date),
+            Event::LogbookEntryCommented(e) => StreamId::logbook(&e.site_id, e.date),
             Event::SupervisionMeetingHeld(e) => StreamId::supervision(e.meeting_id),
             Event::CheckpointSigned(_) => StreamId::checkpoints(),
             Event::ServiceMapped(e) => StreamId::service(e.service_id),
@@ -1246,7 +1394,7 @@ impl Event {
             Event::AppointmentMissed(e) => StreamId::appointment(e.appointment_id),
             Event::SupervisionActionCompleted(e) => StreamId::supervision(e.meeting_id),
             Event::PersonUpdated(e) => StreamId::person(e.person_id),
-            Event::EventCorrected(_) => return None,
+            Event::EventCorrected(_) | Event::TextRedacted(_) => return None,
         })
     }
 }

@@ -852,34 +852,85 @@ impl Generator {
             );
         }
 
-        // The logbook entry of the day, in rotation.
-        let (writer, _) = self.mediator(site, (self.day_index % 3) as usize);
+        // The logbook of the day: each mediator on duty writes their own entry, and the
+        // supervisor sometimes comments on the first one.
         languages.sort();
         languages.dedup();
         if languages.is_empty() {
             languages.push("it".into());
         }
-        let when = step(&mut self.rng, &mut at)
-            .max(day.and_hms_opt(15, 10, 0).expect("a valid time").and_utc());
-        push!(
-            self,
-            out,
-            mediator_actor(&writer),
-            WriteLogbookEntry {
-                site_id,
+        let first = (self.day_index % 3) as usize;
+        let mut first_entry = None;
+        for (k, slot) in [RotationSlot::Morning, RotationSlot::Afternoon]
+            .into_iter()
+            .enumerate()
+        {
+            let (writer, _) = self.mediator(site, (first + k) % 3);
+            let when = step(&mut self.rng, &mut at)
+                .max(day.and_hms_opt(15, 10, 0).expect("a valid time").and_utc());
+            let (observations, difficulties, strategies, training) =
+                DIARY[(self.day_index as usize + k) % DIARY.len()];
+            let entry = WriteLogbookEntry {
+                site_id: site_id.clone(),
                 date: day,
                 occurred_at: when,
                 mediator: writer.clone(),
-                slot: RotationSlot::FullDay,
-                contacts,
-                languages,
-                observations: Some(PersonalNote::new("giornata regolare")),
+                slot,
+                contacts: if k == 0 { contacts } else { contacts / 2 },
+                languages: languages.clone(),
+                observations: Some(PersonalNote::new(observations)),
                 incidents: None,
                 emerging_needs: vec![],
-            },
-        );
+                difficulties: Some(PersonalNote::new(difficulties)),
+                strategies: Some(PersonalNote::new(strategies)),
+                training_needs: Some(PersonalNote::new(training)),
+            };
+            let command = Command::from(entry);
+            let event_id = self.id(command.occurred_at());
+            first_entry.get_or_insert((event_id, when));
+            out.push(ImportLine {
+                event_id,
+                actor: mediator_actor(&writer),
+                command,
+            });
+        }
+        if let (Some((entry_id, written)), true) = (first_entry, self.rng.gen_bool(0.25)) {
+            let when = written + TimeDelta::hours(2);
+            push!(
+                self,
+                out,
+                Actor::new("supervisore", Role::Supervisor),
+                CommentLogbookEntry {
+                    entry_id,
+                    occurred_at: when,
+                    comment: PersonalNote::new("Bene: riprendiamolo nella prossima supervisione."),
+                },
+            );
+        }
     }
 }
+
+/// What the diaries say (observations, difficulties, strategies, training needs), in turn.
+const DIARY: &[(&str, &str, &str, &str)] = &[
+    (
+        "giornata regolare",
+        "attese lunghe allo sportello",
+        "appuntamenti scaglionati",
+        "gestione dei conflitti",
+    ),
+    (
+        "molte richieste sul rinnovo del permesso",
+        "informazioni discordanti dalla Questura",
+        "scheda riassuntiva dei documenti",
+        "aggiornamento normativo sui permessi",
+    ),
+    (
+        "accesso di una famiglia con bambini",
+        "nessun interprete per il tigrino",
+        "mediazione telefonica con un collega",
+        "lavoro con i minori",
+    ),
+];
 
 /// Advances the day's clock by a few minutes and returns it.
 fn step(rng: &mut ChaCha8Rng, at: &mut DateTime<Utc>) -> DateTime<Utc> {

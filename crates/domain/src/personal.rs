@@ -153,6 +153,9 @@ pub const PERSONAL_FIELD_NAMES: &[&str] = &[
     "decisions",
     "actions",
     "guardianName",
+    "difficulties",
+    "strategies",
+    "trainingNeeds",
 ];
 
 /// The field of `EventCorrected` that carries corrected personal values by field name; each of
@@ -167,6 +170,9 @@ pub const PERSONAL_DATA_FIELD: &str = "personal";
 pub fn erased_json(name: &str) -> serde_json::Value {
     if name == PERSONAL_DATA_FIELD {
         PersonalData::erased_json()
+    } else if name == "actions" {
+        // A supervision action: its description and owner redacted, no due date.
+        serde_json::json!({ "description": ERASED, "owner": ERASED, "dueOn": null })
     } else {
         PersonalNote::erased_json()
     }

@@ -174,7 +174,12 @@ pub struct DeskState {
     referrals: HashMap<ReferralId, ReferralState>,
     mediations: HashMap<MediationId, MediationState>,
     services: HashMap<ServiceId, ServiceState>,
-    logbook_authors: HashMap<StreamId, String>,
+    /// Per logbook day (`logbook-<site>-<date>`): who wrote in which slot.
+    logbook_days: HashMap<StreamId, Vec<(String, RotationSlot)>>,
+    /// Logbook entries by event id: their site and day.
+    logbook_entries: HashMap<Ulid, (SiteId, NaiveDate)>,
+    /// Event ids of the facts whose free text was redacted (`TextRedacted`).
+    redacted_texts: HashSet<Ulid>,
     interventions: HashSet<InterventionId>,
     /// When the project started, as configured: no fact is earlier.
     project_start: ProjectStart,
@@ -457,7 +462,14 @@ impl DeskState {
             }
             Event::LogbookEntryWritten(e) => {
                 let stream = self.stream_ids[stream as usize].clone();
-                self.logbook_authors.insert(stream, e.mediator.clone());
+                self.logbook_days
+                    .entry(stream)
+                    .or_default()
+                    .push((e.mediator.clone(), e.slot));
+                self.logbook_entries.insert(id, (e.site_id.clone(), e.date));
+            }
+            Event::TextRedacted(e) => {
+                self.redacted_texts.insert(e.event_id);
             }
             Event::ServiceMapped(e) => {
                 self.services
@@ -572,6 +584,7 @@ impl DeskState {
             | Event::GroupActivityHeld(_)
             | Event::InformationMaterialDistributed(_)
             | Event::SatisfactionSurveyCompleted(_)
+            | Event::LogbookEntryCommented(_)
             | Event::CheckpointSigned(_)
             | Event::ServiceUpdated(_)
             | Event::EventCorrected(_) => {}

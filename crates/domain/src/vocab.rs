@@ -148,7 +148,7 @@ words!(
     /// What a consent covers.
     ConsentScope {
         /// The person was told how the desk serves them. Not the legal basis of the desk's
-        /// processing (its public task: `docs/adr/0008-legal-basis.md`); no fact requires it.
+        /// processing (its public task: `docs/adr/0009-legal-basis.md`); no fact requires it.
         Service = "service",
         /// Sharing with the named bodies (referrals).
         Sharing = "sharing",

@@ -439,7 +439,7 @@ fn only_a_given_consent_is_withdrawn() {
 
 #[test]
 fn the_desks_public_task_needs_no_service_consent() {
-    // The legal basis is the desk's public task (docs/adr/0008-legal-basis.md): a first contact,
+    // The legal basis is the desk's public task (docs/adr/0009-legal-basis.md): a first contact,
     // an assessment, a case and an intervention are recorded without a service consent, and
     // after it is withdrawn.
     let events = base_plus(vec![m(WithdrawConsent {
@@ -1123,23 +1123,46 @@ fn a_logbook_entry_is_the_only_event_of_its_site_and_day() {
 }
 
 #[test]
-fn one_mediator_writes_one_entry_per_site_and_day() {
+fn each_mediator_writes_their_own_entry_of_the_day() {
     let events = history(vec![m(logbook())]);
     let other = Actor::new("o.kovalenko", Role::Mediator);
-    let rejection = given(events.clone())
+    // A second mediator on the same day and site: accepted, in the day's stream after the first.
+    given(events.clone())
         .when_by(
             other,
             WriteLogbookEntry {
                 mediator: "o.kovalenko".into(),
+                observations: Some(PersonalNote::new("pomeriggio tranquillo")),
                 ..logbook()
             },
         )
-        .then_rejected("date", K::AlreadyExists);
+        .then_decision(
+            StreamId::logbook(&site(), d("2024-05-16")),
+            Expected::Exactly(1),
+        );
+    // The same mediator in the other slot of the day: accepted.
+    given(events.clone())
+        .when(WriteLogbookEntry {
+            slot: RotationSlot::Afternoon,
+            ..logbook()
+        })
+        .then_accepted();
+    // The same mediator, slot and day again: refused, naming who wrote it.
+    let rejection = given(events.clone())
+        .when(logbook())
+        .then_rejected("slot", K::AlreadyExists);
     assert!(
         rejection.message.contains("m.haddad"),
         "names who wrote it: {}",
         rejection.message
     );
+    // A full day overlaps the morning already written.
+    given(events.clone())
+        .when(WriteLogbookEntry {
+            slot: RotationSlot::FullDay,
+            ..logbook()
+        })
+        .then_rejected("slot", K::AlreadyExists);
     given(events.clone())
         .when(WriteLogbookEntry {
             site_id: SiteId::new("tor-bella-monaca"),
@@ -1153,6 +1176,168 @@ fn one_mediator_writes_one_entry_per_site_and_day() {
             ..logbook()
         })
         .then_accepted();
+}
+
+#[test]
+fn a_supervisor_comments_on_a_logbook_entry() {
+    let events = history(vec![m(logbook())]);
+    let entry = id_of(&events, "LogbookEntryWritten");
+    let comment = CommentLogbookEntry {
+        entry_id: entry,
+        occurred_at: t("2024-05-16T11:55:00Z"),
+        comment: PersonalNote::new("ne parliamo in supervisione"),
+    };
+    let decision = given(events.clone())
+        .when_by(supervisor(), comment.clone())
+        .then_decision(
+            StreamId::logbook(&site(), d("2024-05-16")),
+            Expected::Exactly(1),
+        );
+    assert_eq!(
+        decision.events,
+        vec![Event::LogbookEntryCommented(LogbookEntryCommented {
+            entry_id: entry,
+            site_id: site(),
+            date: d("2024-05-16"),
+            occurred_at: t("2024-05-16T11:55:00Z"),
+            supervisor: "s.ferri".into(),
+            comment: PersonalNote::new("ne parliamo in supervisione"),
+        })]
+    );
+    given(events.clone())
+        .when(comment.clone())
+        .then_rejected("actor", K::NotPermitted);
+    given(events.clone())
+        .when_by(
+            supervisor(),
+            CommentLogbookEntry {
+                entry_id: event_id(99),
+                ..comment.clone()
+            },
+        )
+        .then_rejected("entryId", K::NotFound);
+    given(events.clone())
+        .when_by(
+            supervisor(),
+            CommentLogbookEntry {
+                comment: PersonalNote::new("  "),
+                ..comment.clone()
+            },
+        )
+        .then_rejected("comment", K::Required);
+    given(events)
+        .when_by(
+            supervisor(),
+            CommentLogbookEntry {
+                occurred_at: t("2024-05-15T11:55:00Z"),
+                ..comment
+            },
+        )
+        .then_rejected("occurredAt", K::OutOfRange);
+}
+
+#[test]
+fn a_supervisor_redacts_the_text_of_an_entry_or_a_meeting() {
+    let events = history(vec![
+        m(map_asl()),
+        m(map_cpia()),
+        m(register()),
+        m(consent()),
+        m(intake()),
+        m(open_case()),
+        m(logbook()),
+        (supervisor(), supervision().into()),
+    ]);
+    let entry = id_of(&events, "LogbookEntryWritten");
+    let redact = RedactText {
+        event_id: entry,
+        occurred_at: t("2024-05-16T11:56:00Z"),
+        reason: ErasureReason::PersonRequest,
+    };
+    given(events.clone())
+        .when_by(supervisor(), redact.clone())
+        .then_decision(
+            StreamId::logbook(&site(), d("2024-05-16")),
+            Expected::Exactly(1),
+        );
+    given(events.clone())
+        .when_by(
+            supervisor(),
+            RedactText {
+                event_id: id_of(&events, "SupervisionMeetingHeld"),
+                ..redact.clone()
+            },
+        )
+        .then_decision(StreamId::supervision(meeting()), Expected::Exactly(1));
+    given(events.clone())
+        .when(redact.clone())
+        .then_rejected("actor", K::NotPermitted);
+    given(events.clone())
+        .when_by(
+            supervisor(),
+            RedactText {
+                event_id: id_of(&events, "PersonRegistered"),
+                ..redact.clone()
+            },
+        )
+        .then_rejected("eventId", K::Mismatch);
+    given(events.clone())
+        .when_by(
+            supervisor(),
+            RedactText {
+                event_id: event_id(99),
+                ..redact.clone()
+            },
+        )
+        .then_rejected("eventId", K::NotFound);
+    // Once redacted: not again, and no comment is written under it.
+    let mut sim = Sim::default();
+    for (i, event) in events.iter().enumerate() {
+        let stream = event.stream().unwrap();
+        let expected = sim
+            .state
+            .stream_version(&stream)
+            .map_or(Expected::NoStream, Expected::Exactly);
+        sim.append(stream, expected, event, event_id(i), &mediator());
+    }
+    let redacted = sim
+        .state
+        .decide(
+            &redact.clone().into(),
+            &Context {
+                now: t(NOW),
+                actor: supervisor(),
+            },
+        )
+        .unwrap();
+    sim.append(
+        redacted.stream.clone(),
+        redacted.expected,
+        &redacted.events[0],
+        event_id(50),
+        &supervisor(),
+    );
+    let again = sim.state.decide(
+        &redact.into(),
+        &Context {
+            now: t(NOW),
+            actor: supervisor(),
+        },
+    );
+    assert_eq!(again.unwrap_err().kind, K::AlreadyExists);
+    let comment = sim.state.decide(
+        &CommentLogbookEntry {
+            entry_id: entry,
+            occurred_at: t("2024-05-16T11:57:00Z"),
+            comment: PersonalNote::new("commento"),
+        }
+        .into(),
+        &Context {
+            now: t(NOW),
+            actor: supervisor(),
+        },
+    );
+    assert_eq!(comment.unwrap_err().kind, K::Erased);
 }
 
 #[test]

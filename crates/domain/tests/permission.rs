@@ -30,6 +30,18 @@ fn every_command() -> Vec<Command> {
         distribute().into(),
         survey_cmd().into(),
         logbook().into(),
+        CommentLogbookEntry {
+            entry_id: id_of(&everything(), "LogbookEntryWritten"),
+            occurred_at: t("2024-05-16T11:55:00Z"),
+            comment: PersonalNote::new("bene"),
+        }
+        .into(),
+        RedactText {
+            event_id: id_of(&everything(), "LogbookEntryWritten"),
+            occurred_at: t("2024-05-16T11:56:00Z"),
+            reason: ErasureReason::PersonRequest,
+        }
+        .into(),
         supervision().into(),
         checkpoint().into(),
         map_asl().into(),

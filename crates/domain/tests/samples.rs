@@ -46,6 +46,29 @@ fn current_samples() -> Vec<Event> {
         )
         .then_accepted();
     events.extend(erasure.events);
+    let entry = id_of(&everything(), "LogbookEntryWritten");
+    let comment = given(everything())
+        .when_by(
+            supervisor(),
+            CommentLogbookEntry {
+                entry_id: entry,
+                occurred_at: t("2024-05-16T11:59:00Z"),
+                comment: PersonalNote::new("bene la mediazione telefonica"),
+            },
+        )
+        .then_accepted();
+    events.extend(comment.events);
+    let redaction = given(everything())
+        .when_by(
+            supervisor(),
+            RedactText {
+                event_id: entry,
+                occurred_at: t("2024-05-16T11:59:30Z"),
+                reason: ErasureReason::PersonRequest,
+            },
+        )
+        .then_accepted();
+    events.extend(redaction.events);
     let mut seen = std::collections::BTreeSet::new();
     events.retain(|e| seen.insert(e.event_type()));
     events

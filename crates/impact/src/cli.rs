@@ -198,6 +198,10 @@ enum Cmd {
     /// The territorial service directory as Open Referral HSDS 3.0 JSON. The server must be
     /// stopped.
     Directory(crate::directory::DirectoryArgs),
+    /// A person's own data (GDPR art. 15 and 20): every fact about them, opened, and who read
+    /// their data, as JSON and a page in Italian; the access is recorded in the read audit. The
+    /// server must be stopped.
+    SubjectAccess(crate::subject_access::SubjectAccessArgs),
     /// The installation's checkpoint signing key.
     #[command(subcommand)]
     Key(crate::proofs::KeyCmd),
@@ -232,9 +236,10 @@ enum TokenCmd {
         /// Who the token is for, as events will record them (a staff id or name).
         #[arg(long)]
         actor: String,
-        /// The site a mediator works at (mediators only).
+        /// The site a mediator works at (mediators only); repeat it for a mediator who works
+        /// at several sites in rotation (`--site montelucci-4 --site tivoli-centro`).
         #[arg(long)]
-        site: Option<String>,
+        site: Vec<String>,
         /// How long the token is valid: 30m, 8h, 7d (at most 366d).
         #[arg(long, default_value = "8h")]
         ttl: String,
@@ -354,6 +359,7 @@ pub fn run(args: Args) -> ExitCode {
         Cmd::Report(args) => crate::report::run(&args),
         Cmd::Replay(args) => crate::report::replay(&args),
         Cmd::Directory(args) => crate::directory::run(&args),
+        Cmd::SubjectAccess(args) => crate::subject_access::run(&args),
         Cmd::Token(cmd) => token(cmd),
         Cmd::Account(cmd) => crate::account::run(cmd),
         Cmd::Export {
@@ -396,7 +402,7 @@ fn init_tracing() {
     };
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -636,10 +642,10 @@ fn token(cmd: TokenCmd) -> Result<()> {
         } => {
             let tokens = api::auth::Tokens::open(&data)?;
             let ttl = api::auth::parse_ttl(&ttl)?;
-            let issued = tokens.issue(
+            let issued = tokens.issue_at_sites(
                 &actor,
                 parse_role(&role)?,
-                site.map(domain::SiteId::new),
+                site.into_iter().map(domain::SiteId::new).collect(),
                 ttl,
                 now,
             )?;
@@ -683,7 +689,14 @@ fn token(cmd: TokenCmd) -> Result<()> {
                     r.id,
                     r.actor,
                     r.role.as_str(),
-                    r.site.as_ref().map_or("-", |s| s.as_str()),
+                    match r.sites().as_slice() {
+                        [] => "-".to_string(),
+                        sites => sites
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    },
                     r.expires_at.to_rfc3339()
                 );
             }

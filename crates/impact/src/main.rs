@@ -12,6 +12,7 @@ mod directory;
 mod proofs;
 mod report;
 mod tls;
+mod subject_access;
 
 fn main() -> ExitCode {
     cli::run(cli::Args::parse())

@@ -327,6 +327,10 @@ impl ReadModels {
                     contacts: e.contacts,
                     languages: self.syms.intern_all(&e.languages),
                     emerging_needs: bits(NeedArea::ALL, &e.emerging_needs),
+                    id: rec.id,
+                    text: diary_text(e),
+                    comments: Vec::new(),
+                    redacted: false,
                 };
                 self.logbook.push(row);
                 Some(Target::Logbook(len_ix(self.logbook.len())))
@@ -352,12 +356,50 @@ impl ReadModels {
                     sites: e.site_ids.clone(),
                     themes: e.themes.clone(),
                     cases_discussed: e.cases_discussed.clone(),
+                    decisions: e.decisions.clone(),
+                    actions: e.actions.clone(),
                 });
                 for case_id in &e.cases_discussed {
                     let ix = self.case_ix(*case_id);
                     self.push_timeline(ix, rec, event);
                 }
                 Some(Target::Meeting(len_ix(self.meetings.len())))
+            }
+            Event::LogbookEntryCommented(e) => {
+                if let Some((Target::Logbook(ix), _)) = self.targets.get(&e.entry_id) {
+                    self.logbook[*ix as usize].comments.push(DiaryComment {
+                        at: e.occurred_at,
+                        position,
+                        supervisor: e.supervisor.clone(),
+                        comment: e.comment.clone(),
+                    });
+                }
+                None
+            }
+            Event::TextRedacted(e) => {
+                // The desk destroys the text's key once this is durable; the read models forget
+                // the text at the same moment.
+                match self.targets.get(&e.event_id) {
+                    Some((Target::Logbook(ix), _)) => {
+                        let l = &mut self.logbook[*ix as usize];
+                        l.redacted = true;
+                        l.text = l.text.as_ref().map(|t| Box::new(t.redacted()));
+                        for c in &mut l.comments {
+                            c.comment = PersonalNote::erased();
+                        }
+                    }
+                    Some((Target::Meeting(ix), _)) => {
+                        let m = &mut self.meetings[*ix as usize];
+                        m.decisions = vec![PersonalNote::erased(); m.decisions.len()];
+                        for a in &mut m.actions {
+                            a.description = PersonalNote::erased();
+                            a.owner = domain::ERASED.to_string();
+                            a.due_on = None;
+                        }
+                    }
+                    _ => {}
+                }
+                None
             }
             // Checkpoints are listed from the journal's `checkpoints` stream; no read model.
             Event::CheckpointSigned(_) => None,
@@ -579,4 +621,21 @@ impl ReadModels {
             });
         }
     }
+}
+
+/// The free text of a logbook entry, or none when it has none.
+fn diary_text(e: &domain::LogbookEntryWritten) -> Option<Box<DiaryText>> {
+    let text = DiaryText {
+        observations: e.observations.clone(),
+        incidents: e.incidents.clone(),
+        difficulties: e.difficulties.clone(),
+        strategies: e.strategies.clone(),
+        training_needs: e.training_needs.clone(),
+    };
+    let any = text.observations.is_some()
+        || text.incidents.is_some()
+        || text.difficulties.is_some()
+        || text.strategies.is_some()
+        || text.training_needs.is_some();
+    any.then(|| Box::new(text))
 }

@@ -263,6 +263,16 @@ impl ReadModels {
                 if let Some(v) = languages {
                     l.languages = v;
                 }
+                let p = &e.personal_fields.0;
+                if !p.is_empty() && !l.redacted {
+                    let mut text = l.text.as_deref().cloned().unwrap_or_default();
+                    set(p, "observations", &mut text.observations);
+                    set(p, "incidents", &mut text.incidents);
+                    set(p, "difficulties", &mut text.difficulties);
+                    set(p, "strategies", &mut text.strategies);
+                    set(p, "trainingNeeds", &mut text.training_needs);
+                    l.text = Some(Box::new(text));
+                }
             }
             Target::Meeting(ix) => {
                 let m = &mut self.meetings[ix as usize];
@@ -271,6 +281,8 @@ impl ReadModels {
                 set(f, "supervisor", &mut m.supervisor);
                 set(f, "attendees", &mut m.attendees);
                 set(f, "themes", &mut m.themes);
+                set(&e.personal_fields.0, "decisions", &mut m.decisions);
+                set(&e.personal_fields.0, "actions", &mut m.actions);
             }
             Target::ServiceDescription(ix) => {
                 let Some(s) = self.services[ix as usize].as_mut() else {

@@ -18,6 +18,7 @@ mod apply;
 mod audit;
 mod calendar;
 mod correct;
+mod diary;
 mod history;
 mod model;
 mod monitoring;
@@ -32,6 +33,7 @@ pub use calendar::{
     AppointmentView, DueFilter, DueItem, DueKind, FOLLOW_UP_DAYS, PERMIT_WARNING_DAYS,
     REFERRAL_OUTCOME_DAYS, SUPERVISION_ACTION_DAYS,
 };
+pub use diary::{DiaryCommentView, DiaryEntryView, DiaryFilter, GrowthView};
 pub use history::HISTORY_EVENT_TYPES;
 pub use model::ReadModels;
 pub use monitoring::*;

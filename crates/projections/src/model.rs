@@ -457,6 +457,46 @@ pub(crate) struct LogbookRow {
     pub contacts: u32,
     pub languages: Box<[Sym]>,
     pub emerging_needs: u32,
+    /// The entry's event id (comments and redactions name it).
+    pub id: Ulid,
+    /// Its free text, opened (none in an entry without text); `[erased]` once redacted.
+    pub text: Option<Box<DiaryText>>,
+    pub comments: Vec<DiaryComment>,
+    /// Its text was redacted (`TextRedacted`).
+    pub redacted: bool,
+}
+
+/// What a mediator wrote in their entry, in words.
+#[derive(Clone, Default)]
+pub(crate) struct DiaryText {
+    pub observations: Option<PersonalNote>,
+    pub incidents: Option<PersonalNote>,
+    pub difficulties: Option<PersonalNote>,
+    pub strategies: Option<PersonalNote>,
+    pub training_needs: Option<PersonalNote>,
+}
+
+impl DiaryText {
+    /// The same fields, each one present read as erased.
+    pub fn redacted(&self) -> DiaryText {
+        let erased = |n: &Option<PersonalNote>| n.as_ref().map(|_| PersonalNote::erased());
+        DiaryText {
+            observations: erased(&self.observations),
+            incidents: erased(&self.incidents),
+            difficulties: erased(&self.difficulties),
+            strategies: erased(&self.strategies),
+            training_needs: erased(&self.training_needs),
+        }
+    }
+}
+
+/// A supervisor's comment under a logbook entry.
+#[derive(Clone)]
+pub(crate) struct DiaryComment {
+    pub at: DateTime<Utc>,
+    pub position: Position,
+    pub supervisor: String,
+    pub comment: PersonalNote,
 }
 
 #[derive(Clone)]
@@ -473,6 +513,8 @@ pub(crate) struct MeetingRow {
     pub sites: Vec<SiteId>,
     pub themes: Vec<String>,
     pub cases_discussed: Vec<CaseId>,
+    pub decisions: Vec<PersonalNote>,
+    pub actions: Vec<SupervisionAction>,
 }
 
 #[derive(Clone)]

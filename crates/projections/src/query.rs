@@ -294,6 +294,10 @@ pub struct MeetingView {
     pub sites: Vec<SiteId>,
     pub themes: Vec<String>,
     pub cases_discussed: Vec<CaseId>,
+    /// What was decided, opened (`[erased]` once redacted).
+    pub decisions: Vec<PersonalNote>,
+    /// The actions, each with its owner and due date where recorded.
+    pub actions: Vec<SupervisionAction>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -726,6 +730,8 @@ impl ReadModels {
                 sites: m.sites.clone(),
                 themes: m.themes.clone(),
                 cases_discussed: m.cases_discussed.clone(),
+                decisions: m.decisions.clone(),
+                actions: m.actions.clone(),
             })
             .collect();
         out.sort_by_key(|m| (m.occurred_at, m.position));

@@ -245,6 +245,9 @@ fn logbook(date: &str, who: &str) -> WriteLogbookEntry {
         observations: None,
         incidents: None,
         emerging_needs: vec![NeedArea::Documents],
+        difficulties: Some(PersonalNote::new(format!("difficoltà di {who}"))),
+        strategies: Some(PersonalNote::new(format!("strategia di {who}"))),
+        training_needs: None,
     }
 }
 

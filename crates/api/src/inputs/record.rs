@@ -173,8 +173,9 @@ pub struct ItemScoreInput {
     pub score: u8,
 }
 
-/// Writes the logbook entry (*diario di bordo*) of a site's opening day; one entry per site and
-/// day, written by the mediator on rotation in their own name.
+/// Writes a mediator's own logbook entry (*diario di bordo*) of a day at a site: one per
+/// mediator, site, day and slot (a full day covers both halves), in their own name. An entry on
+/// a day the site's schedule does not open is kept, and flagged (`onClosedDay`).
 #[derive(InputObject)]
 pub struct WriteLogbookEntryInput {
     /// The desk: `montelucci-4`.
@@ -200,6 +201,12 @@ pub struct WriteLogbookEntryInput {
     /// Needs seen emerging that day.
     #[graphql(default)]
     pub emerging_needs: Vec<NeedArea>,
+    /// Personal data: difficulties met that day.
+    pub difficulties: Option<String>,
+    /// Personal data: strategies used to face them.
+    pub strategies: Option<String>,
+    /// Personal data: training needs the day showed.
+    pub training_needs: Option<String>,
 }
 
 impl CommandInput for WriteLogbookEntryInput {
@@ -215,6 +222,9 @@ impl CommandInput for WriteLogbookEntryInput {
             observations,
             incidents,
             emerging_needs,
+            difficulties,
+            strategies,
+            training_needs,
         } = self;
         Ok(domain::WriteLogbookEntry {
             site_id: site(site_id),
@@ -227,6 +237,9 @@ impl CommandInput for WriteLogbookEntryInput {
             observations: observations.map(domain::PersonalNote),
             incidents: incidents.map(domain::PersonalNote),
             emerging_needs: words(emerging_needs),
+            difficulties: difficulties.map(domain::PersonalNote),
+            strategies: strategies.map(domain::PersonalNote),
+            training_needs: training_needs.map(domain::PersonalNote),
         }
         .into())
     }
@@ -377,5 +390,81 @@ impl ActivityMutations {
         options: Option<RecordOptions>,
     ) -> Result<Recorded> {
         record(ctx, input, options).await
+    }
+
+    /// Comments on a logbook entry (supervisors only); the comment is shown under it.
+    async fn comment_logbook_entry(
+        &self,
+        ctx: &Context<'_>,
+        input: CommentLogbookEntryInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Redacts the text of a logbook entry or a supervision meeting (supervisors only).
+    async fn redact_text(
+        &self,
+        ctx: &Context<'_>,
+        input: RedactTextInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+}
+
+/// A supervisor's comment on a logbook entry, shown under it.
+#[derive(InputObject)]
+pub struct CommentLogbookEntryInput {
+    /// The entry: the event id of its `LogbookEntryWritten` (`DiaryEntry.id`).
+    pub entry_id: ID,
+    /// When it was written: ISO 8601 date-time with offset, not before the entry's day.
+    pub occurred_at: DateTime<Utc>,
+    /// Personal data: the comment. At most 4,000 characters.
+    pub comment: String,
+}
+
+impl CommandInput for CommentLogbookEntryInput {
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            entry_id,
+            occurred_at,
+            comment,
+        } = self;
+        Ok(domain::CommentLogbookEntry {
+            entry_id: parse_ulid("entryId", &entry_id)?,
+            occurred_at,
+            comment: domain::PersonalNote(comment),
+        }
+        .into())
+    }
+}
+
+/// Redacts the free text of a logbook entry (with its comments) or of a supervision meeting that
+/// names a person (`docs/adr/0010-sealed-free-text.md`): its key is destroyed, the text reads
+/// `[erased]` from then on, the figures stay.
+#[derive(InputObject)]
+pub struct RedactTextInput {
+    /// The event id of the `LogbookEntryWritten` or `SupervisionMeetingHeld`.
+    pub event_id: ID,
+    /// When the redaction was decided: ISO 8601 date-time with offset, not in the future.
+    pub occurred_at: DateTime<Utc>,
+    /// Why: a closed list, so that the recorded reason names nobody.
+    pub reason: ErasureReason,
+}
+
+impl CommandInput for RedactTextInput {
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            event_id,
+            occurred_at,
+            reason,
+        } = self;
+        Ok(domain::RedactText {
+            event_id: parse_ulid("eventId", &event_id)?,
+            occurred_at,
+            reason: reason.into(),
+        }
+        .into())
     }
 }

@@ -39,6 +39,7 @@ const MAX_PERIOD_DAYS: i64 = 366;
 
 mod calendar;
 mod case;
+mod diary;
 mod enums;
 mod history;
 mod logbook;
@@ -54,6 +55,7 @@ mod supervision;
 
 pub use calendar::*;
 pub use case::*;
+pub use diary::*;
 pub use enums::*;
 pub use history::*;
 pub use logbook::*;

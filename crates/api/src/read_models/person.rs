@@ -110,8 +110,11 @@ impl From<desk::projections::PersonView> for Person {
 /// `true` when the principal's scope (a mediator's site, or `None` for every site) holds the
 /// person: the site registered them or took them on.
 pub(crate) fn person_in_scope(
-    scope: Option<&SiteId>,
+    scope: Option<&Vec<SiteId>>,
     person: &desk::projections::PersonView,
 ) -> bool {
-    scope.is_none_or(|own| person.site == *own || person.taken_on.contains(own))
+    scope.is_none_or(|own| {
+        own.iter()
+            .any(|own| person.site == *own || person.taken_on.contains(own))
+    })
 }

@@ -140,9 +140,21 @@ impl ReadModelQuery {
         after: Option<String>,
     ) -> Result<Page<Case>> {
         let mut filter = filter.unwrap_or_default().parse()?;
-        filter.site = access::scoped_site(ctx, filter.site)?;
+        let sites = access::scoped_sites(ctx, filter.site.take())?;
         let args = page_args(first, after)?;
-        let cases = with_models(ctx, as_of, |m| m.cases(&filter)).await?;
+        let cases = with_models(ctx, as_of, |m| {
+            access::per_site(
+                &sites,
+                |site| {
+                    m.cases(&desk::projections::CaseFilter {
+                        site,
+                        ..filter.clone()
+                    })
+                },
+                |c| c.position,
+            )
+        })
+        .await?;
         Ok(page(
             cases.into_iter().map(Case::from).collect(),
             |c| c.position,
@@ -184,13 +196,22 @@ impl ReadModelQuery {
         after: Option<String>,
     ) -> Result<Page<Referral>> {
         let mut filter = filter.unwrap_or_default().parse()?;
-        filter.site = access::scoped_site(ctx, filter.site)?;
+        let sites = access::scoped_sites(ctx, filter.site.take())?;
         let args = page_args(first, after)?;
         let referrals = with_models(ctx, as_of, |m| {
-            m.referrals(&filter)
-                .into_iter()
-                .map(|r| Referral::new(r, m))
-                .collect()
+            access::per_site(
+                &sites,
+                |site| {
+                    m.referrals(&desk::projections::ReferralFilter {
+                        site,
+                        ..filter.clone()
+                    })
+                },
+                |r| r.position,
+            )
+            .into_iter()
+            .map(|r| Referral::new(r, m))
+            .collect()
         })
         .await?;
         Ok(page(referrals, |r| r.position, &args))
@@ -208,9 +229,24 @@ impl ReadModelQuery {
         filter: Option<MediationFilter>,
     ) -> Result<Mediations> {
         let mut filter = filter.unwrap_or_default().parse()?;
-        filter.site = access::scoped_site(ctx, filter.site)?;
+        let sites = access::scoped_sites(ctx, filter.site.take())?;
+        let with_site = |site| desk::projections::MediationFilter {
+            site,
+            ..filter.clone()
+        };
         let (requests, sessions) = with_models(ctx, as_of, |m| {
-            (m.mediation_requests(&filter), m.mediation_sessions(&filter))
+            (
+                access::per_site(
+                    &sites,
+                    |s| m.mediation_requests(&with_site(s)),
+                    |r| r.position,
+                ),
+                access::per_site(
+                    &sites,
+                    |s| m.mediation_sessions(&with_site(s)),
+                    |r| r.position,
+                ),
+            )
         })
         .await?;
         Ok(Mediations {
@@ -234,18 +270,25 @@ impl ReadModelQuery {
         to: NaiveDate,
         #[graphql(desc = "Only entries written by this mediator.")] mediator: Option<String>,
     ) -> Result<Logbook> {
-        let site = access::scoped_site(ctx, opt(&site, |s| parse_site("site", s))?)?;
+        let sites = access::scoped_sites(ctx, opt(&site, |s| parse_site("site", s))?)?;
         let period = bounded_period(from, to)?;
-        let filter = desk::projections::LogbookFilter {
-            site: site.clone(),
-            period: Some(period),
-            mediator,
-        };
         let (entries, coverage) = with_models(ctx, as_of, |m| {
-            (
-                m.logbook_entries(&filter),
-                m.missing_logbook_days(&period, site.as_ref()),
-            )
+            let entries = access::per_site(
+                &sites,
+                |site| {
+                    m.logbook_entries(&desk::projections::LogbookFilter {
+                        site,
+                        period: Some(period),
+                        mediator: mediator.clone(),
+                    })
+                },
+                |e| (e.site.0.clone(), e.date, e.position),
+            );
+            let coverage: Vec<_> = sites
+                .iter()
+                .flat_map(|site| m.missing_logbook_days(&period, site.as_ref()))
+                .collect();
+            (entries, coverage)
         })
         .await?;
         Ok(Logbook {
@@ -359,6 +402,8 @@ impl ReadModelQuery {
                     sites: m.sites.into_iter().map(|s| s.0).collect(),
                     themes: m.themes,
                     cases_discussed: ids(&m.cases_discussed),
+                    decisions: m.decisions.into_iter().map(|d| d.0).collect(),
+                    actions: m.actions.into_iter().map(Into::into).collect(),
                 })
                 .collect(),
             every_month_has_meeting: months

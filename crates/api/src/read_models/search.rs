@@ -65,11 +65,25 @@ impl PersonSearchQuery {
             birth_year,
             phone,
             fiscal_code,
-            site: access::scoped_site(ctx, site)?,
+            site: None,
         };
+        let sites = access::scoped_sites(ctx, site)?;
         let mut found = ctx
             .data::<Desk>()?
-            .read(|m| m.search_persons(&search))
+            .read(|m| {
+                let mut found = Vec::new();
+                for site in &sites {
+                    found.push(m.search_persons(&PersonSearch {
+                        site: site.clone(),
+                        ..search.clone()
+                    })?);
+                }
+                Ok(access::per_site(
+                    &sites,
+                    |_| found.pop().unwrap_or_default(),
+                    |p: &desk::projections::PersonView| p.position,
+                ))
+            })
             .map_err(search_error)?;
         let truncated = found.len() > MAX_FOUND;
         found.truncate(MAX_FOUND);

@@ -14,6 +14,30 @@ pub struct SupervisionMeeting {
     pub sites: Vec<String>,
     pub themes: Vec<String>,
     pub cases_discussed: Vec<ID>,
+    /// What was decided (`[erased]` once the meeting's text is redacted).
+    pub decisions: Vec<String>,
+    /// The actions to follow, each with its owner and due date where recorded.
+    pub actions: Vec<SupervisionAction>,
+}
+
+/// An action decided in supervision, to be followed up.
+#[derive(SimpleObject)]
+pub struct SupervisionAction {
+    pub description: String,
+    /// Who carries it out (an account id).
+    pub owner: String,
+    /// By when, if a date was set.
+    pub due_on: Option<NaiveDate>,
+}
+
+impl From<domain::SupervisionAction> for SupervisionAction {
+    fn from(a: domain::SupervisionAction) -> Self {
+        SupervisionAction {
+            description: a.description.0,
+            owner: a.owner,
+            due_on: a.due_on,
+        }
+    }
 }
 
 /// The meetings held in one month (within the period asked for).

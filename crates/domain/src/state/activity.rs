@@ -146,15 +146,29 @@ impl DeskState {
         );
         languages(&c.languages, "languages")?;
         let stream = StreamId::logbook(&c.site_id, c.date);
-        if let Some(author) = self.logbook_authors.get(&stream) {
-            return reject(
-                "date",
-                K::AlreadyExists,
-                format!(
-                    "{author} already wrote the logbook of {} for {}",
-                    c.site_id, c.date
-                ),
-            );
+        // One entry per mediator, site, day and slot; a full day overlaps both halves. The
+        // day's stream version guards it: two mediators writing at once conflict, and the
+        // second decision, retried, sees the first entry.
+        if let Some(written) = self.logbook_days.get(&stream) {
+            let overlaps = |a: RotationSlot, b: RotationSlot| {
+                a == b || a == RotationSlot::FullDay || b == RotationSlot::FullDay
+            };
+            if written
+                .iter()
+                .any(|(m, slot)| *m == c.mediator && overlaps(*slot, c.slot))
+            {
+                return reject(
+                    "slot",
+                    K::AlreadyExists,
+                    format!(
+                        "{} already wrote the logbook of {} for {} ({})",
+                        c.mediator,
+                        c.site_id,
+                        c.date,
+                        c.slot.as_str().replace('_', " ")
+                    ),
+                );
+            }
         }
         let event = LogbookEntryWritten {
             site_id: c.site_id.clone(),
@@ -167,8 +181,91 @@ impl DeskState {
             observations: c.observations.clone(),
             incidents: c.incidents.clone(),
             emerging_needs: c.emerging_needs.clone(),
+            difficulties: c.difficulties.clone(),
+            strategies: c.strategies.clone(),
+            training_needs: c.training_needs.clone(),
         };
-        self.creation(stream, "date", "logbook entry", event)
+        self.decision(stream, event)
+    }
+
+    pub(super) fn comment_logbook_entry(&self, c: &CommentLogbookEntry, ctx: &Context) -> Decided {
+        ensure!(
+            matches!(ctx.actor.role, Role::Supervisor | Role::Admin),
+            "actor",
+            K::NotPermitted,
+            "only a supervisor comments on a logbook entry"
+        );
+        let Some((site_id, date)) = self.logbook_entries.get(&c.entry_id) else {
+            return reject(
+                "entryId",
+                K::NotFound,
+                "there is no logbook entry with this id",
+            );
+        };
+        ensure!(
+            c.occurred_at.date_naive() >= *date,
+            "occurredAt",
+            K::OutOfRange,
+            "a comment comes after the day of the entry ({date})"
+        );
+        ensure!(
+            !c.comment.as_str().trim().is_empty(),
+            "comment",
+            K::Required,
+            "write the comment"
+        );
+        ensure!(
+            !self.redacted_texts.contains(&c.entry_id),
+            "entryId",
+            K::Erased,
+            "this entry's text was redacted: nothing more is written under it"
+        );
+        let event = LogbookEntryCommented {
+            entry_id: c.entry_id,
+            site_id: site_id.clone(),
+            date: *date,
+            occurred_at: c.occurred_at,
+            supervisor: ctx.actor.id.clone(),
+            comment: c.comment.clone(),
+        };
+        self.decision(StreamId::logbook(site_id, *date), event)
+    }
+
+    pub(super) fn redact_text(&self, c: &RedactText, ctx: &Context) -> Decided {
+        ensure!(
+            ctx.actor.role == Role::Supervisor,
+            "actor",
+            K::NotPermitted,
+            "only a supervisor redacts a text"
+        );
+        let Some(original) = self.events.get(&c.event_id) else {
+            return reject("eventId", K::NotFound, "there is no event with this id");
+        };
+        ensure!(
+            matches!(
+                original.event_type,
+                "LogbookEntryWritten" | "SupervisionMeetingHeld"
+            ),
+            "eventId",
+            K::Mismatch,
+            "only the text of a logbook entry or of a supervision meeting is redacted \
+             (a person's own data goes with their erasure)"
+        );
+        ensure!(
+            !self.redacted_texts.contains(&c.event_id),
+            "eventId",
+            K::AlreadyExists,
+            "this text is already redacted"
+        );
+        let stream = self.stream_ids[original.stream as usize].clone();
+        let site_id = original.site.map(|ix| self.site_ids[ix as usize].clone());
+        let event = TextRedacted {
+            event_id: c.event_id,
+            site_id,
+            occurred_at: c.occurred_at,
+            reason: c.reason,
+        };
+        self.decision(stream, event)
     }
 }
 
@@ -209,5 +306,25 @@ impl Decide for WriteLogbookEntry {
 
     fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
         state.write_logbook_entry(self, ctx)
+    }
+}
+
+impl Decide for CommentLogbookEntry {
+    fn placement(&self, state: &DeskState) -> Placement {
+        state.placement_of_event(self.entry_id)
+    }
+
+    fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
+        state.comment_logbook_entry(self, ctx)
+    }
+}
+
+impl Decide for RedactText {
+    fn placement(&self, state: &DeskState) -> Placement {
+        state.placement_of_event(self.event_id)
+    }
+
+    fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
+        state.redact_text(self, ctx)
     }
 }

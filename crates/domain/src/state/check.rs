@@ -220,7 +220,9 @@ fn actor_field(cmd: &Command) -> Option<(&'static str, &str)> {
         | Command::RecordAppointmentAttended(_)
         | Command::RecordNoShow(_)
         | Command::CompleteSupervisionAction(_)
-        | Command::UpdatePerson(_) => None,
+        | Command::UpdatePerson(_)
+        | Command::CommentLogbookEntry(_)
+        | Command::RedactText(_) => None,
     }
 }
 

@@ -20,6 +20,15 @@ impl DeskState {
             "an erasure is final and is not corrected"
         );
         ensure!(
+            !matches!(
+                original.event_type,
+                "TextRedacted" | "LogbookEntryCommented"
+            ),
+            "corrects",
+            K::NotCorrectable,
+            "a redaction or a comment is not corrected: record a new one"
+        );
+        ensure!(
             original.event_type != "SiteScheduled",
             "corrects",
             K::NotCorrectable,
@@ -90,13 +99,20 @@ impl DeskState {
     }
 }
 
-impl Decide for CorrectEvent {
-    fn placement(&self, state: &DeskState) -> Placement {
-        match state.event_site(self.corrects) {
+impl DeskState {
+    /// Where a command acting on a recorded event belongs: that event's site.
+    pub(super) fn placement_of_event(&self, id: Ulid) -> Placement {
+        match self.event_site(id) {
             None => Placement::Unknown,
             Some(None) => Placement::NoSite,
             Some(Some(site)) => Placement::own(site),
         }
+    }
+}
+
+impl Decide for CorrectEvent {
+    fn placement(&self, state: &DeskState) -> Placement {
+        state.placement_of_event(self.corrects)
     }
 
     fn decide(&self, state: &DeskState, _: &Context) -> Decided {

@@ -187,7 +187,7 @@ impl DeskState {
 
     pub(super) fn assess_vulnerability(&self, c: &AssessVulnerability) -> Decided {
         site(&c.site_id, "siteId")?;
-        // The desk's public task is the legal basis (docs/adr/0008-legal-basis.md): no consent.
+        // The desk's public task is the legal basis (docs/adr/0009-legal-basis.md): no consent.
         let p = self.person(c.person_id, "personId")?;
         no_duplicates(&c.categories, "categories")?;
         let says_minor = c.categories.iter().any(|v| {
@@ -215,7 +215,7 @@ impl DeskState {
     pub(super) fn record_intake(&self, c: &RecordIntake) -> Decided {
         site(&c.site_id, "siteId")?;
         // A first contact is recorded without consent: the desk's public task is the legal basis
-        // (docs/adr/0008-legal-basis.md).
+        // (docs/adr/0009-legal-basis.md).
         self.person(c.person_id, "personId")?;
         ensure!(
             !c.needs.is_empty(),

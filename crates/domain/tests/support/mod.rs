@@ -619,7 +619,19 @@ pub fn logbook() -> WriteLogbookEntry {
         )),
         incidents: None,
         emerging_needs: vec![NeedArea::Documents],
+        difficulties: Some(PersonalNote::new("nessun interprete per il bengalese")),
+        strategies: Some(PersonalNote::new("mediazione telefonica con un collega")),
+        training_needs: Some(PersonalNote::new("aggiornamento sui permessi")),
     }
+}
+
+/// The event id the `given` journal gave the first event of `event_type` in `events`.
+pub fn id_of(events: &[Event], event_type: &str) -> Ulid {
+    let i = events
+        .iter()
+        .position(|e| e.event_type() == event_type)
+        .unwrap_or_else(|| panic!("no {event_type} in the history"));
+    event_id(i)
 }
 
 pub fn supervision() -> RecordSupervisionMeeting {

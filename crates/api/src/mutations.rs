@@ -291,18 +291,3 @@ pub struct SubjectAccessNode {
     /// The same as a page to print or hand over, headings in Italian.
     pub html: String,
 }
-
-/// A person's own data, as `subjectAccess` answers it.
-#[derive(async_graphql::SimpleObject)]
-pub struct SubjectAccessNode {
-    /// The person's data was erased: the facts remain, their personal values read `[erased]`.
-    pub erased: bool,
-    /// How many facts about them.
-    pub facts: u32,
-    /// How many recorded reads of their data (this access not included).
-    pub reads: u32,
-    /// Everything, as JSON (art. 20: in a machine-readable form).
-    pub json: async_graphql::Json<serde_json::Value>,
-    /// The same as a page to print or hand over, headings in Italian.
-    pub html: String,
-}

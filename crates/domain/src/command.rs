@@ -641,7 +641,6 @@ pub struct UpdatePerson {
     pub personal: Option<PersonalChanges>,
 }
 
-
 /// The field that says when a command's fact happened: `occurredAt`, unless its line in
 /// `commands!` names another.
 macro_rules! occurred {

@@ -1297,7 +1297,18 @@ impl Event {
             | Event::PersonErased(_)
             | Event::PersonsMerged(_)
             | Event::PersonTakenOn(_)
-            | Event::TextRedacted(_) => None,
+            | Event::TextRedacted(_)
+            // Sealed under the person they name (appointments, updates), or no free text about
+            // anyone: a service's own reference, a closure's reason, an action done.
+            | Event::CaseTransferred(_)
+            | Event::SiteClosed(_)
+            | Event::AppointmentBooked(_)
+            | Event::AppointmentRescheduled(_)
+            | Event::AppointmentCancelled(_)
+            | Event::AppointmentAttended(_)
+            | Event::AppointmentMissed(_)
+            | Event::SupervisionActionCompleted(_)
+            | Event::PersonUpdated(_) => None,
         }
     }
 

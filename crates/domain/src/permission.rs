@@ -39,13 +39,4 @@ impl Placement {
     pub(crate) fn known(site: Option<&SiteId>) -> Placement {
         site.map_or(Placement::Unknown, Placement::own)
     }
-
-    /// Where a command acting on a recorded event belongs: that event's site.
-    fn placement_of_event(&self, id: ulid::Ulid) -> Placement {
-        match self.event_site(id) {
-            None => Placement::Unknown,
-            Some(None) => Placement::NoSite,
-            Some(Some(site)) => Placement::Site(site.clone()),
-        }
-    }
 }

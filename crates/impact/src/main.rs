@@ -11,8 +11,8 @@ mod cli;
 mod directory;
 mod proofs;
 mod report;
-mod tls;
 mod subject_access;
+mod tls;
 
 fn main() -> ExitCode {
     cli::run(cli::Args::parse())

@@ -343,6 +343,7 @@ impl ReadModels {
                         .actions
                         .iter()
                         .map(|a| ActionRow {
+                            description: a.description.clone(),
                             owner: a.owner.clone(),
                             due_on: a.due_on,
                             done: false,
@@ -357,7 +358,6 @@ impl ReadModels {
                     themes: e.themes.clone(),
                     cases_discussed: e.cases_discussed.clone(),
                     decisions: e.decisions.clone(),
-                    actions: e.actions.clone(),
                 });
                 for case_id in &e.cases_discussed {
                     let ix = self.case_ix(*case_id);

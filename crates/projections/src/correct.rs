@@ -282,7 +282,20 @@ impl ReadModels {
                 set(f, "attendees", &mut m.attendees);
                 set(f, "themes", &mut m.themes);
                 set(&e.personal_fields.0, "decisions", &mut m.decisions);
-                set(&e.personal_fields.0, "actions", &mut m.actions);
+                let mut actions: Vec<SupervisionAction> =
+                    m.actions.iter().map(ActionRow::action).collect();
+                set(&e.personal_fields.0, "actions", &mut actions);
+                // What an action says may be corrected; whether it was done is a fact of its own.
+                m.actions = actions
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, a)| ActionRow {
+                        description: a.description,
+                        owner: a.owner,
+                        due_on: a.due_on,
+                        done: m.actions.get(i).is_some_and(|r| r.done),
+                    })
+                    .collect();
             }
             Target::ServiceDescription(ix) => {
                 let Some(s) = self.services[ix as usize].as_mut() else {

@@ -503,7 +503,8 @@ pub(crate) struct DiaryComment {
 pub(crate) struct MeetingRow {
     pub id: MeetingId,
     pub event_id: Ulid,
-    /// Each action's owner, due day and whether it was done (`SupervisionActionCompleted`).
+    /// Each action: what, whose, by when, and whether it was done
+    /// (`SupervisionActionCompleted`).
     pub actions: Vec<ActionRow>,
     pub at: DateTime<Utc>,
     pub position: Position,
@@ -514,14 +515,25 @@ pub(crate) struct MeetingRow {
     pub themes: Vec<String>,
     pub cases_discussed: Vec<CaseId>,
     pub decisions: Vec<PersonalNote>,
-    pub actions: Vec<SupervisionAction>,
 }
 
 #[derive(Clone)]
 pub(crate) struct ActionRow {
+    pub description: PersonalNote,
     pub owner: String,
     pub due_on: Option<NaiveDate>,
     pub done: bool,
+}
+
+impl ActionRow {
+    /// The action as the meeting recorded it (or a correction made it).
+    pub fn action(&self) -> SupervisionAction {
+        SupervisionAction {
+            description: self.description.clone(),
+            owner: self.owner.clone(),
+            due_on: self.due_on,
+        }
+    }
 }
 
 #[derive(Clone)]

@@ -731,7 +731,7 @@ impl ReadModels {
                 themes: m.themes.clone(),
                 cases_discussed: m.cases_discussed.clone(),
                 decisions: m.decisions.clone(),
-                actions: m.actions.clone(),
+                actions: m.actions.iter().map(ActionRow::action).collect(),
             })
             .collect();
         out.sort_by_key(|m| (m.occurred_at, m.position));

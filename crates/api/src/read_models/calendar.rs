@@ -141,12 +141,16 @@ fn within(days: u32) -> Result<u32> {
 async fn agenda_of(
     ctx: &Context<'_>,
     as_of: Option<AsOfInput>,
-    site: Option<SiteId>,
+    sites: Vec<Option<SiteId>>,
     date: NaiveDate,
     mediator: Option<String>,
 ) -> Result<Vec<Appointment>> {
     let rows = with_models(ctx, as_of, |m| {
-        m.agenda(site.as_ref(), date, mediator.as_deref())
+        access::per_site(
+            &sites,
+            |site| m.agenda(site.as_ref(), date, mediator.as_deref()),
+            |a| (a.starts_at, a.id),
+        )
     })
     .await?;
     Ok(rows.into_iter().map(Appointment::from).collect())
@@ -155,9 +159,22 @@ async fn agenda_of(
 async fn due_of(
     ctx: &Context<'_>,
     as_of: Option<AsOfInput>,
+    sites: Vec<Option<SiteId>>,
     filter: DueFilter,
 ) -> Result<Vec<DueItem>> {
-    let rows = with_models(ctx, as_of, |m| m.due(&filter)).await?;
+    let rows = with_models(ctx, as_of, |m| {
+        access::per_site(
+            &sites,
+            |site| {
+                m.due(&DueFilter {
+                    site,
+                    ..filter.clone()
+                })
+            },
+            |i| (i.due_on, i.kind, i.event_id, i.action),
+        )
+    })
+    .await?;
     Ok(rows.into_iter().map(DueItem::from).collect())
 }
 
@@ -178,8 +195,8 @@ impl CalendarQuery {
         #[graphql(desc = "Only this mediator's appointments.")] mediator: Option<String>,
     ) -> Result<Vec<Appointment>> {
         let site = opt(&site, |s| parse_site("site", s))?;
-        let site = access::scoped_site(ctx, site)?;
-        agenda_of(ctx, as_of, site, date, mediator).await
+        let sites = access::scoped_sites(ctx, site)?;
+        agenda_of(ctx, as_of, sites, date, mediator).await
     }
 
     /// The token's actor's own appointments of a day (`date` in Rome; today when omitted).
@@ -194,9 +211,9 @@ impl CalendarQuery {
         date: Option<NaiveDate>,
     ) -> Result<Vec<Appointment>> {
         let date = day_of(ctx, date, as_of)?;
-        let site = access::site_scope(ctx)?;
+        let sites = access::scoped_sites(ctx, None)?;
         let actor = access::principal(ctx)?.actor.id.clone();
-        agenda_of(ctx, as_of, site, date, Some(actor)).await
+        agenda_of(ctx, as_of, sites, date, Some(actor)).await
     }
 
     /// What is due at a site by `on` + `withinDays` (overdue items included), by due day:
@@ -222,10 +239,10 @@ impl CalendarQuery {
         let filter = DueFilter {
             on: day_of(ctx, on, as_of)?,
             within_days: within(within_days)?,
-            site: access::scoped_site(ctx, site)?,
+            site: None,
             owner: None,
         };
-        due_of(ctx, as_of, filter).await
+        due_of(ctx, as_of, access::scoped_sites(ctx, site)?, filter).await
     }
 
     /// `due` for the token's actor: the items that fall to them.
@@ -244,9 +261,9 @@ impl CalendarQuery {
         let filter = DueFilter {
             on: day_of(ctx, on, as_of)?,
             within_days: within(within_days)?,
-            site: access::site_scope(ctx)?,
+            site: None,
             owner: Some(access::principal(ctx)?.actor.id.clone()),
         };
-        due_of(ctx, as_of, filter).await
+        due_of(ctx, as_of, access::scoped_sites(ctx, None)?, filter).await
     }
 }

@@ -122,7 +122,7 @@ impl ReadModelQuery {
         let scope = access::site_scope(ctx)?;
         let case = with_models(ctx, as_of, |m| m.case(id)).await?;
         Ok(case
-            .filter(|c| scope.as_ref().is_none_or(|own| *own == c.site))
+            .filter(|c| scope.as_ref().is_none_or(|own| own.contains(&c.site)))
             .map(Case::from))
     }
 
@@ -178,7 +178,11 @@ impl ReadModelQuery {
         let scope = access::site_scope(ctx)?;
         let referral =
             with_models(ctx, as_of, |m| m.referral(id).map(|r| Referral::new(r, m))).await?;
-        Ok(referral.filter(|r| scope.as_ref().is_none_or(|own| own.as_str() == r.site)))
+        Ok(referral.filter(|r| {
+            scope
+                .as_ref()
+                .is_none_or(|own| own.iter().any(|s| s.as_str() == r.site))
+        }))
     }
 
     /// Referrals matching the filter, in the order they were issued, with their outcomes and the

@@ -217,7 +217,9 @@ async fn a_mediator_writes_their_diary_and_a_supervisor_reads_comments_and_follo
     assert_eq!(
         last["actions"],
         json!([{ "description": "contattare il tutore del minore per il CPIA",
-                 "owner": "m.haddad", "dueOn": "2024-05-28" }])
+                 "owner": "m.haddad", "dueOn": "2024-05-28" },
+               { "description": "aggiornare la mappa dei servizi di Tivoli e Guidonia",
+                 "owner": "s.malik", "dueOn": "2024-05-30" }])
     );
     assert_eq!(
         last["decisions"],

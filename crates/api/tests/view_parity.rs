@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use async_graphql::parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
 use desk::projections::{
-    CaseFilter, LogbookFilter, MediationFilter, Period, PersonFilter, ReadModels, ReferralFilter,
-    ServiceFilter,
+    CaseFilter, DiaryFilter, DueFilter, LogbookFilter, MediationFilter, Period, PersonFilter,
+    ReadModels, ReferralFilter, ServiceFilter,
 };
 use serde::ser::{self, Serialize};
 
@@ -62,6 +62,15 @@ const SHOWN_AS: &[(&str, &str, &str, &str)] = &[
     ("MonitoringReport", "period", "MonitoringReport", ""),
     ("MonitoringReport", "asOf", "MonitoringReport", "asOfPosition"),
     ("MediationFigure", "key", "MediationByRequestingService", "serviceId"),
+    ("MediationFigure", "key", "SessionsByPlace", "place"),
+    ("AppointmentView", "person", "Appointment", "personId"),
+    ("AppointmentView", "referredBy", "Appointment", "referredById"),
+    ("DueItem", "person", "DueItem", "personId"),
+    ("DueItem", "case", "DueItem", "caseId"),
+    ("DueItem", "referral", "DueItem", "referralId"),
+    ("DueItem", "mediation", "DueItem", "mediationId"),
+    ("DueItem", "appointment", "DueItem", "appointmentId"),
+    ("DueItem", "meeting", "DueItem", "meetingId"),
     ("FunnelFigure", "service", "FunnelFigure", "serviceId"),
     ("AuditEntry", "eventType", "HistoryEntry", "type"),
     ("AuditEntry", "person", "HistoryEntry", "personId"),
@@ -85,6 +94,9 @@ const HIDDEN: &[(&str, &str, &str, &str)] = &[
     ("PersonView", "personal", "PseudonymousPerson", "evaluators never see a name, a birth date or a contact"),
     ("PersonView", "mergedInto", "PseudonymousPerson", "a person id: evaluators see pseudonyms only"),
     ("PersonView", "takenOn", "PseudonymousPerson", NOT_FOR_EVALUATORS),
+    ("PersonView", "permitRenewalPending", "PseudonymousPerson", NOT_FOR_EVALUATORS),
+    ("PersonView", "updatedAt", "PseudonymousPerson", "a day that could single a person out: evaluators see months"),
+    ("MediationFigure", "requests", "SessionsByPlace", "a place is a session's: requests have none"),
     ("PersonView", "*", "PossibleDuplicate", "answers across sites before a registration: only what tells registrations apart; the rest is person(id)'s"),
     ("AuditEntry", "stream", "HistoryEntry", "with the event in the audit trail (event(id)), for supervisors"),
     ("AuditEntry", "actorRole", "HistoryEntry", "with the event in the audit trail (event(id)), for supervisors"),
@@ -120,6 +132,8 @@ const NOT_VIEWS: &[(&str, &str)] = &[
     ("Month", "a value (`2024-05`), serialised as text"),
     ("SiteSchedule", "a map by site, not a row: `sites` lists its keys with their days"),
     ("BeneficiaryRow", "a row of `impact report`'s beneficiaries CSV, not shown over GraphQL"),
+    ("DiaryFilter", "a query's arguments, not a view"),
+    ("DueFilter", "a query's arguments, not a view"),
 ];
 
 // ---- the shapes of views, traced through `Serialize` -------------------------------------------
@@ -635,6 +649,22 @@ fn samples(m: &ReadModels) -> Vec<(&'static str, Shape)> {
         retired: None,
         ..ServiceFilter::default()
     };
+    // Every day of May and June 2024: the demo's appointments, one of them moved to June.
+    let first = chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap();
+    let agenda: Vec<_> = (0..61)
+        .flat_map(|d| m.agenda(None, first + chrono::Days::new(d), None))
+        .collect();
+    let due = DueFilter {
+        on: first,
+        within_days: 366,
+        site: None,
+        owner: None,
+    };
+    let diaries = DiaryFilter {
+        sites: None,
+        period: month.clone(),
+        mediator: None,
+    };
     vec![
         ("Person", traced(&persons)),
         ("PseudonymousPerson", traced(&persons)),
@@ -665,6 +695,13 @@ fn samples(m: &ReadModels) -> Vec<(&'static str, Shape)> {
         ("MonthMeetings", traced(m.supervision_months(&month, None))),
         ("MonitoringReport", traced([m.monitoring(&month, None)])),
         ("HistoryEntry", traced(history)),
+        ("Appointment", traced(agenda)),
+        ("DueItem", traced(m.due(&due))),
+        ("DiaryEntry", traced(m.diaries(&diaries))),
+        (
+            "ProfessionalGrowth",
+            traced(m.professional_growth(&diaries)),
+        ),
     ]
 }
 

@@ -757,6 +757,8 @@ commands! {
     DistributeInformationMaterial => InformationMaterialDistributed, roles: [Mediator, Supervisor];
     RecordSurveyResponse => SatisfactionSurveyCompleted, roles: [Mediator, Supervisor];
     WriteLogbookEntry => LogbookEntryWritten, roles: [Mediator, Supervisor];
+    CommentLogbookEntry => LogbookEntryCommented, roles: [Supervisor];
+    RedactText => TextRedacted, roles: [Supervisor];
     RecordSupervisionMeeting => SupervisionMeetingHeld, roles: [Supervisor];
     RecordCheckpoint => CheckpointSigned, roles: [];
     MapService => ServiceMapped, roles: [Supervisor, Admin];
@@ -775,8 +777,6 @@ commands! {
     RecordNoShow => AppointmentMissed, roles: [Mediator, Supervisor];
     CompleteSupervisionAction => SupervisionActionCompleted, roles: [Supervisor];
     UpdatePerson => PersonUpdated, roles: [Mediator, Supervisor];
-    CommentLogbookEntry => LogbookEntryCommented, roles: [Supervisor];
-    RedactText => TextRedacted, roles: [Supervisor];
 }
 
 impl Command {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::*;
 use journal::Position;
+use serde::Serialize;
 use ulid::Ulid;
 
 use crate::model::*;
@@ -13,7 +14,8 @@ use crate::period::{Month, Period};
 use crate::sym::from_bits;
 
 /// One logbook entry with its text and the comments under it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DiaryEntryView {
     /// The event id of the `LogbookEntryWritten`.
     pub id: Ulid,
@@ -39,7 +41,8 @@ pub struct DiaryEntryView {
 }
 
 /// A supervisor's comment under an entry.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DiaryCommentView {
     pub occurred_at: DateTime<Utc>,
     pub position: Position,
@@ -57,7 +60,8 @@ pub struct DiaryFilter {
 
 /// What one mediator's entries of one month say of their work: the difficulties met, the
 /// strategies used and the training needs, in the order of the days.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GrowthView {
     pub mediator: String,
     pub month: Month,

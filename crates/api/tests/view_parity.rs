@@ -662,7 +662,7 @@ fn samples(m: &ReadModels) -> Vec<(&'static str, Shape)> {
     };
     let diaries = DiaryFilter {
         sites: None,
-        period: month.clone(),
+        period: month,
         mediator: None,
     };
     vec![

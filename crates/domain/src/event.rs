@@ -943,6 +943,13 @@ macro_rules! happened {
     };
 }
 
+/// What does something with each event type apart (folds it into a model, say): one impl per
+/// event type, which [`Event::handle`] picks; an event type without one does not compile.
+pub trait Handle<E> {
+    type Output;
+    fn handle(&mut self, event: &E) -> Self::Output;
+}
+
 /// Declares every event type, one line each: the struct, its current schema version and, when it
 /// is not `occurred_at`, the field that says when it happened.
 macro_rules! events {
@@ -963,6 +970,17 @@ macro_rules! events {
         pub const EVENT_TYPES: &[(&str, u16)] = &[$((stringify!($variant), $version)),*];
 
         impl Event {
+            /// Hands the event to `handler`'s impl for its own type ([`Handle`]): a handler
+            /// that lacks one for some event type does not compile.
+            pub fn handle<H, O>(&self, handler: &mut H) -> O
+            where
+                $(H: Handle<$variant, Output = O>,)*
+            {
+                match self {
+                    $(Event::$variant(e) => Handle::<$variant>::handle(handler, e),)*
+                }
+            }
+
             /// The type name written to the journal: `"IntakeRecorded"`.
             pub fn event_type(&self) -> &'static str {
                 match self {

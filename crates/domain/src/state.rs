@@ -78,75 +78,6 @@ pub struct EventMeta {
     pub actor: Actor,
 }
 
-#[derive(Clone, Debug)]
-struct PersonState {
-    registered_at: DateTime<Utc>,
-    /// The site that registered them.
-    site_id: SiteId,
-    /// The sites that took them on after (`PersonTakenOn`).
-    taken_on: Vec<SiteId>,
-    minor: bool,
-    unaccompanied_minor: bool,
-    birth_year: i32,
-    /// The exact birth date, when the registration (or a later update) gave it.
-    birth_date: Option<NaiveDate>,
-    consents: BTreeSet<ConsentScope>,
-    open_case: Option<CaseId>,
-    /// Their personal data was erased: nothing new is recorded about them.
-    erased: bool,
-    /// The registration kept when this one was merged away (`PersonsMerged`).
-    merged_into: Option<PersonId>,
-}
-
-#[derive(Clone, Debug)]
-struct CaseState {
-    person_id: PersonId,
-    site_id: SiteId,
-    opened_at: DateTime<Utc>,
-    open: bool,
-    /// Who holds the case now (`CaseOpened`, then each `CaseTransferred` that names one).
-    case_worker: String,
-}
-
-#[derive(Clone, Debug)]
-struct ReferralState {
-    person_id: PersonId,
-    service_id: ServiceId,
-    site_id: SiteId,
-    issued_at: DateTime<Utc>,
-    last_outcome: Option<ReferralOutcome>,
-}
-
-#[derive(Clone, Debug)]
-struct MediationState {
-    site_id: SiteId,
-    person_id: Option<PersonId>,
-    case_id: Option<CaseId>,
-    requested_at: DateTime<Utc>,
-    cancelled: bool,
-}
-
-#[derive(Clone, Debug)]
-struct AppointmentState {
-    person_id: PersonId,
-    site_id: SiteId,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    mediator: String,
-    status: AppointmentStatus,
-}
-
-#[derive(Clone, Debug)]
-struct MeetingState {
-    /// Per action of the meeting: done (`SupervisionActionCompleted`).
-    done: Vec<bool>,
-}
-
-#[derive(Clone, Debug)]
-struct ServiceState {
-    retired: bool,
-}
-
 /// What a correction needs of the event it corrects. The stream and the site are numbers in
 /// `DeskState::stream_ids` and `DeskState::site_ids` (a million events name far fewer of them).
 #[derive(Clone, Debug)]
@@ -208,6 +139,36 @@ pub(crate) trait Decide {
     fn decide(&self, state: &DeskState, ctx: &Context) -> Decided;
 }
 
+/// A recorded event's part of the write model: one impl per event type, beside the decisions of
+/// its stream in `state/<stream>.rs`. No rule: whatever is in the journal happened.
+/// [`DeskState::apply`] hands each event to its impl through [`Event::handle`], so an event type
+/// without one does not compile.
+pub(crate) trait Evolve {
+    fn evolve(&self, state: &mut DeskState, at: Applied);
+}
+
+/// What an [`Evolve`] impl may read of the event's envelope.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Applied {
+    /// The event's id.
+    pub id: Ulid,
+    /// The event's stream, as its number in `DeskState::stream_ids`.
+    pub stream: u32,
+}
+
+/// The write model as an [`Event::handle`] handler.
+struct Evolving<'a> {
+    state: &'a mut DeskState,
+    at: Applied,
+}
+
+impl<E: Evolve> Handle<E> for Evolving<'_> {
+    type Output = ();
+    fn handle(&mut self, event: &E) {
+        event.evolve(self.state, self.at);
+    }
+}
+
 fn reject<T>(
     field: impl Into<String>,
     kind: K,
@@ -241,7 +202,14 @@ mod sites;
 mod supervision;
 mod update;
 
+use appointment::AppointmentState;
+use case::CaseState;
 use check::*;
+use directory::ServiceState;
+use mediation::MediationState;
+use person::PersonState;
+use referral::ReferralState;
+use supervision::MeetingState;
 use update::{giver, permit};
 
 impl DeskState {
@@ -354,241 +322,10 @@ impl DeskState {
             };
             self.field_names.insert(event.event_type(), names);
         }
-        match event {
-            Event::PersonRegistered(e) => {
-                self.persons.insert(
-                    e.person_id,
-                    PersonState {
-                        registered_at: e.occurred_at,
-                        site_id: e.site_id.clone(),
-                        taken_on: Vec::new(),
-                        minor: e.minor,
-                        unaccompanied_minor: e.unaccompanied_minor,
-                        birth_year: e.birth_year,
-                        birth_date: e.personal.birth_date,
-                        consents: BTreeSet::new(),
-                        open_case: None,
-                        erased: false,
-                        merged_into: None,
-                    },
-                );
-            }
-            Event::ConsentGiven(e) => {
-                if let Some(p) = self.persons.get_mut(&e.person_id) {
-                    p.consents.extend(e.scopes.iter().copied());
-                }
-            }
-            Event::ConsentWithdrawn(e) => {
-                if let Some(p) = self.persons.get_mut(&e.person_id) {
-                    for scope in &e.scopes {
-                        p.consents.remove(scope);
-                    }
-                }
-            }
-            Event::CaseOpened(e) => {
-                self.cases.insert(
-                    e.case_id,
-                    CaseState {
-                        person_id: e.person_id,
-                        site_id: e.site_id.clone(),
-                        opened_at: e.occurred_at,
-                        open: true,
-                        case_worker: e.case_worker.clone(),
-                    },
-                );
-                if let Some(p) = self.persons.get_mut(&e.person_id) {
-                    p.open_case = Some(e.case_id);
-                }
-            }
-            Event::CaseClosed(e) => {
-                if let Some(c) = self.cases.get_mut(&e.case_id) {
-                    c.open = false;
-                }
-                if let Some(p) = self.persons.get_mut(&e.person_id) {
-                    if p.open_case == Some(e.case_id) {
-                        p.open_case = None;
-                    }
-                }
-            }
-            Event::CaseReopened(e) => {
-                if let Some(c) = self.cases.get_mut(&e.case_id) {
-                    c.open = true;
-                }
-                if let Some(p) = self.persons.get_mut(&e.person_id) {
-                    p.open_case = Some(e.case_id);
-                }
-            }
-            Event::CaseTransferred(e) => {
-                if let (Some(c), Some(worker)) = (self.cases.get_mut(&e.case_id), &e.case_worker) {
-                    c.case_worker = worker.clone();
-                }
-            }
-            Event::InterventionDelivered(e) => {
-                self.interventions.insert(e.intervention_id);
-            }
-            Event::ReferralIssued(e) => {
-                self.referrals.insert(
-                    e.referral_id,
-                    ReferralState {
-                        person_id: e.person_id,
-                        service_id: e.service_id,
-                        site_id: e.site_id.clone(),
-                        issued_at: e.occurred_at,
-                        last_outcome: None,
-                    },
-                );
-            }
-            Event::ReferralOutcomeRecorded(e) => {
-                if let Some(r) = self.referrals.get_mut(&e.referral_id) {
-                    r.last_outcome = Some(e.outcome);
-                }
-            }
-            Event::MediationRequested(e) => {
-                self.mediations.insert(
-                    e.mediation_id,
-                    MediationState {
-                        site_id: e.site_id.clone(),
-                        person_id: e.person_id,
-                        case_id: e.case_id,
-                        requested_at: e.occurred_at,
-                        cancelled: false,
-                    },
-                );
-            }
-            Event::MediationCancelled(e) => {
-                if let Some(m) = self.mediations.get_mut(&e.mediation_id) {
-                    m.cancelled = true;
-                }
-            }
-            Event::LogbookEntryWritten(e) => {
-                let stream = self.stream_ids[stream as usize].clone();
-                self.logbook_days
-                    .entry(stream)
-                    .or_default()
-                    .push((e.mediator.clone(), e.slot));
-                self.logbook_entries.insert(id, (e.site_id.clone(), e.date));
-            }
-            Event::TextRedacted(e) => {
-                self.redacted_texts.insert(e.event_id);
-            }
-            Event::ServiceMapped(e) => {
-                self.services
-                    .insert(e.service_id, ServiceState { retired: false });
-            }
-            Event::ServiceRetired(e) => {
-                if let Some(s) = self.services.get_mut(&e.service_id) {
-                    s.retired = true;
-                }
-            }
-            Event::PersonErased(e) => {
-                if let Some(p) = self.persons.get_mut(&e.person_id) {
-                    p.erased = true;
-                }
-            }
-            Event::SiteScheduled(e) => {
-                let first = self
-                    .first_schedule
-                    .map_or(e.occurred_at, |t| t.min(e.occurred_at));
-                self.first_schedule = Some(first);
-                let calendar = self.calendars.entry(e.site_id.clone()).or_default();
-                calendar.opening_days = e.opening_days.clone();
-                calendar.hours = e.hours.clone();
-                calendar.phones = e.phones.clone();
-            }
-            Event::SiteClosed(e) => {
-                self.calendars
-                    .entry(e.site_id.clone())
-                    .or_default()
-                    .closures
-                    .push(LocalClosure {
-                        from: e.from,
-                        to: e.to,
-                        reason: e.reason.clone(),
-                    });
-            }
-            Event::AppointmentBooked(e) => {
-                self.appointments.insert(
-                    e.appointment_id,
-                    AppointmentState {
-                        person_id: e.person_id,
-                        site_id: e.site_id.clone(),
-                        starts_at: e.starts_at,
-                        ends_at: e.ends_at,
-                        mediator: e.mediator.clone(),
-                        status: AppointmentStatus::Booked,
-                    },
-                );
-                self.mediator_appointments
-                    .entry(e.mediator.clone())
-                    .or_default()
-                    .push(e.appointment_id);
-            }
-            Event::AppointmentRescheduled(e) => {
-                if let Some(a) = self.appointments.get_mut(&e.appointment_id) {
-                    a.starts_at = e.starts_at;
-                    a.ends_at = e.ends_at;
-                    if a.mediator != e.mediator {
-                        if let Some(held) = self.mediator_appointments.get_mut(&a.mediator) {
-                            held.retain(|id| *id != e.appointment_id);
-                        }
-                        a.mediator = e.mediator.clone();
-                        self.mediator_appointments
-                            .entry(e.mediator.clone())
-                            .or_default()
-                            .push(e.appointment_id);
-                    }
-                }
-            }
-            Event::AppointmentCancelled(e) => {
-                self.appointment_ends(e.appointment_id, AppointmentStatus::Cancelled)
-            }
-            Event::AppointmentAttended(e) => {
-                self.appointment_ends(e.appointment_id, AppointmentStatus::Attended)
-            }
-            Event::AppointmentMissed(e) => {
-                self.appointment_ends(e.appointment_id, AppointmentStatus::Missed)
-            }
-            Event::SupervisionMeetingHeld(e) => {
-                self.meetings.insert(
-                    e.meeting_id,
-                    MeetingState {
-                        done: vec![false; e.actions.len()],
-                    },
-                );
-            }
-            Event::SupervisionActionCompleted(e) => {
-                let done = self
-                    .meetings
-                    .get_mut(&e.meeting_id)
-                    .and_then(|m| m.done.get_mut(e.action as usize));
-                if let Some(done) = done {
-                    *done = true;
-                }
-            }
-            Event::PersonTakenOn(e) => {
-                if let Some(p) = self.persons.get_mut(&e.person_id) {
-                    p.taken_on.push(e.site_id.clone());
-                }
-            }
-            Event::PersonsMerged(e) => {
-                if let Some(p) = self.persons.get_mut(&e.person_id) {
-                    p.merged_into = Some(e.into_person_id);
-                }
-            }
-            // What changes in a person's profile decides nothing later.
-            Event::PersonUpdated(_)
-            | Event::VulnerabilityAssessed(_)
-            | Event::IntakeRecorded(_)
-            | Event::CarePlanAgreed(_)
-            | Event::MediationSessionHeld(_)
-            | Event::GroupActivityHeld(_)
-            | Event::InformationMaterialDistributed(_)
-            | Event::SatisfactionSurveyCompleted(_)
-            | Event::LogbookEntryCommented(_)
-            | Event::CheckpointSigned(_)
-            | Event::ServiceUpdated(_)
-            | Event::EventCorrected(_) => {}
-        }
+        event.handle(&mut Evolving {
+            state: self,
+            at: Applied { id, stream },
+        });
     }
 
     /// Decides a command against the current state: the events to append, or why not.
@@ -612,12 +349,6 @@ impl DeskState {
         self.person_of_the_site(cmd)?;
         in_own_name(cmd, ctx)?;
         cmd.decide_in(self, ctx)
-    }
-
-    fn appointment_ends(&mut self, id: AppointmentId, status: AppointmentStatus) {
-        if let Some(a) = self.appointments.get_mut(&id) {
-            a.status = status;
-        }
     }
 
     fn expected(&self, stream: &StreamId) -> Expected {

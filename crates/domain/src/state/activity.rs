@@ -328,3 +328,46 @@ impl Decide for RedactText {
         state.redact_text(self, ctx)
     }
 }
+
+// The write model's part of each event of this stream: no rule, whatever is in the journal
+// happened.
+
+impl Evolve for GroupActivityHeld {
+    /// Decides nothing later.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
+}
+
+impl Evolve for InformationMaterialDistributed {
+    /// Decides nothing later.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
+}
+
+impl Evolve for SatisfactionSurveyCompleted {
+    /// Decides nothing later.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
+}
+
+impl Evolve for LogbookEntryWritten {
+    fn evolve(&self, state: &mut DeskState, at: Applied) {
+        let stream = state.stream_ids[at.stream as usize].clone();
+        state
+            .logbook_days
+            .entry(stream)
+            .or_default()
+            .push((self.mediator.clone(), self.slot));
+        state
+            .logbook_entries
+            .insert(at.id, (self.site_id.clone(), self.date));
+    }
+}
+
+impl Evolve for LogbookEntryCommented {
+    /// Decides nothing later.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
+}
+
+impl Evolve for TextRedacted {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state.redacted_texts.insert(self.event_id);
+    }
+}

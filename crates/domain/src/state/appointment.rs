@@ -5,6 +5,16 @@ use crate::calendar::rome_date;
 
 use super::*;
 
+#[derive(Clone, Debug)]
+pub(super) struct AppointmentState {
+    pub(super) person_id: PersonId,
+    pub(super) site_id: SiteId,
+    pub(super) starts_at: DateTime<Utc>,
+    pub(super) ends_at: DateTime<Utc>,
+    pub(super) mediator: String,
+    pub(super) status: AppointmentStatus,
+}
+
 /// The longest closure one fact records: a year.
 const LONGEST_CLOSURE_DAYS: i64 = 366;
 
@@ -357,5 +367,90 @@ impl Decide for RecordNoShow {
 
     fn decide(&self, state: &DeskState, _: &Context) -> Decided {
         state.appointment_missed(self)
+    }
+}
+
+impl DeskState {
+    fn appointment_ends(&mut self, id: AppointmentId, status: AppointmentStatus) {
+        if let Some(a) = self.appointments.get_mut(&id) {
+            a.status = status;
+        }
+    }
+}
+
+// The write model's part of each event of this stream: no rule, whatever is in the journal
+// happened.
+
+impl Evolve for SiteClosed {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state
+            .calendars
+            .entry(self.site_id.clone())
+            .or_default()
+            .closures
+            .push(LocalClosure {
+                from: self.from,
+                to: self.to,
+                reason: self.reason.clone(),
+            });
+    }
+}
+
+impl Evolve for AppointmentBooked {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state.appointments.insert(
+            self.appointment_id,
+            AppointmentState {
+                person_id: self.person_id,
+                site_id: self.site_id.clone(),
+                starts_at: self.starts_at,
+                ends_at: self.ends_at,
+                mediator: self.mediator.clone(),
+                status: AppointmentStatus::Booked,
+            },
+        );
+        state
+            .mediator_appointments
+            .entry(self.mediator.clone())
+            .or_default()
+            .push(self.appointment_id);
+    }
+}
+
+impl Evolve for AppointmentRescheduled {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        if let Some(a) = state.appointments.get_mut(&self.appointment_id) {
+            a.starts_at = self.starts_at;
+            a.ends_at = self.ends_at;
+            if a.mediator != self.mediator {
+                if let Some(held) = state.mediator_appointments.get_mut(&a.mediator) {
+                    held.retain(|id| *id != self.appointment_id);
+                }
+                a.mediator = self.mediator.clone();
+                state
+                    .mediator_appointments
+                    .entry(self.mediator.clone())
+                    .or_default()
+                    .push(self.appointment_id);
+            }
+        }
+    }
+}
+
+impl Evolve for AppointmentCancelled {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state.appointment_ends(self.appointment_id, AppointmentStatus::Cancelled)
+    }
+}
+
+impl Evolve for AppointmentAttended {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state.appointment_ends(self.appointment_id, AppointmentStatus::Attended)
+    }
+}
+
+impl Evolve for AppointmentMissed {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state.appointment_ends(self.appointment_id, AppointmentStatus::Missed)
     }
 }

@@ -3,6 +3,16 @@
 
 use super::*;
 
+#[derive(Clone, Debug)]
+pub(super) struct CaseState {
+    pub(super) person_id: PersonId,
+    pub(super) site_id: SiteId,
+    pub(super) opened_at: DateTime<Utc>,
+    pub(super) open: bool,
+    /// Who holds the case now (`CaseOpened`, then each `CaseTransferred` that names one).
+    pub(super) case_worker: String,
+}
+
 impl DeskState {
     pub(super) fn open_case(&self, c: &OpenCase) -> Decided {
         site(&c.site_id, "siteId")?;
@@ -313,5 +323,69 @@ impl Decide for TransferCase {
 
     fn decide(&self, state: &DeskState, _: &Context) -> Decided {
         state.transfer_case(self)
+    }
+}
+
+// The write model's part of each event of this stream: no rule, whatever is in the journal
+// happened.
+
+impl Evolve for CaseOpened {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state.cases.insert(
+            self.case_id,
+            CaseState {
+                person_id: self.person_id,
+                site_id: self.site_id.clone(),
+                opened_at: self.occurred_at,
+                open: true,
+                case_worker: self.case_worker.clone(),
+            },
+        );
+        if let Some(p) = state.persons.get_mut(&self.person_id) {
+            p.open_case = Some(self.case_id);
+        }
+    }
+}
+
+impl Evolve for CarePlanAgreed {
+    /// Decides nothing later.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
+}
+
+impl Evolve for CaseClosed {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        if let Some(c) = state.cases.get_mut(&self.case_id) {
+            c.open = false;
+        }
+        if let Some(p) = state.persons.get_mut(&self.person_id) {
+            if p.open_case == Some(self.case_id) {
+                p.open_case = None;
+            }
+        }
+    }
+}
+
+impl Evolve for CaseReopened {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        if let Some(c) = state.cases.get_mut(&self.case_id) {
+            c.open = true;
+        }
+        if let Some(p) = state.persons.get_mut(&self.person_id) {
+            p.open_case = Some(self.case_id);
+        }
+    }
+}
+
+impl Evolve for CaseTransferred {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        if let (Some(c), Some(worker)) = (state.cases.get_mut(&self.case_id), &self.case_worker) {
+            c.case_worker = worker.clone();
+        }
+    }
+}
+
+impl Evolve for InterventionDelivered {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state.interventions.insert(self.intervention_id);
     }
 }

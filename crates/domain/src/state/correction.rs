@@ -119,3 +119,11 @@ impl Decide for CorrectEvent {
         state.correct_event(self)
     }
 }
+
+// The write model's part of each event of this stream: no rule, whatever is in the journal
+// happened.
+
+impl Evolve for EventCorrected {
+    /// Decides nothing later.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
+}

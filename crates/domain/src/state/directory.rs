@@ -5,6 +5,11 @@ use crate::calendar::OpeningHours;
 
 use super::*;
 
+#[derive(Clone, Debug)]
+pub(super) struct ServiceState {
+    pub(super) retired: bool,
+}
+
 impl DeskState {
     pub(super) fn map_service(&self, c: &MapService, ctx: &Context) -> Decided {
         ensure!(
@@ -186,4 +191,41 @@ fn opening_hours(hours: &[OpeningHours], days: &[Weekday]) -> Result<(), Rejecti
         }
     }
     Ok(())
+}
+
+// The write model's part of each event of this stream: no rule, whatever is in the journal
+// happened.
+
+impl Evolve for ServiceMapped {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state
+            .services
+            .insert(self.service_id, ServiceState { retired: false });
+    }
+}
+
+impl Evolve for ServiceUpdated {
+    /// Decides nothing later.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
+}
+
+impl Evolve for ServiceRetired {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        if let Some(s) = state.services.get_mut(&self.service_id) {
+            s.retired = true;
+        }
+    }
+}
+
+impl Evolve for SiteScheduled {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        let first = state
+            .first_schedule
+            .map_or(self.occurred_at, |t| t.min(self.occurred_at));
+        state.first_schedule = Some(first);
+        let calendar = state.calendars.entry(self.site_id.clone()).or_default();
+        calendar.opening_days = self.opening_days.clone();
+        calendar.hours = self.hours.clone();
+        calendar.phones = self.phones.clone();
+    }
 }

@@ -3,6 +3,15 @@
 
 use super::*;
 
+#[derive(Clone, Debug)]
+pub(super) struct MediationState {
+    pub(super) site_id: SiteId,
+    pub(super) person_id: Option<PersonId>,
+    pub(super) case_id: Option<CaseId>,
+    pub(super) requested_at: DateTime<Utc>,
+    pub(super) cancelled: bool,
+}
+
 impl DeskState {
     pub(super) fn request_mediation(&self, c: &RequestMediation) -> Decided {
         site(&c.site_id, "siteId")?;
@@ -228,5 +237,36 @@ impl Decide for CancelMediation {
 
     fn decide(&self, state: &DeskState, _: &Context) -> Decided {
         state.cancel_mediation(self)
+    }
+}
+
+// The write model's part of each event of this stream: no rule, whatever is in the journal
+// happened.
+
+impl Evolve for MediationRequested {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state.mediations.insert(
+            self.mediation_id,
+            MediationState {
+                site_id: self.site_id.clone(),
+                person_id: self.person_id,
+                case_id: self.case_id,
+                requested_at: self.occurred_at,
+                cancelled: false,
+            },
+        );
+    }
+}
+
+impl Evolve for MediationSessionHeld {
+    /// Decides nothing later.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
+}
+
+impl Evolve for MediationCancelled {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        if let Some(m) = state.mediations.get_mut(&self.mediation_id) {
+            m.cancelled = true;
+        }
     }
 }

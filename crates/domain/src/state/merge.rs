@@ -74,3 +74,14 @@ impl Decide for MergePersons {
         state.merge_persons(self, ctx)
     }
 }
+
+// The write model's part of each event of this stream: no rule, whatever is in the journal
+// happened.
+
+impl Evolve for PersonsMerged {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        if let Some(p) = state.persons.get_mut(&self.person_id) {
+            p.merged_into = Some(self.into_person_id);
+        }
+    }
+}

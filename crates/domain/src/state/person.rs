@@ -3,6 +3,26 @@
 
 use super::*;
 
+#[derive(Clone, Debug)]
+pub(super) struct PersonState {
+    pub(super) registered_at: DateTime<Utc>,
+    /// The site that registered them.
+    pub(super) site_id: SiteId,
+    /// The sites that took them on after (`PersonTakenOn`).
+    pub(super) taken_on: Vec<SiteId>,
+    pub(super) minor: bool,
+    pub(super) unaccompanied_minor: bool,
+    pub(super) birth_year: i32,
+    /// The exact birth date, when the registration (or a later update) gave it.
+    pub(super) birth_date: Option<NaiveDate>,
+    pub(super) consents: BTreeSet<ConsentScope>,
+    pub(super) open_case: Option<CaseId>,
+    /// Their personal data was erased: nothing new is recorded about them.
+    pub(super) erased: bool,
+    /// The registration kept when this one was merged away (`PersonsMerged`).
+    pub(super) merged_into: Option<PersonId>,
+}
+
 impl DeskState {
     pub(super) fn register_person(&self, c: &RegisterPerson, ctx: &Context) -> Decided {
         site(&c.site_id, "siteId")?;
@@ -339,5 +359,65 @@ impl Decide for ErasePerson {
 
     fn decide(&self, state: &DeskState, ctx: &Context) -> Decided {
         state.erase_person(self, ctx)
+    }
+}
+
+// The write model's part of each event of this stream: no rule, whatever is in the journal
+// happened.
+
+impl Evolve for PersonRegistered {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state.persons.insert(
+            self.person_id,
+            PersonState {
+                registered_at: self.occurred_at,
+                site_id: self.site_id.clone(),
+                taken_on: Vec::new(),
+                minor: self.minor,
+                unaccompanied_minor: self.unaccompanied_minor,
+                birth_year: self.birth_year,
+                birth_date: self.personal.birth_date,
+                consents: BTreeSet::new(),
+                open_case: None,
+                erased: false,
+                merged_into: None,
+            },
+        );
+    }
+}
+
+impl Evolve for ConsentGiven {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        if let Some(p) = state.persons.get_mut(&self.person_id) {
+            p.consents.extend(self.scopes.iter().copied());
+        }
+    }
+}
+
+impl Evolve for ConsentWithdrawn {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        if let Some(p) = state.persons.get_mut(&self.person_id) {
+            for scope in &self.scopes {
+                p.consents.remove(scope);
+            }
+        }
+    }
+}
+
+impl Evolve for VulnerabilityAssessed {
+    /// Decides nothing later.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
+}
+
+impl Evolve for IntakeRecorded {
+    /// Decides nothing later.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
+}
+
+impl Evolve for PersonErased {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        if let Some(p) = state.persons.get_mut(&self.person_id) {
+            p.erased = true;
+        }
     }
 }

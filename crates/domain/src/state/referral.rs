@@ -2,6 +2,15 @@
 
 use super::*;
 
+#[derive(Clone, Debug)]
+pub(super) struct ReferralState {
+    pub(super) person_id: PersonId,
+    pub(super) service_id: ServiceId,
+    pub(super) site_id: SiteId,
+    pub(super) issued_at: DateTime<Utc>,
+    pub(super) last_outcome: Option<ReferralOutcome>,
+}
+
 impl DeskState {
     pub(super) fn issue_referral(&self, c: &IssueReferral) -> Decided {
         site(&c.site_id, "siteId")?;
@@ -105,5 +114,31 @@ impl Decide for RecordReferralOutcome {
 
     fn decide(&self, state: &DeskState, _: &Context) -> Decided {
         state.record_referral_outcome(self)
+    }
+}
+
+// The write model's part of each event of this stream: no rule, whatever is in the journal
+// happened.
+
+impl Evolve for ReferralIssued {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state.referrals.insert(
+            self.referral_id,
+            ReferralState {
+                person_id: self.person_id,
+                service_id: self.service_id,
+                site_id: self.site_id.clone(),
+                issued_at: self.occurred_at,
+                last_outcome: None,
+            },
+        );
+    }
+}
+
+impl Evolve for ReferralOutcomeRecorded {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        if let Some(r) = state.referrals.get_mut(&self.referral_id) {
+            r.last_outcome = Some(self.outcome);
+        }
     }
 }

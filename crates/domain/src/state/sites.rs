@@ -50,3 +50,14 @@ impl Decide for TakeOnPerson {
         state.take_on_person(self)
     }
 }
+
+// The write model's part of each event of this stream: no rule, whatever is in the journal
+// happened.
+
+impl Evolve for PersonTakenOn {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        if let Some(p) = state.persons.get_mut(&self.person_id) {
+            p.taken_on.push(self.site_id.clone());
+        }
+    }
+}

@@ -3,6 +3,12 @@
 
 use super::*;
 
+#[derive(Clone, Debug)]
+pub(super) struct MeetingState {
+    /// Per action of the meeting: done (`SupervisionActionCompleted`).
+    pub(super) done: Vec<bool>,
+}
+
 impl DeskState {
     pub(super) fn record_supervision(
         &self,
@@ -176,4 +182,35 @@ impl Decide for CompleteSupervisionAction {
     fn decide(&self, state: &DeskState, _: &Context) -> Decided {
         state.complete_supervision_action(self)
     }
+}
+
+// The write model's part of each event of this stream: no rule, whatever is in the journal
+// happened.
+
+impl Evolve for SupervisionMeetingHeld {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        state.meetings.insert(
+            self.meeting_id,
+            MeetingState {
+                done: vec![false; self.actions.len()],
+            },
+        );
+    }
+}
+
+impl Evolve for SupervisionActionCompleted {
+    fn evolve(&self, state: &mut DeskState, _: Applied) {
+        let done = state
+            .meetings
+            .get_mut(&self.meeting_id)
+            .and_then(|m| m.done.get_mut(self.action as usize));
+        if let Some(done) = done {
+            *done = true;
+        }
+    }
+}
+
+impl Evolve for CheckpointSigned {
+    /// Decides nothing later.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
 }

@@ -203,3 +203,11 @@ impl Decide for UpdatePerson {
         state.update_person(self)
     }
 }
+
+// The write model's part of each event of this stream: no rule, whatever is in the journal
+// happened.
+
+impl Evolve for PersonUpdated {
+    /// Decides nothing later.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
+}

@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use ulid::Ulid;
 
+use crate::apply::{At, Fold};
 use crate::model::*;
 use crate::sym::Sym;
 
@@ -371,5 +372,101 @@ impl ReadModels {
                 out.push(item);
             }
         }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct AppointmentRow {
+    pub id: AppointmentId,
+    /// The booking's event.
+    pub event_id: Ulid,
+    pub position: Position,
+    pub person: Ix,
+    pub site: Sym,
+    pub booked_at: DateTime<Utc>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub mediator: Sym,
+    pub language: Sym,
+    pub channel: IntakeChannel,
+    pub referred_by: Option<ServiceId>,
+    pub status: AppointmentStatus,
+    /// How many times it was moved.
+    pub rescheduled: u32,
+}
+
+// The fold: no rules here, whatever is in the journal happened.
+
+impl Fold for AppointmentBooked {
+    fn fold(&self, m: &mut ReadModels, at: &mut At) -> Option<Target> {
+        let At {
+            rec,
+            position,
+            site,
+            person,
+            ..
+        } = *at;
+        let ix = m.appointment_ix(self.appointment_id);
+        let mediator = m.syms.intern(&self.mediator);
+        let language = m.syms.intern(&self.language);
+        m.appointments[ix as usize] = Some(AppointmentRow {
+            id: self.appointment_id,
+            event_id: rec.id,
+            position,
+            person: person.unwrap_or(NO_IX),
+            site,
+            booked_at: self.occurred_at,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            mediator,
+            language,
+            channel: self.channel,
+            referred_by: self.referred_by,
+            status: AppointmentStatus::Booked,
+            rescheduled: 0,
+        });
+        None
+    }
+}
+
+impl Fold for AppointmentRescheduled {
+    fn fold(&self, m: &mut ReadModels, _: &mut At) -> Option<Target> {
+        let ix = m.appointment_ix(self.appointment_id);
+        let mediator = m.syms.intern(&self.mediator);
+        if let Some(a) = m.appointments[ix as usize].as_mut() {
+            a.starts_at = self.starts_at;
+            a.ends_at = self.ends_at;
+            a.mediator = mediator;
+            a.rescheduled += 1;
+        }
+        None
+    }
+}
+
+impl Fold for AppointmentCancelled {
+    fn fold(&self, m: &mut ReadModels, _: &mut At) -> Option<Target> {
+        m.appointment_ends(self.appointment_id, AppointmentStatus::Cancelled)
+    }
+}
+
+impl Fold for AppointmentAttended {
+    fn fold(&self, m: &mut ReadModels, _: &mut At) -> Option<Target> {
+        m.appointment_ends(self.appointment_id, AppointmentStatus::Attended)
+    }
+}
+
+impl Fold for AppointmentMissed {
+    fn fold(&self, m: &mut ReadModels, _: &mut At) -> Option<Target> {
+        m.appointment_ends(self.appointment_id, AppointmentStatus::Missed)
+    }
+}
+
+impl ReadModels {
+    fn appointment_ends(&mut self, id: AppointmentId, status: AppointmentStatus) -> Option<Target> {
+        let ix = self.appointment_ix(id);
+        if let Some(a) = self.appointments[ix as usize].as_mut() {
+            a.status = status;
+        }
+        None
     }
 }

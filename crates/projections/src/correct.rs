@@ -9,6 +9,7 @@ use domain::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::apply::{At, Fold};
 use crate::model::*;
 use crate::search::SearchKeys;
 use crate::sym::bits;
@@ -351,5 +352,14 @@ fn retime(c: &mut CaseRow, position: journal::Position, at: DateTime<Utc>) {
     }
     for t in c.timeline.iter_mut().filter(|t| t.position == position) {
         t.occurred_at = at;
+    }
+}
+
+// The fold: no rules here, whatever is in the journal happened.
+
+impl Fold for EventCorrected {
+    fn fold(&self, m: &mut ReadModels, _: &mut At) -> Option<Target> {
+        m.apply_correction(self);
+        None
     }
 }

@@ -14,17 +14,25 @@
 //! exports) and [`BeneficiaryRow`]. The views (`CaseView`, ...) are serialisable too: the API's
 //! test `view_parity` compares their fields with the GraphQL objects that show them.
 
+mod activity;
 mod apply;
 mod audit;
 mod calendar;
+mod case;
 mod correct;
 mod diary;
 mod history;
+mod logbook;
+mod mediation;
 mod model;
 mod monitoring;
 mod period;
+mod person;
 mod query;
+mod referral;
 mod search;
+mod service;
+mod supervision;
 mod sym;
 mod update;
 
@@ -33,13 +41,19 @@ pub use calendar::{
     AppointmentView, DueFilter, DueItem, DueKind, FOLLOW_UP_DAYS, PERMIT_WARNING_DAYS,
     REFERRAL_OUTCOME_DAYS, SUPERVISION_ACTION_DAYS,
 };
+pub use case::{CaseFilter, CaseStatus, CaseView, TimelineEntry};
 pub use diary::{DiaryCommentView, DiaryEntryView, DiaryFilter, GrowthView};
 pub use history::HISTORY_EVENT_TYPES;
+pub use logbook::{LogbookEntryView, LogbookFilter, MissingLogbookDays};
+pub use mediation::{MediationFilter, MediationRequestView, MediationSessionView};
 pub use model::ReadModels;
 pub use monitoring::*;
 pub use period::{Month, Period, SiteSchedule};
-pub use query::*;
+pub use person::{PersonFilter, PersonView};
+pub use referral::{ReferralFilter, ReferralOutcomeView, ReferralStatus, ReferralView};
 pub use search::{name_words, PersonSearch, SearchError, MIN_NAME_CHARS, MIN_PHONE_DIGITS};
+pub use service::{ServiceFilter, ServiceView};
+pub use supervision::{MeetingView, MonthMeetings};
 
 /// What a query can reject. Folding never fails: what cannot be read is counted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -26,8 +26,9 @@ use serde::Serialize;
 
 use crate::model::*;
 use crate::period::Period;
-use crate::query::{count, days_between, MissingLogbookDays, MonthMeetings};
+use crate::query::{count, days_between};
 use crate::sym::{from_bits, Sym};
+use crate::{MissingLogbookDays, MonthMeetings};
 
 /// What a contact was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -5,9 +5,11 @@ use std::fmt;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use domain::calendar::ClosedBecause;
-use domain::{SiteCalendar, SiteId};
+use domain::{SiteCalendar, SiteClosed, SiteId, SiteScheduled};
 use serde::{Serialize, Serializer};
 
+use crate::apply::{At, Fold};
+use crate::model::{ReadModels, Target};
 use crate::ProjectionError;
 
 /// A range of whole days, both ends included. Days are UTC days: an event is in the period when
@@ -233,5 +235,42 @@ impl SiteSchedule {
     /// The site's opening days within the period.
     pub fn opening_days_in(&self, site: &SiteId, period: &Period) -> Vec<NaiveDate> {
         period.days().filter(|d| self.is_open(site, *d)).collect()
+    }
+}
+
+// The fold: no rules here, whatever is in the journal happened.
+
+impl Fold for SiteScheduled {
+    fn fold(&self, m: &mut ReadModels, _: &mut At) -> Option<Target> {
+        let days: Vec<chrono::Weekday> = self.opening_days.iter().map(|d| d.to_chrono()).collect();
+        m.schedule.opening_days.insert(self.site_id.clone(), days);
+        m.schedule
+            .names
+            .insert(self.site_id.clone(), self.name.clone());
+        let calendar = m
+            .schedule
+            .calendars
+            .entry(self.site_id.clone())
+            .or_default();
+        calendar.opening_days = self.opening_days.clone();
+        calendar.hours = self.hours.clone();
+        calendar.phones = self.phones.clone();
+        None
+    }
+}
+
+impl Fold for SiteClosed {
+    fn fold(&self, m: &mut ReadModels, _: &mut At) -> Option<Target> {
+        m.schedule
+            .calendars
+            .entry(self.site_id.clone())
+            .or_default()
+            .closures
+            .push(domain::calendar::LocalClosure {
+                from: self.from,
+                to: self.to,
+                reason: self.reason.clone(),
+            });
+        None
     }
 }

@@ -8,7 +8,7 @@
 use domain::{ContactKind, PersonalData, SiteId};
 
 use crate::model::{Ix, PersonRow, Profile, ReadModels};
-use crate::query::PersonView;
+use crate::PersonView;
 
 /// The keys a person is found by, folded from their personal data.
 #[derive(Clone, Default)]

@@ -4,6 +4,7 @@
 
 use domain::*;
 
+use crate::apply::{At, Fold};
 use crate::model::*;
 use crate::search::SearchKeys;
 
@@ -47,5 +48,15 @@ impl ReadModels {
             p.personal.fiscal_code = Some(code.clone());
         }
         p.search = SearchKeys::of(&p.personal);
+    }
+}
+
+// The fold: no rules here, whatever is in the journal happened.
+
+impl Fold for PersonUpdated {
+    fn fold(&self, m: &mut ReadModels, _: &mut At) -> Option<Target> {
+        let ix = m.person_ix(self.person_id);
+        m.apply_update(ix, self);
+        None
     }
 }

@@ -29,9 +29,9 @@ const CASE_ID: &str = "01HX90FS20CBN90BACRDM3N2QV";
 const OLENA_ID: &str = "01HX8YRV80B3SXYDR3FYBNC7DY";
 const ASL_ID: &str = "01HWVYS2P08YEB52DDD3BHMNM3";
 const REFERRAL_ID: &str = "01HWW4G620GH956H9GW16YB51W";
-/// The event that registered the canary.
 /// The first logbook entry of the fixture (o.kovalenko, 2 May), commented by a supervisor.
 const FIRST_ENTRY: &str = "01HWWXNVA0GBRJ37S3HK4S3KA2";
+/// The event that registered the canary.
 const CANARY_REGISTERED: &str = "01HWW2G390JEGFYW3G1TK48FMW";
 
 /// The principals of the matrix.
@@ -457,42 +457,37 @@ async fn every_command_for_every_role() {
             samples.push((name, line["command"].clone()));
         }
     }
-    samples.push((
-        "ReopenCase".into(),
-        json!({ "command": "ReopenCase", "caseId": CASE_ID, "occurredAt": "2024-05-30T10:00:00+02:00" }),
-    ));
-    samples.push((
-        "RecordCheckpoint".into(),
-        json!({ "command": "RecordCheckpoint", "occurredAt": "2024-05-30T10:00:00Z",
-                "treeSize": 3, "root": "00".repeat(32), "publicKey": "00".repeat(32),
-                "signature": "AAAA" }),
-    ));
-    samples.push((
-        "TakeOnPerson".into(),
-        json!({ "command": "TakeOnPerson", "personId": OLENA_ID, "siteId": SITE,
-                "occurredAt": "2024-05-30T10:00:00+02:00" }),
-    ));
-    samples.push((
-        "TransferCase".into(),
-        json!({ "command": "TransferCase", "caseId": CASE_ID, "caseWorker": "l.bianchi",
-                "occurredAt": "2024-05-30T10:00:00+02:00" }),
-    ));
-    samples.push((
-        "MergePersons".into(),
-        json!({ "command": "MergePersons", "personId": OLENA_ID, "intoPersonId": CANARY_ID,
-                "occurredAt": "2024-05-30T10:00:00+02:00" }),
-    ));
-    samples.push((
-        "RedactText".into(),
-        json!({ "command": "RedactText", "eventId": FIRST_ENTRY,
-                "occurredAt": "2024-05-30T10:00:00+02:00", "reason": "person_request" }),
-    ));
-    // Last, so that the commands before it still find the canary.
-    samples.push((
-        "ErasePerson".into(),
-        json!({ "command": "ErasePerson", "personId": CANARY_ID,
-                "occurredAt": "2024-05-30T10:00:00+02:00", "reason": "person_request" }),
-    ));
+    // Then the shared sample of each command the fixture does not hold (`Command::samples`),
+    // pointed at the fixture's site and records, so that the other site's mediator is refused.
+    let records = [
+        ("siteId", SITE),
+        ("caseId", CASE_ID),
+        ("personId", OLENA_ID),
+        ("intoPersonId", CANARY_ID),
+        ("eventId", FIRST_ENTRY),
+        ("entryId", FIRST_ENTRY),
+        ("referralId", REFERRAL_ID),
+        ("serviceId", ASL_ID),
+    ];
+    for command in domain::Command::samples() {
+        let name = command.name().to_string();
+        if samples.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        let mut command = serde_json::to_value(&command).unwrap();
+        for (field, id) in records {
+            if command.get(field).is_some() {
+                command[field] = json!(id);
+            }
+        }
+        samples.push((name, command));
+    }
+    // An erasure last, of the canary, so that the commands before it still find their persons.
+    if let Some(at) = samples.iter().position(|(n, _)| n == "ErasePerson") {
+        let (name, mut command) = samples.remove(at);
+        command["personId"] = json!(CANARY_ID);
+        samples.push((name, command));
+    }
     let names: BTreeSet<&str> = samples.iter().map(|(n, _)| n.as_str()).collect();
     let all: BTreeSet<&str> = domain::COMMAND_NAMES.iter().copied().collect();
     assert_eq!(names, all, "every command needs a row in the matrix");

@@ -685,6 +685,12 @@ macro_rules! commands {
         };
 
         impl Command {
+            /// One command of every kind, in the order of `commands!` ([`crate::samples`]).
+            #[doc(hidden)]
+            pub fn samples() -> Vec<Command> {
+                vec![$(Command::$variant(<$variant as crate::samples::Sample>::sample()),)*]
+            }
+
             /// The command's name: `"RecordIntake"`.
             pub fn name(&self) -> &'static str {
                 match self {

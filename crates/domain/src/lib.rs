@@ -12,6 +12,8 @@ pub mod import;
 pub mod permission;
 pub mod personal;
 pub mod rejection;
+#[doc(hidden)]
+pub mod samples;
 pub mod state;
 pub mod text;
 pub mod vocab;

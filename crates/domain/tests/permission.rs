@@ -7,74 +7,15 @@ use domain::*;
 use support::*;
 use ulid::Ulid;
 
-/// One command of every kind.
+/// One command of every kind: the shared samples (`domain::samples`).
 fn every_command() -> Vec<Command> {
-    let commands: Vec<Command> = vec![
-        register().into(),
-        consent().into(),
-        withdraw().into(),
-        assess().into(),
-        intake().into(),
-        open_case().into(),
-        care_plan().into(),
-        close_case().into(),
-        reopen_case().into(),
-        transfer().into(),
-        intervention_cmd().into(),
-        issue_referral().into(),
-        referral_outcome().into(),
-        request_mediation().into(),
-        session().into(),
-        cancel_mediation().into(),
-        group_activity().into(),
-        distribute().into(),
-        survey_cmd().into(),
-        logbook().into(),
-        CommentLogbookEntry {
-            entry_id: id_of(&everything(), "LogbookEntryWritten"),
-            occurred_at: t("2024-05-16T11:55:00Z"),
-            comment: PersonalNote::new("bene"),
-        }
-        .into(),
-        RedactText {
-            event_id: id_of(&everything(), "LogbookEntryWritten"),
-            occurred_at: t("2024-05-16T11:56:00Z"),
-            reason: ErasureReason::PersonRequest,
-        }
-        .into(),
-        supervision().into(),
-        checkpoint().into(),
-        map_asl().into(),
-        update_asl().into(),
-        retire_cpia().into(),
-        schedule_site().into(),
-        CorrectEvent {
-            corrects: event_id(4),
-            occurred_at: t("2024-05-16T11:55:00Z"),
-            fields: [("needs".to_string(), serde_json::json!(["work"]))].into(),
-            personal_fields: PersonalFields::default(),
-            reason: "bisogno registrato male".into(),
-        }
-        .into(),
-        ErasePerson {
-            person_id: person(),
-            occurred_at: t("2024-05-16T11:58:00Z"),
-            reason: ErasureReason::PersonRequest,
-        }
-        .into(),
-        merge().into(),
-        take_on().into(),
-        close_site().into(),
-        book().into(),
-        reschedule().into(),
-        cancel_appointment().into(),
-        attended().into(),
-        no_show().into(),
-        complete_action().into(),
-        update_person().into(),
-    ];
+    let commands = Command::samples();
     let names: Vec<&str> = commands.iter().map(Command::name).collect();
     assert_eq!(names, COMMAND_NAMES, "one command of every kind, in order");
+    // The samples that name a recorded event name the scenario's logbook entry and intake.
+    let scenario = everything();
+    assert_eq!(id_of(&scenario, "LogbookEntryWritten"), logbook_entry_id());
+    assert_eq!(id_of(&scenario, "IntakeRecorded"), event_id(4));
     commands
 }
 

@@ -371,3 +371,110 @@ impl Evolve for TextRedacted {
         state.redacted_texts.insert(self.event_id);
     }
 }
+
+/// The sample of each command of this stream ([`crate::samples`]).
+mod samples {
+    use crate::samples::*;
+    use crate::*;
+
+    impl Sample for RecordGroupActivity {
+        fn sample() -> Self {
+            RecordGroupActivity {
+                activity_id: group(),
+                site_id: site(),
+                occurred_at: t("2024-05-16T10:00:00Z"),
+                kind: GroupActivityKind::InformationSession,
+                title: "Il permesso di soggiorno: rinnovo e conversione".into(),
+                duration_minutes: 90,
+                attendees_third_country: 14,
+                attendees_other: 2,
+                languages: vec!["it".into(), "ar".into()],
+                associations: vec![],
+                facilitators: vec!["m.haddad".into()],
+            }
+        }
+    }
+
+    impl Sample for DistributeInformationMaterial {
+        fn sample() -> Self {
+            DistributeInformationMaterial {
+                distribution_id: distribution(),
+                site_id: site(),
+                occurred_at: t("2024-05-16T11:00:00Z"),
+                item: "Guida ai servizi del territorio".into(),
+                language: "uk".into(),
+                quantity: 25,
+                channel: DistributionChannel::Desk,
+            }
+        }
+    }
+
+    impl Sample for RecordSurveyResponse {
+        fn sample() -> Self {
+            RecordSurveyResponse {
+                survey_id: survey(),
+                site_id: site(),
+                occurred_at: t("2024-05-16T11:30:00Z"),
+                person_id: Some(person()),
+                scores: vec![
+                    ItemScore {
+                        item: SurveyItem::Welcome,
+                        score: 5,
+                    },
+                    ItemScore {
+                        item: SurveyItem::Clarity,
+                        score: 4,
+                    },
+                    ItemScore {
+                        item: SurveyItem::Usefulness,
+                        score: 5,
+                    },
+                ],
+                helpful_for_integration: true,
+                comment: Some(PersonalNote::new("grazie a Olena per la pazienza")),
+            }
+        }
+    }
+
+    impl Sample for WriteLogbookEntry {
+        fn sample() -> Self {
+            WriteLogbookEntry {
+                site_id: site(),
+                date: d("2024-05-16"),
+                occurred_at: t("2024-05-16T11:50:00Z"),
+                mediator: "m.haddad".into(),
+                slot: RotationSlot::Morning,
+                contacts: 7,
+                languages: vec!["ar".into(), "uk".into()],
+                observations: Some(PersonalNote::new(
+                    "mattinata intensa, molte richieste sul rinnovo",
+                )),
+                incidents: None,
+                emerging_needs: vec![NeedArea::Documents],
+                difficulties: Some(PersonalNote::new("nessun interprete per il bengalese")),
+                strategies: Some(PersonalNote::new("mediazione telefonica con un collega")),
+                training_needs: Some(PersonalNote::new("aggiornamento sui permessi")),
+            }
+        }
+    }
+
+    impl Sample for CommentLogbookEntry {
+        fn sample() -> Self {
+            CommentLogbookEntry {
+                entry_id: logbook_entry_id(),
+                occurred_at: t("2024-05-16T11:55:00Z"),
+                comment: PersonalNote::new("bene"),
+            }
+        }
+    }
+
+    impl Sample for RedactText {
+        fn sample() -> Self {
+            RedactText {
+                event_id: logbook_entry_id(),
+                occurred_at: t("2024-05-16T11:56:00Z"),
+                reason: ErasureReason::PersonRequest,
+            }
+        }
+    }
+}

@@ -454,3 +454,79 @@ impl Evolve for AppointmentMissed {
         state.appointment_ends(self.appointment_id, AppointmentStatus::Missed)
     }
 }
+
+/// The sample of each command of this stream ([`crate::samples`]).
+mod samples {
+    use crate::samples::*;
+    use crate::*;
+
+    impl Sample for CloseSite {
+        fn sample() -> Self {
+            CloseSite {
+                site_id: site(),
+                occurred_at: t("2024-05-10T08:00:00Z"),
+                from: d("2024-05-21"),
+                to: d("2024-05-21"),
+                reason: "festa patronale".into(),
+            }
+        }
+    }
+
+    impl Sample for BookAppointment {
+        fn sample() -> Self {
+            BookAppointment {
+                appointment_id: appointment(),
+                person_id: person(),
+                site_id: site(),
+                occurred_at: t("2024-05-14T08:00:00Z"),
+                starts_at: t("2024-05-16T07:30:00Z"),
+                ends_at: t("2024-05-16T08:00:00Z"),
+                mediator: "m.haddad".into(),
+                language: "uk".into(),
+                channel: IntakeChannel::Phone,
+                referred_by: None,
+                note: Some(PersonalNote::new("porta il passaporto")),
+            }
+        }
+    }
+
+    impl Sample for RescheduleAppointment {
+        fn sample() -> Self {
+            RescheduleAppointment {
+                appointment_id: appointment(),
+                occurred_at: t("2024-05-15T10:00:00Z"),
+                starts_at: t("2024-05-23T13:00:00Z"),
+                ends_at: t("2024-05-23T13:30:00Z"),
+                mediator: None,
+            }
+        }
+    }
+
+    impl Sample for CancelAppointment {
+        fn sample() -> Self {
+            CancelAppointment {
+                appointment_id: appointment(),
+                occurred_at: t("2024-05-15T10:00:00Z"),
+                reason: CancellationReason::RequesterCancelled,
+            }
+        }
+    }
+
+    impl Sample for RecordAppointmentAttended {
+        fn sample() -> Self {
+            RecordAppointmentAttended {
+                appointment_id: appointment(),
+                occurred_at: t("2024-05-16T07:35:00Z"),
+            }
+        }
+    }
+
+    impl Sample for RecordNoShow {
+        fn sample() -> Self {
+            RecordNoShow {
+                appointment_id: appointment(),
+                occurred_at: t("2024-05-16T08:00:00Z"),
+            }
+        }
+    }
+}

@@ -389,3 +389,95 @@ impl Evolve for InterventionDelivered {
         state.interventions.insert(self.intervention_id);
     }
 }
+
+/// The sample of each command of this stream ([`crate::samples`]).
+mod samples {
+    use crate::samples::*;
+    use crate::*;
+
+    impl Sample for OpenCase {
+        fn sample() -> Self {
+            OpenCase {
+                case_id: case(),
+                person_id: person(),
+                site_id: site(),
+                occurred_at: t("2024-05-07T09:40:00Z"),
+                case_worker: "m.haddad".into(),
+                vulnerabilities: vec![VulnerabilityCategory::SingleParentWithMinors],
+                partner_services: vec![asl()],
+            }
+        }
+    }
+
+    impl Sample for AgreeCarePlan {
+        fn sample() -> Self {
+            AgreeCarePlan {
+                case_id: case(),
+                occurred_at: t("2024-05-09T10:00:00Z"),
+                needs: vec![NeedArea::Health],
+                goals: vec![PersonalNote::new("iscrizione al SSN")],
+                partner_services: vec![asl()],
+                review_on: d("2024-06-13"),
+            }
+        }
+    }
+
+    impl Sample for CloseCase {
+        fn sample() -> Self {
+            CloseCase {
+                case_id: case(),
+                occurred_at: t("2024-05-14T11:00:00Z"),
+                reason: ClosureReason::GoalsAchieved,
+                outcome: CaseOutcome::Positive,
+                note: None,
+            }
+        }
+    }
+
+    impl Sample for ReopenCase {
+        fn sample() -> Self {
+            ReopenCase {
+                case_id: case(),
+                occurred_at: t("2024-05-16T09:30:00Z"),
+                note: None,
+            }
+        }
+    }
+
+    impl Sample for TransferCase {
+        fn sample() -> Self {
+            TransferCase {
+                case_id: case(),
+                occurred_at: t("2024-05-10T10:00:00Z"),
+                case_worker: Some("l.bianchi".into()),
+                holding_service: Some(HoldingService {
+                    service_id: asl(),
+                    reference: "CF-2024/0173".into(),
+                }),
+            }
+        }
+    }
+
+    impl Sample for RecordIntervention {
+        fn sample() -> Self {
+            RecordIntervention {
+                intervention_id: intervention(),
+                person_id: person(),
+                case_id: Some(case()),
+                site_id: site(),
+                occurred_at: t("2024-05-16T09:45:00Z"),
+                activity: Activity::OrientationAccompaniment,
+                mode: InterventionMode::InPerson,
+                duration_minutes: 40,
+                staff: vec!["m.haddad".into()],
+                language: "uk".into(),
+                need: Some(NeedArea::Health),
+                service_id: Some(asl()),
+                legal_topic: None,
+                parental_kind: None,
+                outcome: InterventionOutcome::Referred,
+                note: None,
+            }
+        }
+    }
+}

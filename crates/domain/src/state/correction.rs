@@ -127,3 +127,22 @@ impl Evolve for EventCorrected {
     /// Decides nothing later.
     fn evolve(&self, _: &mut DeskState, _: Applied) {}
 }
+
+/// The sample of a correction ([`crate::samples`]).
+mod samples {
+    use crate::samples::*;
+    use crate::*;
+
+    impl Sample for CorrectEvent {
+        fn sample() -> Self {
+            CorrectEvent {
+                // The intake of the test scenario.
+                corrects: event_id(4),
+                occurred_at: t("2024-05-16T11:55:00Z"),
+                fields: [("needs".to_string(), serde_json::json!(["work"]))].into(),
+                personal_fields: PersonalFields::default(),
+                reason: "bisogno registrato male".into(),
+            }
+        }
+    }
+}

@@ -229,3 +229,66 @@ impl Evolve for SiteScheduled {
         calendar.phones = self.phones.clone();
     }
 }
+
+/// The sample of each command of this stream ([`crate::samples`]).
+mod samples {
+    use crate::samples::*;
+    use crate::*;
+
+    impl Sample for MapService {
+        fn sample() -> Self {
+            MapService {
+                service_id: asl(),
+                occurred_at: t("2024-05-02T08:00:00Z"),
+                description: asl_description(),
+            }
+        }
+    }
+
+    impl Sample for UpdateService {
+        fn sample() -> Self {
+            UpdateService {
+                service_id: asl(),
+                occurred_at: t("2024-05-10T08:00:00Z"),
+                description: ServiceDescription {
+                    opening_hours: "lun-gio 8:30-13:00".into(),
+                    verified_on: d("2024-05-10"),
+                    ..asl_description()
+                },
+            }
+        }
+    }
+
+    impl Sample for RetireService {
+        fn sample() -> Self {
+            RetireService {
+                service_id: cpia(),
+                occurred_at: t("2024-05-10T09:00:00Z"),
+                reason: "sede trasferita".into(),
+            }
+        }
+    }
+
+    impl Sample for ScheduleSite {
+        fn sample() -> Self {
+            let hours = |day, opens: &str, closes: &str| OpeningHours {
+                day,
+                opens: opens.parse().unwrap(),
+                closes: closes.parse().unwrap(),
+            };
+            ScheduleSite {
+                site_id: site(),
+                occurred_at: t("2024-05-02T07:00:00Z"),
+                name: "Segretariato Sociale - via Montelucci 4".into(),
+                opening_days: vec![Weekday::Tuesday, Weekday::Thursday],
+                hours: vec![
+                    hours(Weekday::Tuesday, "09:00", "12:00"),
+                    hours(Weekday::Tuesday, "15:00", "17:00"),
+                    hours(Weekday::Thursday, "09:00", "12:00"),
+                    hours(Weekday::Thursday, "15:00", "17:00"),
+                ],
+                phones: vec!["0774 301234".into(), "0774 301235".into()],
+            }
+        }
+    }
+}

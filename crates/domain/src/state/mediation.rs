@@ -270,3 +270,58 @@ impl Evolve for MediationCancelled {
         }
     }
 }
+
+/// The sample of each command of this stream ([`crate::samples`]).
+mod samples {
+    use crate::samples::*;
+    use crate::*;
+
+    impl Sample for RequestMediation {
+        fn sample() -> Self {
+            RequestMediation {
+                mediation_id: mediation(),
+                site_id: site(),
+                occurred_at: t("2024-05-08T08:30:00Z"),
+                mode: MediationMode::Scheduled,
+                requesting_service: Some(asl()),
+                person_id: Some(person()),
+                case_id: None,
+                language: "uk".into(),
+                slot_start: Some(t("2024-05-14T09:00:00Z")),
+                slot_end: Some(t("2024-05-14T10:00:00Z")),
+            }
+        }
+    }
+
+    impl Sample for RecordMediationSession {
+        fn sample() -> Self {
+            RecordMediationSession {
+                mediation_id: mediation(),
+                started_at: t("2024-05-14T09:05:00Z"),
+                ended_at: t("2024-05-14T09:55:00Z"),
+                mediator: "m.haddad".into(),
+                languages: LanguagePair {
+                    from: "uk".into(),
+                    to: "it".into(),
+                },
+                parties: vec![PartyRole::Beneficiary, PartyRole::HealthWorker],
+                kind: MediationKind::Linguistic,
+                outcome: SessionOutcome::Completed,
+                follow_up_needed: false,
+                note: None,
+                place: Some(SessionPlace::Hospital),
+                follow_up_by: None,
+            }
+        }
+    }
+
+    impl Sample for CancelMediation {
+        fn sample() -> Self {
+            CancelMediation {
+                mediation_id: mediation(),
+                occurred_at: t("2024-05-13T16:00:00Z"),
+                reason: CancellationReason::RequesterCancelled,
+            }
+        }
+    }
+}

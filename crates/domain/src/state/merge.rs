@@ -85,3 +85,19 @@ impl Evolve for PersonsMerged {
         }
     }
 }
+
+/// The sample of each command of this stream ([`crate::samples`]).
+mod samples {
+    use crate::samples::*;
+    use crate::*;
+
+    impl Sample for MergePersons {
+        fn sample() -> Self {
+            MergePersons {
+                person_id: duplicate(),
+                into_person_id: person(),
+                occurred_at: t("2024-05-16T11:59:30Z"),
+            }
+        }
+    }
+}

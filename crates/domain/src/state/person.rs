@@ -421,3 +421,106 @@ impl Evolve for PersonErased {
         }
     }
 }
+
+/// The sample of each command of this stream ([`crate::samples`]).
+mod samples {
+    use crate::samples::*;
+    use crate::*;
+
+    impl Sample for RegisterPerson {
+        fn sample() -> Self {
+            RegisterPerson {
+                person_id: person(),
+                site_id: site(),
+                occurred_at: t("2024-05-07T09:10:00Z"),
+                birth_year: 1991,
+                sex: Sex::Female,
+                citizenships: vec!["UA".into()],
+                country_of_birth: "UA".into(),
+                arrival_year: Some(2022),
+                permit_type: PermitType::TemporaryProtection,
+                permit_expires_on: Some(d("2024-12-31")),
+                permit_renewal_pending: false,
+                languages: vec!["uk".into(), "ru".into()],
+                household_size: 3,
+                minor: false,
+                unaccompanied_minor: false,
+                personal: PersonalData {
+                    full_name: CANARY.into(),
+                    birth_date: Some(d("1991-03-14")),
+                    contacts: vec![Contact {
+                        kind: ContactKind::Phone,
+                        value: "+39 333 000 0000".into(),
+                    }],
+                    fiscal_code: None,
+                },
+            }
+        }
+    }
+
+    impl Sample for GiveConsent {
+        fn sample() -> Self {
+            GiveConsent {
+                person_id: person(),
+                site_id: site(),
+                occurred_at: t("2024-05-07T09:12:00Z"),
+                scopes: vec![
+                    ConsentScope::Service,
+                    ConsentScope::Sharing,
+                    ConsentScope::SurveyContact,
+                ],
+                shared_with: vec!["ASL Roma 1".into()],
+                given_by: ConsentGiver::Person,
+                guardian_kind: None,
+                guardian_name: None,
+            }
+        }
+    }
+
+    impl Sample for WithdrawConsent {
+        fn sample() -> Self {
+            WithdrawConsent {
+                person_id: person(),
+                site_id: site(),
+                occurred_at: t("2024-05-14T10:00:00Z"),
+                scopes: vec![ConsentScope::SurveyContact],
+            }
+        }
+    }
+
+    impl Sample for AssessVulnerability {
+        fn sample() -> Self {
+            AssessVulnerability {
+                person_id: person(),
+                site_id: site(),
+                occurred_at: t("2024-05-07T09:20:00Z"),
+                categories: vec![VulnerabilityCategory::SingleParentWithMinors],
+                note: Some(PersonalNote::new("due figli in eta scolare")),
+            }
+        }
+    }
+
+    impl Sample for RecordIntake {
+        fn sample() -> Self {
+            RecordIntake {
+                person_id: person(),
+                site_id: site(),
+                occurred_at: t("2024-05-07T09:15:00Z"),
+                channel: IntakeChannel::WalkIn,
+                referred_by: None,
+                needs: vec![NeedArea::Health, NeedArea::Education],
+                note: None,
+            }
+        }
+    }
+
+    impl Sample for ErasePerson {
+        fn sample() -> Self {
+            ErasePerson {
+                person_id: person(),
+                occurred_at: t("2024-05-16T11:58:00Z"),
+                reason: ErasureReason::PersonRequest,
+            }
+        }
+    }
+}

@@ -142,3 +142,37 @@ impl Evolve for ReferralOutcomeRecorded {
         }
     }
 }
+
+/// The sample of each command of this stream ([`crate::samples`]).
+mod samples {
+    use crate::samples::*;
+    use crate::*;
+
+    impl Sample for IssueReferral {
+        fn sample() -> Self {
+            IssueReferral {
+                referral_id: referral(),
+                person_id: person(),
+                case_id: None,
+                site_id: site(),
+                occurred_at: t("2024-05-07T10:00:00Z"),
+                service_id: asl(),
+                reason: NeedArea::Health,
+                urgency: Urgency::Routine,
+                note: None,
+            }
+        }
+    }
+
+    impl Sample for RecordReferralOutcome {
+        fn sample() -> Self {
+            RecordReferralOutcome {
+                referral_id: referral(),
+                occurred_at: t("2024-05-09T15:00:00Z"),
+                outcome: ReferralOutcome::AppointmentSet,
+                appointment_on: Some(d("2024-05-20")),
+                note: None,
+            }
+        }
+    }
+}

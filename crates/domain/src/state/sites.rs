@@ -61,3 +61,19 @@ impl Evolve for PersonTakenOn {
         }
     }
 }
+
+/// The sample of each command of this stream ([`crate::samples`]).
+mod samples {
+    use crate::samples::*;
+    use crate::*;
+
+    impl Sample for TakeOnPerson {
+        fn sample() -> Self {
+            TakeOnPerson {
+                person_id: person(),
+                site_id: other_site(),
+                occurred_at: t("2024-05-16T11:59:40Z"),
+            }
+        }
+    }
+}

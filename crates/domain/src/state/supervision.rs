@@ -214,3 +214,54 @@ impl Evolve for CheckpointSigned {
     /// Decides nothing later.
     fn evolve(&self, _: &mut DeskState, _: Applied) {}
 }
+
+/// The sample of each command of this stream ([`crate::samples`]).
+mod samples {
+    use crate::samples::*;
+    use crate::*;
+
+    impl Sample for RecordSupervisionMeeting {
+        fn sample() -> Self {
+            RecordSupervisionMeeting {
+                meeting_id: meeting(),
+                occurred_at: t("2024-05-15T14:00:00Z"),
+                duration_minutes: 120,
+                supervisor: "s.ferri".into(),
+                attendees: vec!["m.haddad".into(), "o.kovalenko".into()],
+                site_ids: vec![site()],
+                themes: vec!["carico emotivo".into()],
+                cases_discussed: vec![case()],
+                decisions: vec![PersonalNote::new(
+                    "rafforzare il raccordo con il consultorio",
+                )],
+                actions: vec![SupervisionAction {
+                    description: PersonalNote::new("chiamare il consultorio"),
+                    owner: "m.haddad".into(),
+                    due_on: Some(d("2024-05-21")),
+                }],
+            }
+        }
+    }
+
+    impl Sample for RecordCheckpoint {
+        fn sample() -> Self {
+            RecordCheckpoint {
+                occurred_at: t("2024-05-16T11:59:00Z"),
+                tree_size: 27,
+                root: "9f".repeat(32),
+                public_key: "3b".repeat(32),
+                signature: "c2lnbmF0dXJl".into(),
+            }
+        }
+    }
+
+    impl Sample for CompleteSupervisionAction {
+        fn sample() -> Self {
+            CompleteSupervisionAction {
+                meeting_id: meeting(),
+                action: 0,
+                occurred_at: t("2024-05-16T09:00:00Z"),
+            }
+        }
+    }
+}

@@ -211,3 +211,35 @@ impl Evolve for PersonUpdated {
     /// Decides nothing later.
     fn evolve(&self, _: &mut DeskState, _: Applied) {}
 }
+
+/// The sample of each command of this stream ([`crate::samples`]).
+mod samples {
+    use crate::samples::*;
+    use crate::*;
+
+    impl Sample for UpdatePerson {
+        fn sample() -> Self {
+            UpdatePerson {
+                person_id: person(),
+                site_id: site(),
+                occurred_at: t("2024-05-16T11:59:50Z"),
+                permit: Some(Permit {
+                    permit_type: PermitType::TemporaryProtection,
+                    expires_on: Some(d("2025-12-31")),
+                    renewal_pending: false,
+                }),
+                citizenships: None,
+                languages: Some(vec!["uk".into(), "ru".into(), "it".into()]),
+                household_size: Some(4),
+                personal: Some(PersonalChanges {
+                    full_name: None,
+                    contacts: Some(vec![Contact {
+                        kind: ContactKind::Phone,
+                        value: "+39 0774 000 111".into(),
+                    }]),
+                    fiscal_code: None,
+                }),
+            }
+        }
+    }
+}

@@ -2,29 +2,13 @@
 //! ids and positions as the journal would give them, and are folded into `ReadModels`.
 #![allow(dead_code)]
 
-use chrono::{DateTime, NaiveDate, Utc};
 use domain::*;
 use journal::{ChainHash, Position, RecordedEvent, Timestamp};
 use projections::ReadModels;
 use ulid::Ulid;
 
-pub fn t(s: &str) -> DateTime<Utc> {
-    s.parse().expect("test times are RFC 3339")
-}
-
-pub fn d(s: &str) -> NaiveDate {
-    s.parse().expect("test dates are yyyy-mm-dd")
-}
-
-pub fn id(n: u128) -> Ulid {
-    Ulid((0x018F_4A00_0000u128 << 80) | n)
-}
-
-pub const SITE: &str = "montelucci-4";
-
-pub fn site() -> SiteId {
-    SiteId::new(SITE)
-}
+// The ids, times and site of the shared samples (`domain::samples`).
+pub use domain::samples::{d, id, site, t, SITE};
 
 pub fn mediator(name: &str) -> Actor {
     Actor::new(name, Role::Mediator)

@@ -7,7 +7,8 @@ use journal::{ChainHash, Position, RecordedEvent, Timestamp};
 use projections::ReadModels;
 use ulid::Ulid;
 
-// The ids, times and site of the shared samples (`domain::samples`).
+// The ids, times and site of the shared samples (`domain::samples`); each test uses some.
+#[allow(unused_imports)]
 pub use domain::samples::{d, id, site, t, SITE};
 
 pub fn mediator(name: &str) -> Actor {

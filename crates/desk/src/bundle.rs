@@ -470,7 +470,7 @@ fn check_boundary(
                     n.position
                 ));
             }
-            if !time(&n.recorded_at).is_some_and(|at| at < start) {
+            if time(&n.recorded_at).is_none_or(|at| at >= start) {
                 problems.push(format!(
                     "boundary.before: position {} was recorded at {}, not before the period",
                     n.position, n.recorded_at
@@ -506,7 +506,7 @@ fn check_boundary(
                     n.position
                 ));
             }
-            if !time(&n.recorded_at).is_some_and(|at| at >= end) {
+            if time(&n.recorded_at).is_none_or(|at| at < end) {
                 problems.push(format!(
                     "boundary.after: position {} was recorded at {}, not after the period",
                     n.position, n.recorded_at

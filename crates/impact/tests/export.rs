@@ -350,7 +350,8 @@ fn verify_export_checks_every_readable_field_and_import_names_the_line_and_keeps
 
     // Each readable field that contradicts the stored bytes is named, at its line, by both
     // verifiers.
-    let changes: Vec<(&str, Box<dyn FnOnce(&mut serde_json::Value)>)> = vec![
+    type Change = Box<dyn FnOnce(&mut serde_json::Value)>;
+    let changes: Vec<(&str, Change)> = vec![
         (
             "payload",
             Box::new(|l| l["payload"] = serde_json::json!({"altered": true})),

@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 """Check an `impact bundle create` file without the IMPACT code: the Ed25519 signature of its
-checkpoint, the RFC 9162 inclusion proof (blake3) of every event, that no position is missing,
-and the hash of every full record it carries (docs/VERIFYING.md, ARCHITECTURE.md).
+checkpoint and of its manifest, that the manifest says what the bundle's fields say, the RFC 9162
+inclusion proof (blake3) of every event and of the two neighbours outside the period, that every
+event was recorded in the period and the neighbours outside it, that no position is missing, and
+the hash of every full record it carries (docs/VERIFYING.md, ARCHITECTURE.md).
 
-    python3 tests/verify_bundle.py BUNDLE.json --public-key HEX
+    python3 tests/verify_bundle.py BUNDLE.json --public-key HEX [--witness HEX ...]
 
 Exit 0 when everything verifies; 1 naming every problem; 2 on a usage error.
 Needs the `blake3` and `cryptography` packages (pip install blake3 cryptography).
 """
 import base64
+import datetime
+import hashlib
 import json
+import re
 import struct
 import sys
 
@@ -17,7 +22,8 @@ import blake3
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-FORMAT = "impact-evaluator-bundle/1"
+FORMAT = "impact-evaluator-bundle/2"
+MANIFEST_FORMAT = "impact-evaluator-bundle-manifest/1"
 # Types whose bundle entry carries the full stored record (domain::TYPES_WITHOUT_PERSONAL_DATA).
 FULL_RECORD_TYPES = {
     "ServiceMapped",
@@ -59,6 +65,127 @@ def root_from_inclusion(index, size, leaf, path):
     return r
 
 
+TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+
+
+def manifest_lines(bundle, origin, size, root):
+    """The manifest's lines as the bundle's own fields make them (header, then one per event)."""
+    def neighbour(word, n):
+        if n is None:
+            return f"{word} none"
+        return f"{word} {n['position']} {n['eventHash']} {n['recordedAt']}"
+    boundary = bundle["boundary"]
+    header = [
+        MANIFEST_FORMAT,
+        f"origin {origin}",
+        f"checkpoint {size} {base64.b64encode(root).decode()}",
+        f"period {bundle['period']['from']} {bundle['period']['to']}",
+        f"range {bundle['firstPosition']} {bundle['lastPosition']} {len(bundle['events'])}",
+        neighbour("before", boundary.get("before")),
+        neighbour("after", boundary.get("after")),
+    ]
+    events = {
+        e["position"]: f"event {e['position']} {e['eventHash']} {e['type']} {e['schemaVersion']} "
+        f"{e['occurredAt']} {e['recordedAt']} {e['actorRole']}"
+        for e in bundle["events"]
+    }
+    return header, events
+
+
+EVENT_FIELDS = ["", "", "eventHash", "type", "schemaVersion", "occurredAt", "recordedAt",
+                "actorRole"]
+
+
+def check_manifest(bundle, public_key, origin, size, root):
+    """The manifest's signature, then each of its lines against the bundle's fields."""
+    problems = []
+    text = bundle["manifest"]
+    try:
+        signature = base64.b64decode(bundle["manifestSignature"], validate=True)
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, text.encode("utf-8"))
+    except (InvalidSignature, ValueError):
+        return ["manifest: the signature does not verify with the public key"]
+    if not text.endswith("\n"):
+        return ["manifest: it must end with a line end"]
+    signed = text[:-1].split("\n")
+    header, events = manifest_lines(bundle, origin, size, root)
+    for index, line in enumerate(header):
+        theirs = signed[index] if index < len(signed) else ""
+        if theirs != line:
+            problems.append(f"manifest: the bundle's {line.split(' ')[0]} differs from the signed "
+                            f"manifest ({theirs!r})")
+    signed_events = {}
+    for line in signed[len(header):]:
+        words = line.split(" ")
+        if words[0] == "event" and len(words) > 1 and words[1].isdigit():
+            signed_events[int(words[1])] = line
+    for position, line in events.items():
+        theirs = signed_events.get(position)
+        if theirs is None:
+            problems.append(f"position {position}: not in the signed manifest")
+        elif theirs != line:
+            ours, signed_words = line.split(" "), theirs.split(" ")
+            names = [name for i, name in enumerate(EVENT_FIELDS)
+                     if i >= len(signed_words) or ours[i] != signed_words[i]]
+            problems.append(f"position {position}: {', '.join(names)} differs from the signed "
+                            "manifest")
+    for position in sorted(set(signed_events) - set(events)):
+        problems.append(f"position {position}: missing (the signed manifest lists it)")
+    return problems
+
+
+def check_boundary(bundle, size, root, signed_at):
+    """Every event recorded in the period; the neighbours just outside it. Returns (problems,
+    the time the bundle is complete up to when that is before the period's end, or None)."""
+    problems = []
+    start = bundle["period"]["from"] + "T00:00:00.000000Z"
+    end_day = datetime.date.fromisoformat(bundle["period"]["to"]) + datetime.timedelta(days=1)
+    end = end_day.isoformat() + "T00:00:00.000000Z"
+    # The times have one fixed width, so comparing the texts compares the instants.
+    for event in bundle["events"]:
+        for name in ("occurredAt", "recordedAt"):
+            if not TIME.match(event[name]):
+                problems.append(f"position {event['position']}: {name} {event[name]!r} is not "
+                                "RFC 3339 with six fractional digits and Z")
+        if TIME.match(event["recordedAt"]) and not start <= event["recordedAt"] < end:
+            problems.append(f"position {event['position']}: recordedAt {event['recordedAt']} is "
+                            "outside the period")
+    first, last = bundle["firstPosition"], bundle["lastPosition"]
+
+    def neighbour(word, n, position, outside):
+        if n["position"] != position:
+            problems.append(f"boundary.{word}: position {n['position']} is not {position}")
+        if not (TIME.match(n["recordedAt"]) and outside(n["recordedAt"])):
+            problems.append(f"boundary.{word}: position {n['position']} was recorded at "
+                            f"{n['recordedAt']}, not {word} the period")
+        try:
+            leaf = leaf_hash(bytes.fromhex(n["eventHash"]))
+            path = [bytes.fromhex(h) for h in n["proof"]]
+            if root_from_inclusion(n["position"] - 1, size, leaf, path) != root:
+                problems.append(f"boundary.{word}: position {n['position']}: the proof does not "
+                                "lead to the signed root")
+        except ValueError as error:
+            problems.append(f"boundary.{word}: position {n['position']}: {error}")
+
+    before, after = bundle["boundary"].get("before"), bundle["boundary"].get("after")
+    if first > 1 and before is None:
+        problems.append(f"boundary.before: missing; position {first - 1} must be shown")
+    elif first == 1 and before is not None:
+        problems.append("boundary.before: there is no event before position 1")
+    elif before is not None:
+        neighbour("before", before, first - 1, lambda t: t < start)
+    complete_until = None
+    if last < size and after is None:
+        problems.append(f"boundary.after: missing; position {last + 1} must be shown")
+    elif last >= size and after is not None:
+        problems.append(f"boundary.after: the checkpoint's tree ends at lastPosition {last}")
+    elif after is not None:
+        neighbour("after", after, last + 1, lambda t: t >= end)
+    elif signed_at < end[:19] + "Z":
+        complete_until = signed_at
+    return problems, complete_until
+
+
 def read_checkpoint(note, public_key):
     """Returns (tree size, root, time) of a note signed by public_key, or raises ValueError."""
     lines = note.strip("\r\n ").replace("\r\n", "\n").split("\n")
@@ -82,6 +209,13 @@ def read_checkpoint(note, public_key):
     return int(lines[1]), root, lines[3]
 
 
+def rfc3339(micros):
+    """A stored time (microseconds since 1970, UTC) as bundles and exports write it."""
+    seconds, fraction = divmod(micros, 1_000_000)
+    at = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=seconds)
+    return at.strftime("%Y-%m-%dT%H:%M:%S") + f".{fraction:06d}Z"
+
+
 def parse_record(record):
     """The fields of a stored record (ARCHITECTURE.md, "The bytes that are hashed")."""
     at = 0
@@ -98,7 +232,9 @@ def parse_record(record):
     if take(1) != b"\x01":
         raise ValueError("unknown record format")
     (fields["position"],) = struct.unpack(">Q", take(8))
-    take(16 + 8 + 8 + 8)  # id, stream version, occurred_at, recorded_at
+    take(16 + 8)  # id, stream version
+    (fields["occurred_us"],) = struct.unpack(">q", take(8))
+    (fields["recorded_us"],) = struct.unpack(">q", take(8))
     (fields["schema_version"],) = struct.unpack(">H", take(2))
     take(4)  # append index and length
     for name in ("stream", "type", "actor_id", "actor_role"):
@@ -120,12 +256,20 @@ def verify(bundle, public_key):
     """Returns (summary, problems)."""
     problems = []
     if bundle.get("format") != FORMAT:
-        problems.append(f"format: {bundle.get('format')!r} is not {FORMAT}")
+        return None, [f"format: {bundle.get('format')!r} is not {FORMAT}"]
     try:
         size, root, signed_at = read_checkpoint(bundle["checkpoint"], public_key)
     except (ValueError, KeyError) as error:
         return None, problems + [f"checkpoint: {error}"]
+    origin = bundle["checkpoint"].strip("\r\n ").split("\n")[0].strip("\r")
+    problems += check_manifest(bundle, public_key, origin, size, root)
+    boundary_problems, complete_until = check_boundary(bundle, size, root, signed_at)
+    problems += boundary_problems
     first, last = bundle["firstPosition"], bundle["lastPosition"]
+    if first < 1:
+        problems.append("firstPosition: positions start at 1")
+    if last + 1 < first:
+        problems.append(f"lastPosition: {last} is before firstPosition {first}")
     if last > size:
         problems.append(f"lastPosition: {last} is beyond the checkpoint's tree size {size}")
     expected = first
@@ -161,6 +305,8 @@ def verify(bundle, public_key):
             "position": fields["position"] == at,
             "type": fields["type"] == event["type"],
             "schemaVersion": fields["schema_version"] == event["schemaVersion"],
+            "occurredAt": rfc3339(fields["occurred_us"]) == event["occurredAt"],
+            "recordedAt": rfc3339(fields["recorded_us"]) == event["recordedAt"],
             "actorRole": fields["actor_role"] == event["actorRole"],
             "payload": json.loads(fields["payload"]) == event["payload"],
         }
@@ -168,24 +314,65 @@ def verify(bundle, public_key):
             if not ok:
                 problems.append(f"position {at}: record: {name} differs from the hashed record")
         rehashed += 1
-    if first <= last and expected != last + 1:
+    if first <= last and not bundle["events"]:
+        problems.append(f"events: positions {first} to {last} are all missing")
+    elif first <= last and expected != last + 1:
         problems.append(f"position {expected}: missing (the bundle ends before position {last})")
-    summary = (f"{len(bundle['events'])} events (positions {first} to {last}) in the tree of "
+    summary = (f"{len(bundle['events'])} events (positions {first} to {last}), the whole period "
+               f"{bundle['period']['from']} to {bundle['period']['to']}, in the tree of "
                f"size {size} signed at {signed_at}; {rehashed} full records re-hashed")
+    if complete_until:
+        summary += (f"; the checkpoint was signed at {complete_until}, before the period ended: "
+                    "complete up to that time only")
     return summary, problems
 
 
-def main(argv):
-    if len(argv) != 4 or argv[2] != "--public-key":
-        print(__doc__, file=sys.stderr)
-        return 2
-    key_text = argv[3].strip()
+def read_key(text):
+    text = text.strip()
     try:
-        public_key = bytes.fromhex(key_text) if len(key_text) == 64 else base64.b64decode(key_text)
+        key = bytes.fromhex(text) if len(text) == 64 else base64.b64decode(text)
     except ValueError:
-        public_key = b""
-    if len(public_key) != 32:
-        print("the public key is 64 hex digits or base64 of 32 bytes", file=sys.stderr)
+        return None
+    return key if len(key) == 32 else None
+
+
+def check_cosignature(line, witness_key, note):
+    """True when `line` is a cosignature/v1 of the note's checkpoint by witness_key (ADR 0012)."""
+    line = line.rstrip("\r\n")
+    if not line.startswith("\u2014 ") or " " not in line[2:]:
+        return False
+    name, blob = line[2:].rsplit(" ", 1)
+    try:
+        blob = base64.b64decode(blob, validate=True)
+    except ValueError:
+        return False
+    key_id = hashlib.sha256(name.encode() + b"\n\x04" + witness_key).digest()[:4]
+    if len(blob) != 76 or blob[:4] != key_id:
+        return False
+    (time,) = struct.unpack(">Q", blob[4:12])
+    body = "\n".join(note.strip("\r\n ").replace("\r\n", "\n").split("\n")[:4]) + "\n"
+    message = f"cosignature/v1\ntime {time}\n{body}".encode("utf-8")
+    try:
+        Ed25519PublicKey.from_public_bytes(witness_key).verify(blob[12:], message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def main(argv):
+    args, public_key, witnesses = argv[2:], None, []
+    while len(args) >= 2 and args[0] in ("--public-key", "--witness"):
+        key = read_key(args[1])
+        if key is None:
+            print("a key is 64 hex digits or base64 of 32 bytes", file=sys.stderr)
+            return 2
+        if args[0] == "--public-key":
+            public_key = key
+        else:
+            witnesses.append(key)
+        args = args[2:]
+    if len(argv) < 2 or args or public_key is None:
+        print(__doc__, file=sys.stderr)
         return 2
     try:
         with open(argv[1], encoding="utf-8") as handle:
@@ -200,6 +387,10 @@ def main(argv):
         return 1
     try:
         summary, problems = verify(bundle, public_key)
+        for witness in witnesses:
+            if not any(check_cosignature(line, witness, bundle["checkpoint"])
+                       for line in bundle.get("cosignatures", [])):
+                problems.append(f"cosignatures: none by the witness key {witness.hex()}")
     except (KeyError, TypeError) as error:
         print(f"FAILED: a field is missing or malformed: {error}")
         return 1

@@ -1,17 +1,20 @@
-//! Evaluator bundles: the format, and its offline verification (docs/VERIFYING.md). Creating
-//! one (pseudonymising the events) is `impact bundle create`.
+//! Evaluator bundles: the format, its signed manifest (`manifest.rs`), and its offline
+//! verification (docs/VERIFYING.md, ADR 0011). Creating one (pseudonymising the events) is
+//! `impact bundle create`.
+
+pub mod manifest;
 
 use std::fmt::Write as _;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::TYPES_WITHOUT_PERSONAL_DATA;
-use journal::merkle::checkpoint::{PublicKey, SignedCheckpoint};
-use journal::merkle::{leaf_hash, Hash, InclusionProof, LeafIndex, TreeSize};
+use journal::merkle::checkpoint::{base64_decode, PublicKey, SignedCheckpoint};
+use journal::merkle::{leaf_hash, Hash, InclusionProof, LeafIndex, Root, TreeSize};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The format line of a bundle.
-pub const FORMAT: &str = "impact-evaluator-bundle/1";
+pub const FORMAT: &str = "impact-evaluator-bundle/2";
 
 #[derive(Serialize, Deserialize, Debug)]
 #[serde(rename_all = "camelCase")]
@@ -20,16 +23,65 @@ pub struct Bundle {
     pub public_key_fingerprint: String,
     /// The signed checkpoint note, as `impact checkpoint` prints it.
     pub checkpoint: String,
+    /// The manifest (`manifest::manifest_text`): what the bundle holds, signed.
+    pub manifest: String,
+    /// The Ed25519 signature of the manifest's bytes with the installation key (base64).
+    pub manifest_signature: String,
     pub period: Period,
     pub first_position: u64,
     pub last_position: u64,
+    /// The events just outside the range, showing that nothing of the period is left out.
+    pub boundary: Boundary,
     pub events: Vec<BundleEvent>,
+    /// Witnesses' cosignature lines of the checkpoint (ADR 0012), added after the bundle is
+    /// made (`impact witness cosign --bundle`): not part of the manifest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cosignatures: Vec<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Period {
     pub from: NaiveDate,
     pub to: NaiveDate,
+}
+
+impl Period {
+    /// The period's first instant and the first instant after it (UTC days).
+    pub fn bounds(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        Some((
+            self.from.and_hms_opt(0, 0, 0)?.and_utc(),
+            self.to.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc(),
+        ))
+    }
+}
+
+/// The neighbours of the range: the event before `firstPosition` (none when it is 1) and the
+/// one after `lastPosition` (none when the checkpoint's tree ends there).
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct Boundary {
+    pub before: Option<Neighbour>,
+    pub after: Option<Neighbour>,
+}
+
+/// An event outside the period: where, its hash and proof, and when it was recorded.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct Neighbour {
+    pub position: u64,
+    pub event_hash: String,
+    pub recorded_at: String,
+    pub proof: Vec<String>,
+}
+
+impl Neighbour {
+    pub fn new(record: &journal::RecordedEvent, proof: &InclusionProof) -> Neighbour {
+        Neighbour {
+            position: record.position.0,
+            event_hash: record.hash.to_hex(),
+            recorded_at: record.recorded_at.to_string(),
+            proof: proof.path.iter().map(Hash::to_hex).collect(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, Debug)]
@@ -47,8 +99,12 @@ pub struct BundleEvent {
     pub recorded_at: String,
     pub actor_role: String,
     /// The payload as evaluators see it: person ids pseudonymised, personal fields removed,
-    /// birth year replaced by an age band.
+    /// birth year replaced by an age band; `null` when withheld.
     pub payload: Value,
+    /// Why the payload is withheld: `reporting` when the person it is about has not given the
+    /// `reporting` consent (ADR 0009): the event is counted, its content is not shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_withheld: Option<String>,
     /// The full stored record (hex), only for types that carry no personal data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,
@@ -73,8 +129,37 @@ impl BundleEvent {
             recorded_at: record.recorded_at.to_string(),
             actor_role: record.actor.role.clone(),
             payload,
+            payload_withheld: None,
             record: full_record.then(|| hex::encode(record.stored_bytes())),
         }
+    }
+}
+
+impl Bundle {
+    /// Signs the bundle's manifest with `sign` (the installation key), against the checkpoint
+    /// it carries. `None` when the checkpoint does not read or a field cannot stand in a
+    /// manifest line.
+    pub fn seal(&mut self, sign: impl FnOnce(&str) -> Option<[u8; 64]>) -> Option<()> {
+        let signed = SignedCheckpoint::parse(&self.checkpoint).ok()?;
+        let words = self.events.iter().all(|e| {
+            manifest::is_word(&e.event_type)
+                && manifest::is_word(&e.actor_role)
+                && manifest::is_word(&e.occurred_at)
+                && manifest::is_word(&e.recorded_at)
+        });
+        if !words {
+            return None;
+        }
+        let text = manifest::manifest_text(
+            self,
+            &signed.checkpoint.origin,
+            signed.checkpoint.tree_size,
+            &signed.checkpoint.root,
+        );
+        let signature = sign(&text)?;
+        self.manifest = text;
+        self.manifest_signature = journal::merkle::checkpoint::base64_encode(&signature);
+        Some(())
     }
 }
 
@@ -85,16 +170,25 @@ pub struct Verified {
     pub rehashed: usize,
     pub tree_size: TreeSize,
     pub signed_at: String,
+    /// When the checkpoint was signed before the period's end and no event after the range is
+    /// in its tree: the bundle is complete up to that time only.
+    pub complete_until: Option<String>,
 }
 
-/// Checks a bundle; every problem found, each naming its position or field.
+/// Checks a bundle, and that each of `witnesses` cosigned its checkpoint; every problem found,
+/// each naming its position or field.
 pub fn verify_bundle(
     bundle: &Bundle,
     key: &PublicKey,
+    witnesses: &[PublicKey],
 ) -> std::result::Result<Verified, Vec<String>> {
     let mut problems = Vec::new();
     if bundle.format != FORMAT {
-        problems.push(format!("format: {:?} is not {FORMAT}", bundle.format));
+        problems.push(format!(
+            "format: {:?} is not {FORMAT} (a bundle of format 1 proves neither its completeness nor what its events are: make it again)",
+            bundle.format
+        ));
+        return Err(problems);
     }
     if bundle.public_key_fingerprint != key.fingerprint() {
         problems.push(format!(
@@ -113,15 +207,34 @@ pub fn verify_bundle(
         };
     let size = signed.checkpoint.tree_size;
     let root = signed.checkpoint.root;
+    for witness in witnesses {
+        let cosigned = bundle.cosignatures.iter().any(|line| {
+            journal::merkle::cosignature::verify_cosignature(line, witness, &signed.checkpoint)
+                .is_ok()
+        });
+        if !cosigned {
+            problems.push(format!(
+                "cosignatures: none by the witness key {} on the checkpoint of tree size {size}",
+                witness.to_hex()
+            ));
+        }
+    }
+    check_manifest(bundle, key, &signed, &mut problems);
     let (first, last) = (bundle.first_position, bundle.last_position);
     if first == 0 {
         problems.push("firstPosition: positions start at 1".into());
+    }
+    if last + 1 < first {
+        problems.push(format!(
+            "lastPosition: {last} is before firstPosition {first} (an empty bundle has lastPosition = firstPosition - 1)"
+        ));
     }
     if last > size.0 {
         problems.push(format!(
             "lastPosition: {last} is beyond the checkpoint's tree size {size}"
         ));
     }
+    let complete_until = check_boundary(bundle, &signed, &mut problems);
     let mut expected = first;
     let mut rehashed = 0;
     for (i, event) in bundle.events.iter().enumerate() {
@@ -139,25 +252,11 @@ pub fn verify_bundle(
             expected = at;
         }
         expected += 1;
-        let Some(hash) = Hash::from_hex(&event.event_hash) else {
-            problems.push(format!("position {at}: eventHash is not 64 hex digits"));
+        if let Err(reason) = check_inclusion(at, &event.event_hash, &event.proof, size, &root) {
+            problems.push(format!("position {at}: {reason}"));
             continue;
-        };
-        let path: Option<Vec<Hash>> = event.proof.iter().map(|h| Hash::from_hex(h)).collect();
-        let Some(path) = path else {
-            problems.push(format!("position {at}: a proof hash is not 64 hex digits"));
-            continue;
-        };
-        let proof = InclusionProof {
-            leaf_index: LeafIndex(at.saturating_sub(1)),
-            tree_size: size,
-            path,
-        };
-        if let Err(error) = proof.verify(&leaf_hash(&hash.0), &root) {
-            problems.push(format!(
-                "position {at}: not in the signed tree of size {size}: {error}"
-            ));
         }
+        let hash = Hash::from_hex(&event.event_hash).unwrap_or(Hash([0; 32]));
         match &event.record {
             Some(record) => match check_record(event, &hash, record) {
                 Ok(()) => rehashed += 1,
@@ -194,10 +293,231 @@ pub fn verify_bundle(
             rehashed,
             tree_size: size,
             signed_at: signed.checkpoint.time.to_rfc3339(),
+            complete_until,
         })
     } else {
         Err(problems)
     }
+}
+
+/// The inclusion proof of the event of position `at` with `event_hash`, against the root.
+fn check_inclusion(
+    at: u64,
+    event_hash: &str,
+    proof: &[String],
+    size: TreeSize,
+    root: &Root,
+) -> std::result::Result<(), String> {
+    let hash = Hash::from_hex(event_hash).ok_or("eventHash is not 64 hex digits")?;
+    let path: Option<Vec<Hash>> = proof.iter().map(|h| Hash::from_hex(h)).collect();
+    let path = path.ok_or("a proof hash is not 64 hex digits")?;
+    if at == 0 {
+        return Err("positions start at 1".into());
+    }
+    let proof = InclusionProof {
+        leaf_index: LeafIndex(at - 1),
+        tree_size: size,
+        path,
+    };
+    proof
+        .verify(&leaf_hash(&hash.0), root)
+        .map_err(|error| format!("not in the signed tree of size {size}: {error}"))
+}
+
+/// The manifest's signature, and that it says what the bundle's fields say, line by line.
+fn check_manifest(
+    bundle: &Bundle,
+    key: &PublicKey,
+    signed: &SignedCheckpoint,
+    problems: &mut Vec<String>,
+) {
+    let signature = base64_decode(&bundle.manifest_signature).unwrap_or_default();
+    if key.verify_statement(&bundle.manifest, &signature).is_err() {
+        problems.push(
+            "manifest: its signature does not verify with the public key: the manifest was \
+             altered, or signed by another key"
+                .into(),
+        );
+        return;
+    }
+    let Some(text) = bundle.manifest.strip_suffix('\n') else {
+        problems.push("manifest: it must end with a line end".into());
+        return;
+    };
+    let signed_lines: Vec<&str> = text.split('\n').collect();
+    let ours = manifest::header_lines(
+        bundle,
+        &signed.checkpoint.origin,
+        signed.checkpoint.tree_size,
+        &signed.checkpoint.root,
+    );
+    for (index, line) in ours.iter().enumerate() {
+        let theirs = signed_lines.get(index).copied().unwrap_or_default();
+        if theirs != line {
+            let word = line.split(' ').next().unwrap_or_default();
+            problems.push(format!(
+                "manifest: the bundle's {word} is {:?}, the signed manifest says {theirs:?}",
+                line.split_once(' ').map_or("", |(_, rest)| rest)
+            ));
+        }
+    }
+    let signed_events: std::collections::BTreeMap<u64, &str> = signed_lines
+        .iter()
+        .skip(ours.len())
+        .filter_map(|line| {
+            let position = line
+                .strip_prefix("event ")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((position, *line))
+        })
+        .collect();
+    let mut shown = std::collections::BTreeSet::new();
+    for event in &bundle.events {
+        shown.insert(event.position);
+        let line = manifest::event_line(event);
+        match signed_events.get(&event.position) {
+            None => problems.push(format!(
+                "position {}: not in the signed manifest",
+                event.position
+            )),
+            Some(theirs) if *theirs != line => {
+                let names = [
+                    "",
+                    "",
+                    "eventHash",
+                    "type",
+                    "schemaVersion",
+                    "occurredAt",
+                    "recordedAt",
+                    "actorRole",
+                ];
+                let differs: Vec<&str> = line
+                    .split(' ')
+                    .zip(theirs.split(' ').chain(std::iter::repeat("")))
+                    .zip(names)
+                    .filter(|((a, b), _)| a != b)
+                    .map(|(_, name)| name)
+                    .collect();
+                problems.push(format!(
+                    "position {}: {} differs from the signed manifest",
+                    event.position,
+                    differs.join(", ")
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for position in signed_events.keys().filter(|p| !shown.contains(p)) {
+        problems.push(format!(
+            "position {position}: missing (the signed manifest lists it)"
+        ));
+    }
+}
+
+/// Every event recorded within the period; the neighbours outside it. The time up to which the
+/// bundle is complete, when that is before the period's end.
+fn check_boundary(
+    bundle: &Bundle,
+    signed: &SignedCheckpoint,
+    problems: &mut Vec<String>,
+) -> Option<String> {
+    let Some((start, end)) = bundle.period.bounds() else {
+        problems.push("period: not a range of days".into());
+        return None;
+    };
+    let size = signed.checkpoint.tree_size;
+    let root = signed.checkpoint.root;
+    let time = |text: &str| -> Option<DateTime<Utc>> {
+        let at = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
+        (at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true) == text).then_some(at)
+    };
+    for event in &bundle.events {
+        match time(&event.recorded_at) {
+            Some(at) if at >= start && at < end => {}
+            Some(_) => problems.push(format!(
+                "position {}: recordedAt {} is outside the period",
+                event.position, event.recorded_at
+            )),
+            None => problems.push(format!(
+                "position {}: recordedAt {:?} is not RFC 3339 with six fractional digits and Z",
+                event.position, event.recorded_at
+            )),
+        }
+        if time(&event.occurred_at).is_none() {
+            problems.push(format!(
+                "position {}: occurredAt {:?} is not RFC 3339 with six fractional digits and Z",
+                event.position, event.occurred_at
+            ));
+        }
+    }
+    let (first, last) = (bundle.first_position, bundle.last_position);
+    match (&bundle.boundary.before, first > 1) {
+        (None, false) => {}
+        (None, true) => problems.push(format!(
+            "boundary.before: missing; position {} must be shown to be recorded before the period",
+            first - 1
+        )),
+        (Some(_), false) => {
+            problems.push("boundary.before: there is no event before position 1".into())
+        }
+        (Some(n), true) => {
+            if n.position + 1 != first {
+                problems.push(format!(
+                    "boundary.before: position {} is not the one before firstPosition {first}",
+                    n.position
+                ));
+            }
+            if time(&n.recorded_at).is_none_or(|at| at >= start) {
+                problems.push(format!(
+                    "boundary.before: position {} was recorded at {}, not before the period",
+                    n.position, n.recorded_at
+                ));
+            }
+            if let Err(reason) = check_inclusion(n.position, &n.event_hash, &n.proof, size, &root) {
+                problems.push(format!(
+                    "boundary.before: position {}: {reason}",
+                    n.position
+                ));
+            }
+        }
+    }
+    match (&bundle.boundary.after, last < size.0) {
+        (None, false) => {
+            let signed_at = signed.checkpoint.time.to_rfc3339();
+            let at = DateTime::parse_from_rfc3339(&signed_at)
+                .ok()?
+                .with_timezone(&Utc);
+            return (at < end).then_some(signed_at);
+        }
+        (None, true) => problems.push(format!(
+            "boundary.after: missing; position {} must be shown to be recorded after the period",
+            last + 1
+        )),
+        (Some(_), false) => problems.push(format!(
+            "boundary.after: the checkpoint's tree ends at lastPosition {last}"
+        )),
+        (Some(n), true) => {
+            if n.position != last + 1 {
+                problems.push(format!(
+                    "boundary.after: position {} is not the one after lastPosition {last}",
+                    n.position
+                ));
+            }
+            if time(&n.recorded_at).is_none_or(|at| at < end) {
+                problems.push(format!(
+                    "boundary.after: position {} was recorded at {}, not after the period",
+                    n.position, n.recorded_at
+                ));
+            }
+            if let Err(reason) = check_inclusion(n.position, &n.event_hash, &n.proof, size, &root) {
+                problems.push(format!("boundary.after: position {}: {reason}", n.position));
+            }
+        }
+    }
+    None
 }
 
 /// The full record must hash to the event hash and say what the readable fields say.

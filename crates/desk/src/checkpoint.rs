@@ -166,6 +166,12 @@ impl Desk {
         self.signer.public()
     }
 
+    /// Signs a statement of this installation (a bundle's manifest) with its key; `None` for a
+    /// text that could read as a checkpoint.
+    pub fn sign_statement(&self, text: &str) -> Option<[u8; 64]> {
+        self.signer.sign_statement(text)
+    }
+
     /// Signs the journal's tree as of its head without recording the checkpoint: what a command
     /// that only reads (`impact bundle create`) hands out when no recorded checkpoint covers
     /// what it proves. The note states what the journal holds, checkable like any other.

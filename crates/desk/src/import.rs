@@ -6,7 +6,6 @@ use std::io::BufRead;
 
 use journal::RecordedEvent;
 use serde::Serialize;
-use vault::Vault;
 
 use crate::execute::describe_refusal;
 use crate::sealing::{decode, is_sealed, sealed_persons};
@@ -76,11 +75,12 @@ const IMPORT_CHUNK: usize = 4096;
 
 impl Desk {
     /// Imports an export (`impact export`: one JSON object a line, with the stored bytes in
-    /// `record`) so that the same chain is reproduced: every record must decode, its payload must
-    /// be an event this build reads, and it must continue the chain exactly (position, previous
-    /// hash, hash, stream version). Records the journal already holds identically are skipped,
-    /// so importing the same export again records nothing twice. Appends are written whole: an
-    /// export that ends inside an append of several events is refused for that append.
+    /// `record`) so that the same chain is reproduced: every record must decode and hash to its
+    /// `hash`, its readable fields must say what its bytes say, its payload must be an event this
+    /// build reads, and it must continue the chain exactly (position, previous hash). Records the
+    /// journal already holds identically are skipped, so importing the same export again records
+    /// nothing twice. Appends are written whole. A bad line stops the import naming that line;
+    /// every whole append before it stays recorded (an append the bad line is part of is not).
     pub async fn import_export(&self, reader: impl BufRead) -> Result<ImportReport, ImportError> {
         let mut report = ImportReport::default();
         let mut pending: Vec<RecordedEvent> = Vec::new();
@@ -92,36 +92,38 @@ impl Desk {
                 continue;
             }
             last_line = number;
-            let stop = |reason: String, report: &ImportReport| ImportError::Line {
-                line: number,
-                reason,
-                report: report.clone(),
-            };
-            let record =
-                parse_export_line(&self.vault, &line).map_err(|reason| stop(reason, &report))?;
-            report.lines += 1;
-            // Values sealed by another installation: the key store says so, so that a person
-            // without a slot stays damage (see `check`).
-            if is_sealed(&record.payload) {
-                for person in sealed_persons(&record.payload) {
-                    if self.vault.key_state(person) == vault::KeyState::Unknown {
-                        self.vault.mark_foreign(person).map_err(DeskError::from)?;
-                    }
-                }
-            }
-            if let Some(stored) = self.journal.get(record.position).map_err(DeskError::from)? {
-                if stored == record {
+            let record = match self.export_record(&line, pending.last()) {
+                Ok(Some(record)) => record,
+                Ok(None) => {
+                    report.lines += 1;
                     report.already_recorded += 1;
                     continue;
                 }
-                return Err(stop(
-                    format!(
-                        "position {} holds another event in this journal; an export is imported into an empty journal or one it continues",
-                        record.position
-                    ),
-                    &report,
-                ));
-            }
+                Err(reason) => {
+                    // The whole appends before the bad line stay recorded, as the README says.
+                    let whole = pending
+                        .iter()
+                        .rposition(|r| u32::from(r.append_index) + 1 >= u32::from(r.append_len))
+                        .map_or(0, |i| i + 1);
+                    pending.truncate(whole);
+                    if !pending.is_empty() {
+                        let count = pending.len();
+                        let head = self
+                            .journal
+                            .import_recorded(std::mem::take(&mut pending))
+                            .await
+                            .map_err(DeskError::from)?;
+                        report.recorded += count;
+                        self.wait_for(head.position).await?;
+                    }
+                    return Err(ImportError::Line {
+                        line: number,
+                        reason,
+                        report,
+                    });
+                }
+            };
+            report.lines += 1;
             let ends_append = u32::from(record.append_index) + 1 >= u32::from(record.append_len);
             pending.push(record);
             if pending.len() >= IMPORT_CHUNK && ends_append {
@@ -129,7 +131,11 @@ impl Desk {
                 self.journal
                     .import_recorded(std::mem::take(&mut pending))
                     .await
-                    .map_err(|e| stop(e.to_string(), &report))?;
+                    .map_err(|e| ImportError::Line {
+                        line: number,
+                        reason: e.to_string(),
+                        report: report.clone(),
+                    })?;
                 report.recorded += count;
             }
         }
@@ -159,23 +165,70 @@ impl Desk {
         }
         Ok(report)
     }
-}
 
-/// Reads one export line into the record it carries; the readable fields are ignored (the stored
-/// bytes are what the chain covers).
-fn parse_export_line(vault: &Vault, line: &str) -> Result<RecordedEvent, String> {
-    #[derive(serde::Deserialize)]
-    struct Line {
-        record: String,
+    /// The record of one export line, checked against the line's readable fields and against
+    /// the chain it must continue (the last pending record, or the journal's head); `None` when
+    /// the journal already holds it identically.
+    fn export_record(
+        &self,
+        line: &str,
+        before: Option<&RecordedEvent>,
+    ) -> Result<Option<RecordedEvent>, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("not an export line: {e}"))?;
+        let record = crate::export::line_record(&value)?;
+        if let Some(reason) = crate::export::readable_fields_differ(&value, &record) {
+            return Err(reason);
+        }
+        decode(&self.vault, &record).map_err(|e| format!("position {}: {e}", record.position))?;
+        // Values sealed by another installation: the key store says so, so that a person
+        // without a slot stays damage (see `check`).
+        if is_sealed(&record.payload) {
+            for person in sealed_persons(&record.payload) {
+                if self.vault.key_state(person) == vault::KeyState::Unknown {
+                    self.vault
+                        .mark_foreign(person)
+                        .map_err(|e| format!("the key store: {e}"))?;
+                }
+            }
+        }
+        if before.is_none() {
+            if let Some(stored) = self
+                .journal
+                .get(record.position)
+                .map_err(|e| e.to_string())?
+            {
+                if stored == record {
+                    return Ok(None);
+                }
+                return Err(format!(
+                    "position {} holds another event in this journal; an export is imported into an empty journal or one it continues",
+                    record.position
+                ));
+            }
+        }
+        let (position, hash) = match before {
+            Some(r) => (r.position.0, r.hash),
+            None => {
+                let head = self.journal.head();
+                (head.position.0, head.hash)
+            }
+        };
+        if record.position.0 != position + 1 {
+            return Err(format!(
+                "position {}: the journal continues at {}",
+                record.position,
+                position + 1
+            ));
+        }
+        if record.prev_hash != hash {
+            return Err(format!(
+                "position {}: broken link: its previous hash is not the hash of position {position}",
+                record.position
+            ));
+        }
+        Ok(Some(record))
     }
-    let parsed: Line =
-        serde_json::from_str(line).map_err(|e| format!("not an export line: {e}"))?;
-    let bytes =
-        hex::decode(&parsed.record).map_err(|e| format!("record is not hexadecimal: {e}"))?;
-    let record =
-        journal::decode_record(&bytes).map_err(|e| format!("record cannot be decoded: {e}"))?;
-    decode(vault, &record).map_err(|e| format!("position {}: {e}", record.position))?;
-    Ok(record)
 }
 
 /// True when a JSON line is an export line (it carries stored bytes) rather than a command.

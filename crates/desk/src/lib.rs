@@ -41,6 +41,7 @@ pub mod check;
 mod checkpoint;
 mod error;
 mod execute;
+pub mod export;
 mod import;
 mod projector;
 mod replay;

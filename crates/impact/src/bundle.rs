@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _, Result};
 use chrono::{Datelike, NaiveDate};
 use clap::Subcommand;
-use desk::bundle::{verify_bundle, Bundle, BundleEvent, Period, FORMAT};
+use desk::bundle::{verify_bundle, Boundary, Bundle, BundleEvent, Neighbour, Period, FORMAT};
 use domain::{
     PersonId, PERSONAL_FIELDS, PERSONAL_FIELD_NAMES, PERSON_ID_FIELDS, TYPES_WITHOUT_PERSONAL_DATA,
 };
@@ -37,6 +37,10 @@ pub enum BundleCmd {
         /// The master key file (default: `<data>.master-key`): the pseudonyms are keyed with it.
         #[arg(long, env = "IMPACT_MASTER_KEY_FILE", value_name = "FILE")]
         master_key: Option<PathBuf>,
+        /// Write the bundle even when nothing was recorded in the period: it proves that
+        /// nothing was (the events just before and after it lie outside it).
+        #[arg(long)]
+        allow_empty: bool,
     },
     /// Check a bundle offline: the checkpoint's signature, every inclusion proof, that no
     /// position is missing, and the hashes of the full records it carries. Exit 0 verified,
@@ -46,6 +50,10 @@ pub enum BundleCmd {
         /// The installation's public key (64 hex digits, base64, or a file holding either).
         #[arg(long)]
         public_key: String,
+        /// A witness's public key (as --public-key): its cosignature of the bundle's checkpoint
+        /// is required. Give one for each witness.
+        #[arg(long)]
+        witness: Vec<String>,
     },
 }
 
@@ -57,14 +65,27 @@ pub fn run(cmd: &BundleCmd) -> ExitCode {
             to,
             out,
             master_key,
+            allow_empty,
         } => crate::cli::exit(
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")
-                .and_then(|rt| rt.block_on(create(data, master_key.as_deref(), *from, *to, out))),
+                .and_then(|rt| {
+                    rt.block_on(create(
+                        data,
+                        master_key.as_deref(),
+                        (*from, *to),
+                        out,
+                        *allow_empty,
+                    ))
+                }),
         ),
-        BundleCmd::Verify { file, public_key } => verify_file(file, public_key),
+        BundleCmd::Verify {
+            file,
+            public_key,
+            witness,
+        } => verify_file(file, public_key, witness),
     }
 }
 
@@ -124,9 +145,9 @@ fn scrub(value: &mut Value, year: i32, pseudonym: &dyn Fn(PersonId) -> String) {
 async fn create(
     data: &Path,
     master_key: Option<&Path>,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
     out: &Path,
+    allow_empty: bool,
 ) -> Result<()> {
     if to < from {
         bail!("--to {to} is before --from {from}");
@@ -151,15 +172,23 @@ async fn create(
     });
     let journal = desk.journal().clone();
     if first > last {
-        bail!("{}", nothing_recorded(&journal, from, to)?);
+        // An empty bundle proves, by its boundary, that nothing was recorded in the period; as
+        // the days are easily mistaken for days on which things happened, it is asked for.
+        if !allow_empty {
+            bail!("{}", nothing_recorded(&journal, from, to)?);
+        }
+        eprintln!("{}", nothing_recorded(&journal, from, to)?);
     }
-    // Only a checkpoint this installation's key signed, over this journal's own tree.
+    // Only a checkpoint this installation's key signed, over this journal's own tree; one that
+    // reaches past the range, so that the event after it shows where the period ends.
     let own_key = desk.public_key();
+    let head = journal.tree_size().0;
+    let needed = if last < head { last + 1 } else { last.max(1) };
     let covering = desk
         .checkpoints()?
         .into_iter()
         .rev()
-        .filter(|c| c.signed.checkpoint.tree_size.0 >= last.max(1))
+        .filter(|c| c.signed.checkpoint.tree_size.0 >= needed)
         .find(|c| {
             c.signed.verify(&own_key).is_ok()
                 && journal.root_at(c.signed.checkpoint.tree_size).ok()
@@ -171,13 +200,27 @@ async fn create(
             let signed = desk.sign_head_unrecorded();
             eprintln!(
                 "signed a checkpoint of tree size {} for this bundle (no recorded checkpoint \
-                 covers position {last}; it is not recorded: the data directory is unchanged)",
+                 covers position {needed}; it is not recorded: the data directory is unchanged)",
                 signed.checkpoint.tree_size
             );
             signed
         }
     };
     let size = signed.checkpoint.tree_size;
+    let neighbour = |position: u64| -> Result<Option<Neighbour>> {
+        if position == 0 || position > size.0 {
+            return Ok(None);
+        }
+        let record = journal
+            .get(Position(position))?
+            .with_context(|| format!("no event at position {position}"))?;
+        let proof = journal.inclusion_proof(record.position, size)?;
+        Ok(Some(Neighbour::new(&record, &proof)))
+    };
+    let boundary = Boundary {
+        before: neighbour(first - 1)?,
+        after: neighbour(last + 1)?,
+    };
     let mut events = Vec::new();
     if first <= last {
         for record in journal.iter_forward(Position(first)) {
@@ -188,23 +231,46 @@ async fn create(
             let proof = journal.inclusion_proof(record.position, size)?;
             let occurred = record.occurred_at.to_datetime().map_or(0, |t| t.year());
             let full = TYPES_WITHOUT_PERSONAL_DATA.contains(&record.event_type.as_str());
-            events.push(BundleEvent::new(
+            let mut event = BundleEvent::new(
                 &record,
                 &proof,
                 evaluator_payload(&record.event_type, &record.payload, occurred, &pseudonym),
                 full,
-            ));
+            );
+            // A person who has not given the `reporting` consent is no row in what evaluators
+            // see (ADR 0009): their events are counted, their content is withheld.
+            // An event that does not decode names no one it can be shown for.
+            let reporting = match desk::decode(desk.vault(), &record).map(|e| e.person_id()) {
+                Ok(Some(person)) => desk.read(|m| {
+                    m.person(person)
+                        .is_some_and(|p| p.consents.contains(&domain::ConsentScope::Reporting))
+                }),
+                Ok(None) => true,
+                Err(_) => false,
+            };
+            if !reporting {
+                event.payload = Value::Null;
+                event.payload_withheld = Some("reporting".into());
+            }
+            events.push(event);
         }
     }
-    let bundle = Bundle {
+    let mut bundle = Bundle {
         format: FORMAT.into(),
         public_key_fingerprint: desk.public_key().fingerprint(),
         checkpoint: signed.to_note(),
+        manifest: String::new(),
+        manifest_signature: String::new(),
         period: Period { from, to },
         first_position: first,
         last_position: last,
+        boundary,
         events,
+        cosignatures: Vec::new(),
     };
+    bundle
+        .seal(|text| desk.sign_statement(text))
+        .context("the bundle's manifest cannot be signed: a type, role or time holds a space")?;
     let file =
         std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut writer = std::io::BufWriter::new(file);
@@ -238,9 +304,13 @@ fn nothing_recorded(journal: &journal::Journal, from: NaiveDate, to: NaiveDate) 
     ))
 }
 
-fn verify_file(file: &Path, public_key: &str) -> ExitCode {
-    let key = match crate::proofs::read_public_key(public_key) {
-        Ok(key) => key,
+fn verify_file(file: &Path, public_key: &str, witnesses: &[String]) -> ExitCode {
+    let keys = std::iter::once(public_key)
+        .chain(witnesses.iter().map(String::as_str))
+        .map(crate::proofs::read_public_key)
+        .collect::<Result<Vec<_>>>();
+    let (key, witnesses) = match keys {
+        Ok(keys) => (keys[0], keys[1..].to_vec()),
         Err(error) => {
             eprintln!("impact bundle verify: {error:#}");
             return ExitCode::from(2);
@@ -266,18 +336,28 @@ fn verify_file(file: &Path, public_key: &str) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match verify_bundle(&bundle, &key) {
+    match verify_bundle(&bundle, &key, &witnesses) {
         Ok(v) => {
             println!(
-                "verified: {} events (positions {} to {}) are in the tree of size {} signed at {} by {}; {} full records re-hashed, the others bound by their hash",
+                "verified: {} events (positions {} to {}), the whole period {} to {}, are in the tree of size {} signed at {} by {}; the signed manifest binds each event's type, times and role; {} full records re-hashed, the others bound by their hash",
                 v.events,
                 bundle.first_position,
                 bundle.last_position,
+                bundle.period.from,
+                bundle.period.to,
                 v.tree_size,
                 v.signed_at,
                 key.origin(),
                 v.rehashed
             );
+            if !witnesses.is_empty() {
+                println!("cosigned by the {} witness(es) given", witnesses.len());
+            }
+            if let Some(until) = v.complete_until {
+                println!(
+                    "note: the checkpoint was signed at {until}, before the period ended: the bundle is complete up to that time only"
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(problems) => {

@@ -126,6 +126,18 @@ enum Cmd {
         #[arg(long, requires = "checkpoint")]
         public_key: Option<String>,
     },
+    /// Verify an export file as it is (`impact export`), with no data directory: every record's
+    /// bytes and hash, the links between them, and every readable field (`position`, `id`,
+    /// `stream`, `version`, `type`, `schemaVersion`, `occurredAt`, `recordedAt`, `actor`,
+    /// `payload`, `prevHash`, `hash`) against the bytes. Exit 0 intact (the head is printed),
+    /// 1 not (the line and the reason), 2 usage or IO error.
+    VerifyExport {
+        file: PathBuf,
+        /// The head written down earlier (`POSITION:HASH`, as `impact head` prints it, with a
+        /// colon): the export must end there.
+        #[arg(long)]
+        head: Option<String>,
+    },
     /// Repair the journal from its two copies, as the server does when it starts: sled rebuilt
     /// from the journal's log where sled is damaged, short or different; the log rewritten from
     /// sled where the log is damaged or missing. Damaged files are kept in `damaged-<time>/`.
@@ -214,6 +226,10 @@ enum Cmd {
     /// Evaluator bundles: the events of a period, pseudonymised, with proofs and a checkpoint.
     #[command(subcommand)]
     Bundle(crate::bundle::BundleCmd),
+    /// A witness run by another body (the Comune, the region) with its own key: it cosigns a
+    /// desk's checkpoint only when it extends the last one it cosigned (ADR 0012).
+    #[command(subcommand)]
+    Witness(crate::witness::WitnessCmd),
     /// Accounts: issue, revoke and list bearer tokens. Works while the server runs (it re-reads
     /// the token file when it changes).
     #[command(subcommand)]
@@ -314,6 +330,8 @@ pub fn run(args: Args) -> ExitCode {
         }
         Cmd::Proof(cmd) => return crate::proofs::proof(&cmd),
         Cmd::Bundle(cmd) => return crate::bundle::run(&cmd),
+        Cmd::Witness(cmd) => return crate::witness::run(&cmd),
+        Cmd::VerifyExport { file, head } => return verify_export(&file, head.as_deref()),
         Cmd::Key(cmd) => crate::proofs::key(&cmd),
         Cmd::Checkpoint(args) => {
             runtime().and_then(|rt| rt.block_on(crate::proofs::checkpoint(&args)))
@@ -864,7 +882,7 @@ fn export(data: &Path, actor: &str, out: &Path, from: Option<u64>, to: Option<u6
             if let Some(person) = person {
                 reads.note(domain::PersonId(person), ["payload".to_string()]);
             }
-            let line = export_line(&event);
+            let line = desk::export::export_line(&event);
             serde_json::to_writer(&mut writer, &line).context("cannot write the export")?;
             writer.write_all(b"\n").context("cannot write the export")?;
             count += 1;
@@ -902,26 +920,60 @@ fn export(data: &Path, actor: &str, out: &Path, from: Option<u64>, to: Option<u6
     Ok(())
 }
 
-/// One exported event: the envelope as JSON for people and tools, and the stored bytes (hex)
-/// with the hashes for re-verification.
-fn export_line(event: &journal::RecordedEvent) -> serde_json::Value {
-    let payload: serde_json::Value =
-        serde_json::from_slice(&event.payload).unwrap_or(serde_json::Value::Null);
-    serde_json::json!({
-        "position": event.position.0,
-        "id": event.id.to_string(),
-        "stream": event.stream,
-        "version": event.version,
-        "type": event.event_type,
-        "schemaVersion": event.schema_version,
-        "occurredAt": event.occurred_at.to_string(),
-        "recordedAt": event.recorded_at.to_string(),
-        "actor": { "id": event.actor.id, "role": event.actor.role },
-        "payload": payload,
-        "record": hex::encode(event.stored_bytes()),
-        "prevHash": event.prev_hash.to_hex(),
-        "hash": event.hash.to_hex(),
-    })
+/// `impact verify-export`: the export file checked line by line (`desk::export::verify_export`).
+fn verify_export(file: &Path, head: Option<&str>) -> ExitCode {
+    let expected = match head.map(|h| {
+        h.split_once(':')
+            .and_then(|(p, h)| Some((p.parse::<u64>().ok()?, journal::ChainHash::from_hex(h)?)))
+    }) {
+        Some(None) => {
+            eprintln!("impact verify-export: --head is POSITION:HASH (64 hex digits)");
+            return ExitCode::from(2);
+        }
+        Some(Some(expected)) => Some(expected),
+        None => None,
+    };
+    let reader = match File::open(file) {
+        Ok(f) => BufReader::new(f),
+        Err(error) => {
+            eprintln!(
+                "impact verify-export: cannot open {}: {error}",
+                file.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match desk::export::verify_export(std::io::BufRead::lines(reader)) {
+        Err((line, reason)) => {
+            println!("DAMAGED {}:{line}: {reason}", file.display());
+            ExitCode::from(1)
+        }
+        Ok(None) => {
+            println!("empty export");
+            if expected.is_some_and(|(p, _)| p != 0) {
+                println!(
+                    "DAMAGED the export is empty; the head written down is {}",
+                    head.unwrap_or_default()
+                );
+                return ExitCode::from(1);
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(Some((position, hash))) => {
+            if let Some((p, h)) = expected {
+                if (p, h) != (position, hash) {
+                    println!(
+                        "DAMAGED the export ends at {position}:{}, the head written down is {p}:{}",
+                        hash.to_hex(),
+                        h.to_hex()
+                    );
+                    return ExitCode::from(1);
+                }
+            }
+            println!("intact: head {position} {}", hash.to_hex());
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 fn verify(

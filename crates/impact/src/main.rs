@@ -13,6 +13,7 @@ mod proofs;
 mod report;
 mod subject_access;
 mod tls;
+mod witness;
 
 fn main() -> ExitCode {
     cli::run(cli::Args::parse())

@@ -78,6 +78,11 @@ pub enum ProofCmd {
         /// The public key: 64 hex digits, base64, or a file holding either.
         #[arg(long)]
         public_key: String,
+        /// The event's export line (`impact export --from P --to P`), for an inclusion proof:
+        /// its record must hash to the proof's `eventHash`, and its id is then the proof's
+        /// `eventId`. Without it the proof binds the hash alone, and says so.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
     },
 }
 
@@ -133,7 +138,8 @@ pub fn proof(cmd: &ProofCmd) -> ExitCode {
             proof,
             checkpoint,
             public_key,
-        } => verify_proof(proof, checkpoint, public_key),
+            record,
+        } => verify_proof(proof, checkpoint, public_key, record.as_deref()),
         ProofCmd::Inclusion {
             data,
             position,
@@ -253,7 +259,12 @@ fn proof_object(text: &str) -> Result<serde_json::Value> {
     Ok(value)
 }
 
-fn verify_proof(proof: &Path, checkpoints: &[PathBuf], public_key: &str) -> ExitCode {
+fn verify_proof(
+    proof: &Path,
+    checkpoints: &[PathBuf],
+    public_key: &str,
+    record: Option<&Path>,
+) -> ExitCode {
     report((|| {
         let key = read_public_key(public_key)?;
         let text = std::fs::read_to_string(proof)
@@ -270,14 +281,32 @@ fn verify_proof(proof: &Path, checkpoints: &[PathBuf], public_key: &str) -> Exit
         } else {
             let view: InclusionProofView =
                 serde_json::from_value(object).context("not an inclusion proof")?;
-            verify_inclusion(&view, &signed)
+            let record = match record {
+                Some(path) => Some(read_record(path)?),
+                None => None,
+            };
+            verify_inclusion(&view, &signed, record.as_ref())
         }
     })())
+}
+
+/// The record of an export line (the first non-empty line of the file), re-hashed.
+fn read_record(path: &Path) -> Result<journal::RecordedEvent> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    let value: serde_json::Value =
+        serde_json::from_str(line).context("--record is not an export line")?;
+    desk::export::line_record(&value).map_err(|reason| anyhow::anyhow!("--record: {reason}"))
 }
 
 fn verify_inclusion(
     view: &InclusionProofView,
     signed: &[SignedCheckpoint],
+    record: Option<&journal::RecordedEvent>,
 ) -> std::result::Result<String, Failure> {
     let (proof, leaf) = view.to_proof().map_err(Failure::Failed)?;
     let Some(checkpoint) = signed
@@ -290,11 +319,42 @@ fn verify_inclusion(
             sizes(signed)
         )));
     };
+    if let Some(root) = &view.root {
+        if Root::from_hex(root) != Some(checkpoint.checkpoint.root) {
+            return Err(Failure::Failed(
+                "root: the proof's root is not the signed root of its tree size".into(),
+            ));
+        }
+    }
     proof
         .verify(&leaf, &checkpoint.checkpoint.root)
         .map_err(|e| Failure::Failed(format!("position {}: {e}", view.position)))?;
+    let id = match (record, &view.event_id) {
+        (Some(record), _) => {
+            if record.hash.to_hex() != view.event_hash || record.position.0 != view.position {
+                return Err(Failure::Failed(format!(
+                    "--record: the record at position {} with hash {} is not the proof's event",
+                    record.position,
+                    record.hash.to_hex()
+                )));
+            }
+            match &view.event_id {
+                Some(id) if *id != record.id.to_string() => {
+                    return Err(Failure::Failed(format!(
+                        "eventId: the proof says {id}, the record hashed is event {}",
+                        record.id
+                    )));
+                }
+                _ => format!("; its record is event {} (re-hashed)", record.id),
+            }
+        }
+        (None, Some(id)) => format!(
+            "; its eventId {id} is not proven (the hash binds it: give --record with the event's export line)"
+        ),
+        (None, None) => String::new(),
+    };
     Ok(format!(
-        "verified: the event at position {} (hash {}) is in the tree of size {} signed at {}",
+        "verified: the event at position {} (hash {}) is in the tree of size {} signed at {}{id}",
         view.position,
         view.event_hash,
         proof.tree_size,
@@ -338,6 +398,23 @@ fn verify_consistency(
             (root, false)
         }
     };
+    // The roots a proof carries must be those it is checked against: an altered one is named.
+    if let Some(from_root) = &view.from_root {
+        if Root::from_hex(from_root) != Some(old.checkpoint.root) {
+            return Err(Failure::Failed(format!(
+                "fromRoot: the proof's root of tree size {} is not the signed one (a proof of another history, or altered)",
+                proof.from
+            )));
+        }
+    }
+    if let Some(to_root) = &view.to_root {
+        if signed_new && Root::from_hex(to_root) != Some(new_root) {
+            return Err(Failure::Failed(format!(
+                "toRoot: the proof's root of tree size {} is not the signed one (a proof of another history, or altered)",
+                proof.to
+            )));
+        }
+    }
     proof
         .verify(&old.checkpoint.root, &new_root)
         .map_err(|e| Failure::Failed(e.to_string()))?;

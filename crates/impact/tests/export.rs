@@ -292,3 +292,116 @@ fn an_export_is_recorded_as_a_read_of_every_person_in_it() {
         .iter()
         .all(|r| r.read.channel == desk::read_audit::ReadChannel::Export));
 }
+
+/// Changes one readable field of line `index` (0-based) of an export and writes the file.
+fn with_line_changed(
+    text: &str,
+    index: usize,
+    dir: &Path,
+    name: &str,
+    change: impl FnOnce(&mut serde_json::Value),
+) -> std::path::PathBuf {
+    let mut lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    change(&mut lines[index]);
+    let body: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let path = dir.join(name);
+    std::fs::write(&path, body.join("\n") + "\n").unwrap();
+    path
+}
+
+#[test]
+fn verify_export_checks_every_readable_field_and_import_names_the_line_and_keeps_what_is_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(
+        impact(&["import", "--data", data, fixture().to_str().unwrap()])
+            .status
+            .success()
+    );
+    let head = String::from_utf8(impact(&["head", "--data", data]).stdout).unwrap();
+    let head = head.trim().replacen(' ', ":", 1);
+    let export = dir.path().join("export.jsonl");
+    assert!(
+        impact(&["export", "--data", data, "--out", export.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let text = std::fs::read_to_string(&export).unwrap();
+    let verify = |file: &Path| {
+        let out = impact(&[
+            "verify-export",
+            file.to_str().unwrap(),
+            "--head",
+            head.as_str(),
+        ]);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, said) = verify(&export);
+    assert_eq!(code, 0, "{said}");
+    let (code, _) = python_verify(&export, &["--head", &head]);
+    assert_eq!(code, 0);
+
+    // Each readable field that contradicts the stored bytes is named, at its line, by both
+    // verifiers.
+    type Change = Box<dyn FnOnce(&mut serde_json::Value)>;
+    let changes: Vec<(&str, Change)> = vec![
+        (
+            "payload",
+            Box::new(|l| l["payload"] = serde_json::json!({"altered": true})),
+        ),
+        ("position", Box::new(|l| l["position"] = 51.into())),
+        (
+            "occurredAt",
+            Box::new(|l| l["occurredAt"] = "1999-01-01T00:00:00.000000Z".into()),
+        ),
+        (
+            "recordedAt",
+            Box::new(|l| l["recordedAt"] = "1999-01-01T00:00:00.000000Z".into()),
+        ),
+        ("actor", Box::new(|l| l["actor"]["role"] = "admin".into())),
+        ("hash", Box::new(|l| l["hash"] = "00".repeat(32).into())),
+    ];
+    for (field, change) in changes {
+        let altered = with_line_changed(&text, 49, dir.path(), &format!("{field}.jsonl"), change);
+        let (code, said) = verify(&altered);
+        assert_eq!(code, 1, "{field}: {said}");
+        assert!(
+            said.contains(":50:") && said.contains(field),
+            "{field}: {said}"
+        );
+        let (code, said) = python_verify(&altered, &[]);
+        assert_eq!(code, 1, "{field}: {said}");
+        assert!(said.contains("position 50"), "{field}: {said}");
+    }
+
+    // The import of an export whose line 50 lies names line 50, and keeps the whole appends
+    // before it, as the README says.
+    let altered = with_line_changed(&text, 49, dir.path(), "import.jsonl", |l| {
+        l["payload"] = serde_json::json!({"altered": true});
+    });
+    let fresh = dir.path().join("fresh");
+    let fresh = fresh.to_str().unwrap();
+    let refused = impact(&["import", "--data", fresh, altered.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("import.jsonl:50:"), "{said}");
+    let kept = String::from_utf8(impact(&["head", "--data", fresh]).stdout).unwrap();
+    let kept: u64 = kept.split(' ').next().unwrap().parse().unwrap();
+    assert!((40..50).contains(&kept), "kept {kept} events");
+    assert!(
+        said.contains(&format!("({kept} events before it are recorded")),
+        "{said}"
+    );
+    // Mended, the same file imports the rest.
+    let again = impact(&["import", "--data", fresh, export.to_str().unwrap()]);
+    assert!(again.status.success(), "{again:?}");
+    let now = String::from_utf8(impact(&["head", "--data", fresh]).stdout).unwrap();
+    assert_eq!(now.trim().replacen(' ', ":", 1), head);
+}

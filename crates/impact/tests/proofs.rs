@@ -206,6 +206,73 @@ fn proofs_verify_against_a_written_down_checkpoint_and_tampering_is_named() {
         verified.contains(&format!("extends the tree of size {FIXTURE_EVENTS}")),
         "{verified}"
     );
+    // An altered fromRoot or toRoot is refused, though the path still links the signed roots.
+    for field in ["fromRoot", "toRoot"] {
+        let mut value: serde_json::Value = serde_json::from_str(&consistency).unwrap();
+        value[field] = serde_json::Value::String("ab".repeat(32));
+        let bad = write(dir.path(), "bad-root.json", &value.to_string());
+        let out = impact(&[
+            "proof",
+            "verify",
+            "--proof",
+            &bad,
+            "--checkpoint",
+            note_path,
+            "--checkpoint",
+            &later,
+            "--public-key",
+            &a.key,
+        ]);
+        assert_eq!(code(&out), 1, "{field}: {}", stdout(&out));
+        assert!(stdout(&out).contains(field), "{}", stdout(&out));
+    }
+
+    // An inclusion proof's eventId is bound by the event's record (its export line); without
+    // it, the verifier says the id is not proven.
+    assert!(
+        verified_without_record_says_the_id_is_not_proven(&proof_path, note_path, &a.key),
+        "the eventId was claimed without its record"
+    );
+    let export = dir.path().join("event5.jsonl");
+    ok(impact(&[
+        "export",
+        "--data",
+        &a.data,
+        "--from",
+        "5",
+        "--to",
+        "5",
+        "--out",
+        export.to_str().unwrap(),
+    ]));
+    let with_record = |proof: &str| {
+        impact(&[
+            "proof",
+            "verify",
+            "--proof",
+            proof,
+            "--checkpoint",
+            note_path,
+            "--public-key",
+            &a.key,
+            "--record",
+            export.to_str().unwrap(),
+        ])
+    };
+    let out = with_record(&proof_path);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let id = serde_json::from_str::<serde_json::Value>(&proof).unwrap()["eventId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(stdout(&out).contains(&id), "{}", stdout(&out));
+    let mut value: serde_json::Value = serde_json::from_str(&proof).unwrap();
+    value["eventId"] = serde_json::Value::String("01HZ0000000000000000000001".into());
+    let relabelled = write(dir.path(), "relabelled.json", &value.to_string());
+    let out = with_record(&relabelled);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(stdout(&out).contains("eventId"), "{}", stdout(&out));
+
     // And the journal as a whole extends the first checkpoint.
     let verified = ok(impact(&[
         "verify",
@@ -217,6 +284,20 @@ fn proofs_verify_against_a_written_down_checkpoint_and_tampering_is_named() {
         &a.key,
     ]));
     assert!(verified.contains("consistent"), "{verified}");
+}
+
+fn verified_without_record_says_the_id_is_not_proven(proof: &str, note: &str, key: &str) -> bool {
+    let out = ok(impact(&[
+        "proof",
+        "verify",
+        "--proof",
+        proof,
+        "--checkpoint",
+        note,
+        "--public-key",
+        key,
+    ]));
+    out.contains("is not proven")
 }
 
 #[test]
@@ -266,7 +347,9 @@ fn a_journal_replaced_by_another_valid_chain_fails_against_the_old_checkpoint() 
         &a.key,
     ]);
     assert_eq!(code(&out), 1, "{}", stdout(&out));
-    assert!(stdout(&out).contains("not a prefix"), "{}", stdout(&out));
+    // B's proof carries B's root of the old size: named before the path is even followed.
+    assert!(stdout(&out).contains("fromRoot"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("another history"), "{}", stdout(&out));
 }
 
 /// The verifier needs Python's `blake3` and `cryptography` packages; a fresh machine gets them
@@ -432,6 +515,102 @@ fn a_bundle_verifies_offline_in_rust_and_python_and_damage_is_named() {
         assert!(out.contains("checkpoint"), "{out}");
     }
 
+    // Completeness and what each event is: each tamper is refused by both verifiers, naming it.
+    let b = installation(dir.path(), "b");
+    let b_bundle = dir.path().join("b-bundle.json");
+    ok(impact(&[
+        "bundle",
+        "create",
+        "--data",
+        &b.data,
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--out",
+        b_bundle.to_str().unwrap(),
+    ]));
+    let b_value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&b_bundle).unwrap()).unwrap();
+    let last = value["events"].as_array().unwrap().len() - 1;
+    let personal = value["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|e| e["type"] == "IntakeRecorded" && e["record"].is_null())
+        .unwrap();
+    type Tamper = Box<dyn Fn(&mut serde_json::Value)>;
+    let tampers: Vec<(&str, Tamper, &str)> = vec![
+        (
+            "drop the first event, renumber the range",
+            Box::new(|v| {
+                v["events"].as_array_mut().unwrap().remove(0);
+                v["firstPosition"] = 2.into();
+            }),
+            "position 1",
+        ),
+        (
+            "drop the last event, shorten the range",
+            Box::new(move |v| {
+                v["events"].as_array_mut().unwrap().remove(last);
+                v["lastPosition"] = u64::try_from(last).unwrap().into();
+            }),
+            "manifest",
+        ),
+        (
+            "drop every event and the range",
+            Box::new(|v| {
+                v["events"] = serde_json::json!([]);
+                v["lastPosition"] = 0.into();
+            }),
+            "missing",
+        ),
+        (
+            "relabel a type",
+            Box::new(move |v| v["events"][personal]["type"] = "ServiceRetired".into()),
+            "type differs from the signed manifest",
+        ),
+        (
+            "move a time",
+            Box::new(move |v| {
+                v["events"][personal]["recordedAt"] = "1999-05-02T07:17:00.000000Z".into();
+            }),
+            "recordedAt",
+        ),
+        (
+            "move the period",
+            Box::new(|v| v["period"]["from"] = "1999-01-01".into()),
+            "period",
+        ),
+        (
+            "remove the manifest's signature",
+            Box::new(|v| v["manifestSignature"] = "".into()),
+            "manifest",
+        ),
+    ];
+    for (what, tamper, named) in tampers {
+        let mut altered = value.clone();
+        tamper(&mut altered);
+        let path = write(dir.path(), "tampered.json", &altered.to_string());
+        for (code, out) in [rust_verify(&path, &a.key), python_verify(&path, &a.key)] {
+            assert_eq!(code, 1, "{what}: {out}");
+            assert!(out.contains(named), "{what}: {out}");
+        }
+    }
+    // The checkpoint swapped for another installation's: neither key verifies the bundle.
+    let mut swapped = value.clone();
+    swapped["checkpoint"] = b_value["checkpoint"].clone();
+    let path = write(dir.path(), "swapped.json", &swapped.to_string());
+    for key in [&a.key, &b.key] {
+        for (code, out) in [rust_verify(&path, key), python_verify(&path, key)] {
+            assert_eq!(code, 1, "{out}");
+            assert!(
+                out.contains("checkpoint") || out.contains("manifest"),
+                "{out}"
+            );
+        }
+    }
+
     // Usage errors are 2, not 1.
     let (code, _) = rust_verify(dir.path().join("absent.json").to_str().unwrap(), &a.key);
     assert_eq!(code, 2);
@@ -466,4 +645,305 @@ fn a_bundle_of_days_when_nothing_was_recorded_is_refused_saying_why() {
     let today = chrono::Utc::now().date_naive().to_string();
     assert!(stderr.contains(&format!("to {today}")), "{stderr}");
     assert!(!bundle_path.exists());
+}
+
+#[test]
+fn an_empty_bundle_proves_by_its_boundary_that_nothing_was_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = installation(dir.path(), "a");
+    let bundle_path = dir.path().join("empty.json");
+    let bundle = bundle_path.to_str().unwrap();
+    ok(impact(&[
+        "bundle",
+        "create",
+        "--data",
+        &a.data,
+        "--from",
+        "2024-05-01",
+        "--to",
+        "2024-05-31",
+        "--out",
+        bundle,
+        "--allow-empty",
+    ]));
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle_path).unwrap()).unwrap();
+    assert_eq!(value["firstPosition"], 1);
+    assert_eq!(value["lastPosition"], 0);
+    assert_eq!(value["boundary"]["after"]["position"], 1);
+    for (code, out) in [rust_verify(bundle, &a.key), python_verify(bundle, &a.key)] {
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("0 events"), "{out}");
+    }
+    // The event after the period moved into it: refused.
+    let mut moved = value.clone();
+    moved["boundary"]["after"]["recordedAt"] = "2024-05-10T10:00:00.000000Z".into();
+    let path = write(dir.path(), "moved.json", &moved.to_string());
+    for (code, out) in [rust_verify(&path, &a.key), python_verify(&path, &a.key)] {
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("boundary.after"), "{out}");
+    }
+}
+
+#[test]
+fn a_bundle_withholds_the_content_of_persons_without_reporting_consent() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = installation(dir.path(), "a");
+    let today = chrono::Utc::now().date_naive();
+    let from = (today - chrono::Days::new(1)).to_string();
+    let to = (today + chrono::Days::new(1)).to_string();
+    let create = |name: &str| {
+        let path = dir.path().join(name);
+        ok(impact(&[
+            "bundle",
+            "create",
+            "--data",
+            &a.data,
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--out",
+            path.to_str().unwrap(),
+        ]));
+        let text = std::fs::read_to_string(&path).unwrap();
+        (path, text)
+    };
+    let (_, before_text) = create("before.json");
+    let before: serde_json::Value = serde_json::from_str(&before_text).unwrap();
+    // Every person in the fixture gave the `reporting` consent: nothing is withheld.
+    assert!(!before_text.contains("payloadWithheld"));
+    // The consent of the fixture's first person (given 2024-05-02 at 09:17 in Rome).
+    let consent = before["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "ConsentGiven" && e["occurredAt"] == "2024-05-02T07:17:00.000000Z")
+        .unwrap();
+    let pseudonym = consent["payload"]["personId"].as_str().unwrap().to_owned();
+    let positions: Vec<u64> = before["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["payload"]["personId"] == pseudonym.as_str())
+        .map(|e| e["position"].as_u64().unwrap())
+        .collect();
+    assert!(positions.len() > 2, "{positions:?}");
+
+    // They withdraw it.
+    let withdraw = serde_json::json!({
+        "eventId": "01HZ0000000000000000000001",
+        "actor": {"id": "o.kovalenko", "role": "mediator"},
+        "command": {"command": "WithdrawConsent", "personId": "01HWW2G3903GE5WBXZ6BWN1ZZR",
+            "siteId": "montelucci-4", "occurredAt": "2024-05-31T10:00:00+02:00",
+            "scopes": ["reporting"]}
+    });
+    let line = write(dir.path(), "withdraw.jsonl", &format!("{withdraw}\n"));
+    ok(impact(&["import", "--data", &a.data, &line]));
+    let (after_path, after_text) = create("after.json");
+    let after: serde_json::Value = serde_json::from_str(&after_text).unwrap();
+    assert!(
+        !after_text.contains(&pseudonym),
+        "the person's pseudonym is still in the bundle"
+    );
+    for event in after["events"].as_array().unwrap() {
+        if positions.contains(&event["position"].as_u64().unwrap()) {
+            assert_eq!(event["payloadWithheld"], "reporting", "{event}");
+            assert!(event["payload"].is_null(), "{event}");
+        }
+    }
+    // Other persons' events are still shown, and the bundle verifies.
+    assert!(after["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["type"] == "IntakeRecorded" && e["payload"]["personId"].is_string()));
+    let after_path = after_path.to_str().unwrap();
+    for (code, out) in [
+        rust_verify(after_path, &a.key),
+        python_verify(after_path, &a.key),
+    ] {
+        assert_eq!(code, 0, "{out}");
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_witness_cosigns_only_a_consistent_checkpoint_and_a_bundle_can_require_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = installation(dir.path(), "a");
+    let state = dir.path().join("witness");
+    let state = state.to_str().unwrap();
+    let witness_key = ok(impact(&[
+        "witness",
+        "init",
+        "--state",
+        state,
+        "--name",
+        "comune-guidonia/witness",
+    ]))
+    .trim()
+    .to_owned();
+    assert_eq!(witness_key.len(), 64);
+    let cosign = |args: &[&str]| {
+        let mut all = vec!["witness", "cosign", "--state", state, "--desk-key", &a.key];
+        all.extend_from_slice(args);
+        impact(&all)
+    };
+    // The first checkpoint of a desk is taken as it is.
+    let first_note = a.note.to_str().unwrap();
+    let line = ok(cosign(&["--checkpoint", first_note]));
+    assert!(
+        line.starts_with("\u{2014} comune-guidonia/witness "),
+        "{line}"
+    );
+    let size: u64 = std::fs::read_to_string(&a.note)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // A copy of the desk that goes another way: the same key, another history.
+    let rewritten = dir.path().join("rewritten");
+    copy_dir(Path::new(&a.data), &rewritten);
+    std::fs::copy(
+        format!("{}.master-key", a.data),
+        dir.path().join("rewritten.master-key"),
+    )
+    .unwrap();
+    let rewritten = rewritten.to_str().unwrap();
+    let withdraw = serde_json::json!({
+        "eventId": "01HZ0000000000000000000002",
+        "actor": {"id": "o.kovalenko", "role": "mediator"},
+        "command": {"command": "WithdrawConsent", "personId": "01HWW2G3903GE5WBXZ6BWN1ZZR",
+            "siteId": "montelucci-4", "occurredAt": "2024-05-31T10:00:00+02:00",
+            "scopes": ["reporting"]}
+    });
+    let line_file = write(dir.path(), "withdraw.jsonl", &format!("{withdraw}\n"));
+    ok(impact(&["import", "--data", rewritten, &line_file]));
+    // The desk goes on: a checkpoint, then a bundle whose checkpoint the witness cosigns with the
+    // consistency proof from the one it cosigned.
+    ok(impact(&["checkpoint", "--data", &a.data]));
+    let today = chrono::Utc::now().date_naive();
+    let from = (today - chrono::Days::new(1)).to_string();
+    let to = (today + chrono::Days::new(1)).to_string();
+    let bundle_path = dir.path().join("bundle.json");
+    let bundle = bundle_path.to_str().unwrap();
+    ok(impact(&[
+        "bundle", "create", "--data", &a.data, "--from", &from, "--to", &to, "--out", bundle,
+    ]));
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle_path).unwrap()).unwrap();
+    let new_size = value["checkpoint"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    // Without a proof: refused.
+    let out = cosign(&["--bundle", bundle]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("consistency proof"),
+        "{}",
+        stdout(&out)
+    );
+    let proof = ok(impact(&[
+        "proof",
+        "consistency",
+        "--data",
+        &a.data,
+        "--from",
+        &size.to_string(),
+        "--to",
+        &new_size,
+    ]));
+    let proof = write(dir.path(), "consistency.json", &proof);
+    ok(cosign(&["--bundle", bundle, "--proof", &proof]));
+    let verified = ok(impact(&[
+        "bundle",
+        "verify",
+        bundle,
+        "--public-key",
+        &a.key,
+        "--witness",
+        &witness_key,
+    ]));
+    assert!(verified.contains("cosigned"), "{verified}");
+
+    // The cosignature removed: a bundle verify that requires the witness refuses it.
+    let mut bare: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle_path).unwrap()).unwrap();
+    bare.as_object_mut().unwrap().remove("cosignatures");
+    let bare = write(dir.path(), "bare.json", &bare.to_string());
+    let out = impact(&[
+        "bundle",
+        "verify",
+        &bare,
+        "--public-key",
+        &a.key,
+        "--witness",
+        &witness_key,
+    ]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(stdout(&out).contains("cosignatures"), "{}", stdout(&out));
+    // The Python verifier agrees on both.
+    ensure_python_packages();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/verify_bundle.py");
+    for (file, expected) in [(bundle, 0), (bare.as_str(), 1)] {
+        let out = Command::new("python3")
+            .arg(&script)
+            .args([file, "--public-key", &a.key, "--witness", &witness_key])
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), expected, "{}", stdout(&out));
+    }
+
+    // The rewritten desk's checkpoint, signed with the same key, with its own consistency proof
+    // from the size the witness cosigned: the witness refuses it.
+    ok(impact(&["checkpoint", "--data", rewritten]));
+    let note = write(
+        dir.path(),
+        "rewritten.checkpoint",
+        &ok(impact(&["checkpoint", "--data", rewritten])),
+    );
+    let rewritten_size = std::fs::read_to_string(&note)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let proof = ok(impact(&[
+        "proof",
+        "consistency",
+        "--data",
+        rewritten,
+        "--from",
+        &new_size,
+        "--to",
+        &rewritten_size,
+    ]));
+    let proof = write(dir.path(), "rewritten-consistency.json", &proof);
+    let out = cosign(&["--checkpoint", &note, "--proof", &proof]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("history was rewritten"),
+        "{}",
+        stdout(&out)
+    );
 }

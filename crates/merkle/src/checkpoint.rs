@@ -43,7 +43,7 @@ pub enum CheckpointError {
 
 /// An installation's Ed25519 public key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PublicKey(ed25519_dalek::VerifyingKey);
+pub struct PublicKey(pub(crate) ed25519_dalek::VerifyingKey);
 
 impl PublicKey {
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, CheckpointError> {
@@ -68,6 +68,22 @@ impl PublicKey {
         PublicKey::from_bytes(&bytes)
     }
 
+    /// Checks that this key signed exactly `text` (a statement, `SigningKey::sign_statement`).
+    pub fn verify_statement(&self, text: &str, signature: &[u8]) -> Result<(), CheckpointError> {
+        let signature: [u8; 64] = signature
+            .try_into()
+            .map_err(|_| CheckpointError::BadSignature)?;
+        if text.starts_with(ORIGIN_PREFIX) {
+            return Err(CheckpointError::BadSignature);
+        }
+        self.0
+            .verify_strict(
+                text.as_bytes(),
+                &ed25519_dalek::Signature::from_bytes(&signature),
+            )
+            .map_err(|_| CheckpointError::BadSignature)
+    }
+
     pub fn to_bytes(&self) -> [u8; 32] {
         self.0.to_bytes()
     }
@@ -88,7 +104,7 @@ impl PublicKey {
 }
 
 /// An installation's Ed25519 signing key. `Debug` prints only the public half.
-pub struct SigningKey(ed25519_dalek::SigningKey);
+pub struct SigningKey(pub(crate) ed25519_dalek::SigningKey);
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -109,6 +125,13 @@ impl SigningKey {
 
     pub fn public(&self) -> PublicKey {
         PublicKey(self.0.verifying_key())
+    }
+
+    /// Signs another statement of this installation (a bundle's manifest), exactly its bytes.
+    /// A statement names what it is on its first line; one that could read as a checkpoint
+    /// (its first line begins `impact-journal/`) is never signed: `None`.
+    pub fn sign_statement(&self, text: &str) -> Option<[u8; 64]> {
+        (!text.starts_with(ORIGIN_PREFIX)).then(|| self.0.sign(text.as_bytes()).to_bytes())
     }
 
     /// Signs a checkpoint of this installation's tree.

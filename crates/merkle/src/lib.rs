@@ -17,6 +17,7 @@
 //! [`RangeError`] (a proof asked for sizes that do not fit).
 
 pub mod checkpoint;
+pub mod cosignature;
 mod levels;
 
 use std::fmt;

@@ -306,7 +306,10 @@ impl ReadModels {
                 });
                 Some(Target::Group(len_ix(self.groups.len())))
             }
-            Event::InformationMaterialDistributed(_) => None,
+            Event::InformationMaterialDistributed(e) => {
+                self.materials.push(crate::report::MaterialRow::of(e, site));
+                None
+            }
             Event::SatisfactionSurveyCompleted(e) => {
                 self.surveys.push(SurveyRow {
                     site,

@@ -24,6 +24,7 @@ mod model;
 mod monitoring;
 mod period;
 mod query;
+mod report;
 mod search;
 mod sym;
 mod update;
@@ -39,6 +40,7 @@ pub use model::ReadModels;
 pub use monitoring::*;
 pub use period::{Month, Period, SiteSchedule};
 pub use query::*;
+pub use report::*;
 pub use search::{name_words, PersonSearch, SearchError, MIN_NAME_CHARS, MIN_PHONE_DIGITS};
 
 /// What a query can reject. Folding never fails: what cannot be read is counted.

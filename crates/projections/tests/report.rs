@@ -169,3 +169,37 @@ fn every_line_of_a_cross_tab_keeps_two_suppressed_cells_or_none() {
     }
     assert_eq!(out.rows.last().unwrap().last().unwrap(), "44");
 }
+
+#[test]
+fn only_third_country_nationals_are_eligible() {
+    use projections::eligibility;
+    assert_eq!(eligibility(&["MA"]), "third_country");
+    assert_eq!(eligibility(&["UA", "MD"]), "third_country");
+    // An Italian spouse, an EU citizen, a dual EU citizen: counted apart, never beneficiaries.
+    assert_eq!(eligibility(&["IT"]), "italian");
+    assert_eq!(eligibility(&["RO"]), "eu");
+    assert_eq!(eligibility(&["FR", "RO"]), "eu");
+    assert_eq!(eligibility(&["MA", "IT"]), "dual_eu");
+    assert_eq!(eligibility(&["AL", "RO"]), "dual_eu");
+    assert_eq!(eligibility(&[]), "unknown");
+}
+
+#[test]
+fn a_filter_keeps_the_ineligible_out_of_the_beneficiaries() {
+    let t = Template::parse(&TEMPLATE.replace(
+        "group_by = [\"sex\"]\n",
+        "group_by = [\"sex\"]\nfilter = { eligibility = [\"third_country\"] }\n",
+    ))
+    .unwrap();
+    let mut facts = Vec::new();
+    persons(&mut facts, "female", "25-34", 6);
+    persons(&mut facts, "male", "25-34", 2);
+    for f in facts.iter_mut().skip(6) {
+        f.dims[2].1 = "dual_eu".to_string();
+    }
+    let out = t.render_table(&t.tables[0], &facts, options(None));
+    assert_eq!(
+        by_first(&out.rows),
+        [("female", "6"), ("total", "6")].map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+}

@@ -23,6 +23,7 @@ mod objects;
 mod proofs;
 mod queries;
 mod read_models;
+mod region_report;
 mod subscription;
 mod viewer;
 
@@ -51,6 +52,7 @@ pub struct QueryRoot(
     read_models::CalendarQuery,
     read_models::DiaryQuery,
     evaluation::EvaluationQuery,
+    region_report::RegionReportQuery,
     proofs::ProofQuery,
     viewer::ViewerQuery,
 );

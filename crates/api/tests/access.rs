@@ -232,6 +232,12 @@ fn query_cells() -> Vec<(&'static str, String, &'static [Who])> {
         ),
         ("monitoring", "{ monitoring(period: \"2024-05\") { from to } }".into(), evaluation),
         (
+            "regionReport",
+            "{ regionReport(template: \"monitoraggio-mensile\", period: \"2024-05\") { minCell } }"
+                .into(),
+            evaluation,
+        ),
+        (
             "pseudonymisedPersons",
             "{ pseudonymisedPersons { edges { node { pseudonym ageBand } } } }".into(),
             evaluation,

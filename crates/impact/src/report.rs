@@ -41,6 +41,21 @@ pub struct ReportArgs {
     /// The FAMI beneficiary sheet of the quarter (CSV, one pseudonymised row per beneficiary).
     #[arg(long, conflicts_with = "format")]
     pub fami: bool,
+    /// A report template (`templates/fami-trimestrale.toml`, `templates/monitoraggio-mensile.toml`):
+    /// the region's tables, columns and labels, one CSV per table (`--out` a directory) or all
+    /// on standard output. Its span decides between --period and --quarter.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["format", "fami"])]
+    pub template: Option<PathBuf>,
+    /// The language of a template's labels: it (the default) or en.
+    #[arg(long, value_parser = parse_lang, requires = "template")]
+    pub lang: Option<projections::Lang>,
+    /// The small-cell threshold of a template's report (cells of fewer people are suppressed,
+    /// with secondary suppression); 5 by default.
+    #[arg(long, value_name = "N", requires = "template", value_parser = clap::value_parser!(u32).range(2..))]
+    pub min_cell: Option<u32>,
+    /// Exact figures, no suppression: for supervisors inside the desk only; never send them out.
+    #[arg(long, requires = "template", conflicts_with = "min_cell")]
+    pub exact: bool,
     /// Only this site (a slug such as montelucci-4); all sites by default.
     #[arg(long, value_parser = parse_site)]
     pub site: Option<SiteId>,
@@ -148,6 +163,10 @@ pub enum ReportFormat {
     Json,
 }
 
+fn parse_lang(text: &str) -> Result<projections::Lang, String> {
+    projections::Lang::parse(text).ok_or_else(|| format!("{text:?} is not a language: it or en"))
+}
+
 fn parse_month(text: &str) -> Result<Period, String> {
     Period::parse_month(text).map_err(|e| e.to_string())
 }
@@ -174,6 +193,9 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         .or(args.quarter)
         .context("give --period or --quarter")?;
     let site = args.site.as_ref();
+    if let Some(file) = &args.template {
+        return run_template(args, file, &period);
+    }
     if args.fami && args.quarter.is_none() {
         bail!("--fami needs --quarter (the FAMI sheet is quarterly): --quarter 2024-Q2");
     }
@@ -213,27 +235,75 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         }
         ReportFormat::Csv => match &args.out {
             None => write_out(None, &tables_text(&tables).context("cannot write the CSV")?),
-            Some(dir) => {
-                if dir.exists() && !dir.is_dir() {
-                    bail!(
-                        "{} is not a directory: with --format csv, --out names the directory \
-                         that gets one file per table",
-                        dir.display()
-                    );
-                }
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
-                for t in &tables {
-                    let path = dir.join(format!("{}.csv", t.name));
-                    let bytes = t.to_csv().context("cannot write the CSV")?;
-                    std::fs::write(&path, bytes)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
-                }
-                eprintln!("wrote {} tables to {}", tables.len(), dir.display());
-                Ok(())
-            }
+            Some(dir) => write_tables(dir, &tables),
         },
     }
+}
+
+/// `impact report --template FILE`.
+fn run_template(args: &ReportArgs, file: &Path, period: &Period) -> Result<()> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the template {}", file.display()))?;
+    let template = projections::Template::parse(&text)
+        .with_context(|| format!("template {}", file.display()))?;
+    match (template.span, args.quarter.is_some()) {
+        (projections::Span::Quarter, false) => bail!(
+            "template {} is quarterly: give --quarter (2024-Q2)",
+            template.name
+        ),
+        (projections::Span::Month, true) => bail!(
+            "template {} is monthly: give --period (2024-05)",
+            template.name
+        ),
+        _ => {}
+    }
+    let options = projections::RenderOptions {
+        lang: args.lang.unwrap_or_default(),
+        min_cell: if args.exact {
+            None
+        } else {
+            Some(args.min_cell.unwrap_or(projections::DEFAULT_MIN_CELL))
+        },
+    };
+    let report = with_models_as_of(&args.data, args.master_key.as_deref(), args.as_of, |m| {
+        m.render_template(&template, period, args.site.as_ref(), options)
+    })?;
+    let tables: Vec<Table> = report.tables.iter().map(Table::from_rendered).collect();
+    match &args.out {
+        None => write_out(None, &tables_text(&tables).context("cannot write the CSV")?)?,
+        Some(dir) => write_tables(dir, &tables)?,
+    }
+    eprintln!(
+        "{} {} to {}: {} tables, {} rows suppressed (threshold {})",
+        template.name,
+        period.from,
+        period.to,
+        report.tables.len(),
+        report.suppressed,
+        options
+            .min_cell
+            .map_or("none: exact figures".to_string(), |k| k.to_string())
+    );
+    Ok(())
+}
+
+/// Writes each table to `<dir>/<name>.csv`, creating the directory.
+fn write_tables(dir: &Path, tables: &[Table]) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        bail!(
+            "{} is not a directory: with CSV tables, --out names the directory that gets one \
+             file per table",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for t in tables {
+        let path = dir.join(format!("{}.csv", t.name));
+        let bytes = t.to_csv().context("cannot write the CSV")?;
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    eprintln!("wrote {} tables to {}", tables.len(), dir.display());
+    Ok(())
 }
 
 /// Opens the journal in `data`, replays it into the read models, and answers `f` from them.
@@ -316,17 +386,26 @@ pub fn write_out(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
 /// One CSV table: a name (the file is `<name>.csv`), a header and rows of cells.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
-    pub name: &'static str,
-    pub header: Vec<&'static str>,
+    pub name: String,
+    pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    fn new(name: &'static str, header: &[&'static str]) -> Table {
+    fn new(name: &str, header: &[&str]) -> Table {
         Table {
-            name,
-            header: header.to_vec(),
+            name: name.to_string(),
+            header: header.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
+        }
+    }
+
+    /// A template's table (its title stays in the `informazioni` table's template, not here).
+    pub fn from_rendered(t: &projections::RenderedTable) -> Table {
+        Table {
+            name: t.name.clone(),
+            header: t.header.clone(),
+            rows: t.rows.clone(),
         }
     }
 

@@ -123,7 +123,8 @@ impl Fold for GroupActivityHeld {
 }
 
 impl Fold for InformationMaterialDistributed {
-    fn fold(&self, _: &mut ReadModels, _: &mut At) -> Option<Target> {
+    fn fold(&self, m: &mut ReadModels, at: &mut At) -> Option<Target> {
+        m.materials.push(crate::report::MaterialRow::of(self, at.site));
         None
     }
 }

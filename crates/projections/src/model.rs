@@ -54,6 +54,8 @@ pub struct ReadModels {
     pub(crate) interventions: Vec<InterventionRow>,
     pub(crate) sessions: Vec<SessionRow>,
     pub(crate) groups: Vec<GroupRow>,
+    /// Information material distributed (`report/facts.rs` reads it).
+    pub(crate) materials: Vec<crate::report::MaterialRow>,
     pub(crate) surveys: Vec<SurveyRow>,
     pub(crate) logbook: Vec<LogbookRow>,
     pub(crate) meetings: Vec<MeetingRow>,
@@ -93,6 +95,7 @@ impl ReadModels {
             interventions: Vec::new(),
             sessions: Vec::new(),
             groups: Vec::new(),
+            materials: Vec::new(),
             surveys: Vec::new(),
             logbook: Vec::new(),
             meetings: Vec::new(),

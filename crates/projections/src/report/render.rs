@@ -1,0 +1,304 @@
+//! A template's tables from the facts: grouped, labelled, and with small cells suppressed
+//! (`docs/adr/0013`).
+//!
+//! Small cells: outside the desk, a row whose people (distinct persons; survey responses for
+//! satisfaction) are more than none and fewer than the threshold is suppressed: every figure of
+//! the row is written as the mark. Secondary suppression then makes sure no suppressed row can
+//! be given back by a difference: along every line of the table (the rows that share all the
+//! grouping codes but one, whose sum other tables and the total publish), a line with exactly
+//! one suppressed row gets its smallest other row suppressed too, until no line has exactly one.
+//! A total under the threshold is suppressed. Sources that count no persons (group activities,
+//! information material, anonymous survey responses) are never suppressed. Inside the desk (`min_cell: None`) every figure
+//! is exact.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use domain::PersonId;
+
+use super::facts::{Fact, Source};
+use super::template::{Lang, TableSpec, Template};
+use super::vocabulary::words;
+
+/// What a suppressed figure is written as.
+pub const SUPPRESSED: &str = "*";
+
+/// The small-cell threshold outside the desk unless told otherwise.
+pub const DEFAULT_MIN_CELL: u32 = 5;
+
+/// How to render.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenderOptions {
+    pub lang: Lang,
+    /// The small-cell threshold; `None`: exact figures, for supervisors inside the desk.
+    pub min_cell: Option<u32>,
+}
+
+/// One table as rendered: file name, title, header and rows of cells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedTable {
+    pub name: String,
+    pub title: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Rows suppressed, primary and secondary (the total row included).
+    pub suppressed: u32,
+}
+
+/// The facts of one group of rows.
+#[derive(Default)]
+struct Cell {
+    persons: BTreeSet<PersonId>,
+    sums: BTreeMap<&'static str, u64>,
+}
+
+impl Cell {
+    fn add(&mut self, f: &Fact) {
+        if let Some(p) = f.person {
+            self.persons.insert(p);
+        }
+        for (name, v) in &f.values {
+            *self.sums.entry(name).or_default() += v;
+        }
+    }
+
+    /// The people a small-cell rule protects.
+    fn people(&self, source: Source) -> u64 {
+        match source {
+            Source::Satisfaction => self.sums.get("responses").copied().unwrap_or(0),
+            _ => u64::try_from(self.persons.len()).unwrap_or(u64::MAX),
+        }
+    }
+
+    fn measure(&self, name: &str, served: u64) -> String {
+        let sum = |n: &str| self.sums.get(n).copied().unwrap_or(0);
+        match name {
+            "persons" => self.persons.len().to_string(),
+            "hours" => decimal(sum("minutes") as f64 / 60.0),
+            "persons_served" => served.to_string(),
+            "response_rate" => match served {
+                0 => String::new(),
+                d => decimal(sum("responses") as f64 / d as f64),
+            },
+            other => sum(other).to_string(),
+        }
+    }
+}
+
+impl Template {
+    /// The code of `dimension` (or grouping) for a fact; `None` when a grouping takes it nowhere.
+    fn code_of<'f>(&'f self, dimension: &str, fact: &'f Fact) -> Option<&'f str> {
+        let base = fact.dim(self.base_dimension(dimension));
+        match self.groupings.get(dimension) {
+            None => Some(base),
+            Some(g) => g
+                .groups
+                .iter()
+                .find(|gr| gr.members.iter().any(|m| m == base))
+                .map(|gr| gr.code.as_str()),
+        }
+    }
+
+    /// The label of a code of a dimension (or grouping) in `lang`.
+    pub fn label(&self, dimension: &str, code: &str, lang: Lang) -> String {
+        if let Some(t) = self.values.get(dimension).and_then(|v| v.get(code)) {
+            return t.get(lang).to_string();
+        }
+        if let Some(g) = self.groupings.get(dimension) {
+            if let Some(gr) = g.groups.iter().find(|gr| gr.code == code) {
+                return gr.label.get(lang).to_string();
+            }
+        }
+        words(dimension)
+            .and_then(|w| w.iter().find(|(c, _, _)| *c == code))
+            .map_or(code.to_string(), |(_, it, en)| match lang {
+                Lang::It => it.to_string(),
+                Lang::En => en.to_string(),
+            })
+    }
+
+    /// Where a code comes in a dimension's order: a grouping's order, the vocabulary's, then
+    /// the code's (citizenship and free text by code).
+    fn rank(&self, dimension: &str, code: &str) -> (usize, String) {
+        let position = if let Some(g) = self.groupings.get(dimension) {
+            g.groups.iter().position(|gr| gr.code == code)
+        } else if dimension == "citizenship" {
+            None
+        } else if dimension == "household_size" {
+            return (code.parse().unwrap_or(usize::MAX), code.to_string());
+        } else {
+            words(dimension).and_then(|w| w.iter().position(|(c, _, _)| *c == code))
+        };
+        (position.unwrap_or(usize::MAX), code.to_string())
+    }
+
+    /// One table from the facts of its source (already those of its period and site).
+    pub fn render_table(
+        &self,
+        spec: &TableSpec,
+        facts: &[Fact],
+        options: RenderOptions,
+    ) -> RenderedTable {
+        let lang = options.lang;
+        let mut cells: BTreeMap<Vec<(usize, String)>, Cell> = BTreeMap::new();
+        let mut total = Cell::default();
+        'facts: for f in facts {
+            for (dim, allowed) in &spec.filter {
+                match self.code_of(dim, f) {
+                    Some(code) if allowed.iter().any(|a| a == code) => {}
+                    _ => continue 'facts,
+                }
+            }
+            // The satisfaction source's count of persons served has no dimension: it belongs
+            // to the total and to every row alike.
+            if f.dims.is_empty() && !spec.group_by.is_empty() {
+                total.add(f);
+                continue;
+            }
+            let mut key = Vec::with_capacity(spec.group_by.len());
+            for dim in &spec.group_by {
+                match self.code_of(dim, f) {
+                    Some(code) => key.push(self.rank(dim, code)),
+                    None => continue 'facts,
+                }
+            }
+            cells.entry(key).or_default().add(f);
+            total.add(f);
+        }
+        let keys: Vec<Vec<(usize, String)>> = cells.keys().cloned().collect();
+        let people: Vec<u64> = cells.values().map(|c| c.people(spec.source)).collect();
+        let protect = options.min_cell.filter(|_| spec.source.counts_people());
+        let (hidden, total_hidden) = match protect {
+            None => (vec![false; keys.len()], false),
+            Some(k) => {
+                let k = u64::from(k);
+                let hidden = suppress(&keys, &people, k);
+                let t = total.people(spec.source);
+                (hidden, t > 0 && t < k)
+            }
+        };
+
+        // Persons served (satisfaction) is one figure of the period, the same on every row.
+        let served = total.sums.get("persons_served").copied().unwrap_or(0);
+        let mut header = Vec::new();
+        for c in &spec.columns {
+            let label = c.label.get(lang);
+            header.push(label.to_string());
+            if spec.group_by.contains(&c.field) {
+                header.push(match lang {
+                    Lang::It => format!("{label} (codice)"),
+                    Lang::En => format!("{label} (code)"),
+                });
+            }
+        }
+        let mut rows = Vec::new();
+        let write = |key: Option<&[(usize, String)]>, cell: &Cell, hide: bool| {
+            let mut row = Vec::new();
+            for c in &spec.columns {
+                if let Some(i) = spec.group_by.iter().position(|d| *d == c.field) {
+                    match key {
+                        Some(key) => {
+                            row.push(self.label(&c.field, &key[i].1, lang));
+                            row.push(key[i].1.clone());
+                        }
+                        None => {
+                            row.push(if i == 0 {
+                                total_label(lang)
+                            } else {
+                                String::new()
+                            });
+                            row.push(if i == 0 {
+                                "total".into()
+                            } else {
+                                String::new()
+                            });
+                        }
+                    }
+                } else if hide {
+                    row.push(SUPPRESSED.to_string());
+                } else {
+                    row.push(cell.measure(&c.field, served));
+                }
+            }
+            row
+        };
+        // Without grouping, the one row is the total.
+        if !spec.group_by.is_empty() {
+            for ((key, cell), hide) in cells.iter().zip(&hidden) {
+                rows.push(write(Some(key), cell, *hide));
+            }
+        }
+        if spec.total || spec.group_by.is_empty() {
+            rows.push(write(None, &total, total_hidden));
+        }
+        let shown = if spec.group_by.is_empty() {
+            0
+        } else {
+            hidden.iter().filter(|h| **h).count()
+        };
+        let suppressed = shown + usize::from(total_hidden);
+        RenderedTable {
+            name: spec.name.clone(),
+            title: spec.title.get(lang).to_string(),
+            header,
+            rows,
+            suppressed: u32::try_from(suppressed).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// Which rows to suppress: primary (people more than none and fewer than `k`), then secondary
+/// along every line until no line has exactly one suppressed row.
+pub fn suppress<K: PartialEq + Clone>(keys: &[Vec<K>], people: &[u64], k: u64) -> Vec<bool> {
+    let mut hidden: Vec<bool> = people.iter().map(|n| *n > 0 && *n < k).collect();
+    let dims = keys.first().map_or(0, Vec::len);
+    loop {
+        let mut changed = false;
+        for d in 0..dims {
+            // Lines along dimension d: the rows that agree on every other dimension.
+            let mut seen = vec![false; keys.len()];
+            for i in 0..keys.len() {
+                if seen[i] {
+                    continue;
+                }
+                let line: Vec<usize> = (i..keys.len())
+                    .filter(|j| (0..dims).all(|e| e == d || keys[*j][e] == keys[i][e]))
+                    .collect();
+                for j in &line {
+                    seen[*j] = true;
+                }
+                if line.iter().filter(|j| hidden[**j]).count() != 1 {
+                    continue;
+                }
+                let smallest = line
+                    .iter()
+                    .filter(|j| !hidden[**j] && people[**j] > 0)
+                    .min_by_key(|j| people[**j]);
+                if let Some(j) = smallest {
+                    hidden[*j] = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return hidden;
+        }
+    }
+}
+
+fn total_label(lang: Lang) -> String {
+    match lang {
+        Lang::It => "Totale".into(),
+        Lang::En => "Total".into(),
+    }
+}
+
+/// Up to four decimals, without trailing zeros: `0.75`, `5`, `0.6667`.
+pub fn decimal(x: f64) -> String {
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}

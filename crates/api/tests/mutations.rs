@@ -1308,3 +1308,68 @@ async fn a_supervisor_transfers_a_case_and_the_case_shows_who_holds_it() {
         ("REJECTED".to_string(), Some("caseWorker".to_string()))
     );
 }
+
+#[tokio::test]
+async fn a_mediator_records_a_case_conference_and_the_case_lists_it() {
+    let mut h = Harness::open();
+    let start = days_ago(20);
+    let served = h.serve_a_person(start).await;
+    let case = new_id();
+    h.record(
+        "openCase",
+        json!({"caseId": case, "personId": served.person, "siteId": SITE,
+               "occurredAt": at(start + Duration::hours(1))}),
+    )
+    .await;
+    let conference = json!({
+        "caseId": case, "occurredAt": at(start + Duration::hours(2)),
+        "services": [served.service],
+        "participants": ["assistente sociale del consultorio"],
+        "decisions": ["visita entro due settimane"],
+        "nextReview": (start + Duration::days(30)).date_naive().to_string(),
+    });
+    // The mediator is the sender when left out; on the case's stream.
+    let event = h
+        .expect_event_as(
+            mediator(),
+            "recordCaseConference",
+            conference.clone(),
+            "CaseConferenceHeld",
+            &format!("case-{case}"),
+        )
+        .await;
+    assert_eq!(event["payload"]["mediator"], mediator().id);
+    assert_eq!(event["payload"]["services"], json!([served.service]));
+
+    // The case shows it, texts opened; the read is noted for the person.
+    let request = Request::new(format!(
+        "{{ case(id: \"{case}\") {{ conferences {{ mediator serviceIds participants decisions \
+         nextReview }} }} }}"
+    ))
+    .data(Principal::new(supervisor(), None))
+    .data(api::access::ReadLog::default());
+    let response = h.state.schema.execute(request).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    assert_eq!(
+        response.data.into_json().unwrap()["case"]["conferences"],
+        json!([{"mediator": mediator().id, "serviceIds": [served.service],
+                "participants": ["assistente sociale del consultorio"],
+                "decisions": ["visita entro due settimane"],
+                "nextReview": conference["nextReview"]}])
+    );
+
+    // A service that is not in the directory is refused, naming it.
+    let refused = h
+        .execute(
+            Some(mediator()),
+            "recordCaseConference",
+            json!({"caseId": case, "occurredAt": at(start + Duration::hours(3)),
+                   "services": [new_id()]}),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        code_and_field(&refused.errors[0]),
+        ("NOT_FOUND".to_string(), Some("services[0]".to_string()))
+    );
+}

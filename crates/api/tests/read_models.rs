@@ -304,9 +304,9 @@ async fn case_has_its_full_timeline_with_the_events() -> Result<(), Box<dyn std:
     assert_eq!(data["missing"], Value::Null);
     let timeline = data["case"]["timeline"].as_array().unwrap();
     // Olena's intake (line 25), the opening (27), the care plan (39), the referral (40), the
-    // intervention (41), the referral's outcomes (79, 106), the supervision meeting that
-    // discussed the case (89) and the closure (107). Each fixture line records one event, so a
-    // line number is a position.
+    // intervention (41), the referral's outcomes (79, 107), the case conference with the
+    // services (84), the supervision meeting that discussed the case (90) and the closure (108).
+    // Each fixture line records one event, so a line number is a position.
     let lines = lines();
     let expected: Vec<(u64, &str)> = vec![
         (25, "IntakeRecorded"),
@@ -315,9 +315,10 @@ async fn case_has_its_full_timeline_with_the_events() -> Result<(), Box<dyn std:
         (40, "ReferralIssued"),
         (41, "InterventionDelivered"),
         (79, "ReferralOutcomeRecorded"),
-        (89, "SupervisionMeetingHeld"),
-        (106, "ReferralOutcomeRecorded"),
-        (107, "CaseClosed"),
+        (84, "CaseConferenceHeld"),
+        (90, "SupervisionMeetingHeld"),
+        (107, "ReferralOutcomeRecorded"),
+        (108, "CaseClosed"),
     ];
     let got: Vec<(u64, &str)> = timeline
         .iter()
@@ -792,6 +793,12 @@ async fn supervision_meetings_and_months() -> Result<(), Box<dyn std::error::Err
         )
         .await;
     assert_eq!(commands(&lines(), "RecordSupervisionMeeting").len(), 1);
+    // One event a fixture line: the meeting's position is its line's number.
+    let position = lines()
+        .iter()
+        .position(|l| l["command"]["meetingId"] == "01HYG4F8A0F6PYFDAFYFED8KM6")
+        .unwrap()
+        + 1;
     assert_eq!(
         data["may"],
         json!({
@@ -804,7 +811,7 @@ async fn supervision_meetings_and_months() -> Result<(), Box<dyn std::error::Err
                               "l.wei", "c.rojas"],
                 "sites": ["montelucci-4"],
                 "casesDiscussed": [CASE_ID],
-                "position": 89,
+                "position": position,
             }],
             "months": [{ "month": "2024-05", "meetings": 1, "hasMeeting": true }],
             "everyMonthHasMeeting": true,

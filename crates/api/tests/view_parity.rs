@@ -45,6 +45,7 @@ const SHOWN_AS: &[(&str, &str, &str, &str)] = &[
     ("CaseView", "closedAt", "Case", "lastClosure.closedAt"),
     ("CaseView", "closureReason", "Case", "lastClosure.reason"),
     ("CaseView", "closureOutcome", "Case", "lastClosure.outcome"),
+    ("CaseConferenceView", "services", "CaseConference", "serviceIds"),
     ("TimelineEntry", "eventType", "TimelineEntry", "type"),
     ("ReferralView", "person", "Referral", "personId"),
     ("ReferralView", "case", "Referral", "caseId"),

@@ -119,6 +119,14 @@ impl Desk {
         if let Some(original) = self.journal.get_by_id(event_id)? {
             return self.repeat(actor, command, original).await;
         }
+        // A booking reads the agenda of its mediator on other streams than its own, which the
+        // journal's version check cannot guard: such decisions wait for one another, and each
+        // holds the lock until the projector has folded its events.
+        let _agenda = if command.reads_the_agenda() {
+            Some(self.agenda.lock().await)
+        } else {
+            None
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -115,6 +115,10 @@ pub struct Desk {
     erasures: Arc<AtomicU64>,
     /// The installation's checkpoint signing key.
     signer: Arc<journal::merkle::checkpoint::SigningKey>,
+    /// Held from decision to fold by the commands that read the mediators' agenda across
+    /// appointment streams ([`Command::reads_the_agenda`]): two bookings of one mediator sent at
+    /// once are decided one after the other, the second against the first.
+    agenda: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Desk {

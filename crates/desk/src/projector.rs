@@ -107,6 +107,7 @@ impl Desk {
             snapshots,
             erasures,
             signer,
+            agenda: Arc::default(),
         })
     }
 }

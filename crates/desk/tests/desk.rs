@@ -320,3 +320,97 @@ async fn reopening_replays_the_same_models() {
     assert_eq!(desk.read(|m| m.position()), head.position);
     assert_eq!(desk.read(support::answers), before);
 }
+
+/// Sixteen bookings of one mediator for one slot, each its own appointment (its own stream),
+/// sent at once: the agenda is read across streams, so the desk decides them one at a time and
+/// exactly one is recorded; every other is refused as a double booking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_bookings_of_one_mediator_one_passes() {
+    let (_dir, desk) = imported().await;
+    let booking = lines()
+        .into_iter()
+        .find(|l| l.command.name() == "BookAppointment")
+        .unwrap();
+    let head = desk.journal().head().position.0;
+    let supervisor = Actor::new("s.ferri", Role::Supervisor);
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let desk = desk.clone();
+        let supervisor = supervisor.clone();
+        let mut command = serde_json::to_value(&booking.command).unwrap();
+        command["appointmentId"] = serde_json::json!(ulid::Ulid::new());
+        command["mediator"] = serde_json::json!("mediatore-di-turno");
+        let command: Command = serde_json::from_value(command).unwrap();
+        tasks.push(tokio::spawn(async move {
+            desk.execute(&supervisor, &command, None, None)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut recorded = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => recorded += 1,
+            Err(Refused::Rejected(r)) => {
+                assert_eq!(
+                    (r.kind, r.field.as_str()),
+                    (RejectionKind::DoubleBooked, "mediator")
+                )
+            }
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(recorded, 1, "one booking of the mediator's slot");
+    assert_eq!(desk.journal().head().position.0, head + 1);
+}
+
+/// The generator's years, through the real desk: every line it writes (the calendar, bookings and
+/// their ends, person updates, case conferences, diaries among them) is accepted and recorded.
+#[tokio::test]
+async fn a_generated_journal_is_accepted_whole() {
+    use domain::generator::{Generator, GeneratorConfig};
+    let lines: Vec<ImportLine> = Generator::new(
+        11,
+        GeneratorConfig {
+            max_lines: Some(3_000),
+            ..GeneratorConfig::default()
+        },
+    )
+    .collect();
+    let names: std::collections::BTreeSet<&str> = lines.iter().map(|l| l.command.name()).collect();
+    for name in [
+        "ScheduleSite",
+        "BookAppointment",
+        "RecordAppointmentAttended",
+        "UpdatePerson",
+        "RecordCaseConference",
+        "WriteLogbookEntry",
+    ] {
+        assert!(names.contains(name), "the generator wrote no {name}");
+    }
+    let mut text = String::new();
+    for line in &lines {
+        text.push_str(&serde_json::to_string(line).unwrap());
+        text.push('\n');
+    }
+    // "Now" is the day after the last line: a minor registered then is still one.
+    let now = lines.last().unwrap().command.occurred_at() + chrono::TimeDelta::days(1);
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(
+        dir.path().join("data"),
+        DeskOptions {
+            clock: Arc::new(move || now),
+            ..DeskOptions::default()
+        },
+    )
+    .unwrap();
+    let report = desk
+        .import(BufReader::new(text.as_bytes()))
+        .await
+        .unwrap_or_else(|e| panic!("a generated line was refused: {e}"));
+    assert_eq!(report.recorded, lines.len());
+    assert_eq!(
+        desk.journal().head().position.0,
+        u64::try_from(lines.len()).unwrap()
+    );
+}

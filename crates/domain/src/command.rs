@@ -164,6 +164,24 @@ pub struct TransferCase {
     pub holding_service: Option<HoldingService>,
 }
 
+/// Records a case conference held on an open case with the partner services present.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecordCaseConference {
+    pub case_id: CaseId,
+    pub occurred_at: DateTime<Utc>,
+    /// The desk's mediator who took part (a mediator: themselves).
+    pub mediator: String,
+    pub services: Vec<ServiceId>,
+    /// The services' people present (names, roles): personal free text, sealed.
+    #[serde(default)]
+    pub participants: Vec<PersonalNote>,
+    #[serde(default)]
+    pub decisions: Vec<PersonalNote>,
+    #[serde(default)]
+    pub next_review: Option<NaiveDate>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecordIntervention {
@@ -277,7 +295,8 @@ pub struct RecordGroupActivity {
     pub site_id: SiteId,
     pub occurred_at: DateTime<Utc>,
     pub kind: GroupActivityKind,
-    pub title: String,
+    /// Free text that may name people: sealed (`docs/adr/0010-sealed-free-text.md`).
+    pub title: PersonalNote,
     pub duration_minutes: u32,
     pub attendees_third_country: u32,
     #[serde(default)]
@@ -783,6 +802,7 @@ commands! {
     RecordNoShow => AppointmentMissed, roles: [Mediator, Supervisor];
     CompleteSupervisionAction => SupervisionActionCompleted, roles: [Supervisor];
     UpdatePerson => PersonUpdated, roles: [Mediator, Supervisor];
+    RecordCaseConference => CaseConferenceHeld, roles: [Mediator, Supervisor];
 }
 
 impl Command {
@@ -817,6 +837,7 @@ impl Command {
             | Command::CloseCase(_)
             | Command::ReopenCase(_)
             | Command::TransferCase(_)
+            | Command::RecordCaseConference(_)
             | Command::RecordReferralOutcome(_)
             | Command::RecordMediationSession(_)
             | Command::CancelMediation(_)
@@ -849,6 +870,7 @@ impl Command {
             Command::CloseCase(c) => Some(c.case_id),
             Command::ReopenCase(c) => Some(c.case_id),
             Command::TransferCase(c) => Some(c.case_id),
+            Command::RecordCaseConference(c) => Some(c.case_id),
             Command::RecordIntervention(c) => c.case_id,
             Command::IssueReferral(c) => c.case_id,
             Command::RequestMediation(c) => c.case_id,
@@ -910,6 +932,7 @@ impl Command {
             | Command::CloseCase(_)
             | Command::ReopenCase(_)
             | Command::TransferCase(_)
+            | Command::RecordCaseConference(_)
             | Command::RecordReferralOutcome(_)
             | Command::RecordMediationSession(_)
             | Command::CancelMediation(_)

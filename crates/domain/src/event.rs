@@ -309,6 +309,27 @@ pub struct CaseTransferred {
     pub holding_service: Option<HoldingService>,
 }
 
+/// A case conference (*riunione di rete*) held on a case with the partner services that take the
+/// person in charge: who was there for each service (free text that names people, sealed under
+/// the person's key), what was decided, and when the case is reviewed next.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseConferenceHeld {
+    pub case_id: CaseId,
+    pub person_id: PersonId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    /// The desk's mediator (or case worker) who took part.
+    pub mediator: String,
+    /// The services of the directory present, at least one.
+    pub services: Vec<ServiceId>,
+    /// The services' people present (names, roles), as the desk wrote them.
+    pub participants: Vec<PersonalNote>,
+    pub decisions: Vec<PersonalNote>,
+    /// When the services and the desk meet again on the case; `None`: not fixed.
+    pub next_review: Option<NaiveDate>,
+}
+
 /// A partner service of the directory that holds a case, with that service's own reference for
 /// it (its file or protocol number).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -474,7 +495,9 @@ pub struct GroupActivityHeld {
     pub site_id: SiteId,
     pub occurred_at: DateTime<Utc>,
     pub kind: GroupActivityKind,
-    pub title: String,
+    /// What the activity was about, as the desk wrote it: free text that may name people, sealed
+    /// under the activity's own key (`docs/adr/0010-sealed-free-text.md`).
+    pub title: PersonalNote,
     pub duration_minutes: u32,
     pub attendees_third_country: u32,
     pub attendees_other: u32,
@@ -1102,6 +1125,7 @@ events!(
     AppointmentMissed = 1,
     SupervisionActionCompleted = 1,
     PersonUpdated = 1,
+    CaseConferenceHeld = 1,
 );
 
 /// Old schema versions still read: `(event type, version)`.
@@ -1197,6 +1221,7 @@ impl Event {
             Event::CaseClosed(e) => Some(&e.site_id),
             Event::CaseReopened(e) => Some(&e.site_id),
             Event::CaseTransferred(e) => Some(&e.site_id),
+            Event::CaseConferenceHeld(e) => Some(&e.site_id),
             Event::InterventionDelivered(e) => Some(&e.site_id),
             Event::ReferralIssued(e) => Some(&e.site_id),
             Event::ReferralOutcomeRecorded(e) => Some(&e.site_id),
@@ -1241,6 +1266,7 @@ impl Event {
             Event::CaseClosed(e) => Some(e.person_id),
             Event::CaseReopened(e) => Some(e.person_id),
             Event::CaseTransferred(e) => Some(e.person_id),
+            Event::CaseConferenceHeld(e) => Some(e.person_id),
             Event::InterventionDelivered(e) => Some(e.person_id),
             Event::ReferralIssued(e) => Some(e.person_id),
             Event::ReferralOutcomeRecorded(e) => Some(e.person_id),
@@ -1280,11 +1306,23 @@ impl Event {
     /// own (the event's id), a comment its entry's. One arm per type, no catch-all.
     pub fn text_key(&self) -> Option<TextKey> {
         match self {
-            Event::LogbookEntryWritten(_) | Event::SupervisionMeetingHeld(_) => Some(TextKey::Own),
+            Event::LogbookEntryWritten(_)
+            | Event::SupervisionMeetingHeld(_)
+            | Event::GroupActivityHeld(_) => Some(TextKey::Own),
+            // An anonymous survey's comment, a session's note without a person; a named
+            // person's are sealed under their key.
+            Event::SatisfactionSurveyCompleted(e) => e.person_id.is_none().then_some(TextKey::Own),
+            Event::MediationSessionHeld(e) => e.person_id.is_none().then_some(TextKey::Own),
             Event::LogbookEntryCommented(e) => Some(TextKey::Of(e.entry_id)),
             // A correction of their text is sealed under the key of the fact it corrects.
             Event::EventCorrected(e) => match e.corrected_event_type.as_str() {
-                "LogbookEntryWritten" | "SupervisionMeetingHeld" if e.person_id.is_none() => {
+                "LogbookEntryWritten"
+                | "SupervisionMeetingHeld"
+                | "GroupActivityHeld"
+                | "SatisfactionSurveyCompleted"
+                | "MediationSessionHeld"
+                    if e.person_id.is_none() =>
+                {
                     Some(TextKey::Of(e.corrects))
                 }
                 _ => None,
@@ -1302,11 +1340,8 @@ impl Event {
             | Event::ReferralIssued(_)
             | Event::ReferralOutcomeRecorded(_)
             | Event::MediationRequested(_)
-            | Event::MediationSessionHeld(_)
             | Event::MediationCancelled(_)
-            | Event::GroupActivityHeld(_)
             | Event::InformationMaterialDistributed(_)
-            | Event::SatisfactionSurveyCompleted(_)
             | Event::CheckpointSigned(_)
             | Event::ServiceMapped(_)
             | Event::ServiceUpdated(_)
@@ -1319,6 +1354,7 @@ impl Event {
             // Sealed under the person they name (appointments, updates), or no free text about
             // anyone: a service's own reference, a closure's reason, an action done.
             | Event::CaseTransferred(_)
+            | Event::CaseConferenceHeld(_)
             | Event::SiteClosed(_)
             | Event::AppointmentBooked(_)
             | Event::AppointmentRescheduled(_)
@@ -1338,6 +1374,7 @@ impl Event {
             Event::CaseClosed(e) => Some(e.case_id),
             Event::CaseReopened(e) => Some(e.case_id),
             Event::CaseTransferred(e) => Some(e.case_id),
+            Event::CaseConferenceHeld(e) => Some(e.case_id),
             Event::InterventionDelivered(e) => e.case_id,
             Event::ReferralIssued(e) => e.case_id,
             Event::MediationRequested(e) => e.case_id,
@@ -1392,6 +1429,7 @@ impl Event {
             Event::CaseClosed(e) => StreamId::case(e.case_id),
             Event::CaseReopened(e) => StreamId::case(e.case_id),
             Event::CaseTransferred(e) => StreamId::case(e.case_id),
+            Event::CaseConferenceHeld(e) => StreamId::case(e.case_id),
             Event::InterventionDelivered(e) => match e.case_id {
                 Some(case_id) => StreamId::case(case_id),
                 None => StreamId::person(e.person_id),

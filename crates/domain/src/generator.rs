@@ -4,17 +4,18 @@
 //! [`crate::DeskState::decide`] when folded in order; the same seed yields the same lines. Names
 //! are made of syllables: no real person's data.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use ulid::Ulid;
 
+use crate::calendar::{italian_holiday, rome_instant, OpeningHours};
 use crate::command::*;
 use crate::event::{
-    ItemScore, LanguagePair, ServiceDescription, SupervisionAction, UkraineCapacity,
+    ItemScore, LanguagePair, Permit, ServiceDescription, SupervisionAction, UkraineCapacity,
 };
 use crate::ids::*;
 use crate::import::ImportLine;
@@ -90,8 +91,17 @@ struct Person {
     id: PersonId,
     site: usize,
     language: &'static str,
+    permit: PermitType,
     open_case: Option<CaseId>,
     closed_case: Option<CaseId>,
+}
+
+/// An appointment booked and not yet ended.
+#[derive(Clone, Debug)]
+struct Booked {
+    id: AppointmentId,
+    site: usize,
+    starts_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug)]
@@ -130,6 +140,9 @@ pub struct Generator {
     scheduled: Vec<Scheduled>,
     open_cases: Vec<CaseId>,
     last_supervision_month: Option<(i32, u32)>,
+    appointments: Vec<Booked>,
+    /// How many half-hour slots of a site's day are booked, morning and afternoon.
+    slots_taken: BTreeMap<(usize, NaiveDate), (u32, u32)>,
 }
 
 impl Generator {
@@ -146,6 +159,8 @@ impl Generator {
             scheduled: Vec::new(),
             open_cases: Vec::new(),
             last_supervision_month: None,
+            appointments: Vec::new(),
+            slots_taken: BTreeMap::new(),
         }
     }
 
@@ -242,6 +257,12 @@ impl Generator {
         let mut out = Vec::new();
         let morning = day.and_hms_opt(6, 0, 0).expect("a valid time").and_utc();
         if self.day_index == 0 {
+            for site in 0..self.config.sites as usize {
+                let at = morning - TimeDelta::minutes(30)
+                    + TimeDelta::minutes(i64::try_from(site).unwrap_or(0));
+                let command = self.schedule(site, at);
+                push!(self, &mut out, admin(), command);
+            }
             for i in 0..8 {
                 self.map_service(&mut out, morning + TimeDelta::minutes(i));
             }
@@ -297,17 +318,222 @@ impl Generator {
             self.supervision(&mut out, day);
         }
         for site in 0..self.config.sites as usize {
-            let open = if site % 2 == 0 {
-                matches!(day.weekday(), Weekday::Tue | Weekday::Thu)
-            } else {
-                matches!(day.weekday(), Weekday::Mon | Weekday::Wed | Weekday::Fri)
-            };
-            if open {
+            if opens_on(site, day) {
                 self.opening(&mut out, site, day);
             }
         }
         out.sort_by_key(|l| l.command.occurred_at());
         out
+    }
+
+    /// A site's schedule: its opening days, 9:00-12:00 and 15:00-17:00 (Rome), two phones.
+    fn schedule(&self, site: usize, at: DateTime<Utc>) -> ScheduleSite {
+        let days = opening_days(site).to_vec();
+        let time = |h| NaiveTime::from_hms_opt(h, 0, 0).expect("a valid time");
+        ScheduleSite {
+            site_id: self.site(site),
+            occurred_at: at,
+            name: format!("Segretariato sociale {}", self.site(site)),
+            opening_days: days.clone(),
+            hours: days
+                .iter()
+                .flat_map(|day| {
+                    [(9, 12), (15, 17)].map(|(opens, closes)| OpeningHours {
+                        day: *day,
+                        opens: time(opens),
+                        closes: time(closes),
+                    })
+                })
+                .collect(),
+            phones: vec![
+                format!("0774 30{:04}", site * 2),
+                format!("0774 30{:04}", site * 2 + 1),
+            ],
+        }
+    }
+
+    /// The appointments of `site` whose slot is on `day`: most attended, some missed, a few
+    /// cancelled; how many people came.
+    fn appointments_due(&mut self, out: &mut Vec<ImportLine>, site: usize, day: NaiveDate) -> u32 {
+        let (due, later): (Vec<Booked>, Vec<Booked>) = std::mem::take(&mut self.appointments)
+            .into_iter()
+            .partition(|a| a.site == site && crate::calendar::rome_date(a.starts_at) == day);
+        self.appointments = later;
+        let (mediator, _) = self.mediator(site, 0);
+        let mut came = 0;
+        for a in due {
+            let actor = mediator_actor(&mediator);
+            match self.rng.gen_range(0..20) {
+                0..=1 => push!(
+                    self,
+                    out,
+                    actor,
+                    CancelAppointment {
+                        appointment_id: a.id,
+                        occurred_at: a.starts_at - TimeDelta::hours(1),
+                        reason: CancellationReason::PersonAbsent,
+                    }
+                ),
+                2..=4 => push!(
+                    self,
+                    out,
+                    actor,
+                    RecordNoShow {
+                        appointment_id: a.id,
+                        occurred_at: a.starts_at + TimeDelta::minutes(30),
+                    }
+                ),
+                _ => {
+                    came += 1;
+                    push!(
+                        self,
+                        out,
+                        actor,
+                        RecordAppointmentAttended {
+                            appointment_id: a.id,
+                            occurred_at: a.starts_at + TimeDelta::minutes(5),
+                        }
+                    )
+                }
+            }
+        }
+        came
+    }
+
+    /// What may follow a returning person's visit: an appointment next week (sometimes moved to
+    /// the afternoon), a renewed permit or a larger household, a case conference with the
+    /// services that follow an open case.
+    fn follow_up(
+        &mut self,
+        out: &mut Vec<ImportLine>,
+        at: &mut DateTime<Utc>,
+        site: usize,
+        day: NaiveDate,
+        person: &Person,
+        mediator: &str,
+    ) {
+        let site_id = self.site(site);
+        let actor = mediator_actor(mediator);
+        let next_week = day + TimeDelta::days(7);
+        if self.rng.gen_bool(0.15) && italian_holiday(next_week).is_none() {
+            let taken = self.slots_taken.entry((site, next_week)).or_default();
+            if taken.0 < 6 {
+                let slot = taken.0;
+                taken.0 += 1;
+                let starts_at = rome_instant(
+                    next_week.and_time(NaiveTime::from_hms_opt(9, 0, 0).expect("a valid time")),
+                ) + TimeDelta::minutes(30 * i64::from(slot));
+                let when = step(&mut self.rng, at);
+                let appointment_id = AppointmentId(self.id(when));
+                push!(
+                    self,
+                    out,
+                    actor.clone(),
+                    BookAppointment {
+                        appointment_id,
+                        person_id: person.id,
+                        site_id: site_id.clone(),
+                        occurred_at: when,
+                        starts_at,
+                        ends_at: starts_at + TimeDelta::minutes(30),
+                        mediator: mediator.to_string(),
+                        language: person.language.into(),
+                        channel: if self.rng.gen_bool(0.5) {
+                            IntakeChannel::Phone
+                        } else {
+                            IntakeChannel::WalkIn
+                        },
+                        referred_by: None,
+                        note: None,
+                    }
+                );
+                let mut booked = Booked {
+                    id: appointment_id,
+                    site,
+                    starts_at,
+                };
+                let afternoon = self.slots_taken.entry((site, next_week)).or_default();
+                if afternoon.1 < 4 && self.rng.gen_bool(0.1) {
+                    let slot = afternoon.1;
+                    afternoon.1 += 1;
+                    let starts_at = rome_instant(
+                        next_week
+                            .and_time(NaiveTime::from_hms_opt(15, 0, 0).expect("a valid time")),
+                    ) + TimeDelta::minutes(30 * i64::from(slot));
+                    let when = step(&mut self.rng, at);
+                    push!(
+                        self,
+                        out,
+                        actor.clone(),
+                        RescheduleAppointment {
+                            appointment_id,
+                            occurred_at: when,
+                            starts_at,
+                            ends_at: starts_at + TimeDelta::minutes(30),
+                            mediator: None,
+                        }
+                    );
+                    booked.starts_at = starts_at;
+                }
+                self.appointments.push(booked);
+            }
+        }
+        if self.rng.gen_bool(0.05) {
+            let when = step(&mut self.rng, at);
+            let renewed = self.rng.gen_bool(0.7);
+            push!(
+                self,
+                out,
+                actor.clone(),
+                UpdatePerson {
+                    person_id: person.id,
+                    site_id: site_id.clone(),
+                    occurred_at: when,
+                    permit: renewed.then(|| Permit {
+                        permit_type: person.permit,
+                        expires_on: (!person.permit.is_no_permit())
+                            .then(|| day + TimeDelta::days(730)),
+                        renewal_pending: false,
+                    }),
+                    citizenships: None,
+                    languages: None,
+                    household_size: (!renewed).then(|| self.rng.gen_range(2..8)),
+                    personal: None,
+                }
+            );
+        }
+        if let Some(case_id) = person.open_case {
+            if self.rng.gen_bool(0.1) {
+                let mut services: Vec<ServiceId> =
+                    (0..2).filter_map(|_| self.usable_service()).collect();
+                services.sort();
+                services.dedup();
+                if !services.is_empty() {
+                    let when = step(&mut self.rng, at);
+                    push!(
+                        self,
+                        out,
+                        actor,
+                        RecordCaseConference {
+                            case_id,
+                            occurred_at: when,
+                            mediator: mediator.to_string(),
+                            participants: services
+                                .iter()
+                                .map(|_| PersonalNote::new("assistente sociale del servizio"))
+                                .collect(),
+                            services,
+                            decisions: vec![PersonalNote::new(
+                                *CONFERENCE_DECISIONS
+                                    .choose(&mut self.rng)
+                                    .expect("not empty"),
+                            )],
+                            next_review: Some(day + TimeDelta::days(30)),
+                        }
+                    );
+                }
+            }
+        }
     }
 
     fn supervision(&mut self, out: &mut Vec<ImportLine>, day: NaiveDate) {
@@ -395,6 +621,9 @@ impl Generator {
                 );
             }
         }
+
+        // Appointments of today: attended, missed, or called off.
+        contacts += self.appointments_due(out, site, day);
 
         // Referral outcomes that are due.
         let mut i = 0;
@@ -544,6 +773,7 @@ impl Generator {
                 id: person_id,
                 site,
                 language,
+                permit,
                 open_case: None,
                 closed_case: None,
             });
@@ -678,6 +908,7 @@ impl Generator {
                     note: None,
                 },
             );
+            self.follow_up(out, &mut at, site, day, &person, &mediator);
             if let Some(case_id) = person.open_case {
                 if self.rng.gen_bool(0.15) {
                     let when = step(&mut self.rng, &mut at);
@@ -793,7 +1024,7 @@ impl Generator {
                     site_id: site_id.clone(),
                     occurred_at: when,
                     kind,
-                    title: format!("Incontro di gruppo ({})", kind.as_str()),
+                    title: PersonalNote::new(format!("Incontro di gruppo ({})", kind.as_str())),
                     duration_minutes: 90,
                     attendees_third_country: attendees,
                     attendees_other: self.rng.gen_range(0..5),
@@ -910,6 +1141,13 @@ impl Generator {
     }
 }
 
+/// What a case conference decides.
+const CONFERENCE_DECISIONS: &[&str] = &[
+    "il servizio prende in carico, lo sportello accompagna",
+    "visita di controllo entro il mese",
+    "iscrizione al corso di italiano L2",
+];
+
 /// What the diaries say (observations, difficulties, strategies, training needs), in turn.
 const DIARY: &[(&str, &str, &str, &str)] = &[
     (
@@ -931,6 +1169,24 @@ const DIARY: &[(&str, &str, &str, &str)] = &[
         "lavoro con i minori",
     ),
 ];
+
+/// The weekdays a site opens: Tuesday and Thursday, or Monday, Wednesday and Friday.
+fn opening_days(site: usize) -> &'static [crate::vocab::Weekday] {
+    use crate::vocab::Weekday as W;
+    if site.is_multiple_of(2) {
+        &[W::Tuesday, W::Thursday]
+    } else {
+        &[W::Monday, W::Wednesday, W::Friday]
+    }
+}
+
+/// Whether a site opens its desk on `day` (its weekdays; the desk works on public holidays too
+/// in the generated years, but books no appointment on them).
+fn opens_on(site: usize, day: NaiveDate) -> bool {
+    opening_days(site)
+        .iter()
+        .any(|d| d.to_chrono() == day.weekday())
+}
 
 /// Advances the day's clock by a few minutes and returns it.
 fn step(rng: &mut ChaCha8Rng, at: &mut DateTime<Utc>) -> DateTime<Utc> {

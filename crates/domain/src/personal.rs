@@ -156,6 +156,8 @@ pub const PERSONAL_FIELD_NAMES: &[&str] = &[
     "difficulties",
     "strategies",
     "trainingNeeds",
+    "participants",
+    "title",
 ];
 
 /// The field of `EventCorrected` that carries corrected personal values by field name; each of

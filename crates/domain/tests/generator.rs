@@ -69,6 +69,14 @@ fn generated_lines_cover_most_commands_and_several_sites() {
         "WriteLogbookEntry",
         "RecordSupervisionMeeting",
         "MapService",
+        "ScheduleSite",
+        "BookAppointment",
+        "RescheduleAppointment",
+        "RecordAppointmentAttended",
+        "RecordNoShow",
+        "CancelAppointment",
+        "UpdatePerson",
+        "RecordCaseConference",
     ] {
         assert!(names.contains(name), "the generator never issues {name}");
     }

@@ -63,6 +63,8 @@ pub(crate) struct CaseRow {
     pub plan: Option<Plan>,
     /// The partner service that holds the case (the latest `CaseTransferred` naming one).
     pub holding_service: Option<HoldingService>,
+    /// The case conferences held with the services, in journal order (their texts opened).
+    pub conferences: Vec<CaseConferenceView>,
     pub timeline: Vec<TimelineEntry>,
 }
 
@@ -113,10 +115,27 @@ pub struct CaseView {
     pub closure_reason: Option<ClosureReason>,
     pub closure_outcome: Option<CaseOutcome>,
     pub reopen_count: u32,
+    /// The case conferences held with the partner services, in journal order.
+    pub conferences: Vec<CaseConferenceView>,
     /// Every event touching the case, in journal order: the intake before it, its own events,
     /// interventions, referrals and their outcomes, mediations, supervision meetings that
     /// discussed it, corrections.
     pub timeline: Vec<TimelineEntry>,
+}
+
+/// A case conference held with the partner services (`CaseConferenceHeld`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseConferenceView {
+    pub event_id: Ulid,
+    pub position: Position,
+    pub occurred_at: DateTime<Utc>,
+    pub mediator: String,
+    pub services: Vec<ServiceId>,
+    /// The services' people present (`[erased]` once the person is erased).
+    pub participants: Vec<PersonalNote>,
+    pub decisions: Vec<PersonalNote>,
+    pub next_review: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -157,6 +176,7 @@ impl ReadModels {
             closure_outcome: c.closure.map(|cl| cl.outcome),
             reopen_count: u32::try_from(c.transitions.iter().skip(1).filter(|t| t.open).count())
                 .unwrap_or(u32::MAX),
+            conferences: c.conferences.clone(),
             timeline: c.timeline.clone(),
         }
     }
@@ -232,6 +252,7 @@ impl Fold for CaseOpened {
             closure: None,
             plan: None,
             holding_service: None,
+            conferences: Vec::new(),
             timeline,
         });
         Some(Target::CaseOpened(ix))
@@ -293,6 +314,26 @@ impl Fold for CaseReopened {
             });
         }
         Some(Target::CaseReopened(ix))
+    }
+}
+
+impl Fold for CaseConferenceHeld {
+    fn fold(&self, m: &mut ReadModels, at: &mut At) -> Option<Target> {
+        let At { rec, position, .. } = *at;
+        let ix = m.case_ix(self.case_id);
+        if let Some(c) = m.cases[ix as usize].as_mut() {
+            c.conferences.push(CaseConferenceView {
+                event_id: rec.id,
+                position,
+                occurred_at: self.occurred_at,
+                mediator: self.mediator.clone(),
+                services: self.services.clone(),
+                participants: self.participants.clone(),
+                decisions: self.decisions.clone(),
+                next_review: self.next_review,
+            });
+        }
+        None
     }
 }
 

@@ -42,7 +42,7 @@ pub use calendar::{
     AppointmentView, DueFilter, DueItem, DueKind, FOLLOW_UP_DAYS, PERMIT_WARNING_DAYS,
     REFERRAL_OUTCOME_DAYS, SUPERVISION_ACTION_DAYS,
 };
-pub use case::{CaseFilter, CaseStatus, CaseView, TimelineEntry};
+pub use case::{CaseConferenceView, CaseFilter, CaseStatus, CaseView, TimelineEntry};
 pub use diary::{DiaryCommentView, DiaryEntryView, DiaryFilter, GrowthView};
 pub use history::HISTORY_EVENT_TYPES;
 pub use logbook::{LogbookEntryView, LogbookFilter, MissingLogbookDays};

@@ -254,12 +254,19 @@ impl Fold for PersonsMerged {
 
 impl Fold for PersonErased {
     fn fold(&self, m: &mut ReadModels, _: &mut At) -> Option<Target> {
-        // The only personal data the read models hold is the registration's; the desk
-        // decodes every other sealed value as erased from now on.
+        // The personal data the read models hold are the registration's and the texts of case
+        // conferences; the desk decodes every other sealed value as erased from now on.
         let ix = m.person_ix(self.person_id);
         if let Some(profile) = m.persons[ix as usize].profile.as_mut() {
             profile.personal = PersonalData::erased();
             profile.search = SearchKeys::default();
+        }
+        // The texts of the person's case conferences, opened when folded.
+        for c in m.cases.iter_mut().flatten().filter(|c| c.person == ix) {
+            for conference in &mut c.conferences {
+                conference.participants.fill(PersonalNote::erased());
+                conference.decisions.fill(PersonalNote::erased());
+            }
         }
         None
     }

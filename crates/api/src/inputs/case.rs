@@ -389,6 +389,58 @@ impl CommandInput for TransferCaseInput {
     }
 }
 
+/// A case conference held on an open case with the partner services that take the person in
+/// charge.
+#[derive(InputObject)]
+pub struct RecordCaseConferenceInput {
+    /// The open case (ULID).
+    pub case_id: ID,
+    /// When the conference was held: ISO 8601 date-time with offset, not in the future, not
+    /// before the case opened.
+    pub occurred_at: DateTime<Utc>,
+    /// The desk's mediator who took part (account id); a mediator: themselves (the default).
+    pub mediator: Option<String>,
+    /// The services present (directory ULIDs, not retired), at least one, each once.
+    pub services: Vec<ID>,
+    /// The services' people present (names, roles), as free text: personal data, sealed.
+    #[graphql(default)]
+    pub participants: Vec<String>,
+    /// What was decided: personal data, sealed.
+    #[graphql(default)]
+    pub decisions: Vec<String>,
+    /// The day the services and the desk review the case again (`yyyy-mm-dd`), not before the
+    /// conference.
+    pub next_review: Option<NaiveDate>,
+}
+
+impl CommandInput for RecordCaseConferenceInput {
+    fn into_command(self) -> Result<Command> {
+        let Self {
+            case_id,
+            occurred_at,
+            mediator,
+            services,
+            participants,
+            decisions,
+            next_review,
+        } = self;
+        Ok(domain::RecordCaseConference {
+            case_id: id("caseId", &case_id)?,
+            occurred_at,
+            mediator: mediator.unwrap_or_default(),
+            services: ids("services", &services)?,
+            participants: participants.into_iter().map(domain::PersonalNote).collect(),
+            decisions: decisions.into_iter().map(domain::PersonalNote).collect(),
+            next_review,
+        }
+        .into())
+    }
+
+    fn default_actor(&mut self, actor: &str) {
+        self.mediator.get_or_insert_with(|| actor.to_owned());
+    }
+}
+
 /// The mutations of this file's inputs (merged into `MutationRoot`).
 #[derive(Default)]
 pub struct CaseMutations;
@@ -442,6 +494,18 @@ impl CaseMutations {
         &self,
         ctx: &Context<'_>,
         input: TransferCaseInput,
+        options: Option<RecordOptions>,
+    ) -> Result<Recorded> {
+        record(ctx, input, options).await
+    }
+
+    /// Records a case conference held with the partner services present (activity 2 supports
+    /// the services' *presa in carico*). Refused if the case is unknown or closed, if a service
+    /// is unknown, retired or named twice, or if a mediator names someone else.
+    async fn record_case_conference(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordCaseConferenceInput,
         options: Option<RecordOptions>,
     ) -> Result<Recorded> {
         record(ctx, input, options).await

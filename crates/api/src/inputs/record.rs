@@ -58,7 +58,7 @@ impl CommandInput for RecordGroupActivityInput {
             site_id: site(site_id),
             occurred_at,
             kind: kind.into(),
-            title,
+            title: domain::PersonalNote(title),
             duration_minutes,
             attendees_third_country,
             attendees_other,

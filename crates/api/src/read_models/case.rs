@@ -4,6 +4,7 @@ use super::*;
 
 /// A case file (*cartella sociale*).
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Case {
     pub id: ID,
     /// The person taken in charge (their data: `person(id)`).
@@ -29,6 +30,66 @@ pub struct Case {
     /// interventions, referrals and their outcomes, mediations, supervision meetings that
     /// discussed it, corrections.
     pub timeline: Vec<TimelineEntry>,
+    #[graphql(skip)]
+    pub person: PersonId,
+    #[graphql(skip)]
+    pub conference_views: Vec<desk::projections::CaseConferenceView>,
+}
+
+#[ComplexObject]
+impl Case {
+    /// The case conferences held with the partner services, in the order recorded. Their texts
+    /// are the person's data: reading them is recorded in the read audit.
+    async fn conferences(&self, ctx: &Context<'_>) -> Result<Vec<CaseConference>> {
+        if !self.conference_views.is_empty() {
+            access::note_read(
+                ctx,
+                self.person,
+                [
+                    "conferences.participants".to_owned(),
+                    "conferences.decisions".to_owned(),
+                ],
+            )?;
+        }
+        Ok(self
+            .conference_views
+            .iter()
+            .cloned()
+            .map(CaseConference::from)
+            .collect())
+    }
+}
+
+/// A case conference (*riunione di rete*) held with the partner services present.
+#[derive(SimpleObject, Clone)]
+pub struct CaseConference {
+    pub event_id: ID,
+    pub position: u64,
+    pub occurred_at: DateTime<Utc>,
+    /// The desk's mediator who took part.
+    pub mediator: String,
+    /// The services present (`services`).
+    pub service_ids: Vec<ID>,
+    /// The services' people present (`[erased]` once the person is erased).
+    pub participants: Vec<String>,
+    pub decisions: Vec<String>,
+    /// When the case is reviewed again, if a day was fixed.
+    pub next_review: Option<NaiveDate>,
+}
+
+impl From<desk::projections::CaseConferenceView> for CaseConference {
+    fn from(v: desk::projections::CaseConferenceView) -> Self {
+        CaseConference {
+            event_id: id(v.event_id),
+            position: v.position.0,
+            occurred_at: v.occurred_at,
+            mediator: v.mediator,
+            service_ids: ids(&v.services),
+            participants: v.participants.into_iter().map(|n| n.0).collect(),
+            decisions: v.decisions.into_iter().map(|n| n.0).collect(),
+            next_review: v.next_review,
+        }
+    }
 }
 
 /// A partner service that holds a case (*presa in carico* by the service).
@@ -109,6 +170,8 @@ impl From<desk::projections::CaseView> for Case {
                 _ => None,
             },
             reopen_count: v.reopen_count,
+            person: v.person,
+            conference_views: v.conferences,
             timeline: v
                 .timeline
                 .into_iter()

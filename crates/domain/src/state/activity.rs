@@ -8,7 +8,7 @@ impl DeskState {
     pub(super) fn record_group_activity(&self, c: &RecordGroupActivity) -> Decided {
         site(&c.site_id, "siteId")?;
         ensure!(
-            !c.title.trim().is_empty(),
+            !c.title.as_str().trim().is_empty(),
             "title",
             K::Required,
             "give the activity a title"
@@ -241,15 +241,20 @@ impl DeskState {
         let Some(original) = self.events.get(&c.event_id) else {
             return reject("eventId", K::NotFound, "there is no event with this id");
         };
+        // The facts whose free text is sealed under a key of their own (`Event::text_key`): a
+        // named respondent's survey is the person's data, sealed under their key.
+        let own_text = match original.event_type {
+            "LogbookEntryWritten" | "SupervisionMeetingHeld" | "GroupActivityHeld" => true,
+            "SatisfactionSurveyCompleted" | "MediationSessionHeld" => original.person_id.is_none(),
+            _ => false,
+        };
         ensure!(
-            matches!(
-                original.event_type,
-                "LogbookEntryWritten" | "SupervisionMeetingHeld"
-            ),
+            own_text,
             "eventId",
             K::Mismatch,
-            "only the text of a logbook entry or of a supervision meeting is redacted \
-             (a person's own data goes with their erasure)"
+            "only the text of a logbook entry, a supervision meeting, a group activity, an \
+             anonymous survey or a session without a person is redacted (a person's own data goes \
+             with their erasure)"
         );
         ensure!(
             !self.redacted_texts.contains(&c.event_id),
@@ -384,7 +389,7 @@ mod samples {
                 site_id: site(),
                 occurred_at: t("2024-05-16T10:00:00Z"),
                 kind: GroupActivityKind::InformationSession,
-                title: "Il permesso di soggiorno: rinnovo e conversione".into(),
+                title: PersonalNote::new("Il permesso di soggiorno: rinnovo e conversione"),
                 duration_minutes: 90,
                 attendees_third_country: 14,
                 attendees_other: 2,

@@ -310,6 +310,18 @@ impl DeskState {
     }
 }
 
+impl Command {
+    /// True for the commands whose decision reads the agenda of a mediator, which lies on other
+    /// appointment streams than the one the fact is appended to (no double booking): the journal's
+    /// version check of one stream cannot guard it, so the desk decides these one at a time.
+    pub fn reads_the_agenda(&self) -> bool {
+        matches!(
+            self,
+            Command::BookAppointment(_) | Command::RescheduleAppointment(_)
+        )
+    }
+}
+
 impl Decide for CloseSite {
     fn placement(&self, _: &DeskState) -> Placement {
         Placement::own(&self.site_id)

@@ -184,6 +184,53 @@ impl DeskState {
         self.decision(StreamId::case(c.case_id), event)
     }
 
+    pub(super) fn record_case_conference(&self, c: &RecordCaseConference) -> Decided {
+        let case = self.case(c.case_id, "caseId")?;
+        ensure!(
+            case.open,
+            "caseId",
+            K::CaseClosed,
+            "the case is closed: reopen it first"
+        );
+        after_opening(case, c.occurred_at)?;
+        ensure!(
+            !c.mediator.trim().is_empty(),
+            "mediator",
+            K::Required,
+            "say who took part for the desk"
+        );
+        ensure!(
+            !c.services.is_empty(),
+            "services",
+            K::Required,
+            "name the services of the directory present"
+        );
+        no_duplicates(&c.services, "services")?;
+        for (i, s) in c.services.iter().enumerate() {
+            self.usable_service(*s, &format!("services[{i}]"))?;
+        }
+        if let Some(review) = c.next_review {
+            ensure!(
+                review >= c.occurred_at.date_naive(),
+                "nextReview",
+                K::OutOfRange,
+                "the next review comes after the conference"
+            );
+        }
+        let event = CaseConferenceHeld {
+            case_id: c.case_id,
+            person_id: case.person_id,
+            site_id: case.site_id.clone(),
+            occurred_at: c.occurred_at,
+            mediator: c.mediator.trim().to_string(),
+            services: c.services.clone(),
+            participants: c.participants.clone(),
+            decisions: c.decisions.clone(),
+            next_review: c.next_review,
+        };
+        self.decision(StreamId::case(c.case_id), event)
+    }
+
     pub(super) fn record_intervention(&self, c: &RecordIntervention) -> Decided {
         site(&c.site_id, "siteId")?;
         ensure!(
@@ -326,6 +373,16 @@ impl Decide for TransferCase {
     }
 }
 
+impl Decide for RecordCaseConference {
+    fn placement(&self, state: &DeskState) -> Placement {
+        Placement::known(state.case_site(self.case_id))
+    }
+
+    fn decide(&self, state: &DeskState, _: &Context) -> Decided {
+        state.record_case_conference(self)
+    }
+}
+
 // The write model's part of each event of this stream: no rule, whatever is in the journal
 // happened.
 
@@ -382,6 +439,11 @@ impl Evolve for CaseTransferred {
             c.case_worker = worker.clone();
         }
     }
+}
+
+impl Evolve for CaseConferenceHeld {
+    /// Decides nothing later: the conference is for the read models.
+    fn evolve(&self, _: &mut DeskState, _: Applied) {}
 }
 
 impl Evolve for InterventionDelivered {
@@ -454,6 +516,21 @@ mod samples {
                     service_id: asl(),
                     reference: "CF-2024/0173".into(),
                 }),
+            }
+        }
+    }
+
+    impl Sample for RecordCaseConference {
+        /// A case conference with the ASL's consultorio, after the case was reopened.
+        fn sample() -> Self {
+            RecordCaseConference {
+                case_id: case(),
+                occurred_at: t("2024-05-16T10:30:00Z"),
+                mediator: "m.haddad".into(),
+                services: vec![asl()],
+                participants: vec![PersonalNote::new("assistente sociale del consultorio")],
+                decisions: vec![PersonalNote::new("visita ginecologica entro giugno")],
+                next_review: Some(d("2024-06-13")),
             }
         }
     }

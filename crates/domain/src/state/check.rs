@@ -182,6 +182,7 @@ fn actor_field(cmd: &Command) -> Option<(&'static str, &str)> {
         Command::OpenCase(c) => Some(("caseWorker", &c.case_worker)),
         Command::RecordMediationSession(c) => Some(("mediator", &c.mediator)),
         Command::WriteLogbookEntry(c) => Some(("mediator", &c.mediator)),
+        Command::RecordCaseConference(c) => Some(("mediator", &c.mediator)),
         // Sent by supervisors only, who may record for anyone.
         Command::RecordSupervisionMeeting(_)
         | Command::RegisterPerson(_)

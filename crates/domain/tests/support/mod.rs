@@ -252,6 +252,11 @@ pub fn transfer() -> TransferCase {
     TransferCase::sample()
 }
 
+/// A case conference with the ASL's consultorio, after the case was reopened.
+pub fn conference() -> RecordCaseConference {
+    RecordCaseConference::sample()
+}
+
 pub fn close_case() -> CloseCase {
     CloseCase::sample()
 }

@@ -191,6 +191,8 @@ pub struct DeskState {
     /// The appointments each mediator holds, to refuse a double booking.
     mediator_appointments: HashMap<String, Vec<AppointmentId>>,
     meetings: HashMap<MeetingId, MeetingState>,
+    /// Staff accounts by user name: disabled or not (`staff.rs`).
+    staff_accounts: HashMap<String, StaffAccountState>,
 }
 
 type Decided = Result<Decision, Rejection>;
@@ -238,10 +240,12 @@ mod merge;
 mod person;
 mod referral;
 mod sites;
+mod staff;
 mod supervision;
 mod update;
 
 use check::*;
+use staff::StaffAccountState;
 use update::{giver, permit};
 
 impl DeskState {
@@ -588,6 +592,9 @@ impl DeskState {
             | Event::CheckpointSigned(_)
             | Event::ServiceUpdated(_)
             | Event::EventCorrected(_) => {}
+            Event::StaffAccountOpened(_)
+            | Event::StaffAccountDisabled(_)
+            | Event::StaffPasswordReset(_) => self.apply_staff(event),
         }
     }
 

@@ -828,7 +828,36 @@ pub fn everything() -> Vec<Event> {
         occurred_at: t("2024-05-14T07:05:00Z"),
     }));
     cmds.push(m(update_person()));
+    // The staff accounts last, so that the events above keep their ids.
+    cmds.push((admin(), open_staff_account().into()));
+    cmds.push((admin(), reset_staff_password().into()));
+    cmds.push((admin(), disable_staff_account().into()));
     history(cmds)
+}
+
+// ---- staff accounts ----------------------------------------------------------------------------
+
+pub fn open_staff_account() -> OpenStaffAccount {
+    OpenStaffAccount {
+        user: "o.kovalenko".into(),
+        role: Role::Mediator,
+        site_id: Some(site()),
+        occurred_at: t("2024-05-16T11:50:00Z"),
+    }
+}
+
+pub fn reset_staff_password() -> ResetStaffPassword {
+    ResetStaffPassword {
+        user: "o.kovalenko".into(),
+        occurred_at: t("2024-05-16T11:51:00Z"),
+    }
+}
+
+pub fn disable_staff_account() -> DisableStaffAccount {
+    DisableStaffAccount {
+        user: "o.kovalenko".into(),
+        occurred_at: t("2024-05-16T11:52:00Z"),
+    }
 }
 
 // ---- the calendar ------------------------------------------------------------------------------

@@ -236,6 +236,12 @@ fn query_cells() -> Vec<(&'static str, String, &'static [Who])> {
             "{ pseudonymisedPersons { edges { node { pseudonym ageBand } } } }".into(),
             evaluation,
         ),
+        // A bundle of every day the journal can have recorded on: hashes and pseudonyms only.
+        (
+            "evaluatorBundle",
+            "{ evaluatorBundle(from: \"2000-01-01\", to: \"2099-12-31\") }".into(),
+            evaluation,
+        ),
         (
             "readsOfPerson",
             format!("{{ readsOfPerson(personId: \"{OLENA_ID}\") {{ position }} }}"),
@@ -486,6 +492,21 @@ async fn every_command_for_every_role() {
         "RedactText".into(),
         json!({ "command": "RedactText", "eventId": FIRST_ENTRY,
                 "occurredAt": "2024-05-30T10:00:00+02:00", "reason": "person_request" }),
+    ));
+    samples.push((
+        "OpenStaffAccount".into(),
+        json!({ "command": "OpenStaffAccount", "user": "o.kovalenko", "role": "mediator",
+                "siteId": SITE, "occurredAt": "2024-05-30T10:00:00+02:00" }),
+    ));
+    samples.push((
+        "ResetStaffPassword".into(),
+        json!({ "command": "ResetStaffPassword", "user": "o.kovalenko",
+                "occurredAt": "2024-05-30T10:00:01+02:00" }),
+    ));
+    samples.push((
+        "DisableStaffAccount".into(),
+        json!({ "command": "DisableStaffAccount", "user": "o.kovalenko",
+                "occurredAt": "2024-05-30T10:00:02+02:00" }),
     ));
     // Last, so that the commands before it still find the canary.
     samples.push((

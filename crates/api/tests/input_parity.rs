@@ -125,6 +125,12 @@ fn every_input_has_the_fields_of_its_command() {
                 "accessRules": "accesso diretto",
                 "ukraineCapacity": { "receptionPlaces": 3, "health": false, "schoolAccess": true },
                 "verifiedOn": "2024-05-02" }),
+        json!({ "command": "OpenStaffAccount", "user": "o.kovalenko", "role": "mediator",
+                "siteId": "montelucci-4", "occurredAt": "2024-05-30T10:00:00Z" }),
+        json!({ "command": "DisableStaffAccount", "user": "o.kovalenko",
+                "occurredAt": "2024-05-30T10:00:00Z" }),
+        json!({ "command": "ResetStaffPassword", "user": "o.kovalenko",
+                "occurredAt": "2024-05-30T10:00:00Z" }),
     ] {
         // Through the domain's type, so that the JSON is the command's whole shape.
         let command: domain::Command = serde_json::from_value(extra).unwrap();

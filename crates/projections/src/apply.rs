@@ -541,6 +541,10 @@ impl ReadModels {
                 }
                 None
             }
+            // Staff accounts are read from the audit trail only (`push_audit` above).
+            Event::StaffAccountOpened(_)
+            | Event::StaffAccountDisabled(_)
+            | Event::StaffPasswordReset(_) => None,
         };
         if let Some(c) = case {
             self.push_timeline(c, rec, event);

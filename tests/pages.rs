@@ -446,7 +446,12 @@ async fn the_supervisor_reviews_and_comments_a_diary(server: &Server, driver: &D
         .fill("f-observations", "Giornata con molte richieste di rinnovo.")
         .await;
     browser.follow("#write-diary").await;
-    assert_eq!(browser.path().await, "/oggi", "{}", browser.page_text().await);
+    assert_eq!(
+        browser.path().await,
+        "/oggi",
+        "{}",
+        browser.page_text().await
+    );
     browser.close().await;
 
     // The supervisor: the month (charts beside their tables), its compliance, the diary.
@@ -462,10 +467,15 @@ async fn the_supervisor_reviews_and_comments_a_diary(server: &Server, driver: &D
         "chart-satisfaction",
     ] {
         assert!(
-            browser.has(&format!("#{chart}-section svg[role=img]")).await,
+            browser
+                .has(&format!("#{chart}-section svg[role=img]"))
+                .await,
             "{chart} is drawn"
         );
-        assert!(browser.has(&format!("#{chart}-table")).await, "{chart}'s table");
+        assert!(
+            browser.has(&format!("#{chart}-table")).await,
+            "{chart}'s table"
+        );
     }
     assert!(
         browser
@@ -554,7 +564,11 @@ async fn a_person_is_erased_after_a_confirmation(server: &Server, driver: &Drive
         .await
         .contains("Olena Marchuk-Vey"));
     browser.follow("#erase-now").await;
-    assert!(browser.has("#erased").await, "{}", browser.page_text().await);
+    assert!(
+        browser.has("#erased").await,
+        "{}",
+        browser.page_text().await
+    );
     check_page(&browser, "cancella-fatto").await;
 
     // Erased: asked again, the page says so beside the field.
@@ -617,9 +631,7 @@ async fn the_evaluator_downloads_a_bundle_that_verifies_offline(
     browser.follow("a[href='/periodo']").await;
     check_page(&browser, "periodo").await;
     // The demo month, as known today: its figures and its persons, pseudonymised.
-    browser
-        .goto(&server.url("/periodo?mese=2024-05"))
-        .await;
+    browser.goto(&server.url("/periodo?mese=2024-05")).await;
     assert!(browser.text("#period-figures").await.contains("Contatti"));
     let persons = browser.text("#pseudonymised").await;
     assert!(
@@ -696,17 +708,27 @@ async fn the_admin_keeps_the_sites_and_the_service_directory(server: &Server, dr
     browser.follow("a[href='/sedi']").await;
     check_page(&browser, "sedi").await;
     browser.fill("f-siteId", "tivoli-1").await;
-    browser.fill("f-name", "Sportello di Tivoli, piazza Garibaldi").await;
+    browser
+        .fill("f-name", "Sportello di Tivoli, piazza Garibaldi")
+        .await;
     browser.fill("f-hours-MONDAY", "09:00-12:00").await;
     browser.fill("f-hours-WEDNESDAY", "nove").await;
     browser.fill("f-phones", "0774 301234").await;
     browser.follow("#schedule-site").await;
     // Hours not written as hours: the refusal beside the day, in Italian.
-    assert!(browser.text("#e-hours-WEDNESDAY").await.contains("09:00-12:00"));
+    assert!(browser
+        .text("#e-hours-WEDNESDAY")
+        .await
+        .contains("09:00-12:00"));
     check_page(&browser, "sedi-errore").await;
     browser.fill("f-hours-WEDNESDAY", "15:00-17:00").await;
     browser.follow("#schedule-site").await;
-    assert_eq!(browser.path().await, "/sedi", "{}", browser.page_text().await);
+    assert_eq!(
+        browser.path().await,
+        "/sedi",
+        "{}",
+        browser.page_text().await
+    );
     let sites = browser.text("#sites").await;
     assert!(
         sites.contains("tivoli-1")
@@ -724,12 +746,19 @@ async fn the_admin_keeps_the_sites_and_the_service_directory(server: &Server, dr
     browser.fill("f-address", "via Roma 3, Tivoli").await;
     browser.fill("f-openingHours", "lun-ven 9-17").await;
     browser.fill("f-languages", "uk, ru").await;
-    browser.fill("f-accessRules", "su invio dello sportello").await;
+    browser
+        .fill("f-accessRules", "su invio dello sportello")
+        .await;
     browser.fill("f-receptionPlaces", "4").await;
     browser.click("label[for=f-health]").await;
     browser.fill("f-verifiedOn", &yesterday).await;
     browser.follow("#map-service").await;
-    assert_eq!(browser.path().await, "/servizi", "{}", browser.page_text().await);
+    assert_eq!(
+        browser.path().await,
+        "/servizi",
+        "{}",
+        browser.page_text().await
+    );
     let services = browser.text("#services").await;
     assert!(
         services.contains("Centro di accoglienza Tivoli")

@@ -569,7 +569,10 @@ mod tests {
         // Each line is a fact to record, under the same event id however often it is read.
         let changes = accounts.changes_from(0).unwrap();
         assert_eq!(changes, other.changes_from(0).unwrap());
-        let kinds: Vec<_> = changes.iter().map(|c| (c.change.clone(), c.by.as_str())).collect();
+        let kinds: Vec<_> = changes
+            .iter()
+            .map(|c| (c.change.clone(), c.by.as_str()))
+            .collect();
         assert_eq!(
             kinds,
             [
@@ -584,9 +587,19 @@ mod tests {
                 (Change::Disabled, CONSOLE_ACTOR),
             ]
         );
-        assert_eq!(changes[0].event_id.timestamp_ms(), u64::try_from(now().timestamp_millis()).unwrap());
+        assert_eq!(
+            changes[0].event_id.timestamp_ms(),
+            u64::try_from(now().timestamp_millis()).unwrap()
+        );
         assert_eq!(accounts.changes_from(2).unwrap(), changes[2..]);
-        assert_eq!(changes.iter().map(|c| c.event_id).collect::<std::collections::BTreeSet<_>>().len(), 3);
+        assert_eq!(
+            changes
+                .iter()
+                .map(|c| c.event_id)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            3
+        );
     }
 
     #[test]
@@ -602,8 +615,12 @@ mod tests {
         assert!(accounts
             .create("Sara Rossi", Role::Admin, None, now(), None)
             .is_err());
-        accounts.create("sara", Role::Admin, None, now(), None).unwrap();
-        assert!(accounts.create("sara", Role::Admin, None, now(), None).is_err());
+        accounts
+            .create("sara", Role::Admin, None, now(), None)
+            .unwrap();
+        assert!(accounts
+            .create("sara", Role::Admin, None, now(), None)
+            .is_err());
         assert!(matches!(
             accounts.disable("nobody", now(), None),
             Err(AccountError::Unknown(_))

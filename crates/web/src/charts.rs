@@ -125,7 +125,10 @@ mod tests {
             "c",
             "Contatti <per> attività",
             "nessun dato",
-            &[Bar::count("colloquio & ascolto", 10), Bar::count("gruppo", 5)],
+            &[
+                Bar::count("colloquio & ascolto", 10),
+                Bar::count("gruppo", 5),
+            ],
         );
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains("role=\"img\""));

@@ -62,7 +62,11 @@ impl DeskState {
     /// The account named, if it was opened and is not disabled.
     fn staff_account_in_use(&self, user: &str) -> Result<(), Rejection> {
         match self.staff_accounts.get(user) {
-            None => reject("user", K::NotFound, "there is no account with this user name"),
+            None => reject(
+                "user",
+                K::NotFound,
+                "there is no account with this user name",
+            ),
             Some(a) if a.disabled => reject("user", K::Invalid, "this account is disabled"),
             Some(_) => Ok(()),
         }

@@ -100,15 +100,24 @@ fn hours_of(fields: &Fields, errors: &mut FormErrors, web: &Web, ctx: &Ctx) -> V
     let mut hours = Vec::new();
     for day in WEEKDAYS {
         let name = format!("hours-{day}");
-        for period in fields.get(&name).split(',').filter(|p| !p.trim().is_empty()) {
+        for period in fields
+            .get(&name)
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+        {
             match period.trim().split_once('-') {
                 Some((opens, closes))
                     if crate::time::parse_time(opens).is_some()
                         && crate::time::parse_time(closes).is_some() =>
                 {
-                    hours.push(json!({ "day": day, "opens": opens.trim(), "closes": closes.trim() }));
+                    hours.push(
+                        json!({ "day": day, "opens": opens.trim(), "closes": closes.trim() }),
+                    );
                 }
-                _ => errors.field(&name, web.catalogues.text(ctx.lang, "sites-hours-form", &[])),
+                _ => errors.field(
+                    &name,
+                    web.catalogues.text(ctx.lang, "sites-hours-form", &[]),
+                ),
             }
         }
     }
@@ -184,7 +193,8 @@ pub async fn change_site(State(web): State<Web>, headers: HeaderMap, body: Bytes
         match outcome {
             Ok(_) => return Redirect::to("/sedi").into_response(),
             Err(refusals) => {
-                errors = FormErrors::from_refusals(&refusals, form_fields, &web.catalogues, ctx.lang);
+                errors =
+                    FormErrors::from_refusals(&refusals, form_fields, &web.catalogues, ctx.lang);
                 if fields.get("action") == "close" {
                     if let Some(message) = errors.fields.remove("siteId") {
                         errors.fields.insert("closeSiteId".into(), message);

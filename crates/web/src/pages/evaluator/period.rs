@@ -60,9 +60,12 @@ pub async fn period(
         .and_then(crate::time::parse_date)
         .unwrap_or(today);
     // The end of that day in Italy: what had been recorded by then.
-    let as_of = crate::time::instant(as_of_day.succ_opt().unwrap_or(as_of_day), chrono::NaiveTime::MIN)
-        .unwrap_or_else(Utc::now)
-        .min(Utc::now());
+    let as_of = crate::time::instant(
+        as_of_day.succ_opt().unwrap_or(as_of_day),
+        chrono::NaiveTime::MIN,
+    )
+    .unwrap_or_else(Utc::now)
+    .min(Utc::now());
     let outcome = ask(
         &web,
         &account,

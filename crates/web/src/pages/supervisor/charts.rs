@@ -34,7 +34,14 @@ fn word(web: &Web, lang: Lang, prefix: &str, key: &str) -> String {
     }
 }
 
-fn chart(web: &Web, lang: Lang, id: &'static str, title: &str, unit: &str, data: Vec<Bar>) -> Chart {
+fn chart(
+    web: &Web,
+    lang: Lang,
+    id: &'static str,
+    title: &str,
+    unit: &str,
+    data: Vec<Bar>,
+) -> Chart {
     let title = web.catalogues.text(lang, title, &[]);
     let empty = web.catalogues.text(lang, "chart-empty", &[]);
     Chart {
@@ -76,7 +83,13 @@ pub fn of_month(web: &Web, lang: Lang, report: &Value) -> Vec<Chart> {
         .unwrap_or_default();
     let beneficiaries = &report["beneficiaries"];
     let mut people = keyed(web, lang, &beneficiaries["bySex"], "sex", "count");
-    people.extend(keyed(web, lang, &beneficiaries["byAgeBand"], "age", "count"));
+    people.extend(keyed(
+        web,
+        lang,
+        &beneficiaries["byAgeBand"],
+        "age",
+        "count",
+    ));
     let funnel_sum = |field: &str| -> u64 {
         report["referralFunnel"]
             .as_array()
@@ -103,32 +116,73 @@ pub fn of_month(web: &Web, lang: Lang, report: &Value) -> Vec<Chart> {
                     Some(Bar {
                         label: word(web, lang, "survey", key),
                         value: mean,
-                        text: format!("{mean:.1}").replace('.', if lang == Lang::It { "," } else { "." }),
+                        text: format!("{mean:.1}")
+                            .replace('.', if lang == Lang::It { "," } else { "." }),
                     })
                 })
                 .collect()
         })
         .unwrap_or_default();
     vec![
-        chart(web, lang, "chart-activity", "month-by-activity", "month-contacts", activity),
+        chart(
+            web,
+            lang,
+            "chart-activity",
+            "month-by-activity",
+            "month-contacts",
+            activity,
+        ),
         chart(
             web,
             lang,
             "chart-citizenship",
             "month-by-citizenship",
             "col-persons",
-            keyed(web, lang, &beneficiaries["byCitizenship"], "country", "count"),
+            keyed(
+                web,
+                lang,
+                &beneficiaries["byCitizenship"],
+                "country",
+                "count",
+            ),
         ),
-        chart(web, lang, "chart-people", "month-by-sex-age", "col-persons", people),
-        chart(web, lang, "chart-funnel", "month-funnel", "col-referrals", funnel),
+        chart(
+            web,
+            lang,
+            "chart-people",
+            "month-by-sex-age",
+            "col-persons",
+            people,
+        ),
+        chart(
+            web,
+            lang,
+            "chart-funnel",
+            "month-funnel",
+            "col-referrals",
+            funnel,
+        ),
         chart(
             web,
             lang,
             "chart-languages",
             "month-by-language",
             "col-requests",
-            keyed(web, lang, &report["mediation"]["byLanguage"], "language", "requests"),
+            keyed(
+                web,
+                lang,
+                &report["mediation"]["byLanguage"],
+                "language",
+                "requests",
+            ),
         ),
-        chart(web, lang, "chart-satisfaction", "month-satisfaction", "col-mean", satisfaction),
+        chart(
+            web,
+            lang,
+            "chart-satisfaction",
+            "month-satisfaction",
+            "col-mean",
+            satisfaction,
+        ),
     ]
 }

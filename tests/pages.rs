@@ -405,3 +405,366 @@ fn account_create(dir: &Path, user: &str, role: &str, site: Option<&str>) -> Str
     );
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
+
+// ---- The supervisor's, evaluator's and admin's further pages ------------------------------------
+// A server of their own (their scenarios erase a person and open accounts).
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_pages_in_a_real_browser() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let driver = Driver::start();
+
+    the_supervisor_reviews_and_comments_a_diary(&server, &driver).await;
+    a_person_is_erased_after_a_confirmation(&server, &driver).await;
+    an_account_opened_by_the_admin_is_in_the_audit_trail(&server, &driver).await;
+    the_evaluator_downloads_a_bundle_that_verifies_offline(&server, &driver, data.path()).await;
+    the_admin_keeps_the_sites_and_the_service_directory(&server, &driver).await;
+}
+
+/// The id of the element the CSS selector finds first.
+async fn id_of(browser: &Browser, css: &str) -> String {
+    let id = browser
+        .client
+        .execute(
+            "return document.querySelector(arguments[0]).id;",
+            vec![serde_json::json!(css)],
+        )
+        .await
+        .unwrap();
+    id.as_str().unwrap().to_owned()
+}
+
+async fn the_supervisor_reviews_and_comments_a_diary(server: &Server, driver: &Driver) {
+    // A mediator writes the diary of the day.
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-mediatore").await;
+    browser.goto(&server.url("/diario/nuovo")).await;
+    browser.fill("f-contacts", "5").await;
+    browser.fill("f-languages", "uk").await;
+    browser
+        .fill("f-observations", "Giornata con molte richieste di rinnovo.")
+        .await;
+    browser.follow("#write-diary").await;
+    assert_eq!(
+        browser.path().await,
+        "/oggi",
+        "{}",
+        browser.page_text().await
+    );
+    browser.close().await;
+
+    // The supervisor: the month (charts beside their tables), its compliance, the diary.
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-supervisore").await;
+    browser.goto(&server.url("/mese?mese=2024-05")).await;
+    for chart in [
+        "chart-activity",
+        "chart-citizenship",
+        "chart-people",
+        "chart-funnel",
+        "chart-languages",
+        "chart-satisfaction",
+    ] {
+        assert!(
+            browser
+                .has(&format!("#{chart}-section svg[role=img]"))
+                .await,
+            "{chart} is drawn"
+        );
+        assert!(
+            browser.has(&format!("#{chart}-table")).await,
+            "{chart}'s table"
+        );
+    }
+    assert!(
+        browser
+            .text("#chart-activity-table")
+            .await
+            .contains("Colloquio"),
+        "the contacts by activity, in Italian"
+    );
+    assert!(browser.text("#compliance").await.contains("montelucci-4"));
+    check_page(&browser, "mese-grafici").await;
+
+    // This month's dashboard leads to the diaries; the mediator's entry is there.
+    browser.goto(&server.url("/mese")).await;
+    browser.follow("a[href^='/diari']").await;
+    let entry = browser.text(".diary-entry").await;
+    assert!(
+        entry.contains("demo-mediatore") && entry.contains("molte richieste di rinnovo"),
+        "{entry}"
+    );
+    check_page(&browser, "diari").await;
+
+    // An empty comment is refused beside its field, in Italian; then the comment is recorded.
+    browser.follow(".comment-form button").await;
+    assert!(
+        browser.has("#e-comment").await,
+        "the refusal beside the comment: {}",
+        browser.page_text().await
+    );
+    check_page(&browser, "diari-errore").await;
+    let field = id_of(&browser, ".comment-form textarea").await;
+    browser
+        .fill(&field, "Bene: segnaliamo i rinnovi alla Questura.")
+        .await;
+    browser.follow(".comment-form button").await;
+    assert!(
+        browser
+            .text(".diary-comments")
+            .await
+            .contains("segnaliamo i rinnovi"),
+        "the comment under the entry"
+    );
+
+    // The audit trail shows the diary and the comment, as the last events.
+    browser.goto(&server.url("/registro")).await;
+    browser.follow("#latest").await;
+    let trail = browser.text("#trail").await;
+    assert!(
+        trail.contains("Diario di bordo") && trail.contains("Commento al diario"),
+        "{trail}"
+    );
+    assert!(trail.contains("demo-mediatore") && trail.contains("demo-supervisore"));
+    check_page(&browser, "registro-ultimi").await;
+    browser.close().await;
+}
+
+async fn a_person_is_erased_after_a_confirmation(server: &Server, driver: &Driver) {
+    // Her id, as her site's mediator finds her.
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-mediatore").await;
+    browser.fill("f-q", "olena").await;
+    browser.follow("#search").await;
+    browser.follow("#found a").await;
+    let person = browser
+        .path()
+        .await
+        .trim_start_matches("/persone/")
+        .to_owned();
+    browser.close().await;
+
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-supervisore").await;
+    browser.goto(&server.url("/cancella")).await;
+    check_page(&browser, "cancella").await;
+    browser.fill("f-personId", &person).await;
+    browser.follow("#erase-check").await;
+    // Nothing is erased yet: the page names her and asks.
+    let confirm = browser.text("#erase-confirm").await;
+    assert!(confirm.contains("Olena Marchuk-Vey"), "{confirm}");
+    check_page(&browser, "cancella-conferma").await;
+    // Cancelling erases nothing.
+    browser.follow("a[href='/cancella'].btn").await;
+    browser.fill("f-personId", &person).await;
+    browser.follow("#erase-check").await;
+    assert!(browser
+        .text("#erase-confirm")
+        .await
+        .contains("Olena Marchuk-Vey"));
+    browser.follow("#erase-now").await;
+    assert!(
+        browser.has("#erased").await,
+        "{}",
+        browser.page_text().await
+    );
+    check_page(&browser, "cancella-fatto").await;
+
+    // Erased: asked again, the page says so beside the field.
+    browser.goto(&server.url("/cancella")).await;
+    browser.fill("f-personId", &person).await;
+    browser.follow("#erase-check").await;
+    assert!(browser.text("#e-personId").await.contains("già"));
+    browser.close().await;
+}
+
+async fn an_account_opened_by_the_admin_is_in_the_audit_trail(server: &Server, driver: &Driver) {
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-amministratore").await;
+    browser.fill("f-user", "nuova.supervisora").await;
+    browser
+        .client
+        .execute(
+            "document.getElementById('f-role').value = 'supervisor';",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    browser
+        .follow("form[action='/account'] button[type=submit]")
+        .await;
+    assert!(
+        browser.has("#new-password").await,
+        "{}",
+        browser.page_text().await
+    );
+    browser.close().await;
+
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-supervisore").await;
+    browser.goto(&server.url("/registro?ultimi=1")).await;
+    let trail = browser.text("#trail").await;
+    assert!(
+        trail.contains("Account aperto (account nuova.supervisora)")
+            && trail.contains("demo-amministratore"),
+        "the admin's change is a fact of the journal: {trail}"
+    );
+    // The demo accounts `serve --demo` made at the console are facts too.
+    browser.goto(&server.url("/registro?ultimi=1")).await;
+    assert!(
+        browser.text("#trail").await.contains("impact-account"),
+        "the console's changes are recorded as impact-account"
+    );
+    browser.close().await;
+}
+
+async fn the_evaluator_downloads_a_bundle_that_verifies_offline(
+    server: &Server,
+    driver: &Driver,
+    dir: &Path,
+) {
+    // `serve --demo` recorded the demo month today: this month's bundle holds it.
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-valutatore").await;
+    browser.follow("a[href='/periodo']").await;
+    check_page(&browser, "periodo").await;
+    // The demo month, as known today: its figures and its persons, pseudonymised.
+    browser.goto(&server.url("/periodo?mese=2024-05")).await;
+    assert!(browser.text("#period-figures").await.contains("Contatti"));
+    let persons = browser.text("#pseudonymised").await;
+    assert!(
+        !persons.contains("Olena") && persons.contains("montelucci-4"),
+        "pseudonyms, never names: {persons}"
+    );
+    // As known on a day before anything was recorded: nothing.
+    browser
+        .goto(&server.url("/periodo?mese=2024-05&al=01/01/2020"))
+        .await;
+    assert!(
+        browser.text("#as-of").await.contains("evento 0"),
+        "{}",
+        browser.text("#as-of").await
+    );
+    check_page(&browser, "periodo-al").await;
+
+    browser
+        .goto(&server.url(&format!("/periodo?mese={month}")))
+        .await;
+    let command = browser.text("#verify-command").await;
+    let key = command
+        .split_whitespace()
+        .nth(4)
+        .expect("the public key in the command")
+        .to_owned();
+    assert!(browser.has("#download-bundle").await);
+    // What the button downloads, fetched with the sign-in's cookie.
+    let cookie = format!(
+        "impact_signin={}",
+        browser.cookie("impact_signin").await.unwrap()
+    );
+    let href = browser
+        .client
+        .execute(
+            "return document.getElementById('download-bundle').getAttribute('href');",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let reply = raw_http::http(
+        server.addr,
+        "GET",
+        href.as_str().unwrap(),
+        &[("Cookie", &cookie)],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply
+        .head
+        .to_ascii_lowercase()
+        .contains("content-disposition: attachment"));
+    assert!(!reply.body.contains("Olena"), "no name in the bundle");
+    let file = dir.join(format!("impact-bundle-{month}.json"));
+    std::fs::write(&file, &reply.body).unwrap();
+    let verified = Command::new(BIN)
+        .args(["bundle", "verify", "--public-key", &key])
+        .arg(&file)
+        .output()
+        .expect("impact bundle verify runs");
+    assert!(
+        verified.status.success(),
+        "the downloaded bundle verifies offline: {}{}",
+        String::from_utf8_lossy(&verified.stdout),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    browser.close().await;
+}
+
+async fn the_admin_keeps_the_sites_and_the_service_directory(server: &Server, driver: &Driver) {
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-amministratore").await;
+    browser.follow("a[href='/sedi']").await;
+    check_page(&browser, "sedi").await;
+    browser.fill("f-siteId", "tivoli-1").await;
+    browser
+        .fill("f-name", "Sportello di Tivoli, piazza Garibaldi")
+        .await;
+    browser.fill("f-hours-MONDAY", "09:00-12:00").await;
+    browser.fill("f-hours-WEDNESDAY", "nove").await;
+    browser.fill("f-phones", "0774 301234").await;
+    browser.follow("#schedule-site").await;
+    // Hours not written as hours: the refusal beside the day, in Italian.
+    assert!(browser
+        .text("#e-hours-WEDNESDAY")
+        .await
+        .contains("09:00-12:00"));
+    check_page(&browser, "sedi-errore").await;
+    browser.fill("f-hours-WEDNESDAY", "15:00-17:00").await;
+    browser.follow("#schedule-site").await;
+    assert_eq!(
+        browser.path().await,
+        "/sedi",
+        "{}",
+        browser.page_text().await
+    );
+    let sites = browser.text("#sites").await;
+    assert!(
+        sites.contains("tivoli-1")
+            && sites.contains("lunedì 09:00–12:00")
+            && sites.contains("0774 301234"),
+        "{sites}"
+    );
+
+    browser.follow("a[href='/servizi']").await;
+    check_page(&browser, "servizi").await;
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
+        .format("%d/%m/%Y")
+        .to_string();
+    browser.fill("f-name", "Centro di accoglienza Tivoli").await;
+    browser.fill("f-address", "via Roma 3, Tivoli").await;
+    browser.fill("f-openingHours", "lun-ven 9-17").await;
+    browser.fill("f-languages", "uk, ru").await;
+    browser
+        .fill("f-accessRules", "su invio dello sportello")
+        .await;
+    browser.fill("f-receptionPlaces", "4").await;
+    browser.click("label[for=f-health]").await;
+    browser.fill("f-verifiedOn", &yesterday).await;
+    browser.follow("#map-service").await;
+    assert_eq!(
+        browser.path().await,
+        "/servizi",
+        "{}",
+        browser.page_text().await
+    );
+    let services = browser.text("#services").await;
+    assert!(
+        services.contains("Centro di accoglienza Tivoli")
+            && services.contains("4 posti di accoglienza")
+            && services.contains("Cure sanitarie"),
+        "{services}"
+    );
+    browser.close().await;
+}

@@ -132,6 +132,41 @@ impl EvaluationQuery {
         Ok(connection)
     }
 
+    /// The evaluator bundle of the events recorded from `from` to `to` (UTC days, inclusive,
+    /// by `recordedAt`): pseudonymised, each with its inclusion proof against a signed
+    /// checkpoint, as `impact bundle create` writes it (docs/VERIFYING.md); check it offline
+    /// with `impact bundle verify --public-key KEY FILE`. Evaluators and supervisors. Writes
+    /// nothing; `NOT_FOUND` when nothing was recorded on those days.
+    #[graphql(guard = "Allow(access::EVALUATION)")]
+    async fn evaluator_bundle(
+        &self,
+        ctx: &Context<'_>,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<async_graphql::Json<serde_json::Value>> {
+        let desk = ctx.data::<desk::Desk>()?.clone();
+        let made = tokio::task::spawn_blocking(move || desk.evaluator_bundle(from, to, false))
+            .await
+            .map_err(|_| error::coded(error::INTERNAL, "the bundle could not be made"))?
+            .map_err(error::from_desk)?;
+        match made {
+            Ok((bundle, _)) => serde_json::to_value(&bundle)
+                .map(async_graphql::Json)
+                .map_err(|_| error::coded(error::INTERNAL, "the bundle could not be made")),
+            Err(desk::bundle::NoBundle::ToBeforeFrom) => {
+                Err(error::bad_input("`to` is before `from`"))
+            }
+            Err(desk::bundle::NoBundle::NothingRecorded) => Err(error::coded(
+                error::NOT_FOUND,
+                "no event was recorded on those days (days of recording, not of what happened)",
+            )),
+            Err(desk::bundle::NoBundle::Unsignable) => Err(error::coded(
+                error::INTERNAL,
+                "the bundle's manifest cannot be signed",
+            )),
+        }
+    }
+
     /// Every recorded read of one person's personal data, oldest first: what a data-subject
     /// access request needs. Supervisors only.
     #[graphql(guard = "Allow(access::SUPERVISORS)")]

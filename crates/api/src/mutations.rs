@@ -189,6 +189,7 @@ pub struct MutationRoot(
     CalendarMutations,
     UpdateMutations,
     CorrectionMutations,
+    StaffMutations,
     RecordingMutations,
 );
 

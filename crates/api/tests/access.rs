@@ -242,6 +242,12 @@ fn query_cells() -> Vec<(&'static str, String, &'static [Who])> {
             "{ pseudonymisedPersons { edges { node { pseudonym ageBand } } } }".into(),
             evaluation,
         ),
+        // A bundle of every day the journal can have recorded on: hashes and pseudonyms only.
+        (
+            "evaluatorBundle",
+            "{ evaluatorBundle(from: \"2000-01-01\", to: \"2099-12-31\") }".into(),
+            evaluation,
+        ),
         (
             "readsOfPerson",
             format!("{{ readsOfPerson(personId: \"{OLENA_ID}\") {{ position }} }}"),

@@ -1373,3 +1373,63 @@ async fn a_mediator_records_a_case_conference_and_the_case_lists_it() {
         ("NOT_FOUND".to_string(), Some("services[0]".to_string()))
     );
 }
+
+#[tokio::test]
+async fn an_admin_records_who_was_given_which_role_and_site() {
+    let mut h = Harness::open();
+    let admin = Actor::new("a.conti", Role::Admin);
+    let t0 = days_ago(3);
+    let opened = h
+        .expect_event_as(
+            admin.clone(),
+            "openStaffAccount",
+            json!({ "user": "o.kovalenko", "role": "MEDIATOR", "siteId": SITE,
+                    "occurredAt": at(t0) }),
+            "StaffAccountOpened",
+            "staff-o.kovalenko",
+        )
+        .await;
+    assert_eq!(
+        opened["payload"],
+        json!({ "user": "o.kovalenko", "role": "mediator", "siteId": SITE,
+                "occurredAt": opened["payload"]["occurredAt"] })
+    );
+    h.expect_event_as(
+        admin.clone(),
+        "resetStaffPassword",
+        json!({ "user": "o.kovalenko", "occurredAt": at(t0 + Duration::minutes(1)) }),
+        "StaffPasswordReset",
+        "staff-o.kovalenko",
+    )
+    .await;
+    h.expect_event_as(
+        admin.clone(),
+        "disableStaffAccount",
+        json!({ "user": "o.kovalenko", "occurredAt": at(t0 + Duration::minutes(2)) }),
+        "StaffAccountDisabled",
+        "staff-o.kovalenko",
+    )
+    .await;
+    // Disabled: no new password; and a supervisor is no admin of the accounts.
+    let refused = h
+        .execute(
+            Some(admin),
+            "resetStaffPassword",
+            json!({ "user": "o.kovalenko", "occurredAt": at(t0 + Duration::minutes(3)) }),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        code_and_field(&refused.errors[0]),
+        ("REJECTED".to_string(), Some("user".to_string()))
+    );
+    let forbidden = h
+        .execute(
+            Some(supervisor()),
+            "openStaffAccount",
+            json!({ "user": "l.ferri", "role": "SUPERVISOR", "occurredAt": at(t0) }),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(code_and_field(&forbidden.errors[0]).0, "FORBIDDEN");
+}

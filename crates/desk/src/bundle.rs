@@ -561,3 +561,197 @@ fn check_record(event: &BundleEvent, hash: &Hash, record: &str) -> std::result::
         ))
     }
 }
+
+/// Why no bundle was made for a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoBundle {
+    /// `to` is before `from`.
+    ToBeforeFrom,
+    /// The journal recorded nothing on those days (days of recording, `recordedAt`).
+    NothingRecorded,
+    /// The manifest cannot be signed: a type, role or time holds a space.
+    Unsignable,
+}
+
+/// The evaluator view of a payload; `pseudonym` turns a person id into the keyed pseudonym
+/// evaluators see everywhere (`Vault::pseudonym`).
+pub fn evaluator_payload(
+    event_type: &str,
+    payload: &[u8],
+    occurred_year: i32,
+    pseudonym: &dyn Fn(domain::PersonId) -> String,
+) -> Value {
+    let mut value: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
+    scrub(&mut value, occurred_year, pseudonym);
+    if event_type == "EventCorrected" {
+        // The reason of a correction is free text about the corrected fact.
+        if let Value::Object(map) = &mut value {
+            map.remove("reason");
+        }
+    }
+    value
+}
+
+fn scrub(value: &mut Value, year: i32, pseudonym: &dyn Fn(domain::PersonId) -> String) {
+    match value {
+        Value::Object(map) => {
+            for name in domain::PERSONAL_FIELD_NAMES
+                .iter()
+                .chain(&[domain::PERSONAL_FIELDS])
+            {
+                map.remove(*name);
+            }
+            for field in domain::PERSON_ID_FIELDS {
+                if let Some(Value::String(id)) = map.get(*field) {
+                    let pseudonym = id
+                        .parse::<ulid::Ulid>()
+                        .map(|u| pseudonym(domain::PersonId(u)))
+                        .unwrap_or_default();
+                    map.insert((*field).into(), Value::String(pseudonym));
+                }
+            }
+            if let Some(birth_year) = map.remove("birthYear") {
+                let band = birth_year
+                    .as_i64()
+                    .and_then(|y| i32::try_from(y).ok())
+                    .map(|y| projections::AgeBand::of_age(year - y).as_str().to_string());
+                map.insert(
+                    "ageBand".into(),
+                    band.map(Value::String).unwrap_or(Value::Null),
+                );
+            }
+            for inner in map.values_mut() {
+                scrub(inner, year, pseudonym);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, year, pseudonym)),
+        _ => {}
+    }
+}
+
+impl crate::Desk {
+    /// The evaluator bundle of the events recorded from `from` to `to` (UTC days, inclusive,
+    /// by `recordedAt`), pseudonymised, each with its inclusion proof against the latest
+    /// recorded checkpoint of this installation that reaches past them, or against one signed
+    /// for the bundle and not recorded (the second value is then `true`); with the neighbours
+    /// just outside the range as boundary evidence and the manifest signed. An empty period
+    /// gives an empty bundle only when `allow_empty` (its boundary proves that nothing was
+    /// recorded). Writes nothing.
+    pub fn evaluator_bundle(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        allow_empty: bool,
+    ) -> Result<Result<(Bundle, bool), NoBundle>, crate::DeskError> {
+        use chrono::Datelike;
+        use journal::{Position, Timestamp};
+        if to < from {
+            return Ok(Err(NoBundle::ToBeforeFrom));
+        }
+        let midnight = |day: NaiveDate| {
+            day.and_hms_opt(0, 0, 0)
+                .map(|t| Timestamp::from(t.and_utc()))
+        };
+        let (Some(start), Some(end)) = (midnight(from), to.succ_opt().and_then(midnight)) else {
+            return Ok(Err(NoBundle::NothingRecorded));
+        };
+        // recorded_at never decreases, so the period is a contiguous range of positions.
+        let (first, last) = self.read(|m| {
+            (
+                m.position_recorded_by(Timestamp(start.0 - 1)).0 + 1,
+                m.position_recorded_by(Timestamp(end.0 - 1)).0,
+            )
+        });
+        if first > last && !allow_empty {
+            return Ok(Err(NoBundle::NothingRecorded));
+        }
+        let journal = self.journal();
+        // Only a checkpoint this installation's key signed, over this journal's own tree; one
+        // that reaches past the range, so that the event after it shows where the period ends.
+        let own_key = self.public_key();
+        let head = journal.tree_size().0;
+        let needed = if last < head { last + 1 } else { last.max(1) };
+        let covering = self
+            .checkpoints()?
+            .into_iter()
+            .rev()
+            .filter(|c| c.signed.checkpoint.tree_size.0 >= needed)
+            .find(|c| {
+                c.signed.verify(&own_key).is_ok()
+                    && journal.root_at(c.signed.checkpoint.tree_size).ok()
+                        == Some(c.signed.checkpoint.root)
+            });
+        let (signed, signed_now) = match covering {
+            Some(c) => (c.signed, false),
+            None => (self.sign_head_unrecorded(), true),
+        };
+        let size = signed.checkpoint.tree_size;
+        let neighbour = |position: u64| -> Result<Option<Neighbour>, crate::DeskError> {
+            if position == 0 || position > size.0 {
+                return Ok(None);
+            }
+            let Some(record) = journal.get(Position(position))? else {
+                return Ok(None);
+            };
+            let proof = journal.inclusion_proof(record.position, size)?;
+            Ok(Some(Neighbour::new(&record, &proof)))
+        };
+        let boundary = Boundary {
+            before: neighbour(first - 1)?,
+            after: neighbour(last + 1)?,
+        };
+        let pseudonym = |id: domain::PersonId| self.vault().pseudonym(id.0);
+        let mut events = Vec::new();
+        if first <= last {
+            for record in journal.iter_forward(Position(first)) {
+                let record = record?;
+                if record.position.0 > last {
+                    break;
+                }
+                let proof = journal.inclusion_proof(record.position, size)?;
+                let occurred = record.occurred_at.to_datetime().map_or(0, |t| t.year());
+                let full = TYPES_WITHOUT_PERSONAL_DATA.contains(&record.event_type.as_str());
+                let mut event = BundleEvent::new(
+                    &record,
+                    &proof,
+                    evaluator_payload(&record.event_type, &record.payload, occurred, &pseudonym),
+                    full,
+                );
+                // A person who has not given the `reporting` consent is no row in what
+                // evaluators see (ADR 0009): their events are counted, their content is
+                // withheld. An event that does not decode names no one it can be shown for.
+                let reporting = match crate::decode(self.vault(), &record).map(|e| e.person_id())
+                {
+                    Ok(Some(person)) => self.read(|m| {
+                        m.person(person)
+                            .is_some_and(|p| p.consents.contains(&domain::ConsentScope::Reporting))
+                    }),
+                    Ok(None) => true,
+                    Err(_) => false,
+                };
+                if !reporting {
+                    event.payload = Value::Null;
+                    event.payload_withheld = Some("reporting".into());
+                }
+                events.push(event);
+            }
+        }
+        let mut bundle = Bundle {
+            format: FORMAT.into(),
+            public_key_fingerprint: own_key.fingerprint(),
+            checkpoint: signed.to_note(),
+            manifest: String::new(),
+            manifest_signature: String::new(),
+            period: Period { from, to },
+            first_position: first,
+            last_position: last,
+            boundary,
+            events,
+            cosignatures: Vec::new(),
+        };
+        if bundle.seal(|text| self.sign_statement(text)).is_none() {
+            return Ok(Err(NoBundle::Unsignable));
+        }
+        Ok(Ok((bundle, signed_now)))
+    }
+}

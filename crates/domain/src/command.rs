@@ -22,6 +22,9 @@ use crate::rejection::Rejection;
 use crate::state::{Context, Decide, Decision, DeskState};
 use crate::vocab::*;
 
+// The staff accounts' commands are declared beside their facts (`staff.rs`).
+pub use crate::staff::{DisableStaffAccount, OpenStaffAccount, ResetStaffPassword};
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterPerson {
@@ -803,6 +806,9 @@ commands! {
     CompleteSupervisionAction => SupervisionActionCompleted, roles: [Supervisor];
     UpdatePerson => PersonUpdated, roles: [Mediator, Supervisor];
     RecordCaseConference => CaseConferenceHeld, roles: [Mediator, Supervisor];
+    OpenStaffAccount => StaffAccountOpened, roles: [Admin];
+    ResetStaffPassword => StaffPasswordReset, roles: [Admin];
+    DisableStaffAccount => StaffAccountDisabled, roles: [Admin];
 }
 
 impl Command {
@@ -859,6 +865,10 @@ impl Command {
             | Command::CompleteSupervisionAction(_)
             | Command::CommentLogbookEntry(_)
             | Command::RedactText(_) => None,
+            // Staff accounts name no person served, no case and no site's work.
+            Command::OpenStaffAccount(_)
+            | Command::DisableStaffAccount(_)
+            | Command::ResetStaffPassword(_) => None,
         }
     }
 
@@ -906,6 +916,10 @@ impl Command {
             | Command::UpdatePerson(_)
             | Command::CommentLogbookEntry(_)
             | Command::RedactText(_) => None,
+            // Staff accounts name no person served, no case and no site's work.
+            Command::OpenStaffAccount(_)
+            | Command::DisableStaffAccount(_)
+            | Command::ResetStaffPassword(_) => None,
         }
     }
 
@@ -956,6 +970,10 @@ impl Command {
             | Command::CompleteSupervisionAction(_)
             | Command::CommentLogbookEntry(_)
             | Command::RedactText(_) => None,
+            // Staff accounts name no person served, no case and no site's work.
+            Command::OpenStaffAccount(_)
+            | Command::DisableStaffAccount(_)
+            | Command::ResetStaffPassword(_) => None,
         }
     }
 }

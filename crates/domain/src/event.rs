@@ -15,6 +15,9 @@ use crate::ids::*;
 use crate::personal::{PersonalData, PersonalFields, PersonalNote};
 use crate::vocab::*;
 
+// The staff accounts' facts are declared beside their commands (`staff.rs`).
+pub use crate::staff::{StaffAccountDisabled, StaffAccountOpened, StaffPasswordReset};
+
 /// A person was registered at a desk. Current version 2.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -1126,6 +1129,9 @@ events!(
     SupervisionActionCompleted = 1,
     PersonUpdated = 1,
     CaseConferenceHeld = 1,
+    StaffAccountOpened = 1,
+    StaffAccountDisabled = 1,
+    StaffPasswordReset = 1,
 );
 
 /// Old schema versions still read: `(event type, version)`.
@@ -1249,6 +1255,10 @@ impl Event {
             | Event::ServiceUpdated(_)
             | Event::ServiceRetired(_)
             | Event::PersonErased(_) => None,
+            // A staff account is no fact of a site's work, even a mediator's.
+            Event::StaffAccountOpened(_)
+            | Event::StaffAccountDisabled(_)
+            | Event::StaffPasswordReset(_) => None,
         }
     }
 
@@ -1298,6 +1308,10 @@ impl Event {
             | Event::SiteScheduled(_)
             | Event::SiteClosed(_)
             | Event::SupervisionActionCompleted(_) => None,
+            // Facts about the staff, never about a person served.
+            Event::StaffAccountOpened(_)
+            | Event::StaffAccountDisabled(_)
+            | Event::StaffPasswordReset(_) => None,
         }
     }
 
@@ -1363,6 +1377,10 @@ impl Event {
             | Event::AppointmentMissed(_)
             | Event::SupervisionActionCompleted(_)
             | Event::PersonUpdated(_) => None,
+            // No free text at all.
+            Event::StaffAccountOpened(_)
+            | Event::StaffAccountDisabled(_)
+            | Event::StaffPasswordReset(_) => None,
         }
     }
 
@@ -1410,6 +1428,9 @@ impl Event {
             | Event::AppointmentMissed(_)
             | Event::SupervisionActionCompleted(_)
             | Event::PersonUpdated(_) => None,
+            Event::StaffAccountOpened(_)
+            | Event::StaffAccountDisabled(_)
+            | Event::StaffPasswordReset(_) => None,
         }
     }
 }
@@ -1461,6 +1482,9 @@ impl Event {
             Event::AppointmentMissed(e) => StreamId::appointment(e.appointment_id),
             Event::SupervisionActionCompleted(e) => StreamId::supervision(e.meeting_id),
             Event::PersonUpdated(e) => StreamId::person(e.person_id),
+            Event::StaffAccountOpened(e) => StreamId::staff(&e.user),
+            Event::StaffAccountDisabled(e) => StreamId::staff(&e.user),
+            Event::StaffPasswordReset(e) => StreamId::staff(&e.user),
             Event::EventCorrected(_) | Event::TextRedacted(_) => return None,
         })
     }

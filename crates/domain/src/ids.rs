@@ -187,6 +187,11 @@ impl StreamId {
     pub fn appointment(id: AppointmentId) -> Self {
         StreamId(format!("appointment-{id}"))
     }
+
+    /// `staff-<user>`: a staff account opened, disabled, its password drawn again.
+    pub fn staff(user: &str) -> Self {
+        StreamId(format!("staff-{user}"))
+    }
 }
 
 impl fmt::Display for StreamId {

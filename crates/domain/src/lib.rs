@@ -14,6 +14,7 @@ pub mod personal;
 pub mod rejection;
 #[doc(hidden)]
 pub mod samples;
+pub mod staff;
 pub mod state;
 pub mod text;
 pub mod vocab;
@@ -26,5 +27,6 @@ pub use import::ImportLine;
 pub use permission::Placement;
 pub use personal::*;
 pub use rejection::{Rejection, RejectionKind};
+pub use staff::*;
 pub use state::{Context, Decision, DeskState, EventMeta, Expected, ProjectStart};
 pub use vocab::*;

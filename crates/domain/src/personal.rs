@@ -192,6 +192,9 @@ pub const TYPES_WITHOUT_PERSONAL_DATA: &[&str] = &[
     "InformationMaterialDistributed",
     "CheckpointSigned",
     "SiteScheduled",
+    "StaffAccountOpened",
+    "StaffAccountDisabled",
+    "StaffPasswordReset",
 ];
 
 /// `true` for a *codice fiscale* as the desk stores it: 16 uppercase ASCII letters and digits in

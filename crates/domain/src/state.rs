@@ -122,6 +122,8 @@ pub struct DeskState {
     /// The appointments each mediator holds, to refuse a double booking.
     mediator_appointments: HashMap<String, Vec<AppointmentId>>,
     meetings: HashMap<MeetingId, MeetingState>,
+    /// Staff accounts by user name: disabled or not (`staff.rs`).
+    staff_accounts: HashMap<String, StaffAccountState>,
 }
 
 type Decided = Result<Decision, Rejection>;
@@ -199,6 +201,7 @@ mod merge;
 mod person;
 mod referral;
 mod sites;
+mod staff;
 mod supervision;
 mod update;
 
@@ -209,6 +212,7 @@ use directory::ServiceState;
 use mediation::MediationState;
 use person::PersonState;
 use referral::ReferralState;
+use staff::StaffAccountState;
 use supervision::MeetingState;
 use update::{giver, permit};
 

@@ -1,5 +1,6 @@
 //! `impact account`: the accounts that sign in to the pages (`web::accounts`). Works while the
-//! server runs: the server re-reads the accounts file when it grows.
+//! server runs: the server re-reads the accounts file when it grows, and records each change in
+//! the journal (as `impact-account`, the console's admin) at its start or within seconds.
 
 use std::path::PathBuf;
 
@@ -61,6 +62,7 @@ pub fn run(cmd: AccountCmd) -> Result<()> {
                 crate::cli::parse_role(&role)?,
                 site.map(domain::SiteId::new),
                 now,
+                None,
             )?;
             println!("{}", password.0);
             eprintln!(
@@ -70,11 +72,11 @@ pub fn run(cmd: AccountCmd) -> Result<()> {
             );
         }
         AccountCmd::Disable { data, user } => {
-            let account = web::Accounts::open(&data)?.disable(&user, now)?;
+            let account = web::Accounts::open(&data)?.disable(&user, now, None)?;
             println!("disabled {}", account.user);
         }
         AccountCmd::Reset { data, user } => {
-            let password = web::Accounts::open(&data)?.reset(&user, now)?;
+            let password = web::Accounts::open(&data)?.reset(&user, now, None)?;
             println!("{}", password.0);
             eprintln!("a new password for {user}; the old one no longer works");
         }

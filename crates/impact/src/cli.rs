@@ -485,6 +485,15 @@ async fn serve(
     }
     let state = AppState::new(desk.clone(), config, security);
     let pages = web::Web::new(state.clone(), accounts, tls.is_some());
+    // Who was given which role and site is a fact of the journal: what the accounts file
+    // holds is recorded before the first request, and what `impact account` adds as it comes.
+    let staff = pages.record_account_changes().await;
+    tracing::info!(
+        recorded = staff.recorded,
+        refused = staff.refused,
+        "the accounts file's changes are in the journal"
+    );
+    let _watch = pages.watch_accounts(std::time::Duration::from_secs(2));
     let app = api::app(state).merge(web::router(pages));
     let scheme = if tls.is_some() { "https" } else { "http" };
     if tls.is_none() && !listen.ip().is_loopback() {
@@ -626,8 +635,8 @@ fn print_demo_accounts(accounts: &web::Accounts) -> Result<()> {
         (Role::Admin, "demo-amministratore", None),
     ] {
         let password = match accounts.get(user) {
-            Some(_) => accounts.reset(user, now)?,
-            None => accounts.create(user, role, site, now)?.1,
+            Some(_) => accounts.reset(user, now, None)?,
+            None => accounts.create(user, role, site, now, None)?.1,
         };
         println!(
             "  {:<10} user {user:<20} password {}",

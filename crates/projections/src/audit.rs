@@ -336,3 +336,23 @@ impl Fold for CheckpointSigned {
         None
     }
 }
+
+// Staff accounts are read from the audit trail only (`push_audit`, for every event).
+
+impl Fold for domain::StaffAccountOpened {
+    fn fold(&self, _: &mut ReadModels, _: &mut At) -> Option<Target> {
+        None
+    }
+}
+
+impl Fold for domain::StaffAccountDisabled {
+    fn fold(&self, _: &mut ReadModels, _: &mut At) -> Option<Target> {
+        None
+    }
+}
+
+impl Fold for domain::StaffPasswordReset {
+    fn fold(&self, _: &mut ReadModels, _: &mut At) -> Option<Target> {
+        None
+    }
+}

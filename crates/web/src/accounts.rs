@@ -6,6 +6,11 @@
 //! text, a tab and its checksum (as the token file's, `api::auth::line_check`): a damaged line is
 //! named, never read as another role or site. A password is drawn here, shown once, and kept
 //! only as its Argon2id hash (PHC string); it never reaches the journal or a log.
+//!
+//! Each line is also a fact of the journal (`StaffAccountOpened`, `StaffAccountDisabled`,
+//! `StaffPasswordReset`: never the password or its hash), recorded by the server through the
+//! GraphQL door (`crate::staff`) under an event id drawn from the line itself
+//! ([`AccountChange::event_id`]), so that recording a line twice records it once.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -20,6 +25,7 @@ use domain::{Actor, Role, SiteId};
 use parking_lot::RwLock;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use ulid::Ulid;
 
 /// The accounts file's name in the data directory.
 pub const ACCOUNT_FILE: &str = "accounts.jsonl";
@@ -88,21 +94,91 @@ enum Line {
         site: Option<SiteId>,
         hash: String,
         at: DateTime<Utc>,
+        /// The admin who did it on the admin page; none: `impact account`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     Disabled {
         user: String,
         at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     PasswordSet {
         user: String,
         hash: String,
         at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
+}
+
+/// The actor a change made with `impact account` is recorded as (an admin at the server's
+/// console, who signs in as nobody).
+pub const CONSOLE_ACTOR: &str = "impact-account";
+
+/// What a line of the accounts file changed, as the journal records it (never a hash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    Opened { role: Role, site: Option<SiteId> },
+    Disabled,
+    PasswordReset,
+}
+
+/// One line of the accounts file as a fact to record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountChange {
+    /// The event id it is recorded under: the line's time (milliseconds) and 80 bits of the
+    /// blake3 of its text, so every reading of the same line gives the same id.
+    pub event_id: Ulid,
+    pub user: String,
+    pub change: Change,
+    pub at: DateTime<Utc>,
+    /// The admin who made it: their user name, or [`CONSOLE_ACTOR`].
+    pub by: String,
+}
+
+impl AccountChange {
+    fn of(line: &Line, json: &str) -> AccountChange {
+        let (user, change, at, by) = match line {
+            Line::Created {
+                user,
+                role,
+                site,
+                at,
+                by,
+                ..
+            } => (
+                user,
+                Change::Opened {
+                    role: *role,
+                    site: site.clone(),
+                },
+                at,
+                by,
+            ),
+            Line::Disabled { user, at, by } => (user, Change::Disabled, at, by),
+            Line::PasswordSet { user, at, by, .. } => (user, Change::PasswordReset, at, by),
+        };
+        let digest = blake3::hash(json.as_bytes());
+        let mut random = [0u8; 16];
+        random[6..].copy_from_slice(&digest.as_bytes()[..10]);
+        let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+        AccountChange {
+            event_id: Ulid::from_parts(millis, u128::from_be_bytes(random)),
+            user: user.clone(),
+            change,
+            at: *at,
+            by: by.clone().unwrap_or_else(|| CONSOLE_ACTOR.to_owned()),
+        }
+    }
 }
 
 #[derive(Default)]
 struct Loaded {
     accounts: BTreeMap<String, (Account, String)>,
+    /// Every line, in the file's order, as the fact it records.
+    changes: Vec<AccountChange>,
     len: u64,
 }
 
@@ -180,6 +256,7 @@ impl Accounts {
         role: Role,
         site: Option<SiteId>,
         now: DateTime<Utc>,
+        by: Option<&str>,
     ) -> Result<(Account, Password), AccountError> {
         check_user(user)?;
         check_site(role, site.as_ref())?;
@@ -196,6 +273,7 @@ impl Accounts {
             site,
             hash: hash_password(&password.0)?,
             at: now,
+            by: by.map(str::to_owned),
         })?;
         Ok((
             self.get(user).ok_or(AccountError::Unknown(user.into()))?,
@@ -204,7 +282,12 @@ impl Accounts {
     }
 
     /// Disables an account: it can no longer sign in. Disabling twice is not an error.
-    pub fn disable(&self, user: &str, now: DateTime<Utc>) -> Result<Account, AccountError> {
+    pub fn disable(
+        &self,
+        user: &str,
+        now: DateTime<Utc>,
+        by: Option<&str>,
+    ) -> Result<Account, AccountError> {
         self.refresh()?;
         let account = self
             .get(user)
@@ -215,13 +298,19 @@ impl Accounts {
         self.append(&Line::Disabled {
             user: user.to_owned(),
             at: now,
+            by: by.map(str::to_owned),
         })?;
         self.get(user)
             .ok_or_else(|| AccountError::Unknown(user.into()))
     }
 
     /// Draws a new password for an account (the old one stops working).
-    pub fn reset(&self, user: &str, now: DateTime<Utc>) -> Result<Password, AccountError> {
+    pub fn reset(
+        &self,
+        user: &str,
+        now: DateTime<Utc>,
+        by: Option<&str>,
+    ) -> Result<Password, AccountError> {
         self.refresh()?;
         let account = self
             .get(user)
@@ -236,6 +325,7 @@ impl Accounts {
             user: user.to_owned(),
             hash: hash_password(&password.0)?,
             at: now,
+            by: by.map(str::to_owned),
         })?;
         Ok(password)
     }
@@ -262,6 +352,18 @@ impl Accounts {
             .values()
             .map(|(account, _)| account.clone())
             .collect())
+    }
+
+    /// Every change the file holds from the `from`-th on (0: all), in the file's order.
+    pub fn changes_from(&self, from: usize) -> Result<Vec<AccountChange>, AccountError> {
+        self.refresh()?;
+        Ok(self
+            .loaded
+            .read()
+            .changes
+            .get(from..)
+            .map(<[AccountChange]>::to_vec)
+            .unwrap_or_default())
     }
 
     /// The account, if the user name and password match an account that is not disabled.
@@ -387,13 +489,16 @@ fn read_lines(path: &Path) -> Result<Loaded, AccountError> {
                  the backup, or create the accounts again",
             ));
         }
-        match serde_json::from_str::<Line>(json).map_err(|e| corrupt(&e.to_string()))? {
+        let parsed = serde_json::from_str::<Line>(json).map_err(|e| corrupt(&e.to_string()))?;
+        fresh.changes.push(AccountChange::of(&parsed, json));
+        match parsed {
             Line::Created {
                 user,
                 role,
                 site,
                 hash,
                 at,
+                by: _,
             } => {
                 let account = Account {
                     user: user.clone(),
@@ -404,14 +509,16 @@ fn read_lines(path: &Path) -> Result<Loaded, AccountError> {
                 };
                 fresh.accounts.insert(user, (account, hash));
             }
-            Line::Disabled { user, at } => {
+            Line::Disabled { user, at, by: _ } => {
                 let (account, _) = fresh
                     .accounts
                     .get_mut(&user)
                     .ok_or_else(|| corrupt("disables an account never created"))?;
                 account.disabled_at.get_or_insert(at);
             }
-            Line::PasswordSet { user, hash, at: _ } => {
+            Line::PasswordSet {
+                user, hash, at: _, ..
+            } => {
                 let (_, old) = fresh
                     .accounts
                     .get_mut(&user)
@@ -437,7 +544,7 @@ mod tests {
         let accounts = Accounts::open(dir.path()).unwrap();
         let site = Some(SiteId::new("montelucci-4"));
         let (account, password) = accounts
-            .create("amina", Role::Mediator, site.clone(), now())
+            .create("amina", Role::Mediator, site.clone(), now(), None)
             .unwrap();
         assert_eq!(account.site, site);
         let file = std::fs::read_to_string(dir.path().join(ACCOUNT_FILE)).unwrap();
@@ -452,12 +559,47 @@ mod tests {
 
         // Another process (a second store on the same file) resets it; this one sees it.
         let other = Accounts::open(dir.path()).unwrap();
-        let new = other.reset("amina", now()).unwrap();
+        let new = other.reset("amina", now(), Some("root")).unwrap();
         assert!(accounts.check_password("amina", &password.0).is_none());
         assert!(accounts.check_password("amina", &new.0).is_some());
-        other.disable("amina", now()).unwrap();
+        other.disable("amina", now(), None).unwrap();
         assert!(accounts.check_password("amina", &new.0).is_none());
         assert!(accounts.get("amina").unwrap().disabled_at.is_some());
+
+        // Each line is a fact to record, under the same event id however often it is read.
+        let changes = accounts.changes_from(0).unwrap();
+        assert_eq!(changes, other.changes_from(0).unwrap());
+        let kinds: Vec<_> = changes
+            .iter()
+            .map(|c| (c.change.clone(), c.by.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (
+                    Change::Opened {
+                        role: Role::Mediator,
+                        site
+                    },
+                    CONSOLE_ACTOR
+                ),
+                (Change::PasswordReset, "root"),
+                (Change::Disabled, CONSOLE_ACTOR),
+            ]
+        );
+        assert_eq!(
+            changes[0].event_id.timestamp_ms(),
+            u64::try_from(now().timestamp_millis()).unwrap()
+        );
+        assert_eq!(accounts.changes_from(2).unwrap(), changes[2..]);
+        assert_eq!(
+            changes
+                .iter()
+                .map(|c| c.event_id)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            3
+        );
     }
 
     #[test]
@@ -465,18 +607,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let accounts = Accounts::open(dir.path()).unwrap();
         assert!(accounts
-            .create("amina", Role::Mediator, None, now())
+            .create("amina", Role::Mediator, None, now(), None)
             .is_err());
         assert!(accounts
-            .create("sara", Role::Evaluator, Some(SiteId::new("x")), now())
+            .create("sara", Role::Evaluator, Some(SiteId::new("x")), now(), None)
             .is_err());
         assert!(accounts
-            .create("Sara Rossi", Role::Admin, None, now())
+            .create("Sara Rossi", Role::Admin, None, now(), None)
             .is_err());
-        accounts.create("sara", Role::Admin, None, now()).unwrap();
-        assert!(accounts.create("sara", Role::Admin, None, now()).is_err());
+        accounts
+            .create("sara", Role::Admin, None, now(), None)
+            .unwrap();
+        assert!(accounts
+            .create("sara", Role::Admin, None, now(), None)
+            .is_err());
         assert!(matches!(
-            accounts.disable("nobody", now()),
+            accounts.disable("nobody", now(), None),
             Err(AccountError::Unknown(_))
         ));
 

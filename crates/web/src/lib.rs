@@ -8,12 +8,14 @@
 
 pub mod accounts;
 mod assets;
+mod charts;
 mod door;
 mod forms;
 pub mod i18n;
 mod pages;
 mod render;
 pub mod signin;
+pub mod staff;
 pub mod time;
 
 use std::sync::Arc;
@@ -36,6 +38,8 @@ pub struct Web {
     secure_cookies: bool,
     /// At most this many password checks run at once (Argon2 is the costly part).
     password_checks: Arc<tokio::sync::Semaphore>,
+    /// How far the accounts file's lines are recorded in the journal (`staff.rs`).
+    staff_recorded: staff::Recorded,
 }
 
 impl Web {
@@ -49,7 +53,26 @@ impl Web {
             catalogues,
             secure_cookies,
             password_checks: Arc::new(tokio::sync::Semaphore::new(2)),
+            staff_recorded: staff::Recorded::default(),
         }
+    }
+
+    /// Records in the journal the accounts file's lines not recorded yet ([`staff`]).
+    pub async fn record_account_changes(&self) -> staff::Outcome {
+        staff::record_account_changes(self).await
+    }
+
+    /// Records, every `every`, what `impact account` appended to the accounts file while the
+    /// server runs (the admin page records its own changes at once).
+    pub fn watch_accounts(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let web = self.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            loop {
+                ticks.tick().await;
+                web.record_account_changes().await;
+            }
+        })
     }
 }
 

@@ -34,6 +34,12 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/checkpoints.html"),
     ),
     ("accounts.html", include_str!("../templates/accounts.html")),
+    // The supervisor's, evaluator's and admin's further pages.
+    ("diaries.html", include_str!("../templates/diaries.html")),
+    ("erase.html", include_str!("../templates/erase.html")),
+    ("period.html", include_str!("../templates/period.html")),
+    ("sites.html", include_str!("../templates/sites.html")),
+    ("services.html", include_str!("../templates/services.html")),
 ];
 
 /// The compiled templates.

@@ -17,6 +17,7 @@ mod mediation;
 mod merge;
 mod person;
 mod record;
+mod staff;
 mod update;
 pub(crate) mod vocab;
 
@@ -32,6 +33,7 @@ pub(crate) use mediation::*;
 pub(crate) use merge::*;
 pub(crate) use person::*;
 pub(crate) use record::*;
+pub(crate) use staff::*;
 pub(crate) use update::*;
 
 pub(crate) use crate::mutations::{parse_ulid, record, RecordOptions, Recorded};

@@ -224,6 +224,10 @@ fn actor_field(cmd: &Command) -> Option<(&'static str, &str)> {
         | Command::UpdatePerson(_)
         | Command::CommentLogbookEntry(_)
         | Command::RedactText(_) => None,
+        // Name the account changed, not the admin who changes it.
+        Command::OpenStaffAccount(_)
+        | Command::DisableStaffAccount(_)
+        | Command::ResetStaffPassword(_) => None,
     }
 }
 

@@ -35,6 +35,12 @@ impl DeskState {
             "a site's schedule is not corrected: schedule the site again"
         );
         ensure!(
+            !original.event_type.starts_with("Staff"),
+            "corrects",
+            K::NotCorrectable,
+            "a staff account's fact is not corrected: the accounts file says what happened"
+        );
+        ensure!(
             !c.reason.trim().is_empty(),
             "reason",
             K::Required,

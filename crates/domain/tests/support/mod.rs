@@ -502,6 +502,20 @@ pub fn everything() -> Vec<Event> {
     history(cmds)
 }
 
+// ---- staff accounts ----------------------------------------------------------------------------
+
+pub fn open_staff_account() -> OpenStaffAccount {
+    OpenStaffAccount::sample()
+}
+
+pub fn reset_staff_password() -> ResetStaffPassword {
+    ResetStaffPassword::sample()
+}
+
+pub fn disable_staff_account() -> DisableStaffAccount {
+    DisableStaffAccount::sample()
+}
+
 // ---- the calendar ------------------------------------------------------------------------------
 
 pub fn schedule_site() -> ScheduleSite {

@@ -1,6 +1,7 @@
 //! The admin's page: the accounts that sign in to the pages (create, disable, new password).
-//! Accounts are not facts of the desk's work and not part of the GraphQL schema; this page and
-//! `impact account` are their only writers (`docs/adr/0008-pages.md`).
+//! This page and `impact account` are the accounts file's only writers; each change is then
+//! recorded in the journal through the GraphQL door as the admin who made it (`crate::staff`),
+//! so the audit trail shows who was given which role and site (`docs/adr/0008-pages.md`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -12,6 +13,8 @@ use domain::{Role, SiteId};
 use super::{csrf_ok, page, refused, require, Ctx};
 use crate::forms::{Fields, FormErrors};
 use crate::Web;
+
+pub mod directory;
 
 fn show(web: &Web, ctx: &Ctx, status: StatusCode, extra: minijinja::Value) -> Response {
     let accounts = web.accounts.list().unwrap_or_default();
@@ -40,9 +43,11 @@ pub async fn accounts(State(web): State<Web>, headers: HeaderMap) -> Response {
 /// `POST /account`: `action` is `create`, `disable` or `reset`.
 pub async fn change(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> Response {
     let ctx = Ctx::of(&web, &headers);
-    if let Err(response) = require(&web, &ctx, &[Role::Admin]) {
-        return *response;
-    }
+    let admin = match require(&web, &ctx, &[Role::Admin]) {
+        Ok(admin) => admin,
+        Err(response) => return *response,
+    };
+    let by = Some(admin.user.as_str());
     let fields = Fields::parse(&body);
     if !csrf_ok(&ctx, fields.get("csrf")) {
         return refused(&web, &ctx, StatusCode::FORBIDDEN, "refused-csrf");
@@ -61,13 +66,13 @@ pub async fn change(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> 
             match role {
                 Some(role) => web
                     .accounts
-                    .create(user, role, site, now)
+                    .create(user, role, site, now, by)
                     .map(|(_, p)| Some(p)),
                 None => Err(crate::AccountError::Invalid("role".into())),
             }
         }
-        "disable" => web.accounts.disable(user, now).map(|_| None),
-        "reset" => web.accounts.reset(user, now).map(Some),
+        "disable" => web.accounts.disable(user, now, by).map(|_| None),
+        "reset" => web.accounts.reset(user, now, by).map(Some),
         _ => return refused(&web, &ctx, StatusCode::BAD_REQUEST, "refused-not-found"),
     };
     match outcome {
@@ -75,6 +80,8 @@ pub async fn change(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> 
             if fields.get("action") != "create" {
                 web.sign_ins.end_all_of(user);
             }
+            // The change is a fact of the journal before the page says it is done.
+            web.record_account_changes().await;
             tracing::info!(
                 action = fields.get("action"),
                 "an account was changed from the admin page"

@@ -1,5 +1,6 @@
-//! The evaluator's page: the signed checkpoints and the installation's public key, to check a
-//! bundle offline (`impact bundle verify`).
+//! The evaluator's pages: the signed checkpoints and the installation's public key, to check a
+//! bundle offline (`impact bundle verify`); the period as known at a date and its bundle
+//! (`period.rs`).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -9,6 +10,8 @@ use serde_json::json;
 
 use super::{ask, failed, page, require, Ctx};
 use crate::Web;
+
+pub mod period;
 
 pub async fn checkpoints(State(web): State<Web>, headers: HeaderMap) -> Response {
     let ctx = Ctx::of(&web, &headers);

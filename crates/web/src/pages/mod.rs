@@ -57,12 +57,36 @@ pub fn routes(web: Web) -> Router {
         )
         .route("/verifica", get(evaluator::checkpoints))
         .route("/account", get(admin::accounts).post(admin::change))
+        .merge(review_routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::map_response(
             |response: Response| async move { crate::render::secure_headers(response) },
         ))
         .with_state(web)
+}
+
+/// The supervisor's, the evaluator's and the admin's pages beyond the first ones: the diaries
+/// and their comments, erasure, the period as known at a date and its bundle, sites and the
+/// service directory.
+fn review_routes() -> Router<Web> {
+    Router::new()
+        .route("/diari", get(supervisor::diaries::diaries))
+        .route("/diari/commento", post(supervisor::diaries::comment))
+        .route(
+            "/cancella",
+            get(supervisor::erase::form).post(supervisor::erase::submit),
+        )
+        .route("/periodo", get(evaluator::period::period))
+        .route("/pacchetto", get(evaluator::period::bundle))
+        .route(
+            "/sedi",
+            get(admin::directory::sites).post(admin::directory::change_site),
+        )
+        .route(
+            "/servizi",
+            get(admin::directory::services).post(admin::directory::map_service),
+        )
 }
 
 /// The request as every page sees it.
@@ -155,11 +179,20 @@ fn menu(role: Role) -> Vec<MenuItem> {
         ],
         Role::Supervisor => vec![
             item("/mese", "menu-month"),
+            item("/diari", "menu-diaries"),
             item("/registro", "menu-trail"),
             item("/letture", "menu-reads"),
+            item("/cancella", "menu-erase"),
         ],
-        Role::Evaluator => vec![item("/verifica", "menu-checkpoints")],
-        Role::Admin => vec![item("/account", "menu-accounts")],
+        Role::Evaluator => vec![
+            item("/verifica", "menu-checkpoints"),
+            item("/periodo", "menu-period"),
+        ],
+        Role::Admin => vec![
+            item("/account", "menu-accounts"),
+            item("/sedi", "menu-sites"),
+            item("/servizi", "menu-services"),
+        ],
     }
 }
 

@@ -1,6 +1,7 @@
-//! The supervisor's pages: the month's figures, the audit trail with each event's hash and the
-//! chain's verified head, and who read a person's data. Charts are not drawn yet: the figures
-//! are tables (`docs/adr/0008-pages.md`).
+//! The supervisor's pages: the month's figures (each chart an SVG drawn here, beside its
+//! table), the audit trail with each event's hash and the chain's verified head, and who read a
+//! person's data. The diaries with their comments and the erasure of a person are in
+//! `supervisor/`.
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -14,6 +15,10 @@ use ulid::Ulid;
 use super::{ask, csrf_ok, failed, page, refused, require, Ctx};
 use crate::forms::{Fields, FormErrors};
 use crate::Web;
+
+mod charts;
+pub mod diaries;
+pub mod erase;
 
 #[derive(Deserialize)]
 pub struct MonthQuery {
@@ -66,9 +71,9 @@ pub async fn month(
              contacts { activity site contacts distinctPersons }
              beneficiaries { total new returning
                byCitizenship { key count } bySex { key count } byAgeBand { key count } }
-             mediation { requests sessions cancelled hours }
+             mediation { requests sessions cancelled hours byLanguage { key requests sessions } }
              referralFunnel { serviceName issued accepted concluded serviceReceived }
-             satisfaction { responses }
+             satisfaction { responses helpfulShare items { item answers mean } }
              compliance { everyMonthHasMeeting everyOpeningDayHasEntry
                months { month meetings } logbook { site openingDays daysWithEntry missingDays } }
            }
@@ -80,12 +85,17 @@ pub async fn month(
         Ok(data) => data,
         Err(refusals) => return failed(&web, &ctx, &refusals),
     };
+    let charts = charts::of_month(&web, ctx.lang, &data["monitoring"]);
     page(
         &web,
         &ctx,
         StatusCode::OK,
         "month.html",
-        minijinja::context! { month, report => minijinja::Value::from_serialize(&data["monitoring"]) },
+        minijinja::context! {
+            month,
+            charts,
+            report => minijinja::Value::from_serialize(&data["monitoring"]),
+        },
     )
 }
 
@@ -93,6 +103,8 @@ pub async fn month(
 pub struct TrailQuery {
     /// The cursor (a position) after which the page starts: no personal data.
     dopo: Option<String>,
+    /// Present: the latest twenty events instead of the first.
+    ultimi: Option<String>,
 }
 
 /// The audit trail, twenty events a page, each with its hash, and the chain verified.
@@ -112,14 +124,17 @@ pub async fn trail(
     let outcome = ask(
         &web,
         &account,
-        "query Trail($after: String) {
+        "query Trail($after: String, $first: Int, $last: Int) {
            chain { head { position hash } verify { intact checked head { position hash } problem { position kind } } }
-           auditTrail(first: 20, after: $after) {
+           auditTrail(first: $first, after: $after, last: $last) {
              nodes { position type stream occurredAt recordedAt actor { id role } hash }
              pageInfo { hasNextPage endCursor }
            }
          }",
-        json!({ "after": after }),
+        match query.ultimi {
+            Some(_) => json!({ "last": 20 }),
+            None => json!({ "after": after, "first": 20 }),
+        },
     )
     .await;
     let data = match outcome {

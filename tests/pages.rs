@@ -1,7 +1,8 @@
 //! The desk's pages in a real browser: the real `impact serve --demo` on a free port of
 //! 127.0.0.1, headless Chromium driven over WebDriver. Each scenario a person would walk through:
-//! signing in as each role, a mediator's day from search to diary, a form's error beside its
-//! field in Italian, another site's person refused, five wrong passwords locking the account,
+//! signing in as each role, a mediator's day from search to diary, a person's services (an
+//! intervention, a referral and its outcome, a mediation and its session, an appointment) and
+//! the agenda with what is due, a form's error beside its field in Italian, another site's person refused, five wrong passwords locking the account,
 //! sign-out ending the sign-in; axe-core on every page; a screenshot of every page in
 //! `target/test-artefacts/`.
 
@@ -108,6 +109,8 @@ async fn the_desks_pages_in_a_real_browser() {
 
     every_role_signs_in_and_sees_its_pages(&server, &driver).await;
     a_mediators_day_from_search_to_diary(&server, &driver).await;
+    a_persons_services_and_the_agenda(&server, &driver).await;
+    the_agenda_marks_what_is_due(&server, &driver).await;
     another_sites_person_gets_a_refusal_page(&server, &driver, data.path()).await;
     five_wrong_passwords_lock_the_account(&server, &driver, data.path()).await;
     sign_out_ends_the_sign_in(&server, &driver).await;
@@ -121,6 +124,8 @@ const PAGES: [(&str, &[(&str, &str)]); 4] = [
             ("/oggi", "oggi"),
             ("/persone/nuova", "registra-persona"),
             ("/diario/nuovo", "diario"),
+            ("/sede/diari", "diari-sede"),
+            ("/mediazioni/nuova", "mediazione"),
         ],
     ),
     (
@@ -313,6 +318,217 @@ async fn a_mediators_day_from_search_to_diary(server: &Server, driver: &Driver) 
         1,
         "one diary"
     );
+    browser.close().await;
+}
+
+/// Olena's page, found by the search box.
+async fn olenas_page(browser: &Browser) -> String {
+    browser.fill("f-q", "olena").await;
+    browser.follow("#search").await;
+    browser.follow("#found a").await;
+    browser.path().await
+}
+
+/// A day in Italy `days` from today, as a form takes it.
+fn day_from_today(days: i64) -> chrono::NaiveDate {
+    // Italy is at most two hours ahead of UTC: far enough from midnight for the tests' days.
+    (chrono::Utc::now() + chrono::Duration::hours(2)).date_naive() + chrono::Duration::days(days)
+}
+
+fn gg_mm_aaaa(day: chrono::NaiveDate) -> String {
+    day.format("%d/%m/%Y").to_string()
+}
+
+/// The demo site's next opening day (Tuesday or Thursday) two days ahead or more, not a
+/// public holiday (the fixed ones; Easter Monday is a Monday).
+fn next_opening_day() -> chrono::NaiveDate {
+    use chrono::Datelike;
+    const HOLIDAYS: [(u32, u32); 10] = [
+        (1, 1),
+        (1, 6),
+        (4, 25),
+        (5, 1),
+        (6, 2),
+        (8, 15),
+        (11, 1),
+        (12, 8),
+        (12, 25),
+        (12, 26),
+    ];
+    (2..)
+        .map(day_from_today)
+        .find(|d| {
+            matches!(d.weekday(), chrono::Weekday::Tue | chrono::Weekday::Thu)
+                && !HOLIDAYS.contains(&(d.month(), d.day()))
+        })
+        .unwrap()
+}
+
+async fn a_persons_services_and_the_agenda(server: &Server, driver: &Driver) {
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-mediatore").await;
+    let person = olenas_page(&browser).await;
+
+    // An intervention: legal advice without its topic comes back with the domain's rejection
+    // beside the field it names, in Italian.
+    browser.follow("#go-intervention").await;
+    check_page(&browser, "intervento").await;
+    browser.choose("f-activity", "LEGAL_ADVICE").await;
+    browser.fill("f-language", "uk").await;
+    browser.follow("#record-intervention").await;
+    let error = browser.text("#e-legalTopic").await;
+    assert_eq!(
+        error, "Compila il campo «Argomento della consulenza legale».",
+        "the domain's rejection beside its field"
+    );
+    assert!(browser.text("#error-summary").await.contains(&error));
+    check_page(&browser, "intervento-errore").await;
+    browser.choose("f-legalTopic", "PERMIT").await;
+    browser.follow("#record-intervention").await;
+    assert_eq!(
+        browser.path().await,
+        person,
+        "{}",
+        browser.page_text().await
+    );
+    assert!(browser.text("#history").await.contains("Intervento"));
+
+    // A referral to a service of the directory, then its outcome.
+    browser.follow("#go-referral").await;
+    check_page(&browser, "invio").await;
+    browser.choose_nth("f-serviceId", 1).await;
+    browser.follow("#issue-referral").await;
+    assert_eq!(
+        browser.path().await,
+        person,
+        "{}",
+        browser.page_text().await
+    );
+    let referral = "#referrals li:last-child";
+    assert!(browser
+        .text(referral)
+        .await
+        .contains("Inviato, senza esito"));
+    browser.follow(&format!("{referral} .go-outcome")).await;
+    check_page(&browser, "esito-invio").await;
+    browser.choose("f-outcome", "APPOINTMENT_SET").await;
+    browser.follow("#record-outcome").await;
+    let error = browser.text("#e-appointmentOn").await;
+    assert!(
+        error.contains("Giorno dell'appuntamento fissato"),
+        "the domain's rejection beside its field: {error}"
+    );
+    browser
+        .fill("f-appointmentOn", &gg_mm_aaaa(day_from_today(0)))
+        .await;
+    browser.follow("#record-outcome").await;
+    assert_eq!(
+        browser.path().await,
+        person,
+        "{}",
+        browser.page_text().await
+    );
+    assert!(browser
+        .text(referral)
+        .await
+        .contains("Appuntamento fissato"));
+
+    // A mediation asked for two days ago, and its session.
+    let then = gg_mm_aaaa(day_from_today(-2));
+    browser.follow("#go-mediation").await;
+    browser.fill("f-date", &then).await;
+    browser.fill("f-time", "10:00").await;
+    browser.fill("f-language", "uk").await;
+    browser.follow("#request-mediation").await;
+    assert!(
+        browser.path().await.ends_with("/sessione"),
+        "{}",
+        browser.page_text().await
+    );
+    check_page(&browser, "sessione").await;
+    browser.fill("f-date", &then).await;
+    browser.fill("f-start", "10:05").await;
+    browser.fill("f-end", "10:50").await;
+    browser.fill("f-languages-from", "uk").await;
+    browser.click("label[for=f-parties-BENEFICIARY]").await;
+    browser.choose("f-place", "HOSPITAL").await;
+    browser.follow("#record-session").await;
+    assert!(
+        browser.text("#done").await.contains("sessione"),
+        "{}",
+        browser.page_text().await
+    );
+    browser.goto(&server.url(&person)).await;
+    assert!(browser
+        .text("#history")
+        .await
+        .contains("Sessione di mediazione"));
+
+    // An appointment on the next opening day: in the agenda of that day, not yet to mark.
+    browser.follow("#go-appointment").await;
+    check_page(&browser, "appuntamento").await;
+    let day = next_opening_day();
+    browser.fill("f-date", &gg_mm_aaaa(day)).await;
+    browser.fill("f-language", "uk").await;
+    browser.fill("f-start", "09:00").await;
+    browser.fill("f-end", "09:30").await;
+    browser.follow("#book-appointment").await;
+    assert_eq!(
+        browser.path().await,
+        "/oggi",
+        "{}",
+        browser.page_text().await
+    );
+    assert!(browser.text("#done").await.contains("prenotato"));
+    let agenda = browser.text("#agenda").await;
+    assert!(
+        agenda.contains("09:00")
+            && agenda.contains("demo-mediatore")
+            && agenda.contains("Prenotato"),
+        "{agenda}"
+    );
+    check_page(&browser, "agenda").await;
+    browser.follow("#agenda .attended").await;
+    assert!(
+        browser.has("#error-summary").await,
+        "an appointment not begun is not attended: {}",
+        browser.page_text().await
+    );
+    assert!(browser.text("#agenda").await.contains("Prenotato"));
+    browser.close().await;
+}
+
+async fn the_agenda_marks_what_is_due(server: &Server, driver: &Driver) {
+    let browser = driver.browser().await;
+    sign_in_demo(&browser, server, "demo-mediatore").await;
+    // The demo month left appointments booked and never marked: due, and overdue.
+    let due = browser.text("#due").await;
+    assert!(due.contains("Appuntamento da tenere"), "{due}");
+    browser.follow("#due a[href^='/oggi']").await;
+    let row = browser
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .fragment()
+        .map(|f| format!("#{f}"))
+        .expect("the link names the appointment");
+    assert!(browser.text(&row).await.contains("Prenotato"));
+    browser.follow(&format!("{row} .attended")).await;
+    assert!(
+        browser.text("#done").await.contains("presenza"),
+        "{}",
+        browser.page_text().await
+    );
+    assert!(browser.text(&row).await.contains("Presente"));
+
+    // The site's diaries, with the supervisor's comment of the demo month.
+    browser
+        .goto(&server.url("/sede/diari?dal=01/05/2024&al=31/05/2024"))
+        .await;
+    let diaries = browser.text("#diary-entries").await;
+    assert!(diaries.contains("Commenti della supervisione"), "{diaries}");
+    check_page(&browser, "diari-maggio").await;
     browser.close().await;
 }
 

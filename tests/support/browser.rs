@@ -200,6 +200,28 @@ impl Browser {
         field.send_keys(text).await.expect("the field takes text");
     }
 
+    /// Chooses the option of this value in the select with this id.
+    pub async fn choose(&self, id: &str, value: &str) {
+        self.client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no select #{id}: {e}"))
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("#{id} has no option {value}: {e}"));
+    }
+
+    /// Chooses the option at this index (0 the first) in the select with this id.
+    pub async fn choose_nth(&self, id: &str, index: usize) {
+        self.client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no select #{id}: {e}"))
+            .select_by_index(index)
+            .await
+            .unwrap_or_else(|e| panic!("#{id} has no option {index}: {e}"));
+    }
+
     /// Clicks the element with this CSS selector, scrolled to the middle of the window first
     /// (as a person would scroll to it).
     pub async fn click(&self, css: &str) {

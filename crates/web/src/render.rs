@@ -24,7 +24,11 @@ const TEMPLATES: &[(&str, &str)] = &[
         "person_new.html",
         include_str!("../templates/person_new.html"),
     ),
-    ("intake.html", include_str!("../templates/intake.html")),
+    ("record.html", include_str!("../templates/record.html")),
+    (
+        "site_diaries.html",
+        include_str!("../templates/site_diaries.html"),
+    ),
     ("diary.html", include_str!("../templates/diary.html")),
     ("month.html", include_str!("../templates/month.html")),
     ("trail.html", include_str!("../templates/trail.html")),

@@ -49,6 +49,33 @@ pub fn routes(web: Web) -> Router {
             "/diario/nuovo",
             get(mediator::diary_form).post(mediator::write_diary),
         )
+        // The mediator's forms of a person's services, the agenda and the site's diaries.
+        .route(
+            "/persone/{id}/intervento",
+            get(mediator::intervention_form).post(mediator::record_intervention),
+        )
+        .route(
+            "/persone/{id}/invio",
+            get(mediator::referral_form).post(mediator::issue_referral),
+        )
+        .route(
+            "/invii/{id}/esito",
+            get(mediator::outcome_form).post(mediator::record_outcome),
+        )
+        .route(
+            "/mediazioni/nuova",
+            get(mediator::mediation_form).post(mediator::request_mediation),
+        )
+        .route(
+            "/mediazioni/{id}/sessione",
+            get(mediator::session_form).post(mediator::record_session),
+        )
+        .route(
+            "/persone/{id}/appuntamento",
+            get(mediator::appointment_form).post(mediator::book_appointment),
+        )
+        .route("/appuntamenti/{id}/esito", post(mediator::mark_appointment))
+        .route("/sede/diari", get(mediator::diaries))
         .route("/mese", get(supervisor::month))
         .route("/registro", get(supervisor::trail))
         .route(
@@ -176,6 +203,7 @@ fn menu(role: Role) -> Vec<MenuItem> {
             item("/oggi", "menu-today"),
             item("/persone/nuova", "menu-person-new"),
             item("/diario/nuovo", "menu-diary"),
+            item("/sede/diari", "menu-site-diaries"),
         ],
         Role::Supervisor => vec![
             item("/mese", "menu-month"),

@@ -12,6 +12,7 @@ pub mod import;
 pub mod permission;
 pub mod personal;
 pub mod rejection;
+pub mod snapshot;
 pub mod state;
 pub mod text;
 pub mod vocab;

@@ -78,7 +78,7 @@ pub struct EventMeta {
     pub actor: Actor,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct PersonState {
     registered_at: DateTime<Utc>,
     /// The site that registered them.
@@ -98,7 +98,7 @@ struct PersonState {
     merged_into: Option<PersonId>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct CaseState {
     person_id: PersonId,
     site_id: SiteId,
@@ -108,7 +108,7 @@ struct CaseState {
     case_worker: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct ReferralState {
     person_id: PersonId,
     service_id: ServiceId,
@@ -117,7 +117,7 @@ struct ReferralState {
     last_outcome: Option<ReferralOutcome>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct MediationState {
     site_id: SiteId,
     person_id: Option<PersonId>,
@@ -126,7 +126,7 @@ struct MediationState {
     cancelled: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct AppointmentState {
     person_id: PersonId,
     site_id: SiteId,
@@ -136,30 +136,31 @@ struct AppointmentState {
     status: AppointmentStatus,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct MeetingState {
     /// Per action of the meeting: done (`SupervisionActionCompleted`).
     done: Vec<bool>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct ServiceState {
     retired: bool,
 }
 
 /// What a correction needs of the event it corrects. The stream and the site are numbers in
 /// `DeskState::stream_ids` and `DeskState::site_ids` (a million events name far fewer of them).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct StoredEvent {
     stream: u32,
-    event_type: &'static str,
+    #[serde(with = "crate::snapshot::event_type")]
+    event_type: crate::snapshot::EventTypeName,
     site: Option<u32>,
     person_id: Option<PersonId>,
     case_id: Option<CaseId>,
 }
 
 /// Everything decisions need, folded from the journal in order.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct DeskState {
     /// Each stream's last version, and its number in `stream_ids`.
     streams: HashMap<StreamId, (u64, u32)>,
@@ -168,6 +169,7 @@ pub struct DeskState {
     sites: HashMap<SiteId, u32>,
     site_ids: Vec<SiteId>,
     events: HashMap<Ulid, StoredEvent>,
+    #[serde(with = "crate::snapshot::event_type_keys")]
     field_names: HashMap<&'static str, BTreeSet<String>>,
     persons: HashMap<PersonId, PersonState>,
     cases: HashMap<CaseId, CaseState>,
@@ -182,6 +184,7 @@ pub struct DeskState {
     redacted_texts: HashSet<Ulid>,
     interventions: HashSet<InterventionId>,
     /// When the project started, as configured: no fact is earlier.
+    #[serde(skip)]
     project_start: ProjectStart,
     /// The time of the first site's first schedule: no later fact is earlier.
     first_schedule: Option<DateTime<Utc>>,

@@ -25,6 +25,7 @@ mod monitoring;
 mod period;
 mod query;
 mod search;
+mod snapshot;
 mod sym;
 mod update;
 

@@ -21,7 +21,7 @@ pub(crate) const NO_IX: Ix = u32::MAX;
 ///
 /// `Clone` gives an independent snapshot: nothing is shared, so a clone keeps answering as of
 /// the position it was taken at.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct ReadModels {
     pub(crate) position: Position,
     pub(crate) undecodable: u64,
@@ -188,7 +188,7 @@ impl ReadModels {
 }
 
 /// Which row an event made, so that a correction can find it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Target {
     Person(Ix),
     Assessment(Ix),
@@ -211,7 +211,7 @@ pub(crate) enum Target {
     ServiceRetired(Ix),
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct PersonRow {
     pub id: PersonId,
     pub profile: Option<Profile>,
@@ -228,7 +228,7 @@ pub(crate) struct PersonRow {
     pub taken_on: Vec<Sym>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Profile {
     /// The registration's event.
     pub event_id: Ulid,
@@ -255,14 +255,14 @@ pub(crate) struct Profile {
     pub search: SearchKeys,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Transition {
     pub at: DateTime<Utc>,
     pub position: Position,
     pub open: bool,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Closure {
     pub at: DateTime<Utc>,
     pub position: Position,
@@ -270,7 +270,7 @@ pub(crate) struct Closure {
     pub outcome: CaseOutcome,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Plan {
     pub event_id: Ulid,
     pub agreed_at: DateTime<Utc>,
@@ -280,16 +280,17 @@ pub(crate) struct Plan {
 }
 
 /// One event in a case's timeline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TimelineEntry {
     pub position: Position,
     pub event_id: Ulid,
-    pub event_type: &'static str,
+    #[serde(with = "domain::snapshot::event_type")]
+    pub event_type: domain::snapshot::EventTypeName,
     pub occurred_at: DateTime<Utc>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CaseRow {
     pub id: CaseId,
     pub person: Ix,
@@ -325,7 +326,7 @@ impl CaseRow {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct OutcomeRow {
     pub outcome: ReferralOutcome,
     pub at: DateTime<Utc>,
@@ -333,7 +334,7 @@ pub(crate) struct OutcomeRow {
     pub position: Position,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ReferralRow {
     pub id: ReferralId,
     pub event_id: Ulid,
@@ -350,7 +351,7 @@ pub(crate) struct ReferralRow {
     pub outcomes: Vec<OutcomeRow>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MediationRow {
     pub id: MediationId,
     pub site: Sym,
@@ -367,7 +368,7 @@ pub(crate) struct MediationRow {
     pub sessions: Vec<Ix>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ServiceRow {
     pub id: ServiceId,
     pub description: ServiceDescription,
@@ -378,7 +379,7 @@ pub(crate) struct ServiceRow {
     pub retired: Option<(DateTime<Utc>, String)>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct IntakeRow {
     pub person: Ix,
     pub site: Sym,
@@ -387,7 +388,7 @@ pub(crate) struct IntakeRow {
     pub needs: u32,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct InterventionRow {
     pub person: Ix,
     pub case: Option<Ix>,
@@ -401,7 +402,7 @@ pub(crate) struct InterventionRow {
     pub outcome: InterventionOutcome,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SessionRow {
     pub event_id: Ulid,
     pub mediation: Ix,
@@ -427,7 +428,7 @@ impl SessionRow {
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct GroupRow {
     pub site: Sym,
     pub at: DateTime<Utc>,
@@ -437,7 +438,7 @@ pub(crate) struct GroupRow {
     pub attendees_other: u32,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SurveyRow {
     pub site: Sym,
     pub at: DateTime<Utc>,
@@ -446,7 +447,7 @@ pub(crate) struct SurveyRow {
     pub helpful: bool,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct LogbookRow {
     pub site: Sym,
     pub date: NaiveDate,
@@ -467,7 +468,7 @@ pub(crate) struct LogbookRow {
 }
 
 /// What a mediator wrote in their entry, in words.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DiaryText {
     pub observations: Option<PersonalNote>,
     pub incidents: Option<PersonalNote>,
@@ -491,7 +492,7 @@ impl DiaryText {
 }
 
 /// A supervisor's comment under a logbook entry.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DiaryComment {
     pub at: DateTime<Utc>,
     pub position: Position,
@@ -499,7 +500,7 @@ pub(crate) struct DiaryComment {
     pub comment: PersonalNote,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MeetingRow {
     pub id: MeetingId,
     pub event_id: Ulid,
@@ -517,7 +518,7 @@ pub(crate) struct MeetingRow {
     pub decisions: Vec<PersonalNote>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ActionRow {
     pub description: PersonalNote,
     pub owner: String,
@@ -536,7 +537,7 @@ impl ActionRow {
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AppointmentRow {
     pub id: AppointmentId,
     /// The booking's event.

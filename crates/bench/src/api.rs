@@ -11,7 +11,9 @@
 //! - `cold_scan`, `cold_journal_open`, `cold_rebuild`, `cold_start`: each in a fresh child
 //!   process on the big journal: a plain sled scan of the `events` tree (the baseline of the
 //!   cold start), `Journal::open` alone, the read models folded from an open journal, and
-//!   `Desk::open` until it returns.
+//!   `Desk::open` until it returns (folding the whole journal).
+//! - `cold_start_snapshot`: `Desk::open` from a snapshot written by the child before it (a clean
+//!   shutdown's), against `cold_journal_open` measured again just before it.
 //!
 //! The journals are written from generated import lines decided by [`DeskState::decide`] in
 //! order (every rule applies), each decision folded into that state at once and appended with
@@ -111,8 +113,13 @@ pub enum ColdKind {
     JournalOpen,
     /// The read models folded from an open journal (the open is not timed).
     Rebuild,
-    /// `Desk::open` until it returns.
+    /// `Desk::open` until it returns, folding the whole journal (any snapshot deleted first).
     Desk,
+    /// A snapshot of the models written (`Desk::snapshot`), nothing timed: what
+    /// `desk-from-snapshot` starts from.
+    WriteSnapshot,
+    /// `Desk::open` until it returns, from the snapshot (refused if it was not used).
+    DeskFromSnapshot,
     /// The parts of a replay, each timed on one thread: read, decode, write model, read models.
     Parts,
 }
@@ -768,6 +775,18 @@ fn cold_start(args: &ApiArgs, base: &Path, runtime: &tokio::runtime::Runtime) ->
     cold["target_times_scan"] = json!(TARGET_COLD_TIMES);
     cold["target_met"] = json!(seconds <= TARGET_COLD_TIMES * scan_s);
     emit(&cold);
+    // The restart: from a snapshot written by a clean shutdown (docs/adr/0014-snapshots.md).
+    cold_in_child(&dir, ColdKind::WriteSnapshot)?;
+    let open = cold_in_child(&dir, ColdKind::JournalOpen)?;
+    let open_s = open["seconds"].as_f64().unwrap_or(f64::NAN);
+    let restart = cold_in_child(&dir, ColdKind::DeskFromSnapshot)?;
+    let mut line = line("cold_start_snapshot", &restart);
+    let seconds = restart["seconds"].as_f64().unwrap_or(f64::NAN);
+    line["journal_open_seconds"] = json!((open_s * 1000.0).round() / 1000.0);
+    line["times_journal_open"] = json!(round_for_print(seconds / open_s));
+    line["target"] = json!("<= 1 s and <= 1.5x cold_journal_open");
+    line["target_met"] = json!(seconds <= 1.0 && seconds <= 1.5 * open_s);
+    emit(&line);
     Ok(())
 }
 
@@ -778,6 +797,8 @@ fn cold_in_child(dir: &Path, kind: ColdKind) -> BenchResult<Value> {
         ColdKind::JournalOpen => "journal-open",
         ColdKind::Rebuild => "rebuild",
         ColdKind::Desk => "desk",
+        ColdKind::WriteSnapshot => "write-snapshot",
+        ColdKind::DeskFromSnapshot => "desk-from-snapshot",
         ColdKind::Parts => "parts",
     };
     let output = Process::new(exe)
@@ -794,6 +815,14 @@ fn cold_in_child(dir: &Path, kind: ColdKind) -> BenchResult<Value> {
         .into());
     }
     Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+/// A desk that writes no snapshot of its own (the cold starts control which exist).
+fn no_snapshots() -> DeskOptions {
+    DeskOptions {
+        snapshot_every: 0,
+        ..DeskOptions::default()
+    }
 }
 
 /// Run in a fresh child: measures one kind of cold start of the journal in `dir` and prints
@@ -848,9 +877,36 @@ pub fn cold_probe(kind: ColdKind, dir: &Path) -> BenchResult<()> {
                 .enable_all()
                 .build()?;
             let _guard = runtime.enter();
+            match std::fs::remove_file(desk::snapshot::path(dir)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
             let start = Instant::now();
-            let desk = Desk::open(dir, DeskOptions::default())?;
+            let desk = Desk::open(dir, no_snapshots())?;
             let seconds = start.elapsed().as_secs_f64();
+            (desk.applied_position().0, seconds)
+        }
+        ColdKind::WriteSnapshot => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let _guard = runtime.enter();
+            let desk = Desk::open(dir, no_snapshots())?;
+            let start = Instant::now();
+            desk.snapshot()?.ok_or("no snapshot written")?;
+            (desk.applied_position().0, start.elapsed().as_secs_f64())
+        }
+        ColdKind::DeskFromSnapshot => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let _guard = runtime.enter();
+            let start = Instant::now();
+            let desk = Desk::open(dir, no_snapshots())?;
+            let seconds = start.elapsed().as_secs_f64();
+            if desk.snapshot_used_at_open().is_none() {
+                return Err("the snapshot was not used".into());
+            }
             (desk.applied_position().0, seconds)
         }
         ColdKind::Parts => {

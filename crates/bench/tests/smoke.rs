@@ -88,6 +88,7 @@ fn every_api_scenario_prints_a_json_line_with_a_positive_rate() {
             "cold_journal_open",
             "cold_rebuild",
             "cold_start",
+            "cold_start_snapshot",
         ],
     );
     for line in &lines[1..5] {

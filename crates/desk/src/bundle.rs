@@ -720,8 +720,7 @@ impl crate::Desk {
                 // A person who has not given the `reporting` consent is no row in what
                 // evaluators see (ADR 0009): their events are counted, their content is
                 // withheld. An event that does not decode names no one it can be shown for.
-                let reporting = match crate::decode(self.vault(), &record).map(|e| e.person_id())
-                {
+                let reporting = match crate::decode(self.vault(), &record).map(|e| e.person_id()) {
                     Ok(Some(person)) => self.read(|m| {
                         m.person(person)
                             .is_some_and(|p| p.consents.contains(&domain::ConsentScope::Reporting))

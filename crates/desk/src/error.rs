@@ -68,6 +68,11 @@ pub enum DeskError {
         position: Option<Position>,
         what: String,
     },
+    /// A snapshot of the models could not be written or deleted (`docs/adr/0014-snapshots.md`):
+    /// nothing is lost (it is derived data); check the disk. While one that an erasure should
+    /// have deleted is left, delete `models.snapshot` in the data directory by hand.
+    #[error("the models' snapshot: {what}")]
+    Snapshot { what: String },
     /// The projector stopped (the journal closed or failed).
     #[error("the read models stopped following the journal")]
     ProjectorStopped,

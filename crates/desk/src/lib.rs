@@ -46,6 +46,7 @@ mod import;
 mod projector;
 mod replay;
 mod sealing;
+pub mod snapshot;
 pub mod subject_access;
 
 pub use as_of::AsOf;
@@ -59,7 +60,7 @@ pub use import::{is_export_line, ImportError, ImportReport};
 pub use sealing::{decode, sealed_payload};
 pub(crate) use sealing::{is_sealed, sealed_persons, ERASURE};
 
-use replay::replay;
+use replay::{fold_records, replay};
 use sealing::open_payload_value;
 
 /// A source of "now" for decisions; tests inject a fixed one.
@@ -80,6 +81,11 @@ pub struct DeskOptions {
     /// The project's start: commands that say an earlier time are refused, naming it
     /// (default: [`domain::ProjectStart::fami_programme`]).
     pub project_start: domain::ProjectStart,
+    /// Write a snapshot of the models (`models.snapshot`, `docs/adr/0014-snapshots.md`) once
+    /// they have folded this many events past the last one, in the background; 0: only when
+    /// asked ([`Desk::snapshot`]). A read-only desk writes none (and reads none: it folds the
+    /// whole journal).
+    pub snapshot_every: u64,
 }
 
 impl Default for DeskOptions {
@@ -90,14 +96,23 @@ impl Default for DeskOptions {
             master_key: None,
             read_only: false,
             project_start: domain::ProjectStart::default(),
+            snapshot_every: SNAPSHOT_EVERY,
         }
     }
 }
+
+/// The default of [`DeskOptions::snapshot_every`]: at a million events, a snapshot every tenth
+/// of the history, so an open folds at most that tail.
+pub const SNAPSHOT_EVERY: u64 = 100_000;
 
 struct Models {
     desk: DeskState,
     read: ReadModels,
     position: Position,
+    /// The chain hash of the record at `position` (a snapshot states it).
+    hash: journal::ChainHash,
+    /// What the replay knew about keys, kept up to date by the projector (for snapshots).
+    ledger: replay::Ledger,
 }
 
 /// The desk: a journal, the write model decisions are made against, and the read models.
@@ -119,6 +134,8 @@ pub struct Desk {
     /// appointment streams ([`Command::reads_the_agenda`]): two bookings of one mediator sent at
     /// once are decided one after the other, the second against the first.
     agenda: Arc<tokio::sync::Mutex<()>>,
+    /// Writing the snapshot of the models, and deleting it at an erasure, one at a time.
+    snapshot: Arc<projector::SnapshotState>,
 }
 
 impl Desk {
@@ -144,13 +161,85 @@ impl Desk {
             read_only: options.read_only || options.journal.read_only,
             ..options.journal
         };
-        let (journal, mut models, signed_with) = replay(
+        // A snapshot is used only if the journal holds its hash at its position: the records up
+        // to it are then checked by the open scan but not folded.
+        let loaded = if options.read_only {
+            None
+        } else {
+            snapshot::read(dir, &vault)
+        };
+        let at = loaded.as_ref().map(|l| (l.position, l.hash));
+        let mut verdict = at.map(|_| false);
+        let (journal, folded) = fold_records(
             &vault,
-            |each| Journal::open_and_read(dir, journal_options, each).map_err(DeskError::from),
+            loaded.map(|l| l.seed),
+            |each| {
+                Journal::open_and_read(dir, journal_options, |stored| {
+                    let Some((position, hash)) = at else {
+                        return each(stored);
+                    };
+                    match stored.position().cmp(&position) {
+                        std::cmp::Ordering::Less => {}
+                        std::cmp::Ordering::Equal => {
+                            verdict = Some(stored.to_recorded().is_ok_and(|r| r.hash == hash));
+                        }
+                        std::cmp::Ordering::Greater if verdict == Some(true) => each(stored),
+                        std::cmp::Ordering::Greater => {}
+                    }
+                })
+                .map_err(DeskError::from)
+            },
             |stored: &journal::StoredRecord| stored.to_recorded().map_err(DeskError::from),
         )?;
+        let (folded, rewrite) = match verdict {
+            Some(false) => {
+                // The journal does not hold the snapshot's hash at its position (another
+                // journal, or one cut or changed under it): fold the whole journal.
+                tracing::warn!(
+                    position = at.map_or(0, |(p, _)| p.get()),
+                    "the models' snapshot does not match the journal; folding the journal"
+                );
+                snapshot::delete(dir)?;
+                let ((), folded) = fold_records(
+                    &vault,
+                    None,
+                    |each| {
+                        for record in journal.iter_forward(Position(1)) {
+                            each(record?);
+                        }
+                        Ok(())
+                    },
+                    |record: &RecordedEvent| Ok(record.clone()),
+                )?;
+                (folded, true)
+            }
+            Some(true) if folded.erased_after_seed() => {
+                // The snapshot holds what an erasure in the tail took away (a crash came
+                // between the erasure and its deletion): it goes now, before anything else.
+                snapshot::delete(dir)?;
+                (folded, true)
+            }
+            _ => (folded, false),
+        };
+        let (mut models, signed_with) = folded.finish(&vault)?;
         models.desk.set_project_start(options.project_start);
-        Desk::start(journal, vault, options.clock, models, signed_with)
+        let snapshot_at = match (verdict, rewrite) {
+            (Some(true), false) => at.map_or(Position::ZERO, |(p, _)| p),
+            _ => Position::ZERO,
+        };
+        let every = if journal.is_read_only() {
+            0
+        } else {
+            options.snapshot_every
+        };
+        Desk::start(
+            journal,
+            vault,
+            options.clock,
+            models,
+            signed_with,
+            projector::SnapshotState::new(every, snapshot_at),
+        )
     }
 
     /// Starts a desk on an open journal and the key store of its data.
@@ -169,7 +258,8 @@ impl Desk {
             },
             |record: &RecordedEvent| Ok(record.clone()),
         )?;
-        Desk::start(journal, vault, clock, models, signed_with)
+        let snapshots = projector::SnapshotState::new(0, Position::ZERO);
+        Desk::start(journal, vault, clock, models, signed_with, snapshots)
     }
 
     pub fn journal(&self) -> &Journal {

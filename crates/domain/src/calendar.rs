@@ -23,7 +23,7 @@ pub struct OpeningHours {
 }
 
 /// A closure a site recorded: from `from` to `to`, both included.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LocalClosure {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -52,7 +52,7 @@ impl ClosedBecause {
 /// What the desk knows of a site's days: its opening weekdays, their hours, its phone numbers and
 /// its recorded closures. A site scheduled without hours (schema version 1 of `SiteScheduled`)
 /// opens on its days at hours nobody recorded.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SiteCalendar {
     pub opening_days: Vec<Weekday>,
     pub hours: Vec<OpeningHours>,

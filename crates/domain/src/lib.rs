@@ -14,6 +14,7 @@ pub mod personal;
 pub mod rejection;
 #[doc(hidden)]
 pub mod samples;
+pub mod snapshot;
 pub mod staff;
 pub mod state;
 pub mod text;

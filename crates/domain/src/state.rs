@@ -80,17 +80,18 @@ pub struct EventMeta {
 
 /// What a correction needs of the event it corrects. The stream and the site are numbers in
 /// `DeskState::stream_ids` and `DeskState::site_ids` (a million events name far fewer of them).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct StoredEvent {
     stream: u32,
-    event_type: &'static str,
+    #[serde(with = "crate::snapshot::event_type")]
+    event_type: crate::snapshot::EventTypeName,
     site: Option<u32>,
     person_id: Option<PersonId>,
     case_id: Option<CaseId>,
 }
 
 /// Everything decisions need, folded from the journal in order.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct DeskState {
     /// Each stream's last version, and its number in `stream_ids`.
     streams: HashMap<StreamId, (u64, u32)>,
@@ -99,6 +100,7 @@ pub struct DeskState {
     sites: HashMap<SiteId, u32>,
     site_ids: Vec<SiteId>,
     events: HashMap<Ulid, StoredEvent>,
+    #[serde(with = "crate::snapshot::event_type_keys")]
     field_names: HashMap<&'static str, BTreeSet<String>>,
     persons: HashMap<PersonId, PersonState>,
     cases: HashMap<CaseId, CaseState>,
@@ -113,6 +115,7 @@ pub struct DeskState {
     redacted_texts: HashSet<Ulid>,
     interventions: HashSet<InterventionId>,
     /// When the project started, as configured: no fact is earlier.
+    #[serde(skip)]
     project_start: ProjectStart,
     /// The time of the first site's first schedule: no later fact is earlier.
     first_schedule: Option<DateTime<Utc>>,

@@ -68,6 +68,8 @@ fn skipped(name: &str) -> bool {
         || name.starts_with("snap.")
         || name.ends_with(".master-key")
         || name.ends_with(".tmp")
+        // Derived data (docs/adr/0014-snapshots.md): a restore folds the journal again.
+        || name == desk::snapshot::FILE
 }
 
 pub fn backup(data: &Path, out: &Path) -> ExitCode {

@@ -520,6 +520,15 @@ async fn serve(
         Some((cert, key)) => crate::tls::serve(listen, &cert, &key, app, announce).await?,
     }
     tracing::info!("shutting down: finishing queued appends");
+    // A clean shutdown leaves a snapshot of the models, so the next start folds no tail
+    // (docs/adr/0014-snapshots.md); derived data, so a failure is only logged.
+    let snapshot = desk.clone();
+    match tokio::task::spawn_blocking(move || snapshot.snapshot()).await {
+        Ok(Ok(Some(position))) => tracing::info!(position = position.0, "snapshot written"),
+        Ok(Ok(None)) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "no snapshot written at shutdown"),
+        Err(error) => tracing::warn!(%error, "no snapshot written at shutdown"),
+    }
     let journal = desk.journal().clone();
     drop(desk);
     journal.close();

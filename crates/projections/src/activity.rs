@@ -8,7 +8,7 @@ use crate::apply::{At, Fold};
 use crate::model::*;
 use crate::sym::{bits, Sym};
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct IntakeRow {
     pub person: Ix,
     pub site: Sym,
@@ -17,7 +17,7 @@ pub(crate) struct IntakeRow {
     pub needs: u32,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct InterventionRow {
     pub person: Ix,
     pub case: Option<Ix>,
@@ -31,7 +31,7 @@ pub(crate) struct InterventionRow {
     pub outcome: InterventionOutcome,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct GroupRow {
     pub site: Sym,
     pub at: DateTime<Utc>,
@@ -41,7 +41,7 @@ pub(crate) struct GroupRow {
     pub attendees_other: u32,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SurveyRow {
     pub site: Sym,
     pub at: DateTime<Utc>,
@@ -124,7 +124,8 @@ impl Fold for GroupActivityHeld {
 
 impl Fold for InformationMaterialDistributed {
     fn fold(&self, m: &mut ReadModels, at: &mut At) -> Option<Target> {
-        m.materials.push(crate::report::MaterialRow::of(self, at.site));
+        m.materials
+            .push(crate::report::MaterialRow::of(self, at.site));
         None
     }
 }

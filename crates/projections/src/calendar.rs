@@ -375,7 +375,7 @@ impl ReadModels {
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AppointmentRow {
     pub id: AppointmentId,
     /// The booking's event.

@@ -12,14 +12,14 @@ use crate::model::*;
 use crate::period::Period;
 use crate::sym::{bits, from_bits, Sym};
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Transition {
     pub at: DateTime<Utc>,
     pub position: Position,
     pub open: bool,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Closure {
     pub at: DateTime<Utc>,
     pub position: Position,
@@ -27,7 +27,7 @@ pub(crate) struct Closure {
     pub outcome: CaseOutcome,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Plan {
     pub event_id: Ulid,
     pub agreed_at: DateTime<Utc>,
@@ -37,16 +37,17 @@ pub(crate) struct Plan {
 }
 
 /// One event in a case's timeline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TimelineEntry {
     pub position: Position,
     pub event_id: Ulid,
-    pub event_type: &'static str,
+    #[serde(with = "domain::snapshot::event_type")]
+    pub event_type: domain::snapshot::EventTypeName,
     pub occurred_at: DateTime<Utc>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CaseRow {
     pub id: CaseId,
     pub person: Ix,
@@ -124,7 +125,7 @@ pub struct CaseView {
 }
 
 /// A case conference held with the partner services (`CaseConferenceHeld`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CaseConferenceView {
     pub event_id: Ulid,

@@ -33,6 +33,7 @@ mod referral;
 mod report;
 mod search;
 mod service;
+mod snapshot;
 mod supervision;
 mod sym;
 mod update;

@@ -13,7 +13,7 @@ use crate::period::Period;
 use crate::query::count;
 use crate::sym::{bits, from_bits, Sym};
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct LogbookRow {
     pub site: Sym,
     pub date: NaiveDate,
@@ -34,7 +34,7 @@ pub(crate) struct LogbookRow {
 }
 
 /// What a mediator wrote in their entry, in words.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DiaryText {
     pub observations: Option<PersonalNote>,
     pub incidents: Option<PersonalNote>,
@@ -58,7 +58,7 @@ impl DiaryText {
 }
 
 /// A supervisor's comment under a logbook entry.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DiaryComment {
     pub at: DateTime<Utc>,
     pub position: Position,

@@ -12,7 +12,7 @@ use crate::model::*;
 use crate::period::Period;
 use crate::sym::Sym;
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MediationRow {
     pub id: MediationId,
     pub site: Sym,
@@ -29,7 +29,7 @@ pub(crate) struct MediationRow {
     pub sessions: Vec<Ix>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SessionRow {
     pub event_id: Ulid,
     pub mediation: Ix,

@@ -31,7 +31,7 @@ pub(crate) const NO_IX: Ix = u32::MAX;
 ///
 /// `Clone` gives an independent snapshot: nothing is shared, so a clone keeps answering as of
 /// the position it was taken at.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct ReadModels {
     pub(crate) position: Position,
     pub(crate) undecodable: u64,
@@ -201,7 +201,7 @@ impl ReadModels {
 }
 
 /// Which row an event made, so that a correction can find it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Target {
     Person(Ix),
     Assessment(Ix),

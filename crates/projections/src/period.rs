@@ -185,7 +185,7 @@ impl std::str::FromStr for Month {
 /// The weekdays each site is open, and the name an admin gave it. It starts from the one the
 /// service page gives (`montelucci-4`, via Montelucci 4, opens on Tuesday and Thursday) and
 /// follows every `SiteScheduled` folded: a site scheduled again takes its new days.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SiteSchedule {
     pub opening_days: BTreeMap<SiteId, Vec<Weekday>>,
     pub names: BTreeMap<SiteId, String>,

@@ -13,7 +13,7 @@ use crate::period::Period;
 use crate::search::SearchKeys;
 use crate::sym::{bits, from_bits, Sym};
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct PersonRow {
     pub id: PersonId,
     pub profile: Option<Profile>,
@@ -30,7 +30,7 @@ pub(crate) struct PersonRow {
     pub taken_on: Vec<Sym>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Profile {
     /// The registration's event.
     pub event_id: Ulid,

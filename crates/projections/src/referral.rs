@@ -13,7 +13,7 @@ use crate::period::Period;
 use crate::query::days_between;
 use crate::sym::Sym;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct OutcomeRow {
     pub outcome: ReferralOutcome,
     pub at: DateTime<Utc>,
@@ -21,7 +21,7 @@ pub(crate) struct OutcomeRow {
     pub position: Position,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ReferralRow {
     pub id: ReferralId,
     pub event_id: Ulid,

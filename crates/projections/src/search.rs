@@ -11,7 +11,7 @@ use crate::model::{Ix, PersonRow, Profile, ReadModels};
 use crate::PersonView;
 
 /// The keys a person is found by, folded from their personal data.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SearchKeys {
     /// The words of the name, folded ([`name_words`]), sorted.
     name: Box<[String]>,

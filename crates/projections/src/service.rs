@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::apply::{At, Fold};
 use crate::model::*;
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ServiceRow {
     pub id: ServiceId,
     pub description: ServiceDescription,

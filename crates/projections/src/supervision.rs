@@ -12,7 +12,7 @@ use crate::model::*;
 use crate::period::{Month, Period};
 use crate::query::count;
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MeetingRow {
     pub id: MeetingId,
     pub event_id: Ulid,
@@ -30,7 +30,7 @@ pub(crate) struct MeetingRow {
     pub decisions: Vec<PersonalNote>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ActionRow {
     pub description: PersonalNote,
     pub owner: String,

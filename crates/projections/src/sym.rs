@@ -4,7 +4,9 @@ use rustc_hash::FxHashMap as HashMap;
 use std::hash::Hash;
 
 /// An interned string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) struct Sym(pub(crate) u32);
 
 impl Sym {
@@ -100,4 +102,48 @@ pub(crate) fn from_bits<T: Copy>(all: &[T], set: u32) -> Vec<T> {
         .filter(|(i, _)| set & (1 << i) != 0)
         .map(|(_, v)| *v)
         .collect()
+}
+
+// A snapshot (`docs/adr/0014-snapshots.md`) keeps the names and the keys in their order; the
+// lookups are rebuilt when it is read.
+
+impl serde::Serialize for Symbols {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.names.iter())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Symbols {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let names = <Vec<Box<str>>>::deserialize(d)?;
+        let mut symbols = Symbols::default();
+        symbols.ids.reserve(names.len());
+        for name in &names {
+            symbols.intern(name);
+        }
+        if symbols.names.len() != names.len() {
+            return Err(serde::de::Error::custom("a name interned twice"));
+        }
+        Ok(symbols)
+    }
+}
+
+impl<K: serde::Serialize> serde::Serialize for Keys<K> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.keys.serialize(s)
+    }
+}
+
+impl<'de, K: serde::Deserialize<'de> + Copy + Eq + Hash> serde::Deserialize<'de> for Keys<K> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let keys = <Vec<K>>::deserialize(d)?;
+        let mut out = Keys::default();
+        out.index.reserve(keys.len());
+        for key in keys {
+            if !out.insert(key).1 {
+                return Err(serde::de::Error::custom("a key listed twice"));
+            }
+        }
+        Ok(out)
+    }
 }

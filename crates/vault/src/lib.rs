@@ -75,6 +75,8 @@ const SEAL_AAD: &[u8] = b"impact sealed v1";
 const NONCE_CONTEXT: &str = "impact vault 2024-11 synthetic nonce of a sealed personal value";
 /// `blake3::derive_key` context of the pseudonym key (from the master key).
 const PSEUDONYM_CONTEXT: &str = "impact vault 2024-11 pseudonym of a person for evaluators";
+/// The context of the key that seals the snapshots of the models (`docs/adr/0014-snapshots.md`).
+const SNAPSHOT_CONTEXT: &str = "impact vault 2026-12 snapshot of the desk's models";
 /// Hex digits of a pseudonym.
 const PSEUDONYM_LEN: usize = 12;
 
@@ -107,6 +109,10 @@ pub enum VaultError {
     /// store is not the one the data was written with.
     #[error("a sealed value of person {person} does not open with that person's key")]
     Unopenable { person: Ulid },
+    /// A snapshot of the models could not be sealed (too large for the cipher): none is
+    /// written; the models are rebuilt from the journal at the next open.
+    #[error("a snapshot of the models cannot be sealed")]
+    SnapshotUnsealable,
     /// Reading or writing a file failed. Check the disk and the permissions.
     #[error("cannot {op} {path}: {source}")]
     Io {
@@ -455,6 +461,43 @@ impl Vault {
             .collect();
         out.sort();
         out
+    }
+
+    /// Seals a snapshot of the models (derived data that holds opened personal values:
+    /// `docs/adr/0014-snapshots.md`) under a key derived from the master key: random nonce ‖
+    /// ciphertext ‖ tag, with `aad` bound to it. The plaintext is encrypted in place.
+    pub fn seal_snapshot(&self, aad: &[u8], mut plaintext: Vec<u8>) -> Result<Vec<u8>, VaultError> {
+        use chacha20poly1305::aead::AeadInPlace as _;
+        let key = Zeroizing::new(blake3::derive_key(SNAPSHOT_CONTEXT, &self.master[..]));
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let cipher = XChaCha20Poly1305::new(Key::from_slice(&key[..]));
+        cipher
+            .encrypt_in_place(XNonce::from_slice(&nonce), aad, &mut plaintext)
+            .map_err(|_| VaultError::SnapshotUnsealable)?;
+        let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&plaintext);
+        Ok(out)
+    }
+
+    /// Opens what [`Vault::seal_snapshot`] made with the same `aad`; `None` when it does not
+    /// open (cut, damaged, or sealed by another master key).
+    pub fn open_snapshot(&self, aad: &[u8], mut sealed: Vec<u8>) -> Option<Zeroizing<Vec<u8>>> {
+        use chacha20poly1305::aead::AeadInPlace as _;
+        if sealed.len() < NONCE_LEN + TAG_LEN {
+            return None;
+        }
+        let key = Zeroizing::new(blake3::derive_key(SNAPSHOT_CONTEXT, &self.master[..]));
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&sealed[..NONCE_LEN]);
+        sealed.drain(..NONCE_LEN);
+        let cipher = XChaCha20Poly1305::new(Key::from_slice(&key[..]));
+        let mut plain = Zeroizing::new(sealed);
+        cipher
+            .decrypt_in_place(XNonce::from_slice(&nonce), aad, &mut *plain)
+            .ok()?;
+        Some(plain)
     }
 
     /// A stable pseudonym for a person: the first 12 hex digits of blake3 in keyed mode over the

@@ -5,7 +5,7 @@ use crate::calendar::rome_date;
 
 use super::*;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct AppointmentState {
     pub(super) person_id: PersonId,
     pub(super) site_id: SiteId,

@@ -3,7 +3,7 @@
 
 use super::*;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct CaseState {
     pub(super) person_id: PersonId,
     pub(super) site_id: SiteId,

@@ -5,7 +5,7 @@ use crate::calendar::OpeningHours;
 
 use super::*;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct ServiceState {
     pub(super) retired: bool,
 }

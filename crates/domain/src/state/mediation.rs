@@ -3,7 +3,7 @@
 
 use super::*;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct MediationState {
     pub(super) site_id: SiteId,
     pub(super) person_id: Option<PersonId>,

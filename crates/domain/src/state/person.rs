@@ -3,7 +3,7 @@
 
 use super::*;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct PersonState {
     pub(super) registered_at: DateTime<Utc>,
     /// The site that registered them.

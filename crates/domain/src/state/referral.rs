@@ -2,7 +2,7 @@
 
 use super::*;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct ReferralState {
     pub(super) person_id: PersonId,
     pub(super) service_id: ServiceId,

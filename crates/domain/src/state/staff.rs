@@ -5,7 +5,7 @@ use crate::staff::is_user_name;
 
 use super::*;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct StaffAccountState {
     disabled: bool,
 }

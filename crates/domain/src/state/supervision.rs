@@ -3,7 +3,7 @@
 
 use super::*;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct MeetingState {
     /// Per action of the meeting: done (`SupervisionActionCompleted`).
     pub(super) done: Vec<bool>,

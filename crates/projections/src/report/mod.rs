@@ -36,7 +36,7 @@ pub const SHIPPED_TEMPLATES: [(&str, &str); 2] = [
 ];
 
 /// Information material handed out (`InformationMaterialDistributed`).
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MaterialRow {
     pub site: Sym,
     pub at: DateTime<Utc>,

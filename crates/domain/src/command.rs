@@ -665,6 +665,15 @@ pub struct UpdatePerson {
 
 /// The field that says when a command's fact happened: `occurredAt`, unless its line in
 /// `commands!` names another.
+macro_rules! own_name {
+    ($c:ident) => {
+        None
+    };
+    ($c:ident, $actor:ident = $field:literal) => {
+        Some(($field, $c.$actor.as_str()))
+    };
+}
+
 macro_rules! occurred {
     ($c:ident) => {
         ($c.occurred_at, "occurredAt")
@@ -680,7 +689,7 @@ macro_rules! occurred {
 /// The decision and the site of each command's fact are its `Decide` impl, beside its stream's
 /// other decisions in `state/<stream>.rs`; a command without one does not compile.
 macro_rules! commands {
-    ($($variant:ident => $event:ident, roles: [$($role:ident),*] $(, at: $at:ident = $field:literal)?;)*) => {
+    ($($variant:ident => $event:ident, roles: [$($role:ident),*], own_name: [$($actor:ident = $actor_field:literal)?] $(, at: $at:ident = $field:literal)?;)*) => {
         /// Everything a user can ask the desk to record.
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         #[serde(tag = "command")]
@@ -744,6 +753,14 @@ macro_rules! commands {
                 }
             }
 
+            /// The field that repeats the command's actor (the member of staff who did it), if
+            /// any: a mediator records in their own name (`state/check.rs`, `in_own_name`).
+            pub fn actor_field(&self) -> Option<(&'static str, &str)> {
+                match self {
+                    $(Command::$variant(_c) => own_name!(_c $(, $actor = $actor_field)?),)*
+                }
+            }
+
             /// Its decision (`Decide::decide`), once the checks every command shares have passed.
             pub(crate) fn decide_in(&self, state: &DeskState, ctx: &Context) -> Result<Decision, Rejection> {
                 match self {
@@ -764,51 +781,57 @@ macro_rules! commands {
     };
 }
 
+// One line per command: the event it records, the roles that may send it (deny by default), the
+// field that repeats its actor, which a mediator must fill with their own name (`own_name: []`
+// when none does: a supervisor's meeting, a booking for the mediator who will hold it, a
+// transfer to another case worker, an account changed by an admin), and the time field when it
+// is not `occurred_at`. Each clause but `at` is required: a line that forgets one does not
+// compile.
 commands! {
-    RegisterPerson => PersonRegistered, roles: [Mediator, Supervisor];
-    GiveConsent => ConsentGiven, roles: [Mediator, Supervisor];
-    WithdrawConsent => ConsentWithdrawn, roles: [Mediator, Supervisor];
-    AssessVulnerability => VulnerabilityAssessed, roles: [Mediator, Supervisor];
-    RecordIntake => IntakeRecorded, roles: [Mediator, Supervisor];
-    OpenCase => CaseOpened, roles: [Mediator, Supervisor];
-    AgreeCarePlan => CarePlanAgreed, roles: [Mediator, Supervisor];
-    CloseCase => CaseClosed, roles: [Mediator, Supervisor];
-    ReopenCase => CaseReopened, roles: [Mediator, Supervisor];
-    TransferCase => CaseTransferred, roles: [Supervisor];
-    RecordIntervention => InterventionDelivered, roles: [Mediator, Supervisor];
-    IssueReferral => ReferralIssued, roles: [Mediator, Supervisor];
-    RecordReferralOutcome => ReferralOutcomeRecorded, roles: [Mediator, Supervisor];
-    RequestMediation => MediationRequested, roles: [Mediator, Supervisor];
-    RecordMediationSession => MediationSessionHeld, roles: [Mediator, Supervisor], at: ended_at = "endedAt";
-    CancelMediation => MediationCancelled, roles: [Mediator, Supervisor];
-    RecordGroupActivity => GroupActivityHeld, roles: [Mediator, Supervisor];
-    DistributeInformationMaterial => InformationMaterialDistributed, roles: [Mediator, Supervisor];
-    RecordSurveyResponse => SatisfactionSurveyCompleted, roles: [Mediator, Supervisor];
-    WriteLogbookEntry => LogbookEntryWritten, roles: [Mediator, Supervisor];
-    CommentLogbookEntry => LogbookEntryCommented, roles: [Supervisor];
-    RedactText => TextRedacted, roles: [Supervisor];
-    RecordSupervisionMeeting => SupervisionMeetingHeld, roles: [Supervisor];
-    RecordCheckpoint => CheckpointSigned, roles: [];
-    MapService => ServiceMapped, roles: [Supervisor, Admin];
-    UpdateService => ServiceUpdated, roles: [Supervisor, Admin];
-    RetireService => ServiceRetired, roles: [Supervisor, Admin];
-    ScheduleSite => SiteScheduled, roles: [Supervisor, Admin];
-    CorrectEvent => EventCorrected, roles: [Mediator, Supervisor];
-    ErasePerson => PersonErased, roles: [Supervisor];
-    MergePersons => PersonsMerged, roles: [Supervisor];
-    TakeOnPerson => PersonTakenOn, roles: [Mediator, Supervisor];
-    CloseSite => SiteClosed, roles: [Supervisor, Admin];
-    BookAppointment => AppointmentBooked, roles: [Mediator, Supervisor];
-    RescheduleAppointment => AppointmentRescheduled, roles: [Mediator, Supervisor];
-    CancelAppointment => AppointmentCancelled, roles: [Mediator, Supervisor];
-    RecordAppointmentAttended => AppointmentAttended, roles: [Mediator, Supervisor];
-    RecordNoShow => AppointmentMissed, roles: [Mediator, Supervisor];
-    CompleteSupervisionAction => SupervisionActionCompleted, roles: [Supervisor];
-    UpdatePerson => PersonUpdated, roles: [Mediator, Supervisor];
-    RecordCaseConference => CaseConferenceHeld, roles: [Mediator, Supervisor];
-    OpenStaffAccount => StaffAccountOpened, roles: [Admin];
-    ResetStaffPassword => StaffPasswordReset, roles: [Admin];
-    DisableStaffAccount => StaffAccountDisabled, roles: [Admin];
+    RegisterPerson => PersonRegistered, roles: [Mediator, Supervisor], own_name: [];
+    GiveConsent => ConsentGiven, roles: [Mediator, Supervisor], own_name: [];
+    WithdrawConsent => ConsentWithdrawn, roles: [Mediator, Supervisor], own_name: [];
+    AssessVulnerability => VulnerabilityAssessed, roles: [Mediator, Supervisor], own_name: [];
+    RecordIntake => IntakeRecorded, roles: [Mediator, Supervisor], own_name: [];
+    OpenCase => CaseOpened, roles: [Mediator, Supervisor], own_name: [case_worker = "caseWorker"];
+    AgreeCarePlan => CarePlanAgreed, roles: [Mediator, Supervisor], own_name: [];
+    CloseCase => CaseClosed, roles: [Mediator, Supervisor], own_name: [];
+    ReopenCase => CaseReopened, roles: [Mediator, Supervisor], own_name: [];
+    TransferCase => CaseTransferred, roles: [Supervisor], own_name: [];
+    RecordIntervention => InterventionDelivered, roles: [Mediator, Supervisor], own_name: [];
+    IssueReferral => ReferralIssued, roles: [Mediator, Supervisor], own_name: [];
+    RecordReferralOutcome => ReferralOutcomeRecorded, roles: [Mediator, Supervisor], own_name: [];
+    RequestMediation => MediationRequested, roles: [Mediator, Supervisor], own_name: [];
+    RecordMediationSession => MediationSessionHeld, roles: [Mediator, Supervisor], own_name: [mediator = "mediator"], at: ended_at = "endedAt";
+    CancelMediation => MediationCancelled, roles: [Mediator, Supervisor], own_name: [];
+    RecordGroupActivity => GroupActivityHeld, roles: [Mediator, Supervisor], own_name: [];
+    DistributeInformationMaterial => InformationMaterialDistributed, roles: [Mediator, Supervisor], own_name: [];
+    RecordSurveyResponse => SatisfactionSurveyCompleted, roles: [Mediator, Supervisor], own_name: [];
+    WriteLogbookEntry => LogbookEntryWritten, roles: [Mediator, Supervisor], own_name: [mediator = "mediator"];
+    CommentLogbookEntry => LogbookEntryCommented, roles: [Supervisor], own_name: [];
+    RedactText => TextRedacted, roles: [Supervisor], own_name: [];
+    RecordSupervisionMeeting => SupervisionMeetingHeld, roles: [Supervisor], own_name: [];
+    RecordCheckpoint => CheckpointSigned, roles: [], own_name: [];
+    MapService => ServiceMapped, roles: [Supervisor, Admin], own_name: [];
+    UpdateService => ServiceUpdated, roles: [Supervisor, Admin], own_name: [];
+    RetireService => ServiceRetired, roles: [Supervisor, Admin], own_name: [];
+    ScheduleSite => SiteScheduled, roles: [Supervisor, Admin], own_name: [];
+    CorrectEvent => EventCorrected, roles: [Mediator, Supervisor], own_name: [];
+    ErasePerson => PersonErased, roles: [Supervisor], own_name: [];
+    MergePersons => PersonsMerged, roles: [Supervisor], own_name: [];
+    TakeOnPerson => PersonTakenOn, roles: [Mediator, Supervisor], own_name: [];
+    CloseSite => SiteClosed, roles: [Supervisor, Admin], own_name: [];
+    BookAppointment => AppointmentBooked, roles: [Mediator, Supervisor], own_name: [];
+    RescheduleAppointment => AppointmentRescheduled, roles: [Mediator, Supervisor], own_name: [];
+    CancelAppointment => AppointmentCancelled, roles: [Mediator, Supervisor], own_name: [];
+    RecordAppointmentAttended => AppointmentAttended, roles: [Mediator, Supervisor], own_name: [];
+    RecordNoShow => AppointmentMissed, roles: [Mediator, Supervisor], own_name: [];
+    CompleteSupervisionAction => SupervisionActionCompleted, roles: [Supervisor], own_name: [];
+    UpdatePerson => PersonUpdated, roles: [Mediator, Supervisor], own_name: [];
+    RecordCaseConference => CaseConferenceHeld, roles: [Mediator, Supervisor], own_name: [mediator = "mediator"];
+    OpenStaffAccount => StaffAccountOpened, roles: [Admin], own_name: [];
+    ResetStaffPassword => StaffPasswordReset, roles: [Admin], own_name: [];
+    DisableStaffAccount => StaffAccountDisabled, roles: [Admin], own_name: [];
 }
 
 impl Command {

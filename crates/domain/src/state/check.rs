@@ -175,68 +175,12 @@ impl DeskState {
     }
 }
 
-/// The field of a command that repeats its actor (the member of staff who did it), if any. One
-/// arm per command, no catch-all: a new command says whether it names its actor again.
-fn actor_field(cmd: &Command) -> Option<(&'static str, &str)> {
-    match cmd {
-        Command::OpenCase(c) => Some(("caseWorker", &c.case_worker)),
-        Command::RecordMediationSession(c) => Some(("mediator", &c.mediator)),
-        Command::WriteLogbookEntry(c) => Some(("mediator", &c.mediator)),
-        Command::RecordCaseConference(c) => Some(("mediator", &c.mediator)),
-        // Sent by supervisors only, who may record for anyone.
-        Command::RecordSupervisionMeeting(_)
-        | Command::RegisterPerson(_)
-        | Command::GiveConsent(_)
-        | Command::WithdrawConsent(_)
-        | Command::AssessVulnerability(_)
-        | Command::RecordIntake(_)
-        | Command::AgreeCarePlan(_)
-        | Command::CloseCase(_)
-        | Command::ReopenCase(_)
-        | Command::RecordIntervention(_)
-        | Command::IssueReferral(_)
-        | Command::RecordReferralOutcome(_)
-        | Command::RequestMediation(_)
-        | Command::CancelMediation(_)
-        | Command::RecordGroupActivity(_)
-        | Command::DistributeInformationMaterial(_)
-        | Command::RecordSurveyResponse(_)
-        | Command::RecordCheckpoint(_)
-        | Command::MapService(_)
-        | Command::UpdateService(_)
-        | Command::RetireService(_)
-        | Command::ScheduleSite(_)
-        | Command::CorrectEvent(_)
-        | Command::ErasePerson(_)
-        | Command::MergePersons(_)
-        | Command::TakeOnPerson(_)
-        // Names the case worker a case moves to, not the supervisor who sends it.
-        | Command::TransferCase(_)
-        // A booking names the mediator who will hold it (the one who speaks the language
-        // needed): whoever answers the phone books for them, as a reschedule may hand over.
-        | Command::BookAppointment(_)
-        | Command::CloseSite(_)
-        | Command::RescheduleAppointment(_)
-        | Command::CancelAppointment(_)
-        | Command::RecordAppointmentAttended(_)
-        | Command::RecordNoShow(_)
-        | Command::CompleteSupervisionAction(_)
-        | Command::UpdatePerson(_)
-        | Command::CommentLogbookEntry(_)
-        | Command::RedactText(_) => None,
-        // Name the account changed, not the admin who changes it.
-        Command::OpenStaffAccount(_)
-        | Command::DisableStaffAccount(_)
-        | Command::ResetStaffPassword(_) => None,
-    }
-}
-
 /// A mediator records in their own name: a field that repeats the actor (`mediator`,
 /// `caseWorker`) names the mediator who sends the command. A supervisor may record for someone
 /// else (a session held by a mediator, written up from paper). An empty field is left to the
 /// decision, which requires it.
 pub(super) fn in_own_name(cmd: &Command, ctx: &Context) -> Result<(), Rejection> {
-    let Some((field, named)) = actor_field(cmd) else {
+    let Some((field, named)) = cmd.actor_field() else {
         return Ok(());
     };
     ensure!(

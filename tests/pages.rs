@@ -744,6 +744,25 @@ async fn the_supervisor_reviews_and_comments_a_diary(server: &Server, driver: &D
     );
     assert!(trail.contains("demo-mediatore") && trail.contains("demo-supervisore"));
     check_page(&browser, "registro-ultimi").await;
+
+    // Filtered by the event's type and the actor's role: only the mediators' diaries, the
+    // filter kept in the form (and in the next page's link), nothing personal in the address.
+    browser.goto(&server.url("/registro")).await;
+    browser.choose("f-tipo", "LogbookEntryWritten").await;
+    browser.choose("f-ruolo", "mediator").await;
+    browser.follow("#filter").await;
+    let rows = browser.text("#trail tbody").await;
+    let lines: Vec<&str> = rows.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "no diary in the filtered trail");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("Diario di bordo") && l.contains("(mediatore)")),
+        "{rows}"
+    );
+    assert!(rows.contains("demo-mediatore"), "{rows}");
+    assert!(!rows.contains("Commento al diario"), "{rows}");
+    check_page(&browser, "registro-filtrato").await;
     browser.close().await;
 }
 

@@ -577,3 +577,11 @@ place-QUESTURA = At the Questura
 place-SCHOOL = At a school
 place-PHONE = By phone
 place-OTHER = Elsewhere
+
+## The audit trail's filters.
+
+trail-filter = Filter the events
+trail-any = Any
+trail-from = Recorded from
+trail-to = Recorded until
+trail-apply = Filter

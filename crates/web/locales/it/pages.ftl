@@ -577,3 +577,11 @@ place-QUESTURA = In Questura
 place-SCHOOL = A scuola
 place-PHONE = Per telefono
 place-OTHER = Altrove
+
+## The audit trail's filters.
+
+trail-filter = Filtra gli eventi
+trail-any = Tutti
+trail-from = Registrati dal
+trail-to = Registrati fino al
+trail-apply = Filtra

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use domain::Role;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use ulid::Ulid;
 
 use super::{ask, csrf_ok, failed, page, refused, require, Ctx};
@@ -99,12 +99,66 @@ pub async fn month(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct TrailQuery {
     /// The cursor (a position) after which the page starts: no personal data.
     dopo: Option<String>,
     /// Present: the latest twenty events instead of the first.
     ultimi: Option<String>,
+    /// The filters, none of them personal data: an event type, the actor's role, a site's
+    /// slug, and the first and last day of recording (Italian days).
+    tipo: Option<String>,
+    ruolo: Option<String>,
+    sede: Option<String>,
+    dal: Option<String>,
+    al: Option<String>,
+}
+
+/// The trail's filter as the API takes it, and the same as the page's query string (for the
+/// next page's link and the form), from what the page was asked; what is not well formed is
+/// dropped (the form shows it empty).
+fn trail_filter(query: &TrailQuery) -> (Value, Vec<(&'static str, String)>) {
+    let word = |text: &Option<String>, extra: u8| {
+        text.as_deref()
+            .map(str::trim)
+            .filter(|t| {
+                !t.is_empty()
+                    && t.len() <= 64
+                    && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == extra)
+            })
+            .map(str::to_owned)
+    };
+    let mut filter = serde_json::Map::new();
+    let mut kept = Vec::new();
+    if let Some(kind) = word(&query.tipo, b'_') {
+        filter.insert("types".into(), json!([kind]));
+        kept.push(("tipo", kind));
+    }
+    if let Some(role) = word(&query.ruolo, b'_')
+        .filter(|r| ["mediator", "supervisor", "evaluator", "admin"].contains(&r.as_str()))
+    {
+        filter.insert("role".into(), json!(role));
+        kept.push(("ruolo", role));
+    }
+    if let Some(site) = word(&query.sede, b'-') {
+        filter.insert("site".into(), json!(site));
+        kept.push(("sede", site));
+    }
+    let day = |text: &Option<String>| text.as_deref().and_then(crate::time::parse_date);
+    let midnight = |d: chrono::NaiveDate| crate::time::instant(d, chrono::NaiveTime::MIN);
+    if let Some(from) = day(&query.dal) {
+        if let Some(at) = midnight(from) {
+            filter.insert("recordedFrom".into(), json!(at.to_rfc3339()));
+            kept.push(("dal", from.to_string()));
+        }
+    }
+    if let Some(to) = day(&query.al) {
+        if let Some(at) = to.succ_opt().and_then(midnight) {
+            filter.insert("recordedTo".into(), json!(at.to_rfc3339()));
+            kept.push(("al", to.to_string()));
+        }
+    }
+    (Value::Object(filter), kept)
 }
 
 /// The audit trail, twenty events a page, each with its hash, and the chain verified.
@@ -118,22 +172,23 @@ pub async fn trail(
         Ok(account) => account,
         Err(response) => return *response,
     };
+    let (filter, kept) = trail_filter(&query);
     let after = query
         .dopo
         .filter(|c| c.len() <= 20 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'='));
     let outcome = ask(
         &web,
         &account,
-        "query Trail($after: String, $first: Int, $last: Int) {
+        "query Trail($after: String, $first: Int, $last: Int, $filter: EventFilter) {
            chain { head { position hash } verify { intact checked head { position hash } problem { position kind } } }
-           auditTrail(first: $first, after: $after, last: $last) {
+           auditTrail(filter: $filter, first: $first, after: $after, last: $last) {
              nodes { position type stream occurredAt recordedAt actor { id role } hash }
              pageInfo { hasNextPage endCursor }
            }
          }",
         match query.ultimi {
-            Some(_) => json!({ "last": 20 }),
-            None => json!({ "after": after, "first": 20 }),
+            Some(_) => json!({ "last": 20, "filter": filter }),
+            None => json!({ "after": after, "first": 20, "filter": filter }),
         },
     )
     .await;
@@ -149,6 +204,12 @@ pub async fn trail(
         minijinja::context! {
             chain => minijinja::Value::from_serialize(&data["chain"]),
             trail => minijinja::Value::from_serialize(&data["auditTrail"]),
+            event_types => domain::EVENT_TYPES.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+            roles => ["mediator", "supervisor", "evaluator", "admin"],
+            chosen => kept.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            filter_query => form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(kept.iter().map(|(k, v)| (*k, v.as_str())))
+                .finish(),
         },
     )
 }

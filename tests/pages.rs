@@ -134,15 +134,27 @@ const PAGES: [(&str, &[(&str, &str)]); 4] = [
             ("/mese?mese=2024-05", "mese"),
             ("/registro", "registro"),
             ("/letture", "letture"),
+            ("/diari", "diari-mese"),
+            ("/cancella", "cancella-modulo"),
         ],
     ),
-    ("demo-valutatore", &[("/verifica", "verifica")]),
-    ("demo-amministratore", &[("/account", "account")]),
+    (
+        "demo-valutatore",
+        &[("/verifica", "verifica"), ("/periodo", "periodo-modulo")],
+    ),
+    (
+        "demo-amministratore",
+        &[
+            ("/account", "account"),
+            ("/sedi", "sedi-elenco"),
+            ("/servizi", "servizi-elenco"),
+        ],
+    ),
 ];
 
-/// Pages two roles share: supervisors also see the checkpoints.
+/// Pages two roles share: supervisors also see the checkpoints and the period.
 fn allowed_to_both(user: &str, _other: &str, path: &str) -> bool {
-    user == "demo-supervisore" && path == "/verifica"
+    user == "demo-supervisore" && (path == "/verifica" || path == "/periodo")
 }
 
 async fn every_role_signs_in_and_sees_its_pages(server: &Server, driver: &Driver) {

@@ -220,6 +220,26 @@ fn show(
 }
 
 /// Shows a [`Spec`] form; the directory's services are read when a field chooses one.
+/// A form shown for the first time: no error yet.
+async fn show_blank(
+    web: &Web,
+    ctx: &Ctx,
+    account: &Account,
+    spec: &Spec,
+    form: &Value,
+) -> Response {
+    show_spec(
+        web,
+        ctx,
+        account,
+        StatusCode::OK,
+        spec,
+        form,
+        &FormErrors::default(),
+    )
+    .await
+}
+
 async fn show_spec(
     web: &Web,
     ctx: &Ctx,
@@ -607,16 +627,7 @@ pub async fn intake_form(
         "personId": id, "eventId": drawn(), "date": date, "time": time, "channel": "WALK_IN",
     });
     let spec = intake_spec(&id);
-    show_spec(
-        &web,
-        &ctx,
-        &account,
-        StatusCode::OK,
-        &spec,
-        &form,
-        &FormErrors::default(),
-    )
-    .await
+    show_blank(&web, &ctx, &account, &spec, &form).await
 }
 
 pub async fn record_intake(

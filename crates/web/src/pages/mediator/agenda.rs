@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    drawn, drawn_at, mediator, now_fields, path_id, show_spec, site_of, Input, Mutation, Posted,
+    drawn, drawn_at, mediator, now_fields, path_id, show_blank, site_of, Input, Mutation, Posted,
     Spec, CHANNELS,
 };
 use crate::accounts::Account;
@@ -228,16 +228,7 @@ pub async fn appointment_form(
         "channel": "WALK_IN",
     });
     let spec = appointment_spec(&id);
-    show_spec(
-        &web,
-        &ctx,
-        &account,
-        StatusCode::OK,
-        &spec,
-        &form,
-        &FormErrors::default(),
-    )
-    .await
+    show_blank(&web, &ctx, &account, &spec, &form).await
 }
 
 pub async fn book_appointment(

@@ -11,9 +11,8 @@ use serde_json::{json, Value};
 use ulid::Ulid;
 
 use super::{
-    drawn, mediator, now_fields, path_id, show_spec, site_of, Input, Mutation, Posted, Spec, NEEDS,
+    drawn, mediator, now_fields, path_id, show_blank, site_of, Input, Mutation, Posted, Spec, NEEDS,
 };
-use crate::forms::FormErrors;
 use crate::pages::{ask, refused};
 use crate::{time, Web};
 
@@ -64,16 +63,7 @@ async fn first(web: &Web, headers: &HeaderMap, spec: Spec, form: Value) -> Respo
         Ok(signed_in) => signed_in,
         Err(response) => return *response,
     };
-    show_spec(
-        web,
-        &ctx,
-        &account,
-        StatusCode::OK,
-        &spec,
-        &form,
-        &FormErrors::default(),
-    )
-    .await
+    show_blank(web, &ctx, &account, &spec, &form).await
 }
 
 /// The date and time of now, the event id, and the given fields.
@@ -352,16 +342,7 @@ pub async fn outcome_form(
         about: Some(about),
         ..outcome_spec(&id, Some(&person))
     };
-    show_spec(
-        &web,
-        &ctx,
-        &account,
-        StatusCode::OK,
-        &spec,
-        &form,
-        &FormErrors::default(),
-    )
-    .await
+    show_blank(&web, &ctx, &account, &spec, &form).await
 }
 
 pub async fn record_outcome(

@@ -475,8 +475,8 @@ async fn record_a_day(addr: SocketAddr) -> Day {
                     "surveyId": survey, "siteId": SITE,
                     "occurredAt": "2024-06-03T16:30:00+02:00", "personId": a,
                     "scores": [
-                        { "item": "WELCOME", "score": 5 }, { "item": "CLARITY", "score": 4 },
-                        { "item": "USEFULNESS", "score": 5 }, { "item": "LANGUAGE", "score": 5 }
+                        { "item": "welcome", "score": 5 }, { "item": "clarity", "score": 4 },
+                        { "item": "usefulness", "score": 5 }, { "item": "language", "score": 5 }
                     ],
                     "helpfulForIntegration": true, "comment": null
                 }),

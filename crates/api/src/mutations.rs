@@ -190,6 +190,7 @@ pub struct MutationRoot(
     UpdateMutations,
     CorrectionMutations,
     StaffMutations,
+    SurveyMutations,
     RecordingMutations,
 );
 

@@ -225,6 +225,16 @@ fn query_cells() -> Vec<(&'static str, String, &'static [Who])> {
         ("services", "{ services { id } }".into(), EVERYONE),
         ("sites", "{ sites { siteId openingDays } }".into(), EVERYONE),
         (
+            "surveyDefinitions",
+            "{ surveyDefinitions { definition version items { code } } }".into(),
+            EVERYONE,
+        ),
+        (
+            "surveyInForce",
+            "{ surveyInForce(day: \"2024-05-31\") { definition version } }".into(),
+            EVERYONE,
+        ),
+        (
             "supervisionMeetings",
             "{ supervisionMeetings(from: \"2024-05-01\", to: \"2024-05-31\") { everyMonthHasMeeting } }"
                 .into(),

@@ -502,7 +502,7 @@ async fn a_month_at_the_desk_records_every_mutation() {
             "recordSurveyResponse",
             json!({
                 "surveyId": survey, "siteId": SITE, "occurredAt": at(hour(53)), "personId": person,
-                "scores": [{"item": "WELCOME", "score": 5}, {"item": "WAITING_TIME", "score": 3}],
+                "scores": [{"item": "welcome", "score": 5}, {"item": "waiting_time", "score": 3}],
                 "helpfulForIntegration": true, "comment": "Very kind staff.",
             }),
             "SatisfactionSurveyCompleted",
@@ -693,7 +693,7 @@ async fn a_rejected_command_names_the_field() {
             "recordSurveyResponse",
             json!({
                 "surveyId": new_id(), "siteId": SITE, "occurredAt": at(t0),
-                "personId": served.person, "scores": [{"item": "OVERALL", "score": 4}],
+                "personId": served.person, "scores": [{"item": "overall", "score": 4}],
                 "helpfulForIntegration": true,
             }),
             Value::Null,

@@ -125,6 +125,7 @@ const NOT_VIEWS: &[(&str, &str)] = &[
     ("Text", "a template's label in Italian and English"),
     ("RenderOptions", "a report query's arguments (threshold, language), not a view"),
     ("Fact", "the rows a report template groups, never shown one by one"),
+    ("Named", "the label a fact brings for its own code (a survey item's), written into a report's cells"),
     (
         "RenderedReport",
         "its cells are strings in the template's order: `RegionReport` shows the same rows \

@@ -24,6 +24,8 @@ use crate::vocab::*;
 
 // The staff accounts' commands are declared beside their facts (`staff.rs`).
 pub use crate::staff::{DisableStaffAccount, OpenStaffAccount, ResetStaffPassword};
+// The survey definitions' command is declared beside its fact (`survey.rs`).
+pub use crate::survey::DefineSurvey;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -330,6 +332,13 @@ pub struct RecordSurveyResponse {
     pub occurred_at: DateTime<Utc>,
     #[serde(default)]
     pub person_id: Option<PersonId>,
+    /// The survey definition answered, and its version; without them, the version in force on
+    /// the day (`survey.rs`). Left out of the command's JSON when not given, so that a retry
+    /// of it matches the recorded fact, which names the definition answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
     pub scores: Vec<ItemScore>,
     pub helpful_for_integration: bool,
     #[serde(default)]
@@ -806,6 +815,7 @@ commands! {
     CancelMediation => MediationCancelled, roles: [Mediator, Supervisor], own_name: [];
     RecordGroupActivity => GroupActivityHeld, roles: [Mediator, Supervisor], own_name: [];
     DistributeInformationMaterial => InformationMaterialDistributed, roles: [Mediator, Supervisor], own_name: [];
+    DefineSurvey => SurveyDefined, roles: [Supervisor, Admin], own_name: [];
     RecordSurveyResponse => SatisfactionSurveyCompleted, roles: [Mediator, Supervisor], own_name: [];
     WriteLogbookEntry => LogbookEntryWritten, roles: [Mediator, Supervisor], own_name: [mediator = "mediator"];
     CommentLogbookEntry => LogbookEntryCommented, roles: [Supervisor], own_name: [];
@@ -892,6 +902,8 @@ impl Command {
             Command::OpenStaffAccount(_)
             | Command::DisableStaffAccount(_)
             | Command::ResetStaffPassword(_) => None,
+            // A questionnaire's definition names no person, case or site.
+            Command::DefineSurvey(_) => None,
         }
     }
 
@@ -943,6 +955,8 @@ impl Command {
             Command::OpenStaffAccount(_)
             | Command::DisableStaffAccount(_)
             | Command::ResetStaffPassword(_) => None,
+            // A questionnaire's definition names no person, case or site.
+            Command::DefineSurvey(_) => None,
         }
     }
 
@@ -997,6 +1011,8 @@ impl Command {
             Command::OpenStaffAccount(_)
             | Command::DisableStaffAccount(_)
             | Command::ResetStaffPassword(_) => None,
+            // A questionnaire's definition names no person, case or site.
+            Command::DefineSurvey(_) => None,
         }
     }
 }

@@ -17,6 +17,8 @@ use crate::vocab::*;
 
 // The staff accounts' facts are declared beside their commands (`staff.rs`).
 pub use crate::staff::{StaffAccountDisabled, StaffAccountOpened, StaffPasswordReset};
+// The survey definitions' fact is declared beside its command (`survey.rs`).
+pub use crate::survey::SurveyDefined;
 
 /// A person was registered at a desk. Current version 2.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -522,14 +524,18 @@ pub struct InformationMaterialDistributed {
     pub channel: DistributionChannel,
 }
 
-/// One item of a satisfaction survey, scored 1 (poor) to 5 (excellent).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One item of a satisfaction survey scored on the item's scale: `item` is the item's code in
+/// the survey definition the response answers (`survey.rs`; the built-in definition's codes are
+/// those of [`SurveyItem`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ItemScore {
-    pub item: SurveyItem,
+    pub item: String,
     pub score: u8,
 }
 
+/// A satisfaction survey was completed. Current version 2: it names the survey definition and
+/// the version it answers; version 1 answered the built-in definition (`survey.rs`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SatisfactionSurveyCompleted {
@@ -538,9 +544,42 @@ pub struct SatisfactionSurveyCompleted {
     pub occurred_at: DateTime<Utc>,
     /// None for an anonymous survey.
     pub person_id: Option<PersonId>,
+    /// The survey definition's slug and the version answered.
+    pub definition: String,
+    pub version: u32,
     pub scores: Vec<ItemScore>,
     pub helpful_for_integration: bool,
     pub comment: Option<PersonalNote>,
+}
+
+/// Version 1 of [`SatisfactionSurveyCompleted`]: before survey definitions, it answered the
+/// built-in one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SatisfactionSurveyCompletedV1 {
+    pub survey_id: SurveyId,
+    pub site_id: SiteId,
+    pub occurred_at: DateTime<Utc>,
+    pub person_id: Option<PersonId>,
+    pub scores: Vec<ItemScore>,
+    pub helpful_for_integration: bool,
+    pub comment: Option<PersonalNote>,
+}
+
+impl From<SatisfactionSurveyCompletedV1> for SatisfactionSurveyCompleted {
+    fn from(v1: SatisfactionSurveyCompletedV1) -> Self {
+        SatisfactionSurveyCompleted {
+            survey_id: v1.survey_id,
+            site_id: v1.site_id,
+            occurred_at: v1.occurred_at,
+            person_id: v1.person_id,
+            definition: crate::survey::DEFAULT_SURVEY.into(),
+            version: 1,
+            scores: v1.scores,
+            helpful_for_integration: v1.helpful_for_integration,
+            comment: v1.comment,
+        }
+    }
 }
 
 /// Logbook entry (*diario di bordo*), current version 3: one mediator's working day at a site,
@@ -1106,7 +1145,7 @@ events!(
     MediationCancelled = 1,
     GroupActivityHeld = 1,
     InformationMaterialDistributed = 1,
-    SatisfactionSurveyCompleted = 1,
+    SatisfactionSurveyCompleted = 2,
     LogbookEntryWritten = 3,
     LogbookEntryCommented = 1,
     TextRedacted = 1,
@@ -1132,6 +1171,7 @@ events!(
     StaffAccountOpened = 1,
     StaffAccountDisabled = 1,
     StaffPasswordReset = 1,
+    SurveyDefined = 1,
 );
 
 /// Old schema versions still read: `(event type, version)`.
@@ -1142,6 +1182,7 @@ pub const OLD_EVENT_VERSIONS: &[(&str, u16)] = &[
     ("SiteScheduled", 1),
     ("PersonRegistered", 1),
     ("ConsentGiven", 1),
+    ("SatisfactionSurveyCompleted", 1),
 ];
 
 /// A payload to decode: stored bytes, or a JSON value already parsed.
@@ -1184,6 +1225,9 @@ fn upcast<S: PayloadSource>(
         ("ConsentGiven", 1) => Ok(payload
             .parse::<ConsentGivenV1>()
             .map(|v1| Event::ConsentGiven(v1.into()))),
+        ("SatisfactionSurveyCompleted", 1) => Ok(payload
+            .parse::<SatisfactionSurveyCompletedV1>()
+            .map(|v1| Event::SatisfactionSurveyCompleted(v1.into()))),
         ("LogbookEntryWritten", 2) => Ok(payload
             .parse::<LogbookEntryWrittenV2>()
             .map(|v2| Event::LogbookEntryWritten(v2.into()))),
@@ -1259,6 +1303,8 @@ impl Event {
             Event::StaffAccountOpened(_)
             | Event::StaffAccountDisabled(_)
             | Event::StaffPasswordReset(_) => None,
+            // A questionnaire's definition: no person, no site, no free text.
+            Event::SurveyDefined(_) => None,
         }
     }
 
@@ -1312,6 +1358,8 @@ impl Event {
             Event::StaffAccountOpened(_)
             | Event::StaffAccountDisabled(_)
             | Event::StaffPasswordReset(_) => None,
+            // A questionnaire's definition: no person, no site, no free text.
+            Event::SurveyDefined(_) => None,
         }
     }
 
@@ -1381,6 +1429,8 @@ impl Event {
             Event::StaffAccountOpened(_)
             | Event::StaffAccountDisabled(_)
             | Event::StaffPasswordReset(_) => None,
+            // A questionnaire's definition: no person, no site, no free text.
+            Event::SurveyDefined(_) => None,
         }
     }
 
@@ -1431,6 +1481,8 @@ impl Event {
             Event::StaffAccountOpened(_)
             | Event::StaffAccountDisabled(_)
             | Event::StaffPasswordReset(_) => None,
+            // A questionnaire's definition: no person, no site, no free text.
+            Event::SurveyDefined(_) => None,
         }
     }
 }
@@ -1485,6 +1537,7 @@ impl Event {
             Event::StaffAccountOpened(e) => StreamId::staff(&e.user),
             Event::StaffAccountDisabled(e) => StreamId::staff(&e.user),
             Event::StaffPasswordReset(e) => StreamId::staff(&e.user),
+            Event::SurveyDefined(e) => StreamId::survey_definition(&e.definition),
             Event::EventCorrected(_) | Event::TextRedacted(_) => return None,
         })
     }

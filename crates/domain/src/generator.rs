@@ -1063,7 +1063,7 @@ impl Generator {
             let scores = SurveyItem::ALL
                 .iter()
                 .map(|item| ItemScore {
-                    item: *item,
+                    item: item.as_str().into(),
                     score: self.rng.gen_range(2..=5),
                 })
                 .collect();
@@ -1076,6 +1076,8 @@ impl Generator {
                     site_id: site_id.clone(),
                     occurred_at: when,
                     person_id,
+                    definition: None,
+                    version: None,
                     scores,
                     helpful_for_integration: self.rng.gen_bool(0.8),
                     comment: None

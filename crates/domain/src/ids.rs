@@ -173,6 +173,11 @@ impl StreamId {
         StreamId(format!("survey-{id}"))
     }
 
+    /// `survey-definition-<slug>`: the versions of a survey definition, in order.
+    pub fn survey_definition(definition: &str) -> Self {
+        StreamId(format!("survey-definition-{definition}"))
+    }
+
     /// `checkpoints`: every signed checkpoint, in order.
     pub fn checkpoints() -> Self {
         StreamId("checkpoints".to_string())

@@ -17,6 +17,7 @@ pub mod samples;
 pub mod snapshot;
 pub mod staff;
 pub mod state;
+pub mod survey;
 pub mod text;
 pub mod vocab;
 
@@ -30,4 +31,5 @@ pub use personal::*;
 pub use rejection::{Rejection, RejectionKind};
 pub use staff::*;
 pub use state::{Context, Decision, DeskState, EventMeta, Expected, ProjectStart};
+pub use survey::*;
 pub use vocab::*;

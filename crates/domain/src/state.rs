@@ -127,6 +127,8 @@ pub struct DeskState {
     meetings: HashMap<MeetingId, MeetingState>,
     /// Staff accounts by user name: disabled or not (`staff.rs`).
     staff_accounts: HashMap<String, StaffAccountState>,
+    /// Survey definitions by slug: their versions in order (`survey.rs`).
+    survey_definitions: HashMap<String, Vec<SurveyDefined>>,
 }
 
 type Decided = Result<Decision, Rejection>;
@@ -206,6 +208,7 @@ mod referral;
 mod sites;
 mod staff;
 mod supervision;
+mod survey;
 mod update;
 
 use appointment::AppointmentState;

@@ -1090,7 +1090,7 @@ fn survey_scores_are_one_to_five() {
         .when(six)
         .then_rejected("scores[2].score", K::OutOfRange);
     let mut twice = anonymous();
-    twice.scores[1].item = SurveyItem::Welcome;
+    twice.scores[1].item = "welcome".into();
     given(vec![])
         .when(twice)
         .then_rejected("scores[1].item", K::Duplicate);

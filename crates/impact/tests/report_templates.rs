@@ -163,10 +163,12 @@ fn fami_quarterly_sheet_renders_its_golden_csvs_in_italian() {
     assert_eq!(e.len(), 3, "{e:?}");
     assert_eq!(row(&e, &["Cittadino di paese terzo"])[1], "third_country");
 
-    // Four RecordSurveyResponse lines against the 14 persons served: responses name no person
-    // and are not suppressed.
+    // Four RecordSurveyResponse lines (69, 70, 101, 103) name no definition: they answer the
+    // built-in one, against the 14 persons served; responses name no person and are not
+    // suppressed.
     let s = rows(&files["gradimento.csv"]);
-    assert_eq!(s[1..], [["4", "14", "0.2857"]]);
+    assert_eq!(row(&s, &["Totale"])[1..], ["total", "4", "14", "0.2857"]);
+    assert_eq!(s[1][1], "gradimento-sportello/1");
 
     // The threshold is stated.
     let info = rows(&files["informazioni.csv"]);

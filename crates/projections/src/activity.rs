@@ -45,15 +45,35 @@ pub(crate) struct GroupRow {
 pub(crate) struct SurveyRow {
     pub site: Sym,
     pub at: DateTime<Utc>,
-    /// Score per item of `SurveyItem::ALL`; 0 when not answered.
+    /// The survey definition answered, and its version.
+    pub definition: Sym,
+    pub version: u32,
+    /// Score per item of `SurveyItem::ALL` for the built-in definition (the monitoring's
+    /// figures, 1 to 5); 0 when not answered, or for another definition.
     pub scores: [u8; 6],
+    /// Every score, by the item's code in the definition answered.
+    pub answers: Vec<(Sym, u8)>,
     pub helpful: bool,
+}
+
+impl SurveyRow {
+    /// Sets the scores of a response to `definition` at `version`.
+    pub(crate) fn set_scores(&mut self, syms: &mut crate::sym::Symbols, scores: &[ItemScore]) {
+        self.answers = scores
+            .iter()
+            .map(|s| (syms.intern(&s.item), s.score))
+            .collect();
+        self.scores = [0; 6];
+        if syms.name(self.definition) == DEFAULT_SURVEY && self.version == 1 {
+            self.scores = scores_array(scores);
+        }
+    }
 }
 
 pub(crate) fn scores_array(scores: &[ItemScore]) -> [u8; 6] {
     let mut out = [0u8; 6];
     for s in scores {
-        if let Some(i) = SurveyItem::ALL.iter().position(|x| *x == s.item) {
+        if let Some(i) = SurveyItem::ALL.iter().position(|x| x.as_str() == s.item) {
             if let Some(slot) = out.get_mut(i) {
                 *slot = s.score;
             }
@@ -133,12 +153,17 @@ impl Fold for InformationMaterialDistributed {
 impl Fold for SatisfactionSurveyCompleted {
     fn fold(&self, m: &mut ReadModels, at: &mut At) -> Option<Target> {
         let At { site, .. } = *at;
-        m.surveys.push(SurveyRow {
+        let mut row = SurveyRow {
             site,
             at: self.occurred_at,
-            scores: scores_array(&self.scores),
+            definition: m.syms.intern(&self.definition),
+            version: self.version,
+            scores: [0; 6],
+            answers: Vec::new(),
             helpful: self.helpful_for_integration,
-        });
+        };
+        row.set_scores(&mut m.syms, &self.scores);
+        m.surveys.push(row);
         Some(Target::Survey(len_ix(m.surveys.len())))
     }
 }

@@ -244,7 +244,7 @@ impl ReadModels {
                 set(f, "occurredAt", &mut s.at);
                 set(f, "helpfulForIntegration", &mut s.helpful);
                 if let Some(scores) = get::<Vec<ItemScore>>(f, "scores") {
-                    s.scores = scores_array(&scores);
+                    s.set_scores(&mut self.syms, &scores);
                 }
             }
             Target::Logbook(ix) => {

@@ -35,6 +35,7 @@ mod search;
 mod service;
 mod snapshot;
 mod supervision;
+mod survey;
 mod sym;
 mod update;
 

@@ -57,6 +57,8 @@ pub struct ReadModels {
     /// Information material distributed (`report/facts.rs` reads it).
     pub(crate) materials: Vec<crate::report::MaterialRow>,
     pub(crate) surveys: Vec<SurveyRow>,
+    /// Survey definitions' versions as recorded (`survey.rs`).
+    pub(crate) survey_definitions: Vec<domain::SurveyDefined>,
     pub(crate) logbook: Vec<LogbookRow>,
     pub(crate) meetings: Vec<MeetingRow>,
     pub(crate) appointment_keys: Keys<AppointmentId>,
@@ -97,6 +99,7 @@ impl ReadModels {
             groups: Vec::new(),
             materials: Vec::new(),
             surveys: Vec::new(),
+            survey_definitions: Vec::new(),
             logbook: Vec::new(),
             meetings: Vec::new(),
             appointment_keys: Keys::default(),

@@ -50,6 +50,7 @@ fn persons(facts: &mut Vec<Fact>, sex: &str, age_band: &str, n: u32) {
                 1,
             ))),
             values: Vec::new(),
+            labels: Vec::new(),
         });
     }
 }

@@ -221,10 +221,12 @@ fn survey(
         site_id: site(),
         occurred_at: t(at),
         person_id: person.map(pid),
+        definition: None,
+        version: None,
         scores: scores
             .iter()
             .map(|(item, score)| ItemScore {
-                item: *item,
+                item: item.as_str().into(),
                 score: *score,
             })
             .collect(),

@@ -18,6 +18,7 @@ mod merge;
 mod person;
 mod record;
 mod staff;
+mod survey;
 mod update;
 pub(crate) mod vocab;
 
@@ -34,6 +35,7 @@ pub(crate) use merge::*;
 pub(crate) use person::*;
 pub(crate) use record::*;
 pub(crate) use staff::*;
+pub(crate) use survey::*;
 pub(crate) use update::*;
 
 pub(crate) use crate::mutations::{parse_ulid, record, RecordOptions, Recorded};

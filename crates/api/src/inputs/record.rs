@@ -125,7 +125,12 @@ pub struct RecordSurveyResponseInput {
     pub occurred_at: DateTime<Utc>,
     /// The person who answered (ULID); empty for an anonymous survey.
     pub person_id: Option<ID>,
-    /// The answers, at least one, each item once.
+    /// The survey definition answered (`surveyDefinitions`); the one in force on the day when
+    /// empty.
+    pub definition: Option<String>,
+    /// The definition's version answered; the latest in force on the day when empty.
+    pub version: Option<u32>,
+    /// The answers, at least one, each item of the definition once, on its scale.
     pub scores: Vec<ItemScoreInput>,
     /// The person found the desk helpful for their integration.
     pub helpful_for_integration: bool,
@@ -141,6 +146,8 @@ impl CommandInput for RecordSurveyResponseInput {
             site_id,
             occurred_at,
             person_id,
+            definition,
+            version,
             scores,
             helpful_for_integration,
             comment,
@@ -150,12 +157,11 @@ impl CommandInput for RecordSurveyResponseInput {
             site_id: site(site_id),
             occurred_at,
             person_id: opt_id("personId", person_id.as_ref())?,
+            definition,
+            version,
             scores: scores
                 .into_iter()
-                .map(|ItemScoreInput { item, score }| domain::ItemScore {
-                    item: item.into(),
-                    score,
-                })
+                .map(|ItemScoreInput { item, score }| domain::ItemScore { item, score })
                 .collect(),
             helpful_for_integration,
             comment: comment.map(domain::PersonalNote),
@@ -167,9 +173,10 @@ impl CommandInput for RecordSurveyResponseInput {
 /// One answer of a satisfaction survey.
 #[derive(InputObject)]
 pub struct ItemScoreInput {
-    /// The item scored.
-    pub item: SurveyItem,
-    /// From 1 (poor) to 5 (excellent).
+    /// The item's code in the definition answered (the built-in definition's: `welcome`,
+    /// `clarity`, `usefulness`, `waiting_time`, `language`, `overall`).
+    pub item: String,
+    /// On the item's scale (the built-in definition's: 1, poor, to 5, excellent).
     pub score: u8,
 }
 

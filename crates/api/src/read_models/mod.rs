@@ -52,6 +52,7 @@ mod search;
 mod service;
 mod site;
 mod supervision;
+mod survey;
 
 pub use calendar::*;
 pub use case::*;
@@ -68,6 +69,7 @@ pub use search::*;
 pub use service::*;
 pub use site::*;
 pub use supervision::*;
+pub use survey::*;
 
 // ---- arguments ----------------------------------------------------------------------------------
 

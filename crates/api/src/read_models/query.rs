@@ -350,6 +350,40 @@ impl ReadModelQuery {
             .collect())
     }
 
+    /// Every version of every survey definition, the built-in one first, then as recorded.
+    #[graphql(guard = "Allow(access::EVERYONE)")]
+    async fn survey_definitions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Answer as the desk stood at this moment (a date-time, or a journal position); now when omitted."
+        )]
+        as_of: Option<AsOfInput>,
+    ) -> Result<Vec<SurveyDefinition>> {
+        Ok(with_models(ctx, as_of, |m| m.survey_definitions())
+            .await?
+            .into_iter()
+            .map(SurveyDefinition::from)
+            .collect())
+    }
+
+    /// The survey definition's version in force on `day` (today when omitted): what a survey
+    /// form asks.
+    #[graphql(guard = "Allow(access::EVERYONE)")]
+    async fn survey_in_force(
+        &self,
+        ctx: &Context<'_>,
+        day: Option<NaiveDate>,
+    ) -> Result<SurveyDefinition> {
+        let day = match day {
+            Some(day) => day,
+            None => ctx.data::<Desk>()?.now().date_naive(),
+        };
+        Ok(with_models(ctx, None, |m| m.survey_in_force(day))
+            .await?
+            .into())
+    }
+
     /// The territorial service directory, in the order services were mapped; services still in
     /// use unless `includeRetired`.
     #[graphql(guard = "Allow(access::EVERYONE)")]

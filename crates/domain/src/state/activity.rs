@@ -88,27 +88,8 @@ impl DeskState {
 
     pub(super) fn record_survey(&self, c: &RecordSurveyResponse) -> Decided {
         site(&c.site_id, "siteId")?;
-        ensure!(
-            !c.scores.is_empty(),
-            "scores",
-            K::Required,
-            "a survey has at least one answer"
-        );
-        let mut seen = BTreeSet::new();
-        for (i, s) in c.scores.iter().enumerate() {
-            ensure!(
-                (1..=5).contains(&s.score),
-                format!("scores[{i}].score"),
-                K::OutOfRange,
-                "scores go from 1 to 5"
-            );
-            ensure!(
-                seen.insert(s.item),
-                format!("scores[{i}].item"),
-                K::Duplicate,
-                "each item is scored once"
-            );
-        }
+        let definition = self.survey_answered(c)?;
+        self.check_scores(definition, &c.scores)?;
         if let Some(p) = c.person_id {
             self.person_with_consent(p, ConsentScope::SurveyContact)?;
         }
@@ -117,6 +98,8 @@ impl DeskState {
             site_id: c.site_id.clone(),
             occurred_at: c.occurred_at,
             person_id: c.person_id,
+            definition: definition.definition.clone(),
+            version: definition.version,
             scores: c.scores.clone(),
             helpful_for_integration: c.helpful_for_integration,
             comment: c.comment.clone(),
@@ -421,17 +404,19 @@ mod samples {
                 site_id: site(),
                 occurred_at: t("2024-05-16T11:30:00Z"),
                 person_id: Some(person()),
+                definition: Some(DEFAULT_SURVEY.into()),
+                version: Some(1),
                 scores: vec![
                     ItemScore {
-                        item: SurveyItem::Welcome,
+                        item: "welcome".into(),
                         score: 5,
                     },
                     ItemScore {
-                        item: SurveyItem::Clarity,
+                        item: "clarity".into(),
                         score: 4,
                     },
                     ItemScore {
-                        item: SurveyItem::Usefulness,
+                        item: "usefulness".into(),
                         score: 5,
                     },
                 ],

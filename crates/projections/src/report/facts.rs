@@ -11,11 +11,16 @@
 //! - *New / returning*: registered in the period or after it, or before it started.
 //! - *Hours*: an intervention's recorded minutes, a mediation session's start to end, an intake
 //!   none; a group activity its duration.
+//! - *Persons served* (the response rate's denominator): the distinct persons with at least one
+//!   contact recorded in the period (an intake, an intervention or a mediation session naming
+//!   them), whatever their eligibility; the same persons the `beneficiaries` facts are made of.
+//! - *Survey definition*: each response answers one version of one definition (`survey.rs`);
+//!   its code is `<slug>/<version>`, its label the definition's heading, version and languages.
 
 use std::collections::BTreeSet;
 
 use chrono::Datelike;
-use domain::{PersonId, SiteId};
+use domain::{Label, PersonId, SiteId, SurveyDefined};
 
 use crate::model::{Ix, ReadModels, NO_IX};
 use crate::monitoring::{AgeBand, ContactActivity};
@@ -45,9 +50,15 @@ pub enum Source {
     /// One fact per distribution: dimensions `item`, `language`, `channel`, `site`; measures
     /// `distributions`, `quantity`.
     InformationMaterial,
-    /// One fact per survey response: dimensions `site`, `helpful`; measure `responses`; and
-    /// `persons_served`, the period's beneficiaries, for the response rate.
+    /// One fact per survey response: dimensions `definition` (the definition and version
+    /// answered), `site`, `helpful`; measure `responses`; and `persons_served`, the persons
+    /// served in the period (see the module docs), for the response rate.
     Satisfaction,
+    /// One fact per item scored in a survey response: dimensions `definition`, `item` (the
+    /// item's code, labelled as the definition labels it, in its order), `scale` (`min-max`,
+    /// labelled with the scale's points), `site`; measures `answers`, `score_sum` (and `mean`,
+    /// on the item's own scale).
+    SurveyItems,
 }
 
 impl Source {
@@ -56,7 +67,10 @@ impl Source {
         match self {
             Source::Beneficiaries | Source::Contacts => true,
             // Attendees and responses name no person; copies are not people.
-            Source::GroupActivities | Source::InformationMaterial | Source::Satisfaction => false,
+            Source::GroupActivities
+            | Source::InformationMaterial
+            | Source::Satisfaction
+            | Source::SurveyItems => false,
         }
     }
 }
@@ -68,6 +82,17 @@ pub struct Fact {
     /// For distinct counts of persons (`persons`); never written out.
     pub person: Option<PersonId>,
     pub values: Vec<(&'static str, u64)>,
+    /// Labels a fact brings for its own codes (a survey definition's items), with their place
+    /// in the dimension's order; other codes are labelled by the template or the vocabulary.
+    pub labels: Vec<Named>,
+}
+
+/// The label and order of a fact's code of one dimension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Named {
+    pub dimension: &'static str,
+    pub order: usize,
+    pub label: Label,
 }
 
 impl Fact {
@@ -143,6 +168,7 @@ impl ReadModels {
                     ],
                     person: t.person.map(|p| self.persons[p as usize].id),
                     values: vec![("contacts", 1), ("minutes", t.minutes)],
+                    labels: Vec::new(),
                 })
                 .collect(),
             Source::GroupActivities => self
@@ -164,6 +190,7 @@ impl ReadModels {
                         ("attendees_other", u64::from(g.attendees_other)),
                         ("minutes", u64::from(g.duration_minutes)),
                     ],
+                    labels: Vec::new(),
                 })
                 .collect(),
             Source::InformationMaterial => self
@@ -179,22 +206,29 @@ impl ReadModels {
                     ],
                     person: None,
                     values: vec![("distributions", 1), ("quantity", u64::from(m.quantity))],
+                    labels: Vec::new(),
                 })
                 .collect(),
             Source::Satisfaction => {
                 let served = self.beneficiary_facts(period, site_sym);
                 let served: BTreeSet<_> = served.iter().filter_map(|f| f.person).collect();
+                let definitions = self.survey_definitions();
                 let mut facts: Vec<Fact> = self
                     .surveys
                     .iter()
                     .filter(|s| site_sym.is_none_or(|x| x == s.site) && period.contains(s.at))
-                    .map(|s| Fact {
-                        dims: vec![
-                            ("site", self.syms.name(s.site).to_string()),
-                            ("helpful", if s.helpful { "yes" } else { "no" }.to_string()),
-                        ],
-                        person: None,
-                        values: vec![("responses", 1)],
+                    .map(|s| {
+                        let (code, named) = self.definition_named(&definitions, s);
+                        Fact {
+                            dims: vec![
+                                ("definition", code),
+                                ("site", self.syms.name(s.site).to_string()),
+                                ("helpful", if s.helpful { "yes" } else { "no" }.to_string()),
+                            ],
+                            person: None,
+                            values: vec![("responses", 1)],
+                            labels: vec![named],
+                        }
                     })
                     .collect();
                 // The persons served carry no dimension of a response: one fact holds their number.
@@ -205,10 +239,121 @@ impl ReadModels {
                         "persons_served",
                         u64::try_from(served.len()).unwrap_or(u64::MAX),
                     )],
+                    labels: Vec::new(),
                 });
                 facts
             }
+            Source::SurveyItems => self.survey_item_facts(period, site_sym),
         }
+    }
+
+    /// A response's definition as a code (`<slug>/<version>`) and its label (the heading, the
+    /// version and the languages), placed in the order of `definitions`.
+    fn definition_named(
+        &self,
+        definitions: &[SurveyDefined],
+        s: &crate::activity::SurveyRow,
+    ) -> (String, Named) {
+        let slug = self.syms.name(s.definition);
+        let found = definitions
+            .iter()
+            .position(|d| d.definition == slug && d.version == s.version);
+        let code = format!("{slug}/{}", s.version);
+        let label = match found.map(|i| &definitions[i]) {
+            Some(d) => {
+                let languages = d.languages.join(", ");
+                Label {
+                    it: format!(
+                        "{}, versione {} (lingue: {languages})",
+                        d.heading.it, d.version
+                    ),
+                    en: Some(format!(
+                        "{}, version {} (languages: {languages})",
+                        d.heading.en.as_deref().unwrap_or(&d.heading.it),
+                        d.version
+                    )),
+                }
+            }
+            None => Label {
+                it: code.clone(),
+                en: None,
+            },
+        };
+        let named = Named {
+            dimension: "definition",
+            order: found.unwrap_or(usize::MAX),
+            label,
+        };
+        (code, named)
+    }
+
+    fn survey_item_facts(&self, period: &Period, site: Option<Sym>) -> Vec<Fact> {
+        let definitions = self.survey_definitions();
+        let mut facts = Vec::new();
+        for s in &self.surveys {
+            if !(site.is_none_or(|x| x == s.site) && period.contains(s.at)) {
+                continue;
+            }
+            let (code, named) = self.definition_named(&definitions, s);
+            let definition = definitions.get(named.order);
+            for (item, score) in &s.answers {
+                let item = self.syms.name(*item);
+                let defined = definition
+                    .and_then(|d| d.items.iter().enumerate().find(|(_, i)| i.code == item));
+                let (order, label, scale) = match defined {
+                    Some((i, d)) => (i, d.label.clone(), Some(&d.scale)),
+                    None => (
+                        usize::MAX,
+                        Label {
+                            it: item.into(),
+                            en: None,
+                        },
+                        None,
+                    ),
+                };
+                let (scale_code, scale_named) = match scale {
+                    Some(sc) => (
+                        format!("{}-{}", sc.min, sc.max),
+                        Named {
+                            dimension: "scale",
+                            order: usize::from(sc.min) * 256 + usize::from(sc.max),
+                            label: scale_label(sc),
+                        },
+                    ),
+                    None => (
+                        String::new(),
+                        Named {
+                            dimension: "scale",
+                            order: usize::MAX,
+                            label: Label {
+                                it: String::new(),
+                                en: None,
+                            },
+                        },
+                    ),
+                };
+                facts.push(Fact {
+                    dims: vec![
+                        ("definition", code.clone()),
+                        ("item", item.to_string()),
+                        ("scale", scale_code),
+                        ("site", self.syms.name(s.site).to_string()),
+                    ],
+                    person: None,
+                    values: vec![("answers", 1), ("score_sum", u64::from(*score))],
+                    labels: vec![
+                        named.clone(),
+                        Named {
+                            dimension: "item",
+                            order,
+                            label,
+                        },
+                        scale_named,
+                    ],
+                });
+            }
+        }
+        facts
     }
 
     fn eligibility_of(&self, p: Ix) -> &'static str {
@@ -313,9 +458,32 @@ impl ReadModels {
                     dims,
                     person: Some(row.id),
                     values: Vec::new(),
+                    labels: Vec::new(),
                 });
             }
         }
         facts
+    }
+}
+
+/// A scale as the report writes it: `da 1 (Scarso) a 5 (Ottimo)`, or `da 0 a 10` without labels.
+fn scale_label(scale: &domain::SurveyScale) -> Label {
+    let (first, last) = (scale.labels.first(), scale.labels.last());
+    let end = |n: u8, l: Option<&Label>, en: bool| match l {
+        Some(l) if en => format!("{n} ({})", l.en.as_deref().unwrap_or(&l.it)),
+        Some(l) => format!("{n} ({})", l.it),
+        None => n.to_string(),
+    };
+    Label {
+        it: format!(
+            "da {} a {}",
+            end(scale.min, first, false),
+            end(scale.max, last, false)
+        ),
+        en: Some(format!(
+            "from {} to {}",
+            end(scale.min, first, true),
+            end(scale.max, last, true)
+        )),
     }
 }

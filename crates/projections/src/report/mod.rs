@@ -10,7 +10,7 @@ mod vocabulary;
 use chrono::{DateTime, Utc};
 use domain::{DistributionChannel, InformationMaterialDistributed, SiteId};
 
-pub use facts::{eligibility, Fact, Source, EU_OTHER_THAN_ITALY};
+pub use facts::{eligibility, Fact, Named, Source, EU_OTHER_THAN_ITALY};
 pub use render::{decimal, suppress, RenderOptions, RenderedTable, DEFAULT_MIN_CELL, SUPPRESSED};
 pub use template::{
     dimensions, measures, ColumnSpec, Group, Grouping, Lang, Span, TableSpec, Template,
@@ -141,6 +141,15 @@ fn info_table(
             ),
         ],
     ];
+    if t.tables.iter().any(|s| s.source == Source::Satisfaction) {
+        rows.push(vec![
+            pick("Persone servite", "Persons served"),
+            pick(
+                "persone distinte con almeno un contatto registrato nel periodo (accoglienza, intervento o mediazione): il denominatore del tasso di risposta",
+                "distinct persons with at least one contact recorded in the period (intake, intervention or mediation): the response rate's denominator",
+            ),
+        ]);
+    }
     for (name, g) in &t.groupings {
         let bands: Vec<String> = g
             .groups

@@ -75,6 +75,10 @@ impl Cell {
             "persons" => self.persons.len().to_string(),
             "hours" => decimal(sum("minutes") as f64 / 60.0),
             "persons_served" => served.to_string(),
+            "mean" => match sum("answers") {
+                0 => String::new(),
+                d => decimal(sum("score_sum") as f64 / d as f64),
+            },
             "response_rate" => match served {
                 0 => String::new(),
                 d => decimal(sum("responses") as f64 / d as f64),
@@ -139,6 +143,24 @@ impl Template {
         options: RenderOptions,
     ) -> RenderedTable {
         let lang = options.lang;
+        // The labels and order facts bring for their own codes (a survey definition's items).
+        let mut named: BTreeMap<(&str, &str), (usize, &domain::Label)> = BTreeMap::new();
+        for f in facts {
+            for n in &f.labels {
+                named.insert((n.dimension, f.dim(n.dimension)), (n.order, &n.label));
+            }
+        }
+        let rank = |dim: &str, code: &str| match named.get(&(self.base_dimension(dim), code)) {
+            Some((order, _)) => (*order, code.to_string()),
+            None => self.rank(dim, code),
+        };
+        let label = |dim: &str, code: &str| match named.get(&(self.base_dimension(dim), code)) {
+            Some((_, l)) if !self.values.contains_key(dim) => match lang {
+                Lang::It => l.it.clone(),
+                Lang::En => l.en.clone().unwrap_or_else(|| l.it.clone()),
+            },
+            _ => self.label(dim, code, lang),
+        };
         let mut cells: BTreeMap<Vec<(usize, String)>, Cell> = BTreeMap::new();
         let mut total = Cell::default();
         'facts: for f in facts {
@@ -157,7 +179,7 @@ impl Template {
             let mut key = Vec::with_capacity(spec.group_by.len());
             for dim in &spec.group_by {
                 match self.code_of(dim, f) {
-                    Some(code) => key.push(self.rank(dim, code)),
+                    Some(code) => key.push(rank(dim, code)),
                     None => continue 'facts,
                 }
             }
@@ -197,7 +219,7 @@ impl Template {
                 if let Some(i) = spec.group_by.iter().position(|d| *d == c.field) {
                     match key {
                         Some(key) => {
-                            row.push(self.label(&c.field, &key[i].1, lang));
+                            row.push(label(&c.field, &key[i].1));
                             row.push(key[i].1.clone());
                         }
                         None => {

@@ -161,12 +161,13 @@ pub fn dimensions(source: Source) -> &'static [&'static str] {
         Source::Contacts => &["activity", "site", "eligibility"],
         Source::GroupActivities => &["kind", "site"],
         Source::InformationMaterial => &["item", "language", "channel", "site"],
-        Source::Satisfaction => &["site", "helpful"],
+        Source::Satisfaction => &["definition", "site", "helpful"],
+        Source::SurveyItems => &["definition", "item", "scale", "site"],
     }
 }
 
 /// The measures of a source (`persons` counts distinct persons; `hours` is `minutes / 60`;
-/// `response_rate` is `responses / persons_served`).
+/// `response_rate` is `responses / persons_served`; `mean` is `score_sum / answers`).
 pub fn measures(source: Source) -> &'static [&'static str] {
     match source {
         Source::Beneficiaries => &["persons"],
@@ -180,6 +181,7 @@ pub fn measures(source: Source) -> &'static [&'static str] {
         ],
         Source::InformationMaterial => &["distributions", "quantity"],
         Source::Satisfaction => &["responses", "persons_served", "response_rate"],
+        Source::SurveyItems => &["answers", "score_sum", "mean"],
     }
 }
 
@@ -247,11 +249,12 @@ fn is_file_name(name: &str) -> bool {
 }
 
 impl Source {
-    pub const ALL: [Source; 5] = [
+    pub const ALL: [Source; 6] = [
         Source::Beneficiaries,
         Source::Contacts,
         Source::GroupActivities,
         Source::InformationMaterial,
         Source::Satisfaction,
+        Source::SurveyItems,
     ];
 }

@@ -887,7 +887,7 @@ async fn the_canary_never_reaches_an_evaluator() {
         .as_array()
         .unwrap();
     // Every person of the month consents to `reporting`: each is a row.
-    assert_eq!(persons.len(), 14);
+    assert_eq!(persons.len(), 19);
     seen.push_str(&response.to_string());
     for secret in [CANARY_NAME, "Zorbeta", "Quillfeather", CANARY_ID, OLENA_ID] {
         assert!(!seen.contains(secret), "an evaluator saw {secret}");

@@ -229,9 +229,10 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
     // 64, 115 (three persons); legal_advice at 15, 48, 71 (three persons); parental_support at
     // 30 and 77 (the same person) and 109; integrated_case_support at 40. 3
     // RecordMediationSession lines (52, 55, 113); the session at 55 is for a request naming no
-    // person, so 2 persons. 16 + 10 + 3 = 29 contacts by 14 persons.
+    // person, so 2 persons. 16 + 10 + 3 = 29 contacts by 14 persons; and the 5 intakes of the
+    // evening of 31 May (lines 137, 140, 143, 146, 149), each of a new person: 34 by 19.
     let c = &t["contacts"];
-    assert_eq!(c.get(&["intake", "montelucci-4"]), ["16", "14"]);
+    assert_eq!(c.get(&["intake", "montelucci-4"]), ["21", "19"]);
     assert_eq!(
         c.get(&["orientation_accompaniment", "montelucci-4"]),
         ["3", "3"]
@@ -240,27 +241,32 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
     assert_eq!(c.get(&["parental_support", "montelucci-4"]), ["3", "2"]);
     assert_eq!(c.get(&["integrated_case_support", "all"]), ["1", "1"]);
     assert_eq!(c.get(&["mediation", "montelucci-4"]), ["3", "2"]);
-    assert_eq!(c.get(&["all", "all"]), ["29", "14"]);
+    assert_eq!(c.get(&["all", "all"]), ["34", "19"]);
     // Two RecordGroupActivity lines: 72 (information session, 16 + 3, 90 min), 96 (community
     // activation, 9 + 11, 120 min).
     let g = &t["group_activities"];
     assert_eq!(g.get(&["information_session"]), ["1", "16", "3", "90"]);
     assert_eq!(g.get(&["community_activation"]), ["1", "9", "11", "120"]);
 
-    // Beneficiaries: the 14 RegisterPerson lines, all of them registered in May (so all new).
-    // Sex: female at 7, 22, 27, 41, 45, 56, 68, 80, 103; male at 12, 16, 32, 88, 105.
+    // Beneficiaries: the 19 RegisterPerson lines, all of them registered in May (so all new);
+    // this report counts every person served, the Italian (147) and the dual EU citizen (144)
+    // among them. Sex: female at 7, 22, 27, 41, 45, 56, 68, 80, 103, 135, 144; male at 12, 16,
+    // 32, 88, 105, 138, 141, 147.
     assert_eq!(
         t["beneficiaries_by_sex"].pairs(),
-        BTreeMap::from([("female", "9"), ("male", "5")])
+        BTreeMap::from([("female", "11"), ("male", "8")])
     );
     assert_eq!(
         t["beneficiaries_by_citizenship"].pairs(),
         BTreeMap::from([
+            ("AF", "3"),
             ("BD", "2"),
             ("CN", "1"),
             ("EG", "2"),
             ("ER", "1"),
+            ("IT", "1"),
             ("MA", "1"),
+            ("MD", "1"),
             ("PE", "1"),
             ("PK", "1"),
             ("SN", "1"),
@@ -269,13 +275,14 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
         ])
     );
     // Age in 2024 from the birth years 1988, 1994, 1985, 1979, 1992, 2008, 1990, 1983, 1997,
-    // 1987, 1999, 1949, 1986, 2012: 36, 30, 39, 45, 32, 16, 34, 41, 27, 37, 25, 75, 38, 12.
+    // 1987, 1999, 1949, 1986, 2012: 36, 30, 39, 45, 32, 16, 34, 41, 27, 37, 25, 75, 38, 12;
+    // then 1990, 1986, 2011, 1982, 1984: 34, 38, 13, 42, 40.
     assert_eq!(
         t["beneficiaries_by_age_band"].pairs(),
         BTreeMap::from([
-            ("0-17", "2"),
-            ("25-34", "5"),
-            ("35-44", "5"),
+            ("0-17", "3"),
+            ("25-34", "6"),
+            ("35-44", "8"),
             ("45-54", "1"),
             ("65+", "1")
         ])
@@ -287,27 +294,28 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
             ("family", "6"),
             ("long_term_eu", "1"),
             ("minor_age", "1"),
-            ("refugee", "1"),
+            ("none", "2"),
+            ("refugee", "4"),
             ("study", "1"),
             ("temporary_protection", "2"),
             ("work", "2"),
         ])
     );
     // Three AssessVulnerability lines: 25 (serious_or_mental_illness), 35 (minor and
-    // unaccompanied_minor), 91 (elderly); the other 11 never assessed.
+    // unaccompanied_minor), 91 (elderly); the other 16 never assessed.
     assert_eq!(
         t["beneficiaries_by_vulnerability"].pairs(),
         BTreeMap::from([
             ("elderly", "1"),
             ("minor", "1"),
-            ("none", "11"),
+            ("none", "16"),
             ("serious_or_mental_illness", "1"),
             ("unaccompanied_minor", "1"),
         ])
     );
     assert_eq!(
         t["beneficiaries_new_returning"].pairs(),
-        BTreeMap::from([("new", "14"), ("returning", "0")])
+        BTreeMap::from([("new", "19"), ("returning", "0")])
     );
 
     // Mediation. RequestMediation lines: 31 (scheduled, ASL, uk), 50 (scheduled, CPIA, ar;
@@ -368,8 +376,8 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
     // (lines 10, 15, 30, 40, 48, 71, 100), after 0, 0, 0, 2, 0, 0, 16 days: median 0. Of the 4
     // mediation requests, 3 had a session, after 7 (uk), 0 (ti) and 0 (ar) days: median 0.
     let a = &t["access_times"];
-    // Of the 16 intakes, 8 were followed by an intervention (Fatma's at 109 the same day).
-    assert_eq!(a.get(&["intake_to_intervention"]), ["16", "8", "0"]);
+    // Of the 21 intakes, 8 were followed by an intervention (Fatma's at 109 the same day).
+    assert_eq!(a.get(&["intake_to_intervention"]), ["21", "8", "0"]);
     assert_eq!(a.get(&["mediation_request_to_session"]), ["4", "3", "0"]);
 
     // One OpenCase (26), closed at 93 (goals_achieved): nothing open at the end of May.
@@ -379,8 +387,10 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
         BTreeMap::from([("goals_achieved", "1")])
     );
 
-    // Four RecordSurveyResponse lines (66, 67, 89, 90), all helpful. welcome 5, 5, 4, 5;
-    // clarity 4, 5, 3, 5; usefulness 5, 4, 4, 5; waiting_time 3; language 5; overall 4, 5.
+    // Four RecordSurveyResponse lines (66, 67, 89, 90) answer the built-in questionnaire, all
+    // helpful. welcome 5, 5, 4, 5; clarity 4, 5, 3, 5; usefulness 5, 4, 4, 5; waiting_time 3;
+    // language 5; overall 4, 5. (Lines 150-152 answer another definition, on its own scales:
+    // the templates' gradimento_per_voce.)
     let s = &t["satisfaction"];
     assert_eq!(s.get(&["welcome"]), ["4", "4.75", "1"]);
     assert_eq!(s.get(&["clarity"]), ["4", "4.25", "0.75"]);
@@ -404,10 +414,10 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
     );
 
     let summary = t["summary"].pairs();
-    assert_eq!(summary["contacts"], "29");
-    assert_eq!(summary["beneficiaries"], "14");
+    assert_eq!(summary["contacts"], "34");
+    assert_eq!(summary["beneficiaries"], "19");
     assert_eq!(summary["mediation_hours"], "2.25"); // 50 + 40 + 45 = 135 minutes
-    assert_eq!(summary["survey_response_rate"], "0.2857"); // 4 surveys / 14 beneficiaries
+    assert_eq!(summary["survey_response_rate"], "0.3684"); // 7 surveys / 19 beneficiaries
     assert_eq!(summary["as_of_position"], FIXTURE_EVENTS.to_string()); // one event a line
     assert_eq!(summary["every_opening_day_has_logbook_entry"], "true");
 }
@@ -433,8 +443,8 @@ fn monthly_json_is_one_object_with_every_figure() {
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(r["period"]["from"], "2024-05-01");
     assert_eq!(r["site"], "montelucci-4");
-    assert_eq!(r["totalContacts"], 29);
-    assert_eq!(r["beneficiaries"]["total"], 14);
+    assert_eq!(r["totalContacts"], 34);
+    assert_eq!(r["beneficiaries"]["total"], 19);
     assert_eq!(r["mediation"]["minutes"], 135);
     assert_eq!(r["referralFunnel"].as_array().unwrap().len(), 5);
     assert_eq!(r["compliance"]["logbook"][0]["openingDays"], 9);
@@ -488,14 +498,14 @@ fn fami_sheet_has_one_pseudonymous_row_per_beneficiary() {
             "first_contact_date",
         ]
     );
-    // The 14 persons of the fixture each had an intake in May, so 14 beneficiaries in Q2, each
-    // under a distinct 12-hex-digit pseudonym.
+    // The 19 persons of the fixture each had an intake in May, so 19 rows in Q2, each under a
+    // distinct 12-hex-digit pseudonym.
     let registered = std::fs::read_to_string(fixture())
         .unwrap()
         .lines()
         .filter(|l| l.contains("\"command\":\"RegisterPerson\""))
         .count();
-    assert_eq!(registered, 14);
+    assert_eq!(registered, 19);
     assert_eq!(sheet.rows.len(), registered);
     let pseudonyms: std::collections::BTreeSet<&str> =
         sheet.rows.iter().map(|r| r[0].as_str()).collect();

@@ -431,3 +431,16 @@ pub fn decimal(x: f64) -> String {
         s.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::suppress;
+
+    /// A row alone in each of its lines, the only one under the threshold: the total minus the
+    /// others would give it back, so another row goes with it.
+    #[test]
+    fn a_row_alone_in_its_lines_is_not_given_back_by_the_total() {
+        let keys = vec![vec!["a", "x"], vec!["b", "y"], vec!["c", "z"]];
+        assert_eq!(suppress(&keys, &[2, 10, 12], 5), vec![true, true, false]);
+    }
+}

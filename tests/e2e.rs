@@ -913,18 +913,20 @@ fn distribution(distribution_id: String) -> (&'static str, Value) {
 async fn evaluators_and_revocation(addr: SocketAddr, data: &Path, day: &Day) {
     let seen = graphql(
         addr,
-        "{ pseudonymisedPersons { edges { node { pseudonym ageBand sex } } }
+        "{ pseudonymisedPersons { heldBack edges { node { pseudonym ageBand sex } } }
            monitoring(period: \"2024-05\") { from } }",
         json!({}),
         Some(EVALUATOR),
     )
     .await;
     let text = seen.to_string();
+    // Shown, or held back (k-anonymity: two persons never make a combination of five).
     assert_eq!(
         seen["pseudonymisedPersons"]["edges"]
             .as_array()
             .unwrap()
-            .len(),
+            .len() as u64
+            + seen["pseudonymisedPersons"]["heldBack"].as_u64().unwrap(),
         2,
         "{text}"
     );

@@ -882,8 +882,13 @@ async fn the_evaluator_downloads_a_bundle_that_verifies_offline(
     assert!(browser.text("#period-figures").await.contains("Contatti"));
     let persons = browser.text("#pseudonymised").await;
     assert!(
-        !persons.contains("Olena") && persons.contains("montelucci-4"),
+        !persons.contains("Olena"),
         "pseudonyms, never names: {persons}"
+    );
+    // k-anonymity: a person alone in their combination is held back, and the page says so.
+    assert!(
+        persons.contains("montelucci-4") || browser.text("#held-back").await.contains("14"),
+        "rows, or the persons held back: {persons}"
     );
     // As known on a day before anything was recorded: nothing.
     browser

@@ -4,7 +4,9 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Datelike, Utc};
-use desk::projections::{AgeBand, PersonFilter};
+use desk::projections::{
+    citizenship_area, k_anonymise, AgeBand, PersonFilter, Release, DEFAULT_MIN_CELL,
+};
 use desk::read_audit::{ReadAudit, ReadChannel, ReadEntry};
 use domain::PersonId;
 use ulid::Ulid;
@@ -27,8 +29,13 @@ pub struct PseudonymousPerson {
     /// Age reached in the year of the answer (the `asOf` year, or this year).
     pub age_band: AgeBandNode,
     pub sex: Sex,
-    /// The citizenship reports count by (ISO 3166-1 alpha-2).
+    /// The citizenship reports count by (ISO 3166-1 alpha-2); `null` in a generalised row.
     pub citizenship: Option<String>,
+    /// The citizenship's area: africa, americas, asia, europe, oceania or other.
+    pub citizenship_area: Option<String>,
+    /// True when the row is shown generalised (its citizenship only as its area), so that its
+    /// combination is shared by at least `minCell` rows.
+    pub generalised: bool,
     pub permit_type: PermitType,
     pub minor: bool,
     pub unaccompanied_minor: bool,
@@ -74,6 +81,43 @@ impl From<ReadEntry> for PersonalDataReadNode {
     }
 }
 
+/// How the rows of `pseudonymisedPersons` were released (k-anonymity on age band, sex,
+/// citizenship, permit type and household size; docs/adr/0013).
+#[derive(SimpleObject)]
+pub struct PersonsReleased {
+    /// Every combination shown is shared by at least this many rows; `null`: exact rows, for
+    /// supervisors inside the desk only.
+    pub min_cell: Option<u32>,
+    /// Rows shown generalised (citizenship as its area), over the whole view.
+    pub generalised: u32,
+    /// Rows held back (their combination rarer than `minCell` even generalised), over the
+    /// whole view.
+    pub held_back: u32,
+}
+
+/// The quasi-identifiers of a row: age band, sex, citizenship, permit type, household size.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Quasi(&'static str, String, Option<String>, String, u8);
+
+impl Quasi {
+    fn of(p: &desk::projections::PersonView, year: i32) -> Quasi {
+        Quasi(
+            AgeBand::of_age(year - p.birth_year).as_str(),
+            format!("{:?}", p.sex),
+            p.citizenships.first().cloned(),
+            format!("{:?}", p.permit_type),
+            p.household_size,
+        )
+    }
+
+    /// The citizenship as its area (lowercase words, never a country's code).
+    fn generalised(&self) -> Quasi {
+        let mut q = self.clone();
+        q.2 = q.2.map(|c| citizenship_area(&c).to_string());
+        q
+    }
+}
+
 #[derive(Default)]
 pub struct EvaluationQuery;
 
@@ -82,6 +126,9 @@ impl EvaluationQuery {
     /// Registered persons, pseudonymised, in registration order (the cursor is the order of
     /// registration). Evaluators and supervisors. A person without a `REPORTING` consent (never
     /// given, or withdrawn) is not a row here; the aggregate figures (`monitoring`) count them.
+    /// For evaluators the rows are k-anonymous: a row whose age band, sex, citizenship, permit
+    /// type and household size are shared by fewer than `minCell` rows is generalised
+    /// (citizenship as its area) or held back; the connection says how many.
     #[graphql(guard = "Allow(access::EVALUATION)")]
     async fn pseudonymised_persons(
         &self,
@@ -91,10 +138,21 @@ impl EvaluationQuery {
         )]
         as_of: Option<AsOfInput>,
         #[graphql(desc = "Site slug; all sites when omitted.")] site: Option<String>,
+        #[graphql(
+            desc = "k-anonymity threshold (at least 2). Evaluators: 5 unless larger; supervisors: exact rows when omitted."
+        )]
+        min_cell: Option<u32>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<u64, PseudonymousPerson, EmptyFields, EmptyFields>> {
+    ) -> Result<Connection<u64, PseudonymousPerson, PersonsReleased, EmptyFields>> {
         let PageArgs { first, after } = page_args(first, after)?;
+        if min_cell.is_some_and(|k| k < 2) {
+            return Err(error::bad_input("minCell must be at least 2"));
+        }
+        let min_cell = match access::principal(ctx)?.actor.role {
+            domain::Role::Supervisor => min_cell,
+            _ => Some(min_cell.unwrap_or(DEFAULT_MIN_CELL).max(DEFAULT_MIN_CELL)),
+        };
         let site = site.map(domain::SiteId::new);
         let year = as_of.and_then(|a| a.at).unwrap_or_else(Utc::now).year();
         let desk = ctx.data::<desk::Desk>()?;
@@ -107,11 +165,39 @@ impl EvaluationQuery {
             .into_iter()
             .filter(|p| p.consents.contains(&domain::ConsentScope::Reporting))
             .collect();
+        let quasi: Vec<Quasi> = persons.iter().map(|p| Quasi::of(p, year)).collect();
+        let release = match min_cell {
+            Some(k) => k_anonymise(
+                &quasi,
+                Quasi::generalised,
+                usize::try_from(k).unwrap_or(usize::MAX),
+            ),
+            None => vec![Release::Exact; persons.len()],
+        };
+        let count = |which: Release| {
+            u32::try_from(release.iter().filter(|r| **r == which).count()).unwrap_or(u32::MAX)
+        };
+        let released = PersonsReleased {
+            min_cell,
+            generalised: count(Release::Generalised),
+            held_back: count(Release::HeldBack),
+        };
+        let persons: Vec<_> = persons
+            .into_iter()
+            .zip(release)
+            .filter(|(_, r)| *r != Release::HeldBack)
+            .collect();
         let skip = usize::try_from(after.unwrap_or(0)).unwrap_or(usize::MAX);
         let total = persons.len();
-        let mut connection = Connection::new(skip > 0, total.saturating_sub(skip) > first);
-        for (index, p) in persons.into_iter().enumerate().skip(skip).take(first) {
+        let mut connection = Connection::with_additional_fields(
+            skip > 0,
+            total.saturating_sub(skip) > first,
+            released,
+        );
+        for (index, (p, release)) in persons.into_iter().enumerate().skip(skip).take(first) {
             let cursor = u64::try_from(index + 1).unwrap_or(u64::MAX);
+            let citizenship = p.citizenships.first().cloned();
+            let generalised = release == Release::Generalised;
             connection.edges.push(Edge::new(
                 cursor,
                 PseudonymousPerson {
@@ -120,7 +206,11 @@ impl EvaluationQuery {
                     registered_month: p.registered_at.format("%Y-%m").to_string(),
                     age_band: AgeBand::of_age(year - p.birth_year).into(),
                     sex: p.sex.into(),
-                    citizenship: p.citizenships.first().cloned(),
+                    citizenship_area: citizenship
+                        .as_deref()
+                        .map(|c| citizenship_area(c).to_string()),
+                    citizenship: citizenship.filter(|_| !generalised),
+                    generalised,
                     permit_type: p.permit_type.into(),
                     minor: p.minor,
                     unaccompanied_minor: p.unaccompanied_minor,

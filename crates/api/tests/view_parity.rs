@@ -112,6 +112,16 @@ const DERIVED: &[(&str, &str, &str)] = &[
     ("TimelineEntry", "event", "the event itself, read from the journal at the entry's position"),
     ("Referral", "serviceName", "the target service's name, looked up in the directory"),
     ("MonthMeetings", "hasMeeting", "meetings > 0 (MonthMeetings::has_meeting)"),
+    (
+        "PseudonymousPerson",
+        "citizenshipArea",
+        "the citizenship's area (projections::citizenship_area)",
+    ),
+    (
+        "PseudonymousPerson",
+        "generalised",
+        "k-anonymity over the whole view (projections::k_anonymise)",
+    ),
 ];
 
 /// `pub struct`s of `projections` that no GraphQL object shows field by field, each with why.
@@ -132,6 +142,11 @@ const NOT_VIEWS: &[(&str, &str)] = &[
          (crates/api/tests/region_report.rs)",
     ),
     ("RenderedTable", "shown as `ReportTable` (crates/api/tests/region_report.rs)"),
+    (
+        "TableFigures",
+        "a table's raw figures, signed for the region (desk::region), written as `ReportTable`",
+    ),
+    ("RowFigures", "a row of `TableFigures`"),
     ("ReadModels", "the models themselves: the views are read from them"),
     ("PersonFilter", "a query's arguments, not a view"),
     ("CaseFilter", "a query's arguments, not a view"),

@@ -44,6 +44,7 @@ mod execute;
 pub mod export;
 mod import;
 mod projector;
+pub mod region;
 mod replay;
 mod sealing;
 pub mod snapshot;

@@ -203,6 +203,11 @@ enum Cmd {
     /// with --fami, the quarterly FAMI beneficiary sheet (pseudonymised). The server must be
     /// stopped.
     Report(crate::report::ReportArgs),
+    /// The region's figures of a report template for a period: each desk's signed report
+    /// (`impact report --template T --signed FILE`) verified against that desk's public key,
+    /// refused with the reason when it does not verify, a desk that sent nothing listed, and
+    /// the accepted desks' figures summed, small cells suppressed.
+    Region(crate::region::RegionArgs),
     /// Print the monitoring figures of what happened in a month (--period, by `occurredAt`) as
     /// they stood at a past moment (--as-of: what had been recorded by then, by `recordedAt`;
     /// later events and corrections do not change them). The server must be stopped.
@@ -375,6 +380,7 @@ pub fn run(args: Args) -> ExitCode {
         }),
         Cmd::Head { data } => head(&data),
         Cmd::Report(args) => crate::report::run(&args),
+        Cmd::Region(args) => crate::region::run(&args),
         Cmd::Replay(args) => crate::report::replay(&args),
         Cmd::Directory(args) => crate::directory::run(&args),
         Cmd::SubjectAccess(args) => crate::subject_access::run(&args),

@@ -10,6 +10,7 @@ mod bundle;
 mod cli;
 mod directory;
 mod proofs;
+mod region;
 mod report;
 mod subject_access;
 mod tls;

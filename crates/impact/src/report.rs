@@ -56,6 +56,11 @@ pub struct ReportArgs {
     /// Exact figures, no suppression: for supervisors inside the desk only; never send them out.
     #[arg(long, requires = "template", conflicts_with = "min_cell")]
     pub exact: bool,
+    /// Write the template's report as a signed report for the region (`impact region`) to this
+    /// file: the figures protected under the threshold, as of the latest recorded checkpoint,
+    /// signed with the installation key (docs/VERIFYING.md, "Signed reports").
+    #[arg(long, value_name = "FILE", requires = "template", conflicts_with_all = ["exact", "site", "as_of", "out", "lang"])]
+    pub signed: Option<PathBuf>,
     /// Only this site (a slug such as montelucci-4); all sites by default.
     #[arg(long, value_parser = parse_site)]
     pub site: Option<SiteId>,
@@ -163,15 +168,15 @@ pub enum ReportFormat {
     Json,
 }
 
-fn parse_lang(text: &str) -> Result<projections::Lang, String> {
+pub(crate) fn parse_lang(text: &str) -> Result<projections::Lang, String> {
     projections::Lang::parse(text).ok_or_else(|| format!("{text:?} is not a language: it or en"))
 }
 
-fn parse_month(text: &str) -> Result<Period, String> {
+pub(crate) fn parse_month(text: &str) -> Result<Period, String> {
     Period::parse_month(text).map_err(|e| e.to_string())
 }
 
-fn parse_quarter(text: &str) -> Result<Period, String> {
+pub(crate) fn parse_quarter(text: &str) -> Result<Period, String> {
     Period::parse_quarter(text).map_err(|e| e.to_string())
 }
 
@@ -242,20 +247,9 @@ pub fn run(args: &ReportArgs) -> Result<()> {
 
 /// `impact report --template FILE`.
 fn run_template(args: &ReportArgs, file: &Path, period: &Period) -> Result<()> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read the template {}", file.display()))?;
-    let template = projections::Template::parse(&text)
-        .with_context(|| format!("template {}", file.display()))?;
-    match (template.span, args.quarter.is_some()) {
-        (projections::Span::Quarter, false) => bail!(
-            "template {} is quarterly: give --quarter (2024-Q2)",
-            template.name
-        ),
-        (projections::Span::Month, true) => bail!(
-            "template {} is monthly: give --period (2024-05)",
-            template.name
-        ),
-        _ => {}
+    let template = read_template(file, args.quarter.is_some())?;
+    if let Some(signed) = &args.signed {
+        return crate::region::write_signed(args, &template, period, signed);
     }
     let options = projections::RenderOptions {
         lang: args.lang.unwrap_or_default(),
@@ -287,8 +281,27 @@ fn run_template(args: &ReportArgs, file: &Path, period: &Period) -> Result<()> {
     Ok(())
 }
 
+/// Reads a template, and checks that its span is the one given (`quarter`: --quarter).
+pub(crate) fn read_template(file: &Path, quarter: bool) -> Result<projections::Template> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the template {}", file.display()))?;
+    let template = projections::Template::parse(&text)
+        .with_context(|| format!("template {}", file.display()))?;
+    match (template.span, quarter) {
+        (projections::Span::Quarter, false) => bail!(
+            "template {} is quarterly: give --quarter (2024-Q2)",
+            template.name
+        ),
+        (projections::Span::Month, true) => bail!(
+            "template {} is monthly: give --period (2024-05)",
+            template.name
+        ),
+        _ => Ok(template),
+    }
+}
+
 /// Writes each table to `<dir>/<name>.csv`, creating the directory.
-fn write_tables(dir: &Path, tables: &[Table]) -> Result<()> {
+pub(crate) fn write_tables(dir: &Path, tables: &[Table]) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
         bail!(
             "{} is not a directory: with CSV tables, --out names the directory that gets one \

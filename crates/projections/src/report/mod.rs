@@ -3,7 +3,9 @@
 //! the desk's codes (`vocabulary.rs`). See `docs/adr/0013-report-templates-and-small-cells.md`.
 
 mod facts;
+mod kanon;
 mod render;
+mod sum;
 mod template;
 mod vocabulary;
 
@@ -11,7 +13,12 @@ use chrono::{DateTime, Utc};
 use domain::{DistributionChannel, InformationMaterialDistributed, SiteId};
 
 pub use facts::{eligibility, Fact, Named, Source, EU_OTHER_THAN_ITALY};
-pub use render::{decimal, suppress, RenderOptions, RenderedTable, DEFAULT_MIN_CELL, SUPPRESSED};
+pub use kanon::{citizenship_area, k_anonymise, Release};
+pub use render::{
+    decimal, suppress, suppress_from, CodeLabel, RenderOptions, RenderedTable, RowFigures,
+    TableFigures, DEFAULT_MIN_CELL, SUPPRESSED,
+};
+pub use sum::sum_tables;
 pub use template::{
     dimensions, measures, ColumnSpec, Group, Grouping, Lang, Span, TableSpec, Template,
     TemplateError, Text, TEMPLATE_FORMAT,
@@ -66,6 +73,8 @@ pub struct RenderedReport {
     pub tables: Vec<RenderedTable>,
     /// Rows suppressed over all tables.
     pub suppressed: u32,
+    /// The figures of the template's tables (not the `informazioni` table), in its order.
+    pub figures: Vec<TableFigures>,
 }
 
 impl ReadModels {
@@ -81,15 +90,22 @@ impl ReadModels {
         let cumulative =
             Period::new(template.project_start.min(period.from), period.to).unwrap_or(*period);
         let mut tables = Vec::new();
+        let mut figures = Vec::new();
         for spec in &template.tables {
             let span = if spec.cumulative { &cumulative } else { period };
             let facts = self.report_facts(spec.source, span, site);
-            tables.push(template.render_table(spec, &facts, options));
+            let f = template.table_figures(spec, &facts, options.min_cell);
+            tables.push(template.write_table(spec, &f, options.lang));
+            figures.push(f);
         }
         let suppressed = tables.iter().map(|t| t.suppressed).sum();
         let info = info_table(template, period, &cumulative, site, options, suppressed);
         tables.insert(0, info);
-        RenderedReport { tables, suppressed }
+        RenderedReport {
+            tables,
+            suppressed,
+            figures,
+        }
     }
 }
 

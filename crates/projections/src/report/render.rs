@@ -44,6 +44,63 @@ pub struct RenderedTable {
     pub suppressed: u32,
 }
 
+/// A table's figures before they are written: each row's codes and measures, `None` where
+/// suppressed. What a desk signs for the region (`desk::region`), and what the region sums.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TableFigures {
+    /// The table's name in its template.
+    pub name: String,
+    /// The rows in the template's order.
+    pub rows: Vec<RowFigures>,
+    /// The total row (its key empty).
+    pub total: RowFigures,
+    /// Labels the facts brought for their own codes (a survey definition's items), so that
+    /// whoever writes the figures (the region, from a desk's signed figures) labels them alike.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<CodeLabel>,
+}
+
+/// The label and place in its dimension's order of one code a fact brought.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CodeLabel {
+    pub dimension: String,
+    pub code: String,
+    pub order: usize,
+    pub label: domain::Label,
+}
+
+/// Where a code comes among the codes of its dimension the facts labelled.
+fn named<'l>(labels: &'l [CodeLabel], dimension: &str, code: &str) -> Option<&'l CodeLabel> {
+    labels
+        .iter()
+        .find(|l| l.dimension == dimension && l.code == code)
+}
+
+/// One row's figures.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RowFigures {
+    /// The codes of the table's `group_by`, in its order (empty for the total).
+    pub key: Vec<String>,
+    /// Raw measures by name (`persons`, `contacts`, `minutes`, `responses`, ...); `None` when
+    /// the row is suppressed.
+    pub figures: Option<BTreeMap<String, u64>>,
+}
+
+impl RowFigures {
+    /// The people a small-cell rule protects in a row (0 when suppressed).
+    pub fn people(&self, source: Source) -> u64 {
+        let name = match source {
+            Source::Satisfaction => "responses",
+            _ => "persons",
+        };
+        self.figures
+            .as_ref()
+            .and_then(|f| f.get(name))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
 /// The facts of one group of rows.
 #[derive(Default)]
 struct Cell {
@@ -69,22 +126,36 @@ impl Cell {
         }
     }
 
-    fn measure(&self, name: &str, served: u64) -> String {
-        let sum = |n: &str| self.sums.get(n).copied().unwrap_or(0);
-        match name {
-            "persons" => self.persons.len().to_string(),
-            "hours" => decimal(sum("minutes") as f64 / 60.0),
-            "persons_served" => served.to_string(),
-            "mean" => match sum("answers") {
-                0 => String::new(),
-                d => decimal(sum("score_sum") as f64 / d as f64),
-            },
-            "response_rate" => match served {
-                0 => String::new(),
-                d => decimal(sum("responses") as f64 / d as f64),
-            },
-            other => sum(other).to_string(),
-        }
+    /// The raw measures, distinct persons counted as `persons`.
+    fn figures(&self) -> BTreeMap<String, u64> {
+        let mut out: BTreeMap<String, u64> = self
+            .sums
+            .iter()
+            .map(|(name, v)| ((*name).to_string(), *v))
+            .collect();
+        out.insert(
+            "persons".into(),
+            u64::try_from(self.persons.len()).unwrap_or(u64::MAX),
+        );
+        out
+    }
+}
+
+/// A column's figure from a row's raw measures.
+fn measure(figures: &BTreeMap<String, u64>, name: &str, served: u64) -> String {
+    let sum = |n: &str| figures.get(n).copied().unwrap_or(0);
+    match name {
+        "hours" => decimal(sum("minutes") as f64 / 60.0),
+        "persons_served" => served.to_string(),
+        "mean" => match sum("answers") {
+            0 => String::new(),
+            d => decimal(sum("score_sum") as f64 / d as f64),
+        },
+        "response_rate" => match served {
+            0 => String::new(),
+            d => decimal(sum("responses") as f64 / d as f64),
+        },
+        other => sum(other).to_string(),
     }
 }
 
@@ -120,6 +191,26 @@ impl Template {
             })
     }
 
+    /// A code's label: the template's own values first, then what the facts brought, then
+    /// [`Template::label`].
+    fn label_named(&self, labels: &[CodeLabel], dimension: &str, code: &str, lang: Lang) -> String {
+        match named(labels, self.base_dimension(dimension), code) {
+            Some(l) if !self.values.contains_key(dimension) => match lang {
+                Lang::It => l.label.it.clone(),
+                Lang::En => l.label.en.clone().unwrap_or_else(|| l.label.it.clone()),
+            },
+            _ => self.label(dimension, code, lang),
+        }
+    }
+
+    /// A code's place: what the facts brought first, then [`Template::rank`].
+    fn rank_named(&self, labels: &[CodeLabel], dimension: &str, code: &str) -> (usize, String) {
+        match named(labels, self.base_dimension(dimension), code) {
+            Some(l) => (l.order, code.to_string()),
+            None => self.rank(dimension, code),
+        }
+    }
+
     /// Where a code comes in a dimension's order: a grouping's order, the vocabulary's, then
     /// the code's (citizenship and free text by code).
     fn rank(&self, dimension: &str, code: &str) -> (usize, String) {
@@ -142,25 +233,33 @@ impl Template {
         facts: &[Fact],
         options: RenderOptions,
     ) -> RenderedTable {
-        let lang = options.lang;
+        let figures = self.table_figures(spec, facts, options.min_cell);
+        self.write_table(spec, &figures, options.lang)
+    }
+
+    /// A table's figures from the facts of its source, small cells suppressed under
+    /// `min_cell` (`None`: exact).
+    pub fn table_figures(
+        &self,
+        spec: &TableSpec,
+        facts: &[Fact],
+        min_cell: Option<u32>,
+    ) -> TableFigures {
         // The labels and order facts bring for their own codes (a survey definition's items).
-        let mut named: BTreeMap<(&str, &str), (usize, &domain::Label)> = BTreeMap::new();
+        let mut labels: Vec<CodeLabel> = Vec::new();
         for f in facts {
             for n in &f.labels {
-                named.insert((n.dimension, f.dim(n.dimension)), (n.order, &n.label));
+                let code = f.dim(n.dimension);
+                if named(&labels, n.dimension, code).is_none() {
+                    labels.push(CodeLabel {
+                        dimension: n.dimension.to_string(),
+                        code: code.to_string(),
+                        order: n.order,
+                        label: n.label.clone(),
+                    });
+                }
             }
         }
-        let rank = |dim: &str, code: &str| match named.get(&(self.base_dimension(dim), code)) {
-            Some((order, _)) => (*order, code.to_string()),
-            None => self.rank(dim, code),
-        };
-        let label = |dim: &str, code: &str| match named.get(&(self.base_dimension(dim), code)) {
-            Some((_, l)) if !self.values.contains_key(dim) => match lang {
-                Lang::It => l.it.clone(),
-                Lang::En => l.en.clone().unwrap_or_else(|| l.it.clone()),
-            },
-            _ => self.label(dim, code, lang),
-        };
         let mut cells: BTreeMap<Vec<(usize, String)>, Cell> = BTreeMap::new();
         let mut total = Cell::default();
         'facts: for f in facts {
@@ -179,7 +278,7 @@ impl Template {
             let mut key = Vec::with_capacity(spec.group_by.len());
             for dim in &spec.group_by {
                 match self.code_of(dim, f) {
-                    Some(code) => key.push(rank(dim, code)),
+                    Some(code) => key.push(self.rank_named(&labels, dim, code)),
                     None => continue 'facts,
                 }
             }
@@ -188,7 +287,7 @@ impl Template {
         }
         let keys: Vec<Vec<(usize, String)>> = cells.keys().cloned().collect();
         let people: Vec<u64> = cells.values().map(|c| c.people(spec.source)).collect();
-        let protect = options.min_cell.filter(|_| spec.source.counts_people());
+        let protect = min_cell.filter(|_| spec.source.counts_people());
         let (hidden, total_hidden) = match protect {
             None => (vec![false; keys.len()], false),
             Some(k) => {
@@ -198,9 +297,53 @@ impl Template {
                 (hidden, t > 0 && t < k)
             }
         };
+        let rows = cells
+            .iter()
+            .zip(&hidden)
+            .map(|((key, cell), hide)| RowFigures {
+                key: key.iter().map(|(_, code)| code.clone()).collect(),
+                figures: (!hide).then(|| cell.figures()),
+            })
+            .collect();
+        TableFigures {
+            name: spec.name.clone(),
+            rows,
+            total: RowFigures {
+                key: Vec::new(),
+                figures: (!total_hidden).then(|| total.figures()),
+            },
+            labels,
+        }
+    }
 
+    /// Sorts a table's rows in the template's order of their codes (rows summed over desks
+    /// come in any order).
+    pub fn sort_rows(&self, spec: &TableSpec, labels: &[CodeLabel], rows: &mut [RowFigures]) {
+        rows.sort_by_cached_key(|r| {
+            spec.group_by
+                .iter()
+                .zip(&r.key)
+                .map(|(dim, code)| self.rank_named(labels, dim, code))
+                .collect::<Vec<_>>()
+        });
+    }
+
+    /// Writes a table's figures: labels and codes of the grouping, the columns' figures, the
+    /// suppressed rows as the mark.
+    pub fn write_table(
+        &self,
+        spec: &TableSpec,
+        figures: &TableFigures,
+        lang: Lang,
+    ) -> RenderedTable {
         // Persons served (satisfaction) is one figure of the period, the same on every row.
-        let served = total.sums.get("persons_served").copied().unwrap_or(0);
+        let served = figures
+            .total
+            .figures
+            .as_ref()
+            .and_then(|f| f.get("persons_served"))
+            .copied()
+            .unwrap_or(0);
         let mut header = Vec::new();
         for c in &spec.columns {
             let label = c.label.get(lang);
@@ -213,51 +356,48 @@ impl Template {
             }
         }
         let mut rows = Vec::new();
-        let write = |key: Option<&[(usize, String)]>, cell: &Cell, hide: bool| {
-            let mut row = Vec::new();
+        let write = |row: &RowFigures| {
+            let mut cells = Vec::new();
+            let is_total = row.key.is_empty();
             for c in &spec.columns {
                 if let Some(i) = spec.group_by.iter().position(|d| *d == c.field) {
-                    match key {
-                        Some(key) => {
-                            row.push(label(&c.field, &key[i].1));
-                            row.push(key[i].1.clone());
-                        }
-                        None => {
-                            row.push(if i == 0 {
-                                total_label(lang)
-                            } else {
-                                String::new()
-                            });
-                            row.push(if i == 0 {
-                                "total".into()
-                            } else {
-                                String::new()
-                            });
-                        }
+                    if is_total {
+                        cells.push(if i == 0 {
+                            total_label(lang)
+                        } else {
+                            String::new()
+                        });
+                        cells.push(if i == 0 {
+                            "total".into()
+                        } else {
+                            String::new()
+                        });
+                    } else {
+                        let code = row.key.get(i).map_or("", String::as_str);
+                        cells.push(self.label_named(&figures.labels, &c.field, code, lang));
+                        cells.push(code.to_string());
                     }
-                } else if hide {
-                    row.push(SUPPRESSED.to_string());
                 } else {
-                    row.push(cell.measure(&c.field, served));
+                    cells.push(match &row.figures {
+                        None => SUPPRESSED.to_string(),
+                        Some(f) => measure(f, &c.field, served),
+                    });
                 }
             }
-            row
+            cells
         };
         // Without grouping, the one row is the total.
+        let mut shown = 0;
         if !spec.group_by.is_empty() {
-            for ((key, cell), hide) in cells.iter().zip(&hidden) {
-                rows.push(write(Some(key), cell, *hide));
+            for row in &figures.rows {
+                rows.push(write(row));
+                shown += usize::from(row.figures.is_none());
             }
         }
         if spec.total || spec.group_by.is_empty() {
-            rows.push(write(None, &total, total_hidden));
+            rows.push(write(&figures.total));
         }
-        let shown = if spec.group_by.is_empty() {
-            0
-        } else {
-            hidden.iter().filter(|h| **h).count()
-        };
-        let suppressed = shown + usize::from(total_hidden);
+        let suppressed = shown + usize::from(figures.total.figures.is_none());
         RenderedTable {
             name: spec.name.clone(),
             title: spec.title.get(lang).to_string(),
@@ -269,9 +409,25 @@ impl Template {
 }
 
 /// Which rows to suppress: primary (people more than none and fewer than `k`), then secondary
-/// along every line until no line has exactly one suppressed row.
+/// along every line (and the whole table, whose sum is the total) until none has exactly one
+/// suppressed row.
 pub fn suppress<K: PartialEq + Clone>(keys: &[Vec<K>], people: &[u64], k: u64) -> Vec<bool> {
-    let mut hidden: Vec<bool> = people.iter().map(|n| *n > 0 && *n < k).collect();
+    suppress_from(keys, people, &vec![false; keys.len()], k)
+}
+
+/// [`suppress`], with rows already suppressed (`hidden`: a desk's suppressed row in a sum over
+/// desks, whose figure is unknown).
+pub fn suppress_from<K: PartialEq + Clone>(
+    keys: &[Vec<K>],
+    people: &[u64],
+    hidden: &[bool],
+    k: u64,
+) -> Vec<bool> {
+    let mut hidden: Vec<bool> = people
+        .iter()
+        .zip(hidden)
+        .map(|(n, h)| *h || (*n > 0 && *n < k))
+        .collect();
     let dims = keys.first().map_or(0, Vec::len);
     loop {
         let mut changed = false;
@@ -301,6 +457,17 @@ pub fn suppress<K: PartialEq + Clone>(keys: &[Vec<K>], people: &[u64], k: u64) -
                 }
             }
         }
+        // The whole table is a line too: its sum is the total row. A row alone in each of its
+        // lines, and the only one suppressed, would come back as the total minus the others.
+        if dims > 1 && hidden.iter().filter(|h| **h).count() == 1 {
+            let smallest = (0..keys.len())
+                .filter(|j| !hidden[*j] && people[*j] > 0)
+                .min_by_key(|j| people[*j]);
+            if let Some(j) = smallest {
+                hidden[j] = true;
+                changed = true;
+            }
+        }
         if !changed {
             return hidden;
         }
@@ -322,5 +489,18 @@ pub fn decimal(x: f64) -> String {
         "0".to_string()
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suppress;
+
+    /// A row alone in each of its lines, the only one under the threshold: the total minus the
+    /// others would give it back, so another row goes with it.
+    #[test]
+    fn a_row_alone_in_its_lines_is_not_given_back_by_the_total() {
+        let keys = vec![vec!["a", "x"], vec!["b", "y"], vec!["c", "z"]];
+        assert_eq!(suppress(&keys, &[2, 10, 12], 5), vec![true, true, false]);
     }
 }

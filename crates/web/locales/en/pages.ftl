@@ -360,6 +360,7 @@ field-as-of = As known at the end of the day
 period-as-of = Figures as of { $day }: the journal up to event { $position }.
 period-persons = Persons (pseudonyms)
 period-more-persons = The first 100 persons are shown.
+period-held-back = { $n } persons are held back: fewer than { $k } share their age band, sex, citizenship, permit type and household size.
 period-bundle = The evaluation bundle
 period-bundle-intro = The events recorded in the month, pseudonymised, each with the proof that it belongs to the signed journal: it is checked offline with the public key.
 period-bundle-download = Download the month's bundle

@@ -360,6 +360,7 @@ field-as-of = Come noto alla fine del giorno
 period-as-of = Cifre al { $day }: il registro fino all'evento { $position }.
 period-persons = Persone (pseudonimi)
 period-more-persons = Sono mostrate le prime 100 persone.
+period-held-back = { $n } persone non sono mostrate: meno di { $k } condividono fascia d'età, sesso, cittadinanza, permesso e nucleo familiare.
 period-bundle = Il pacchetto per la valutazione
 period-bundle-intro = Gli eventi registrati nel mese, pseudonimizzati, ciascuno con la prova che appartiene al registro firmato: si verifica senza rete con la chiave pubblica.
 period-bundle-download = Scarica il pacchetto del mese

@@ -80,7 +80,8 @@ pub async fn period(
              satisfaction { responses }
            }
            pseudonymisedPersons(asOf: $asOf, first: 100) {
-             edges { node { pseudonym site registeredMonth ageBand sex citizenship permitType minor householdSize } }
+             minCell heldBack
+             edges { node { pseudonym site registeredMonth ageBand sex citizenship citizenshipArea permitType minor householdSize } }
              pageInfo { hasNextPage }
            }
          }",
@@ -105,6 +106,8 @@ pub async fn period(
             report => minijinja::Value::from_serialize(&data["monitoring"]),
             persons => minijinja::Value::from_serialize(&data["pseudonymisedPersons"]["edges"]),
             more_persons => data["pseudonymisedPersons"]["pageInfo"]["hasNextPage"].as_bool(),
+            held_back => data["pseudonymisedPersons"]["heldBack"].as_u64().unwrap_or(0),
+            min_cell => data["pseudonymisedPersons"]["minCell"].as_u64(),
         },
     )
 }

@@ -573,16 +573,24 @@ pub enum NoBundle {
     Unsignable,
 }
 
-/// The evaluator view of a payload; `pseudonym` turns a person id into the keyed pseudonym
-/// evaluators see everywhere (`Vault::pseudonym`).
+/// How a bundle names persons and members of staff: `person` turns a person id into the keyed
+/// pseudonym evaluators see everywhere (`Vault::pseudonym`), `staff` an account name into its
+/// pseudonym within the bundle (`Vault::staff_pseudonym`).
+pub struct Pseudonyms<'a> {
+    pub person: &'a dyn Fn(domain::PersonId) -> String,
+    pub staff: &'a dyn Fn(&str) -> String,
+}
+
+/// The evaluator view of a payload: person ids and account names pseudonymised, personal fields
+/// removed, the birth year turned into an age band.
 pub fn evaluator_payload(
     event_type: &str,
     payload: &[u8],
     occurred_year: i32,
-    pseudonym: &dyn Fn(domain::PersonId) -> String,
+    pseudonyms: &Pseudonyms<'_>,
 ) -> Value {
     let mut value: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
-    scrub(&mut value, occurred_year, pseudonym);
+    scrub(&mut value, occurred_year, pseudonyms);
     if event_type == "EventCorrected" {
         // The reason of a correction is free text about the corrected fact.
         if let Value::Object(map) = &mut value {
@@ -592,7 +600,7 @@ pub fn evaluator_payload(
     value
 }
 
-fn scrub(value: &mut Value, year: i32, pseudonym: &dyn Fn(domain::PersonId) -> String) {
+fn scrub(value: &mut Value, year: i32, pseudonyms: &Pseudonyms<'_>) {
     match value {
         Value::Object(map) => {
             for name in domain::PERSONAL_FIELD_NAMES
@@ -605,9 +613,14 @@ fn scrub(value: &mut Value, year: i32, pseudonym: &dyn Fn(domain::PersonId) -> S
                 if let Some(Value::String(id)) = map.get(*field) {
                     let pseudonym = id
                         .parse::<ulid::Ulid>()
-                        .map(|u| pseudonym(domain::PersonId(u)))
+                        .map(|u| (pseudonyms.person)(domain::PersonId(u)))
                         .unwrap_or_default();
                     map.insert((*field).into(), Value::String(pseudonym));
+                }
+            }
+            for field in domain::STAFF_NAME_FIELDS {
+                if let Some(names) = map.get_mut(*field) {
+                    pseudonymise_staff(names, pseudonyms);
                 }
             }
             if let Some(birth_year) = map.remove("birthYear") {
@@ -621,10 +634,21 @@ fn scrub(value: &mut Value, year: i32, pseudonym: &dyn Fn(domain::PersonId) -> S
                 );
             }
             for inner in map.values_mut() {
-                scrub(inner, year, pseudonym);
+                scrub(inner, year, pseudonyms);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, year, pseudonym)),
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, year, pseudonyms)),
+        _ => {}
+    }
+}
+
+/// An account name, or each of a list of them, replaced by its pseudonym.
+fn pseudonymise_staff(value: &mut Value, pseudonyms: &Pseudonyms<'_>) {
+    match value {
+        Value::String(name) => *name = (pseudonyms.staff)(name),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| pseudonymise_staff(v, pseudonyms)),
         _ => {}
     }
 }
@@ -700,7 +724,13 @@ impl crate::Desk {
             before: neighbour(first - 1)?,
             after: neighbour(last + 1)?,
         };
-        let pseudonym = |id: domain::PersonId| self.vault().pseudonym(id.0);
+        let person = |id: domain::PersonId| self.vault().pseudonym(id.0);
+        let scope = format!("{from} {to}");
+        let staff = |name: &str| self.vault().staff_pseudonym(&scope, name);
+        let pseudonyms = Pseudonyms {
+            person: &person,
+            staff: &staff,
+        };
         let mut events = Vec::new();
         if first <= last {
             for record in journal.iter_forward(Position(first)) {
@@ -714,7 +744,7 @@ impl crate::Desk {
                 let mut event = BundleEvent::new(
                     &record,
                     &proof,
-                    evaluator_payload(&record.event_type, &record.payload, occurred, &pseudonym),
+                    evaluator_payload(&record.event_type, &record.payload, occurred, &pseudonyms),
                     full,
                 );
                 // A person who has not given the `reporting` consent is no row in what

@@ -105,10 +105,65 @@ pub struct BundleEvent {
     /// `reporting` consent (ADR 0009): the event is counted, its content is not shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_withheld: Option<String>,
-    /// The full stored record (hex), only for types that carry no personal data.
+    /// The full stored record (hex), only for format-1 records of types that carry no personal
+    /// data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,
+    /// A format-2 record's hashed body (hex, ADR 0015): its hash is `eventHash`, and it holds the
+    /// envelope (type, times, role, schema version), so the envelope is proven without the
+    /// payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The digests of a format-2 record's payload fields (hex, in order): their blake3 is the
+    /// body's payload commitment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub field_digests: Vec<String>,
+    /// The payload fields shown, each proven by its digest among `fieldDigests`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disclosures: Vec<FieldDisclosure>,
 }
+
+/// One payload field of a format-2 record, shown: `digest(salt, name, value)` is one of the
+/// event's `fieldDigests` (docs/VERIFYING.md, "Record format 2").
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct FieldDisclosure {
+    /// 32 hex digits.
+    pub salt: String,
+    pub name: String,
+    /// The value's JSON text, exactly as the payload holds it.
+    pub value: String,
+}
+
+/// The top-level payload fields a bundle discloses for the events of a person with the
+/// `reporting` consent and for events about no person: the figures' fields, never a name, a
+/// contact, a note or free text (`crates/desk/tests/bundle.rs` checks that none is personal).
+pub const STATISTICAL_FIELDS: &[&str] = &[
+    "birthYear",
+    "sex",
+    "citizenships",
+    "permitType",
+    "householdSize",
+    "categories",
+    "vulnerabilities",
+    "minor",
+    "unaccompaniedMinor",
+    "siteId",
+    "kind",
+    "activity",
+    "durationMinutes",
+    "need",
+    "needs",
+    "channel",
+    "mode",
+    "outcome",
+    "urgency",
+    "serviceId",
+    "attendeesThirdCountry",
+    "attendeesOther",
+    "closureReason",
+    "helpfulForIntegration",
+    "scores",
+];
 
 impl BundleEvent {
     /// The entry of `record` with its inclusion proof, the payload shown and, when given, the full
@@ -130,8 +185,35 @@ impl BundleEvent {
             actor_role: record.actor.role.clone(),
             payload,
             payload_withheld: None,
-            record: full_record.then(|| hex::encode(record.stored_bytes())),
+            record: (full_record && record.salts.is_none())
+                .then(|| hex::encode(record.stored_bytes())),
+            body: record
+                .salts
+                .is_some()
+                .then(|| hex::encode(record.body_bytes())),
+            field_digests: record
+                .field_digests()
+                .unwrap_or_default()
+                .iter()
+                .map(hex::encode)
+                .collect(),
+            disclosures: Vec::new(),
         }
+    }
+
+    /// Shows the fields of a format-2 record that `show` chooses.
+    pub fn disclose(&mut self, record: &journal::RecordedEvent, show: impl Fn(&str) -> bool) {
+        self.disclosures = record
+            .disclosures()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| show(d.name))
+            .map(|d| FieldDisclosure {
+                salt: hex::encode(d.salt),
+                name: d.name.to_owned(),
+                value: String::from_utf8_lossy(d.value).into_owned(),
+            })
+            .collect();
     }
 }
 
@@ -167,7 +249,12 @@ impl Bundle {
 #[derive(Debug)]
 pub struct Verified {
     pub events: usize,
+    /// Full records re-hashed (format 1).
     pub rehashed: usize,
+    /// Format-2 bodies whose envelope was proven against the event hash.
+    pub bodies: usize,
+    /// Payload fields proven by their disclosure.
+    pub disclosed: usize,
     pub tree_size: TreeSize,
     pub signed_at: String,
     /// When the checkpoint was signed before the period's end and no event after the range is
@@ -237,6 +324,7 @@ pub fn verify_bundle(
     let complete_until = check_boundary(bundle, &signed, &mut problems);
     let mut expected = first;
     let mut rehashed = 0;
+    let mut bodies = 0;
     for (i, event) in bundle.events.iter().enumerate() {
         let at = event.position;
         if at != expected {
@@ -257,11 +345,24 @@ pub fn verify_bundle(
             continue;
         }
         let hash = Hash::from_hex(&event.event_hash).unwrap_or(Hash([0; 32]));
+        if let Some(body) = &event.body {
+            match check_body(event, &hash, body) {
+                Ok(()) => bodies += 1,
+                Err(reasons) => {
+                    for reason in reasons {
+                        problems.push(format!("position {at}: {reason}"));
+                    }
+                }
+            }
+        }
         match &event.record {
             Some(record) => match check_record(event, &hash, record) {
                 Ok(()) => rehashed += 1,
                 Err(reason) => problems.push(format!("position {at}: record: {reason}")),
             },
+            // Format 2: the body and every field shown stand for the record.
+            None if event.body.is_some()
+                && event.disclosures.len() == event.field_digests.len() => {}
             None if TYPES_WITHOUT_PERSONAL_DATA.contains(&event.event_type.as_str()) => {
                 problems.push(format!(
                     "position {at}: a {} carries its full record, and it is missing",
@@ -291,6 +392,8 @@ pub fn verify_bundle(
         Ok(Verified {
             events: bundle.events.len(),
             rehashed,
+            bodies,
+            disclosed: bundle.events.iter().map(|e| e.disclosures.len()).sum(),
             tree_size: size,
             signed_at: signed.checkpoint.time.to_rfc3339(),
             complete_until,
@@ -518,6 +621,109 @@ fn check_boundary(
         }
     }
     None
+}
+
+/// A format-2 body must hash to the event hash and hold the readable envelope; its field digests
+/// must make its payload commitment, and every disclosure must be one of them and say what the
+/// readable payload says (docs/VERIFYING.md, "Record format 2").
+fn check_body(
+    event: &BundleEvent,
+    hash: &Hash,
+    body: &str,
+) -> std::result::Result<(), Vec<String>> {
+    let bytes = hex::decode(body).map_err(|_| vec!["body: not hex".to_string()])?;
+    let envelope =
+        journal::decode_envelope(&bytes).map_err(|e| vec![format!("body: undecodable: {e}")])?;
+    if journal::chain_hash(&envelope.prev_hash, &bytes).0 != hash.0 {
+        return Err(vec![
+            "body: its hash is not eventHash: the body was altered".to_string(),
+        ]);
+    }
+    let mut problems = Vec::new();
+    let mut differs = String::new();
+    if envelope.position.0 != event.position {
+        let _ = write!(differs, " position");
+    }
+    if envelope.event_type != event.event_type {
+        let _ = write!(differs, " type");
+    }
+    if envelope.schema_version != event.schema_version {
+        let _ = write!(differs, " schemaVersion");
+    }
+    if envelope.occurred_at.to_string() != event.occurred_at {
+        let _ = write!(differs, " occurredAt");
+    }
+    if envelope.recorded_at.to_string() != event.recorded_at {
+        let _ = write!(differs, " recordedAt");
+    }
+    if envelope.actor_role != event.actor_role {
+        let _ = write!(differs, " actorRole");
+    }
+    if !differs.is_empty() {
+        problems.push(format!(
+            "body: the readable fields differ from the proven envelope:{differs}"
+        ));
+    }
+    let digests: Option<Vec<journal::Digest>> = event
+        .field_digests
+        .iter()
+        .map(|d| hex::decode(d).ok().and_then(|b| b.try_into().ok()))
+        .collect();
+    let Some(digests) = digests else {
+        problems.push("fieldDigests: a digest is not 64 hex digits".into());
+        return Err(problems);
+    };
+    if journal::payload_commitment(&digests) != envelope.payload_commitment {
+        problems.push(
+            "fieldDigests: they do not make the body's payload commitment (altered, added or \
+             left out)"
+                .into(),
+        );
+        return Err(problems);
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for disclosure in &event.disclosures {
+        let name = &disclosure.name;
+        if !names.insert(name.as_str()) {
+            problems.push(format!("disclosure {name}: shown twice"));
+            continue;
+        }
+        let salt: Option<[u8; journal::SALT_LEN]> = hex::decode(&disclosure.salt)
+            .ok()
+            .and_then(|b| b.try_into().ok());
+        let Some(salt) = salt else {
+            problems.push(format!("disclosure {name}: the salt is not 32 hex digits"));
+            continue;
+        };
+        let digest = journal::digest(&salt, name, disclosure.value.as_bytes());
+        if !digests.contains(&digest) {
+            problems.push(format!(
+                "disclosure {name}: not proven (its digest is none of the event's field digests: \
+                 the value, the name or the salt was altered)"
+            ));
+            continue;
+        }
+        let value: Option<Value> = serde_json::from_str(&disclosure.value).ok();
+        if value.is_none() {
+            problems.push(format!("disclosure {name}: the value is not JSON"));
+        }
+        if let (Some(shown), Some(value)) = (event.payload.get(name.as_str()), &value) {
+            // Person ids and account names are shown as pseudonyms; every other field the
+            // payload shows must be the value proven.
+            let pseudonymised = domain::PERSON_ID_FIELDS.contains(&name.as_str())
+                || domain::STAFF_NAME_FIELDS.contains(&name.as_str());
+            if !pseudonymised && shown != value {
+                problems.push(format!(
+                    "payload.{name}: {shown} is not the proven value {value}"
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// The full record must hash to the event hash and say what the readable fields say.
@@ -752,13 +958,20 @@ impl crate::Desk {
                 // withheld. An event that does not decode names no one it can be shown for.
                 let reporting = match crate::decode(self.vault(), &record).map(|e| e.person_id()) {
                     Ok(Some(person)) => self.read(|m| {
-                        m.person(person)
-                            .is_some_and(|p| p.consents.contains(&domain::ConsentScope::Reporting))
+                        m.person(person).is_some_and(|p| {
+                            p.consents.contains(&domain::ConsentScope::Reporting)
+                                && !p.personal.is_erased()
+                        })
                     }),
                     Ok(None) => true,
                     Err(_) => false,
                 };
-                if !reporting {
+                if reporting {
+                    // The statistical fields, proven field by field (ADR 0015); a type without
+                    // personal data shows every field, as its whole record would.
+                    event.disclose(&record, |name| full || STATISTICAL_FIELDS.contains(&name));
+                } else {
+                    // Envelope only: the body proves type, times and role; no field is shown.
                     event.payload = Value::Null;
                     event.payload_withheld = Some("reporting".into());
                 }

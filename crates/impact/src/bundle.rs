@@ -191,7 +191,7 @@ fn verify_file(file: &Path, public_key: &str, witnesses: &[String]) -> ExitCode 
     match verify_bundle(&bundle, &key, &witnesses) {
         Ok(v) => {
             println!(
-                "verified: {} events (positions {} to {}), the whole period {} to {}, are in the tree of size {} signed at {} by {}; the signed manifest binds each event's type, times and role; {} full records re-hashed, the others bound by their hash",
+                "verified: {} events (positions {} to {}), the whole period {} to {}, are in the tree of size {} signed at {} by {}; the signed manifest binds each event's type, times and role; {} full records re-hashed; {} envelopes proven from their hash (record format 2) with {} payload fields disclosed and proven; the others bound by their hash",
                 v.events,
                 bundle.first_position,
                 bundle.last_position,
@@ -200,7 +200,9 @@ fn verify_file(file: &Path, public_key: &str, witnesses: &[String]) -> ExitCode 
                 v.tree_size,
                 v.signed_at,
                 key.origin(),
-                v.rehashed
+                v.rehashed,
+                v.bodies,
+                v.disclosed
             );
             if !witnesses.is_empty() {
                 println!("cosigned by the {} witness(es) given", witnesses.len());

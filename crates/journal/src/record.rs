@@ -659,6 +659,55 @@ impl RecordView<'_> {
     }
 }
 
+/// What the hashed body of a format-2 record says (docs/VERIFYING.md, "Record format 2"): the
+/// envelope in clear, and the digests of what it hides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    pub position: Position,
+    pub id: Ulid,
+    pub version: u64,
+    pub occurred_at: Timestamp,
+    pub recorded_at: Timestamp,
+    pub schema_version: u16,
+    pub append_index: u16,
+    pub append_len: u16,
+    pub event_type: String,
+    pub actor_role: String,
+    pub stream_digest: Digest,
+    pub actor_id_digest: Digest,
+    pub payload_commitment: Digest,
+    pub prev_hash: ChainHash,
+}
+
+/// Reads the hashed body of a format-2 record (not the stored record: no openings, no hash).
+pub fn decode_envelope(body: &[u8]) -> Result<Envelope, DecodeError> {
+    let mut r = Reader { bytes: body, at: 0 };
+    let format = r.array::<1>("format")?[0];
+    if format != FORMAT_V2 {
+        return Err(DecodeError::UnknownFormat(format));
+    }
+    let envelope = Envelope {
+        position: Position(r.u64("position")?),
+        id: Ulid(u128::from_be_bytes(r.array("event id")?)),
+        version: r.u64("stream version")?,
+        occurred_at: Timestamp(r.i64("occurred_at")?),
+        recorded_at: Timestamp(r.i64("recorded_at")?),
+        schema_version: r.u16("schema version")?,
+        append_index: r.u16("append index")?,
+        append_len: r.u16("append length")?,
+        event_type: r.text("event type")?.to_owned(),
+        actor_role: r.text("actor role")?.to_owned(),
+        stream_digest: r.array("stream digest")?,
+        actor_id_digest: r.array("actor id digest")?,
+        payload_commitment: r.array("payload commitment")?,
+        prev_hash: ChainHash(r.array("previous hash")?),
+    };
+    if r.at != body.len() {
+        return Err(DecodeError::TrailingBytes(body.len() - r.at));
+    }
+    Ok(envelope)
+}
+
 /// Decodes the stored bytes of one record into an owned event, checking the layout and, in
 /// format 2, that the openings give the digests the hashed body holds.
 pub fn decode_record(bytes: &[u8]) -> Result<RecordedEvent, DecodeError> {

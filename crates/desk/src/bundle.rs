@@ -2,6 +2,7 @@
 //! verification (docs/VERIFYING.md, ADR 0011). Creating one (pseudonymising the events) is
 //! `impact bundle create`.
 
+pub mod figures;
 pub mod manifest;
 
 use std::fmt::Write as _;
@@ -33,6 +34,10 @@ pub struct Bundle {
     /// The events just outside the range, showing that nothing of the period is left out.
     pub boundary: Boundary,
     pub events: Vec<BundleEvent>,
+    /// The desk's figures for the period (`figures.rs`), by name; signed in the manifest, and
+    /// recomputed from the bundle by `impact bundle verify --report`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub figures: std::collections::BTreeMap<String, u64>,
     /// Witnesses' cosignature lines of the checkpoint (ADR 0012), added after the bundle is
     /// made (`impact witness cosign --bundle`): not part of the manifest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -478,6 +483,23 @@ fn check_manifest(
         })
         .collect();
     let mut shown = std::collections::BTreeSet::new();
+    let signed_figures = manifest::figure_lines(&bundle.manifest);
+    if signed_figures != bundle.figures {
+        for (name, value) in &bundle.figures {
+            if signed_figures.get(name) != Some(value) {
+                problems.push(format!(
+                    "figures.{name}: {value} is not what the signed manifest says"
+                ));
+            }
+        }
+        for name in signed_figures.keys() {
+            if !bundle.figures.contains_key(name) {
+                problems.push(format!(
+                    "figures.{name}: missing (the signed manifest states it)"
+                ));
+            }
+        }
+    }
     for event in &bundle.events {
         shown.insert(event.position);
         let line = manifest::event_line(event);
@@ -726,6 +748,42 @@ fn check_body(
     }
 }
 
+/// The figures the signed manifest states that do not follow from what the bundle proves (the
+/// envelopes, the full records and the disclosed fields), each named with why; empty when every
+/// one follows. For a bundle that `verify_bundle` accepted.
+pub fn report(bundle: &Bundle) -> Vec<String> {
+    let stated = manifest::figure_lines(&bundle.manifest);
+    let proven: Vec<Option<serde_json::Map<String, Value>>> =
+        bundle.events.iter().map(proven_fields).collect();
+    let recomputed = figures::compute(bundle.events.iter().zip(&proven).map(|(event, fields)| {
+        figures::FigureEvent {
+            event_type: &event.event_type,
+            fields: fields.as_ref(),
+        }
+    }));
+    figures::compare(&stated, &recomputed)
+}
+
+/// The payload fields an event proves: a full record's payload, or a format-2 event's
+/// disclosures; `None` when it proves none (a format-1 event without its record).
+fn proven_fields(event: &BundleEvent) -> Option<serde_json::Map<String, Value>> {
+    if let Some(record) = &event.record {
+        let record = journal::decode_record(&hex::decode(record).ok()?).ok()?;
+        return match serde_json::from_slice(&record.payload).ok()? {
+            Value::Object(map) => Some(map),
+            _ => None,
+        };
+    }
+    event.body.as_ref()?;
+    Some(
+        event
+            .disclosures
+            .iter()
+            .filter_map(|d| Some((d.name.clone(), serde_json::from_str(&d.value).ok()?)))
+            .collect(),
+    )
+}
+
 /// The full record must hash to the event hash and say what the readable fields say.
 fn check_record(event: &BundleEvent, hash: &Hash, record: &str) -> std::result::Result<(), String> {
     let bytes = hex::decode(record).map_err(|_| "not hex".to_string())?;
@@ -938,6 +996,7 @@ impl crate::Desk {
             staff: &staff,
         };
         let mut events = Vec::new();
+        let mut payloads: Vec<(String, Option<serde_json::Map<String, Value>>)> = Vec::new();
         if first <= last {
             for record in journal.iter_forward(Position(first)) {
                 let record = record?;
@@ -947,6 +1006,14 @@ impl crate::Desk {
                 let proof = journal.inclusion_proof(record.position, size)?;
                 let occurred = record.occurred_at.to_datetime().map_or(0, |t| t.year());
                 let full = TYPES_WITHOUT_PERSONAL_DATA.contains(&record.event_type.as_str());
+                // The desk's figures come from its records, whatever the bundle shows of them.
+                payloads.push((
+                    record.event_type.clone(),
+                    match serde_json::from_slice(&record.payload) {
+                        Ok(Value::Object(map)) => Some(map),
+                        _ => None,
+                    },
+                ));
                 let mut event = BundleEvent::new(
                     &record,
                     &proof,
@@ -989,6 +1056,12 @@ impl crate::Desk {
             last_position: last,
             boundary,
             events,
+            figures: figures::stated(payloads.iter().map(|(event_type, fields)| {
+                figures::FigureEvent {
+                    event_type,
+                    fields: fields.as_ref(),
+                }
+            })),
             cosignatures: Vec::new(),
         };
         if bundle.seal(|text| self.sign_statement(text)).is_none() {

@@ -250,3 +250,77 @@ async fn every_envelope_is_proven_and_the_statistical_fields_are_disclosed_and_p
         .iter()
         .any(|p| p.contains("differ from the proven envelope: type")));
 }
+
+#[tokio::test]
+async fn a_figure_that_does_not_follow_from_the_proven_events_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk_with_fixture(&dir.path().join("data")).await;
+    let key = desk.public_key();
+    let (from, to) = around_today(1);
+    let (bundle, _) = desk.evaluator_bundle(from, to, false).unwrap().unwrap();
+    assert!(bundle.figures["events:IntakeRecorded"] >= 10);
+    assert_eq!(
+        bundle.figures["persons-registered"],
+        bundle.figures["events:PersonRegistered"]
+    );
+    desk::bundle::verify_bundle(&bundle, &key, &[]).unwrap();
+    let before = desk::bundle::report(&bundle);
+    // The counts by type follow from the proven envelopes alone.
+    assert!(
+        !before
+            .iter()
+            .any(|p| p.contains("figure events:") || p.contains("persons-registered")),
+        "{before:?}"
+    );
+
+    // One figure altered, and the manifest signed again with the desk's own key: the
+    // signatures hold, the figure is named.
+    let mut altered: desk::bundle::Bundle =
+        serde_json::from_value(serde_json::to_value(&bundle).unwrap()).unwrap();
+    *altered.figures.get_mut("events:IntakeRecorded").unwrap() += 1;
+    altered.seal(|text| desk.sign_statement(text)).unwrap();
+    desk::bundle::verify_bundle(&altered, &key, &[]).unwrap();
+    let report = desk::bundle::report(&altered);
+    let named: Vec<&String> = report.iter().filter(|p| !before.contains(p)).collect();
+    assert_eq!(named.len(), 1, "{report:?}");
+    assert!(
+        named[0].starts_with("figure events:IntakeRecorded: the manifest says"),
+        "{named:?}"
+    );
+
+    // A disclosure withheld: the figure that counts its field is not provable.
+    let candidates = [
+        (
+            "intervention-minutes",
+            "InterventionDelivered",
+            "durationMinutes",
+        ),
+        ("registered-by-sex", "PersonRegistered", "sex"),
+        ("referral-outcomes", "ReferralOutcomeRecorded", "outcome"),
+        (
+            "group-activity-minutes",
+            "GroupActivityHeld",
+            "durationMinutes",
+        ),
+    ];
+    let (figure, event_type, field) = candidates
+        .into_iter()
+        .find(|(figure, _, _)| !before.iter().any(|p| p.contains(figure)))
+        .expect("a figure that follows from the bundle");
+    let mut withheld: desk::bundle::Bundle =
+        serde_json::from_value(serde_json::to_value(&bundle).unwrap()).unwrap();
+    let event = withheld
+        .events
+        .iter_mut()
+        .find(|e| e.event_type == event_type && e.disclosures.iter().any(|d| d.name == field))
+        .unwrap();
+    event.disclosures.retain(|d| d.name != field);
+    desk::bundle::verify_bundle(&withheld, &key, &[]).unwrap();
+    let report = desk::bundle::report(&withheld);
+    assert!(
+        report
+            .iter()
+            .any(|p| p.starts_with(&format!("figure {figure}")) && p.contains("not provable")),
+        "{figure}: {report:?}"
+    );
+}

@@ -5,7 +5,9 @@ inclusion proof (blake3) of every event and of the two neighbours outside the pe
 event was recorded in the period and the neighbours outside it, that no position is missing, and
 the hash of every full record it carries (docs/VERIFYING.md, ARCHITECTURE.md).
 
-    python3 tests/verify_bundle.py BUNDLE.json --public-key HEX [--witness HEX ...]
+    python3 tests/verify_bundle.py BUNDLE.json --public-key HEX [--witness HEX ...] [--report]
+
+--report recomputes the counts the signed manifest states and names those that differ.
 
 Exit 0 when everything verifies; 1 naming every problem; 2 on a usage error.
 Needs the `blake3` and `cryptography` packages (pip install blake3 cryptography).
@@ -24,13 +26,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FORMAT = "impact-evaluator-bundle/2"
 MANIFEST_FORMAT = "impact-evaluator-bundle-manifest/1"
-# Types whose bundle entry carries the full stored record (domain::TYPES_WITHOUT_PERSONAL_DATA).
+# Types whose bundle entry carries the full stored record (format 1) or every field disclosed
+# (format 2): domain::TYPES_WITHOUT_PERSONAL_DATA.
 FULL_RECORD_TYPES = {
     "ServiceMapped",
     "ServiceUpdated",
     "ServiceRetired",
     "InformationMaterialDistributed",
     "CheckpointSigned",
+    "SiteScheduled",
 }
 
 
@@ -252,6 +256,105 @@ def parse_record(record):
     return fields
 
 
+def digest(salt, name, value):
+    """A committed value's digest (docs/VERIFYING.md, "Record format 2")."""
+    name = name.encode("utf-8")
+    return blake3.blake3(
+        salt + struct.pack(">H", len(name)) + name + struct.pack(">I", len(value)) + value
+    ).digest()
+
+
+def parse_body(body):
+    """The envelope a format-2 body holds: its fixed fields, type, role, the three digests and
+    the previous hash, nothing after."""
+    at = 0
+
+    def take(n):
+        nonlocal at
+        if at + n > len(body):
+            raise ValueError("the body ends early")
+        out = body[at:at + n]
+        at += n
+        return out
+
+    if take(1) != b"\x02":
+        raise ValueError("a body is of record format 2")
+    fields = {}
+    (fields["position"],) = struct.unpack(">Q", take(8))
+    take(16 + 8)  # id, stream version
+    (fields["occurred_us"],) = struct.unpack(">q", take(8))
+    (fields["recorded_us"],) = struct.unpack(">q", take(8))
+    (fields["schema_version"],) = struct.unpack(">H", take(2))
+    take(4)  # append index and length
+    for name in ("type", "actor_role"):
+        (length,) = struct.unpack(">H", take(2))
+        fields[name] = take(length).decode("utf-8")
+    take(64)  # the stream's and the actor id's digests
+    fields["commitment"] = take(32)
+    fields["prev_hash"] = take(32)
+    if at != len(body):
+        raise ValueError("bytes after the previous hash")
+    return fields
+
+
+# Fields a bundle shows as pseudonyms, never as the value proven (person ids, account names).
+PSEUDONYMISED = {"personId", "intoPersonId", "mediator", "caseWorker", "staff", "facilitators",
+                 "supervisor", "attendees", "owner", "user"}
+
+
+def check_body(event, event_hash):
+    """A format-2 event: its body hashes to eventHash and holds the readable envelope; its field
+    digests make the body's commitment; each disclosure is one of them and says what the readable
+    payload says. Returns the problems, and the disclosed values by name."""
+    at = event["position"]
+    try:
+        body = bytes.fromhex(event["body"])
+        fields = parse_body(body)
+    except ValueError as error:
+        return [f"position {at}: body: {error}"], {}
+    if blake3.blake3(body, key=fields["prev_hash"]).digest() != event_hash:
+        return [f"position {at}: body: its hash is not eventHash: the body was altered"], {}
+    problems = []
+    readable = {
+        "position": fields["position"] == at,
+        "type": fields["type"] == event["type"],
+        "schemaVersion": fields["schema_version"] == event["schemaVersion"],
+        "occurredAt": rfc3339(fields["occurred_us"]) == event["occurredAt"],
+        "recordedAt": rfc3339(fields["recorded_us"]) == event["recordedAt"],
+        "actorRole": fields["actor_role"] == event["actorRole"],
+    }
+    for name, ok in readable.items():
+        if not ok:
+            problems.append(f"position {at}: body: {name} differs from the proven envelope")
+    try:
+        digests = [bytes.fromhex(d) for d in event.get("fieldDigests", [])]
+    except ValueError:
+        return problems + [f"position {at}: fieldDigests: not hex"], {}
+    if blake3.blake3(b"".join(digests)).digest() != fields["commitment"]:
+        return problems + [f"position {at}: fieldDigests: they do not make the body's payload "
+                           "commitment"], {}
+    proven = {}
+    for d in event.get("disclosures", []):
+        name = d["name"]
+        if name in proven:
+            problems.append(f"position {at}: disclosure {name}: shown twice")
+            continue
+        try:
+            salt = bytes.fromhex(d["salt"])
+        except ValueError:
+            salt = b""
+        if len(salt) != 16 or digest(salt, name, d["value"].encode("utf-8")) not in digests:
+            problems.append(f"position {at}: disclosure {name}: not proven")
+            continue
+        value = json.loads(d["value"])
+        proven[name] = value
+        payload = event.get("payload")
+        if isinstance(payload, dict) and name in payload and name not in PSEUDONYMISED:
+            if payload[name] != value:
+                problems.append(f"position {at}: payload.{name}: not the proven value")
+    return problems, proven
+
+
 def verify(bundle, public_key):
     """Returns (summary, problems)."""
     problems = []
@@ -274,6 +377,8 @@ def verify(bundle, public_key):
         problems.append(f"lastPosition: {last} is beyond the checkpoint's tree size {size}")
     expected = first
     rehashed = 0
+    bodies = 0
+    disclosed = 0
     for i, event in enumerate(bundle["events"]):
         at = event["position"]
         if at != expected:
@@ -289,9 +394,16 @@ def verify(bundle, public_key):
         except ValueError as error:
             problems.append(f"position {at}: {error}")
             continue
+        if "body" in event:
+            body_problems, _ = check_body(event, event_hash)
+            problems.extend(body_problems)
+            bodies += 1 if not body_problems else 0
+            disclosed += len(event.get("disclosures", []))
         record = event.get("record")
+        whole = "body" in event and len(event.get("disclosures", [])) == len(
+            event.get("fieldDigests", []))
         if record is None:
-            if event["type"] in FULL_RECORD_TYPES:
+            if event["type"] in FULL_RECORD_TYPES and not whole:
                 problems.append(f"position {at}: the full record of a {event['type']} is missing")
             continue
         try:
@@ -320,7 +432,9 @@ def verify(bundle, public_key):
         problems.append(f"position {expected}: missing (the bundle ends before position {last})")
     summary = (f"{len(bundle['events'])} events (positions {first} to {last}), the whole period "
                f"{bundle['period']['from']} to {bundle['period']['to']}, in the tree of "
-               f"size {size} signed at {signed_at}; {rehashed} full records re-hashed")
+               f"size {size} signed at {signed_at}; {rehashed} full records re-hashed; "
+               f"{bodies} envelopes proven from their hash, {disclosed} fields disclosed and "
+               "proven")
     if complete_until:
         summary += (f"; the checkpoint was signed at {complete_until}, before the period ended: "
                     "complete up to that time only")
@@ -359,8 +473,38 @@ def check_cosignature(line, witness_key, note):
     return True
 
 
+def report(bundle):
+    """The counts the signed manifest states (`figure events:<type>`, `persons-registered`,
+    `mediation-sessions`) recomputed from the bundle's events, whose types the bodies, the full
+    records and the manifest prove; the names of those that do not follow."""
+    stated = {}
+    for line in bundle["manifest"].split("\n"):
+        words = line.split(" ")
+        if words[0] == "figure" and len(words) == 3 and words[2].isdigit():
+            stated[words[1]] = int(words[2])
+    counts = {}
+    for event in bundle["events"]:
+        name = f"events:{event['type']}"
+        counts[name] = counts.get(name, 0) + 1
+    counts["persons-registered"] = counts.get("events:PersonRegistered", 0)
+    counts["mediation-sessions"] = counts.get("events:MediationSessionHeld", 0)
+    problems = []
+    for name, value in sorted(stated.items()):
+        if name.startswith("events:") or name in ("persons-registered", "mediation-sessions"):
+            if counts.get(name, 0) != value:
+                problems.append(f"figure {name}: the manifest says {value}, the proven events "
+                                f"give {counts.get(name, 0)}")
+    for name, value in sorted(counts.items()):
+        if name.startswith("events:") and name not in stated:
+            problems.append(f"figure {name}: the proven events give {value}, the manifest "
+                            "states none")
+    return problems
+
+
 def main(argv):
     args, public_key, witnesses = argv[2:], None, []
+    with_report = "--report" in args
+    args = [a for a in args if a != "--report"]
     while len(args) >= 2 and args[0] in ("--public-key", "--witness"):
         key = read_key(args[1])
         if key is None:
@@ -400,6 +544,14 @@ def main(argv):
             print(f"  {problem}")
         return 1
     print(f"verified: {summary}")
+    if with_report:
+        problems = report(bundle)
+        if problems:
+            print(f"FIGURES: {len(problems)} figure(s) do not follow from the proven events:")
+            for problem in problems:
+                print(f"  {problem}")
+            return 1
+        print("figures: the counts the manifest states follow from the proven events")
     return 0
 
 

@@ -38,7 +38,7 @@ def parse(record):
 
     fields = {}
     (fields["format"],) = struct.unpack(">B", take(1))
-    if fields["format"] != 1:
+    if fields["format"] not in (1, 2):
         raise ValueError(f"unknown format {fields['format']}")
     (fields["position"],) = struct.unpack(">Q", take(8))
     fields["id"] = int.from_bytes(take(16), "big")
@@ -48,17 +48,57 @@ def parse(record):
     (fields["schema_version"],) = struct.unpack(">H", take(2))
     (fields["append_index"],) = struct.unpack(">H", take(2))
     (fields["append_len"],) = struct.unpack(">H", take(2))
-    for name in ("stream", "type", "actor_id", "actor_role"):
+
+    def text():
         (length,) = struct.unpack(">H", take(2))
-        fields[name] = take(length).decode("utf-8")
-    (length,) = struct.unpack(">I", take(4))
-    fields["payload"] = take(length)
-    fields["prev_hash"] = take(32)
-    body_end = at
+        return take(length).decode("utf-8")
+
+    if fields["format"] == 1:
+        for name in ("stream", "type", "actor_id", "actor_role"):
+            fields[name] = text()
+        (length,) = struct.unpack(">I", take(4))
+        fields["payload"] = take(length)
+        fields["prev_hash"] = take(32)
+        body_end = at
+    else:
+        # docs/VERIFYING.md, "Record format 2": the body, then the openings, then the hash.
+        fields["type"] = text()
+        fields["actor_role"] = text()
+        stream_digest, actor_digest, commitment = take(32), take(32), take(32)
+        fields["prev_hash"] = take(32)
+        body_end = at
+        fields["stream"] = text()
+        if digest(take(16), "stream", fields["stream"].encode()) != stream_digest:
+            raise ValueError("the stream does not match its digest")
+        fields["actor_id"] = text()
+        if digest(take(16), "actorId", fields["actor_id"].encode()) != actor_digest:
+            raise ValueError("the actor id does not match its digest")
+        (count,) = struct.unpack(">H", take(2))
+        digests, parts = [], []
+        for _ in range(count):
+            salt = take(16)
+            name = text()
+            if any(c in name for c in '"\\') or any(ord(c) < 0x20 for c in name):
+                raise ValueError("a field name holds a quote, a backslash or a control character")
+            (length,) = struct.unpack(">I", take(4))
+            value = take(length)
+            digests.append(digest(salt, name, value))
+            parts.append(b'"' + name.encode() + b'":' + value)
+        if blake3.blake3(b"".join(digests)).digest() != commitment:
+            raise ValueError("the payload does not match its commitment")
+        fields["payload"] = b"{" + b",".join(parts) + b"}"
     fields["hash"] = take(32)
     if at != len(record):
         raise ValueError(f"{len(record) - at} bytes after the hash")
     return fields, record[:body_end]
+
+
+def digest(salt, name, value):
+    """A committed value's digest: blake3(salt, u16 len(name), name, u32 len(value), value)."""
+    name = name.encode("utf-8")
+    return blake3.blake3(
+        salt + struct.pack(">H", len(name)) + name + struct.pack(">I", len(value)) + value
+    ).digest()
 
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

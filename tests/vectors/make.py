@@ -2,9 +2,12 @@
 """Makes the test vectors of docs/VERIFYING.md from the first lines of the fixture month, with
 the `impact` binary (a fresh installation: a new key each time), and the tampered copies.
 
-    python3 tests/vectors/make.py target/debug/impact
+    python3 tests/vectors/make.py target/debug/impact [--format-2-only]
 
-Run from the repository's root; it rewrites the files of tests/vectors/ listed in expected.txt.
+Run from the repository's root; it rewrites the files of tests/vectors/ listed in expected.txt,
+and those of tests/vectors/format-2/. The files of tests/vectors/ itself were made by a build
+that recorded format 1 (before docs/adr/0015): they stay as they are, and a verifier must still
+accept them; `--format-2-only` makes the files of tests/vectors/format-2/ alone.
 """
 import json
 import pathlib
@@ -24,6 +27,46 @@ def run(*args):
 
 def write(name, text):
     (OUT / name).write_text(text, encoding="utf-8", newline="")
+
+
+def format_2():
+    """A small journal in record format 2: its export, a bundle with disclosures, and tampered
+    copies of a disclosed field."""
+    out = OUT / "format-2"
+    out.mkdir(exist_ok=True)
+    fixture = pathlib.Path("fixtures/montelucci-2024-05.jsonl").read_text().splitlines()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = f"{tmp}/data"
+        pathlib.Path(f"{tmp}/first.jsonl").write_text("\n".join(fixture[:12]) + "\n")
+        run("import", "--data", data, f"{tmp}/first.jsonl")
+        (out / "public-key.txt").write_text(run("key", "show", "--data", data))
+        (out / "checkpoint.txt").write_text(run("checkpoint", "--data", data))
+        run("export", "--data", data, "--out", str(out / "export.jsonl"))
+        head = run("head", "--data", data).split()
+        (out / "export.head").write_text(f"{head[0]}:{head[1]}\n")
+        lines = [json.loads(l) for l in (out / "export.jsonl").read_text().splitlines()]
+        # A field's value changed among the stored openings: its digest no longer holds.
+        target = next(l for l in lines if l["type"] == "PersonRegistered")
+        record = bytes.fromhex(target["record"])
+        # The opening of the field `sex`: its name (u16 length 3), its value's u32 length, then
+        # the JSON text `"..."`: one bit of its first letter flipped.
+        value_at = record.index(b"\x00\x03sex") + 2 + 3 + 4
+        altered_record = bytearray(record)
+        altered_record[value_at + 1] ^= 0x01
+        target_copy = dict(target, record=bytes(altered_record).hex())
+        altered = [target_copy if l is target else l for l in lines]
+        (out / "export-field-altered.jsonl").write_text(
+            "".join(json.dumps(l) + "\n" for l in altered))
+        days = sorted({l["recordedAt"][:10] for l in lines})
+        run("bundle", "create", "--data", data, "--from", days[0], "--to", days[-1],
+            "--out", str(out / "bundle.json"))
+        bundle = json.loads((out / "bundle.json").read_text())
+        tampered = json.loads(json.dumps(bundle))
+        event = next(e for e in tampered["events"]
+                     if any(d["name"] == "sex" for d in e.get("disclosures", [])))
+        disclosure = next(d for d in event["disclosures"] if d["name"] == "sex")
+        disclosure["value"] = '"male"' if disclosure["value"] != '"male"' else '"female"'
+        (out / "bundle-disclosure-altered.json").write_text(json.dumps(tampered, indent=2) + "\n")
 
 
 def main():
@@ -71,7 +114,9 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["--format-2-only"]):
         sys.exit(__doc__)
     IMPACT = sys.argv[1]
-    main()
+    if sys.argv[2:] != ["--format-2-only"]:
+        main()
+    format_2()

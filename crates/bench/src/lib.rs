@@ -330,6 +330,7 @@ fn record_len(payload: &[u8]) -> usize {
         append_len: 1,
         prev_hash: ChainHash::genesis(),
         hash: ChainHash::genesis(),
+        salts: None,
     }
     .stored_bytes()
     .len()

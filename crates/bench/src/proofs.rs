@@ -261,6 +261,9 @@ pub fn run_proofs(args: &ProofsArgs) -> BenchResult<()> {
                 payload: e.payload.clone(),
                 record: if full { e.record.clone() } else { None },
                 payload_withheld: None,
+                body: e.body.clone(),
+                field_digests: e.field_digests.clone(),
+                disclosures: e.disclosures.clone(),
                 ..*e
             })
             .collect();
@@ -278,6 +281,7 @@ pub fn run_proofs(args: &ProofsArgs) -> BenchResult<()> {
                 after: None,
             },
             events,
+            figures: Default::default(),
             cosignatures: Vec::new(),
         };
         bundle

@@ -2,6 +2,7 @@
 //! verification (docs/VERIFYING.md, ADR 0011). Creating one (pseudonymising the events) is
 //! `impact bundle create`.
 
+pub mod figures;
 pub mod manifest;
 
 use std::fmt::Write as _;
@@ -33,6 +34,10 @@ pub struct Bundle {
     /// The events just outside the range, showing that nothing of the period is left out.
     pub boundary: Boundary,
     pub events: Vec<BundleEvent>,
+    /// The desk's figures for the period (`figures.rs`), by name; signed in the manifest, and
+    /// recomputed from the bundle by `impact bundle verify --report`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub figures: std::collections::BTreeMap<String, u64>,
     /// Witnesses' cosignature lines of the checkpoint (ADR 0012), added after the bundle is
     /// made (`impact witness cosign --bundle`): not part of the manifest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -105,10 +110,65 @@ pub struct BundleEvent {
     /// `reporting` consent (ADR 0009): the event is counted, its content is not shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_withheld: Option<String>,
-    /// The full stored record (hex), only for types that carry no personal data.
+    /// The full stored record (hex), only for format-1 records of types that carry no personal
+    /// data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,
+    /// A format-2 record's hashed body (hex, ADR 0015): its hash is `eventHash`, and it holds the
+    /// envelope (type, times, role, schema version), so the envelope is proven without the
+    /// payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The digests of a format-2 record's payload fields (hex, in order): their blake3 is the
+    /// body's payload commitment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub field_digests: Vec<String>,
+    /// The payload fields shown, each proven by its digest among `fieldDigests`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disclosures: Vec<FieldDisclosure>,
 }
+
+/// One payload field of a format-2 record, shown: `digest(salt, name, value)` is one of the
+/// event's `fieldDigests` (docs/VERIFYING.md, "Record format 2").
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct FieldDisclosure {
+    /// 32 hex digits.
+    pub salt: String,
+    pub name: String,
+    /// The value's JSON text, exactly as the payload holds it.
+    pub value: String,
+}
+
+/// The top-level payload fields a bundle discloses for the events of a person with the
+/// `reporting` consent and for events about no person: the figures' fields, never a name, a
+/// contact, a note or free text (`crates/desk/tests/bundle.rs` checks that none is personal).
+pub const STATISTICAL_FIELDS: &[&str] = &[
+    "birthYear",
+    "sex",
+    "citizenships",
+    "permitType",
+    "householdSize",
+    "categories",
+    "vulnerabilities",
+    "minor",
+    "unaccompaniedMinor",
+    "siteId",
+    "kind",
+    "activity",
+    "durationMinutes",
+    "need",
+    "needs",
+    "channel",
+    "mode",
+    "outcome",
+    "urgency",
+    "serviceId",
+    "attendeesThirdCountry",
+    "attendeesOther",
+    "closureReason",
+    "helpfulForIntegration",
+    "scores",
+];
 
 impl BundleEvent {
     /// The entry of `record` with its inclusion proof, the payload shown and, when given, the full
@@ -130,8 +190,35 @@ impl BundleEvent {
             actor_role: record.actor.role.clone(),
             payload,
             payload_withheld: None,
-            record: full_record.then(|| hex::encode(record.stored_bytes())),
+            record: (full_record && record.salts.is_none())
+                .then(|| hex::encode(record.stored_bytes())),
+            body: record
+                .salts
+                .is_some()
+                .then(|| hex::encode(record.body_bytes())),
+            field_digests: record
+                .field_digests()
+                .unwrap_or_default()
+                .iter()
+                .map(hex::encode)
+                .collect(),
+            disclosures: Vec::new(),
         }
+    }
+
+    /// Shows the fields of a format-2 record that `show` chooses.
+    pub fn disclose(&mut self, record: &journal::RecordedEvent, show: impl Fn(&str) -> bool) {
+        self.disclosures = record
+            .disclosures()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| show(d.name))
+            .map(|d| FieldDisclosure {
+                salt: hex::encode(d.salt),
+                name: d.name.to_owned(),
+                value: String::from_utf8_lossy(d.value).into_owned(),
+            })
+            .collect();
     }
 }
 
@@ -167,7 +254,12 @@ impl Bundle {
 #[derive(Debug)]
 pub struct Verified {
     pub events: usize,
+    /// Full records re-hashed (format 1).
     pub rehashed: usize,
+    /// Format-2 bodies whose envelope was proven against the event hash.
+    pub bodies: usize,
+    /// Payload fields proven by their disclosure.
+    pub disclosed: usize,
     pub tree_size: TreeSize,
     pub signed_at: String,
     /// When the checkpoint was signed before the period's end and no event after the range is
@@ -237,6 +329,7 @@ pub fn verify_bundle(
     let complete_until = check_boundary(bundle, &signed, &mut problems);
     let mut expected = first;
     let mut rehashed = 0;
+    let mut bodies = 0;
     for (i, event) in bundle.events.iter().enumerate() {
         let at = event.position;
         if at != expected {
@@ -257,11 +350,24 @@ pub fn verify_bundle(
             continue;
         }
         let hash = Hash::from_hex(&event.event_hash).unwrap_or(Hash([0; 32]));
+        if let Some(body) = &event.body {
+            match check_body(event, &hash, body) {
+                Ok(()) => bodies += 1,
+                Err(reasons) => {
+                    for reason in reasons {
+                        problems.push(format!("position {at}: {reason}"));
+                    }
+                }
+            }
+        }
         match &event.record {
             Some(record) => match check_record(event, &hash, record) {
                 Ok(()) => rehashed += 1,
                 Err(reason) => problems.push(format!("position {at}: record: {reason}")),
             },
+            // Format 2: the body and every field shown stand for the record.
+            None if event.body.is_some()
+                && event.disclosures.len() == event.field_digests.len() => {}
             None if TYPES_WITHOUT_PERSONAL_DATA.contains(&event.event_type.as_str()) => {
                 problems.push(format!(
                     "position {at}: a {} carries its full record, and it is missing",
@@ -291,6 +397,8 @@ pub fn verify_bundle(
         Ok(Verified {
             events: bundle.events.len(),
             rehashed,
+            bodies,
+            disclosed: bundle.events.iter().map(|e| e.disclosures.len()).sum(),
             tree_size: size,
             signed_at: signed.checkpoint.time.to_rfc3339(),
             complete_until,
@@ -375,6 +483,23 @@ fn check_manifest(
         })
         .collect();
     let mut shown = std::collections::BTreeSet::new();
+    let signed_figures = manifest::figure_lines(&bundle.manifest);
+    if signed_figures != bundle.figures {
+        for (name, value) in &bundle.figures {
+            if signed_figures.get(name) != Some(value) {
+                problems.push(format!(
+                    "figures.{name}: {value} is not what the signed manifest says"
+                ));
+            }
+        }
+        for name in signed_figures.keys() {
+            if !bundle.figures.contains_key(name) {
+                problems.push(format!(
+                    "figures.{name}: missing (the signed manifest states it)"
+                ));
+            }
+        }
+    }
     for event in &bundle.events {
         shown.insert(event.position);
         let line = manifest::event_line(event);
@@ -520,6 +645,145 @@ fn check_boundary(
     None
 }
 
+/// A format-2 body must hash to the event hash and hold the readable envelope; its field digests
+/// must make its payload commitment, and every disclosure must be one of them and say what the
+/// readable payload says (docs/VERIFYING.md, "Record format 2").
+fn check_body(
+    event: &BundleEvent,
+    hash: &Hash,
+    body: &str,
+) -> std::result::Result<(), Vec<String>> {
+    let bytes = hex::decode(body).map_err(|_| vec!["body: not hex".to_string()])?;
+    let envelope =
+        journal::decode_envelope(&bytes).map_err(|e| vec![format!("body: undecodable: {e}")])?;
+    if journal::chain_hash(&envelope.prev_hash, &bytes).0 != hash.0 {
+        return Err(vec![
+            "body: its hash is not eventHash: the body was altered".to_string(),
+        ]);
+    }
+    let mut problems = Vec::new();
+    let mut differs = String::new();
+    if envelope.position.0 != event.position {
+        let _ = write!(differs, " position");
+    }
+    if envelope.event_type != event.event_type {
+        let _ = write!(differs, " type");
+    }
+    if envelope.schema_version != event.schema_version {
+        let _ = write!(differs, " schemaVersion");
+    }
+    if envelope.occurred_at.to_string() != event.occurred_at {
+        let _ = write!(differs, " occurredAt");
+    }
+    if envelope.recorded_at.to_string() != event.recorded_at {
+        let _ = write!(differs, " recordedAt");
+    }
+    if envelope.actor_role != event.actor_role {
+        let _ = write!(differs, " actorRole");
+    }
+    if !differs.is_empty() {
+        problems.push(format!(
+            "body: the readable fields differ from the proven envelope:{differs}"
+        ));
+    }
+    let digests: Option<Vec<journal::Digest>> = event
+        .field_digests
+        .iter()
+        .map(|d| hex::decode(d).ok().and_then(|b| b.try_into().ok()))
+        .collect();
+    let Some(digests) = digests else {
+        problems.push("fieldDigests: a digest is not 64 hex digits".into());
+        return Err(problems);
+    };
+    if journal::payload_commitment(&digests) != envelope.payload_commitment {
+        problems.push(
+            "fieldDigests: they do not make the body's payload commitment (altered, added or \
+             left out)"
+                .into(),
+        );
+        return Err(problems);
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for disclosure in &event.disclosures {
+        let name = &disclosure.name;
+        if !names.insert(name.as_str()) {
+            problems.push(format!("disclosure {name}: shown twice"));
+            continue;
+        }
+        let salt: Option<[u8; journal::SALT_LEN]> = hex::decode(&disclosure.salt)
+            .ok()
+            .and_then(|b| b.try_into().ok());
+        let Some(salt) = salt else {
+            problems.push(format!("disclosure {name}: the salt is not 32 hex digits"));
+            continue;
+        };
+        let digest = journal::digest(&salt, name, disclosure.value.as_bytes());
+        if !digests.contains(&digest) {
+            problems.push(format!(
+                "disclosure {name}: not proven (its digest is none of the event's field digests: \
+                 the value, the name or the salt was altered)"
+            ));
+            continue;
+        }
+        let value: Option<Value> = serde_json::from_str(&disclosure.value).ok();
+        if value.is_none() {
+            problems.push(format!("disclosure {name}: the value is not JSON"));
+        }
+        if let (Some(shown), Some(value)) = (event.payload.get(name.as_str()), &value) {
+            // Person ids and account names are shown as pseudonyms; every other field the
+            // payload shows must be the value proven.
+            let pseudonymised = domain::PERSON_ID_FIELDS.contains(&name.as_str())
+                || domain::STAFF_NAME_FIELDS.contains(&name.as_str());
+            if !pseudonymised && shown != value {
+                problems.push(format!(
+                    "payload.{name}: {shown} is not the proven value {value}"
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// The figures the signed manifest states that do not follow from what the bundle proves (the
+/// envelopes, the full records and the disclosed fields), each named with why; empty when every
+/// one follows. For a bundle that `verify_bundle` accepted.
+pub fn report(bundle: &Bundle) -> Vec<String> {
+    let stated = manifest::figure_lines(&bundle.manifest);
+    let proven: Vec<Option<serde_json::Map<String, Value>>> =
+        bundle.events.iter().map(proven_fields).collect();
+    let recomputed = figures::compute(bundle.events.iter().zip(&proven).map(|(event, fields)| {
+        figures::FigureEvent {
+            event_type: &event.event_type,
+            fields: fields.as_ref(),
+        }
+    }));
+    figures::compare(&stated, &recomputed)
+}
+
+/// The payload fields an event proves: a full record's payload, or a format-2 event's
+/// disclosures; `None` when it proves none (a format-1 event without its record).
+fn proven_fields(event: &BundleEvent) -> Option<serde_json::Map<String, Value>> {
+    if let Some(record) = &event.record {
+        let record = journal::decode_record(&hex::decode(record).ok()?).ok()?;
+        return match serde_json::from_slice(&record.payload).ok()? {
+            Value::Object(map) => Some(map),
+            _ => None,
+        };
+    }
+    event.body.as_ref()?;
+    Some(
+        event
+            .disclosures
+            .iter()
+            .filter_map(|d| Some((d.name.clone(), serde_json::from_str(&d.value).ok()?)))
+            .collect(),
+    )
+}
+
 /// The full record must hash to the event hash and say what the readable fields say.
 fn check_record(event: &BundleEvent, hash: &Hash, record: &str) -> std::result::Result<(), String> {
     let bytes = hex::decode(record).map_err(|_| "not hex".to_string())?;
@@ -573,16 +837,24 @@ pub enum NoBundle {
     Unsignable,
 }
 
-/// The evaluator view of a payload; `pseudonym` turns a person id into the keyed pseudonym
-/// evaluators see everywhere (`Vault::pseudonym`).
+/// How a bundle names persons and members of staff: `person` turns a person id into the keyed
+/// pseudonym evaluators see everywhere (`Vault::pseudonym`), `staff` an account name into its
+/// pseudonym within the bundle (`Vault::staff_pseudonym`).
+pub struct Pseudonyms<'a> {
+    pub person: &'a dyn Fn(domain::PersonId) -> String,
+    pub staff: &'a dyn Fn(&str) -> String,
+}
+
+/// The evaluator view of a payload: person ids and account names pseudonymised, personal fields
+/// removed, the birth year turned into an age band.
 pub fn evaluator_payload(
     event_type: &str,
     payload: &[u8],
     occurred_year: i32,
-    pseudonym: &dyn Fn(domain::PersonId) -> String,
+    pseudonyms: &Pseudonyms<'_>,
 ) -> Value {
     let mut value: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
-    scrub(&mut value, occurred_year, pseudonym);
+    scrub(&mut value, occurred_year, pseudonyms);
     if event_type == "EventCorrected" {
         // The reason of a correction is free text about the corrected fact.
         if let Value::Object(map) = &mut value {
@@ -592,7 +864,7 @@ pub fn evaluator_payload(
     value
 }
 
-fn scrub(value: &mut Value, year: i32, pseudonym: &dyn Fn(domain::PersonId) -> String) {
+fn scrub(value: &mut Value, year: i32, pseudonyms: &Pseudonyms<'_>) {
     match value {
         Value::Object(map) => {
             for name in domain::PERSONAL_FIELD_NAMES
@@ -605,9 +877,14 @@ fn scrub(value: &mut Value, year: i32, pseudonym: &dyn Fn(domain::PersonId) -> S
                 if let Some(Value::String(id)) = map.get(*field) {
                     let pseudonym = id
                         .parse::<ulid::Ulid>()
-                        .map(|u| pseudonym(domain::PersonId(u)))
+                        .map(|u| (pseudonyms.person)(domain::PersonId(u)))
                         .unwrap_or_default();
                     map.insert((*field).into(), Value::String(pseudonym));
+                }
+            }
+            for field in domain::STAFF_NAME_FIELDS {
+                if let Some(names) = map.get_mut(*field) {
+                    pseudonymise_staff(names, pseudonyms);
                 }
             }
             if let Some(birth_year) = map.remove("birthYear") {
@@ -621,10 +898,21 @@ fn scrub(value: &mut Value, year: i32, pseudonym: &dyn Fn(domain::PersonId) -> S
                 );
             }
             for inner in map.values_mut() {
-                scrub(inner, year, pseudonym);
+                scrub(inner, year, pseudonyms);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, year, pseudonym)),
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, year, pseudonyms)),
+        _ => {}
+    }
+}
+
+/// An account name, or each of a list of them, replaced by its pseudonym.
+fn pseudonymise_staff(value: &mut Value, pseudonyms: &Pseudonyms<'_>) {
+    match value {
+        Value::String(name) => *name = (pseudonyms.staff)(name),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| pseudonymise_staff(v, pseudonyms)),
         _ => {}
     }
 }
@@ -700,8 +988,15 @@ impl crate::Desk {
             before: neighbour(first - 1)?,
             after: neighbour(last + 1)?,
         };
-        let pseudonym = |id: domain::PersonId| self.vault().pseudonym(id.0);
+        let person = |id: domain::PersonId| self.vault().pseudonym(id.0);
+        let scope = format!("{from} {to}");
+        let staff = |name: &str| self.vault().staff_pseudonym(&scope, name);
+        let pseudonyms = Pseudonyms {
+            person: &person,
+            staff: &staff,
+        };
         let mut events = Vec::new();
+        let mut payloads: Vec<(String, Option<serde_json::Map<String, Value>>)> = Vec::new();
         if first <= last {
             for record in journal.iter_forward(Position(first)) {
                 let record = record?;
@@ -711,10 +1006,18 @@ impl crate::Desk {
                 let proof = journal.inclusion_proof(record.position, size)?;
                 let occurred = record.occurred_at.to_datetime().map_or(0, |t| t.year());
                 let full = TYPES_WITHOUT_PERSONAL_DATA.contains(&record.event_type.as_str());
+                // The desk's figures come from its records, whatever the bundle shows of them.
+                payloads.push((
+                    record.event_type.clone(),
+                    match serde_json::from_slice(&record.payload) {
+                        Ok(Value::Object(map)) => Some(map),
+                        _ => None,
+                    },
+                ));
                 let mut event = BundleEvent::new(
                     &record,
                     &proof,
-                    evaluator_payload(&record.event_type, &record.payload, occurred, &pseudonym),
+                    evaluator_payload(&record.event_type, &record.payload, occurred, &pseudonyms),
                     full,
                 );
                 // A person who has not given the `reporting` consent is no row in what
@@ -722,13 +1025,20 @@ impl crate::Desk {
                 // withheld. An event that does not decode names no one it can be shown for.
                 let reporting = match crate::decode(self.vault(), &record).map(|e| e.person_id()) {
                     Ok(Some(person)) => self.read(|m| {
-                        m.person(person)
-                            .is_some_and(|p| p.consents.contains(&domain::ConsentScope::Reporting))
+                        m.person(person).is_some_and(|p| {
+                            p.consents.contains(&domain::ConsentScope::Reporting)
+                                && !p.personal.is_erased()
+                        })
                     }),
                     Ok(None) => true,
                     Err(_) => false,
                 };
-                if !reporting {
+                if reporting {
+                    // The statistical fields, proven field by field (ADR 0015); a type without
+                    // personal data shows every field, as its whole record would.
+                    event.disclose(&record, |name| full || STATISTICAL_FIELDS.contains(&name));
+                } else {
+                    // Envelope only: the body proves type, times and role; no field is shown.
                     event.payload = Value::Null;
                     event.payload_withheld = Some("reporting".into());
                 }
@@ -746,6 +1056,12 @@ impl crate::Desk {
             last_position: last,
             boundary,
             events,
+            figures: figures::stated(payloads.iter().map(|(event_type, fields)| {
+                figures::FigureEvent {
+                    event_type,
+                    fields: fields.as_ref(),
+                }
+            })),
             cosignatures: Vec::new(),
         };
         if bundle.seal(|text| self.sign_statement(text)).is_none() {

@@ -23,6 +23,7 @@ fn record(role: &str, recorded_at: Timestamp) -> RecordedEvent {
         append_len: 1,
         prev_hash: ChainHash([0; 32]),
         hash: ChainHash([0; 32]),
+        salts: None,
     }
 }
 

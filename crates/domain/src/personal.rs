@@ -183,8 +183,25 @@ pub fn erased_json(name: &str) -> serde_json::Value {
 /// The payload fields that hold a person's id: evaluator views replace each by its pseudonym.
 pub const PERSON_ID_FIELDS: &[&str] = &["personId", "intoPersonId"];
 
-/// Event types whose payload names no person and holds no personal field: an evaluator bundle
-/// carries their full stored record, so that an outsider re-hashes it.
+/// The payload fields that name members of staff (account names, alone or in a list): the
+/// fields that repeat a command's actor (`own_name` in `commands!`) and every other one that
+/// holds an account name. Evaluator bundles replace each name by a pseudonym
+/// (`Vault::staff_pseudonym`); `crates/domain/tests/samples.rs` checks that every account name
+/// in a stored sample sits in one of these fields.
+pub const STAFF_NAME_FIELDS: &[&str] = &[
+    "mediator",
+    "caseWorker",
+    "staff",
+    "facilitators",
+    "supervisor",
+    "attendees",
+    "owner",
+    "user",
+];
+
+/// Event types whose payload names no person, no member of staff and holds no personal field:
+/// an evaluator bundle carries their full stored record, so that an outsider re-hashes it. (The
+/// staff accounts' events name a member of staff: a bundle shows them pseudonymised, not whole.)
 pub const TYPES_WITHOUT_PERSONAL_DATA: &[&str] = &[
     "ServiceMapped",
     "ServiceUpdated",
@@ -192,9 +209,6 @@ pub const TYPES_WITHOUT_PERSONAL_DATA: &[&str] = &[
     "InformationMaterialDistributed",
     "CheckpointSigned",
     "SiteScheduled",
-    "StaffAccountOpened",
-    "StaffAccountDisabled",
-    "StaffPasswordReset",
 ];
 
 /// `true` for a *codice fiscale* as the desk stores it: 16 uppercase ASCII letters and digits in

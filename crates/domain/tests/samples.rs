@@ -318,3 +318,60 @@ fn a_nested_stored_struct_refuses_an_unknown_field() {
         );
     }
 }
+
+/// Every account name in a stored sample (a value like `m.haddad`) sits in a field of
+/// `STAFF_NAME_FIELDS`, alone or in a list, and every field that repeats a command's actor is one
+/// of them: an evaluator bundle pseudonymises exactly those fields, so a staff field this list
+/// forgets would carry a name to evaluators.
+#[test]
+fn every_staff_name_sits_in_a_staff_name_field() {
+    fn looks_like_account(text: &str) -> bool {
+        let mut parts = text.splitn(2, '.');
+        let (Some(initial), Some(surname)) = (parts.next(), parts.next()) else {
+            return false;
+        };
+        initial.len() == 1
+            && !surname.is_empty()
+            && text.bytes().all(|b| b.is_ascii_lowercase() || b == b'.')
+    }
+    fn walk(value: &serde_json::Value, field: &str, at: &str, names: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(text) if looks_like_account(text) => {
+                assert!(
+                    STAFF_NAME_FIELDS.contains(&field),
+                    "{at}: the account name {text:?} is in the field {field:?}, not in STAFF_NAME_FIELDS"
+                );
+                names.push(text.clone());
+            }
+            serde_json::Value::Array(items) => {
+                items.iter().for_each(|v| walk(v, field, at, names));
+            }
+            serde_json::Value::Object(map) => {
+                for (name, inner) in map {
+                    walk(inner, name, at, names);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(samples_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let value: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        walk(&value, "", &path.display().to_string(), &mut names);
+    }
+    assert!(
+        names.len() >= 10,
+        "the samples name staff in many fields: {names:?}"
+    );
+    for command in Command::samples() {
+        if let Some((field, _)) = command.actor_field() {
+            assert!(
+                STAFF_NAME_FIELDS.contains(&field),
+                "{}: its actor's field {field} is not in STAFF_NAME_FIELDS",
+                command.name()
+            );
+        }
+    }
+}

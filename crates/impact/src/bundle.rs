@@ -50,6 +50,10 @@ pub enum BundleCmd {
         /// is required. Give one for each witness.
         #[arg(long)]
         witness: Vec<String>,
+        /// Recompute the figures the signed manifest states from the bundle's proven events
+        /// and disclosed fields alone, and name each one that does not follow (exit 1).
+        #[arg(long)]
+        report: bool,
     },
 }
 
@@ -81,7 +85,8 @@ pub fn run(cmd: &BundleCmd) -> ExitCode {
             file,
             public_key,
             witness,
-        } => verify_file(file, public_key, witness),
+            report,
+        } => verify_file(file, public_key, witness, *report),
     }
 }
 
@@ -156,7 +161,7 @@ fn nothing_recorded(journal: &journal::Journal, from: NaiveDate, to: NaiveDate) 
     ))
 }
 
-fn verify_file(file: &Path, public_key: &str, witnesses: &[String]) -> ExitCode {
+fn verify_file(file: &Path, public_key: &str, witnesses: &[String], report: bool) -> ExitCode {
     let keys = std::iter::once(public_key)
         .chain(witnesses.iter().map(String::as_str))
         .map(crate::proofs::read_public_key)
@@ -191,7 +196,7 @@ fn verify_file(file: &Path, public_key: &str, witnesses: &[String]) -> ExitCode 
     match verify_bundle(&bundle, &key, &witnesses) {
         Ok(v) => {
             println!(
-                "verified: {} events (positions {} to {}), the whole period {} to {}, are in the tree of size {} signed at {} by {}; the signed manifest binds each event's type, times and role; {} full records re-hashed, the others bound by their hash",
+                "verified: {} events (positions {} to {}), the whole period {} to {}, are in the tree of size {} signed at {} by {}; the signed manifest binds each event's type, times and role; {} full records re-hashed; {} envelopes proven from their hash (record format 2) with {} payload fields disclosed and proven; the others bound by their hash",
                 v.events,
                 bundle.first_position,
                 bundle.last_position,
@@ -200,7 +205,9 @@ fn verify_file(file: &Path, public_key: &str, witnesses: &[String]) -> ExitCode 
                 v.tree_size,
                 v.signed_at,
                 key.origin(),
-                v.rehashed
+                v.rehashed,
+                v.bodies,
+                v.disclosed
             );
             if !witnesses.is_empty() {
                 println!("cosigned by the {} witness(es) given", witnesses.len());
@@ -209,6 +216,18 @@ fn verify_file(file: &Path, public_key: &str, witnesses: &[String]) -> ExitCode 
                 println!(
                     "note: the checkpoint was signed at {until}, before the period ended: the bundle is complete up to that time only"
                 );
+            }
+            if report {
+                let stated = bundle.figures.len();
+                let problems = desk::bundle::report(&bundle);
+                if !problems.is_empty() {
+                    println!("FIGURES: {} of the {stated} figures the manifest states do not follow from the proven events:", problems.len());
+                    for problem in problems {
+                        println!("  {problem}");
+                    }
+                    return ExitCode::from(1);
+                }
+                println!("figures: the {stated} figures the manifest states follow from the proven events");
             }
             ExitCode::SUCCESS
         }

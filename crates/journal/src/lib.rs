@@ -18,6 +18,7 @@
 
 mod backup;
 mod blocks;
+mod disclosure;
 mod error;
 mod log;
 mod record;
@@ -30,11 +31,13 @@ mod tree;
 mod verify;
 mod wal;
 
+pub use disclosure::{digest, payload_commitment, Digest, Disclosure, Salts, SALT_LEN};
 pub use error::{JournalError, Problem};
 pub use merkle;
 pub use record::{
-    chain_hash, decode_record, Actor, ChainHash, DecodeError, NewEvent, Position, RecordedEvent,
-    Timestamp, FORMAT_V1, GENESIS_SEED, MAX_EVENTS_PER_APPEND, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES,
+    chain_hash, decode_envelope, decode_record, Actor, ChainHash, DecodeError, Envelope, NewEvent,
+    Position, RecordedEvent, Timestamp, FORMAT_V1, FORMAT_V2, GENESIS_SEED, MAX_EVENTS_PER_APPEND,
+    MAX_NAME_BYTES, MAX_PAYLOAD_BYTES,
 };
 pub use recover::Finding;
 pub use store::{

@@ -21,7 +21,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::JournalError;
-use crate::record::{decode, ChainHash, Position, FORMAT_V1};
+use crate::record::{decode, ChainHash, Position, FORMAT_V1, FORMAT_V2};
 use crate::store::Head;
 
 /// The log's folder inside the journal directory.
@@ -462,7 +462,7 @@ impl Walk {
         while offset + 4 + MIN_FRAME <= bytes.len() {
             let len = be_u32(&bytes[offset..offset + 4]);
             if (MIN_FRAME..=MAX_FRAME).contains(&len)
-                && bytes.get(offset + 4) == Some(&FORMAT_V1)
+                && matches!(bytes.get(offset + 4), Some(&FORMAT_V1 | &FORMAT_V2))
                 && offset + 4 + len <= bytes.len()
             {
                 if let Ok(view) = decode(&bytes[offset + 4..offset + 4 + len]) {

@@ -4,14 +4,20 @@
 //! step. Every integer is big-endian. Decoding is total: any byte string either decodes or gives a
 //! [`DecodeError`] that says what is wrong; it never panics.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-/// The format byte that starts every record this version writes.
+use crate::disclosure::{self, Digest, Disclosure, Salts, SALT_LEN};
+
+/// The format byte of a record whose envelope and payload are hashed together.
 pub const FORMAT_V1: u8 = 1;
+/// The format byte of a record whose envelope, stream, actor id and each payload field are
+/// committed to apart (`docs/adr/0015-envelope-and-payload-committed-apart.md`).
+pub const FORMAT_V2: u8 = 2;
 
 /// The text whose blake3 hash is the `prev_hash` of the event at position 1.
 pub const GENESIS_SEED: &[u8] = b"impact-journal genesis v1";
@@ -183,11 +189,27 @@ pub struct RecordedEvent {
     pub append_len: u16,
     pub prev_hash: ChainHash,
     pub hash: ChainHash,
+    /// The salts of a format-2 record; `None` for format 1.
+    pub salts: Option<Salts>,
 }
 
 impl RecordedEvent {
-    /// The exact bytes that are hashed: the stored value without its trailing hash.
+    /// The record's format byte.
+    pub fn format(&self) -> u8 {
+        if self.salts.is_some() {
+            FORMAT_V2
+        } else {
+            FORMAT_V1
+        }
+    }
+
+    /// The exact bytes that are hashed: in format 1 the stored value without its trailing hash;
+    /// in format 2 the envelope, the digests of the stream and the actor id, the payload
+    /// commitment and the previous hash.
     pub fn body_bytes(&self) -> Vec<u8> {
+        if self.salts.is_some() {
+            return self.body_v2();
+        }
         encode_body(&BodyFields {
             position: self.position,
             id: self.id,
@@ -206,11 +228,102 @@ impl RecordedEvent {
         })
     }
 
-    /// The exact bytes stored in sled for this event: body followed by hash.
+    /// The exact bytes stored for this event: the body, in format 2 its openings, and the hash.
     pub fn stored_bytes(&self) -> Vec<u8> {
         let mut bytes = self.body_bytes();
+        if let Some(salts) = &self.salts {
+            self.push_openings(salts, &mut bytes);
+        }
         bytes.extend_from_slice(&self.hash.0);
         bytes
+    }
+
+    /// The payload's fields of a format-2 record, each with its salt, in the payload's order;
+    /// `None` for format 1.
+    pub fn disclosures(&self) -> Option<Vec<Disclosure<'_>>> {
+        let salts = self.salts.as_ref()?;
+        let fields = disclosure::split_fields(&self.payload)?;
+        (fields.len() == salts.fields.len()).then(|| {
+            fields
+                .into_iter()
+                .zip(&salts.fields)
+                .map(|((name, value), salt)| Disclosure {
+                    salt: *salt,
+                    name,
+                    value,
+                })
+                .collect()
+        })
+    }
+
+    /// The disclosures of the stream and of the actor id of a format-2 record.
+    pub fn envelope_disclosures(&self) -> Option<[Disclosure<'_>; 2]> {
+        let salts = self.salts.as_ref()?;
+        Some([
+            Disclosure {
+                salt: salts.stream,
+                name: "stream",
+                value: self.stream.as_bytes(),
+            },
+            Disclosure {
+                salt: salts.actor_id,
+                name: "actorId",
+                value: self.actor.id.as_bytes(),
+            },
+        ])
+    }
+
+    /// The digests of the payload's fields of a format-2 record, in order.
+    pub fn field_digests(&self) -> Option<Vec<Digest>> {
+        Some(self.disclosures()?.iter().map(Disclosure::digest).collect())
+    }
+
+    fn body_v2(&self) -> Vec<u8> {
+        let [stream, actor] = self
+            .envelope_disclosures()
+            .map(|d| d.map(|d| d.digest()))
+            .unwrap_or_default();
+        let commitment = disclosure::payload_commitment(&self.field_digests().unwrap_or_default());
+        let mut out = Vec::with_capacity(FIXED_LEN + 4 + 64 + 3 * 32 + 32);
+        out.push(FORMAT_V2);
+        push_fixed(
+            &mut out,
+            &FixedFields {
+                position: self.position,
+                id: self.id,
+                version: self.version,
+                occurred_at: self.occurred_at,
+                recorded_at: self.recorded_at,
+                schema_version: self.schema_version,
+                append_index: self.append_index,
+                append_len: self.append_len,
+            },
+        );
+        for text in [&self.event_type, &self.actor.role] {
+            push_text(&mut out, text);
+        }
+        out.extend_from_slice(&stream);
+        out.extend_from_slice(&actor);
+        out.extend_from_slice(&commitment);
+        out.extend_from_slice(&self.prev_hash.0);
+        out
+    }
+
+    fn push_openings(&self, salts: &Salts, out: &mut Vec<u8>) {
+        push_text(out, &self.stream);
+        out.extend_from_slice(&salts.stream);
+        push_text(out, &self.actor.id);
+        out.extend_from_slice(&salts.actor_id);
+        let fields = self.disclosures().unwrap_or_default();
+        let count = u16::try_from(fields.len()).unwrap_or(u16::MAX);
+        out.extend_from_slice(&count.to_be_bytes());
+        for field in fields {
+            out.extend_from_slice(&field.salt);
+            push_text(out, field.name);
+            let len = u32::try_from(field.value.len()).unwrap_or(u32::MAX);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(field.value);
+        }
     }
 
     /// True when `new` describes the same fact: everything the caller chose is equal. Used for
@@ -248,6 +361,37 @@ pub(crate) struct BodyFields<'a> {
 /// occurred_at(8) recorded_at(8) schema_version(2) append_index(2) append_len(2).
 const FIXED_LEN: usize = 1 + 8 + 16 + 8 + 8 + 8 + 2 + 2 + 2;
 
+/// The fixed-size fields both formats start with, after the format byte.
+struct FixedFields {
+    position: Position,
+    id: Ulid,
+    version: u64,
+    occurred_at: Timestamp,
+    recorded_at: Timestamp,
+    schema_version: u16,
+    append_index: u16,
+    append_len: u16,
+}
+
+fn push_fixed(out: &mut Vec<u8>, f: &FixedFields) {
+    out.extend_from_slice(&f.position.0.to_be_bytes());
+    out.extend_from_slice(&f.id.0.to_be_bytes());
+    out.extend_from_slice(&f.version.to_be_bytes());
+    out.extend_from_slice(&f.occurred_at.0.to_be_bytes());
+    out.extend_from_slice(&f.recorded_at.0.to_be_bytes());
+    out.extend_from_slice(&f.schema_version.to_be_bytes());
+    out.extend_from_slice(&f.append_index.to_be_bytes());
+    out.extend_from_slice(&f.append_len.to_be_bytes());
+}
+
+/// A u16 length, then the UTF-8 bytes. Callers check the length limits before encoding, so the
+/// length fits.
+fn push_text(out: &mut Vec<u8>, text: &str) {
+    let len = u16::try_from(text.len()).unwrap_or(u16::MAX);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(text.as_bytes());
+}
+
 pub(crate) fn encode_body(f: &BodyFields<'_>) -> Vec<u8> {
     let len = FIXED_LEN
         + 2 * 4
@@ -260,19 +404,21 @@ pub(crate) fn encode_body(f: &BodyFields<'_>) -> Vec<u8> {
         + 32;
     let mut out = Vec::with_capacity(len + 32);
     out.push(FORMAT_V1);
-    out.extend_from_slice(&f.position.0.to_be_bytes());
-    out.extend_from_slice(&f.id.0.to_be_bytes());
-    out.extend_from_slice(&f.version.to_be_bytes());
-    out.extend_from_slice(&f.occurred_at.0.to_be_bytes());
-    out.extend_from_slice(&f.recorded_at.0.to_be_bytes());
-    out.extend_from_slice(&f.schema_version.to_be_bytes());
-    out.extend_from_slice(&f.append_index.to_be_bytes());
-    out.extend_from_slice(&f.append_len.to_be_bytes());
+    push_fixed(
+        &mut out,
+        &FixedFields {
+            position: f.position,
+            id: f.id,
+            version: f.version,
+            occurred_at: f.occurred_at,
+            recorded_at: f.recorded_at,
+            schema_version: f.schema_version,
+            append_index: f.append_index,
+            append_len: f.append_len,
+        },
+    );
     for text in [f.stream, f.event_type, f.actor_id, f.actor_role] {
-        // Callers check MAX_NAME_BYTES before encoding, so the length fits in a u16.
-        let len = u16::try_from(text.len()).unwrap_or(u16::MAX);
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(text.as_bytes());
+        push_text(&mut out, text);
     }
     let payload_len = u32::try_from(f.payload.len()).unwrap_or(u32::MAX);
     out.extend_from_slice(&payload_len.to_be_bytes());
@@ -299,6 +445,13 @@ pub enum DecodeError {
     TrailingBytes(usize),
     #[error("key is {0} bytes, not 8")]
     BadKey(usize),
+    /// A format-2 record whose openings (stream, actor id, payload fields) are not what its
+    /// hashed body commits to: the stored bytes were altered after the hash was taken.
+    #[error("the {0} does not match its commitment in the hashed bytes")]
+    OpeningMismatch(&'static str),
+    /// A format-2 field name that a rebuilt payload cannot hold as it is.
+    #[error("a payload field's name holds a quote, a backslash or a control character")]
+    BadFieldName,
 }
 
 /// A decoded record that borrows its strings and payload from the stored bytes.
@@ -315,11 +468,17 @@ pub(crate) struct RecordView<'a> {
     pub event_type: &'a str,
     pub actor_id: &'a str,
     pub actor_role: &'a str,
-    pub payload: &'a [u8],
+    /// Format 1: the stored payload; format 2: rebuilt from its fields.
+    pub payload: Cow<'a, [u8]>,
     pub prev_hash: ChainHash,
     pub hash: ChainHash,
     /// The hashed part of the stored bytes.
     pub body: &'a [u8],
+    pub salts: Option<Salts>,
+    /// Format 2: what of the openings (stream, actor id, payload) does not give the digest the
+    /// body holds. The stored bytes were then altered, and [`RecordView::recompute_hash`] says
+    /// so as a hash mismatch.
+    pub mismatch: Option<&'static str>,
 }
 
 struct Reader<'a> {
@@ -372,7 +531,7 @@ impl<'a> Reader<'a> {
 pub(crate) fn decode(bytes: &[u8]) -> Result<RecordView<'_>, DecodeError> {
     let mut r = Reader { bytes, at: 0 };
     let format = r.array::<1>("format")?[0];
-    if format != FORMAT_V1 {
+    if format != FORMAT_V1 && format != FORMAT_V2 {
         return Err(DecodeError::UnknownFormat(format));
     }
     let position = Position(r.u64("position")?);
@@ -383,19 +542,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<RecordView<'_>, DecodeError> {
     let schema_version = r.u16("schema version")?;
     let append_index = r.u16("append index")?;
     let append_len = r.u16("append length")?;
-    let stream = r.text("stream")?;
-    let event_type = r.text("event type")?;
-    let actor_id = r.text("actor id")?;
-    let actor_role = r.text("actor role")?;
-    let payload_len = usize::try_from(r.u32("payload length")?).unwrap_or(usize::MAX);
-    let payload = r.take(payload_len, "payload")?;
-    let prev_hash = ChainHash(r.array("previous hash")?);
-    let body_end = r.at;
-    let hash = ChainHash(r.array("hash")?);
-    if r.at != bytes.len() {
-        return Err(DecodeError::TrailingBytes(bytes.len() - r.at));
-    }
-    Ok(RecordView {
+    let mut view = RecordView {
         position,
         id,
         version,
@@ -404,15 +551,77 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<RecordView<'_>, DecodeError> {
         schema_version,
         append_index,
         append_len,
-        stream,
-        event_type,
-        actor_id,
-        actor_role,
-        payload,
-        prev_hash,
-        hash,
-        body: &bytes[..body_end],
-    })
+        stream: "",
+        event_type: "",
+        actor_id: "",
+        actor_role: "",
+        payload: Cow::Borrowed(&[]),
+        prev_hash: ChainHash([0; 32]),
+        hash: ChainHash([0; 32]),
+        body: &[],
+        salts: None,
+        mismatch: None,
+    };
+    if format == FORMAT_V1 {
+        view.stream = r.text("stream")?;
+        view.event_type = r.text("event type")?;
+        view.actor_id = r.text("actor id")?;
+        view.actor_role = r.text("actor role")?;
+        let payload_len = usize::try_from(r.u32("payload length")?).unwrap_or(usize::MAX);
+        view.payload = Cow::Borrowed(r.take(payload_len, "payload")?);
+        view.prev_hash = ChainHash(r.array("previous hash")?);
+        view.body = &bytes[..r.at];
+    } else {
+        view.event_type = r.text("event type")?;
+        view.actor_role = r.text("actor role")?;
+        let stream_digest: Digest = r.array("stream digest")?;
+        let actor_digest: Digest = r.array("actor id digest")?;
+        let commitment: Digest = r.array("payload commitment")?;
+        view.prev_hash = ChainHash(r.array("previous hash")?);
+        view.body = &bytes[..r.at];
+        view.stream = r.text("stream")?;
+        let stream_salt = r.array::<SALT_LEN>("stream salt")?;
+        view.actor_id = r.text("actor id")?;
+        let actor_salt = r.array::<SALT_LEN>("actor id salt")?;
+        let mut mismatch = None;
+        if disclosure::digest(&stream_salt, "stream", view.stream.as_bytes()) != stream_digest {
+            mismatch = Some("stream");
+        }
+        if disclosure::digest(&actor_salt, "actorId", view.actor_id.as_bytes()) != actor_digest {
+            mismatch = Some("actor id");
+        }
+        let count = usize::from(r.u16("field count")?);
+        let mut fields = Vec::with_capacity(count.min(4096));
+        let mut salts = Vec::with_capacity(count.min(4096));
+        let mut digests = Vec::with_capacity(count.min(4096));
+        for _ in 0..count {
+            let salt = r.array::<SALT_LEN>("field salt")?;
+            let name = r.text("field name")?;
+            if !disclosure::is_plain_name(name) {
+                return Err(DecodeError::BadFieldName);
+            }
+            let len = usize::try_from(r.u32("field value length")?).unwrap_or(usize::MAX);
+            let value = r.take(len, "field value")?;
+            digests.push(disclosure::digest(&salt, name, value));
+            fields.push((name, value));
+            salts.push(salt);
+        }
+        if disclosure::payload_commitment(&digests) != commitment {
+            mismatch = Some("payload");
+        }
+        view.mismatch = mismatch;
+        view.payload = Cow::Owned(disclosure::rebuild(fields));
+        view.salts = Some(Salts {
+            stream: stream_salt,
+            actor_id: actor_salt,
+            fields: salts,
+        });
+    }
+    view.hash = ChainHash(r.array("hash")?);
+    if r.at != bytes.len() {
+        return Err(DecodeError::TrailingBytes(bytes.len() - r.at));
+    }
+    Ok(view)
 }
 
 impl RecordView<'_> {
@@ -435,18 +644,78 @@ impl RecordView<'_> {
             append_len: self.append_len,
             prev_hash: self.prev_hash,
             hash: self.hash,
+            salts: self.salts.clone(),
         }
     }
 
-    /// Recomputes the hash from the body and the body's own `prev_hash`.
+    /// Recomputes the hash from the body and the body's own `prev_hash`. For a format-2
+    /// record whose openings do not give the body's digests (its stream, actor id or payload
+    /// altered), a value that is never its stored hash: the damage reads as a hash mismatch.
     pub fn recompute_hash(&self) -> ChainHash {
+        if self.mismatch.is_some() {
+            return ChainHash(self.hash.0.map(|b| !b));
+        }
         chain_hash(&self.prev_hash, self.body)
     }
 }
 
-/// Decodes the stored bytes of one record into an owned event, checking nothing but the layout.
+/// What the hashed body of a format-2 record says (docs/VERIFYING.md, "Record format 2"): the
+/// envelope in clear, and the digests of what it hides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    pub position: Position,
+    pub id: Ulid,
+    pub version: u64,
+    pub occurred_at: Timestamp,
+    pub recorded_at: Timestamp,
+    pub schema_version: u16,
+    pub append_index: u16,
+    pub append_len: u16,
+    pub event_type: String,
+    pub actor_role: String,
+    pub stream_digest: Digest,
+    pub actor_id_digest: Digest,
+    pub payload_commitment: Digest,
+    pub prev_hash: ChainHash,
+}
+
+/// Reads the hashed body of a format-2 record (not the stored record: no openings, no hash).
+pub fn decode_envelope(body: &[u8]) -> Result<Envelope, DecodeError> {
+    let mut r = Reader { bytes: body, at: 0 };
+    let format = r.array::<1>("format")?[0];
+    if format != FORMAT_V2 {
+        return Err(DecodeError::UnknownFormat(format));
+    }
+    let envelope = Envelope {
+        position: Position(r.u64("position")?),
+        id: Ulid(u128::from_be_bytes(r.array("event id")?)),
+        version: r.u64("stream version")?,
+        occurred_at: Timestamp(r.i64("occurred_at")?),
+        recorded_at: Timestamp(r.i64("recorded_at")?),
+        schema_version: r.u16("schema version")?,
+        append_index: r.u16("append index")?,
+        append_len: r.u16("append length")?,
+        event_type: r.text("event type")?.to_owned(),
+        actor_role: r.text("actor role")?.to_owned(),
+        stream_digest: r.array("stream digest")?,
+        actor_id_digest: r.array("actor id digest")?,
+        payload_commitment: r.array("payload commitment")?,
+        prev_hash: ChainHash(r.array("previous hash")?),
+    };
+    if r.at != body.len() {
+        return Err(DecodeError::TrailingBytes(body.len() - r.at));
+    }
+    Ok(envelope)
+}
+
+/// Decodes the stored bytes of one record into an owned event, checking the layout and, in
+/// format 2, that the openings give the digests the hashed body holds.
 pub fn decode_record(bytes: &[u8]) -> Result<RecordedEvent, DecodeError> {
-    decode(bytes).map(|view| view.to_owned())
+    let view = decode(bytes)?;
+    if let Some(what) = view.mismatch {
+        return Err(DecodeError::OpeningMismatch(what));
+    }
+    Ok(view.to_owned())
 }
 
 #[cfg(test)]
@@ -473,6 +742,7 @@ mod tests {
             append_len: 1,
             prev_hash: prev,
             hash: prev,
+            salts: None,
         };
         event.hash = chain_hash(&prev, &event.body_bytes());
         event
@@ -512,5 +782,59 @@ mod tests {
         );
         let hex = ChainHash::genesis().to_hex();
         assert_eq!(ChainHash::from_hex(&hex), Some(ChainHash::genesis()));
+    }
+
+    fn sample_v2() -> RecordedEvent {
+        let mut event = sample();
+        event.payload =
+            br#"{"personId":"01HX","sex":"female","personal":{"sealed":"AAAA"}}"#.to_vec();
+        event.salts = Some(Salts::draw(3));
+        event.hash = chain_hash(&event.prev_hash, &event.body_bytes());
+        event
+    }
+
+    #[test]
+    fn format_2_round_trips_and_proves_each_field_apart() {
+        let event = sample_v2();
+        let bytes = event.stored_bytes();
+        assert_eq!(bytes[0], FORMAT_V2);
+        let decoded = decode_record(&bytes).unwrap();
+        assert_eq!(decoded, event);
+        let view = decode(&bytes).unwrap();
+        assert_eq!(view.recompute_hash(), event.hash);
+        // The hashed body holds neither the stream, nor the actor id, nor any field's value.
+        let body = event.body_bytes();
+        for hidden in [&b"case-1"[..], b"m.rossi", b"female", b"AAAA"] {
+            assert!(!body.windows(hidden.len()).any(|w| w == hidden));
+        }
+        // Each field's digest is in the commitment the body holds.
+        let digests = event.field_digests().unwrap();
+        let commitment = disclosure::payload_commitment(&digests);
+        assert_eq!(&body[body.len() - 64..body.len() - 32], &commitment);
+        let sex = &event.disclosures().unwrap()[1];
+        assert_eq!((sex.name, sex.value), ("sex", &b"\"female\""[..]));
+        assert_eq!(sex.digest(), digests[1]);
+    }
+
+    #[test]
+    fn an_altered_opening_of_format_2_is_a_decode_error() {
+        let bytes = sample_v2().stored_bytes();
+        let at = bytes.windows(6).position(|w| w == b"female").unwrap();
+        let mut altered = bytes.clone();
+        altered[at] = b'F';
+        assert_eq!(
+            decode_record(&altered).map(|_| ()),
+            Err(DecodeError::OpeningMismatch("payload"))
+        );
+        let at = bytes.windows(7).position(|w| w == b"m.rossi").unwrap();
+        let mut altered = bytes.clone();
+        altered[at] = b'n';
+        assert_eq!(
+            decode_record(&altered).map(|_| ()),
+            Err(DecodeError::OpeningMismatch("actor id"))
+        );
+        for len in 0..bytes.len() {
+            assert!(decode_record(&bytes[..len]).is_err(), "len {len}");
+        }
     }
 }

@@ -8,7 +8,7 @@ mod common;
 
 use journal::{
     chain_hash, Appended, ChainHash, Conflict, ExpectedVersion, Head, IdReused, Journal,
-    JournalError, NewEvent, Position, RecordedEvent, Rejected, Timestamp,
+    JournalError, NewEvent, Position, RecordedEvent, Rejected, Salts, Timestamp,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -177,6 +177,7 @@ impl Model {
         expected: ExpectedVersion,
         events: &[NewEvent],
         now: i64,
+        salts: &[Option<Salts>],
     ) -> Option<Result<Appended, Rejected>> {
         for (i, e) in events.iter().enumerate() {
             if events[..i].iter().any(|o| o.id == e.id) {
@@ -239,7 +240,17 @@ impl Model {
                 append_len: events.len() as u16,
                 prev_hash: head.hash,
                 hash: head.hash,
+                // The salts are the journal's to draw, as the recorded time is its clock's: the
+                // model takes them from the journal's answer, and says which records have them
+                // (format 2: every payload that is a JSON object).
+                salts: salts.get(i).cloned().flatten(),
             };
+            assert_eq!(
+                r.salts.is_some(),
+                e.payload.starts_with(b"{"),
+                "format of the record at {}",
+                r.position
+            );
             r.hash = chain_hash(&head.hash, &r.body_bytes());
             self.events.push(r.clone());
             recorded.push(r);
@@ -281,7 +292,13 @@ impl World {
         let got = self
             .journal()
             .append_blocking(stream, expected, events.clone());
-        let want = self.model.append(stream, expected, &events, now);
+        let salts: Vec<Option<Salts>> = match &got {
+            Ok(Ok(appended)) if !appended.already_recorded => {
+                appended.events.iter().map(|e| e.salts.clone()).collect()
+            }
+            _ => Vec::new(),
+        };
+        let want = self.model.append(stream, expected, &events, now, &salts);
         match (got, want) {
             (Ok(got), Some(want)) => assert_eq!(got, want, "append to {stream} {expected:?}"),
             (Err(JournalError::InvalidAppend(_)), None) => {}

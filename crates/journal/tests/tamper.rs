@@ -167,7 +167,22 @@ struct Layout {
 
 fn layout(position: u64) -> Layout {
     let e = &pristine().events[usize::try_from(position - 1).unwrap()];
-    let len = e.stored_bytes().len();
+    let stored = e.stored_bytes();
+    let len = stored.len();
+    let body_len = e.body_bytes().len();
+    if let Some(fields) = e.disclosures() {
+        // Format 2: the payload's first value among the openings, after the hashed body.
+        let first = fields[0].value;
+        let at = stored[body_len..]
+            .windows(first.len())
+            .position(|w| w == first)
+            .unwrap();
+        return Layout {
+            payload: body_len + at,
+            prev_hash: body_len - 32,
+            hash: len - 32,
+        };
+    }
     Layout {
         payload: 55
             + 2

@@ -75,6 +75,9 @@ const SEAL_AAD: &[u8] = b"impact sealed v1";
 const NONCE_CONTEXT: &str = "impact vault 2024-11 synthetic nonce of a sealed personal value";
 /// `blake3::derive_key` context of the pseudonym key (from the master key).
 const PSEUDONYM_CONTEXT: &str = "impact vault 2024-11 pseudonym of a person for evaluators";
+/// `blake3::derive_key` context of the key of staff pseudonyms in a bundle (from the master key).
+const STAFF_PSEUDONYM_CONTEXT: &str =
+    "impact vault 2026-12 pseudonym of a member of staff in a bundle";
 /// The context of the key that seals the snapshots of the models (`docs/adr/0014-snapshots.md`).
 const SNAPSHOT_CONTEXT: &str = "impact vault 2026-12 snapshot of the desk's models";
 /// Hex digits of a pseudonym.
@@ -213,6 +216,7 @@ struct Inner {
 pub struct Vault {
     master: Zeroizing<[u8; KEY_LEN]>,
     pseudonym_key: Zeroizing<[u8; KEY_LEN]>,
+    staff_pseudonym_key: Zeroizing<[u8; KEY_LEN]>,
     keys_path: PathBuf,
     inner: Mutex<Inner>,
     /// Opened with [`Vault::open_read_only`]: nothing is ever written.
@@ -267,6 +271,8 @@ impl Vault {
             read_only,
         )?;
         let pseudonym_key = Zeroizing::new(blake3::derive_key(PSEUDONYM_CONTEXT, &master[..]));
+        let staff_pseudonym_key =
+            Zeroizing::new(blake3::derive_key(STAFF_PSEUDONYM_CONTEXT, &master[..]));
         let existed = keys_path.exists();
         let file = if read_only {
             if existed {
@@ -297,6 +303,7 @@ impl Vault {
         Ok(Vault {
             master,
             pseudonym_key,
+            staff_pseudonym_key,
             keys_path,
             inner: Mutex::new(inner),
             read_only,
@@ -505,6 +512,20 @@ impl Vault {
     /// the master key cannot link a pseudonym to a person id.
     pub fn pseudonym(&self, person: Ulid) -> String {
         pseudonym_with(&self.pseudonym_key, person)
+    }
+
+    /// The pseudonym of a member of staff (an account name) within `scope` (a bundle's period):
+    /// `staff-` and the first 12 hex digits of blake3 in keyed mode, with a key derived from the
+    /// master key, over the scope's length (u16, big-endian), the scope and the name. The same
+    /// name has the same pseudonym within a scope and another one in any other; whoever lacks the
+    /// master key cannot try a list of names against it.
+    pub fn staff_pseudonym(&self, scope: &str, name: &str) -> String {
+        let mut hasher = blake3::Hasher::new_keyed(&self.staff_pseudonym_key);
+        let len = u16::try_from(scope.len()).unwrap_or(u16::MAX);
+        hasher.update(&len.to_be_bytes());
+        hasher.update(scope.as_bytes());
+        hasher.update(name.as_bytes());
+        format!("staff-{}", &hasher.finalize().to_hex()[..PSEUDONYM_LEN])
     }
 
     fn create_key(&self, inner: &mut Inner, person: Ulid) -> Result<(), VaultError> {

@@ -47,10 +47,35 @@ pub fn event_line(event: &BundleEvent) -> String {
     )
 }
 
-/// The whole manifest of a bundle's fields, `\n` after every line.
+/// A figure's line: `figure <name> <value>` (the desk's figures for the period, ADR 0015).
+pub fn figure_line(name: &str, value: u64) -> String {
+    format!("figure {name} {value}")
+}
+
+/// The figures a signed manifest states, by name.
+pub fn figure_lines(manifest: &str) -> std::collections::BTreeMap<String, u64> {
+    manifest
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.strip_prefix("figure ")?.split(' ');
+            let name = words.next()?;
+            let value = words.next()?.parse().ok()?;
+            Some((name.to_owned(), value))
+        })
+        .collect()
+}
+
+/// The whole manifest of a bundle's fields, `\n` after every line: the header, the events, then
+/// the figures.
 pub fn manifest_text(bundle: &Bundle, origin: &str, size: TreeSize, root: &Root) -> String {
     let mut lines = header_lines(bundle, origin, size, root);
     lines.extend(bundle.events.iter().map(event_line));
+    lines.extend(
+        bundle
+            .figures
+            .iter()
+            .map(|(name, value)| figure_line(name, *value)),
+    );
     let mut text = lines.join("\n");
     text.push('\n');
     text

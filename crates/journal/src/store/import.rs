@@ -103,9 +103,7 @@ pub(super) fn import_records(
                 position: record.position,
                 hash: record.hash,
             };
-            let mut value = body;
-            value.extend_from_slice(&record.hash.0);
-            frames.push(value);
+            frames.push(record.stored_bytes());
         }
     }
     if let (Some((_, last_index, len)), Some(last)) = (append, records.last()) {

@@ -18,11 +18,12 @@ use super::{
     Rejected, Shared, META_HEAD,
 };
 use crate::blocks;
+use crate::disclosure::{split_fields, Salts};
 use crate::error::JournalError;
 use crate::log::LogWriter;
 use crate::record::{
-    chain_hash, encode_body, BodyFields, NewEvent, Position, RecordedEvent, MAX_EVENTS_PER_APPEND,
-    MAX_NAME_BYTES, MAX_PAYLOAD_BYTES,
+    chain_hash, NewEvent, Position, RecordedEvent, MAX_EVENTS_PER_APPEND, MAX_NAME_BYTES,
+    MAX_PAYLOAD_BYTES,
 };
 use crate::AppendResult;
 
@@ -394,27 +395,9 @@ pub(super) fn write_batch(
             let position = head.position.next();
             let version = actual + u64::try_from(i).unwrap_or(u64::MAX) + 1;
             let append_index = u16::try_from(i).unwrap_or(u16::MAX);
-            let body = encode_body(&BodyFields {
-                position,
-                id: event.id,
-                version,
-                occurred_at: event.occurred_at,
-                recorded_at,
-                schema_version: event.schema_version,
-                append_index,
-                append_len,
-                stream: &request.stream,
-                event_type: &event.event_type,
-                actor_id: &event.actor.id,
-                actor_role: &event.actor.role,
-                payload: &event.payload,
-                prev_hash: &head.hash,
-            });
-            let hash = chain_hash(&head.hash, &body);
-            let mut value = body;
-            value.extend_from_slice(&hash.0);
-            frames.push(value);
-            recorded.push(RecordedEvent {
+            // A payload that is a JSON object is committed to field by field (format 2,
+            // docs/adr/0015); any other payload is recorded in format 1.
+            let mut record = RecordedEvent {
                 id: event.id,
                 position,
                 stream: request.stream.clone(),
@@ -428,8 +411,14 @@ pub(super) fn write_batch(
                 append_index,
                 append_len,
                 prev_hash: head.hash,
-                hash,
-            });
+                hash: head.hash,
+                salts: split_fields(&event.payload).map(|fields| Salts::draw(fields.len())),
+            };
+            let body = record.body_bytes();
+            let hash = chain_hash(&head.hash, &body);
+            record.hash = hash;
+            frames.push(record.stored_bytes());
+            recorded.push(record);
             head = Head { position, hash };
         }
         if io_error.is_some() {

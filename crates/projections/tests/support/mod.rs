@@ -94,6 +94,7 @@ impl Desk {
                 append_len: 1,
                 prev_hash: ChainHash([0; 32]),
                 hash: ChainHash([0; 32]),
+                salts: None,
             };
             // Decode as the API will: from the stored bytes.
             let decoded = Event::from_payload(&rec.event_type, rec.schema_version, &rec.payload)

@@ -32,8 +32,9 @@ use crate::DeskError;
 pub const FILE: &str = "models.snapshot";
 /// Where a snapshot is written before it is renamed to [`FILE`].
 const TEMP: &str = "models.snapshot.tmp";
-/// The first bytes of a snapshot, with its format's number (1).
-const MAGIC: &[u8; 16] = b"impact-models\n\0\x01";
+/// The first bytes of a snapshot, with its format's number (2: the read models keep the order of
+/// their rows, `projections/src/index.rs`).
+const MAGIC: &[u8; 16] = b"impact-models\n\0\x02";
 const HEADER_LEN: usize = 16 + 8 + 32;
 
 /// The path of the snapshot of the data directory `dir`.

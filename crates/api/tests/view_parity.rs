@@ -127,6 +127,7 @@ const DERIVED: &[(&str, &str, &str)] = &[
 /// `pub struct`s of `projections` that no GraphQL object shows field by field, each with why.
 #[rustfmt::skip]
 const NOT_VIEWS: &[(&str, &str)] = &[
+    ("Cursor", "a list query's arguments (`after`, `first`), not a view"),
     ("Template", "a report template, read from its TOML file: a query's argument"),
     ("TableSpec", "part of a report template"),
     ("ColumnSpec", "part of a report template"),

@@ -92,7 +92,8 @@ pub struct ApiArgs {
     /// Where the temporary databases go (default: the system's temporary directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Run only these HTTP scenarios (comma-separated: audit_page, mutation, monitoring_year);
+    /// Run only these HTTP scenarios (comma-separated: audit_page, audit_filtered, cases_page,
+    /// referrals_page, mediations_page, mutation, monitoring_year);
     /// the baseline always runs, every ratio is taken against it. Default: all of them.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
@@ -382,6 +383,25 @@ async fn http_scenarios(args: &ApiArgs, dir: &Path, built: &Built) -> BenchResul
         emit(&line);
     }
 
+    // Pages of the read models: their CPU a request at this history's length, to set against
+    // the same scenarios run with another `--events` (docs/BENCHMARKS.md, "Page cost and
+    // history").
+    for (scenario, query) in PAGES {
+        if args.runs(scenario) {
+            let m = load(
+                addr,
+                connections,
+                seconds,
+                &token,
+                list_page(query, head, args.sites, scenario == "audit_filtered"),
+            )
+            .await?;
+            let mut line = http_line(scenario, &m, base_rate);
+            line["events"] = json!(head);
+            emit(&line);
+        }
+    }
+
     if args.runs("mutation") {
         let today = Utc::now().date_naive();
         let mutation = load(addr, connections, seconds, &token, logbook_entry(today)).await?;
@@ -483,6 +503,59 @@ fn audit_page(head: u64, sites: u32) -> MakeRequest {
             AUDIT_PAGE,
             &json!({ "after": after.to_string(), "filter": filter }),
         )
+    })
+}
+
+/// The page scenarios: 20 rows after a random position each.
+const PAGES: [(&str, &str); 4] = [
+    (
+        "audit_filtered",
+        "query Page($after: String, $site: String) {
+  auditTrail(first: 20, after: $after, filter: { types: [\"ReferralIssued\", \"CaseOpened\"], site: $site }) {
+    edges { cursor node { position type payload } }
+    pageInfo { hasNextPage endCursor }
+  }
+}",
+    ),
+    (
+        "cases_page",
+        "query Page($after: String) {
+  cases(first: 20, after: $after) {
+    edges { cursor node { id position status caseWorker } }
+    pageInfo { hasNextPage endCursor }
+  }
+}",
+    ),
+    (
+        "referrals_page",
+        "query Page($after: String) {
+  referrals(first: 20, after: $after) {
+    edges { cursor node { id position status } }
+    pageInfo { hasNextPage endCursor }
+  }
+}",
+    ),
+    (
+        "mediations_page",
+        "query Page($after: String) {
+  mediations { requests(first: 20, after: $after) {
+    edges { cursor node { id position language } }
+    pageInfo { hasNextPage endCursor }
+  } }
+}",
+    ),
+];
+
+/// A page of `query` after a random position (`site`: with a random site as `$site`).
+fn list_page(query: &'static str, head: u64, sites: u32, site: bool) -> MakeRequest {
+    let sites = usize::try_from(sites.clamp(1, 6)).unwrap_or(1);
+    Arc::new(move |_, _, rng| {
+        let after = rng.gen_range(0..head.saturating_sub(20).max(1));
+        let mut variables = json!({ "after": after.to_string() });
+        if site {
+            variables["site"] = json!(SITE_NAMES[rng.gen_range(0..sites)]);
+        }
+        graphql(query, &variables)
     })
 }
 

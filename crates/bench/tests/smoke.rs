@@ -81,6 +81,10 @@ fn every_api_scenario_prints_a_json_line_with_a_positive_rate() {
             "build",
             "baseline",
             "audit_page",
+            "audit_filtered",
+            "cases_page",
+            "referrals_page",
+            "mediations_page",
             "mutation",
             "monitoring_year",
             "cold_build",
@@ -91,15 +95,15 @@ fn every_api_scenario_prints_a_json_line_with_a_positive_rate() {
             "cold_start_snapshot",
         ],
     );
-    for line in &lines[1..5] {
+    for line in &lines[1..9] {
         assert!(line["requests_per_s"].as_f64().unwrap() > 0.0, "{line}");
         assert!(line["ratio"].as_f64().unwrap() > 0.0, "{line}");
         assert!(line["p99_us"].as_u64().unwrap() >= line["p50_us"].as_u64().unwrap());
     }
-    for line in &lines[6..] {
+    for line in &lines[10..] {
         assert_eq!(
             line["events"].as_u64().unwrap(),
-            lines[5]["events"].as_u64().unwrap()
+            lines[9]["events"].as_u64().unwrap()
         );
         assert!(line["events_per_s"].as_f64().unwrap() > 0.0, "{line}");
         assert!(line["peak_memory_mib"].as_f64().unwrap() > 0.0, "{line}");

@@ -32,9 +32,10 @@ use crate::DeskError;
 pub const FILE: &str = "models.snapshot";
 /// Where a snapshot is written before it is renamed to [`FILE`].
 const TEMP: &str = "models.snapshot.tmp";
-/// The first bytes of a snapshot, with its format's number (2: survey definitions and the
-/// definition each response answers); a snapshot of another format is refused and rebuilt.
-const MAGIC: &[u8; 16] = b"impact-models\n\0\x02";
+/// The first bytes of a snapshot, with its format's number (3: survey definitions and the
+/// definition each response answers, and the read models keep the order of their rows,
+/// `projections/src/index.rs`); a snapshot of another format is refused and rebuilt.
+const MAGIC: &[u8; 16] = b"impact-models\n\0\x03";
 const HEADER_LEN: usize = 16 + 8 + 32;
 
 /// The path of the snapshot of the data directory `dir`.

@@ -5,6 +5,7 @@ use domain::{CaseId, CheckpointSigned, PersonId, SiteId};
 use journal::{Position, Timestamp};
 
 use crate::apply::{At, Fold};
+use crate::index::{AuditPostings, Candidates};
 use crate::model::Target;
 use crate::model::{Ix, ReadModels, NO_IX};
 use crate::sym::Sym;
@@ -24,11 +25,16 @@ pub(crate) struct AuditRow {
     pub recorded_us: i64,
 }
 
-/// Rows by position: `rows[i]` is the event at position `first + i`.
+/// Rows by position: `rows[i]` is the event at position `first + i`; with the postings of each
+/// field a filter names (derived from the rows: rebuilt when a snapshot is read).
 #[derive(Clone, Default)]
 pub(crate) struct AuditIndex {
     pub first: u64,
     pub rows: Vec<AuditRow>,
+    pub postings: AuditPostings,
+    /// Some row was recorded before the row ahead of it (the journal refuses that; a caller
+    /// folding made-up records may not): times of recording then cannot be binary searched.
+    pub recorded_back: bool,
 }
 
 impl AuditIndex {
@@ -37,11 +43,37 @@ impl AuditIndex {
             self.first = position.get();
         } else {
             // Positions are gap-free; should a caller skip some, the skipped ones are kept as
-            // rows of type "(missing)" so that indices stay positions.
+            // rows of type "(missing)" so that indices stay positions. A gap takes the time of
+            // recording of the row before it, so that times of recording never decrease.
+            let gap = AuditRow {
+                recorded_us: self.rows.last().map_or(gap.recorded_us, |r| r.recorded_us),
+                ..gap
+            };
             while self.first + (self.rows.len() as u64) < position.get() {
-                self.rows.push(gap);
+                self.push_row(gap);
             }
         }
+        self.push_row(row);
+    }
+
+    /// Appends `row` and lists it in the postings.
+    pub(crate) fn push_row(&mut self, row: AuditRow) {
+        let i = self.rows.len();
+        if self
+            .rows
+            .last()
+            .is_some_and(|r| r.recorded_us > row.recorded_us)
+        {
+            self.recorded_back = true;
+        }
+        let p = &mut self.postings;
+        p.stream.push(row.stream, Sym::NONE, i);
+        p.event_type.push(row.event_type, Sym::NONE, i);
+        p.actor.push(row.actor, Sym::NONE, i);
+        p.role.push(row.role, Sym::NONE, i);
+        p.site.push(row.site, Sym::NONE, i);
+        p.person.push(row.person, NO_IX, i);
+        p.case.push(row.case, NO_IX, i);
         self.rows.push(row);
     }
 
@@ -114,6 +146,38 @@ pub struct Page<T> {
     /// Some matching item comes before the first one returned (whatever `after` said).
     pub has_previous_page: bool,
     pub total: Option<usize>,
+}
+
+impl<T> Page<T> {
+    /// No item.
+    pub(crate) fn empty(with_total: bool) -> Self {
+        Page {
+            items: Vec::new(),
+            has_next_page: false,
+            has_previous_page: false,
+            total: with_total.then_some(0),
+        }
+    }
+
+    /// The page with each item turned by `f`.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            total: self.total,
+        }
+    }
+
+    /// The page with each item turned by `f` (the items it turns to `None` dropped).
+    pub(crate) fn filter_map<U>(self, f: impl FnMut(T) -> Option<U>) -> Page<U> {
+        Page {
+            items: self.items.into_iter().filter_map(f).collect(),
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            total: self.total,
+        }
+    }
 }
 
 /// What the index knows of one event; the API reads the event itself from the journal.
@@ -240,7 +304,48 @@ impl ReadModels {
         (lo, hi.max(lo))
     }
 
-    /// Positions of the events matching `filter`, one Relay page of them, oldest first.
+    /// The rows a filter resolved to `r` can match within rows `lo..hi`: the window cut to its
+    /// times of recording (they never decrease along the journal), then the shortest posting
+    /// list among the fields the filter names.
+    fn candidates(&self, r: &Resolved, lo: usize, hi: usize) -> Candidates<'_> {
+        let rows = &self.audit.rows;
+        let (from, to) = r.recorded;
+        let (lo, hi) = if self.audit.recorded_back {
+            (lo, hi)
+        } else {
+            let lo = lo.max(rows.partition_point(|row| row.recorded_us < from));
+            (
+                lo,
+                hi.min(rows.partition_point(|row| row.recorded_us < to))
+                    .max(lo),
+            )
+        };
+        let p = &self.audit.postings;
+        let mut lists: Vec<Vec<&[u32]>> = Vec::new();
+        if let Some(s) = r.stream {
+            lists.push(vec![p.stream.get(s)]);
+        }
+        if !r.event_types.is_empty() {
+            lists.push(r.event_types.iter().map(|t| p.event_type.get(*t)).collect());
+        }
+        for (key, postings) in [(r.actor, &p.actor), (r.role, &p.role), (r.site, &p.site)] {
+            if let Some(s) = key {
+                lists.push(vec![postings.get(s)]);
+            }
+        }
+        if let Some(i) = r.person {
+            lists.push(vec![p.person.get(i)]);
+        }
+        if let Some(i) = r.case {
+            lists.push(vec![p.case.get(i)]);
+        }
+        Candidates::narrowest(lists, lo, hi)
+    }
+
+    /// Positions of the events matching `filter`, one Relay page of them, oldest first. The
+    /// cost is that of the page, not of the history: the cursors and the times of recording are
+    /// found by binary search, the rows walked are those of the shortest posting list the
+    /// filter names.
     pub fn audit_positions(&self, filter: &AuditFilter, page: &PageRequest) -> Page<Position> {
         let empty = Page {
             items: Vec::new(),
@@ -258,14 +363,15 @@ impl ReadModels {
         let (all_lo, all_hi) = self.window(filter.positions, None, None);
         let (lo, hi) = self.window(filter.positions, page.after, page.before);
         let matching = |i: &usize| r.matches(&rows[*i]);
+        let within = self.candidates(&r, lo, hi);
         let mut items: Vec<usize> = match (page.first, page.last) {
-            (Some(n), _) => (lo..hi).filter(matching).take(n).collect(),
+            (Some(n), _) => within.iter(true).filter(matching).take(n).collect(),
             (None, Some(n)) => {
-                let mut v: Vec<usize> = (lo..hi).rev().filter(matching).take(n).collect();
+                let mut v: Vec<usize> = within.iter(false).filter(matching).take(n).collect();
                 v.reverse();
                 v
             }
-            (None, None) => (lo..hi).filter(matching).collect(),
+            (None, None) => within.iter(true).filter(matching).collect(),
         };
         if let (Some(_), Some(n)) = (page.first, page.last) {
             let skip = items.len().saturating_sub(n);
@@ -275,11 +381,16 @@ impl ReadModels {
             (Some(a), Some(b)) => (*a, *b + 1),
             _ => (lo, lo),
         };
-        let has_previous_page = (all_lo..start.max(all_lo)).rev().any(|i| matching(&i));
-        let has_next_page = (end.min(all_hi).max(all_lo)..all_hi).any(|i| matching(&i));
-        let total = page
-            .with_total
-            .then(|| (all_lo..all_hi).filter(matching).count());
+        let before = self.candidates(&r, all_lo, start.max(all_lo));
+        let has_previous_page = before.iter(false).any(|i| matching(&i));
+        let after = self.candidates(&r, end.min(all_hi).max(all_lo), all_hi);
+        let has_next_page = after.iter(true).any(|i| matching(&i));
+        let total = page.with_total.then(|| {
+            self.candidates(&r, all_lo, all_hi)
+                .iter(true)
+                .filter(matching)
+                .count()
+        });
         Page {
             items: items
                 .into_iter()

@@ -8,6 +8,8 @@ use serde::Serialize;
 use ulid::Ulid;
 
 use crate::apply::{At, Fold};
+use crate::audit::Page;
+use crate::index::{page_rows, Cursor};
 use crate::model::*;
 use crate::period::Period;
 use crate::sym::{bits, from_bits, Sym};
@@ -187,28 +189,48 @@ impl ReadModels {
         self.cases[ix as usize].as_ref().map(|c| self.case_view(c))
     }
 
-    /// Cases matching the filter, in the order they were opened.
-    pub fn cases(&self, f: &CaseFilter) -> Vec<CaseView> {
-        let Some(site) = self.site_filter(&f.site) else {
-            return Vec::new();
-        };
+    /// The site a case filter names (`None`: any) and the test a row must pass; `None` when
+    /// the filter names a site never seen, which matches nothing.
+    fn case_matcher<'a>(
+        &'a self,
+        f: &'a CaseFilter,
+    ) -> Option<(Option<Sym>, impl Fn(&CaseRow) -> bool + 'a)> {
+        let site = self.site_filter(&f.site)?;
         let operator = f.operator.as_deref().map(|o| self.syms.get(o));
         let person = f.person.map(|p| self.person_keys.get(&p));
-        let mut rows: Vec<&CaseRow> = self
-            .cases
-            .iter()
-            .flatten()
-            .filter(|c| {
-                site.is_none_or(|s| s == c.site)
-                    && operator.is_none_or(|o| o == Some(c.case_worker))
-                    && person.is_none_or(|p| p.map(|p| self.kept(p)) == Some(self.kept(c.person)))
-                    && f.status
-                        .is_none_or(|s| (s == CaseStatus::Open) == c.is_open())
-                    && f.opened_in.is_none_or(|p| p.contains(c.opened_at))
-            })
-            .collect();
+        let matches = move |c: &CaseRow| {
+            site.is_none_or(|s| s == c.site)
+                && operator.is_none_or(|o| o == Some(c.case_worker))
+                && person.is_none_or(|p| p.map(|p| self.kept(p)) == Some(self.kept(c.person)))
+                && f.status
+                    .is_none_or(|s| (s == CaseStatus::Open) == c.is_open())
+                && f.opened_in.is_none_or(|p| p.contains(c.opened_at))
+        };
+        Some((site, matches))
+    }
+
+    /// Cases matching the filter, in the order they were opened.
+    pub fn cases(&self, f: &CaseFilter) -> Vec<CaseView> {
+        let Some((_, matches)) = self.case_matcher(f) else {
+            return Vec::new();
+        };
+        let mut rows: Vec<&CaseRow> = self.cases.iter().flatten().filter(|c| matches(c)).collect();
         rows.sort_by_key(|c| c.position);
         rows.into_iter().map(|c| self.case_view(c)).collect()
+    }
+
+    /// One page of [`ReadModels::cases`]: it walks the cases of the filter's site (or all) from
+    /// the cursor on, and stops once the page is full.
+    pub fn cases_page(&self, f: &CaseFilter, cursor: &Cursor) -> Page<CaseView> {
+        let Some((site, matches)) = self.case_matcher(f) else {
+            return Page::empty(cursor.with_total);
+        };
+        let page = page_rows(self.case_order.list(site), cursor, |p, ix| {
+            self.cases[ix as usize]
+                .as_ref()
+                .is_some_and(|c| c.position == p && matches(c))
+        });
+        page.filter_map(|ix| self.cases[ix as usize].as_ref().map(|c| self.case_view(c)))
     }
 }
 
@@ -256,6 +278,7 @@ impl Fold for CaseOpened {
             conferences: Vec::new(),
             timeline,
         });
+        m.case_order.push(position, site, ix);
         Some(Target::CaseOpened(ix))
     }
 }

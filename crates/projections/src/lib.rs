@@ -22,6 +22,7 @@ mod case;
 mod correct;
 mod diary;
 mod history;
+mod index;
 mod logbook;
 mod mediation;
 mod model;
@@ -47,6 +48,7 @@ pub use calendar::{
 pub use case::{CaseConferenceView, CaseFilter, CaseStatus, CaseView, TimelineEntry};
 pub use diary::{DiaryCommentView, DiaryEntryView, DiaryFilter, GrowthView};
 pub use history::HISTORY_EVENT_TYPES;
+pub use index::Cursor;
 pub use logbook::{LogbookEntryView, LogbookFilter, MissingLogbookDays};
 pub use mediation::{MediationFilter, MediationRequestView, MediationSessionView};
 pub use model::ReadModels;

@@ -8,6 +8,8 @@ use serde::Serialize;
 use ulid::Ulid;
 
 use crate::apply::{At, Fold};
+use crate::audit::Page;
+use crate::index::{page_rows, Cursor};
 use crate::model::*;
 use crate::period::Period;
 use crate::sym::Sym;
@@ -138,82 +140,144 @@ impl ReadModels {
         }
     }
 
-    /// Mediation requests matching the filter (`period` on the request time), in request order.
-    pub fn mediation_requests(&self, f: &MediationFilter) -> Vec<MediationRequestView> {
-        let Some(site) = self.site_filter(&f.site) else {
-            return Vec::new();
-        };
+    /// The site a mediation filter names (`None`: any) and the test a request must pass; `None`
+    /// when the filter names a site never seen, which matches nothing.
+    fn request_matcher<'a>(
+        &'a self,
+        f: &'a MediationFilter,
+    ) -> Option<(Option<Sym>, impl Fn(&MediationRow) -> bool + 'a)> {
+        let site = self.site_filter(&f.site)?;
         let language = f.language.as_deref().map(|l| self.syms.get(l));
         let mediator = f.mediator.as_deref().map(|l| self.syms.get(l));
+        let matches = move |m: &MediationRow| {
+            site.is_none_or(|s| s == m.site)
+                && language.is_none_or(|l| l == Some(m.language))
+                && f.mode.is_none_or(|x| x == m.mode)
+                && f.requesting_service
+                    .is_none_or(|s| Some(s) == m.requesting_service)
+                && f.period.is_none_or(|p| p.contains(m.requested_at))
+                && mediator.is_none_or(|x| {
+                    m.sessions
+                        .iter()
+                        .any(|s| Some(self.sessions[*s as usize].mediator) == x)
+                })
+        };
+        Some((site, matches))
+    }
+
+    /// Mediation requests matching the filter (`period` on the request time), in request order.
+    pub fn mediation_requests(&self, f: &MediationFilter) -> Vec<MediationRequestView> {
+        let Some((_, matches)) = self.request_matcher(f) else {
+            return Vec::new();
+        };
         let mut rows: Vec<&MediationRow> = self
             .mediations
             .iter()
             .flatten()
-            .filter(|m| {
-                site.is_none_or(|s| s == m.site)
-                    && language.is_none_or(|l| l == Some(m.language))
-                    && f.mode.is_none_or(|x| x == m.mode)
-                    && f.requesting_service
-                        .is_none_or(|s| Some(s) == m.requesting_service)
-                    && f.period.is_none_or(|p| p.contains(m.requested_at))
-                    && mediator.is_none_or(|x| {
-                        m.sessions
-                            .iter()
-                            .any(|s| Some(self.sessions[*s as usize].mediator) == x)
-                    })
-            })
+            .filter(|m| matches(m))
             .collect();
         rows.sort_by_key(|m| m.position);
         rows.into_iter().map(|m| self.request_view(m)).collect()
     }
 
-    /// Mediation sessions matching the filter (`period` on the start), in journal order.
-    pub fn mediation_sessions(&self, f: &MediationFilter) -> Vec<MediationSessionView> {
-        let Some(site) = self.site_filter(&f.site) else {
-            return Vec::new();
+    /// One page of [`ReadModels::mediation_requests`], walked from the cursor on.
+    pub fn mediation_requests_page(
+        &self,
+        f: &MediationFilter,
+        cursor: &Cursor,
+    ) -> Page<MediationRequestView> {
+        let Some((site, matches)) = self.request_matcher(f) else {
+            return Page::empty(cursor.with_total);
         };
+        let page = page_rows(self.request_order.list(site), cursor, |p, ix| {
+            self.mediations[ix as usize]
+                .as_ref()
+                .is_some_and(|m| m.position == p && matches(m))
+        });
+        page.filter_map(|ix| {
+            self.mediations[ix as usize]
+                .as_ref()
+                .map(|m| self.request_view(m))
+        })
+    }
+
+    /// The site a mediation filter names (`None`: any) and the test a session must pass; `None`
+    /// when the filter names a site never seen, which matches nothing.
+    fn session_matcher<'a>(
+        &'a self,
+        f: &'a MediationFilter,
+    ) -> Option<(Option<Sym>, impl Fn(&SessionRow) -> bool + 'a)> {
+        let site = self.site_filter(&f.site)?;
         let language = f.language.as_deref().map(|l| self.syms.get(l));
         let mediator = f.mediator.as_deref().map(|l| self.syms.get(l));
+        let matches = move |s: &SessionRow| {
+            let req = self.mediations[s.mediation as usize].as_ref();
+            site.is_none_or(|x| x == s.site)
+                && language.is_none_or(|l| {
+                    l.is_some_and(|l| {
+                        l == s.from || l == s.to || req.is_some_and(|r| r.language == l)
+                    })
+                })
+                && f.mode.is_none_or(|x| req.is_some_and(|r| r.mode == x))
+                && f.requesting_service
+                    .is_none_or(|x| req.is_some_and(|r| r.requesting_service == Some(x)))
+                && f.period.is_none_or(|p| p.contains(s.started_at))
+                && mediator.is_none_or(|x| x == Some(s.mediator))
+        };
+        Some((site, matches))
+    }
+
+    fn session_view(&self, s: &SessionRow) -> MediationSessionView {
+        let req = self.mediations[s.mediation as usize].as_ref();
+        MediationSessionView {
+            mediation: self.mediation_keys.key(s.mediation),
+            site: self.site(s.site),
+            person: s.person.map(|p| self.person_keys.key(self.kept(p))),
+            case: s.case.map(|c| self.case_keys.key(c)),
+            started_at: s.started_at,
+            ended_at: s.ended_at,
+            duration_minutes: s.minutes(),
+            position: s.position,
+            mediator: self.syms.name(s.mediator).to_string(),
+            language_from: self.syms.name(s.from).to_string(),
+            language_to: self.syms.name(s.to).to_string(),
+            mode: req.map(|r| r.mode),
+            requesting_service: req.and_then(|r| r.requesting_service),
+            language: req.map(|r| self.syms.name(r.language).to_string()),
+            kind: s.kind,
+            outcome: s.outcome,
+            follow_up_needed: s.follow_up_needed,
+            place: s.place,
+        }
+    }
+
+    /// Mediation sessions matching the filter (`period` on the start), in journal order.
+    pub fn mediation_sessions(&self, f: &MediationFilter) -> Vec<MediationSessionView> {
+        let Some((_, matches)) = self.session_matcher(f) else {
+            return Vec::new();
+        };
         self.sessions
             .iter()
-            .filter(|s| {
-                let req = self.mediations[s.mediation as usize].as_ref();
-                site.is_none_or(|x| x == s.site)
-                    && language.is_none_or(|l| {
-                        l.is_some_and(|l| {
-                            l == s.from || l == s.to || req.is_some_and(|r| r.language == l)
-                        })
-                    })
-                    && f.mode.is_none_or(|x| req.is_some_and(|r| r.mode == x))
-                    && f.requesting_service
-                        .is_none_or(|x| req.is_some_and(|r| r.requesting_service == Some(x)))
-                    && f.period.is_none_or(|p| p.contains(s.started_at))
-                    && mediator.is_none_or(|x| x == Some(s.mediator))
-            })
-            .map(|s| {
-                let req = self.mediations[s.mediation as usize].as_ref();
-                MediationSessionView {
-                    mediation: self.mediation_keys.key(s.mediation),
-                    site: self.site(s.site),
-                    person: s.person.map(|p| self.person_keys.key(self.kept(p))),
-                    case: s.case.map(|c| self.case_keys.key(c)),
-                    started_at: s.started_at,
-                    ended_at: s.ended_at,
-                    duration_minutes: s.minutes(),
-                    position: s.position,
-                    mediator: self.syms.name(s.mediator).to_string(),
-                    language_from: self.syms.name(s.from).to_string(),
-                    language_to: self.syms.name(s.to).to_string(),
-                    mode: req.map(|r| r.mode),
-                    requesting_service: req.and_then(|r| r.requesting_service),
-                    language: req.map(|r| self.syms.name(r.language).to_string()),
-                    kind: s.kind,
-                    outcome: s.outcome,
-                    follow_up_needed: s.follow_up_needed,
-                    place: s.place,
-                }
-            })
+            .filter(|s| matches(s))
+            .map(|s| self.session_view(s))
             .collect()
+    }
+
+    /// One page of [`ReadModels::mediation_sessions`], walked from the cursor on.
+    pub fn mediation_sessions_page(
+        &self,
+        f: &MediationFilter,
+        cursor: &Cursor,
+    ) -> Page<MediationSessionView> {
+        let Some((site, matches)) = self.session_matcher(f) else {
+            return Page::empty(cursor.with_total);
+        };
+        let page = page_rows(self.session_order.list(site), cursor, |p, ix| {
+            self.sessions
+                .get(ix as usize)
+                .is_some_and(|s| s.position == p && matches(s))
+        });
+        page.filter_map(|ix| self.sessions.get(ix as usize).map(|s| self.session_view(s)))
     }
 }
 
@@ -245,6 +309,7 @@ impl Fold for MediationRequested {
             cancelled: None,
             sessions: Vec::new(),
         });
+        m.request_order.push(position, site, ix);
         Some(Target::Mediation(ix))
     }
 }
@@ -280,6 +345,7 @@ impl Fold for MediationSessionHeld {
         };
         m.sessions.push(session);
         let ix = len_ix(m.sessions.len());
+        m.session_order.push(position, site, ix);
         if let Some(row) = m.mediations[mediation as usize].as_mut() {
             row.sessions.push(ix);
             if case.is_none() {

@@ -8,6 +8,7 @@ use journal::Position;
 use ulid::Ulid;
 
 use crate::audit::AuditIndex;
+use crate::index::RowOrder;
 use crate::period::SiteSchedule;
 use crate::sym::{Keys, Symbols};
 
@@ -44,15 +45,23 @@ pub struct ReadModels {
     pub(crate) persons: Vec<PersonRow>,
     pub(crate) case_keys: Keys<CaseId>,
     pub(crate) cases: Vec<Option<CaseRow>>,
+    /// The cases in the order they were opened (the pages of `cases`).
+    pub(crate) case_order: RowOrder,
     pub(crate) referral_keys: Keys<ReferralId>,
     pub(crate) referrals: Vec<Option<ReferralRow>>,
+    /// The referrals in the order they were issued.
+    pub(crate) referral_order: RowOrder,
     pub(crate) mediation_keys: Keys<MediationId>,
     pub(crate) mediations: Vec<Option<MediationRow>>,
+    /// The mediation requests in the order they were made.
+    pub(crate) request_order: RowOrder,
     pub(crate) service_keys: Keys<ServiceId>,
     pub(crate) services: Vec<Option<ServiceRow>>,
     pub(crate) intakes: Vec<IntakeRow>,
     pub(crate) interventions: Vec<InterventionRow>,
     pub(crate) sessions: Vec<SessionRow>,
+    /// The sessions in journal order, per site.
+    pub(crate) session_order: RowOrder,
     pub(crate) groups: Vec<GroupRow>,
     /// Information material distributed (`report/facts.rs` reads it).
     pub(crate) materials: Vec<crate::report::MaterialRow>,
@@ -87,15 +96,19 @@ impl ReadModels {
             persons: Vec::new(),
             case_keys: Keys::default(),
             cases: Vec::new(),
+            case_order: RowOrder::default(),
             referral_keys: Keys::default(),
             referrals: Vec::new(),
+            referral_order: RowOrder::default(),
             mediation_keys: Keys::default(),
             mediations: Vec::new(),
+            request_order: RowOrder::default(),
             service_keys: Keys::default(),
             services: Vec::new(),
             intakes: Vec::new(),
             interventions: Vec::new(),
             sessions: Vec::new(),
+            session_order: RowOrder::default(),
             groups: Vec::new(),
             materials: Vec::new(),
             surveys: Vec::new(),

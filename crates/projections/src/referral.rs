@@ -8,6 +8,8 @@ use serde::Serialize;
 use ulid::Ulid;
 
 use crate::apply::{At, Fold};
+use crate::audit::Page;
+use crate::index::{page_rows, Cursor};
 use crate::model::*;
 use crate::period::Period;
 use crate::query::days_between;
@@ -124,26 +126,54 @@ impl ReadModels {
             .map(|r| self.referral_view(r))
     }
 
+    /// The site a referral filter names (`None`: any) and the test a row must pass; `None`
+    /// when the filter names a site never seen, which matches nothing.
+    fn referral_matcher<'a>(
+        &'a self,
+        f: &'a ReferralFilter,
+    ) -> Option<(Option<Sym>, impl Fn(&ReferralRow) -> bool + 'a)> {
+        let site = self.site_filter(&f.site)?;
+        let person = f.person.map(|p| self.person_keys.get(&p));
+        let matches = move |r: &ReferralRow| {
+            site.is_none_or(|s| s == r.site)
+                && f.service.is_none_or(|s| s == r.service)
+                && person.is_none_or(|p| p.map(|p| self.kept(p)) == Some(self.kept(r.person)))
+                && f.status.is_none_or(|s| s == referral_status(r))
+                && f.issued_in.is_none_or(|p| p.contains(r.issued_at))
+        };
+        Some((site, matches))
+    }
+
     /// Referrals matching the filter, in the order they were issued.
     pub fn referrals(&self, f: &ReferralFilter) -> Vec<ReferralView> {
-        let Some(site) = self.site_filter(&f.site) else {
+        let Some((_, matches)) = self.referral_matcher(f) else {
             return Vec::new();
         };
-        let person = f.person.map(|p| self.person_keys.get(&p));
         let mut rows: Vec<&ReferralRow> = self
             .referrals
             .iter()
             .flatten()
-            .filter(|r| {
-                site.is_none_or(|s| s == r.site)
-                    && f.service.is_none_or(|s| s == r.service)
-                    && person.is_none_or(|p| p.map(|p| self.kept(p)) == Some(self.kept(r.person)))
-                    && f.status.is_none_or(|s| s == referral_status(r))
-                    && f.issued_in.is_none_or(|p| p.contains(r.issued_at))
-            })
+            .filter(|r| matches(r))
             .collect();
         rows.sort_by_key(|r| r.position);
         rows.into_iter().map(|r| self.referral_view(r)).collect()
+    }
+
+    /// One page of [`ReadModels::referrals`], walked from the cursor on.
+    pub fn referrals_page(&self, f: &ReferralFilter, cursor: &Cursor) -> Page<ReferralView> {
+        let Some((site, matches)) = self.referral_matcher(f) else {
+            return Page::empty(cursor.with_total);
+        };
+        let page = page_rows(self.referral_order.list(site), cursor, |p, ix| {
+            self.referrals[ix as usize]
+                .as_ref()
+                .is_some_and(|r| r.position == p && matches(r))
+        });
+        page.filter_map(|ix| {
+            self.referrals[ix as usize]
+                .as_ref()
+                .map(|r| self.referral_view(r))
+        })
     }
 }
 
@@ -181,6 +211,7 @@ impl Fold for ReferralIssued {
             position,
             outcomes: Vec::new(),
         });
+        m.referral_order.push(position, site, ix);
         Some(Target::Referral(ix))
     }
 }

@@ -1,5 +1,6 @@
 //! The audit index in a snapshot of the models (`docs/adr/0014-snapshots.md`): a million rows
-//! are written as one run of bytes, 44 a row, rather than as a million maps.
+//! are written as one run of bytes, 44 a row, rather than as a million maps. Its postings
+//! (`index.rs`) are not written: they are listed again from the rows when a snapshot is read.
 
 use serde::de::{Error as _, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -37,33 +38,39 @@ impl<'de> Deserialize<'de> for AuditIndex {
         if bytes.len() % ROW_BYTES != 0 {
             return Err(D::Error::custom("the audit rows do not divide into rows"));
         }
-        let rows = bytes
-            .chunks_exact(ROW_BYTES)
-            .map(|row| {
-                let u = |i: usize| {
-                    let mut b = [0u8; 4];
-                    b.copy_from_slice(&row[i * 4..i * 4 + 4]);
-                    u32::from_le_bytes(b)
-                };
-                let i = |at: usize| {
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(&row[at..at + 8]);
-                    i64::from_le_bytes(b)
-                };
-                AuditRow {
-                    stream: Sym(u(0)),
-                    event_type: Sym(u(1)),
-                    actor: Sym(u(2)),
-                    role: Sym(u(3)),
-                    site: Sym(u(4)),
-                    person: u(5),
-                    case: u(6),
-                    occurred_us: i(28),
-                    recorded_us: i(36),
-                }
-            })
-            .collect();
-        Ok(AuditIndex { first, rows })
+        let mut index = AuditIndex {
+            first,
+            ..AuditIndex::default()
+        };
+        index.rows.reserve_exact(bytes.len() / ROW_BYTES);
+        let rows = bytes.chunks_exact(ROW_BYTES).map(|row| {
+            let u = |i: usize| {
+                let mut b = [0u8; 4];
+                b.copy_from_slice(&row[i * 4..i * 4 + 4]);
+                u32::from_le_bytes(b)
+            };
+            let i = |at: usize| {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&row[at..at + 8]);
+                i64::from_le_bytes(b)
+            };
+            AuditRow {
+                stream: Sym(u(0)),
+                event_type: Sym(u(1)),
+                actor: Sym(u(2)),
+                role: Sym(u(3)),
+                site: Sym(u(4)),
+                person: u(5),
+                case: u(6),
+                occurred_us: i(28),
+                recorded_us: i(36),
+            }
+        });
+        // The postings are derived: listed again as the rows are read.
+        for row in rows {
+            index.push_row(row);
+        }
+        Ok(index)
     }
 }
 

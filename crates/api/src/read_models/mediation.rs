@@ -139,10 +139,22 @@ impl MediationFilter {
     }
 }
 
-/// Mediation requests and sessions matching a filter.
+/// Mediation requests and sessions matching a filter: each list read as a page of the models
+/// when it is asked for.
 pub struct Mediations {
-    pub(super) requests: Vec<MediationRequest>,
-    pub(super) sessions: Vec<MediationSession>,
+    pub(super) filter: desk::projections::MediationFilter,
+    /// The sites the reader may see (`None`: every site).
+    pub(super) sites: Vec<Option<SiteId>>,
+    pub(super) as_of: Option<AsOfInput>,
+}
+
+impl Mediations {
+    fn with_site(&self, site: Option<SiteId>) -> desk::projections::MediationFilter {
+        desk::projections::MediationFilter {
+            site,
+            ..self.filter.clone()
+        }
+    }
 }
 
 #[Object]
@@ -150,25 +162,55 @@ impl Mediations {
     /// Requests, in request order.
     async fn requests(
         &self,
+        ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<MediationRequest>> {
-        let args = page_args(first, after)?;
-        Ok(page(self.requests.clone(), |r| r.position, &args))
+        let cursor = page_args(first, after)?.cursor(ctx);
+        let page = with_models(ctx, self.as_of, |m| {
+            per_site_page(
+                &self.sites,
+                &cursor,
+                |s| m.mediation_requests_page(&self.with_site(s), &cursor),
+                |r| r.position.0,
+            )
+        })
+        .await?;
+        Ok(connection(page.map(MediationRequest::from), |r| r.position))
     }
 
     /// Sessions, in journal order.
     async fn sessions(
         &self,
+        ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<MediationSession>> {
-        let args = page_args(first, after)?;
-        Ok(page(self.sessions.clone(), |s| s.position, &args))
+        let cursor = page_args(first, after)?.cursor(ctx);
+        let page = with_models(ctx, self.as_of, |m| {
+            per_site_page(
+                &self.sites,
+                &cursor,
+                |s| m.mediation_sessions_page(&self.with_site(s), &cursor),
+                |r| r.position.0,
+            )
+        })
+        .await?;
+        Ok(connection(page.map(MediationSession::from), |r| r.position))
     }
 
     /// Whole minutes of all the matching sessions.
-    async fn session_minutes(&self) -> u64 {
-        self.sessions.iter().map(|s| s.duration_minutes).sum()
+    async fn session_minutes(&self, ctx: &Context<'_>) -> Result<u64> {
+        with_models(ctx, self.as_of, |m| {
+            access::per_site(
+                &self.sites,
+                |s| m.mediation_sessions(&self.with_site(s)),
+                |r| r.position,
+            )
+            .iter()
+            .map(|s| s.duration_minutes)
+            .sum()
+        })
+        .await
     }
 }

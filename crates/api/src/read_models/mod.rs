@@ -200,30 +200,68 @@ pub(crate) fn page_args(first: Option<i32>, after: Option<String>) -> Result<Pag
     Ok(PageArgs { first, after })
 }
 
-/// One page of `items`, which are in ascending order of `position`.
-fn page<N: async_graphql::OutputType>(
-    items: Vec<N>,
+impl PageArgs {
+    /// The read models' cursor; `with_total` when the request selects `totalCount`.
+    fn cursor(&self, ctx: &Context<'_>) -> desk::projections::Cursor {
+        desk::projections::Cursor {
+            after: self.after.map(Position),
+            first: self.first,
+            with_total: ctx.look_ahead().field("totalCount").exists(),
+        }
+    }
+}
+
+/// One page over the sites a reader may see: each site's page read from the models (walked from
+/// the cursor on, in the site's own list), merged in journal order. `position` is the cursor of
+/// an item.
+fn per_site_page<T>(
+    sites: &[Option<SiteId>],
+    cursor: &desk::projections::Cursor,
+    mut read: impl FnMut(Option<SiteId>) -> desk::projections::Page<T>,
+    position: impl Fn(&T) -> u64,
+) -> desk::projections::Page<T> {
+    if let [one] = sites {
+        return read(one.clone());
+    }
+    let mut merged = desk::projections::Page {
+        items: Vec::new(),
+        has_next_page: false,
+        has_previous_page: false,
+        total: cursor.with_total.then_some(0),
+    };
+    for site in sites {
+        let page = read(site.clone());
+        merged.items.extend(page.items);
+        merged.has_next_page |= page.has_next_page;
+        merged.has_previous_page |= page.has_previous_page;
+        merged.total = merged.total.zip(page.total).map(|(a, b)| a + b);
+    }
+    merged.items.sort_by_key(|n| position(n));
+    merged.items.dedup_by(|a, b| position(a) == position(b));
+    if merged.items.len() > cursor.first {
+        merged.items.truncate(cursor.first);
+        merged.has_next_page = true;
+    }
+    merged
+}
+
+/// A page of the read models as a connection; its cursors are positions.
+fn connection<N: async_graphql::OutputType>(
+    page: desk::projections::Page<N>,
     position: impl Fn(&N) -> u64,
-    args: &PageArgs,
 ) -> Page<N> {
-    let total = items.len();
-    let skipped = args
-        .after
-        .map_or(0, |a| items.partition_point(|n| position(n) <= a));
-    let has_next = total - skipped > args.first;
     let mut connection = Connection::with_additional_fields(
-        skipped > 0,
-        has_next,
+        page.has_previous_page,
+        page.has_next_page,
         TotalCount {
-            total_count: u64::try_from(total).unwrap_or(u64::MAX),
+            // Counted only when asked for: `0` is never shown.
+            total_count: page
+                .total
+                .map_or(0, |t| u64::try_from(t).unwrap_or(u64::MAX)),
         },
     );
-    connection.edges.extend(
-        items
-            .into_iter()
-            .skip(skipped)
-            .take(args.first)
-            .map(|n| Edge::new(position(&n), n)),
-    );
+    connection
+        .edges
+        .extend(page.items.into_iter().map(|n| Edge::new(position(&n), n)));
     connection
 }

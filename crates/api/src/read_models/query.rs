@@ -141,25 +141,25 @@ impl ReadModelQuery {
     ) -> Result<Page<Case>> {
         let mut filter = filter.unwrap_or_default().parse()?;
         let sites = access::scoped_sites(ctx, filter.site.take())?;
-        let args = page_args(first, after)?;
+        let cursor = page_args(first, after)?.cursor(ctx);
         let cases = with_models(ctx, as_of, |m| {
-            access::per_site(
+            per_site_page(
                 &sites,
+                &cursor,
                 |site| {
-                    m.cases(&desk::projections::CaseFilter {
-                        site,
-                        ..filter.clone()
-                    })
+                    m.cases_page(
+                        &desk::projections::CaseFilter {
+                            site,
+                            ..filter.clone()
+                        },
+                        &cursor,
+                    )
                 },
-                |c| c.position,
+                |c| c.position.0,
             )
         })
         .await?;
-        Ok(page(
-            cases.into_iter().map(Case::from).collect(),
-            |c| c.position,
-            &args,
-        ))
+        Ok(connection(cases.map(Case::from), |c| c.position))
     }
 
     /// One referral; `null` if the desk does not know the id and, alike, for a mediator, if the
@@ -201,24 +201,26 @@ impl ReadModelQuery {
     ) -> Result<Page<Referral>> {
         let mut filter = filter.unwrap_or_default().parse()?;
         let sites = access::scoped_sites(ctx, filter.site.take())?;
-        let args = page_args(first, after)?;
+        let cursor = page_args(first, after)?.cursor(ctx);
         let referrals = with_models(ctx, as_of, |m| {
-            access::per_site(
+            let page = per_site_page(
                 &sites,
+                &cursor,
                 |site| {
-                    m.referrals(&desk::projections::ReferralFilter {
-                        site,
-                        ..filter.clone()
-                    })
+                    m.referrals_page(
+                        &desk::projections::ReferralFilter {
+                            site,
+                            ..filter.clone()
+                        },
+                        &cursor,
+                    )
                 },
-                |r| r.position,
-            )
-            .into_iter()
-            .map(|r| Referral::new(r, m))
-            .collect()
+                |r| r.position.0,
+            );
+            page.map(|r| Referral::new(r, m))
         })
         .await?;
-        Ok(page(referrals, |r| r.position, &args))
+        Ok(connection(referrals, |r| r.position))
     }
 
     /// Mediation requests and sessions matching the filter.
@@ -234,28 +236,10 @@ impl ReadModelQuery {
     ) -> Result<Mediations> {
         let mut filter = filter.unwrap_or_default().parse()?;
         let sites = access::scoped_sites(ctx, filter.site.take())?;
-        let with_site = |site| desk::projections::MediationFilter {
-            site,
-            ..filter.clone()
-        };
-        let (requests, sessions) = with_models(ctx, as_of, |m| {
-            (
-                access::per_site(
-                    &sites,
-                    |s| m.mediation_requests(&with_site(s)),
-                    |r| r.position,
-                ),
-                access::per_site(
-                    &sites,
-                    |s| m.mediation_sessions(&with_site(s)),
-                    |r| r.position,
-                ),
-            )
-        })
-        .await?;
         Ok(Mediations {
-            requests: requests.into_iter().map(Into::into).collect(),
-            sessions: sessions.into_iter().map(Into::into).collect(),
+            filter,
+            sites,
+            as_of,
         })
     }
 

@@ -148,6 +148,11 @@ const NOT_VIEWS: &[(&str, &str)] = &[
         "a table's raw figures, signed for the region (desk::region), written as `ReportTable`",
     ),
     ("RowFigures", "a row of `TableFigures`"),
+    (
+        "CodeLabel",
+        "a label a survey definition gives its items, carried by `TableFigures`: written as a \
+         `ReportTable` row's label",
+    ),
     ("ReadModels", "the models themselves: the views are read from them"),
     ("PersonFilter", "a query's arguments, not a view"),
     ("CaseFilter", "a query's arguments, not a view"),

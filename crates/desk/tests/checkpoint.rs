@@ -27,9 +27,9 @@ fn supervisor() -> Actor {
 #[tokio::test]
 async fn a_checkpoint_signs_the_tree_and_is_recorded_after_it() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), options()).unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
     // The key exists from the first start, readable by the owner only.
-    let key_file = desk::key_path(dir.path());
+    let key_file = desk::key_path(&dir.path().join("data"));
     let mode = std::fs::metadata(&key_file).unwrap().permissions();
     #[cfg(unix)]
     {
@@ -95,7 +95,7 @@ async fn a_checkpoint_signs_the_tree_and_is_recorded_after_it() {
     // once it runs again, so the reopen yields between tries.
     let mut reopened = None;
     for _ in 0..100 {
-        match Desk::open(dir.path(), options()) {
+        match Desk::open(dir.path().join("data"), options()) {
             Ok(desk) => {
                 reopened = Some(desk);
                 break;
@@ -111,7 +111,7 @@ async fn a_checkpoint_signs_the_tree_and_is_recorded_after_it() {
 #[tokio::test]
 async fn a_supervision_meeting_is_followed_by_a_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), options()).unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
     let lines: Vec<ImportLine> = FIXTURE
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -161,7 +161,7 @@ async fn a_supervision_meeting_is_followed_by_a_checkpoint() {
 #[tokio::test]
 async fn recorded_checkpoints_are_checked_against_the_journal_tree() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), options()).unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
     desk.import(BufReader::new(FIXTURE.as_bytes()))
         .await
         .unwrap();
@@ -199,7 +199,7 @@ async fn recorded_checkpoints_are_checked_against_the_journal_tree() {
 #[tokio::test]
 async fn a_checkpoint_retried_under_its_id_is_the_one_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), options()).unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
     desk.import(BufReader::new(FIXTURE.as_bytes()))
         .await
         .unwrap();

@@ -534,11 +534,7 @@ pub async fn session_form(
         "eventId": drawn(), "date": date, "languages.to": "it", "mediationKind": "LINGUISTIC",
         "outcome": "COMPLETED",
     });
-    if Ulid::from_string(&id).is_err() {
-        let ctx = crate::pages::Ctx::of(&web, &headers);
-        return refused(&web, &ctx, StatusCode::NOT_FOUND, "refused-not-found");
-    }
-    first(&web, &headers, session_spec(&id), form).await
+    with_person(&web, &headers, &id, session_spec(&id), form).await
 }
 
 pub async fn record_session(

@@ -879,7 +879,21 @@ async fn the_evaluator_downloads_a_bundle_that_verifies_offline(
     check_page(&browser, "periodo").await;
     // The demo month, as known today: its figures and its persons, pseudonymised.
     browser.goto(&server.url("/periodo?mese=2024-05")).await;
-    assert!(browser.text("#period-figures").await.contains("Contatti"));
+    let figures = browser.text("#period-figures").await;
+    assert!(figures.contains("Contatti"));
+    // Small cells: the month's 3 mediation sessions are fewer than 5, so shown as suppressed
+    // (never as 0), and the page states the threshold.
+    assert!(
+        figures
+            .lines()
+            .any(|l| l.contains("Sessioni di mediazione") && l.contains("soppresso")),
+        "{figures}"
+    );
+    let small_cells = browser.text("#small-cells").await;
+    assert!(
+        small_cells.contains("Soglia delle celle piccole: 5."),
+        "{small_cells}"
+    );
     let persons = browser.text("#pseudonymised").await;
     assert!(
         !persons.contains("Olena"),

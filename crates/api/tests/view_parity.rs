@@ -104,6 +104,10 @@ const HIDDEN: &[(&str, &str, &str, &str)] = &[
     ("AuditEntry", "recordedAt", "HistoryEntry", "with the event in the audit trail (event(id)), for supervisors"),
 ];
 
+/// Why a monitoring row says whether it is suppressed.
+const SUPPRESSED_ROW: &str =
+    "small cells suppressed for evaluators (projections::protect_monitoring, docs/adr/0013)";
+
 /// `(GraphQL object, field, why)`: the object shows a field no view has.
 #[rustfmt::skip]
 const DERIVED: &[(&str, &str, &str)] = &[
@@ -121,7 +125,24 @@ const DERIVED: &[(&str, &str, &str)] = &[
         "PseudonymousPerson",
         "generalised",
         "k-anonymity over the whole view (projections::k_anonymise)",
-    ),
+    ),    ("MonitoringReport", "minCell", "the small-cell threshold applied (projections::protect_monitoring)"),
+    ("MonitoringReport", "suppressed", "how many rows and figures are suppressed (MonitoringSuppression::count)"),
+    ("CountByText", "suppressed", SUPPRESSED_ROW),
+    ("CountBySex", "suppressed", SUPPRESSED_ROW),
+    ("CountByAgeBand", "suppressed", SUPPRESSED_ROW),
+    ("CountByPermitType", "suppressed", SUPPRESSED_ROW),
+    ("CountByVulnerability", "suppressed", SUPPRESSED_ROW),
+    ("CountByClosureReason", "suppressed", SUPPRESSED_ROW),
+    ("ContactFigure", "suppressed", SUPPRESSED_ROW),
+    ("MediationByLanguage", "suppressed", SUPPRESSED_ROW),
+    ("MediationByMode", "suppressed", SUPPRESSED_ROW),
+    ("MediationByRequestingService", "suppressed", SUPPRESSED_ROW),
+    ("SessionsByPlace", "suppressed", SUPPRESSED_ROW),
+    ("FunnelFigure", "suppressed", SUPPRESSED_ROW),
+    ("CaseloadFigure", "suppressed", SUPPRESSED_ROW),
+    ("AccessTimes", "intakesSuppressed", SUPPRESSED_ROW),
+    ("AccessTimes", "mediationRequestsSuppressed", SUPPRESSED_ROW),
+    ("AccessTimes", "onCallSuppressed", SUPPRESSED_ROW),
 ];
 
 /// `pub struct`s of `projections` that no GraphQL object shows field by field, each with why.
@@ -171,6 +192,11 @@ const NOT_VIEWS: &[(&str, &str)] = &[
     ("BeneficiaryRow", "a row of `impact report`'s beneficiaries CSV, not shown over GraphQL"),
     ("DiaryFilter", "a query's arguments, not a view"),
     ("DueFilter", "a query's arguments, not a view"),
+    (
+        "MonitoringSuppression",
+        "which figures of a `MonitoringReport` are suppressed: shown as its `null` figures, \
+         `minCell` and the rows' `suppressed` (crates/api/tests/monitoring_small_cells.rs)",
+    ),
 ];
 
 // ---- the shapes of views, traced through `Serialize` -------------------------------------------

@@ -2,12 +2,16 @@
 //! evaluators ask of the data") as CSV tables or one JSON object, and the quarterly FAMI
 //! beneficiary sheet.
 //!
+//! Both leave the desk, so by default small cells are protected (docs/adr/0013): the tables'
+//! small cells suppressed (`*`, `null` in JSON) with secondary suppression, the FAMI sheet
+//! k-anonymous; the output states the threshold first. `--exact` writes exact figures and rows,
+//! for use inside the desk only, and says so first.
+//!
 //! Pure functions from the read models' reports to bytes; the subcommand in `cli.rs` only opens
 //! the desk and writes what these return. CSV is UTF-8 with a header row, comma-separated, and
 //! numbers written with a dot (`0.75`), ready for a spreadsheet; an empty cell means "no value"
 //! (a median over no referrals, say).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
@@ -15,7 +19,11 @@ use clap::ArgGroup;
 use desk::vault::Vault;
 use desk::{AsOf, Desk, DeskOptions};
 use domain::{PersonId, ServiceId, SiteId};
-use projections::{BeneficiaryRow, MonitoringReport, Period, ReadModels};
+use projections::{
+    citizenship_area, k_anonymise, suppressed_row, BeneficiaryRow, MonitoringReport,
+    MonitoringSuppression, Period, ReadModels, Release,
+};
+use serde_json::Value;
 
 /// `impact report`: the figures of a month (or a quarter) as CSV tables or JSON, or with
 /// `--fami` the quarterly FAMI beneficiary sheet.
@@ -49,12 +57,15 @@ pub struct ReportArgs {
     /// The language of a template's labels: it (the default) or en.
     #[arg(long, value_parser = parse_lang, requires = "template")]
     pub lang: Option<projections::Lang>,
-    /// The small-cell threshold of a template's report (cells of fewer people are suppressed,
-    /// with secondary suppression); 5 by default.
-    #[arg(long, value_name = "N", requires = "template", value_parser = clap::value_parser!(u32).range(2..))]
+    /// The small-cell threshold (docs/adr/0013): in the tables and a template's report, a row
+    /// of fewer people is suppressed (`*`, `null` in JSON), with secondary suppression; in the
+    /// FAMI sheet, a row whose citizenship, sex, age band and permit type fewer rows share is
+    /// generalised (citizenship as its area) or held back. 5 by default; the output states it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
     pub min_cell: Option<u32>,
-    /// Exact figures, no suppression: for supervisors inside the desk only; never send them out.
-    #[arg(long, requires = "template", conflicts_with = "min_cell")]
+    /// Exact figures and rows, nothing suppressed: for supervisors inside the desk only; never
+    /// send them out. The output says so first.
+    #[arg(long, conflicts_with = "min_cell")]
     pub exact: bool,
     /// Write the template's report as a signed report for the region (`impact region`) to this
     /// file: the figures protected under the threshold, as of the latest recorded checkpoint,
@@ -102,6 +113,17 @@ pub struct ReplayArgs {
     /// The whole report as one JSON object instead of the CSV tables.
     #[arg(long)]
     pub json: bool,
+    /// The small-cell threshold, as for `impact report`; 5 by default.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
+    pub min_cell: Option<u32>,
+    /// Exact figures: for supervisors inside the desk only; never send them out.
+    #[arg(long, conflicts_with = "min_cell")]
+    pub exact: bool,
+}
+
+/// The threshold `--min-cell` and `--exact` ask for: `None` for exact figures.
+pub(crate) fn threshold(min_cell: Option<u32>, exact: bool) -> Option<u32> {
+    (!exact).then(|| min_cell.unwrap_or(projections::DEFAULT_MIN_CELL))
 }
 
 /// Parses `--as-of`: a journal position, a date-time with offset, or a date (its end, UTC).
@@ -129,6 +151,7 @@ pub fn parse_as_of(text: &str) -> Result<AsOf, String> {
 /// Runs `impact replay`.
 pub fn replay(args: &ReplayArgs) -> Result<()> {
     let site = args.site.as_ref();
+    let min_cell = threshold(args.min_cell, args.exact);
     let (position, report, tables) = with_models_as_of(
         &args.data,
         args.master_key.as_deref(),
@@ -145,16 +168,20 @@ pub fn replay(args: &ReplayArgs) -> Result<()> {
                 Period::month(projections::Month::of(when.date_naive()))
             });
             let report = m.monitoring(&period, site);
-            let tables = monthly_tables(&report, &|id| m.service(id).map(|s| s.description.name));
-            (m.position(), report, tables)
+            let hide = projections::protect_monitoring(&report, min_cell);
+            let tables = monthly_tables(&report, &hide, &|id| {
+                m.service(id).map(|s| s.description.name)
+            });
+            (m.position(), (report, hide), tables)
         },
     )?;
+    let (report, hide) = report;
     eprintln!(
         "figures of {} to {} as they stood at journal position {}",
         report.period.from, report.period.to, position
     );
     if args.json {
-        let mut text = report_json(&report).context("cannot write the JSON")?;
+        let mut text = report_json(&report, &hide).context("cannot write the JSON")?;
         text.push('\n');
         write_out(None, text.as_bytes())
     } else {
@@ -204,37 +231,48 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     if args.fami && args.quarter.is_none() {
         bail!("--fami needs --quarter (the FAMI sheet is quarterly): --quarter 2024-Q2");
     }
+    let min_cell = threshold(args.min_cell, args.exact);
     if args.fami {
-        let (rows, bytes) = with_vault_models_as_of(
+        let (sheet, bytes) = with_vault_models_as_of(
             &args.data,
             args.master_key.as_deref(),
             args.as_of,
             |m, v| {
-                let rows = m.beneficiaries(&period, site);
-                let bytes = fami_csv(&rows, &|p| v.pseudonym(p.0));
-                (rows, bytes)
+                let sheet = FamiSheet::of(m.beneficiaries(&period, site), min_cell);
+                let bytes = sheet.to_csv(&|p| v.pseudonym(p.0));
+                (sheet, bytes)
             },
         )?;
         let bytes = bytes.context("cannot write the CSV")?;
         write_out(args.out.as_deref(), &bytes)?;
         eprintln!(
-            "FAMI sheet {} to {}: {} beneficiaries",
+            "FAMI sheet {} to {}: {} beneficiaries shown, {}",
             period.from,
             period.to,
-            rows.len()
+            sheet.rows.len(),
+            sheet.statement()
         );
         return Ok(());
     }
     let format = args.format.unwrap_or(ReportFormat::Csv);
-    let (report, tables) =
+    let (report, hide, tables) =
         with_models_as_of(&args.data, args.master_key.as_deref(), args.as_of, |m| {
             let report = m.monitoring(&period, site);
-            let tables = monthly_tables(&report, &|id| m.service(id).map(|s| s.description.name));
-            (report, tables)
+            let hide = projections::protect_monitoring(&report, min_cell);
+            let tables = monthly_tables(&report, &hide, &|id| {
+                m.service(id).map(|s| s.description.name)
+            });
+            (report, hide, tables)
         })?;
+    eprintln!(
+        "figures of {} to {}: small cells {}",
+        report.period.from,
+        report.period.to,
+        small_cells(&hide)
+    );
     match format {
         ReportFormat::Json => {
-            let mut text = report_json(&report).context("cannot write the JSON")?;
+            let mut text = report_json(&report, &hide).context("cannot write the JSON")?;
             text.push('\n');
             write_out(args.out.as_deref(), text.as_bytes())
         }
@@ -253,11 +291,7 @@ fn run_template(args: &ReportArgs, file: &Path, period: &Period) -> Result<()> {
     }
     let options = projections::RenderOptions {
         lang: args.lang.unwrap_or_default(),
-        min_cell: if args.exact {
-            None
-        } else {
-            Some(args.min_cell.unwrap_or(projections::DEFAULT_MIN_CELL))
-        },
+        min_cell: threshold(args.min_cell, args.exact),
     };
     let report = with_models_as_of(&args.data, args.master_key.as_deref(), args.as_of, |m| {
         m.render_template(&template, period, args.site.as_ref(), options)
@@ -438,6 +472,27 @@ impl Table {
     }
 }
 
+/// What `*` means in the tables, and the threshold (`None`: exact figures).
+pub fn small_cells(hide: &MonitoringSuppression) -> String {
+    match hide.min_cell {
+        Some(k) => format!(
+            "threshold {k}: {} = fewer than {k} persons, or suppressed so that no difference gives one back ({} rows and figures suppressed)",
+            projections::SUPPRESSED,
+            hide.count()
+        ),
+        None => "none: exact figures, for use inside the desk only; never send them out".into(),
+    }
+}
+
+/// A figure, or the suppression mark.
+fn fig(figure: impl ToString, hidden: bool) -> String {
+    if hidden {
+        projections::SUPPRESSED.to_string()
+    } else {
+        figure.to_string()
+    }
+}
+
 /// Every table, in this order: `summary`, `contacts`, `group_activities`,
 /// `beneficiaries_by_citizenship`, `beneficiaries_by_sex`, `beneficiaries_by_age_band`,
 /// `beneficiaries_by_permit_type`, `beneficiaries_by_vulnerability`,
@@ -445,13 +500,19 @@ impl Table {
 /// `mediation_by_requesting_service`, `referral_funnel`, `access_times`, `open_caseload`,
 /// `closure_reasons`, `satisfaction`, `supervision`, `logbook`, `temporary_protection`.
 ///
+/// The summary's first rows state the small-cell threshold (or that the figures are exact, for
+/// inside the desk only) and how many rows and figures are suppressed; a suppressed figure is
+/// written `*` (`hide`, from [`projections::protect_monitoring`]; docs/adr/0013).
+///
 /// `service_name` names a service of the directory (for the requesting services of mediation;
 /// the funnel carries its own names).
 pub fn monthly_tables(
     r: &MonitoringReport,
+    hide: &MonitoringSuppression,
     service_name: &dyn Fn(ServiceId) -> Option<String>,
 ) -> Vec<Table> {
     let mut tables = Vec::new();
+    let row = suppressed_row;
 
     let mut t = Table::new("summary", &["figure", "value"]);
     let site = r.site.as_ref().map_or("all", |s| s.as_str());
@@ -459,20 +520,44 @@ pub fn monthly_tables(
     let s = &r.satisfaction;
     let c = &r.compliance;
     for (figure, value) in [
+        (
+            "small_cell_threshold",
+            hide.min_cell.map_or_else(
+                || "none: exact figures, for use inside the desk only".to_string(),
+                |k| k.to_string(),
+            ),
+        ),
+        ("small_cells", small_cells(hide)),
+        ("suppressed", hide.count().to_string()),
         ("period_from", r.period.from.to_string()),
         ("period_to", r.period.to.to_string()),
         ("site", site.to_string()),
         ("as_of_position", r.as_of.0.to_string()),
-        ("contacts", r.total_contacts.to_string()),
-        ("beneficiaries", r.beneficiaries.total.to_string()),
-        ("mediation_requests", m.requests.to_string()),
-        ("mediation_requests_cancelled", m.cancelled.to_string()),
-        ("mediation_sessions", m.sessions.to_string()),
-        ("mediation_minutes", m.minutes.to_string()),
-        ("mediation_hours", decimal(m.hours)),
-        ("open_cases", r.open_cases.to_string()),
+        ("contacts", fig(r.total_contacts, hide.total)),
+        ("beneficiaries", fig(r.beneficiaries.total, hide.total)),
+        (
+            "mediation_requests",
+            fig(m.requests, hide.mediation_requests),
+        ),
+        (
+            "mediation_requests_cancelled",
+            fig(m.cancelled, hide.mediation_cancelled),
+        ),
+        (
+            "mediation_sessions",
+            fig(m.sessions, hide.mediation_sessions),
+        ),
+        ("mediation_minutes", fig(m.minutes, hide.mediation_sessions)),
+        (
+            "mediation_hours",
+            fig(decimal(m.hours), hide.mediation_sessions),
+        ),
+        ("open_cases", fig(r.open_cases, hide.open_cases)),
         ("survey_responses", s.responses.to_string()),
-        ("survey_response_rate", opt(s.response_rate)),
+        (
+            "survey_response_rate",
+            fig(opt(s.response_rate), hide.response_rate),
+        ),
         ("survey_helpful_share", opt(s.helpful_share)),
         (
             "every_month_has_supervision",
@@ -492,22 +577,24 @@ pub fn monthly_tables(
         "contacts",
         &["activity", "site", "contacts", "distinct_persons"],
     );
-    for f in &r.contacts {
+    for (i, f) in r.contacts.iter().enumerate() {
+        let hidden = row(&hide.contacts, i);
         t.row(vec![
             f.activity.as_str().to_string(),
             f.site.as_ref().map_or("all", |s| s.as_str()).to_string(),
-            f.contacts.to_string(),
-            f.distinct_persons.to_string(),
+            fig(f.contacts, hidden),
+            fig(f.distinct_persons, hidden),
         ]);
     }
     t.row(vec![
         "all".into(),
         "all".into(),
-        r.total_contacts.to_string(),
-        r.beneficiaries.total.to_string(),
+        fig(r.total_contacts, hide.total),
+        fig(r.beneficiaries.total, hide.total),
     ]);
     tables.push(t);
 
+    // Attendees are counted, never named: not suppressed.
     let mut t = Table::new(
         "group_activities",
         &[
@@ -533,28 +620,40 @@ pub fn monthly_tables(
     tables.push(counts(
         "beneficiaries_by_citizenship",
         "citizenship",
-        b.by_citizenship.iter().map(|c| (c.key.clone(), c.count)),
+        b.by_citizenship
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.key.clone(), c.count, row(&hide.by_citizenship, i))),
     ));
     tables.push(counts(
         "beneficiaries_by_sex",
         "sex",
         b.by_sex
             .iter()
-            .map(|c| (c.key.as_str().to_string(), c.count)),
+            .enumerate()
+            .map(|(i, c)| (c.key.as_str().to_string(), c.count, row(&hide.by_sex, i))),
     ));
     tables.push(counts(
         "beneficiaries_by_age_band",
         "age_band",
-        b.by_age_band
-            .iter()
-            .map(|c| (c.key.as_str().to_string(), c.count)),
+        b.by_age_band.iter().enumerate().map(|(i, c)| {
+            (
+                c.key.as_str().to_string(),
+                c.count,
+                row(&hide.by_age_band, i),
+            )
+        }),
     ));
     tables.push(counts(
         "beneficiaries_by_permit_type",
         "permit_type",
-        b.by_permit_type
-            .iter()
-            .map(|c| (c.key.as_str().to_string(), c.count)),
+        b.by_permit_type.iter().enumerate().map(|(i, c)| {
+            (
+                c.key.as_str().to_string(),
+                c.count,
+                row(&hide.by_permit_type, i),
+            )
+        }),
     ));
     // A person counts under each category of their latest assessment; `none` are those
     // without any (or never assessed).
@@ -563,42 +662,59 @@ pub fn monthly_tables(
         "vulnerability",
         b.by_vulnerability
             .iter()
-            .map(|c| (c.key.as_str().to_string(), c.count))
-            .chain([("none".to_string(), b.without_vulnerability)]),
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    c.key.as_str().to_string(),
+                    c.count,
+                    row(&hide.by_vulnerability, i),
+                )
+            })
+            .chain([(
+                "none".to_string(),
+                b.without_vulnerability,
+                hide.without_vulnerability,
+            )]),
     ));
     tables.push(counts(
         "beneficiaries_new_returning",
         "status",
         [
-            ("new".to_string(), b.new),
-            ("returning".to_string(), b.returning),
+            ("new".to_string(), b.new, hide.new),
+            ("returning".to_string(), b.returning, hide.returning),
         ],
     ));
 
     let header = &["requests", "sessions", "minutes", "hours"];
-    let med_cells = |requests: u32, sessions: u32, minutes: u64, hours: f64| {
+    let med_cells = |requests: u32, sessions: u32, minutes: u64, hours: f64, hidden: bool| {
         vec![
-            requests.to_string(),
-            sessions.to_string(),
-            minutes.to_string(),
-            decimal(hours),
+            fig(requests, hidden),
+            fig(sessions, hidden),
+            fig(minutes, hidden),
+            fig(decimal(hours), hidden),
         ]
     };
     let mut t = Table::new(
         "mediation_by_language",
         &[&["language"], &header[..]].concat(),
     );
-    for f in &m.by_language {
-        let mut row = vec![f.key.clone()];
-        row.extend(med_cells(f.requests, f.sessions, f.minutes, f.hours));
-        t.row(row);
+    for (i, f) in m.by_language.iter().enumerate() {
+        let mut cells = vec![f.key.clone()];
+        let hidden = row(&hide.mediation_by_language, i);
+        cells.extend(med_cells(
+            f.requests, f.sessions, f.minutes, f.hours, hidden,
+        ));
+        t.row(cells);
     }
     tables.push(t);
     let mut t = Table::new("mediation_by_mode", &[&["mode"], &header[..]].concat());
-    for f in &m.by_mode {
-        let mut row = vec![f.key.as_str().to_string()];
-        row.extend(med_cells(f.requests, f.sessions, f.minutes, f.hours));
-        t.row(row);
+    for (i, f) in m.by_mode.iter().enumerate() {
+        let mut cells = vec![f.key.as_str().to_string()];
+        let hidden = row(&hide.mediation_by_mode, i);
+        cells.extend(med_cells(
+            f.requests, f.sessions, f.minutes, f.hours, hidden,
+        ));
+        t.row(cells);
     }
     tables.push(t);
     // `desk` (no service id): the desk itself asked.
@@ -606,14 +722,17 @@ pub fn monthly_tables(
         "mediation_by_requesting_service",
         &[&["service_id", "service_name"], &header[..]].concat(),
     );
-    for f in &m.by_requesting_service {
+    for (i, f) in m.by_requesting_service.iter().enumerate() {
         let (id, name) = match f.key {
             Some(id) => (id.to_string(), service_name(id).unwrap_or_default()),
             None => (String::new(), "desk".to_string()),
         };
-        let mut row = vec![id, name];
-        row.extend(med_cells(f.requests, f.sessions, f.minutes, f.hours));
-        t.row(row);
+        let mut cells = vec![id, name];
+        let hidden = row(&hide.mediation_by_requesting_service, i);
+        cells.extend(med_cells(
+            f.requests, f.sessions, f.minutes, f.hours, hidden,
+        ));
+        t.row(cells);
     }
     tables.push(t);
 
@@ -630,16 +749,17 @@ pub fn monthly_tables(
             "median_days_to_conclusion",
         ],
     );
-    for f in &r.referral_funnel {
+    for (i, f) in r.referral_funnel.iter().enumerate() {
+        let hidden = row(&hide.referral_funnel, i);
         t.row(vec![
             f.service.to_string(),
             f.service_name.clone().unwrap_or_default(),
-            f.issued.to_string(),
-            f.accepted.to_string(),
-            f.concluded.to_string(),
-            f.service_received.to_string(),
-            opt(f.median_days_to_first_outcome),
-            opt(f.median_days_to_conclusion),
+            fig(f.issued, hidden),
+            fig(f.accepted, hidden),
+            fig(f.concluded, hidden),
+            fig(f.service_received, hidden),
+            fig(opt(f.median_days_to_first_outcome), hidden),
+            fig(opt(f.median_days_to_conclusion), hidden),
         ]);
     }
     tables.push(t);
@@ -653,30 +773,40 @@ pub fn monthly_tables(
     );
     t.row(vec![
         "intake_to_intervention".into(),
-        a.intakes.to_string(),
-        a.intakes_with_intervention.to_string(),
-        opt(a.median_days_intake_to_intervention),
+        fig(a.intakes, hide.access_intakes),
+        fig(a.intakes_with_intervention, hide.access_intakes),
+        fig(
+            opt(a.median_days_intake_to_intervention),
+            hide.access_intakes,
+        ),
     ]);
     t.row(vec![
         "mediation_request_to_session".into(),
-        a.mediation_requests.to_string(),
-        a.mediation_requests_served.to_string(),
-        opt(a.median_days_request_to_session),
+        fig(a.mediation_requests, hide.access_mediation),
+        fig(a.mediation_requests_served, hide.access_mediation),
+        fig(opt(a.median_days_request_to_session), hide.access_mediation),
     ]);
     tables.push(t);
 
     let mut t = Table::new("open_caseload", &["operator", "open_cases"]);
-    for f in &r.open_caseload {
-        t.row(vec![f.operator.clone(), f.open_cases.to_string()]);
+    for (i, f) in r.open_caseload.iter().enumerate() {
+        t.row(vec![
+            f.operator.clone(),
+            fig(f.open_cases, row(&hide.open_caseload, i)),
+        ]);
     }
     tables.push(t);
 
     let mut t = Table::new("closure_reasons", &["reason", "cases"]);
-    for f in &r.closure_reasons {
-        t.row(vec![f.key.as_str().to_string(), f.count.to_string()]);
+    for (i, f) in r.closure_reasons.iter().enumerate() {
+        t.row(vec![
+            f.key.as_str().to_string(),
+            fig(f.count, row(&hide.closure_reasons, i)),
+        ]);
     }
     tables.push(t);
 
+    // Survey responses are anonymous: not suppressed.
     let mut t = Table::new("satisfaction", &["item", "answers", "mean", "share_4_or_5"]);
     for f in &s.items {
         t.row(vec![
@@ -732,8 +862,8 @@ pub fn monthly_tables(
         ],
     );
     t.row(vec![
-        tp.beneficiaries.to_string(),
-        tp.registered.to_string(),
+        fig(tp.beneficiaries, hide.temporary_protection_beneficiaries),
+        fig(tp.registered, hide.temporary_protection_registered),
         tp.services_with_capacity.to_string(),
         tp.reception_places.to_string(),
         tp.services_with_health.to_string(),
@@ -756,9 +886,130 @@ pub fn tables_text(tables: &[Table]) -> Result<Vec<u8>, csv::Error> {
     Ok(out)
 }
 
-/// The whole report as one JSON object (field names in camelCase, as in the GraphQL API).
-pub fn report_json(r: &MonitoringReport) -> serde_json::Result<String> {
-    serde_json::to_string_pretty(r)
+/// The whole report as one JSON object (field names in camelCase, as in the GraphQL API). The
+/// first fields say how small cells were treated: `smallCells` (the threshold and what a `null`
+/// means, or that the figures are exact, for inside the desk only), `minCell` (`null`: exact)
+/// and `suppressed` (how many rows and figures). A suppressed figure is `null`, and every row of
+/// a list has `suppressed`, as in the GraphQL API.
+pub fn report_json(
+    r: &MonitoringReport,
+    hide: &MonitoringSuppression,
+) -> serde_json::Result<String> {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Protected {
+        small_cells: String,
+        min_cell: Option<u32>,
+        suppressed: u32,
+        #[serde(flatten)]
+        report: Value,
+    }
+    let mut v = serde_json::to_value(r)?;
+    let rows = |v: &mut Value, list: &str, hidden: &[bool]| {
+        if let Some(Value::Array(items)) = v.get_mut(list) {
+            for (i, item) in items.iter_mut().enumerate() {
+                hide_row(item, suppressed_row(hidden, i));
+            }
+        }
+    };
+    let fields = |v: &mut Value, names: &[&str], hidden: bool| {
+        if hidden {
+            for name in names {
+                if let Some(f) = v.get_mut(*name) {
+                    *f = Value::Null;
+                }
+            }
+        }
+    };
+    rows(&mut v, "contacts", &hide.contacts);
+    fields(&mut v, &["totalContacts"], hide.total);
+    rows(&mut v, "referralFunnel", &hide.referral_funnel);
+    rows(&mut v, "openCaseload", &hide.open_caseload);
+    rows(&mut v, "closureReasons", &hide.closure_reasons);
+    fields(&mut v, &["openCases"], hide.open_cases);
+    let b = &mut v["beneficiaries"];
+    fields(b, &["total"], hide.total);
+    fields(b, &["new"], hide.new);
+    fields(b, &["returning"], hide.returning);
+    fields(b, &["withoutVulnerability"], hide.without_vulnerability);
+    rows(b, "byCitizenship", &hide.by_citizenship);
+    rows(b, "bySex", &hide.by_sex);
+    rows(b, "byAgeBand", &hide.by_age_band);
+    rows(b, "byPermitType", &hide.by_permit_type);
+    rows(b, "byVulnerability", &hide.by_vulnerability);
+    let m = &mut v["mediation"];
+    fields(m, &["requests"], hide.mediation_requests);
+    fields(m, &["cancelled"], hide.mediation_cancelled);
+    fields(
+        m,
+        &["sessions", "minutes", "hours"],
+        hide.mediation_sessions,
+    );
+    rows(m, "byLanguage", &hide.mediation_by_language);
+    rows(m, "byMode", &hide.mediation_by_mode);
+    rows(
+        m,
+        "byRequestingService",
+        &hide.mediation_by_requesting_service,
+    );
+    rows(m, "byPlace", &hide.mediation_by_place);
+    let a = &mut v["access"];
+    fields(
+        a,
+        &[
+            "intakes",
+            "intakesWithIntervention",
+            "medianDaysIntakeToIntervention",
+        ],
+        hide.access_intakes,
+    );
+    fields(
+        a,
+        &[
+            "mediationRequests",
+            "mediationRequestsServed",
+            "medianDaysRequestToSession",
+        ],
+        hide.access_mediation,
+    );
+    fields(
+        a,
+        &["onCallRequestsServed", "medianHoursOnCallRequestToSession"],
+        hide.access_on_call,
+    );
+    fields(
+        &mut v["satisfaction"],
+        &["responseRate"],
+        hide.response_rate,
+    );
+    let tp = &mut v["temporaryProtection"];
+    fields(
+        tp,
+        &["beneficiaries"],
+        hide.temporary_protection_beneficiaries,
+    );
+    fields(tp, &["registered"], hide.temporary_protection_registered);
+    serde_json::to_string_pretty(&Protected {
+        small_cells: small_cells(hide),
+        min_cell: hide.min_cell,
+        suppressed: hide.count(),
+        report: v,
+    })
+}
+
+/// Marks a row of a list `suppressed`, and when it is, makes each of its figures (numbers)
+/// `null`; its keys (text) stay.
+fn hide_row(row: &mut Value, hidden: bool) {
+    if let Value::Object(fields) = row {
+        if hidden {
+            for f in fields.values_mut() {
+                if f.is_number() {
+                    *f = Value::Null;
+                }
+            }
+        }
+        fields.insert("suppressed".into(), Value::Bool(hidden));
+    }
 }
 
 /// The columns of the FAMI beneficiary sheet.
@@ -775,53 +1026,127 @@ pub const FAMI_HEADER: [&str; 8] = [
 
 /// The quarterly FAMI beneficiary sheet: one row per beneficiary (a person with at least one
 /// contact in the quarter), pseudonymised, with the statistics fields only. No name, contact,
-/// birth date or note can reach it: [`BeneficiaryRow`] carries none. Multi-valued cells
-/// (vulnerability categories, activities received) are joined with `;`. `pseudonym` is the
-/// desk's keyed pseudonym ([`desk::vault::Vault::pseudonym`]): 12 hex digits that whoever lacks
-/// the master key cannot link to a person id.
-pub fn fami_csv(
-    rows: &[BeneficiaryRow],
-    pseudonym: &dyn Fn(PersonId) -> String,
-) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(FAMI_HEADER)?;
-    for r in rows {
-        w.write_record([
-            pseudonym(r.person),
-            r.citizenship.clone().unwrap_or_default(),
-            r.sex.map(|s| s.as_str()).unwrap_or_default().to_string(),
-            r.age_band
-                .map(|a| a.as_str())
-                .unwrap_or_default()
-                .to_string(),
-            r.permit_type
-                .map(|p| p.as_str())
-                .unwrap_or_default()
-                .to_string(),
-            join(r.vulnerabilities.iter().map(|v| v.as_str())),
-            join(r.activities.iter().map(|a| a.as_str())),
-            r.first_contact_on.to_string(),
-        ])?;
-    }
-    w.into_inner().map_err(|e| e.into_error().into())
+/// birth date or note can reach it: [`BeneficiaryRow`] carries none.
+///
+/// Outside the desk the rows are k-anonymous (`projections::k_anonymise`, docs/adr/0013,
+/// "Rows"): the quasi-identifiers are the sheet's citizenship, sex, age band and permit type. A
+/// row whose combination fewer than k rows share is shown with its citizenship as its area
+/// (`africa`, `americas`, `asia`, `europe`, `oceania`, `other`) when k generalised rows share
+/// that, and is held back otherwise.
+pub struct FamiSheet {
+    /// The rows shown, each with whether its citizenship is generalised to its area.
+    pub rows: Vec<(BeneficiaryRow, bool)>,
+    /// k; `None`: exact rows, for inside the desk only.
+    pub min_cell: Option<u32>,
+    pub generalised: usize,
+    pub held_back: usize,
 }
 
+/// A FAMI row's quasi-identifiers: age band, sex, citizenship, permit type.
+type FamiQuasi = (
+    Option<projections::AgeBand>,
+    Option<domain::Sex>,
+    Option<String>,
+    Option<domain::PermitType>,
+);
+
+impl FamiSheet {
+    /// The sheet of `rows` (the period's beneficiaries), k-anonymous under `min_cell`.
+    pub fn of(rows: Vec<BeneficiaryRow>, min_cell: Option<u32>) -> FamiSheet {
+        let release = match min_cell {
+            None => vec![Release::Exact; rows.len()],
+            Some(k) => {
+                let quasi: Vec<FamiQuasi> = rows
+                    .iter()
+                    .map(|r| (r.age_band, r.sex, r.citizenship.clone(), r.permit_type))
+                    .collect();
+                k_anonymise(
+                    &quasi,
+                    |q| {
+                        let mut g = q.clone();
+                        g.2 = g.2.map(|c| citizenship_area(&c).to_string());
+                        g
+                    },
+                    usize::try_from(k).unwrap_or(usize::MAX),
+                )
+            }
+        };
+        let count = |which: Release| release.iter().filter(|r| **r == which).count();
+        let (generalised, held_back) = (count(Release::Generalised), count(Release::HeldBack));
+        let rows = rows
+            .into_iter()
+            .zip(release)
+            .filter(|(_, r)| *r != Release::HeldBack)
+            .map(|(mut row, r)| {
+                let general = r == Release::Generalised;
+                if general {
+                    row.citizenship = row.citizenship.map(|c| citizenship_area(&c).to_string());
+                }
+                (row, general)
+            })
+            .collect();
+        FamiSheet {
+            rows,
+            min_cell,
+            generalised,
+            held_back,
+        }
+    }
+
+    /// What was done to the rows, in words: the sheet's first line.
+    pub fn statement(&self) -> String {
+        match self.min_cell {
+            Some(k) => format!(
+                "k-anonymous with k = {k} on citizenship, sex, age band and permit type: {} rows generalised (citizenship as its area), {} rows held back",
+                self.generalised, self.held_back
+            ),
+            None => "exact rows, no k-anonymity: for use inside the desk only; never send them out"
+                .into(),
+        }
+    }
+
+    /// The sheet as CSV: a first line `# ` and [`FamiSheet::statement`], then the header and
+    /// the rows. Multi-valued cells (vulnerability categories, activities received) are joined
+    /// with `;`. `pseudonym` is the desk's keyed pseudonym
+    /// ([`desk::vault::Vault::pseudonym`]): 12 hex digits that whoever lacks the master key
+    /// cannot link to a person id.
+    pub fn to_csv(&self, pseudonym: &dyn Fn(PersonId) -> String) -> Result<Vec<u8>, csv::Error> {
+        let mut out = format!("# {}\n", self.statement()).into_bytes();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(FAMI_HEADER)?;
+        for (r, _) in &self.rows {
+            w.write_record([
+                pseudonym(r.person),
+                r.citizenship.clone().unwrap_or_default(),
+                r.sex.map(|s| s.as_str()).unwrap_or_default().to_string(),
+                r.age_band
+                    .map(|a| a.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                r.permit_type
+                    .map(|p| p.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                join(r.vulnerabilities.iter().map(|v| v.as_str())),
+                join(r.activities.iter().map(|a| a.as_str())),
+                r.first_contact_on.to_string(),
+            ])?;
+        }
+        let bytes = w.into_inner().map_err(|e| e.into_error())?;
+        out.extend_from_slice(&bytes);
+        Ok(out)
+    }
+}
+
+/// A two-column table of beneficiaries under a key, a suppressed row's figure as the mark.
 fn counts(
     name: &'static str,
     key: &'static str,
-    items: impl IntoIterator<Item = (String, u32)>,
+    items: impl IntoIterator<Item = (String, u32, bool)>,
 ) -> Table {
     let mut t = Table::new(name, &[key, "beneficiaries"]);
-    // Keep the report's order (the projection sorts the keys); merge repeats, if any.
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for (k, n) in items {
-        if let Some(&i) = seen.get(&k) {
-            let old: u32 = t.rows[i][1].parse().unwrap_or(0);
-            t.rows[i][1] = (old + n).to_string();
-        } else {
-            seen.insert(k.clone(), t.rows.len());
-            t.row(vec![k, n.to_string()]);
-        }
+    for (k, n, hidden) in items {
+        t.row(vec![k, fig(n, hidden)]);
     }
     t
 }

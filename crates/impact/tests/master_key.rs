@@ -30,12 +30,17 @@ fn fami(data: &Path, master_key: Option<&Path>) -> Vec<Vec<String>> {
         "--quarter",
         "2024-Q2",
         "--fami",
+        // Every row, exact: the pseudonyms are what is compared.
+        "--exact",
     ];
     if let Some(key) = master_key {
         args.extend(["--master-key", path(key)]);
     }
     let out = ok(impact(&args));
-    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    // The sheet's first line (`# ` and what was done to the rows) is a comment.
+    let mut reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_reader(out.stdout.as_slice());
     reader
         .records()
         .map(|r| r.unwrap().iter().map(String::from).collect())

@@ -3,7 +3,9 @@
 //!
 //! Every expected figure is counted by hand from the fixture; the comments say how (line numbers
 //! are the fixture's). All its events happen at site `montelucci-4` in May 2024, between 07:00
-//! and 16:00 UTC, so local and UTC dates agree.
+//! and 16:00 UTC, so local and UTC dates agree. The exact figures come with `--exact` (inside
+//! the desk only); by default small cells are suppressed (`*`, threshold 5; docs/adr/0013) and
+//! the FAMI sheet is k-anonymous.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -72,6 +74,16 @@ impl Table {
             .map(|r| (r[0].as_str(), r[1].as_str()))
             .collect()
     }
+}
+
+/// The FAMI sheet: its first line (`# ` and what was done to the rows), then the table.
+fn sheet(bytes: &[u8]) -> (String, Table) {
+    let text = std::str::from_utf8(bytes).unwrap();
+    let (first, rest) = text.split_once('\n').unwrap();
+    let statement = first
+        .strip_prefix("# ")
+        .expect("a first line saying what was done");
+    (statement.to_string(), Table::parse(rest.as_bytes()))
 }
 
 /// The tables printed on stdout, each after a `# name` line.
@@ -188,7 +200,14 @@ const CAS: &str = "01HWW06VH0W5C0KDFJGZPDTAH4";
 #[test]
 fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
     let (tmp, data) = imported();
-    let out = impact(&["report", "--data", path(&data), "--period", "2024-05"]);
+    let out = impact(&[
+        "report",
+        "--data",
+        path(&data),
+        "--period",
+        "2024-05",
+        "--exact",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let printed = split_tables(&stdout(&out));
 
@@ -204,6 +223,7 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
         "csv",
         "--out",
         path(&dir),
+        "--exact",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let mut files: Vec<String> = std::fs::read_dir(&dir)
@@ -413,13 +433,205 @@ fn monthly_csv_tables_match_the_fixture_counted_by_hand() {
         [["2", "2", "2", "12", "1", "0"]]
     );
 
+    // The first field says the figures are exact, for inside the desk only.
+    assert_eq!(
+        t["summary"].rows[0],
+        [
+            "small_cell_threshold",
+            "none: exact figures, for use inside the desk only"
+        ]
+    );
     let summary = t["summary"].pairs();
+    assert_eq!(summary["suppressed"], "0");
     assert_eq!(summary["contacts"], "34");
     assert_eq!(summary["beneficiaries"], "19");
     assert_eq!(summary["mediation_hours"], "2.25"); // 50 + 40 + 45 = 135 minutes
     assert_eq!(summary["survey_response_rate"], "0.3684"); // 7 surveys / 19 beneficiaries
     assert_eq!(summary["as_of_position"], FIXTURE_EVENTS.to_string()); // one event a line
     assert_eq!(summary["every_opening_day_has_logbook_entry"], "true");
+}
+
+/// The rows of a two-column table whose figure is the mark.
+fn suppressed_keys(t: &Table) -> Vec<&str> {
+    t.rows
+        .iter()
+        .filter(|r| r[1] == "*")
+        .map(|r| r[0].as_str())
+        .collect()
+}
+
+#[test]
+fn monthly_tables_suppress_small_cells_by_default() {
+    // The figures of the test above (counted there from the fixture's lines), under the
+    // default threshold of 5: a row of 1 to 4 people is written `*` in every figure, and a
+    // line with exactly one such row loses its smallest other row too.
+    let (_tmp, data) = imported();
+    let out = impact(&["report", "--data", path(&data), "--period", "2024-05"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("threshold 5"), "{}", stderr(&out));
+    let text = stdout(&out);
+    let t = split_tables(&text);
+
+    // The output says first how small cells were treated, and how many rows and figures.
+    assert!(text.starts_with("# summary\nfigure,value\nsmall_cell_threshold,5\n"));
+    let summary = t["summary"].pairs();
+    assert!(summary["small_cells"].starts_with("threshold 5: * = fewer than 5 persons"));
+    // 10 contact rows, 13 + 3 + 7 + 4 beneficiary rows, 3 mediation totals and 3 + 2 + 4 + 3
+    // mediation rows, 5 referral rows, 2 access rows, 1 closure reason, 2 temporary protection
+    // figures: 62.
+    assert_eq!(summary["suppressed"], "62");
+    // 19 beneficiaries and their 34 contacts are published; mediation (4 requests of lines 31,
+    // 50, 54, 98; 1 cancelled at 63; 3 sessions at 52, 55, 99) is under the threshold.
+    assert_eq!(summary["contacts"], "34");
+    assert_eq!(summary["beneficiaries"], "19");
+    for figure in [
+        "mediation_requests",
+        "mediation_requests_cancelled",
+        "mediation_sessions",
+        "mediation_minutes",
+        "mediation_hours",
+    ] {
+        assert_eq!(summary[figure], "*", "{figure}");
+    }
+    // Nothing open at the end of May: 0 is no small cell. The rate (7 anonymous surveys / 19)
+    // stays, the total being published.
+    assert_eq!(summary["open_cases"], "0");
+    assert_eq!(summary["survey_response_rate"], "0.3684");
+
+    // Contacts: only the intakes (21 by 19 persons) reach 5 persons; orientation (3), legal
+    // advice (3), parental support (2), integrated case support (1) and mediation (2) are
+    // suppressed at the site and over all sites. Five suppressed in each line: no secondary.
+    let c = &t["contacts"];
+    assert_eq!(c.get(&["intake", "montelucci-4"]), ["21", "19"]);
+    assert_eq!(c.get(&["intake", "all"]), ["21", "19"]);
+    for activity in [
+        "orientation_accompaniment",
+        "legal_advice",
+        "parental_support",
+        "integrated_case_support",
+        "mediation",
+    ] {
+        assert_eq!(c.get(&[activity, "montelucci-4"]), ["*", "*"], "{activity}");
+        assert_eq!(c.get(&[activity, "all"]), ["*", "*"], "{activity}");
+    }
+    assert_eq!(c.get(&["all", "all"]), ["34", "19"]);
+    // Group activities count attendees, never persons: as they are.
+    assert_eq!(
+        t["group_activities"].get(&["information_session"]),
+        ["1", "16", "3", "90"]
+    );
+
+    // Citizenship: no country has 5 persons (AF 3 at 135, 138, 141; the others 1 or 2).
+    let by_citizenship = &t["beneficiaries_by_citizenship"];
+    assert_eq!(suppressed_keys(by_citizenship).len(), 13);
+    assert_eq!(by_citizenship.rows.len(), 13);
+    // Sex: 11 women and 8 men, both published.
+    assert_eq!(
+        t["beneficiaries_by_sex"].pairs(),
+        BTreeMap::from([("female", "11"), ("male", "8")])
+    );
+    // Age: 0-17 (3: lines 33, 115, 141), 45-54 (1: 23) and 65+ (1: 94) suppressed; three in
+    // the line, so 25-34 (6) and 35-44 (8) stay.
+    assert_eq!(
+        t["beneficiaries_by_age_band"].pairs(),
+        BTreeMap::from([
+            ("0-17", "*"),
+            ("25-34", "6"),
+            ("35-44", "8"),
+            ("45-54", "*"),
+            ("65+", "*")
+        ])
+    );
+    // Permit: only family (6) reaches 5.
+    let permit = t["beneficiaries_by_permit_type"].pairs();
+    assert_eq!(permit["family"], "6");
+    assert_eq!(permit.values().filter(|v| **v == "*").count(), 7);
+    // Vulnerability: the four categories of one person each (25, 35 twice, 91) suppressed;
+    // `none` (16) stays.
+    let vulnerability = &t["beneficiaries_by_vulnerability"];
+    assert_eq!(vulnerability.pairs()["none"], "16");
+    assert_eq!(suppressed_keys(vulnerability).len(), 4);
+    assert_eq!(
+        t["beneficiaries_new_returning"].pairs(),
+        BTreeMap::from([("new", "19"), ("returning", "0")])
+    );
+
+    // Mediation: every row under 5 requests or sessions, in every breakdown.
+    for name in [
+        "mediation_by_language",
+        "mediation_by_mode",
+        "mediation_by_requesting_service",
+    ] {
+        assert!(
+            t[name].rows.iter().all(|r| r[r.len() - 4..] == ["*"; 4]),
+            "{name}: {:?}",
+            t[name].rows
+        );
+    }
+    // Referrals: 9 to five services, none with 5 (ASL 2, CPI 3, CPIA 2, Anagrafe 1, Questura 1).
+    let f = &t["referral_funnel"];
+    assert_eq!(f.rows.len(), 5);
+    assert!(f.rows.iter().all(|r| r[2..] == ["*"; 6]), "{:?}", f.rows);
+    assert_eq!(f.get(&[CPI])[0], "Centro per l'impiego di Tivoli");
+    // Access: 21 intakes, 8 followed by an intervention: published; 4 mediation requests, not.
+    let a = &t["access_times"];
+    assert_eq!(a.get(&["intake_to_intervention"]), ["21", "8", "0"]);
+    assert_eq!(a.get(&["mediation_request_to_session"]), ["*", "*", "*"]);
+    // One case closed (93): suppressed.
+    assert_eq!(
+        t["closure_reasons"].pairs(),
+        BTreeMap::from([("goals_achieved", "*")])
+    );
+    // Anonymous surveys, supervision and the logbook count no person: as they are.
+    assert_eq!(t["satisfaction"].get(&["welcome"]), ["4", "4.75", "1"]);
+    assert_eq!(t["logbook"].get(&["montelucci-4"]), ["9", "9", "0", ""]);
+    // Temporary protection: 2 persons (8, 23); the directory's capacity is no person.
+    assert_eq!(
+        t["temporary_protection"].rows,
+        [["*", "*", "2", "12", "1", "0"]]
+    );
+
+    // JSON: the first field says the same; a suppressed figure is null, never 0.
+    let out = impact(&[
+        "report",
+        "--data",
+        path(&data),
+        "--period",
+        "2024-05",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("{\n  \"smallCells\": \"threshold 5:"),
+        "{}",
+        &text[..80]
+    );
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(r["minCell"], 5);
+    assert_eq!(r["suppressed"], 62);
+    assert_eq!(r["beneficiaries"]["total"], 19);
+    assert_eq!(r["mediation"]["sessions"], serde_json::Value::Null);
+    let key = |list: &str, key: &str| -> serde_json::Value {
+        r["beneficiaries"][list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    let male = key("bySex", "male");
+    assert_eq!(
+        (&male["count"], &male["suppressed"]),
+        (&8.into(), &false.into())
+    );
+    let elderly = key("byVulnerability", "elderly");
+    assert_eq!(
+        (&elderly["count"], &elderly["suppressed"]),
+        (&serde_json::Value::Null, &true.into())
+    );
 }
 
 #[test]
@@ -438,6 +650,7 @@ fn monthly_json_is_one_object_with_every_figure() {
         "montelucci-4",
         "--out",
         path(&file),
+        "--exact",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
@@ -480,11 +693,16 @@ fn fami_sheet_has_one_pseudonymous_row_per_beneficiary() {
         "--fami",
         "--out",
         path(&file),
+        "--exact",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let bytes = std::fs::read(&file).unwrap();
     let text = String::from_utf8(bytes.clone()).unwrap();
-    let sheet = Table::parse(&bytes);
+    let (statement, sheet) = self::sheet(&bytes);
+    assert_eq!(
+        statement,
+        "exact rows, no k-anonymity: for use inside the desk only; never send them out"
+    );
     assert_eq!(
         sheet.header,
         [
@@ -571,7 +789,60 @@ fn fami_sheet_has_one_pseudonymous_row_per_beneficiary() {
         "--fami",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(Table::parse(&out.stdout).rows.len(), 0);
+    assert_eq!(self::sheet(&out.stdout).1.rows.len(), 0);
+}
+
+#[test]
+fn fami_sheet_is_k_anonymous_outside_the_desk() {
+    // The 19 beneficiaries of Q2 (registered at lines 8 to 147), by citizenship, sex, age band
+    // (2024) and permit type: no two share all four. Read with the citizenship as its area,
+    // only the Moroccan woman of 37 (71, family since the update at 125) and the Tunisian of
+    // 38 (113, family) share one: africa, female, 35-44, family. The Afghan family of three
+    // (135, 138, 141: a woman of 34, a man of 38, a boy of 13, refugees) are each alone even
+    // as asia.
+    let (tmp, data) = imported();
+    let file = tmp.path().join("fami.csv");
+    let fami = |extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            "--data",
+            path(&data),
+            "--quarter",
+            "2024-Q2",
+            "--fami",
+            "--out",
+            path(&file),
+        ];
+        args.extend_from_slice(extra);
+        let out = impact(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let bytes = std::fs::read(&file).unwrap();
+        (stderr(&out), sheet(&bytes))
+    };
+
+    // k = 5 by default: no combination has five rows, even generalised: every row held back,
+    // and the sheet says so first.
+    let (said, (statement, rows)) = fami(&[]);
+    assert_eq!(
+        statement,
+        "k-anonymous with k = 5 on citizenship, sex, age band and permit type: 0 rows generalised (citizenship as its area), 19 rows held back"
+    );
+    assert!(said.contains("19 rows held back"), "{said}");
+    assert_eq!(rows.header.len(), 8);
+    assert!(rows.rows.is_empty());
+
+    // k = 2: the two women of Africa shown, their citizenship as its area; the rest held back,
+    // the Afghan family among them.
+    let (_, (statement, rows)) = fami(&["--min-cell", "2"]);
+    assert_eq!(
+        statement,
+        "k-anonymous with k = 2 on citizenship, sex, age band and permit type: 2 rows generalised (citizenship as its area), 17 rows held back"
+    );
+    assert_eq!(rows.rows.len(), 2);
+    for row in &rows.rows {
+        assert_eq!(row[1..5], ["africa", "female", "35-44", "family"]);
+    }
+    assert!(rows.rows.iter().all(|r| r[1] != "AF" && r[1] != "asia"));
 }
 
 #[test]

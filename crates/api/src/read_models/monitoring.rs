@@ -1,8 +1,10 @@
 //! The monitoring figures of a period, as `projections::MonitoringReport` computes them.
 
+use desk::projections::{suppressed_row, MonitoringSuppression};
+
 use super::*;
 
-/// A count under a key.
+/// A count under a key; `count` is `null` when the row is suppressed (`suppressed: true`).
 #[derive(SimpleObject)]
 #[graphql(concrete(name = "CountByText", params(String)))]
 #[graphql(concrete(name = "CountBySex", params(Sex)))]
@@ -12,17 +14,32 @@ use super::*;
 #[graphql(concrete(name = "CountByClosureReason", params(ClosureReason)))]
 pub struct Count<K: async_graphql::OutputType> {
     pub key: K,
-    pub count: u32,
+    /// `null`: suppressed.
+    pub count: Option<u32>,
+    /// True when the row is suppressed as a small cell (fewer people than `minCell`), or so
+    /// that no difference gives one back.
+    pub suppressed: bool,
+}
+
+/// A figure, or `None` when `hidden`.
+pub(super) fn shown<T>(figure: T, hidden: bool) -> Option<T> {
+    (!hidden).then_some(figure)
 }
 
 pub(super) fn counts<L, K: async_graphql::OutputType + From<L>>(
     items: Vec<desk::projections::Count<L>>,
+    hidden: &[bool],
 ) -> Vec<Count<K>> {
     items
         .into_iter()
-        .map(|c| Count {
-            key: c.key.into(),
-            count: c.count,
+        .enumerate()
+        .map(|(i, c)| {
+            let suppressed = suppressed_row(hidden, i);
+            Count {
+                key: c.key.into(),
+                count: shown(c.count, suppressed),
+                suppressed,
+            }
         })
         .collect()
 }
@@ -33,21 +50,27 @@ pub struct ContactFigure {
     pub activity: ContactActivity,
     /// `null`: all sites.
     pub site: Option<String>,
-    pub contacts: u32,
-    /// Distinct persons among those contacts (sessions without a person add none).
-    pub distinct_persons: u32,
+    /// `null`: suppressed.
+    pub contacts: Option<u32>,
+    /// Distinct persons among those contacts (sessions without a person add none); `null`:
+    /// suppressed.
+    pub distinct_persons: Option<u32>,
+    /// True when the row is suppressed (its distinct persons fewer than `minCell`, or so that no
+    /// difference gives such a row back).
+    pub suppressed: bool,
 }
 
 /// Beneficiaries: distinct persons with at least one contact in the period (at the site, when
-/// one is given); their profile as the fold knows it, corrections included.
+/// one is given); their profile as the fold knows it, corrections included. Each breakdown's
+/// rows say whether they are suppressed; a `null` figure here is suppressed.
 #[derive(SimpleObject)]
 pub struct Beneficiaries {
     /// Distinct persons with a contact in the period.
-    pub total: u32,
+    pub total: Option<u32>,
     /// Beneficiaries not registered before the period started.
-    pub new: u32,
+    pub new: Option<u32>,
     /// Beneficiaries registered before the period started.
-    pub returning: u32,
+    pub returning: Option<u32>,
     /// By first citizenship listed (the one the commissioner's formats ask for).
     pub by_citizenship: Vec<Count<String>>,
     pub by_sex: Vec<Count<Sex>>,
@@ -57,60 +80,73 @@ pub struct Beneficiaries {
     /// By category of the latest assessment; a person counts under each category they have.
     pub by_vulnerability: Vec<Count<VulnerabilityCategory>>,
     /// Beneficiaries whose latest assessment found none, or who were never assessed.
-    pub without_vulnerability: u32,
+    pub without_vulnerability: Option<u32>,
 }
 
 /// Mediation under one key: requests made and sessions held in the period, with their minutes.
+/// Every figure is `null` when the row is suppressed.
 #[derive(SimpleObject)]
 #[graphql(concrete(name = "MediationByLanguage", params(String)))]
 #[graphql(concrete(name = "MediationByMode", params(MediationMode)))]
 pub struct MediationFigure<K: async_graphql::OutputType> {
     pub key: K,
-    pub requests: u32,
-    pub sessions: u32,
+    pub requests: Option<u32>,
+    pub sessions: Option<u32>,
     /// Whole minutes from start to end, summed over the sessions.
-    pub minutes: u64,
+    pub minutes: Option<u64>,
     /// `minutes / 60`.
-    pub hours: f64,
+    pub hours: Option<f64>,
+    /// True when the row is suppressed (fewer requests or sessions than `minCell`, or so that
+    /// no difference gives such a row back).
+    pub suppressed: bool,
 }
 
-/// Mediation for one requesting service (`serviceId: null`: the desk itself asked).
+/// Mediation for one requesting service (`serviceId: null`: the desk itself asked). Every
+/// figure is `null` when the row is suppressed.
 #[derive(SimpleObject)]
 pub struct MediationByRequestingService {
     pub service_id: Option<ID>,
-    pub requests: u32,
-    pub sessions: u32,
+    pub requests: Option<u32>,
+    pub sessions: Option<u32>,
     /// Whole minutes from start to end, summed over the sessions.
-    pub minutes: u64,
+    pub minutes: Option<u64>,
     /// `minutes / 60`.
-    pub hours: f64,
+    pub hours: Option<f64>,
+    pub suppressed: bool,
 }
 
 pub(super) fn mediation_figures<L, K: async_graphql::OutputType + From<L>>(
     items: Vec<desk::projections::MediationFigure<L>>,
+    hidden: &[bool],
 ) -> Vec<MediationFigure<K>> {
     items
         .into_iter()
-        .map(|f| MediationFigure {
-            key: f.key.into(),
-            requests: f.requests,
-            sessions: f.sessions,
-            minutes: f.minutes,
-            hours: f.hours,
+        .enumerate()
+        .map(|(i, f)| {
+            let suppressed = suppressed_row(hidden, i);
+            MediationFigure {
+                key: f.key.into(),
+                requests: shown(f.requests, suppressed),
+                sessions: shown(f.sessions, suppressed),
+                minutes: shown(f.minutes, suppressed),
+                hours: shown(f.hours, suppressed),
+                suppressed,
+            }
         })
         .collect()
 }
 
 /// Mediation in the period. Requests are counted by request time, sessions by start time; a
-/// session is keyed by its request's language, mode and requesting service.
+/// session is keyed by its request's language, mode and requesting service. A `null` figure is
+/// suppressed.
 #[derive(SimpleObject)]
 pub struct MediationFigures {
-    pub requests: u32,
+    pub requests: Option<u32>,
     /// Requests made in the period that were cancelled (by now).
-    pub cancelled: u32,
-    pub sessions: u32,
-    pub minutes: u64,
-    pub hours: f64,
+    pub cancelled: Option<u32>,
+    pub sessions: Option<u32>,
+    pub minutes: Option<u64>,
+    pub hours: Option<f64>,
     /// By the language the request asked for.
     pub by_language: Vec<MediationFigure<String>>,
     /// On call versus scheduled.
@@ -120,62 +156,75 @@ pub struct MediationFigures {
     pub by_place: Vec<SessionsByPlace>,
 }
 
-/// The sessions held at one kind of place in the period.
+/// The sessions held at one kind of place in the period; every figure `null` when suppressed.
 #[derive(SimpleObject)]
 pub struct SessionsByPlace {
     pub place: Option<SessionPlace>,
-    pub sessions: u32,
+    pub sessions: Option<u32>,
     /// Whole minutes from start to end, summed over the sessions.
-    pub minutes: u64,
+    pub minutes: Option<u64>,
     /// `minutes / 60`.
-    pub hours: f64,
+    pub hours: Option<f64>,
+    pub suppressed: bool,
 }
 
 /// The referrals issued in the period to one service, followed to their outcomes as the fold
-/// knows them (a cohort: outcomes after the period count).
+/// knows them (a cohort: outcomes after the period count). Every figure is `null` when the row
+/// is suppressed (one of its counts fewer than `minCell`, or so that no difference gives such a
+/// row back).
 #[derive(SimpleObject)]
 pub struct FunnelFigure {
     pub service_id: ID,
     pub service_name: Option<String>,
-    pub issued: u32,
+    pub issued: Option<u32>,
     /// With an outcome `accepted`, `appointment_set` or `service_received`.
-    pub accepted: u32,
+    pub accepted: Option<u32>,
     /// With a final outcome (`service_received`, `refused`, `lost_contact`).
-    pub concluded: u32,
+    pub concluded: Option<u32>,
     /// Of those concluded, with `service_received`.
-    pub service_received: u32,
+    pub service_received: Option<u32>,
     /// Median UTC days from issue to first outcome, over referrals with one.
     pub median_days_to_first_outcome: Option<f64>,
     /// Median UTC days from issue to final outcome, over concluded referrals.
     pub median_days_to_conclusion: Option<f64>,
+    pub suppressed: bool,
 }
 
-/// Days from request to first contact.
+/// Days from request to first contact. Each pair of counts with its median is suppressed
+/// together (`null`, with the `...Suppressed` flag) when a count is fewer than `minCell`.
 #[derive(SimpleObject)]
 pub struct AccessTimes {
     /// Intakes in the period.
-    pub intakes: u32,
+    pub intakes: Option<u32>,
     /// Of those, followed by an intervention for the same person (at or after the intake).
-    pub intakes_with_intervention: u32,
+    pub intakes_with_intervention: Option<u32>,
     /// Median UTC days from an intake to the first intervention at or after it.
     pub median_days_intake_to_intervention: Option<f64>,
+    /// The three figures above are suppressed.
+    pub intakes_suppressed: bool,
     /// Mediation requests in the period.
-    pub mediation_requests: u32,
+    pub mediation_requests: Option<u32>,
     /// Of those, with at least one session.
-    pub mediation_requests_served: u32,
+    pub mediation_requests_served: Option<u32>,
     /// Median UTC days from a mediation request to its first session.
     pub median_days_request_to_session: Option<f64>,
+    /// The three figures above are suppressed.
+    pub mediation_requests_suppressed: bool,
     /// On-call requests in the period with at least one session.
-    pub on_call_requests_served: u32,
+    pub on_call_requests_served: Option<u32>,
     /// Median hours from an on-call request to its first session: the response time.
     pub median_hours_on_call_request_to_session: Option<f64>,
+    /// The two figures above are suppressed.
+    pub on_call_suppressed: bool,
 }
 
-/// Cases open at the end of the period held by one operator.
+/// Cases open at the end of the period held by one operator; `openCases` is `null` when the row
+/// is suppressed.
 #[derive(SimpleObject)]
 pub struct CaseloadFigure {
     pub operator: String,
-    pub open_cases: u32,
+    pub open_cases: Option<u32>,
+    pub suppressed: bool,
 }
 
 #[derive(SimpleObject)]
@@ -188,6 +237,9 @@ pub struct SurveyItemFigure {
     pub share_4_or_5: Option<f64>,
 }
 
+/// The survey's figures. Responses are anonymous: they count no person and are never
+/// suppressed; the response rate is `null` when the beneficiaries' total is suppressed (it
+/// would give it back).
 #[derive(SimpleObject)]
 pub struct Satisfaction {
     /// Surveys completed in the period.
@@ -212,10 +264,11 @@ pub struct Compliance {
 
 #[derive(SimpleObject)]
 pub struct TemporaryProtection {
-    /// Beneficiaries in the period holding temporary protection.
-    pub beneficiaries: u32,
-    /// Persons registered by the end of the period holding temporary protection.
-    pub registered: u32,
+    /// Beneficiaries in the period holding temporary protection; `null`: suppressed.
+    pub beneficiaries: Option<u32>,
+    /// Persons registered by the end of the period holding temporary protection; `null`:
+    /// suppressed.
+    pub registered: Option<u32>,
     /// Services in the directory, not retired, with a Ukrainian-crisis capacity.
     pub services_with_capacity: u32,
     /// Reception places of those services.
@@ -226,7 +279,8 @@ pub struct TemporaryProtection {
     pub services_with_school_access: u32,
 }
 
-/// Group activities of one kind held in the period.
+/// Group activities of one kind held in the period (attendees are counted, never named: not
+/// suppressed).
 #[derive(SimpleObject)]
 pub struct GroupFigure {
     pub kind: GroupActivityKind,
@@ -248,6 +302,14 @@ pub struct GroupFigure {
 ///   one is given). Their profile is as the fold knows it, corrections included.
 /// - With a site, every figure keeps only events at that site; supervision meetings count when
 ///   they name the site; the directory (capacity) is territorial and ignores the site.
+/// - *Small cells* (`docs/adr/0013`): with a `minCell` (always for evaluators), a row of a
+///   breakdown whose people (distinct persons; requests, sessions, referrals or cases where the
+///   figures count no persons) are more than none and fewer than `minCell` is suppressed: its
+///   row says `suppressed: true` and each of its figures is `null`. Secondary suppression then
+///   suppresses more rows, so that no total minus the other rows gives one back. A total under
+///   `minCell` is `null`. Counts are otherwise never `null`, so a `null` count always means
+///   suppressed. Group activities, survey responses, supervision, the logbook and the directory
+///   count no person and are never suppressed.
 #[derive(SimpleObject)]
 pub struct MonitoringReport {
     /// First day of the period.
@@ -258,10 +320,15 @@ pub struct MonitoringReport {
     pub site: Option<String>,
     /// The journal position the figures were folded up to.
     pub as_of_position: u64,
+    /// The small-cell threshold applied; `null`: exact figures, for supervisors inside the desk
+    /// only.
+    pub min_cell: Option<u32>,
+    /// How many rows and figures are suppressed.
+    pub suppressed: u32,
     /// Per activity and site, then per activity over all sites (`site: null`).
     pub contacts: Vec<ContactFigure>,
-    /// All contacts in the period.
-    pub total_contacts: u32,
+    /// All contacts in the period; `null` with `beneficiaries.total` when that is suppressed.
+    pub total_contacts: Option<u32>,
     pub beneficiaries: Beneficiaries,
     pub mediation: MediationFigures,
     /// Per target service.
@@ -270,8 +337,9 @@ pub struct MonitoringReport {
     /// Cases open at the end of the period (opened at the site, when a site is given), per
     /// operator.
     pub open_caseload: Vec<CaseloadFigure>,
-    /// Cases open at the end of the period (opened at the site, when a site is given).
-    pub open_cases: u32,
+    /// Cases open at the end of the period (opened at the site, when a site is given); `null`:
+    /// suppressed.
+    pub open_cases: Option<u32>,
     /// Cases closed in the period, by reason of that closure.
     pub closure_reasons: Vec<Count<ClosureReason>>,
     pub satisfaction: Satisfaction,
@@ -280,109 +348,152 @@ pub struct MonitoringReport {
     pub group_activities: Vec<GroupFigure>,
 }
 
-impl From<desk::projections::MonitoringReport> for MonitoringReport {
-    fn from(r: desk::projections::MonitoringReport) -> Self {
+impl MonitoringReport {
+    /// The report's figures with those `hide` names suppressed (`null`).
+    pub fn protected(r: desk::projections::MonitoringReport, hide: &MonitoringSuppression) -> Self {
         let b = r.beneficiaries;
         let m = r.mediation;
         let s = r.satisfaction;
         let c = r.compliance;
         let tp = r.temporary_protection;
+        let a = r.access;
         MonitoringReport {
             from: r.period.from,
             to: r.period.to,
             site: r.site.map(|s| s.0),
             as_of_position: r.as_of.0,
+            min_cell: hide.min_cell,
+            suppressed: hide.count(),
             contacts: r
                 .contacts
                 .into_iter()
-                .map(|f| ContactFigure {
-                    activity: f.activity.into(),
-                    site: f.site.map(|s| s.0),
-                    contacts: f.contacts,
-                    distinct_persons: f.distinct_persons,
+                .enumerate()
+                .map(|(i, f)| {
+                    let suppressed = suppressed_row(&hide.contacts, i);
+                    ContactFigure {
+                        activity: f.activity.into(),
+                        site: f.site.map(|s| s.0),
+                        contacts: shown(f.contacts, suppressed),
+                        distinct_persons: shown(f.distinct_persons, suppressed),
+                        suppressed,
+                    }
                 })
                 .collect(),
-            total_contacts: r.total_contacts,
+            total_contacts: shown(r.total_contacts, hide.total),
             beneficiaries: Beneficiaries {
-                total: b.total,
-                new: b.new,
-                returning: b.returning,
-                by_citizenship: counts(b.by_citizenship),
-                by_sex: counts(b.by_sex),
-                by_age_band: counts(b.by_age_band),
-                by_permit_type: counts(b.by_permit_type),
-                by_vulnerability: counts(b.by_vulnerability),
-                without_vulnerability: b.without_vulnerability,
+                total: shown(b.total, hide.total),
+                new: shown(b.new, hide.new),
+                returning: shown(b.returning, hide.returning),
+                by_citizenship: counts(b.by_citizenship, &hide.by_citizenship),
+                by_sex: counts(b.by_sex, &hide.by_sex),
+                by_age_band: counts(b.by_age_band, &hide.by_age_band),
+                by_permit_type: counts(b.by_permit_type, &hide.by_permit_type),
+                by_vulnerability: counts(b.by_vulnerability, &hide.by_vulnerability),
+                without_vulnerability: shown(b.without_vulnerability, hide.without_vulnerability),
             },
             mediation: MediationFigures {
-                requests: m.requests,
-                cancelled: m.cancelled,
-                sessions: m.sessions,
-                minutes: m.minutes,
-                hours: m.hours,
-                by_language: mediation_figures(m.by_language),
-                by_mode: mediation_figures(m.by_mode),
+                requests: shown(m.requests, hide.mediation_requests),
+                cancelled: shown(m.cancelled, hide.mediation_cancelled),
+                sessions: shown(m.sessions, hide.mediation_sessions),
+                minutes: shown(m.minutes, hide.mediation_sessions),
+                hours: shown(m.hours, hide.mediation_sessions),
+                by_language: mediation_figures(m.by_language, &hide.mediation_by_language),
+                by_mode: mediation_figures(m.by_mode, &hide.mediation_by_mode),
                 by_requesting_service: m
                     .by_requesting_service
                     .into_iter()
-                    .map(|f| MediationByRequestingService {
-                        service_id: f.key.map(id),
-                        requests: f.requests,
-                        sessions: f.sessions,
-                        minutes: f.minutes,
-                        hours: f.hours,
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let suppressed = suppressed_row(&hide.mediation_by_requesting_service, i);
+                        MediationByRequestingService {
+                            service_id: f.key.map(id),
+                            requests: shown(f.requests, suppressed),
+                            sessions: shown(f.sessions, suppressed),
+                            minutes: shown(f.minutes, suppressed),
+                            hours: shown(f.hours, suppressed),
+                            suppressed,
+                        }
                     })
                     .collect(),
                 by_place: m
                     .by_place
                     .into_iter()
-                    .map(|f| SessionsByPlace {
-                        place: f.key.map(Into::into),
-                        sessions: f.sessions,
-                        minutes: f.minutes,
-                        hours: f.hours,
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let suppressed = suppressed_row(&hide.mediation_by_place, i);
+                        SessionsByPlace {
+                            place: f.key.map(Into::into),
+                            sessions: shown(f.sessions, suppressed),
+                            minutes: shown(f.minutes, suppressed),
+                            hours: shown(f.hours, suppressed),
+                            suppressed,
+                        }
                     })
                     .collect(),
             },
             referral_funnel: r
                 .referral_funnel
                 .into_iter()
-                .map(|f| FunnelFigure {
-                    service_id: id(f.service),
-                    service_name: f.service_name,
-                    issued: f.issued,
-                    accepted: f.accepted,
-                    concluded: f.concluded,
-                    service_received: f.service_received,
-                    median_days_to_first_outcome: f.median_days_to_first_outcome,
-                    median_days_to_conclusion: f.median_days_to_conclusion,
+                .enumerate()
+                .map(|(i, f)| {
+                    let suppressed = suppressed_row(&hide.referral_funnel, i);
+                    FunnelFigure {
+                        service_id: id(f.service),
+                        service_name: f.service_name,
+                        issued: shown(f.issued, suppressed),
+                        accepted: shown(f.accepted, suppressed),
+                        concluded: shown(f.concluded, suppressed),
+                        service_received: shown(f.service_received, suppressed),
+                        median_days_to_first_outcome: f
+                            .median_days_to_first_outcome
+                            .filter(|_| !suppressed),
+                        median_days_to_conclusion: f
+                            .median_days_to_conclusion
+                            .filter(|_| !suppressed),
+                        suppressed,
+                    }
                 })
                 .collect(),
             access: AccessTimes {
-                intakes: r.access.intakes,
-                intakes_with_intervention: r.access.intakes_with_intervention,
-                median_days_intake_to_intervention: r.access.median_days_intake_to_intervention,
-                mediation_requests: r.access.mediation_requests,
-                mediation_requests_served: r.access.mediation_requests_served,
-                median_days_request_to_session: r.access.median_days_request_to_session,
-                on_call_requests_served: r.access.on_call_requests_served,
-                median_hours_on_call_request_to_session: r
-                    .access
-                    .median_hours_on_call_request_to_session,
+                intakes: shown(a.intakes, hide.access_intakes),
+                intakes_with_intervention: shown(a.intakes_with_intervention, hide.access_intakes),
+                median_days_intake_to_intervention: a
+                    .median_days_intake_to_intervention
+                    .filter(|_| !hide.access_intakes),
+                intakes_suppressed: hide.access_intakes,
+                mediation_requests: shown(a.mediation_requests, hide.access_mediation),
+                mediation_requests_served: shown(
+                    a.mediation_requests_served,
+                    hide.access_mediation,
+                ),
+                median_days_request_to_session: a
+                    .median_days_request_to_session
+                    .filter(|_| !hide.access_mediation),
+                mediation_requests_suppressed: hide.access_mediation,
+                on_call_requests_served: shown(a.on_call_requests_served, hide.access_on_call),
+                median_hours_on_call_request_to_session: a
+                    .median_hours_on_call_request_to_session
+                    .filter(|_| !hide.access_on_call),
+                on_call_suppressed: hide.access_on_call,
             },
             open_caseload: r
                 .open_caseload
                 .into_iter()
-                .map(|c| CaseloadFigure {
-                    operator: c.operator,
-                    open_cases: c.open_cases,
+                .enumerate()
+                .map(|(i, c)| {
+                    let suppressed = suppressed_row(&hide.open_caseload, i);
+                    CaseloadFigure {
+                        operator: c.operator,
+                        open_cases: shown(c.open_cases, suppressed),
+                        suppressed,
+                    }
                 })
                 .collect(),
-            open_cases: r.open_cases,
-            closure_reasons: counts(r.closure_reasons),
+            open_cases: shown(r.open_cases, hide.open_cases),
+            closure_reasons: counts(r.closure_reasons, &hide.closure_reasons),
             satisfaction: Satisfaction {
                 responses: s.responses,
-                response_rate: s.response_rate,
+                response_rate: s.response_rate.filter(|_| !hide.response_rate),
                 helpful_share: s.helpful_share,
                 items: s
                     .items
@@ -402,8 +513,8 @@ impl From<desk::projections::MonitoringReport> for MonitoringReport {
                 every_opening_day_has_entry: c.every_opening_day_has_entry,
             },
             temporary_protection: TemporaryProtection {
-                beneficiaries: tp.beneficiaries,
-                registered: tp.registered,
+                beneficiaries: shown(tp.beneficiaries, hide.temporary_protection_beneficiaries),
+                registered: shown(tp.registered, hide.temporary_protection_registered),
                 services_with_capacity: tp.services_with_capacity,
                 reception_places: tp.reception_places,
                 services_with_health: tp.services_with_health,

@@ -436,8 +436,13 @@ impl ReadModelQuery {
     }
 
     /// Every figure supervisors and evaluators ask for, for a month (`period: "2024-05"`) or
-    /// from `from` to `to` (days included), at one site or all.
+    /// from `from` to `to` (days included), at one site or all. Evaluators always get small
+    /// cells suppressed (threshold 5 unless `minCell` is larger; the answer's `minCell` and each
+    /// row's `suppressed` say what was); supervisors, inside the desk, get exact figures unless
+    /// they ask for `minCell`.
     #[graphql(guard = "Allow(access::EVALUATION)")]
+    // The field's GraphQL arguments, one parameter each.
+    #[allow(clippy::too_many_arguments)]
     async fn monitoring(
         &self,
         ctx: &Context<'_>,
@@ -449,13 +454,30 @@ impl ReadModelQuery {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         #[graphql(desc = "Site slug; all sites when omitted.")] site: Option<String>,
+        #[graphql(
+            desc = "Small-cell threshold (at least 2). Evaluators: 5 unless larger; supervisors: exact figures when omitted."
+        )]
+        min_cell: Option<u32>,
     ) -> Result<MonitoringReport> {
         let period = report_period(period.as_deref(), from, to)?;
         let site = opt(&site, |s| parse_site("site", s))?;
-        Ok(
-            with_models(ctx, as_of, |m| m.monitoring(&period, site.as_ref()))
-                .await?
-                .into(),
-        )
+        if min_cell.is_some_and(|k| k < 2) {
+            return Err(error::bad_input("minCell must be at least 2"));
+        }
+        let min_cell = match access::principal(ctx)?.actor.role {
+            domain::Role::Supervisor => min_cell,
+            _ => Some(
+                min_cell
+                    .unwrap_or(desk::projections::DEFAULT_MIN_CELL)
+                    .max(desk::projections::DEFAULT_MIN_CELL),
+            ),
+        };
+        let (report, hide) = with_models(ctx, as_of, |m| {
+            let report = m.monitoring(&period, site.as_ref());
+            let hide = desk::projections::protect_monitoring(&report, min_cell);
+            (report, hide)
+        })
+        .await?;
+        Ok(MonitoringReport::protected(report, &hide))
     }
 }

@@ -1,9 +1,11 @@
 //! Reports in the region's format: report templates (`template.rs`), the facts they group
-//! (`facts.rs`), rendering with small-cell protection (`render.rs`) and the region's names of
-//! the desk's codes (`vocabulary.rs`). See `docs/adr/0013-report-templates-and-small-cells.md`.
+//! (`facts.rs`), rendering with small-cell protection (`render.rs`), the same protection on the
+//! monitoring figures (`monitoring.rs`), k-anonymity for row-level views (`kanon.rs`) and the
+//! region's names of the desk's codes (`vocabulary.rs`). See `docs/adr/0013-report-templates-and-small-cells.md`.
 
 mod facts;
 mod kanon;
+mod monitoring;
 mod render;
 mod sum;
 mod template;
@@ -14,6 +16,7 @@ use domain::{DistributionChannel, InformationMaterialDistributed, SiteId};
 
 pub use facts::{eligibility, Fact, Named, Source, EU_OTHER_THAN_ITALY};
 pub use kanon::{citizenship_area, k_anonymise, Release};
+pub use monitoring::{protect_monitoring, suppressed_row, MonitoringSuppression};
 pub use render::{
     decimal, suppress, suppress_from, CodeLabel, RenderOptions, RenderedTable, RowFigures,
     TableFigures, DEFAULT_MIN_CELL, SUPPRESSED,

@@ -1,5 +1,6 @@
 //! The evaluator's period: the figures of a month as the journal knew them at the end of a
-//! chosen day (`asOf`), the pseudonymised persons of that moment, and the bundle of the events
+//! chosen day (`asOf`), small cells suppressed for evaluators (shown as such, with the
+//! threshold), the pseudonymised persons of that moment, and the bundle of the events
 //! recorded in the month, downloaded with the command that verifies it offline. Months and days
 //! are the only things in the URLs.
 
@@ -72,11 +73,11 @@ pub async fn period(
         "query Period($period: String!, $asOf: AsOfInput) {
            publicKey { hex }
            monitoring(period: $period, asOf: $asOf) {
-             from to asOfPosition totalContacts openCases
-             contacts { activity site contacts distinctPersons }
-             beneficiaries { total new returning byCitizenship { key count } bySex { key count } byAgeBand { key count } }
+             from to asOfPosition minCell suppressed totalContacts openCases
+             contacts { activity site contacts distinctPersons suppressed }
+             beneficiaries { total new returning byCitizenship { key count suppressed } bySex { key count suppressed } byAgeBand { key count suppressed } }
              mediation { requests sessions hours }
-             referralFunnel { serviceName issued accepted concluded serviceReceived }
+             referralFunnel { serviceName issued accepted concluded serviceReceived suppressed }
              satisfaction { responses }
            }
            pseudonymisedPersons(asOf: $asOf, first: 100) {

@@ -20,14 +20,15 @@
 # Usage (from the project root, after cargo build --release -p impact -p bench):
 #   crates/bench/profile/instructions.sh [N...]          (default: 10000 1000000)
 # Environment: WORK=$TMPDIR/impact-instructions, BIN=./target/release, K=200 (requests per
-# scenario), WARM=20, SITES=6. Output: a table on stdout and $WORK/results.jsonl (one line per
+# scenario), WARM=20, SITES=6, PER_OPENING=70 (persons a site sees a day: a million events over
+# six sites since 2023 needs about 70). Output: a table on stdout and $WORK/results.jsonl (one line per
 # size and scenario); callgrind's dumps stay in $WORK/run-N/ for callgrind_annotate.
 # Network: 127.0.0.1 only.
 set -euo pipefail
 sizes=("${@:-10000 1000000}")
 read -r -a sizes <<<"${sizes[*]}"
 WORK=${WORK:-${TMPDIR:-/tmp}/impact-instructions} BIN=${BIN:-$PWD/target/release}
-K=${K:-200} WARM=${WARM:-20} SITES=${SITES:-6}
+K=${K:-200} WARM=${WARM:-20} SITES=${SITES:-6} PER_OPENING=${PER_OPENING:-70}
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
 [ -x "$BIN/impact" ] && [ -x "$BIN/bench" ] || { echo "no $BIN/impact or $BIN/bench (build them first)" >&2; exit 2; }
 mkdir -p "$WORK"
@@ -43,7 +44,7 @@ for n in "${sizes[@]}"; do
   if [ ! -d "$seed" ]; then
     log "generating a journal of $n events"
     "$BIN/bench" api --only-cold --cold-dir "$seed" --cold-events "$n" --cold-sites "$SITES" \
-      --sites "$SITES" >"$WORK/seed-$n.log" 2>&1
+      --sites "$SITES" --persons-per-opening "$PER_OPENING" >"$WORK/seed-$n.log" 2>&1
   fi
   rm -rf "$run" "$run.master-key"
   mkdir -p "$run"

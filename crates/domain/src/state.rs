@@ -474,7 +474,9 @@ impl DeskState {
     }
 }
 
-/// The day of a time in UTC; handy for callers that group by day.
-pub fn utc_day(at: DateTime<Utc>) -> NaiveDate {
-    at.date_naive()
+/// The desk's day of an instant: the day it falls on in Rome, where the desk works. Every
+/// comparison of an instant with a day (a logbook's date, a review date, "not in the future")
+/// goes through it, so that 00:30 in Rome is the new day although UTC is still on the old one.
+pub fn desk_day(at: DateTime<Utc>) -> NaiveDate {
+    crate::calendar::rome_date(at)
 }

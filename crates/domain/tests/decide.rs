@@ -1340,6 +1340,35 @@ fn a_supervisor_redacts_the_text_of_an_entry_or_a_meeting() {
     assert_eq!(comment.unwrap_err().kind, K::Erased);
 }
 
+/// The desk's day is Rome's: at 23:30 UTC on 16 May it is already 01:30 on 17 May in Rome, so
+/// the entry of 17 May, written then, is today's (and 18 May still the future).
+#[test]
+fn the_desk_day_is_romes_not_utcs() {
+    let night = t("2024-05-16T23:30:00Z");
+    given(vec![])
+        .when_at(
+            night,
+            mediator(),
+            WriteLogbookEntry {
+                date: d("2024-05-17"),
+                occurred_at: night,
+                ..logbook()
+            },
+        )
+        .then_accepted();
+    given(vec![])
+        .when_at(
+            night,
+            mediator(),
+            WriteLogbookEntry {
+                date: d("2024-05-18"),
+                occurred_at: night,
+                ..logbook()
+            },
+        )
+        .then_rejected("date", K::InFuture);
+}
+
 #[test]
 fn a_logbook_entry_is_not_dated_in_the_future() {
     given(vec![])

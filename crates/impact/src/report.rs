@@ -165,7 +165,7 @@ pub fn replay(args: &ReplayArgs) -> Result<()> {
                         .and_then(|e| e.recorded_at.to_datetime())
                         .unwrap_or_default(),
                 };
-                Period::month(projections::Month::of(when.date_naive()))
+                Period::month(projections::Month::of(domain::state::desk_day(when)))
             });
             let report = m.monitoring(&period, site);
             let hide = projections::protect_monitoring(&report, min_cell);

@@ -492,7 +492,7 @@ impl ReadModels {
                     vulnerabilities: from_bits(VulnerabilityCategory::ALL, row.vulnerabilities),
                     activities: activities.into_iter().collect(),
                     contacts,
-                    first_contact_on: first.date_naive(),
+                    first_contact_on: domain::state::desk_day(first),
                 }
             })
             .collect();
@@ -599,7 +599,7 @@ impl ReadModels {
         for p in persons {
             let row = &self.persons[*p as usize];
             if let Some(pr) = &row.profile {
-                if pr.registered_at.date_naive() < period.from {
+                if domain::state::desk_day(pr.registered_at) < period.from {
                     b.returning += 1;
                 } else {
                     b.new += 1;

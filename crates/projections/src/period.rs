@@ -77,7 +77,7 @@ impl Period {
     }
 
     pub fn contains(&self, at: DateTime<Utc>) -> bool {
-        self.contains_date(at.date_naive())
+        self.contains_date(domain::state::desk_day(at))
     }
 
     /// Every day of the period, in order.

@@ -6,9 +6,11 @@ use domain::*;
 use crate::model::*;
 use crate::sym::Sym;
 
-/// Whole days from `from` to `to` (UTC dates), never negative.
+/// Whole days from `from` to `to` (the desk's days, in Rome), never negative.
 pub(crate) fn days_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
-    (to.date_naive() - from.date_naive()).num_days().max(0)
+    (domain::state::desk_day(to) - domain::state::desk_day(from))
+        .num_days()
+        .max(0)
 }
 
 impl ReadModels {

@@ -117,7 +117,7 @@ impl ReadModels {
                         .iter()
                         .filter(|m| {
                             period.contains(m.at)
-                                && Month::of(m.at.date_naive()) == month
+                                && Month::of(domain::state::desk_day(m.at)) == month
                                 && site.is_none_or(|s| m.sites.contains(s))
                         })
                         .count(),

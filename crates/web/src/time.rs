@@ -1,39 +1,19 @@
-//! Dates and times as the desk writes them: `gg/mm/aaaa`, 24-hour, in Italian time (UTC+1,
-//! UTC+2 from the last Sunday of March to the last Sunday of October, the EU rule, at 01:00
-//! UTC), without a time-zone database.
+//! Dates and times as the desk writes them: `gg/mm/aaaa`, 24-hour, in Italian time. Rome's
+//! clock (UTC+1, UTC+2 from the last Sunday of March to the last Sunday of October) is the
+//! domain's (`domain::calendar`): the pages and the decisions agree on what day it is.
 
-use chrono::{
-    DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, Offset, TimeZone, Utc, Weekday,
-};
-
-/// The last Sunday of a month, at 01:00 UTC (when the EU changes its clocks).
-fn last_sunday_1am(year: i32, month: u32) -> Option<DateTime<Utc>> {
-    let mut day = NaiveDate::from_ymd_opt(year, month + 1, 1)?.pred_opt()?;
-    while day.weekday() != Weekday::Sun {
-        day = day.pred_opt()?;
-    }
-    Some(Utc.from_utc_datetime(&day.and_hms_opt(1, 0, 0)?))
-}
-
-/// Italy's offset from UTC at an instant.
-pub fn offset_at(instant: DateTime<Utc>) -> FixedOffset {
-    let year = instant.year();
-    let summer = match (last_sunday_1am(year, 3), last_sunday_1am(year, 10)) {
-        (Some(start), Some(end)) => instant >= start && instant < end,
-        _ => false,
-    };
-    let hours = if summer { 2 } else { 1 };
-    FixedOffset::east_opt(hours * 3600).unwrap_or(Utc.fix())
-}
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
+use domain::calendar::{rome_instant, rome_offset};
+use domain::state::desk_day;
 
 /// An instant in Italian time.
 pub fn local(instant: DateTime<Utc>) -> DateTime<FixedOffset> {
-    instant.with_timezone(&offset_at(instant))
+    instant.with_timezone(&rome_offset(instant))
 }
 
 /// Today's date in Italy.
 pub fn today(now: DateTime<Utc>) -> NaiveDate {
-    local(now).date_naive()
+    desk_day(now)
 }
 
 /// `gg/mm/aaaa`.
@@ -60,13 +40,9 @@ pub fn parse_time(text: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(text.trim(), "%H:%M").ok()
 }
 
-/// The instant of a date and time in Italy (the offset of that day at noon, so the hour the
-/// clocks change is read as the new offset).
+/// The instant of a date and time in Italy.
 pub fn instant(day: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
-    let noon = Utc.from_utc_datetime(&day.and_hms_opt(12, 0, 0)?);
-    let offset = offset_at(noon);
-    let local = offset.from_local_datetime(&day.and_time(time)).single()?;
-    Some(local.with_timezone(&Utc))
+    Some(rome_instant(day.and_time(time)))
 }
 
 #[cfg(test)]

@@ -361,7 +361,7 @@ impl ReadModelQuery {
     ) -> Result<SurveyDefinition> {
         let day = match day {
             Some(day) => day,
-            None => ctx.data::<Desk>()?.now().date_naive(),
+            None => domain::state::desk_day(ctx.data::<Desk>()?.now()),
         };
         Ok(with_models(ctx, None, |m| m.survey_in_force(day))
             .await?

@@ -110,13 +110,13 @@ impl DeskState {
     pub(super) fn write_logbook_entry(&self, c: &WriteLogbookEntry, ctx: &Context) -> Decided {
         site(&c.site_id, "siteId")?;
         ensure!(
-            c.date <= ctx.now.date_naive(),
+            c.date <= desk_day(ctx.now),
             "date",
             K::InFuture,
             "a logbook entry cannot be dated in the future"
         );
         ensure!(
-            c.occurred_at.date_naive() >= c.date,
+            desk_day(c.occurred_at) >= c.date,
             "occurredAt",
             K::OutOfRange,
             "a logbook entry is written on the day it describes or later"
@@ -186,7 +186,7 @@ impl DeskState {
             );
         };
         ensure!(
-            c.occurred_at.date_naive() >= *date,
+            desk_day(c.occurred_at) >= *date,
             "occurredAt",
             K::OutOfRange,
             "a comment comes after the day of the entry ({date})"

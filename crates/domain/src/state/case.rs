@@ -67,7 +67,7 @@ impl DeskState {
             "say at least one area of need"
         );
         ensure!(
-            c.review_on > c.occurred_at.date_naive(),
+            c.review_on > desk_day(c.occurred_at),
             "reviewOn",
             K::OutOfRange,
             "the review date must come after the day the plan is agreed"
@@ -211,7 +211,7 @@ impl DeskState {
         }
         if let Some(review) = c.next_review {
             ensure!(
-                review >= c.occurred_at.date_naive(),
+                review >= desk_day(c.occurred_at),
                 "nextReview",
                 K::OutOfRange,
                 "the next review comes after the conference"

@@ -121,7 +121,7 @@ pub(super) fn description(d: &ServiceDescription, ctx: &Context) -> Result<(), R
         "give the service's address"
     );
     ensure!(
-        d.verified_on <= ctx.now.date_naive(),
+        d.verified_on <= desk_day(ctx.now),
         "verifiedOn",
         K::InFuture,
         "a service cannot be verified in the future"

@@ -60,7 +60,7 @@ impl DeskState {
                 "the birth date is not in the birth year"
             );
             ensure!(
-                date <= ctx.now.date_naive(),
+                date <= desk_day(ctx.now),
                 "personal.birthDate",
                 K::InFuture,
                 "the birth date is in the future"

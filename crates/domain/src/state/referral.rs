@@ -77,7 +77,7 @@ impl DeskState {
                 );
             };
             ensure!(
-                on >= c.occurred_at.date_naive(),
+                on >= desk_day(c.occurred_at),
                 "appointmentOn",
                 K::OutOfRange,
                 "the appointment cannot be before the day it was set"

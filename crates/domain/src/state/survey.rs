@@ -91,7 +91,7 @@ impl DeskState {
         &self,
         c: &RecordSurveyResponse,
     ) -> Result<&SurveyDefined, Rejection> {
-        let day = c.occurred_at.date_naive();
+        let day = desk_day(c.occurred_at);
         let chosen =
             match (&c.definition, c.version) {
                 (None, Some(_)) => {

@@ -50,7 +50,7 @@ fn of_age_on(p: &PersonState, day: NaiveDate) -> Option<bool> {
 /// Who may give a consent: a minor's is given by a named guardian, an adult's by the person,
 /// from the day of their 18th birthday (`docs/DOMAIN-MODEL.md`, "Consent and coming of age").
 pub(super) fn giver(p: &PersonState, c: &GiveConsent) -> Result<(), Rejection> {
-    let day = c.occurred_at.date_naive();
+    let day = desk_day(c.occurred_at);
     let since = p
         .birth_date
         .and_then(eighteenth_birthday)

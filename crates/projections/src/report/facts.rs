@@ -430,7 +430,7 @@ impl ReadModels {
                 (
                     "status",
                     code(pr.map(|pr| {
-                        if pr.registered_at.date_naive() < period.from {
+                        if domain::state::desk_day(pr.registered_at) < period.from {
                             "returning"
                         } else {
                             "new"

@@ -65,10 +65,12 @@ def format_2():
             "--out", str(out / "bundle.json"))
         bundle = json.loads((out / "bundle.json").read_text())
         tampered = json.loads(json.dumps(bundle))
+        # The journal's one person is withheld for k-anonymity (fewer than k alike): the
+        # disclosure altered is a service's `kind`.
         event = next(e for e in tampered["events"]
-                     if any(d["name"] == "sex" for d in e.get("disclosures", [])))
-        disclosure = next(d for d in event["disclosures"] if d["name"] == "sex")
-        disclosure["value"] = '"male"' if disclosure["value"] != '"male"' else '"female"'
+                     if any(d["name"] == "kind" for d in e.get("disclosures", [])))
+        disclosure = next(d for d in event["disclosures"] if d["name"] == "kind")
+        disclosure["value"] = '"altered"'
         (out / "bundle-disclosure-altered.json").write_text(json.dumps(tampered, indent=2) + "\n")
         # Figures changed and the manifest signed again with the installation's own key: the
         # signatures hold, only `--report` can tell.

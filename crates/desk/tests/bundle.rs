@@ -194,6 +194,9 @@ async fn every_envelope_is_proven_and_the_statistical_fields_are_disclosed_and_p
         assert!(shown.contains(name), "{name} is not disclosed: {shown:?}");
     }
     assert!(!shown.contains("personal") && !shown.contains("personId"));
+    // The evaluator view shows the age band, never the birth year.
+    assert!(registration.payload["ageBand"].is_string());
+    assert!(registration.payload.get("birthYear").is_none());
 
     let json = serde_json::to_value(&bundle).unwrap();
     let verify = |json: &Value| {

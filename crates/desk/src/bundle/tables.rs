@@ -112,6 +112,10 @@ pub fn encode(code: &str) -> String {
     out
 }
 
+/// A fact's dimensions and measures, by name.
+type Dims = Vec<(&'static str, String)>;
+type Measures = Vec<(&'static str, u64)>;
+
 /// The fact an event makes for `source`: `None` when the event is not of it, `Err(field)` when
 /// a field it needs is not known.
 fn fact(source: Source, event: &FigureEvent<'_>) -> Option<Result<Fact, &'static str>> {
@@ -143,7 +147,7 @@ fn fact(source: Source, event: &FigureEvent<'_>) -> Option<Result<Fact, &'static
     };
     let number = |name: &'static str| fields.get(name).and_then(Value::as_u64).ok_or(name);
     let made = (|| -> Result<Fact, &'static str> {
-        let (dims, values): (Vec<(&'static str, String)>, Vec<(&'static str, u64)>) = match t {
+        let (dims, values): (Dims, Measures) = match t {
             "IntakeRecorded" => (
                 vec![("activity", "intake".into()), ("site", text("siteId")?)],
                 vec![("contacts", 1), ("minutes", 0)],

@@ -7,7 +7,9 @@ the hash of every full record it carries (docs/VERIFYING.md, ARCHITECTURE.md).
 
     python3 tests/verify_bundle.py BUNDLE.json --public-key HEX [--witness HEX ...] [--report]
 
---report recomputes the counts the signed manifest states and names those that differ.
+--report recomputes every figure the signed manifest states (counts, breakdowns, sums and the
+monitoring template's tables) from what the bundle proves, names those that differ, checks the
+small-cell suppression under the manifest's threshold, and lists those the bundle cannot prove.
 
 Exit 0 when everything verifies; 1 naming every problem; 2 on a usage error.
 Needs the `blake3` and `cryptography` packages (pip install blake3 cryptography).
@@ -88,6 +90,9 @@ def manifest_lines(bundle, origin, size, root):
         neighbour("before", boundary.get("before")),
         neighbour("after", boundary.get("after")),
     ]
+    k = bundle.get("kAnonymity")
+    if k is not None:
+        header.append(f"k-anonymity {k['minCell']} {k['personsWithheld']}")
     events = {
         e["position"]: f"event {e['position']} {e['eventHash']} {e['type']} {e['schemaVersion']} "
         f"{e['occurredAt']} {e['recordedAt']} {e['actorRole']}"
@@ -121,6 +126,9 @@ def check_manifest(bundle, public_key, origin, size, root):
     signed_events = {}
     for line in signed[len(header):]:
         words = line.split(" ")
+        if words[0] not in ("event", "figure"):
+            problems.append(f"manifest: the signed manifest says {line!r}, the bundle's fields make "
+                            f"no {words[0]} line")
         if words[0] == "event" and len(words) > 1 and words[1].isdigit():
             signed_events[int(words[1])] = line
     for position, line in events.items():
@@ -473,32 +481,301 @@ def check_cosignature(line, witness_key, note):
     return True
 
 
+SUPPRESSED = "*"
+# The counts by a field's value and the sums of a field (docs/VERIFYING.md, "Figures").
+BY_FIELD = [
+    ("registered-by-sex", "PersonRegistered", "sex"),
+    ("interventions-by-activity", "InterventionDelivered", "activity"),
+    ("referral-outcomes", "ReferralOutcomeRecorded", "outcome"),
+    ("mediation-sessions-by-kind", "MediationSessionHeld", "kind"),
+]
+PERSONS_BY_FIELD = ["registered-by-sex"]
+SUMS = [
+    ("intervention-minutes", "InterventionDelivered", "durationMinutes"),
+    ("group-activity-minutes", "GroupActivityHeld", "durationMinutes"),
+    ("group-attendees-third-country", "GroupActivityHeld", "attendeesThirdCountry"),
+]
+# The monitoring template's tables: the measures stated, and the tables whose rows count persons.
+TABLES = [
+    ("contatti_per_attivita_e_sede", ["contacts", "minutes"]),
+    ("attivita_di_gruppo", ["activities", "attendees_third_country", "attendees_other", "minutes"]),
+    ("materiale_informativo", ["distributions", "quantity"]),
+    ("gradimento", ["responses"]),
+]
+COUNTS_PERSONS = ["contatti_per_attivita_e_sede"]
+
+
+class Missing(Exception):
+    """A field an event needs for a figure is not proven."""
+
+
+def word(value):
+    """A field's value as it stands in a figure's name, or None."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (int, str)):
+        text = str(value)
+    else:
+        return None
+    return text if text and not any(c.isspace() for c in text) else None
+
+
+def encode(code):
+    """A code in a figure's name: `%`, `:` and white space as `%XX` of their UTF-8 bytes."""
+    return "".join("".join(f"%{b:02X}" for b in c.encode("utf-8"))
+                   if c in "%:" or c.isspace() else c for c in code)
+
+
+def table_fact(event_type, fields):
+    """(table, codes, measures) of an event, None when it belongs to no table; raises Missing."""
+    def text(name):
+        value = fields.get(name)
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise Missing(name)
+        return str(value)
+
+    def number(name):
+        value = fields.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise Missing(name)
+        return value
+
+    if event_type == "IntakeRecorded":
+        return ("contatti_per_attivita_e_sede", ["intake", text("siteId")],
+                {"contacts": 1, "minutes": 0})
+    if event_type == "InterventionDelivered":
+        return ("contatti_per_attivita_e_sede", [text("activity"), text("siteId")],
+                {"contacts": 1, "minutes": number("durationMinutes")})
+    if event_type == "MediationSessionHeld":
+        def at(name):
+            try:
+                return datetime.datetime.fromisoformat(text(name).replace("Z", "+00:00"))
+            except ValueError:
+                raise Missing(name)
+        seconds = (at("endedAt") - at("startedAt")).total_seconds()
+        # Whole minutes, towards zero; a negative span counts none.
+        minutes = max(int(seconds / 60), 0)
+        return ("contatti_per_attivita_e_sede", ["mediation", text("siteId")],
+                {"contacts": 1, "minutes": minutes})
+    if event_type == "GroupActivityHeld":
+        text("siteId")
+        return ("attivita_di_gruppo", [text("kind")],
+                {"activities": 1, "attendees_third_country": number("attendeesThirdCountry"),
+                 "attendees_other": number("attendeesOther"),
+                 "minutes": number("durationMinutes")})
+    if event_type == "InformationMaterialDistributed":
+        text("siteId")
+        return ("materiale_informativo", [text("item"), text("language"), text("channel")],
+                {"distributions": 1, "quantity": number("quantity")})
+    if event_type == "SatisfactionSurveyCompleted":
+        text("siteId")
+        if not isinstance(fields.get("helpfulForIntegration"), bool):
+            raise Missing("helpfulForIntegration")
+        return ("gradimento", [f"{text('definition')}/{text('version')}"], {"responses": 1})
+    return None
+
+
+def proven_fields(event):
+    """The payload fields an event proves (a full record's payload, or a format-2 event's
+    disclosures), or None."""
+    if "record" in event:
+        try:
+            payload = json.loads(parse_record(bytes.fromhex(event["record"]))["payload"])
+        except ValueError:
+            return None
+        return payload if isinstance(payload, dict) else None
+    if "body" not in event:
+        return None
+    _, proven = check_body(event, bytes.fromhex(event["eventHash"]))
+    return proven
+
+
+def recompute(bundle):
+    """Every figure the proven events make: {name: value}, and {figure or table: (events
+    missing a field, the field)} for those that are not provable."""
+    values, missing = {}, {}
+
+    def add(name, n):
+        values[name] = values.get(name, 0) + n
+
+    def miss(figure, field):
+        count, first = missing.get(figure, (0, field))
+        missing[figure] = (count + 1, first)
+
+    tables = {}
+    for event in bundle["events"]:
+        kind = event["type"]
+        fields = proven_fields(event) or {}
+        add(f"events:{kind}", 1)
+        if kind == "PersonRegistered":
+            add("persons-registered", 1)
+        if kind == "MediationSessionHeld":
+            add("mediation-sessions", 1)
+        for figure, event_type, field in BY_FIELD:
+            if kind == event_type:
+                value = word(fields.get(field))
+                if value is None:
+                    miss(figure, field)
+                else:
+                    add(f"{figure}:{value}", 1)
+        for figure, event_type, field in SUMS:
+            if kind == event_type:
+                value = fields.get(field)
+                if value is None:
+                    miss(figure, field)
+                else:
+                    add(figure, value if isinstance(value, int) and value >= 0 else 0)
+        try:
+            fact = table_fact(kind, fields)
+        except Missing as field:
+            table = {"IntakeRecorded": "contatti_per_attivita_e_sede",
+                     "InterventionDelivered": "contatti_per_attivita_e_sede",
+                     "MediationSessionHeld": "contatti_per_attivita_e_sede",
+                     "GroupActivityHeld": "attivita_di_gruppo",
+                     "InformationMaterialDistributed": "materiale_informativo",
+                     "SatisfactionSurveyCompleted": "gradimento"}[kind]
+            miss(table, str(field))
+            continue
+        if fact is not None:
+            table, codes, measures = fact
+            rows = tables.setdefault(table, {})
+            row = rows.setdefault(tuple(codes), {})
+            for measure, n in measures.items():
+                row[measure] = row.get(measure, 0) + n
+    for table, measures in TABLES:
+        rows = tables.get(table, {})
+        for codes, row in rows.items():
+            for measure in measures:
+                suffix = "".join(":" + encode(c) for c in codes)
+                add(f"{table}.{measure}{suffix}", row.get(measure, 0))
+                add(f"{table}.{measure}", row.get(measure, 0))
+    return values, missing
+
+
+def table_of(name):
+    return name.split(":")[0].split(".")[0]
+
+
+def suppress_from(keys, people, hidden, k):
+    """The small-cell rule (docs/VERIFYING.md, "Small cells"): primary, then secondary along
+    every line and the whole table until no line has exactly one suppressed row."""
+    hidden = [h or 0 < n < k for n, h in zip(people, hidden)]
+    dims = len(keys[0]) if keys else 0
+
+    def take_second(line):
+        candidates = [j for j in line if not hidden[j] and people[j] > 0]
+        if not candidates:
+            return False
+        hidden[min(candidates, key=lambda j: people[j])] = True
+        return True
+
+    while True:
+        changed = False
+        for d in range(dims):
+            seen = [False] * len(keys)
+            for i in range(len(keys)):
+                if seen[i]:
+                    continue
+                line = [j for j in range(i, len(keys))
+                        if all(e == d or keys[j][e] == keys[i][e] for e in range(dims))]
+                for j in line:
+                    seen[j] = True
+                if sum(hidden[j] for j in line) == 1:
+                    changed = take_second(line) or changed
+        if dims > 1 and sum(hidden) == 1:
+            changed = take_second(range(len(keys))) or changed
+        if not changed:
+            return hidden
+
+
+def check_protection(stated, values, missing, k):
+    """The small-cell rule checked on the stated figures (docs/VERIFYING.md, "Small cells")."""
+    problems = []
+    for table in PERSONS_BY_FIELD + COUNTS_PERSONS:
+        rows = {}
+        for name, value in stated.items():
+            codes = name.split(":")[1:]
+            if table_of(name) == table and codes:
+                rows.setdefault(tuple(codes), []).append((name, value))
+        keys = sorted(rows)
+        hidden, counted = [], []
+        for codes in keys:
+            cells = sorted(rows[codes])
+            suppressed = sum(1 for _, v in cells if v == SUPPRESSED)
+            if suppressed not in (0, len(cells)):
+                problems.append(f"figure {cells[0][0]}: its row is suppressed in some measures "
+                                "and shown in others")
+            hidden.append(suppressed != 0)
+            if table in PERSONS_BY_FIELD:
+                persons = cells[0][1] if cells[0][1] != SUPPRESSED else None
+                certain = persons is None or persons > 0
+            else:
+                persons = next((v for n, v in cells if n.split(":")[0].endswith(".contacts")
+                                and v != SUPPRESSED), None)
+                certain = codes[0] != "mediation"
+            counted.append(certain)
+            if persons is not None and certain and persons < k:
+                problems.append(f"figure {cells[0][0]}: shows a cell of {persons}, which counts "
+                                f"from 1 to {persons} persons, fewer than the threshold {k}: the "
+                                "rule suppresses it")
+        people = [k if c else 0 for c in counted]
+        if suppress_from(keys, people, hidden, k) != hidden:
+            problems.append(f"figures of {table}: a line (or the whole table) has one suppressed "
+                            "cell only, which the total minus the other cells gives back: the "
+                            "rule suppresses a second one")
+        if table in PERSONS_BY_FIELD and table not in missing:
+            proven = sorted((n, v) for n, v in values.items() if n.startswith(table + ":"))
+            rule = suppress_from([n.split(":")[1:] for n, _ in proven], [v for _, v in proven],
+                                 [False] * len(proven), k)
+            for (name, _), hide in zip(proven, rule):
+                said = stated.get(name)
+                if hide and said not in (None, SUPPRESSED) and not any(
+                        p.startswith(f"figure {name}:") for p in problems):
+                    problems.append(f"figure {name}: shown, but the rule suppresses it "
+                                    f"(threshold {k})")
+                if not hide and said == SUPPRESSED:
+                    problems.append(f"figure {name}: suppressed, but the rule shows it "
+                                    f"(threshold {k})")
+    return problems
+
+
 def report(bundle):
-    """The counts the signed manifest states (`figure events:<type>`, `persons-registered`,
-    `mediation-sessions`) recomputed from the bundle's events, whose types the bodies, the full
-    records and the manifest prove; the names of those that do not follow."""
+    """Every figure the signed manifest states against what the bundle proves, and the
+    small-cell rule: (problems, not provable)."""
     stated = {}
     for line in bundle["manifest"].split("\n"):
         words = line.split(" ")
-        if words[0] == "figure" and len(words) == 3 and words[2].isdigit():
-            stated[words[1]] = int(words[2])
-    counts = {}
-    for event in bundle["events"]:
-        name = f"events:{event['type']}"
-        counts[name] = counts.get(name, 0) + 1
-    counts["persons-registered"] = counts.get("events:PersonRegistered", 0)
-    counts["mediation-sessions"] = counts.get("events:MediationSessionHeld", 0)
-    problems = []
+        if words[0] == "figure" and len(words) == 3:
+            if words[2] == SUPPRESSED:
+                stated[words[1]] = SUPPRESSED
+            elif words[2].isdigit():
+                stated[words[1]] = int(words[2])
+    values, missing = recompute(bundle)
+    problems, not_provable = [], []
     for name, value in sorted(stated.items()):
-        if name.startswith("events:") or name in ("persons-registered", "mediation-sessions"):
-            if counts.get(name, 0) != value:
+        gap = missing.get(table_of(name)) or missing.get(name.split(":")[0])
+        if gap is not None:
+            not_provable.append(f"figure {name}: not provable from the bundle ({gap[0]} events "
+                                f"without a proven {gap[1]})")
+        elif name not in values:
+            if value == SUPPRESSED:
+                problems.append(f"figure {name}: suppressed, but the proven events make no such "
+                                "cell")
+            else:
                 problems.append(f"figure {name}: the manifest says {value}, the proven events "
-                                f"give {counts.get(name, 0)}")
-    for name, value in sorted(counts.items()):
-        if name.startswith("events:") and name not in stated:
+                                "give 0")
+        elif value != SUPPRESSED and values[name] != value:
+            problems.append(f"figure {name}: the manifest says {value}, the proven events give "
+                            f"{values[name]}")
+    for name, value in sorted(values.items()):
+        provable = table_of(name) not in missing and name.split(":")[0] not in missing
+        if provable and name not in stated:
             problems.append(f"figure {name}: the proven events give {value}, the manifest "
                             "states none")
-    return problems
+    k = bundle.get("kAnonymity")
+    if k is not None:
+        problems += check_protection(stated, values, missing, k["minCell"])
+    return problems, not_provable
 
 
 def main(argv):
@@ -545,13 +822,17 @@ def main(argv):
         return 1
     print(f"verified: {summary}")
     if with_report:
-        problems = report(bundle)
+        problems, not_provable = report(bundle)
+        for figure in not_provable:
+            print(f"  {figure}")
         if problems:
-            print(f"FIGURES: {len(problems)} figure(s) do not follow from the proven events:")
+            print(f"FIGURES: {len(problems)} problem(s) with the figures the manifest states:")
             for problem in problems:
                 print(f"  {problem}")
             return 1
-        print("figures: the counts the manifest states follow from the proven events")
+        print(f"figures: every figure the bundle proves follows from the proven events, and the "
+              f"small cells are suppressed as the rule does ({len(not_provable)} not provable, "
+              "listed above)")
     return 0
 
 

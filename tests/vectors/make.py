@@ -9,11 +9,14 @@ and those of tests/vectors/format-2/. The files of tests/vectors/ itself were ma
 that recorded format 1 (before docs/adr/0015): they stay as they are, and a verifier must still
 accept them; `--format-2-only` makes the files of tests/vectors/format-2/ alone.
 """
+import base64
 import json
 import pathlib
 import subprocess
 import sys
 import tempfile
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 OUT = pathlib.Path("tests/vectors")
 
@@ -62,11 +65,43 @@ def format_2():
             "--out", str(out / "bundle.json"))
         bundle = json.loads((out / "bundle.json").read_text())
         tampered = json.loads(json.dumps(bundle))
+        # The journal's one person is withheld for k-anonymity (fewer than k alike): the
+        # disclosure altered is a service's `kind`.
         event = next(e for e in tampered["events"]
-                     if any(d["name"] == "sex" for d in e.get("disclosures", [])))
-        disclosure = next(d for d in event["disclosures"] if d["name"] == "sex")
-        disclosure["value"] = '"male"' if disclosure["value"] != '"male"' else '"female"'
+                     if any(d["name"] == "kind" for d in e.get("disclosures", [])))
+        disclosure = next(d for d in event["disclosures"] if d["name"] == "kind")
+        disclosure["value"] = '"altered"'
         (out / "bundle-disclosure-altered.json").write_text(json.dumps(tampered, indent=2) + "\n")
+        # Figures changed and the manifest signed again with the installation's own key: the
+        # signatures hold, only `--report` can tell.
+        secret = (pathlib.Path(data) / "checkpoint-signing.key").read_text().split("\n")[0]
+        key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(secret.strip()))
+
+        def resigned(change):
+            copy = json.loads(json.dumps(bundle))
+            lines = copy["manifest"][:-1].split("\n")
+            figures = dict(l.split(" ")[1:] for l in lines if l.startswith("figure "))
+            change(figures)
+            lines = [l for l in lines if not l.startswith("figure ")]
+            lines += [f"figure {name} {value}" for name, value in sorted(figures.items())]
+            copy["manifest"] = "\n".join(lines) + "\n"
+            copy["figures"] = {name: value if value == "*" else int(value)
+                               for name, value in figures.items()}
+            copy["manifestSignature"] = base64.b64encode(
+                key.sign(copy["manifest"].encode("utf-8"))).decode()
+            return json.dumps(copy, indent=2) + "\n"
+
+        def one_more(figures):
+            figures["events:PersonRegistered"] = str(int(figures["events:PersonRegistered"]) + 1)
+
+        def small_cell_shown(figures):
+            name = next(n for n, v in sorted(figures.items())
+                        if v == "*" and n.startswith("contatti_per_attivita_e_sede.contacts:")
+                        and ":mediation:" not in n)
+            figures[name] = "3"
+
+        (out / "bundle-figure-altered.json").write_text(resigned(one_more))
+        (out / "bundle-small-cell-shown.json").write_text(resigned(small_cell_shown))
 
 
 def main():

@@ -5,7 +5,8 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Datelike, Utc};
 use desk::projections::{
-    citizenship_area, k_anonymise, AgeBand, PersonFilter, Release, DEFAULT_MIN_CELL,
+    citizenship_area, k_anonymise, AgeBand, PersonFilter, QuasiIdentifiers, Release,
+    DEFAULT_MIN_CELL,
 };
 use desk::read_audit::{ReadAudit, ReadChannel, ReadEntry};
 use domain::PersonId;
@@ -95,29 +96,6 @@ pub struct PersonsReleased {
     pub held_back: u32,
 }
 
-/// The quasi-identifiers of a row: age band, sex, citizenship, permit type, household size.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Quasi(&'static str, String, Option<String>, String, u8);
-
-impl Quasi {
-    fn of(p: &desk::projections::PersonView, year: i32) -> Quasi {
-        Quasi(
-            AgeBand::of_age(year - p.birth_year).as_str(),
-            format!("{:?}", p.sex),
-            p.citizenships.first().cloned(),
-            format!("{:?}", p.permit_type),
-            p.household_size,
-        )
-    }
-
-    /// The citizenship as its area (lowercase words, never a country's code).
-    fn generalised(&self) -> Quasi {
-        let mut q = self.clone();
-        q.2 = q.2.map(|c| citizenship_area(&c).to_string());
-        q
-    }
-}
-
 #[derive(Default)]
 pub struct EvaluationQuery;
 
@@ -165,11 +143,14 @@ impl EvaluationQuery {
             .into_iter()
             .filter(|p| p.consents.contains(&domain::ConsentScope::Reporting))
             .collect();
-        let quasi: Vec<Quasi> = persons.iter().map(|p| Quasi::of(p, year)).collect();
+        let quasi: Vec<QuasiIdentifiers> = persons
+            .iter()
+            .map(|p| QuasiIdentifiers::of(p, year))
+            .collect();
         let release = match min_cell {
             Some(k) => k_anonymise(
                 &quasi,
-                Quasi::generalised,
+                QuasiIdentifiers::generalised,
                 usize::try_from(k).unwrap_or(usize::MAX),
             ),
             None => vec![Release::Exact; persons.len()],

@@ -151,6 +151,10 @@ const NOT_VIEWS: &[(&str, &str)] = &[
     ("Cursor", "a list query's arguments (`after`, `first`), not a view"),
     ("Template", "a report template, read from its TOML file: a query's argument"),
     ("TableSpec", "part of a report template"),
+    (
+        "QuasiIdentifiers",
+        "the combination k-anonymity groups by (`pseudonymisedPersons`, bundles), never shown",
+    ),
     ("ColumnSpec", "part of a report template"),
     ("Grouping", "part of a report template"),
     ("Group", "part of a report template"),

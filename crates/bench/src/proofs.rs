@@ -282,6 +282,7 @@ pub fn run_proofs(args: &ProofsArgs) -> BenchResult<()> {
             },
             events,
             figures: Default::default(),
+            k_anonymity: None,
             cosignatures: Vec::new(),
         };
         bundle

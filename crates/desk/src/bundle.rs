@@ -4,6 +4,7 @@
 
 pub mod figures;
 pub mod manifest;
+pub mod tables;
 
 use std::fmt::Write as _;
 
@@ -34,10 +35,15 @@ pub struct Bundle {
     /// The events just outside the range, showing that nothing of the period is left out.
     pub boundary: Boundary,
     pub events: Vec<BundleEvent>,
-    /// The desk's figures for the period (`figures.rs`), by name; signed in the manifest, and
-    /// recomputed from the bundle by `impact bundle verify --report`.
+    /// The desk's figures for the period (`figures.rs`), by name, small cells suppressed
+    /// (`"*"`); signed in the manifest, and recomputed from the bundle by
+    /// `impact bundle verify --report`.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub figures: std::collections::BTreeMap<String, u64>,
+    pub figures: std::collections::BTreeMap<String, figures::Stated>,
+    /// The k-anonymity applied to the persons whose fields are disclosed (ADR 0015); signed in
+    /// the manifest. Absent from bundles made before it was applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k_anonymity: Option<KAnonymity>,
     /// Witnesses' cosignature lines of the checkpoint (ADR 0012), added after the bundle is
     /// made (`impact witness cosign --bundle`): not part of the manifest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -107,7 +113,9 @@ pub struct BundleEvent {
     /// birth year replaced by an age band; `null` when withheld.
     pub payload: Value,
     /// Why the payload is withheld: `reporting` when the person it is about has not given the
-    /// `reporting` consent (ADR 0009): the event is counted, its content is not shown.
+    /// `reporting` consent (ADR 0009), `k-anonymity` when their combination of
+    /// quasi-identifiers is shared by fewer than k persons the bundle discloses (ADR 0015): the
+    /// event is counted, its content is not shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_withheld: Option<String>,
     /// The full stored record (hex), only for format-1 records of types that carry no personal
@@ -168,6 +176,10 @@ pub const STATISTICAL_FIELDS: &[&str] = &[
     "closureReason",
     "helpfulForIntegration",
     "scores",
+    "definition",
+    "version",
+    "startedAt",
+    "endedAt",
 ];
 
 impl BundleEvent {
@@ -469,6 +481,16 @@ fn check_manifest(
             ));
         }
     }
+    // After the header, only events and figures: a header line the bundle's fields do not make
+    // (a `k-anonymity` line whose field was removed) is named.
+    for line in signed_lines.iter().skip(ours.len()) {
+        if !(line.starts_with("event ") || line.starts_with("figure ")) {
+            let word = line.split(' ').next().unwrap_or_default();
+            problems.push(format!(
+                "manifest: the signed manifest says {line:?}, the bundle's fields make no {word} line"
+            ));
+        }
+    }
     let signed_events: std::collections::BTreeMap<u64, &str> = signed_lines
         .iter()
         .skip(ours.len())
@@ -748,20 +770,26 @@ fn check_body(
     }
 }
 
-/// The figures the signed manifest states that do not follow from what the bundle proves (the
-/// envelopes, the full records and the disclosed fields), each named with why; empty when every
-/// one follows. For a bundle that `verify_bundle` accepted.
-pub fn report(bundle: &Bundle) -> Vec<String> {
+/// The figures the signed manifest states against what the bundle proves (the envelopes, the
+/// full records and the disclosed fields) and against the small-cell rule under the manifest's
+/// threshold: what contradicts them, and what the bundle cannot prove. For a bundle that
+/// `verify_bundle` accepted.
+pub fn report(bundle: &Bundle) -> figures::FigureReport {
     let stated = manifest::figure_lines(&bundle.manifest);
     let proven: Vec<Option<serde_json::Map<String, Value>>> =
         bundle.events.iter().map(proven_fields).collect();
-    let recomputed = figures::compute(bundle.events.iter().zip(&proven).map(|(event, fields)| {
-        figures::FigureEvent {
+    let events: Vec<figures::FigureEvent<'_>> = bundle
+        .events
+        .iter()
+        .zip(&proven)
+        .map(|(event, fields)| figures::FigureEvent {
             event_type: &event.event_type,
             fields: fields.as_ref(),
-        }
-    }));
-    figures::compare(&stated, &recomputed)
+            person: None,
+        })
+        .collect();
+    let recomputed = figures::compute(&events);
+    figures::compare(&stated, &recomputed, bundle.k_anonymity.map(|k| k.min_cell))
 }
 
 /// The payload fields an event proves: a full record's payload, or a format-2 event's
@@ -823,6 +851,44 @@ fn check_record(event: &BundleEvent, hash: &Hash, record: &str) -> std::result::
         Err(format!(
             "the readable fields differ from the hashed record:{differs}"
         ))
+    }
+}
+
+/// Why a person's events are withheld: no `reporting` consent (or erased, or an event that
+/// does not decode).
+pub const WITHHELD_REPORTING: &str = "reporting";
+/// Why a person's events are withheld: their combination of quasi-identifiers is shared by
+/// fewer than k persons whose fields the bundle discloses (ADR 0015, "Disclosure and
+/// k-anonymity").
+pub const WITHHELD_K_ANONYMITY: &str = "k-anonymity";
+
+/// The k-anonymity a bundle applied to the persons it discloses: the threshold and how many
+/// persons' events were withheld under it. Signed in the manifest's `k-anonymity` line.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct KAnonymity {
+    pub min_cell: u32,
+    pub persons_withheld: usize,
+}
+
+/// Whose events a bundle withholds.
+struct Withheld {
+    min_cell: u32,
+    /// Without the `reporting` consent, or erased.
+    without_consent: std::collections::BTreeSet<domain::PersonId>,
+    /// With it, but their combination shared by fewer than `min_cell` disclosed persons.
+    below_k: std::collections::BTreeSet<domain::PersonId>,
+}
+
+impl Withheld {
+    fn why(&self, person: domain::PersonId) -> Option<&'static str> {
+        if self.without_consent.contains(&person) {
+            Some(WITHHELD_REPORTING)
+        } else if self.below_k.contains(&person) {
+            Some(WITHHELD_K_ANONYMITY)
+        } else {
+            None
+        }
     }
 }
 
@@ -918,6 +984,51 @@ fn pseudonymise_staff(value: &mut Value, pseudonyms: &Pseudonyms<'_>) {
 }
 
 impl crate::Desk {
+    /// The persons named by `records` whose events a bundle withholds: those without the
+    /// `reporting` consent (ADR 0009), then those whose quasi-identifiers (at `year`) are
+    /// shared by fewer than k of the others (ADR 0015, "Disclosure and k-anonymity").
+    fn withheld_persons(
+        &self,
+        records: &[(
+            journal::RecordedEvent,
+            Result<Option<domain::PersonId>, crate::DeskError>,
+        )],
+        year: i32,
+    ) -> Withheld {
+        use projections::{k_anonymise, QuasiIdentifiers, Release, DEFAULT_MIN_CELL};
+        let named: std::collections::BTreeSet<domain::PersonId> = records
+            .iter()
+            .filter_map(|(_, about)| about.as_ref().ok().copied().flatten())
+            .collect();
+        let mut withheld = Withheld {
+            min_cell: DEFAULT_MIN_CELL,
+            without_consent: Default::default(),
+            below_k: Default::default(),
+        };
+        let mut disclosed = Vec::new();
+        for person in named {
+            let view = self.read(|m| m.person(person)).filter(|p| {
+                p.consents.contains(&domain::ConsentScope::Reporting) && !p.personal.is_erased()
+            });
+            match view {
+                Some(p) => disclosed.push((person, QuasiIdentifiers::of(&p, year))),
+                None => {
+                    withheld.without_consent.insert(person);
+                }
+            }
+        }
+        let quasi: Vec<QuasiIdentifiers> = disclosed.iter().map(|(_, q)| q.clone()).collect();
+        // A commitment proves one value: no combination can be generalised, only withheld.
+        let k = usize::try_from(withheld.min_cell).unwrap_or(usize::MAX);
+        let release = k_anonymise(&quasi, Clone::clone, k);
+        for ((person, _), release) in disclosed.iter().zip(release) {
+            if release != Release::Exact {
+                withheld.below_k.insert(*person);
+            }
+        }
+        withheld
+    }
+
     /// The evaluator bundle of the events recorded from `from` to `to` (UTC days, inclusive,
     /// by `recordedAt`), pseudonymised, each with its inclusion proof against the latest
     /// recorded checkpoint of this installation that reaches past them, or against one signed
@@ -995,55 +1106,59 @@ impl crate::Desk {
             person: &person,
             staff: &staff,
         };
-        let mut events = Vec::new();
-        let mut payloads: Vec<(String, Option<serde_json::Map<String, Value>>)> = Vec::new();
+        let mut records = Vec::new();
         if first <= last {
             for record in journal.iter_forward(Position(first)) {
                 let record = record?;
                 if record.position.0 > last {
                     break;
                 }
-                let proof = journal.inclusion_proof(record.position, size)?;
-                let occurred = record.occurred_at.to_datetime().map_or(0, |t| t.year());
-                let full = TYPES_WITHOUT_PERSONAL_DATA.contains(&record.event_type.as_str());
-                // The desk's figures come from its records, whatever the bundle shows of them.
-                payloads.push((
-                    record.event_type.clone(),
-                    match serde_json::from_slice(&record.payload) {
-                        Ok(Value::Object(map)) => Some(map),
-                        _ => None,
-                    },
-                ));
-                let mut event = BundleEvent::new(
-                    &record,
-                    &proof,
-                    evaluator_payload(&record.event_type, &record.payload, occurred, &pseudonyms),
-                    full,
-                );
-                // A person who has not given the `reporting` consent is no row in what
-                // evaluators see (ADR 0009): their events are counted, their content is
-                // withheld. An event that does not decode names no one it can be shown for.
-                let reporting = match crate::decode(self.vault(), &record).map(|e| e.person_id()) {
-                    Ok(Some(person)) => self.read(|m| {
-                        m.person(person).is_some_and(|p| {
-                            p.consents.contains(&domain::ConsentScope::Reporting)
-                                && !p.personal.is_erased()
-                        })
-                    }),
-                    Ok(None) => true,
-                    Err(_) => false,
-                };
-                if reporting {
-                    // The statistical fields, proven field by field (ADR 0015); a type without
-                    // personal data shows every field, as its whole record would.
-                    event.disclose(&record, |name| full || STATISTICAL_FIELDS.contains(&name));
-                } else {
-                    // Envelope only: the body proves type, times and role; no field is shown.
-                    event.payload = Value::Null;
-                    event.payload_withheld = Some("reporting".into());
-                }
-                events.push(event);
+                // The person an event is about; an event that does not decode names no one it
+                // can be shown for.
+                let about = crate::decode(self.vault(), &record).map(|e| e.person_id());
+                records.push((record, about));
             }
+        }
+        let withheld = self.withheld_persons(&records, to.year());
+        let mut events = Vec::new();
+        let mut payloads: Vec<(String, Option<serde_json::Map<String, Value>>, _)> = Vec::new();
+        for (record, about) in &records {
+            let proof = journal.inclusion_proof(record.position, size)?;
+            let occurred = record.occurred_at.to_datetime().map_or(0, |t| t.year());
+            let full = TYPES_WITHOUT_PERSONAL_DATA.contains(&record.event_type.as_str());
+            // The desk's figures come from its records, whatever the bundle shows of them.
+            payloads.push((
+                record.event_type.clone(),
+                match serde_json::from_slice(&record.payload) {
+                    Ok(Value::Object(map)) => Some(map),
+                    _ => None,
+                },
+                about.as_ref().ok().copied().flatten(),
+            ));
+            let mut event = BundleEvent::new(
+                record,
+                &proof,
+                evaluator_payload(&record.event_type, &record.payload, occurred, &pseudonyms),
+                full,
+            );
+            let why_withheld = match about {
+                Ok(Some(person)) => withheld.why(*person),
+                Ok(None) => None,
+                Err(_) => Some(WITHHELD_REPORTING),
+            };
+            match why_withheld {
+                // The statistical fields, proven field by field (ADR 0015); a type without
+                // personal data shows every field, as its whole record would.
+                None => {
+                    event.disclose(record, |name| full || STATISTICAL_FIELDS.contains(&name));
+                }
+                // Envelope only: the body proves type, times and role; no field is shown.
+                Some(why) => {
+                    event.payload = Value::Null;
+                    event.payload_withheld = Some(why.into());
+                }
+            }
+            events.push(event);
         }
         let mut bundle = Bundle {
             format: FORMAT.into(),
@@ -1056,12 +1171,21 @@ impl crate::Desk {
             last_position: last,
             boundary,
             events,
-            figures: figures::stated(payloads.iter().map(|(event_type, fields)| {
-                figures::FigureEvent {
-                    event_type,
-                    fields: fields.as_ref(),
-                }
-            })),
+            figures: figures::stated(
+                &payloads
+                    .iter()
+                    .map(|(event_type, fields, person)| figures::FigureEvent {
+                        event_type,
+                        fields: fields.as_ref(),
+                        person: *person,
+                    })
+                    .collect::<Vec<_>>(),
+                withheld.min_cell,
+            ),
+            k_anonymity: Some(KAnonymity {
+                min_cell: withheld.min_cell,
+                persons_withheld: withheld.below_k.len(),
+            }),
             cosignatures: Vec::new(),
         };
         if bundle.seal(|text| self.sign_statement(text)).is_none() {

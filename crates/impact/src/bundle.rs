@@ -51,7 +51,9 @@ pub enum BundleCmd {
         #[arg(long)]
         witness: Vec<String>,
         /// Recompute the figures the signed manifest states from the bundle's proven events
-        /// and disclosed fields alone, and name each one that does not follow (exit 1).
+        /// and disclosed fields alone, and check the small cells' suppression under its
+        /// threshold: name each figure that does not follow (exit 1), and list those the
+        /// bundle cannot prove.
         #[arg(long)]
         report: bool,
     },
@@ -218,16 +220,33 @@ fn verify_file(file: &Path, public_key: &str, witnesses: &[String], report: bool
                 );
             }
             if report {
-                let stated = bundle.figures.len();
-                let problems = desk::bundle::report(&bundle);
-                if !problems.is_empty() {
-                    println!("FIGURES: {} of the {stated} figures the manifest states do not follow from the proven events:", problems.len());
-                    for problem in problems {
+                let found = desk::bundle::report(&bundle);
+                let stated = found.stated;
+                for figure in &found.not_provable {
+                    println!("  {figure}");
+                }
+                if !found.contradicted.is_empty() {
+                    println!(
+                        "FIGURES: {} problem(s) with the {stated} figures the manifest states:",
+                        found.contradicted.len()
+                    );
+                    for problem in &found.contradicted {
                         println!("  {problem}");
                     }
                     return ExitCode::from(1);
                 }
-                println!("figures: the {stated} figures the manifest states follow from the proven events");
+                match &bundle.k_anonymity {
+                    Some(k) => println!(
+                        "figures: of the {stated} figures the manifest states, every one the bundle proves follows from the proven events, and the small cells are suppressed as the rule does (threshold {}; {} not provable, listed above; {} person(s) withheld for k-anonymity)",
+                        k.min_cell,
+                        found.not_provable.len(),
+                        k.persons_withheld
+                    ),
+                    None => println!(
+                        "figures: of the {stated} figures the manifest states, every one the bundle proves follows from the proven events ({} not provable, listed above; the bundle states no threshold: small cells not checked)",
+                        found.not_provable.len()
+                    ),
+                }
             }
             ExitCode::SUCCESS
         }

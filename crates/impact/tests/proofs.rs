@@ -435,11 +435,13 @@ fn a_bundle_verifies_offline_in_rust_and_python_and_damage_is_named() {
             assert!(!text.contains(note), "a note reached the bundle");
         }
     }
-    // The evaluator view shows an age band; the birth year is only a proven disclosure (ADR 0015).
+    // The evaluator view never shows a birth year (the age band only; the year is a proven
+    // disclosure, ADR 0015). The fixture's persons each have a combination fewer than five
+    // share: their events are withheld for k-anonymity.
     for event in value["events"].as_array().unwrap() {
         assert!(event["payload"].get("birthYear").is_none());
     }
-    assert!(text.contains("ageBand"));
+    assert!(text.contains("\"k-anonymity\""));
     // Every record of the fixture is of format 2: each entry proves its envelope by its body.
     assert!(value["events"]
         .as_array()
@@ -714,10 +716,41 @@ fn a_bundle_withholds_the_content_of_persons_without_reporting_consent() {
         let text = std::fs::read_to_string(&path).unwrap();
         (path, text)
     };
+    // Five more persons alike the fixture's first (age band, sex, citizenship, permit type and
+    // household size), each with the `reporting` consent: k-anonymity (ADR 0015) lets her
+    // fields through, which it does not for a combination fewer than five share.
+    let fixture_text = std::fs::read_to_string(fixture()).unwrap();
+    let first = "01HWW2G3903GE5WBXZ6BWN1ZZR";
+    let mut alike = String::new();
+    for i in 0..5 {
+        let id = format!("01HZ{:022}", 100 + i);
+        for (n, line) in fixture_text
+            .lines()
+            .filter(|l| {
+                l.contains(first)
+                    && (l.contains("\"RegisterPerson\"") || l.contains("\"GiveConsent\""))
+            })
+            .enumerate()
+        {
+            let mut line: serde_json::Value = serde_json::from_str(line).unwrap();
+            line["eventId"] = format!("01HZ{:022}", 200 + 10 * i + n).into();
+            line["command"]["personId"] = id.clone().into();
+            if let Some(name) = line.pointer_mut("/command/personal/fullName") {
+                *name = format!("Persona Simile {i}").into();
+            }
+            alike.push_str(&format!("{line}\n"));
+        }
+    }
+    let alike = write(dir.path(), "alike.jsonl", &alike);
+    ok(impact(&["import", "--data", &a.data, &alike]));
     let (_, before_text) = create("before.json");
     let before: serde_json::Value = serde_json::from_str(&before_text).unwrap();
-    // Every person in the fixture gave the `reporting` consent: nothing is withheld.
-    assert!(!before_text.contains("payloadWithheld"));
+    // Every person in the fixture gave the `reporting` consent: none is withheld for it.
+    assert!(before["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["payloadWithheld"] != "reporting"));
     // The consent of the fixture's first person (given 2024-05-02 at 09:17 in Rome).
     let consent = before["events"]
         .as_array()
@@ -762,7 +795,7 @@ fn a_bundle_withholds_the_content_of_persons_without_reporting_consent() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|e| e["type"] == "IntakeRecorded" && e["payload"]["personId"].is_string()));
+        .any(|e| e["type"] == "PersonRegistered" && e["payload"]["personId"].is_string()));
     let after_path = after_path.to_str().unwrap();
     for (code, out) in [
         rust_verify(after_path, &a.key),

@@ -113,6 +113,21 @@ fn check_vectors(dir: &Path) -> usize {
                 outputs.push(impact(&["bundle", "verify", &file, "--public-key", key]));
                 outputs.push(python("verify_bundle.py", &[&file, "--public-key", key]));
             }
+            // The figures recomputed and the small cells checked (`--report`).
+            "report" => {
+                outputs.push(impact(&[
+                    "bundle",
+                    "verify",
+                    &file,
+                    "--public-key",
+                    key,
+                    "--report",
+                ]));
+                outputs.push(python(
+                    "verify_bundle.py",
+                    &[&file, "--public-key", key, "--report"],
+                ));
+            }
             other => panic!("unknown check {other} in expected.txt"),
         }
         for output in &outputs {

@@ -6,6 +6,7 @@
 use journal::merkle::checkpoint::base64_encode;
 use journal::merkle::{Root, TreeSize};
 
+use super::figures::Stated;
 use super::{Bundle, BundleEvent, Neighbour};
 
 /// The first line of a manifest.
@@ -17,7 +18,7 @@ pub fn header_lines(bundle: &Bundle, origin: &str, size: TreeSize, root: &Root) 
         Some(n) => format!("{word} {} {} {}", n.position, n.event_hash, n.recorded_at),
         None => format!("{word} none"),
     };
-    vec![
+    let mut lines = vec![
         MANIFEST_FORMAT.to_owned(),
         format!("origin {origin}"),
         format!("checkpoint {size} {}", base64_encode(&root.0 .0)),
@@ -30,7 +31,11 @@ pub fn header_lines(bundle: &Bundle, origin: &str, size: TreeSize, root: &Root) 
         ),
         neighbour("before", bundle.boundary.before.as_ref()),
         neighbour("after", bundle.boundary.after.as_ref()),
-    ]
+    ];
+    if let Some(k) = &bundle.k_anonymity {
+        lines.push(format!("k-anonymity {} {}", k.min_cell, k.persons_withheld));
+    }
+    lines
 }
 
 /// An event's line: position, hash, type, schema version, times and the actor's role.
@@ -47,13 +52,14 @@ pub fn event_line(event: &BundleEvent) -> String {
     )
 }
 
-/// A figure's line: `figure <name> <value>` (the desk's figures for the period, ADR 0015).
-pub fn figure_line(name: &str, value: u64) -> String {
+/// A figure's line: `figure <name> <value>`, the value `*` when suppressed (the desk's figures
+/// for the period, ADR 0015).
+pub fn figure_line(name: &str, value: Stated) -> String {
     format!("figure {name} {value}")
 }
 
 /// The figures a signed manifest states, by name.
-pub fn figure_lines(manifest: &str) -> std::collections::BTreeMap<String, u64> {
+pub fn figure_lines(manifest: &str) -> std::collections::BTreeMap<String, Stated> {
     manifest
         .lines()
         .filter_map(|line| {

@@ -10,6 +10,42 @@
 
 use std::collections::BTreeMap;
 
+use crate::monitoring::AgeBand;
+use crate::person::PersonView;
+
+/// The quasi-identifiers of a person, the combination k-anonymity groups by (the pseudonymised
+/// view and evaluator bundles alike): age band, sex, first citizenship, permit type, household
+/// size.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct QuasiIdentifiers {
+    pub age_band: &'static str,
+    pub sex: &'static str,
+    pub citizenship: Option<String>,
+    pub permit_type: &'static str,
+    pub household_size: u8,
+}
+
+impl QuasiIdentifiers {
+    /// A person's combination, the age band at `year`.
+    pub fn of(p: &PersonView, year: i32) -> QuasiIdentifiers {
+        QuasiIdentifiers {
+            age_band: AgeBand::of_age(year - p.birth_year).as_str(),
+            sex: p.sex.as_str(),
+            citizenship: p.citizenships.first().cloned(),
+            permit_type: p.permit_type.as_str(),
+            household_size: p.household_size,
+        }
+    }
+
+    /// The combination with the citizenship as its area (lowercase words, never a country's
+    /// code).
+    pub fn generalised(&self) -> QuasiIdentifiers {
+        let mut q = self.clone();
+        q.citizenship = q.citizenship.map(|c| citizenship_area(&c).to_string());
+        q
+    }
+}
+
 /// What happens to a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Release {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use domain::{DistributionChannel, InformationMaterialDistributed, SiteId};
 
 pub use facts::{eligibility, Fact, Named, Source, EU_OTHER_THAN_ITALY};
-pub use kanon::{citizenship_area, k_anonymise, Release};
+pub use kanon::{citizenship_area, k_anonymise, QuasiIdentifiers, Release};
 pub use monitoring::{protect_monitoring, suppressed_row, MonitoringSuppression};
 pub use render::{
     decimal, suppress, suppress_from, CodeLabel, RenderOptions, RenderedTable, RowFigures,

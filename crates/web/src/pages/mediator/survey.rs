@@ -429,10 +429,7 @@ pub async fn record_survey(
     if name != definition.definition || version != Some(definition.version) {
         let message = posted.text(
             "survey-changed",
-            &[
-                ("day", time::date(day)),
-                ("version", definition.version.to_string()),
-            ],
+            &[("version", definition.version.to_string())],
         );
         posted.errors.field("definition", message);
         return again(&posted, StatusCode::UNPROCESSABLE_ENTITY);

@@ -369,6 +369,46 @@ fn refusal_errors(
     errors
 }
 
+/// The API's input of the response the form sent, and the scores in the order sent; `None`
+/// when an answer is not read (the errors are in `posted`).
+fn response_input(
+    posted: &mut Posted,
+    person: &str,
+    definition: &Definition,
+    may_link: bool,
+    occurred_at: Option<DateTime<Utc>>,
+) -> Option<(Value, Vec<(String, i64)>)> {
+    let sent = scores(posted, definition);
+    let helpful = match posted.get("helpfulForIntegration") {
+        "si" => Some(true),
+        "no" => Some(false),
+        _ => {
+            posted.missing("helpfulForIntegration");
+            None
+        }
+    };
+    if !posted.errors.is_empty() {
+        return None;
+    }
+    let linked = may_link && posted.get("collega") == "on";
+    let scores: Vec<Value> = sent
+        .iter()
+        .map(|(item, score)| json!({ "item": item, "score": score }))
+        .collect();
+    let input = json!({
+        "surveyId": posted.get("surveyId"),
+        "siteId": site_of(&posted.account),
+        "occurredAt": occurred_at,
+        "personId": linked.then_some(person),
+        "definition": definition.definition,
+        "version": definition.version,
+        "scores": scores,
+        "helpfulForIntegration": helpful,
+        "comment": posted.optional("comment"),
+    });
+    Some((input, sent))
+}
+
 /// The definition and version the form carried.
 fn carried(fields: &Fields) -> (String, Option<u32>) {
     (
@@ -434,30 +474,10 @@ pub async fn record_survey(
         posted.errors.field("definition", message);
         return again(&posted, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let sent = scores(&mut posted, &definition);
-    let helpful = match posted.get("helpfulForIntegration") {
-        "si" => Some(true),
-        "no" => Some(false),
-        _ => {
-            posted.missing("helpfulForIntegration");
-            None
-        }
-    };
-    if !posted.errors.is_empty() {
+    let Some((input, sent)) = response_input(&mut posted, &id, &definition, may_link, occurred_at)
+    else {
         return again(&posted, StatusCode::UNPROCESSABLE_ENTITY);
-    }
-    let linked = may_link && posted.get("collega") == "on";
-    let input = json!({
-        "surveyId": posted.get("surveyId"),
-        "siteId": site_of(&posted.account),
-        "occurredAt": occurred_at,
-        "personId": linked.then_some(&id),
-        "definition": definition.definition,
-        "version": definition.version,
-        "scores": sent.iter().map(|(item, score)| json!({ "item": item, "score": score })).collect::<Vec<_>>(),
-        "helpfulForIntegration": helpful,
-        "comment": posted.optional("comment"),
-    });
+    };
     let query = "mutation Record($input: RecordSurveyResponseInput!, $eventId: ID) {
         recordSurveyResponse(input: $input, options: { eventId: $eventId }) { alreadyRecorded }
     }";

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/person_new.html"),
     ),
     ("record.html", include_str!("../templates/record.html")),
+    ("survey.html", include_str!("../templates/survey.html")),
     (
         "site_diaries.html",
         include_str!("../templates/site_diaries.html"),

@@ -1,7 +1,7 @@
 //! The mediator's pages: "Oggi" (the agenda, what is due, search), a person, and the forms of
 //! the day: registering a person, an intake, an intervention, a referral and its outcome, a
-//! mediation request and its session, an appointment, the diary of the day; then the site's
-//! diaries with their comments.
+//! mediation request and its session, an appointment, a satisfaction survey (`survey.rs`), the
+//! diary of the day; then the site's diaries with their comments.
 //!
 //! Every form goes through one helper: [`Posted`] reads what the browser sent (checking the
 //! CSRF token, numbers, dates and times as staff write them), [`Posted::record`] runs the
@@ -14,6 +14,7 @@ mod agenda;
 mod diaries;
 mod person;
 mod records;
+mod survey;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -32,6 +33,7 @@ pub use records::{
     intervention_form, issue_referral, mediation_form, outcome_form, record_intervention,
     record_outcome, record_session, referral_form, request_mediation, session_form,
 };
+pub use survey::{record_survey, survey_form};
 
 use super::{ask, csrf_ok, page, refused, require, Ctx};
 use crate::accounts::Account;

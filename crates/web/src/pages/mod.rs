@@ -75,6 +75,10 @@ pub fn routes(web: Web) -> Router {
             get(mediator::appointment_form).post(mediator::book_appointment),
         )
         .route("/appuntamenti/{id}/esito", post(mediator::mark_appointment))
+        .route(
+            "/persone/{id}/gradimento",
+            get(mediator::survey_form).post(mediator::record_survey),
+        )
         .route("/sede/diari", get(mediator::diaries))
         .route("/mese", get(supervisor::month))
         .route("/registro", get(supervisor::trail))

@@ -2,7 +2,7 @@
 //! and referrals, and the forms of their services.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use domain::Role;
@@ -83,11 +83,21 @@ pub async fn search(State(web): State<Web>, headers: HeaderMap, body: Bytes) -> 
     )
 }
 
+#[derive(serde::Deserialize)]
+pub struct PersonQuery {
+    /// What was just recorded for the person (`gradimento`): a word, never data.
+    fatto: Option<String>,
+}
+
+/// The facts a person's page may say were just recorded.
+const DONE: &[&str] = &["gradimento"];
+
 /// `GET /persone/{id}`: one person and their history; a person of another site is refused.
 pub async fn person(
     State(web): State<Web>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(query): Query<PersonQuery>,
 ) -> Response {
     let ctx = Ctx::of(&web, &headers);
     let account = match require(&web, &ctx, &[Role::Mediator, Role::Supervisor]) {
@@ -132,6 +142,7 @@ pub async fn person(
             history => minijinja::Value::from_serialize(&data["personHistory"]),
             referrals => minijinja::Value::from_serialize(&data["referrals"]["nodes"]),
             may_record => account.role == Role::Mediator,
+            done => query.fatto.filter(|f| DONE.contains(&f.as_str())),
         },
     )
 }

@@ -208,9 +208,10 @@ async fn person_consents(
     ))
 }
 
-/// The day a response is counted on: the UTC date of its instant, as the desk decides it.
+/// The day a response is counted on: the desk's day of its instant (Rome's), as the domain
+/// decides it.
 fn day_of(at: DateTime<Utc>) -> NaiveDate {
-    at.date_naive()
+    domain::state::desk_day(at)
 }
 
 fn action(person: &str) -> String {

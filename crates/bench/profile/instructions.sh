@@ -20,15 +20,16 @@
 # Usage (from the project root, after cargo build --release -p impact -p bench):
 #   crates/bench/profile/instructions.sh [N...]          (default: 10000 1000000)
 # Environment: WORK=$TMPDIR/impact-instructions, BIN=./target/release, K=200 (requests per
-# scenario), WARM=20, SITES=6, PER_OPENING=70 (persons a site sees a day: a million events over
-# six sites since 2023 needs about 70). Output: a table on stdout and $WORK/results.jsonl (one line per
+# scenario), WARM=20, SITES=40 and PER_OPENING=12 (the generator's sites and new persons a site
+# sees a day: a million events since 2023 needs about 40 sites; the filtered pages ask for the
+# first six, whose names the generator gives). Output: a table on stdout and $WORK/results.jsonl (one line per
 # size and scenario); callgrind's dumps stay in $WORK/run-N/ for callgrind_annotate.
 # Network: 127.0.0.1 only.
 set -euo pipefail
 sizes=("${@:-10000 1000000}")
 read -r -a sizes <<<"${sizes[*]}"
 WORK=${WORK:-${TMPDIR:-/tmp}/impact-instructions} BIN=${BIN:-$PWD/target/release}
-K=${K:-200} WARM=${WARM:-20} SITES=${SITES:-6} PER_OPENING=${PER_OPENING:-70}
+K=${K:-200} WARM=${WARM:-20} SITES=${SITES:-40} PER_OPENING=${PER_OPENING:-12}
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
 [ -x "$BIN/impact" ] && [ -x "$BIN/bench" ] || { echo "no $BIN/impact or $BIN/bench (build them first)" >&2; exit 2; }
 mkdir -p "$WORK"

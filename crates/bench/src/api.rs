@@ -8,6 +8,8 @@
 //!   cursor; every other request also filters by a site.
 //! - `mutation`: `writeLogbookEntry`, each for a site and day of its own, so each is accepted.
 //! - `monitoring_year`: `monitoring(from, to)` over the first year of generated activity.
+//! - `as_of_head`, `as_of_past_cold`, `as_of_past_near`: `Desk::read_models_as_of` at the head,
+//!   half-way back, and 1,000 events after that, with the memory each keeps.
 //! - `cold_scan`, `cold_journal_open`, `cold_rebuild`, `cold_start`: each in a fresh child
 //!   process on the big journal: a plain sled scan of the `events` tree (the baseline of the
 //!   cold start), `Journal::open` alone, the read models folded from an open journal, and
@@ -93,7 +95,8 @@ pub struct ApiArgs {
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Run only these HTTP scenarios (comma-separated: audit_page, audit_filtered, cases_page,
-    /// referrals_page, mediations_page, mutation, monitoring_year);
+    /// referrals_page, mediations_page, mutation, monitoring_year, and as_of: the as-of reads
+    /// of the desk itself, no HTTP);
     /// the baseline always runs, every ratio is taken against it. Default: all of them.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
@@ -422,6 +425,42 @@ async fn http_scenarios(args: &ApiArgs, dir: &Path, built: &Built) -> BenchResul
     }
 
     server.abort();
+    if args.runs("as_of") {
+        tokio::task::block_in_place(|| as_of_scenarios(&desk))?;
+    }
+    Ok(())
+}
+
+/// Reads as of the head and of past positions (`Desk::read_models_as_of`), each timed, with the
+/// memory it keeps (`VmRSS` after less before: the desk keeps each state for the next read).
+/// - `as_of_head`: the head's state kept (a clone of the live models, sharing their tables);
+/// - `as_of_past_cold`: half-way back with no kept state before it: a fold from nothing, what
+///   a whole copy of the models costs;
+/// - `as_of_past_near`: 1,000 events after that one: a fold from the state kept by it.
+fn as_of_scenarios(desk: &Desk) -> BenchResult<()> {
+    let measure = |scenario: &str, position: Position| -> BenchResult<()> {
+        let before = crate::status_mib("VmRSS:");
+        let started = Instant::now();
+        let (at, models) = desk.read_models_as_of(desk::AsOf::Position(position))?;
+        let elapsed = started.elapsed();
+        let after = crate::status_mib("VmRSS:");
+        emit(&json!({
+            "scenario": scenario,
+            "position": at.get(),
+            "head": desk.applied_position().get(),
+            "folded_to": models.position().get(),
+            "ms": round_for_print(elapsed.as_secs_f64() * 1e3),
+            "rss_kept_mib": before.zip(after).map(|(b, a)| round_for_print(a - b)),
+            "rss_mib": after,
+            "peak_rss_mib": crate::status_mib("VmHWM:"),
+        }));
+        Ok(())
+    };
+    let head = desk.applied_position();
+    measure("as_of_head", head)?;
+    let half = Position(head.get() / 2);
+    measure("as_of_past_cold", half)?;
+    measure("as_of_past_near", Position(half.get() + 1_000).min(head))?;
     Ok(())
 }
 

@@ -519,7 +519,7 @@ fn open_probe(dir: &Path, cache_bytes: u64) -> BenchResult<()> {
 }
 
 /// A memory figure of this process from `/proc/self/status` (`VmHWM:`, `VmRSS:`), in MiB.
-fn status_mib(field: &str) -> Option<f64> {
+pub(crate) fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
     let kib = line.split_whitespace().nth(1)?.parse::<f64>().ok()?;

@@ -87,6 +87,9 @@ fn every_api_scenario_prints_a_json_line_with_a_positive_rate() {
             "mediations_page",
             "mutation",
             "monitoring_year",
+            "as_of_head",
+            "as_of_past_cold",
+            "as_of_past_near",
             "cold_build",
             "cold_scan",
             "cold_journal_open",
@@ -100,10 +103,14 @@ fn every_api_scenario_prints_a_json_line_with_a_positive_rate() {
         assert!(line["ratio"].as_f64().unwrap() > 0.0, "{line}");
         assert!(line["p99_us"].as_u64().unwrap() >= line["p50_us"].as_u64().unwrap());
     }
-    for line in &lines[10..] {
+    for line in &lines[9..12] {
+        assert_eq!(line["position"], line["folded_to"], "{line}");
+        assert!(line["ms"].as_f64().unwrap() >= 0.0, "{line}");
+    }
+    for line in &lines[13..] {
         assert_eq!(
             line["events"].as_u64().unwrap(),
-            lines[9]["events"].as_u64().unwrap()
+            lines[12]["events"].as_u64().unwrap()
         );
         assert!(line["events_per_s"].as_f64().unwrap() > 0.0, "{line}");
         assert!(line["peak_memory_mib"].as_f64().unwrap() > 0.0, "{line}");

@@ -106,3 +106,35 @@ async fn as_of_answers_like_the_live_models_did_and_leaves_later_corrections_out
     assert_eq!(at, desk.applied_position());
     assert_eq!(answers(&models), corrected);
 }
+
+#[tokio::test]
+async fn a_kept_head_answers_as_it_did_while_the_live_models_fold_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Desk::open(dir.path().join("data"), options()).unwrap();
+    let lines: Vec<ImportLine> = FIXTURE
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The head kept at a few points (each a clone sharing the live models' tables), the live
+    // models folded on after each.
+    let mut kept: Vec<(Position, Answers, Arc<projections::ReadModels>)> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        desk.execute(&line.actor, &line.command, Some(line.event_id), None)
+            .await
+            .unwrap()
+            .unwrap();
+        if i % 40 == 5 {
+            let head = desk.applied_position();
+            let (at, models) = desk.read_models_as_of(AsOf::Position(head)).unwrap();
+            assert_eq!(at, head);
+            kept.push((head, desk.read(answers), models));
+        }
+    }
+    assert!(
+        kept.len() >= 3,
+        "the fixture is long enough to keep several heads"
+    );
+    for (position, then, models) in &kept {
+        assert_eq!(&answers(models), then, "the state kept at {position:?}");
+    }
+}

@@ -94,7 +94,7 @@ impl Fold for IntakeRecorded {
         } = *at;
         let ix = m.person_ix(self.person_id);
         m.persons[ix as usize].last_intake = Some((position, rec.id, self.occurred_at));
-        m.intakes.push(IntakeRow {
+        m.intakes.push_back(IntakeRow {
             person: ix,
             site,
             at: self.occurred_at,
@@ -111,7 +111,7 @@ impl Fold for InterventionDelivered {
             site, person, case, ..
         } = *at;
         let language = m.syms.intern(&self.language);
-        m.interventions.push(InterventionRow {
+        m.interventions.push_back(InterventionRow {
             person: person.unwrap_or(NO_IX),
             case,
             site,
@@ -130,7 +130,7 @@ impl Fold for InterventionDelivered {
 impl Fold for GroupActivityHeld {
     fn fold(&self, m: &mut ReadModels, at: &mut At) -> Option<Target> {
         let At { site, .. } = *at;
-        m.groups.push(GroupRow {
+        m.groups.push_back(GroupRow {
             site,
             at: self.occurred_at,
             kind: self.kind,
@@ -145,7 +145,7 @@ impl Fold for GroupActivityHeld {
 impl Fold for InformationMaterialDistributed {
     fn fold(&self, m: &mut ReadModels, at: &mut At) -> Option<Target> {
         m.materials
-            .push(crate::report::MaterialRow::of(self, at.site));
+            .push_back(crate::report::MaterialRow::of(self, at.site));
         None
     }
 }
@@ -163,7 +163,7 @@ impl Fold for SatisfactionSurveyCompleted {
             helpful: self.helpful_for_integration,
         };
         row.set_scores(&mut m.syms, &self.scores);
-        m.surveys.push(row);
+        m.surveys.push_back(row);
         Some(Target::Survey(len_ix(m.surveys.len())))
     }
 }

@@ -144,7 +144,7 @@ impl ReadModels {
             {
                 return;
             }
-            c.timeline.push(TimelineEntry {
+            c.timeline.push_back(TimelineEntry {
                 position: rec.position,
                 event_id: rec.id,
                 event_type: event.event_type(),

@@ -9,6 +9,7 @@ use crate::index::{AuditPostings, Candidates};
 use crate::model::Target;
 use crate::model::{Ix, ReadModels, NO_IX};
 use crate::sym::Sym;
+use crate::table::{Slice, Table};
 
 /// One event in the index: 48 bytes, so 1,000,000 events take about 46 MiB (plus the distinct
 /// stream names, interned once).
@@ -30,7 +31,7 @@ pub(crate) struct AuditRow {
 #[derive(Clone, Default)]
 pub(crate) struct AuditIndex {
     pub first: u64,
-    pub rows: Vec<AuditRow>,
+    pub rows: Table<AuditRow>,
     pub postings: AuditPostings,
     /// Some row was recorded before the row ahead of it (the journal refuses that; a caller
     /// folding made-up records may not): times of recording then cannot be binary searched.
@@ -74,7 +75,7 @@ impl AuditIndex {
         p.site.push(row.site, Sym::NONE, i);
         p.person.push(row.person, NO_IX, i);
         p.case.push(row.case, NO_IX, i);
-        self.rows.push(row);
+        self.rows.push_back(row);
     }
 
     pub(crate) fn position_of(&self, i: usize) -> Position {
@@ -308,7 +309,7 @@ impl ReadModels {
     /// times of recording (they never decrease along the journal), then the shortest posting
     /// list among the fields the filter names.
     fn candidates(&self, r: &Resolved, lo: usize, hi: usize) -> Candidates<'_> {
-        let rows = &self.audit.rows;
+        let rows = Slice::all(Some(&self.audit.rows));
         let (from, to) = r.recorded;
         let (lo, hi) = if self.audit.recorded_back {
             (lo, hi)
@@ -321,7 +322,7 @@ impl ReadModels {
             )
         };
         let p = &self.audit.postings;
-        let mut lists: Vec<Vec<&[u32]>> = Vec::new();
+        let mut lists: Vec<Vec<Slice<u32>>> = Vec::new();
         if let Some(s) = r.stream {
             lists.push(vec![p.stream.get(s)]);
         }
@@ -425,7 +426,7 @@ impl ReadModels {
     /// journal), or `Position::ZERO` when nothing was recorded by then. What the desk knew "as of"
     /// an instant is the journal up to this position.
     pub fn position_recorded_by(&self, at: Timestamp) -> Position {
-        let rows = &self.audit.rows;
+        let rows = Slice::all(Some(&self.audit.rows));
         let known = rows.partition_point(|r| r.recorded_us <= at.micros());
         if known == 0 {
             Position::ZERO

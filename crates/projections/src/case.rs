@@ -13,6 +13,7 @@ use crate::index::{page_rows, Cursor};
 use crate::model::*;
 use crate::period::Period;
 use crate::sym::{bits, from_bits, Sym};
+use crate::table::Table;
 
 #[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Transition {
@@ -68,7 +69,9 @@ pub(crate) struct CaseRow {
     pub holding_service: Option<HoldingService>,
     /// The case conferences held with the services, in journal order (their texts opened).
     pub conferences: Vec<CaseConferenceView>,
-    pub timeline: Vec<TimelineEntry>,
+    /// Every event touching the case: shared between clones, as the tables are (a busy case's
+    /// timeline is long).
+    pub timeline: Table<TimelineEntry>,
 }
 
 impl CaseRow {
@@ -180,7 +183,7 @@ impl ReadModels {
             reopen_count: u32::try_from(c.transitions.iter().skip(1).filter(|t| t.open).count())
                 .unwrap_or(u32::MAX),
             conferences: c.conferences.clone(),
-            timeline: c.timeline.clone(),
+            timeline: c.timeline.iter().cloned().collect(),
         }
     }
 
@@ -247,10 +250,10 @@ impl Fold for CaseOpened {
         } = *at;
         let person = m.person_ix(self.person_id);
         let ix = m.case_ix(self.case_id);
-        let mut timeline = Vec::new();
+        let mut timeline = Table::new();
         // The intake that led to the case, when the person had one before it.
         if let Some((pos, id, at)) = m.persons[person as usize].last_intake {
-            timeline.push(TimelineEntry {
+            timeline.push_back(TimelineEntry {
                 position: pos,
                 event_id: id,
                 event_type: "IntakeRecorded",

@@ -350,8 +350,13 @@ fn retime(c: &mut CaseRow, position: journal::Position, at: DateTime<Utc>) {
     for t in c.transitions.iter_mut().filter(|t| t.position == position) {
         t.at = at;
     }
-    for t in c.timeline.iter_mut().filter(|t| t.position == position) {
-        t.occurred_at = at;
+    // Found first, then changed: only the entries changed are copied from a clone's timeline.
+    let entries: Vec<usize> = (c.timeline.iter().enumerate())
+        .filter(|(_, t)| t.position == position)
+        .map(|(i, _)| i)
+        .collect();
+    for i in entries {
+        c.timeline[i].occurred_at = at;
     }
 }
 

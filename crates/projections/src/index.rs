@@ -12,11 +12,11 @@
 use std::hash::Hash;
 
 use journal::Position;
-use rustc_hash::FxHashMap as HashMap;
 
 use crate::audit::Page;
 use crate::model::Ix;
 use crate::sym::Sym;
+use crate::table::{Map, Slice, Table};
 
 /// A forward page of a table: the `first` rows after `after`, in journal order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,21 +37,24 @@ pub struct Cursor {
 /// both positions; [`page_rows`] keeps an entry only if its row still has its position.
 #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RowOrder {
-    all: Vec<(Position, Ix)>,
-    by_site: HashMap<Sym, Vec<(Position, Ix)>>,
+    all: Table<(Position, Ix)>,
+    by_site: Map<Sym, Table<(Position, Ix)>>,
 }
 
 impl RowOrder {
     pub(crate) fn push(&mut self, position: Position, site: Sym, ix: Ix) {
-        self.all.push((position, ix));
-        self.by_site.entry(site).or_default().push((position, ix));
+        self.all.push_back((position, ix));
+        self.by_site
+            .entry(site)
+            .or_default()
+            .push_back((position, ix));
     }
 
     /// The rows of one site (`None`: of every site).
-    pub(crate) fn list(&self, site: Option<Sym>) -> &[(Position, Ix)] {
+    pub(crate) fn list(&self, site: Option<Sym>) -> Slice<'_, (Position, Ix)> {
         match site {
-            None => &self.all,
-            Some(s) => self.by_site.get(&s).map_or(&[], Vec::as_slice),
+            None => Slice::all(Some(&self.all)),
+            Some(s) => Slice::all(self.by_site.get(&s)),
         }
     }
 }
@@ -59,7 +62,7 @@ impl RowOrder {
 /// One page of `list` (in position order): the first `cursor.first` entries after the cursor
 /// that `keep` accepts, as row indices.
 pub(crate) fn page_rows(
-    list: &[(Position, Ix)],
+    list: Slice<'_, (Position, Ix)>,
     cursor: &Cursor,
     keep: impl Fn(Position, Ix) -> bool,
 ) -> Page<Ix> {
@@ -68,7 +71,7 @@ pub(crate) fn page_rows(
         .map_or(0, |a| list.partition_point(|(p, _)| *p <= a));
     let mut items = Vec::with_capacity(cursor.first.min(list.len() - start));
     let mut has_next_page = false;
-    for &(p, ix) in &list[start..] {
+    for &(p, ix) in list.range(start..list.len()).iter() {
         if !keep(p, ix) {
             continue;
         }
@@ -81,7 +84,11 @@ pub(crate) fn page_rows(
     Page {
         items,
         has_next_page,
-        has_previous_page: list[..start].iter().rev().any(|&(p, ix)| keep(p, ix)),
+        has_previous_page: list
+            .range(0..start)
+            .iter()
+            .rev()
+            .any(|&(p, ix)| keep(p, ix)),
         total: cursor
             .with_total
             .then(|| list.iter().filter(|&&(p, ix)| keep(p, ix)).count()),
@@ -91,13 +98,13 @@ pub(crate) fn page_rows(
 /// Audit rows (indices into the audit index) per key, in position order.
 #[derive(Clone)]
 pub(crate) struct Postings<K> {
-    lists: HashMap<K, Vec<u32>>,
+    lists: Map<K, Table<u32>>,
 }
 
 impl<K> Default for Postings<K> {
     fn default() -> Self {
         Postings {
-            lists: HashMap::default(),
+            lists: Map::default(),
         }
     }
 }
@@ -107,12 +114,12 @@ impl<K: Hash + Eq + Copy> Postings<K> {
     pub(crate) fn push(&mut self, key: K, none: K, i: usize) {
         if key != none {
             let i = u32::try_from(i).expect("fewer than 2^32 audit rows");
-            self.lists.entry(key).or_default().push(i);
+            self.lists.entry(key).or_default().push_back(i);
         }
     }
 
-    pub(crate) fn get(&self, key: K) -> &[u32] {
-        self.lists.get(&key).map_or(&[], Vec::as_slice)
+    pub(crate) fn get(&self, key: K) -> Slice<'_, u32> {
+        Slice::all(self.lists.get(&key))
     }
 }
 
@@ -132,18 +139,18 @@ pub(crate) struct AuditPostings {
 /// the union of some postings (one list, or one per event type asked for).
 pub(crate) enum Candidates<'a> {
     Range(usize, usize),
-    Lists(Vec<&'a [u32]>),
+    Lists(Vec<Slice<'a, u32>>),
 }
 
 impl<'a> Candidates<'a> {
     /// The shortest of `lists` (each one a condition every match meets; an entry holding
     /// several lists is their union), cut to rows `lo..hi`; every row of the window when there
     /// is none.
-    pub(crate) fn narrowest(lists: Vec<Vec<&'a [u32]>>, lo: usize, hi: usize) -> Self {
-        let cut = |l: &'a [u32]| -> &'a [u32] {
+    pub(crate) fn narrowest(lists: Vec<Vec<Slice<'a, u32>>>, lo: usize, hi: usize) -> Self {
+        let cut = |l: Slice<'a, u32>| -> Slice<'a, u32> {
             let a = l.partition_point(|&i| (i as usize) < lo);
             let b = l.partition_point(|&i| (i as usize) < hi);
-            &l[a..b.max(a)]
+            l.range(a..b.max(a))
         };
         lists
             .into_iter()
@@ -175,7 +182,7 @@ impl<'a> Candidates<'a> {
 
 /// The union of sorted, disjoint lists, in order (one list per event type: few of them).
 struct Merge<'a> {
-    lists: Vec<&'a [u32]>,
+    lists: Vec<Slice<'a, u32>>,
     forward: bool,
 }
 
@@ -184,20 +191,21 @@ impl Iterator for Merge<'_> {
 
     fn next(&mut self) -> Option<usize> {
         let forward = self.forward;
-        let end = |l: &&[u32]| if forward { l.first() } else { l.last() }.copied();
-        let (k, _) = self
+        let (k, taken) = self
             .lists
             .iter()
             .enumerate()
-            .filter_map(|(k, l)| end(l).map(|i| (k, i)))
+            .filter_map(|(k, l)| {
+                let (first, last) = l.ends()?;
+                Some((k, if forward { *first } else { *last }))
+            })
             .min_by_key(|&(_, i)| if forward { i64::from(i) } else { -i64::from(i) })?;
         let l = self.lists[k];
-        let (taken, rest) = if forward {
-            (l[0], &l[1..])
+        self.lists[k] = if forward {
+            l.range(1..l.len())
         } else {
-            (l[l.len() - 1], &l[..l.len() - 1])
+            l.range(0..l.len() - 1)
         };
-        self.lists[k] = rest;
         Some(taken as usize)
     }
 }

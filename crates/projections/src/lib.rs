@@ -38,6 +38,7 @@ mod snapshot;
 mod supervision;
 mod survey;
 mod sym;
+mod table;
 mod update;
 
 pub use audit::{AuditEntry, AuditFilter, Page, PageRequest, PositionRange, TimeRange};

@@ -190,7 +190,7 @@ impl Fold for LogbookEntryWritten {
             comments: Vec::new(),
             redacted: false,
         };
-        m.logbook.push(row);
+        m.logbook.push_back(row);
         Some(Target::Logbook(len_ix(m.logbook.len())))
     }
 }

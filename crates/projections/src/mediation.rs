@@ -343,7 +343,7 @@ impl Fold for MediationSessionHeld {
             follow_up_by: self.follow_up_by,
             place: self.place,
         };
-        m.sessions.push(session);
+        m.sessions.push_back(session);
         let ix = len_ix(m.sessions.len());
         m.session_order.push(position, site, ix);
         if let Some(row) = m.mediations[mediation as usize].as_mut() {

@@ -1,8 +1,6 @@
 //! The [`ReadModels`] that holds every read model's rows (each row, view and fold is in the file of
 //! its read model: `person.rs`, `case.rs`, ...), and the indices of their tables.
 
-use rustc_hash::FxHashMap as HashMap;
-
 use domain::*;
 use journal::Position;
 use ulid::Ulid;
@@ -11,6 +9,7 @@ use crate::audit::AuditIndex;
 use crate::index::RowOrder;
 use crate::period::SiteSchedule;
 use crate::sym::{Keys, Symbols};
+use crate::table::{Map, Table};
 
 pub(crate) use crate::activity::*;
 pub(crate) use crate::apply::len_ix;
@@ -30,8 +29,10 @@ pub(crate) const NO_IX: Ix = u32::MAX;
 
 /// Every read model, folded from the journal up to [`ReadModels::position`].
 ///
-/// `Clone` gives an independent snapshot: nothing is shared, so a clone keeps answering as of
-/// the position it was taken at.
+/// `Clone` costs the same whatever the history's length: the tables share structure (`table.rs`),
+/// and a change copies only the path to what it changes, so a clone keeps answering as of the
+/// position it was taken at however far the models it was taken from are folded on, and what
+/// the two hold apart is what changed since. The survey definitions, few and bounded, are copied.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct ReadModels {
     pub(crate) position: Position,
@@ -42,38 +43,38 @@ pub struct ReadModels {
     pub(crate) syms: Symbols,
     pub(crate) audit: AuditIndex,
     pub(crate) person_keys: Keys<PersonId>,
-    pub(crate) persons: Vec<PersonRow>,
+    pub(crate) persons: Table<PersonRow>,
     pub(crate) case_keys: Keys<CaseId>,
-    pub(crate) cases: Vec<Option<CaseRow>>,
+    pub(crate) cases: Table<Option<CaseRow>>,
     /// The cases in the order they were opened (the pages of `cases`).
     pub(crate) case_order: RowOrder,
     pub(crate) referral_keys: Keys<ReferralId>,
-    pub(crate) referrals: Vec<Option<ReferralRow>>,
+    pub(crate) referrals: Table<Option<ReferralRow>>,
     /// The referrals in the order they were issued.
     pub(crate) referral_order: RowOrder,
     pub(crate) mediation_keys: Keys<MediationId>,
-    pub(crate) mediations: Vec<Option<MediationRow>>,
+    pub(crate) mediations: Table<Option<MediationRow>>,
     /// The mediation requests in the order they were made.
     pub(crate) request_order: RowOrder,
     pub(crate) service_keys: Keys<ServiceId>,
-    pub(crate) services: Vec<Option<ServiceRow>>,
-    pub(crate) intakes: Vec<IntakeRow>,
-    pub(crate) interventions: Vec<InterventionRow>,
-    pub(crate) sessions: Vec<SessionRow>,
+    pub(crate) services: Table<Option<ServiceRow>>,
+    pub(crate) intakes: Table<IntakeRow>,
+    pub(crate) interventions: Table<InterventionRow>,
+    pub(crate) sessions: Table<SessionRow>,
     /// The sessions in journal order, per site.
     pub(crate) session_order: RowOrder,
-    pub(crate) groups: Vec<GroupRow>,
+    pub(crate) groups: Table<GroupRow>,
     /// Information material distributed (`report/facts.rs` reads it).
-    pub(crate) materials: Vec<crate::report::MaterialRow>,
-    pub(crate) surveys: Vec<SurveyRow>,
+    pub(crate) materials: Table<crate::report::MaterialRow>,
+    pub(crate) surveys: Table<SurveyRow>,
     /// Survey definitions' versions as recorded (`survey.rs`).
     pub(crate) survey_definitions: Vec<domain::SurveyDefined>,
-    pub(crate) logbook: Vec<LogbookRow>,
-    pub(crate) meetings: Vec<MeetingRow>,
+    pub(crate) logbook: Table<LogbookRow>,
+    pub(crate) meetings: Table<MeetingRow>,
     pub(crate) appointment_keys: Keys<AppointmentId>,
-    pub(crate) appointments: Vec<Option<AppointmentRow>>,
+    pub(crate) appointments: Table<Option<AppointmentRow>>,
     /// Where the row of each event lives, for corrections.
-    pub(crate) targets: HashMap<Ulid, (Target, Position)>,
+    pub(crate) targets: Map<Ulid, (Target, Position)>,
 }
 
 impl Default for ReadModels {
@@ -93,31 +94,31 @@ impl ReadModels {
             syms: Symbols::default(),
             audit: AuditIndex::default(),
             person_keys: Keys::default(),
-            persons: Vec::new(),
+            persons: Table::new(),
             case_keys: Keys::default(),
-            cases: Vec::new(),
+            cases: Table::new(),
             case_order: RowOrder::default(),
             referral_keys: Keys::default(),
-            referrals: Vec::new(),
+            referrals: Table::new(),
             referral_order: RowOrder::default(),
             mediation_keys: Keys::default(),
-            mediations: Vec::new(),
+            mediations: Table::new(),
             request_order: RowOrder::default(),
             service_keys: Keys::default(),
-            services: Vec::new(),
-            intakes: Vec::new(),
-            interventions: Vec::new(),
-            sessions: Vec::new(),
+            services: Table::new(),
+            intakes: Table::new(),
+            interventions: Table::new(),
+            sessions: Table::new(),
             session_order: RowOrder::default(),
-            groups: Vec::new(),
-            materials: Vec::new(),
-            surveys: Vec::new(),
+            groups: Table::new(),
+            materials: Table::new(),
+            surveys: Table::new(),
             survey_definitions: Vec::new(),
-            logbook: Vec::new(),
-            meetings: Vec::new(),
+            logbook: Table::new(),
+            meetings: Table::new(),
             appointment_keys: Keys::default(),
-            appointments: Vec::new(),
-            targets: HashMap::default(),
+            appointments: Table::new(),
+            targets: Map::default(),
         }
     }
 
@@ -148,7 +149,7 @@ impl ReadModels {
     pub(crate) fn person_ix(&mut self, id: PersonId) -> Ix {
         let (ix, new) = self.person_keys.insert(id);
         if new {
-            self.persons.push(PersonRow {
+            self.persons.push_back(PersonRow {
                 id,
                 profile: None,
                 vulnerabilities: 0,
@@ -178,7 +179,7 @@ impl ReadModels {
     pub(crate) fn case_ix(&mut self, id: CaseId) -> Ix {
         let (ix, new) = self.case_keys.insert(id);
         if new {
-            self.cases.push(None);
+            self.cases.push_back(None);
         }
         ix
     }
@@ -186,7 +187,7 @@ impl ReadModels {
     pub(crate) fn referral_ix(&mut self, id: ReferralId) -> Ix {
         let (ix, new) = self.referral_keys.insert(id);
         if new {
-            self.referrals.push(None);
+            self.referrals.push_back(None);
         }
         ix
     }
@@ -194,7 +195,7 @@ impl ReadModels {
     pub(crate) fn mediation_ix(&mut self, id: MediationId) -> Ix {
         let (ix, new) = self.mediation_keys.insert(id);
         if new {
-            self.mediations.push(None);
+            self.mediations.push_back(None);
         }
         ix
     }
@@ -202,7 +203,7 @@ impl ReadModels {
     pub(crate) fn appointment_ix(&mut self, id: AppointmentId) -> Ix {
         let (ix, new) = self.appointment_keys.insert(id);
         if new {
-            self.appointments.push(None);
+            self.appointments.push_back(None);
         }
         ix
     }
@@ -210,7 +211,7 @@ impl ReadModels {
     pub(crate) fn service_ix(&mut self, id: ServiceId) -> Ix {
         let (ix, new) = self.service_keys.insert(id);
         if new {
-            self.services.push(None);
+            self.services.push_back(None);
         }
         ix
     }

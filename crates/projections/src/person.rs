@@ -262,7 +262,15 @@ impl Fold for PersonErased {
             profile.search = SearchKeys::default();
         }
         // The texts of the person's case conferences, opened when folded.
-        for c in m.cases.iter_mut().flatten().filter(|c| c.person == ix) {
+        // Found first, then changed: only the rows changed are copied from a clone's tables.
+        let cases: Vec<usize> = (m.cases.iter().enumerate())
+            .filter(|(_, c)| c.as_ref().is_some_and(|c| c.person == ix))
+            .map(|(i, _)| i)
+            .collect();
+        for i in cases {
+            let Some(c) = m.cases[i].as_mut() else {
+                continue;
+            };
             for conference in &mut c.conferences {
                 conference.participants.fill(PersonalNote::erased());
                 conference.decisions.fill(PersonalNote::erased());

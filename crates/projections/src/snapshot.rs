@@ -42,7 +42,6 @@ impl<'de> Deserialize<'de> for AuditIndex {
             first,
             ..AuditIndex::default()
         };
-        index.rows.reserve_exact(bytes.len() / ROW_BYTES);
         let rows = bytes.chunks_exact(ROW_BYTES).map(|row| {
             let u = |i: usize| {
                 let mut b = [0u8; 4];

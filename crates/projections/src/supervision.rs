@@ -137,7 +137,7 @@ impl Fold for SupervisionMeetingHeld {
             position,
             ..
         } = *at;
-        m.meetings.push(MeetingRow {
+        m.meetings.push_back(MeetingRow {
             id: self.meeting_id,
             event_id: rec.id,
             actions: self

@@ -1,7 +1,9 @@
 //! Interned strings and dense indices: the read models keep `u32`s, not repeated strings or ULIDs.
 
-use rustc_hash::FxHashMap as HashMap;
 use std::hash::Hash;
+use std::sync::Arc;
+
+use crate::table::{Map, Table};
 
 /// An interned string.
 #[derive(
@@ -14,11 +16,12 @@ impl Sym {
     pub(crate) const NONE: Sym = Sym(u32::MAX);
 }
 
-/// Interns strings; every distinct string is stored once.
+/// Interns strings; every distinct string is stored once (the stream names among them: as many
+/// as there are streams, so shared between clones like the tables).
 #[derive(Clone, Default)]
 pub(crate) struct Symbols {
-    ids: HashMap<Box<str>, Sym>,
-    names: Vec<Box<str>>,
+    ids: Map<Arc<str>, Sym>,
+    names: Table<Arc<str>>,
 }
 
 impl Symbols {
@@ -27,8 +30,9 @@ impl Symbols {
             return sym;
         }
         let sym = Sym(u32::try_from(self.names.len()).expect("fewer than 2^32 distinct strings"));
-        self.names.push(s.into());
-        self.ids.insert(s.into(), sym);
+        let name: Arc<str> = s.into();
+        self.names.push_back(Arc::clone(&name));
+        self.ids.insert(name, sym);
         sym
     }
 
@@ -53,15 +57,15 @@ impl Symbols {
 /// Dense indices for ids: the n-th distinct key gets `n`.
 #[derive(Clone)]
 pub(crate) struct Keys<K> {
-    index: HashMap<K, u32>,
-    keys: Vec<K>,
+    index: Map<K, u32>,
+    keys: Table<K>,
 }
 
 impl<K> Default for Keys<K> {
     fn default() -> Self {
         Keys {
-            index: HashMap::default(),
-            keys: Vec::new(),
+            index: Map::default(),
+            keys: Table::new(),
         }
     }
 }
@@ -73,7 +77,7 @@ impl<K: Copy + Eq + Hash> Keys<K> {
             return (ix, false);
         }
         let ix = u32::try_from(self.keys.len()).expect("fewer than 2^32 ids");
-        self.keys.push(key);
+        self.keys.push_back(key);
         self.index.insert(key, ix);
         (ix, true)
     }
@@ -109,7 +113,7 @@ pub(crate) fn from_bits<T: Copy>(all: &[T], set: u32) -> Vec<T> {
 
 impl serde::Serialize for Symbols {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.names.iter())
+        s.collect_seq(self.names.iter().map(|name| &**name))
     }
 }
 
@@ -117,7 +121,6 @@ impl<'de> serde::Deserialize<'de> for Symbols {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let names = <Vec<Box<str>>>::deserialize(d)?;
         let mut symbols = Symbols::default();
-        symbols.ids.reserve(names.len());
         for name in &names {
             symbols.intern(name);
         }
@@ -138,7 +141,6 @@ impl<'de, K: serde::Deserialize<'de> + Copy + Eq + Hash> serde::Deserialize<'de>
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let keys = <Vec<K>>::deserialize(d)?;
         let mut out = Keys::default();
-        out.index.reserve(keys.len());
         for key in keys {
             if !out.insert(key).1 {
                 return Err(serde::de::Error::custom("a key listed twice"));

@@ -49,7 +49,15 @@ impl Desk {
     /// Decides `cmd` by `actor` a little after it happened, appends and folds the event; returns
     /// the event's id and position. Panics if the domain rejects the command.
     pub fn run(&mut self, actor: &Actor, cmd: impl Into<Command>) -> (Ulid, Position) {
-        let cmd = cmd.into();
+        self.record(actor, cmd.into(), None)
+    }
+
+    /// Runs an import line as [`Desk::run`] does a command, under the line's event id.
+    pub fn run_line(&mut self, line: &ImportLine) -> (Ulid, Position) {
+        self.record(&line.actor, line.command.clone(), Some(line.event_id))
+    }
+
+    fn record(&mut self, actor: &Actor, cmd: Command, event_id: Option<Ulid>) -> (Ulid, Position) {
         let now = cmd.occurred_at() + chrono::TimeDelta::minutes(30);
         let ctx = Context {
             now,
@@ -62,7 +70,7 @@ impl Desk {
         let mut out = None;
         for event in decision.events {
             self.next_id += 1;
-            let event_id = id(self.next_id);
+            let event_id = event_id.unwrap_or(id(self.next_id));
             let stream = decision.stream.as_str().to_string();
             let version = self.versions.get(&stream).copied().unwrap_or(0) + 1;
             self.versions.insert(stream.clone(), version);

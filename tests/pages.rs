@@ -8,71 +8,18 @@
 
 #[path = "support/browser.rs"]
 mod browser;
+#[path = "support/demo.rs"]
+mod demo;
 #[path = "support/raw_http.rs"]
 mod raw_http;
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::RecvTimeoutError;
+use std::process::Command;
 
 use browser::{Browser, Driver};
+use demo::{check_page, Server};
 
 const BIN: &str = env!("CARGO_BIN_EXE_impact");
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    /// Demo passwords by user name, as `serve --demo` printed them.
-    passwords: HashMap<String, String>,
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .env("IMPACT_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("impact serve starts");
-        let lines = raw_http::stdout_lines(&mut child);
-        let mut passwords = HashMap::new();
-        loop {
-            let line = match lines.recv_timeout(raw_http::IO_DEADLINE) {
-                Ok(line) => line,
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
-                    panic!("impact serve printed no `listening on` line")
-                }
-            };
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if let [_role, "user", user, "password", password] = words[..] {
-                passwords.insert(user.to_owned(), password.to_owned());
-            }
-            if let Some(addr) = line.strip_prefix("listening on http://") {
-                let addr = addr.trim().parse().expect("an address");
-                return Server {
-                    child,
-                    addr,
-                    passwords,
-                };
-            }
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn sign_in(browser: &Browser, server: &Server, user: &str, password: &str) {
     browser.goto(&server.url("/accedi")).await;
@@ -88,16 +35,6 @@ async fn sign_in_demo(browser: &Browser, server: &Server, user: &str) {
         browser.has("#signed-in-as").await,
         "{user} is signed in: {}",
         browser.page_text().await
-    );
-}
-
-/// Checks the page with axe-core and keeps its screenshot.
-async fn check_page(browser: &Browser, name: &str) {
-    browser.screenshot(name).await;
-    let violations = browser.axe().await;
-    assert!(
-        violations.is_empty(),
-        "{name}: axe-core found serious or critical violations: {violations:#?}"
     );
 }
 

@@ -9,103 +9,17 @@
 
 #[path = "support/browser.rs"]
 mod browser;
+#[path = "support/demo.rs"]
+mod demo;
 #[path = "support/raw_http.rs"]
 mod raw_http;
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-
 use browser::{Browser, Driver};
+use demo::{check_page, Server};
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_impact");
 
 /// Olena Marchuk-Vey of the demo month: she gave the survey-contact consent.
 const OLENA: &str = "01HX8YRV80B3SXYDR3FYBNC7DY";
-
-/// `impact serve --demo` with the demo's passwords and tokens as it printed them.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    /// Passwords by user name.
-    passwords: HashMap<String, String>,
-    /// Bearer tokens by role.
-    tokens: HashMap<String, String>,
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .env("IMPACT_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("impact serve starts");
-        let lines = raw_http::stdout_lines(&mut child);
-        let mut passwords = HashMap::new();
-        let mut tokens = HashMap::new();
-        loop {
-            let line = lines
-                .recv_timeout(raw_http::IO_DEADLINE)
-                .expect("impact serve printed no `listening on` line");
-            let words: Vec<&str> = line.split_whitespace().collect();
-            match words[..] {
-                [_role, "user", user, "password", password] => {
-                    passwords.insert(user.to_owned(), password.to_owned());
-                }
-                [role @ ("mediator" | "supervisor" | "evaluator" | "admin"), token] => {
-                    tokens.insert(role.to_owned(), token.to_owned());
-                }
-                _ => {}
-            }
-            if let Some(addr) = line.strip_prefix("listening on http://") {
-                let addr = addr.trim().parse().expect("an address");
-                return Server {
-                    child,
-                    addr,
-                    passwords,
-                    tokens,
-                };
-            }
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// A GraphQL operation with the demo token of `role`; its data.
-    async fn graphql(&self, role: &str, query: &str, variables: Value) -> Value {
-        let auth = format!("Bearer {}", self.tokens[role]);
-        let body = json!({ "query": query, "variables": variables }).to_string();
-        let reply = raw_http::http(
-            self.addr,
-            "POST",
-            "/graphql",
-            &[
-                ("Authorization", &auth),
-                ("Content-Type", "application/json"),
-            ],
-            &body,
-        )
-        .await;
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        let answer: Value = serde_json::from_str(&reply.body).expect("a JSON answer");
-        assert!(answer["errors"].is_null(), "{query}: {answer}");
-        answer["data"].clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn sign_in_mediator(browser: &Browser, server: &Server) {
     browser.goto(&server.url("/accedi")).await;
@@ -115,16 +29,6 @@ async fn sign_in_mediator(browser: &Browser, server: &Server) {
         .await;
     browser.follow("#sign-in").await;
     assert!(browser.has("#signed-in-as").await, "signed in");
-}
-
-/// Checks the page with axe-core and keeps its screenshot.
-async fn check_page(browser: &Browser, name: &str) {
-    browser.screenshot(name).await;
-    let violations = browser.axe().await;
-    assert!(
-        violations.is_empty(),
-        "{name}: axe-core found serious or critical violations: {violations:#?}"
-    );
 }
 
 async fn script(browser: &Browser, code: &str) -> Value {

@@ -2,6 +2,7 @@
 //! the demo's passwords and tokens as it printed them, GraphQL with a role's token, and the
 //! axe-core check every page shown gets. Include it with `#[path = "support/demo.rs"] mod demo;`
 //! beside `browser` and `raw_http`.
+#![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

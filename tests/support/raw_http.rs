@@ -1,7 +1,8 @@
 //! What the tests that talk to the real binary on 127.0.0.1 share: the server's stdout read line
 //! by line, and a plain HTTP/1.1 exchange over a TCP socket (one request with
 //! `Connection: close`, the whole answer read, a chunked body joined). Used by `tests/e2e.rs`
-//! and `tests/clients.rs` (`#[path]`).
+//! and `tests/clients.rs`, the browser tests and some of `crates/api/tests` (`#[path]`).
+#![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

@@ -4,6 +4,9 @@
 //! household size; five are alone in theirs but share it once their citizenships are read as
 //! their area (Asia); one is alone even so.
 
+#[path = "../../../tests/support/raw_http.rs"]
+mod raw_http;
+
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::net::SocketAddr;
@@ -12,7 +15,6 @@ use api::{ApiConfig, AppState};
 use chrono::{Duration, Utc};
 use domain::Role;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -72,20 +74,21 @@ async fn serve() -> (SocketAddr, api::auth::Tokens, tempfile::TempDir) {
 
 /// POSTs a GraphQL request over a plain HTTP/1.1 connection and reads the JSON answer.
 async fn graphql(addr: SocketAddr, token: &str, query: &str) -> Value {
+    let auth = format!("Bearer {token}");
     let body = json!({ "query": query }).to_string();
-    let request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8(response).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    serde_json::from_str(body).unwrap()
+    let reply = raw_http::http(
+        addr,
+        "POST",
+        "/graphql",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    serde_json::from_str(&reply.body).unwrap()
 }
 
 const ROWS: &str = "{ pseudonymisedPersons(first: 500) {
